@@ -1,0 +1,61 @@
+# The two commands: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NGO_PORT ?= 8000
+export NGO_PORT
+FLASK := $(BIN)/flask --app ngo
+LANGS := pl be ru uk
+PO := $(foreach l,$(LANGS),ngo/translations/$(l)/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+
+.PHONY: run test test-services lint format translations extract-messages clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+%.mo: %.po
+	$(BIN)/pybabel compile --use-fuzzy -d ngo/translations -D messages -l $(word 3,$(subst /, ,$@)) >/dev/null
+
+translations: $(VENV)/.installed $(MO)
+
+run: $(VENV)/.installed translations
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	@echo ""
+	@echo "ngo is starting on http://127.0.0.1:$(NGO_PORT)  (web, worker and beat; Ctrl-C stops all)"
+	@echo "Mail is written to instance/outbox/ as .eml files."
+	@echo ""
+	$(BIN)/honcho start
+
+test: $(VENV)/.installed translations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q
+
+# The same suite against real PostgreSQL and Redis with a real Celery worker (used by .ci/run).
+test-services: $(VENV)/.installed translations
+	NGO_TEST_DATABASE_URL=$${NGO_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/ngo_test} \
+	NGO_TEST_BROKER_URL=$${NGO_TEST_BROKER_URL:-redis://127.0.0.1:6379/15} \
+	NGO_TEST_REQUIRE_SERVICES=1 $(BIN)/pytest -q
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# After changing UI text: extract, merge into every catalogue, then translate the new entries.
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o ngo/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i ngo/translations/messages.pot -d ngo/translations -D messages --no-location --ignore-obsolete
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,120 @@
+"""ngo: case management and fundraising appeals for NGOs that help people in danger."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from ngo.config import check_production_safety, load_config
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    # NGO_INSTANCE_PATH holds the SQLite files, mail outbox and beat schedule (default: ./instance).
+    instance_path = os.environ.get("NGO_INSTANCE_PATH") or None
+    if instance_path:
+        instance_path = os.path.abspath(instance_path)
+    app = Flask(__name__, instance_path=instance_path)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    check_production_safety(app.config)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _init_cli(app)
+    hops = int(os.environ.get("NGO_PROXY_HOPS", "0") or 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    if app.config["NGO_ENV"] == "production":
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from ngo import errors, models, security  # noqa: F401  (models: the whole schema)
+    from ngo.accounts import access  # noqa: F401  (registers the user loader)
+    from ngo.celery_app import celery_init_app
+    from ngo.extensions import (
+        babel,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+        render_migration_type,
+    )
+    from ngo.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_migration_type,
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    celery_init_app(app)
+    security.init_security(app)
+    errors.init_errors(app)
+
+    _init_template_globals(app)
+
+
+def _init_template_globals(app: Flask) -> None:
+    from flask_babel import format_datetime, get_locale
+
+    from ngo.accounts import policy
+    from ngo.accounts.access import current_membership
+    from ngo.accounts.forms import ROLE_LABELS
+    from ngo.accounts.models import Role
+    from ngo.config import LANGUAGES
+
+    app.jinja_env.globals.update(
+        LANGUAGES=LANGUAGES,
+        current_locale=lambda: str(get_locale()),
+        acting_membership=current_membership,
+        may=lambda membership, action: policy.may(membership, policy.Action(action)),
+        role_label=lambda role: str(ROLE_LABELS[Role(role)]),
+        format_datetime=format_datetime,
+    )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    # web, worker and beat share one SQLite file: WAL lets readers and a writer overlap.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from ngo import public
+    from ngo.accounts import notifications  # noqa: F401  (registers outbox handlers)
+    from ngo.accounts.views import admin_bp, bp
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(bp)
+    app.register_blueprint(admin_bp)
+
+
+def _init_cli(app: Flask) -> None:
+    from ngo import cli
+
+    cli.register(app)

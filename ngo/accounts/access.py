@@ -1,0 +1,75 @@
+"""Request-side glue for the policy: the acting membership, login loading and view guards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, g, redirect, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ngo.accounts import policy
+from ngo.accounts.models import Membership, User
+from ngo.accounts.policy import Action
+from ngo.extensions import db, login_manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M")
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user_part, _, version = user_id.partition(":")
+    if not (user_part.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_part))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None  # password changed, locked or 2FA reset: every old session ends
+    return user
+
+
+def current_membership() -> Membership | None:
+    if "membership" not in g:
+        g.membership = (
+            policy.choose_membership(current_user, session.get("org_id"))
+            if current_user.is_authenticated
+            else None
+        )
+    return g.membership
+
+
+def needs_enrolment() -> bool:
+    return policy.must_use_second_factor(current_user) and not current_user.has_second_factor
+
+
+def staff_required(action: Action) -> Callable[[F], F]:
+    """Signed in, enrolled in 2FA where required, and allowed `action` in the acting org."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+            if needs_enrolment():
+                return redirect(url_for("accounts.enrol_second_factor"))
+            if not policy.may(current_membership(), action):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def get_in_organisation_or_404(model: type[M], record_id: int, organisation_column: Any) -> M:
+    """Load a record of the acting organisation; any other organisation's record is a 404."""
+    membership = current_membership()
+    if membership is None:
+        abort(404)
+    stmt = policy.scope(select(model).where(model.id == record_id), membership, organisation_column)  # type: ignore[attr-defined]
+    record = db.session.scalars(stmt).first()
+    if record is None:
+        abort(404)
+    return record

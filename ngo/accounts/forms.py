@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from ngo.accounts.models import Role
+from ngo.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from ngo.config import LANGUAGES
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.CASEWORKER: _l("Caseworker"),
+    Role.VERIFIER: _l("Verifier"),
+    Role.TREASURER: _l("Treasurer"),
+    Role.FUNDER: _l("Funder"),
+}
+
+
+def _email_field(label: object) -> EmailField:
+    return EmailField(
+        label,
+        validators=[
+            DataRequired(message=_l("Enter your e-mail address.")),
+            Length(max=254),
+            Email(
+                message=_l("Enter a valid e-mail address, like name@example.org."),
+                check_deliverability=False,
+            ),
+        ],
+    )
+
+
+def _new_password_fields() -> tuple[PasswordField, PasswordField]:
+    new = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(message=_l("Choose a password.")),
+            Length(
+                min=MIN_LENGTH,
+                max=MAX_LENGTH,
+                message=_l(
+                    "Use between %(min)d and %(max)d characters.", min=MIN_LENGTH, max=MAX_LENGTH
+                ),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[EqualTo("password", message=_l("The two passwords are not the same."))],
+    )
+    return new, confirm
+
+
+class LoginForm(FlaskForm):
+    email = _email_field(_l("E-mail"))
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=MAX_LENGTH)],
+    )
+    submit = SubmitField(_l("Sign in"))
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        validators=[DataRequired(message=_l("Enter the code.")), Length(max=64)],
+    )
+    submit = SubmitField(_l("Verify"))
+
+
+class EnrolSecondFactorForm(FlaskForm):
+    code = StringField(
+        _l("Six-digit code from your authenticator app"),
+        validators=[DataRequired(message=_l("Enter the code.")), Length(max=16)],
+    )
+    submit = SubmitField(_l("Turn on two-factor authentication"))
+
+
+class AcceptInvitationForm(FlaskForm):
+    display_name = StringField(
+        _l("Your name, as colleagues will see it"), validators=[Length(max=120)]
+    )
+    password, confirm = _new_password_fields()
+    submit = SubmitField(_l("Join"))
+
+
+class ExistingAccountInvitationForm(FlaskForm):
+    password = PasswordField(
+        _l("Your current password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=MAX_LENGTH)],
+    )
+    submit = SubmitField(_l("Join"))
+
+
+class ResetRequestForm(FlaskForm):
+    email = _email_field(_l("E-mail"))
+    submit = SubmitField(_l("Send me a link"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password, confirm = _new_password_fields()
+    submit = SubmitField(_l("Set password"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=MAX_LENGTH)],
+    )
+    password, confirm = _new_password_fields()
+    submit = SubmitField(_l("Change password"))
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
+    submit = SubmitField(_l("Change language"))
+
+
+class InviteForm(FlaskForm):
+    email = _email_field(_l("E-mail"))
+    role = SelectField(
+        _l("Role"),
+        choices=[(role.value, label) for role, label in ROLE_LABELS.items()],
+        validate_choice=True,
+    )
+    locale = SelectField(_l("Language of the invitation"), choices=list(LANGUAGES.items()))
+    submit = SubmitField(_l("Send invitation"))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(
+        _l("Role"), choices=[(role.value, label) for role, label in ROLE_LABELS.items()]
+    )
+    submit = SubmitField(_l("Change role"))
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(
+        _l("Organisation name"),
+        validators=[DataRequired(message=_l("Give the organisation a name.")), Length(max=120)],
+    )
+    submit = SubmitField(_l("Save"))
+
+
+class NewOrganisationForm(OrganisationForm):
+    admin_email = _email_field(_l("E-mail of its first administrator"))
+    locale = SelectField(_l("Language of the invitation"), choices=list(LANGUAGES.items()))
+    submit = SubmitField(_l("Create organisation and invite"))
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes state: it needs a CSRF token like any other form."""
+
+    submit = SubmitField(_l("Confirm"))

@@ -1,0 +1,51 @@
+"""E-mails of the accounts domain, sent by the worker through the outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from ngo import mail, outbox
+from ngo.accounts import services
+from ngo.accounts.models import Invitation, PasswordReset
+from ngo.extensions import db
+from ngo.urls import external_url
+
+
+@outbox.handles("accounts.invitation_email")
+def send_invitation_email(payload: dict[str, Any]) -> None:
+    invitation = db.session.get(Invitation, payload["invitation_id"])
+    if invitation is None or not invitation.is_open:
+        return  # revoked or accepted before the worker got to it: nothing to send
+    link = external_url("accounts.accept_invitation", token=services.invitation_token(invitation))
+    with force_locale(invitation.locale):
+        context = {
+            "link": link,
+            "organisation": invitation.organisation.name,
+            "expires_at": invitation.expires_at,
+        }
+        mail.send_mail(
+            invitation.email,
+            _("You are invited to join %(org)s", org=invitation.organisation.name),
+            render_template("accounts/email/invitation.txt", **context),
+            render_template("accounts/email/invitation.html", **context),
+        )
+
+
+@outbox.handles("accounts.password_reset_email")
+def send_password_reset_email(payload: dict[str, Any]) -> None:
+    reset = db.session.get(PasswordReset, payload["reset_id"])
+    if reset is None or reset.used_at is not None:
+        return
+    link = external_url("accounts.reset_password", token=services.password_reset_token(reset))
+    with force_locale(reset.user.locale or "en"):
+        context = {"link": link, "expires_at": reset.expires_at}
+        mail.send_mail(
+            reset.user.email,
+            _("Reset your password"),
+            render_template("accounts/email/password_reset.txt", **context),
+            render_template("accounts/email/password_reset.html", **context),
+        )

@@ -1,0 +1,87 @@
+"""Who may do what. Every staff view and staff query asks this module.
+
+A staff user acts through one membership at a time (one organisation, one role). Records of any
+other organisation are out of scope: views answer 404 for them, as if they did not exist, so ids
+cannot be probed across organisations.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from flask import current_app
+from sqlalchemy import Select
+
+from ngo.accounts.models import STAFF_ROLES, Membership, Role, User
+
+
+class Action(StrEnum):
+    VIEW_DASHBOARD = "view_dashboard"
+    MANAGE_USERS = "manage_users"
+    EDIT_ORGANISATION = "edit_organisation"
+    VIEW_AUDIT_LOG = "view_audit_log"
+    # Platform actions are not tied to a membership: they create and list organisations.
+    MANAGE_ORGANISATIONS = "manage_organisations"
+
+
+PLATFORM_ACTIONS = frozenset({Action.MANAGE_ORGANISATIONS})
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.ADMIN: frozenset(
+        {
+            Action.VIEW_DASHBOARD,
+            Action.MANAGE_USERS,
+            Action.EDIT_ORGANISATION,
+            Action.VIEW_AUDIT_LOG,
+        }
+    ),
+    Role.CASEWORKER: frozenset({Action.VIEW_DASHBOARD}),
+    Role.VERIFIER: frozenset({Action.VIEW_DASHBOARD}),
+    Role.TREASURER: frozenset({Action.VIEW_DASHBOARD}),
+    Role.FUNDER: frozenset({Action.VIEW_DASHBOARD}),
+}
+
+T = TypeVar("T", bound=Select[Any])
+
+
+def choose_membership(user: User, organisation_id: int | None) -> Membership | None:
+    """The membership the user acts through: the chosen organisation, else the first joined."""
+    memberships = sorted(user.memberships, key=lambda m: m.id)
+    for membership in memberships:
+        if membership.organisation_id == organisation_id:
+            return membership
+    return memberships[0] if memberships else None
+
+
+def in_scope(membership: Membership | None, target: Any) -> bool:
+    return membership is not None and getattr(target, "organisation_id", None) == (
+        membership.organisation_id
+    )
+
+
+def may(membership: Membership | None, action: Action, target: Any = None) -> bool:
+    """May the holder of this membership do `action` (to `target`, if given)?"""
+    if action in PLATFORM_ACTIONS:
+        return membership is not None and may_platform(membership.user, action)
+    if membership is None:
+        return False
+    if target is not None and not in_scope(membership, target):
+        return False
+    return action in ROLE_PERMISSIONS[Role(membership.role)]
+
+
+def may_platform(user: User, action: Action) -> bool:
+    return action in PLATFORM_ACTIONS and user.is_platform_admin
+
+
+def scope(stmt: T, membership: Membership, organisation_column: Any) -> T:
+    """Restrict a staff query to the acting organisation."""
+    return stmt.where(organisation_column == membership.organisation_id)
+
+
+def must_use_second_factor(user: User) -> bool:
+    """Staff roles need TOTP; demo users are exempt only in development mode."""
+    if user.is_demo and current_app.config["NGO_ENV"] == "development":
+        return False
+    return user.is_platform_admin or any(Role(m.role) in STAFF_ROLES for m in user.memberships)

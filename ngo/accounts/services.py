@@ -1,0 +1,443 @@
+"""Account operations. Each takes the acting user as an argument, changes state, writes the audit
+log and flushes; the caller (view, CLI command, task) commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ngo import audit, outbox
+from ngo.accounts import passwords, two_factor
+from ngo.accounts.models import Invitation, Membership, Organisation, PasswordReset, Role, User
+from ngo.accounts.tokens import LinkError, LinkProblem, make_link_token, new_nonce, nonce_matches
+from ngo.accounts.tokens import read_link_token as _read
+from ngo.extensions import db
+from ngo.timeutil import utcnow
+
+INVITATION_LINK = "invitation"
+RESET_LINK = "password-reset"
+
+
+class AccountError(Exception):
+    """A rule was broken; the message is safe to show to the user (no personal data)."""
+
+    def __init__(self, message: object) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_new_password(password: str, email: str) -> None:
+    if len(password) < passwords.MIN_LENGTH:
+        raise AccountError(
+            _l("Use at least %(n)d characters for the password.", n=passwords.MIN_LENGTH)
+        )
+    if len(password) > passwords.MAX_LENGTH:
+        raise AccountError(
+            _l("Use at most %(n)d characters for the password.", n=passwords.MAX_LENGTH)
+        )
+    if password.strip().lower() == normalise_email(email):
+        raise AccountError(_l("The password must not be your e-mail address."))
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalars(select(User).where(User.email == normalise_email(email))).first()
+
+
+# Organisations -----------------------------------------------------------------------------
+
+
+def create_organisation(name: str, *, actor: User | None) -> Organisation:
+    name = " ".join(name.split())
+    if not name:
+        raise AccountError(_l("Give the organisation a name."))
+    exists = db.session.scalar(
+        select(Organisation.id).where(func.lower(Organisation.name) == name.lower())
+    )
+    if exists:
+        raise AccountError(_l("An organisation with this name already exists."))
+    organisation = Organisation(name=name)
+    db.session.add(organisation)
+    db.session.flush()
+    audit.record(
+        "organisation.created",
+        actor_id=actor.id if actor else None,
+        organisation_id=organisation.id,
+        object_type="organisation",
+        object_id=organisation.id,
+    )
+    return organisation
+
+
+def rename_organisation(organisation: Organisation, name: str, *, actor: User) -> None:
+    name = " ".join(name.split())
+    clash = db.session.scalar(
+        select(Organisation.id).where(
+            func.lower(Organisation.name) == name.lower(), Organisation.id != organisation.id
+        )
+    )
+    if clash:
+        raise AccountError(_l("An organisation with this name already exists."))
+    organisation.name = name
+    audit.record(
+        "organisation.renamed",
+        actor_id=actor.id,
+        organisation_id=organisation.id,
+        object_type="organisation",
+        object_id=organisation.id,
+    )
+
+
+# Users and memberships -----------------------------------------------------------------------
+
+
+def create_user(
+    email: str,
+    password: str,
+    *,
+    display_name: str,
+    organisation: Organisation,
+    role: Role,
+    actor: User | None,
+    is_platform_admin: bool = False,
+    is_demo: bool = False,
+) -> User:
+    email = normalise_email(email)
+    if find_user_by_email(email):
+        raise AccountError(_l("A user with this e-mail address already exists."))
+    check_new_password(password, email)
+    user = User(
+        email=email,
+        display_name=display_name.strip() or email.split("@")[0],
+        password_hash=passwords.hash_password(password),
+        is_platform_admin=is_platform_admin,
+        is_demo=is_demo,
+    )
+    user.memberships.append(Membership(organisation=organisation, role=role.value))
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        "user.created",
+        actor_id=actor.id if actor else None,
+        organisation_id=organisation.id,
+        object_type="user",
+        object_id=user.id,
+        details={"role": role.value, "platform_admin": is_platform_admin},
+    )
+    return user
+
+
+def change_role(membership: Membership, role: Role, *, actor: User) -> None:
+    if membership.role == role.value:
+        return
+    _refuse_removing_last_admin(membership, new_role=role)
+    previous = membership.role
+    membership.role = role.value
+    membership.user.session_version += 1
+    audit.record(
+        "membership.role_changed",
+        actor_id=actor.id,
+        organisation_id=membership.organisation_id,
+        object_type="user",
+        object_id=membership.user_id,
+        details={"from": previous, "to": role.value},
+    )
+
+
+def remove_membership(membership: Membership, *, actor: User) -> None:
+    if membership.user_id == actor.id:
+        raise AccountError(_l("You cannot remove yourself from the organisation."))
+    _refuse_removing_last_admin(membership, new_role=None)
+    membership.user.session_version += 1
+    db.session.delete(membership)
+    audit.record(
+        "membership.removed",
+        actor_id=actor.id,
+        organisation_id=membership.organisation_id,
+        object_type="user",
+        object_id=membership.user_id,
+    )
+
+
+def _refuse_removing_last_admin(membership: Membership, *, new_role: Role | None) -> None:
+    if membership.role != Role.ADMIN.value or new_role == Role.ADMIN:
+        return
+    admins = db.session.scalar(
+        select(func.count(Membership.id)).where(
+            Membership.organisation_id == membership.organisation_id,
+            Membership.role == Role.ADMIN.value,
+        )
+    )
+    if admins <= 1:
+        raise AccountError(_l("The organisation must keep at least one administrator."))
+
+
+def lock_user(user: User, *, actor: User | None, organisation_id: int | None, reason: str) -> None:
+    if user.locked_at is not None:
+        return
+    if actor is not None and actor.id == user.id:
+        raise AccountError(_l("You cannot lock your own account."))
+    user.locked_at = utcnow()
+    user.session_version += 1
+    audit.record(
+        "user.locked",
+        actor_id=actor.id if actor else None,
+        organisation_id=organisation_id,
+        object_type="user",
+        object_id=user.id,
+        details={"reason": reason},
+    )
+
+
+def unlock_user(user: User, *, actor: User, organisation_id: int) -> None:
+    if user.locked_at is None:
+        return
+    user.locked_at = None
+    user.failed_logins = 0
+    audit.record(
+        "user.unlocked",
+        actor_id=actor.id,
+        organisation_id=organisation_id,
+        object_type="user",
+        object_id=user.id,
+    )
+
+
+def reset_second_factor(user: User, *, actor: User, organisation_id: int) -> None:
+    """An admin's help for a user who lost both phone and recovery codes."""
+    two_factor.disable(user)
+    user.session_version += 1
+    audit.record(
+        "user.second_factor_reset",
+        actor_id=actor.id,
+        organisation_id=organisation_id,
+        object_type="user",
+        object_id=user.id,
+    )
+
+
+# Login -------------------------------------------------------------------------------------
+
+
+class LoginResult(StrEnum):
+    OK = "ok"
+    INVALID = "invalid"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    result: LoginResult
+    user: User | None = None
+
+
+def check_password_login(email: str, password: str) -> LoginAttempt:
+    """First factor. Wrong passwords count towards the lock-out; a locked account is only
+    reported as locked to someone who knows its password."""
+    user = find_user_by_email(email)
+    if user is None or user.password_hash is None:
+        passwords.burn_verification_time(password)
+        return LoginAttempt(LoginResult.INVALID)
+    if not passwords.verify_password(user.password_hash, password):
+        register_failed_login(user)
+        return LoginAttempt(LoginResult.INVALID)
+    if user.locked_at is not None:
+        return LoginAttempt(LoginResult.LOCKED, user)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    return LoginAttempt(LoginResult.OK, user)
+
+
+def register_failed_login(user: User) -> None:
+    user.failed_logins += 1
+    threshold = int(current_app.config["LOGIN_LOCKOUT_THRESHOLD"])
+    if user.failed_logins >= threshold and user.locked_at is None:
+        lock_user(user, actor=None, organisation_id=None, reason="failed_logins")
+
+
+def check_second_factor(user: User, code: str) -> bool:
+    if two_factor.check_totp(user, code) or two_factor.use_recovery_code(user, code):
+        return True
+    register_failed_login(user)
+    return False
+
+
+def complete_login(user: User) -> None:
+    user.failed_logins = 0
+    user.last_login_at = utcnow()
+    audit.record(
+        "user.logged_in",
+        actor_id=user.id,
+        organisation_id=None,
+        object_type="user",
+        object_id=user.id,
+    )
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not passwords.verify_password(user.password_hash, current):
+        raise AccountError(_l("The current password is not correct."))
+    _set_password(user, new, action="user.password_changed")
+
+
+def _set_password(user: User, new: str, *, action: str) -> None:
+    check_new_password(new, user.email)
+    user.password_hash = passwords.hash_password(new)
+    user.session_version += 1
+    audit.record(
+        action, actor_id=user.id, organisation_id=None, object_type="user", object_id=user.id
+    )
+
+
+# Invitations -------------------------------------------------------------------------------
+
+
+def invite_user(
+    organisation: Organisation, email: str, role: Role, *, locale: str, actor: User
+) -> Invitation:
+    email = normalise_email(email)
+    already_member = db.session.scalar(
+        select(Membership.id)
+        .join(User)
+        .where(User.email == email, Membership.organisation_id == organisation.id)
+    )
+    if already_member:
+        raise AccountError(_l("This person is already a member of the organisation."))
+    ttl = timedelta(hours=int(current_app.config["INVITATION_TTL_HOURS"]))
+    invitation = Invitation(
+        organisation=organisation,
+        email=email,
+        role=role.value,
+        locale=locale,
+        invited_by_id=actor.id,
+        nonce=new_nonce(),
+        expires_at=utcnow() + ttl,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    outbox.enqueue("accounts.invitation_email", {"invitation_id": invitation.id})
+    audit.record(
+        "invitation.sent",
+        actor_id=actor.id,
+        organisation_id=organisation.id,
+        object_type="invitation",
+        object_id=invitation.id,
+        details={"role": role.value},
+    )
+    return invitation
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return make_link_token(INVITATION_LINK, invitation.id, invitation.nonce)
+
+
+def load_invitation(token: str) -> Invitation:
+    invitation_id, nonce = _read(INVITATION_LINK, token)
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or not nonce_matches(invitation.nonce, nonce):
+        raise LinkError(LinkProblem.INVALID)
+    if invitation.accepted_at is not None:
+        raise LinkError(LinkProblem.USED)
+    if invitation.revoked_at is not None:
+        raise LinkError(LinkProblem.INVALID)
+    if invitation.expires_at <= utcnow():
+        raise LinkError(LinkProblem.EXPIRED)
+    return invitation
+
+
+def accept_invitation(invitation: Invitation, *, display_name: str, password: str) -> User:
+    """A new person sets a password; someone who already has an account confirms theirs."""
+    user = find_user_by_email(invitation.email)
+    if user is None:
+        check_new_password(password, invitation.email)
+        user = User(
+            email=invitation.email,
+            display_name=display_name.strip() or invitation.email.split("@")[0],
+            password_hash=passwords.hash_password(password),
+            locale=invitation.locale,
+        )
+        db.session.add(user)
+    elif not passwords.verify_password(user.password_hash, password):
+        raise AccountError(_l("You already have an account: enter its current password."))
+    user.memberships.append(
+        Membership(organisation_id=invitation.organisation_id, role=invitation.role)
+    )
+    invitation.accepted_at = utcnow()
+    db.session.flush()
+    audit.record(
+        "invitation.accepted",
+        actor_id=user.id,
+        organisation_id=invitation.organisation_id,
+        object_type="invitation",
+        object_id=invitation.id,
+        details={"role": invitation.role},
+    )
+    return user
+
+
+def revoke_invitation(invitation: Invitation, *, actor: User) -> None:
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        return
+    invitation.revoked_at = utcnow()
+    audit.record(
+        "invitation.revoked",
+        actor_id=actor.id,
+        organisation_id=invitation.organisation_id,
+        object_type="invitation",
+        object_id=invitation.id,
+    )
+
+
+# Password reset ----------------------------------------------------------------------------
+
+
+def request_password_reset(email: str) -> PasswordReset | None:
+    """Send a reset link if the account exists; the caller says the same thing either way."""
+    user = find_user_by_email(email)
+    if user is None or user.password_hash is None:
+        return None
+    ttl = timedelta(minutes=int(current_app.config["PASSWORD_RESET_TTL_MINUTES"]))
+    reset = PasswordReset(user=user, nonce=new_nonce(), expires_at=utcnow() + ttl)
+    db.session.add(reset)
+    db.session.flush()
+    outbox.enqueue("accounts.password_reset_email", {"reset_id": reset.id})
+    audit.record(
+        "password_reset.requested",
+        actor_id=None,
+        organisation_id=None,
+        object_type="user",
+        object_id=user.id,
+    )
+    return reset
+
+
+def password_reset_token(reset: PasswordReset) -> str:
+    return make_link_token(RESET_LINK, reset.id, reset.nonce)
+
+
+def load_password_reset(token: str) -> PasswordReset:
+    reset_id, nonce = _read(RESET_LINK, token)
+    reset = db.session.get(PasswordReset, reset_id)
+    if reset is None or not nonce_matches(reset.nonce, nonce):
+        raise LinkError(LinkProblem.INVALID)
+    if reset.used_at is not None:
+        raise LinkError(LinkProblem.USED)
+    if reset.expires_at <= utcnow():
+        raise LinkError(LinkProblem.EXPIRED)
+    return reset
+
+
+def reset_password(reset: PasswordReset, new_password: str) -> User:
+    user = reset.user
+    _set_password(user, new_password, action="user.password_reset")
+    reset.used_at = utcnow()
+    # A reset does not unlock: an admin decides that, since the lock may have been a real attack.
+    return user

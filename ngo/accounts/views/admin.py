@@ -1,0 +1,294 @@
+"""Administration of the acting organisation (users, invitations, audit) and of the platform."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ngo import audit
+from ngo.accounts import policy, services
+from ngo.accounts.access import current_membership, get_in_organisation_or_404, staff_required
+from ngo.accounts.forms import (
+    ROLE_LABELS,
+    ConfirmForm,
+    InviteForm,
+    NewOrganisationForm,
+    OrganisationForm,
+    RoleForm,
+)
+from ngo.accounts.models import Invitation, Membership, Organisation, Role, User
+from ngo.accounts.policy import Action
+from ngo.accounts.services import AccountError
+from ngo.accounts.views import admin_bp
+from ngo.audit import AuditEvent
+from ngo.extensions import db
+from ngo.timeutil import utcnow
+
+
+def _membership_or_404(user_id: int) -> Membership:
+    membership = current_membership()
+    stmt = policy.scope(
+        select(Membership).where(Membership.user_id == user_id),
+        membership,
+        Membership.organisation_id,
+    )
+    found = db.session.scalars(stmt).first()
+    if found is None:
+        abort(404)
+    return found
+
+
+@admin_bp.get("/users")
+@staff_required(Action.MANAGE_USERS)
+def users() -> str:
+    membership = current_membership()
+    members = db.session.scalars(
+        policy.scope(
+            select(Membership).join(User).order_by(User.display_name),
+            membership,
+            Membership.organisation_id,
+        )
+    ).all()
+    invitations = db.session.scalars(
+        policy.scope(
+            select(Invitation)
+            .where(
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.created_at.desc()),
+            membership,
+            Invitation.organisation_id,
+        )
+    ).all()
+    return render_template(
+        "admin/users.html",
+        members=members,
+        invitations=invitations,
+        role_labels=ROLE_LABELS,
+        confirm_form=ConfirmForm(),
+    )
+
+
+@admin_bp.route("/users/invite", methods=["GET", "POST"])
+@staff_required(Action.MANAGE_USERS)
+def invite() -> Response | tuple[str, int]:
+    form = InviteForm()
+    if not form.is_submitted():
+        form.locale.data = str(get_locale())
+    if form.validate_on_submit():
+        membership = current_membership()
+        try:
+            services.invite_user(
+                membership.organisation,
+                form.email.data,
+                Role(form.role.data),
+                locale=form.locale.data,
+                actor=current_user,
+            )
+        except AccountError as exc:
+            db.session.rollback()
+            form.email.errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            flash(_("Invitation sent. The link is valid for 72 hours."), "success")
+            return redirect(url_for("admin.users"))
+    status = 400 if form.errors else 200
+    return render_template("admin/invite.html", form=form), status
+
+
+@admin_bp.get("/users/<int:user_id>")
+@staff_required(Action.MANAGE_USERS)
+def user_detail(user_id: int) -> str:
+    membership = _membership_or_404(user_id)
+    form = RoleForm(role=membership.role)
+    return render_template(
+        "admin/user_detail.html",
+        member=membership,
+        form=form,
+        confirm_form=ConfirmForm(),
+        role_labels=ROLE_LABELS,
+    )
+
+
+def _user_action(user_id: int, operation: str) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    target = _membership_or_404(user_id)
+    acting = current_membership()
+    try:
+        if operation == "lock":
+            services.lock_user(
+                target.user,
+                actor=current_user,
+                organisation_id=acting.organisation_id,
+                reason="admin",
+            )
+            message = _("The account is locked and its sessions have ended.")
+        elif operation == "unlock":
+            services.unlock_user(
+                target.user, actor=current_user, organisation_id=acting.organisation_id
+            )
+            message = _("The account is unlocked.")
+        elif operation == "reset-two-factor":
+            services.reset_second_factor(
+                target.user, actor=current_user, organisation_id=acting.organisation_id
+            )
+            message = _("Two-factor authentication was reset; the user sets it up at next sign-in.")
+        else:
+            services.remove_membership(target, actor=current_user)
+            db.session.commit()
+            flash(_("The user was removed from the organisation."), "success")
+            return redirect(url_for("admin.users"))
+    except AccountError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("admin.user_detail", user_id=user_id))
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("admin.user_detail", user_id=user_id))
+
+
+@admin_bp.post("/users/<int:user_id>/lock")
+@staff_required(Action.MANAGE_USERS)
+def lock(user_id: int) -> Response:
+    return _user_action(user_id, "lock")
+
+
+@admin_bp.post("/users/<int:user_id>/unlock")
+@staff_required(Action.MANAGE_USERS)
+def unlock(user_id: int) -> Response:
+    return _user_action(user_id, "unlock")
+
+
+@admin_bp.post("/users/<int:user_id>/reset-two-factor")
+@staff_required(Action.MANAGE_USERS)
+def reset_two_factor(user_id: int) -> Response:
+    return _user_action(user_id, "reset-two-factor")
+
+
+@admin_bp.post("/users/<int:user_id>/remove")
+@staff_required(Action.MANAGE_USERS)
+def remove(user_id: int) -> Response:
+    return _user_action(user_id, "remove")
+
+
+@admin_bp.post("/users/<int:user_id>/role")
+@staff_required(Action.MANAGE_USERS)
+def change_role(user_id: int) -> Response | tuple[str, int]:
+    target = _membership_or_404(user_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            services.change_role(target, Role(form.role.data), actor=current_user)
+        except AccountError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+        else:
+            db.session.commit()
+            flash(_("The role was changed."), "success")
+        return redirect(url_for("admin.user_detail", user_id=user_id))
+    return render_template(
+        "admin/user_detail.html",
+        member=target,
+        form=form,
+        confirm_form=ConfirmForm(),
+        role_labels=ROLE_LABELS,
+    ), 400
+
+
+@admin_bp.post("/invitations/<int:invitation_id>/revoke")
+@staff_required(Action.MANAGE_USERS)
+def revoke_invitation(invitation_id: int) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    invitation = get_in_organisation_or_404(Invitation, invitation_id, Invitation.organisation_id)
+    services.revoke_invitation(invitation, actor=current_user)
+    db.session.commit()
+    flash(_("The invitation was withdrawn."), "success")
+    return redirect(url_for("admin.users"))
+
+
+@admin_bp.route("/organisation", methods=["GET", "POST"])
+@staff_required(Action.EDIT_ORGANISATION)
+def organisation() -> Response | tuple[str, int]:
+    org = current_membership().organisation
+    form = OrganisationForm(obj=org)
+    if form.validate_on_submit():
+        try:
+            services.rename_organisation(org, form.name.data, actor=current_user)
+        except AccountError as exc:
+            db.session.rollback()
+            form.name.errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.organisation"))
+    status = 400 if form.errors else 200
+    return render_template("admin/organisation.html", form=form, organisation=org), status
+
+
+@admin_bp.get("/audit")
+@staff_required(Action.VIEW_AUDIT_LOG)
+def audit_log() -> str:
+    events = db.session.scalars(
+        policy.scope(
+            select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200),
+            current_membership(),
+            AuditEvent.organisation_id,
+        )
+    ).all()
+    return render_template(
+        "admin/audit.html", events=events, chain=None, confirm_form=ConfirmForm()
+    )
+
+
+@admin_bp.post("/audit/verify")
+@staff_required(Action.VIEW_AUDIT_LOG)
+def verify_audit_log() -> str:
+    """Walks the whole chain, so it runs on request rather than on every page view."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    events = db.session.scalars(
+        policy.scope(
+            select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200),
+            current_membership(),
+            AuditEvent.organisation_id,
+        )
+    ).all()
+    return render_template(
+        "admin/audit.html", events=events, chain=audit.verify_chain(), confirm_form=ConfirmForm()
+    )
+
+
+@admin_bp.route("/organisations", methods=["GET", "POST"])
+@staff_required(Action.MANAGE_ORGANISATIONS)
+def organisations() -> Response | tuple[str, int]:
+    form = NewOrganisationForm()
+    if not form.is_submitted():
+        form.locale.data = str(get_locale())
+    if form.validate_on_submit():
+        try:
+            org = services.create_organisation(form.name.data, actor=current_user)
+            services.invite_user(
+                org,
+                form.admin_email.data,
+                Role.ADMIN,
+                locale=form.locale.data,
+                actor=current_user,
+            )
+        except AccountError as exc:
+            db.session.rollback()
+            form.name.errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            flash(_("The organisation was created and its administrator invited."), "success")
+            return redirect(url_for("admin.organisations"))
+    listing = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    status = 400 if form.errors else 200
+    return render_template("admin/organisations.html", form=form, organisations=listing), status

@@ -1,0 +1,85 @@
+"""The signed-in user's own pages: dashboard, account settings, language, organisation switch."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user
+from werkzeug.wrappers import Response
+
+from ngo.accounts import services, two_factor
+from ngo.accounts.access import current_membership, staff_required
+from ngo.accounts.forms import ChangePasswordForm, ConfirmForm, LanguageForm
+from ngo.accounts.policy import Action
+from ngo.accounts.services import AccountError
+from ngo.accounts.views import bp
+from ngo.extensions import db
+from ngo.urls import is_safe_redirect
+
+
+@bp.get("/dashboard")
+@staff_required(Action.VIEW_DASHBOARD)
+def dashboard() -> str:
+    return render_template(
+        "accounts/dashboard.html", membership=current_membership(), confirm_form=ConfirmForm()
+    )
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account() -> Response | str | tuple[str, int]:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.password.data)
+        except AccountError as exc:
+            db.session.rollback()
+            form.current_password.errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            login_user(current_user)  # the session version moved on; keep this session
+            flash(_("Your password has been changed. Other sessions were signed out."), "success")
+            return redirect(url_for("accounts.account"))
+    status = 400 if form.errors else 200
+    return render_template(
+        "accounts/account.html",
+        form=form,
+        confirm_form=ConfirmForm(),
+        recovery_codes_left=two_factor.remaining_recovery_codes(current_user),
+    ), status
+
+
+@bp.post("/account/recovery-codes")
+@login_required
+def new_recovery_codes() -> Response | str:
+    if not ConfirmForm().validate_on_submit() or not current_user.has_second_factor:
+        abort(400)
+    codes = two_factor.issue_recovery_codes(current_user)
+    db.session.commit()
+    return render_template(
+        "accounts/recovery_codes.html", codes=codes, continue_url=url_for("accounts.account")
+    )
+
+
+@bp.post("/account/organisation/<int:organisation_id>")
+@login_required
+def switch_organisation(organisation_id: int) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not any(m.organisation_id == organisation_id for m in current_user.memberships):
+        abort(404)
+    session["org_id"] = organisation_id
+    return redirect(url_for("accounts.dashboard"))
+
+
+@bp.post("/language")
+def change_language() -> Response:
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session["locale"] = form.language.data
+    if current_user.is_authenticated:
+        current_user.locale = form.language.data
+        db.session.commit()
+    target = request.form.get("next")
+    return redirect(target if is_safe_redirect(target) else url_for("public.home"))

@@ -1,0 +1,117 @@
+"""Command-line interface: `flask --app ngo <command>`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from ngo import audit, demo
+from ngo.accounts import services
+from ngo.accounts.models import Organisation, Role
+from ngo.accounts.services import AccountError
+from ngo.extensions import db
+
+audit_cli = AppGroup("audit", help="Inspect the audit log.")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise click.ClickException("No password given.")
+    return password
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--org", "org_name", required=True, help="Organisation name; created if missing.")
+@click.option("--name", "display_name", default="", help="Display name of the administrator.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--platform-admin/--no-platform-admin",
+    default=True,
+    help="Also allow creating organisations (default: yes).",
+)
+def create_admin_command(
+    email: str, org_name: str, display_name: str, password_stdin: bool, platform_admin: bool
+) -> None:
+    """Create an administrator of ORG, who can then invite everyone else."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise click.ClickException(f"Not a valid e-mail address: {exc}") from exc
+    password = _read_password(password_stdin)
+    try:
+        organisation = db.session.scalars(
+            db.select(Organisation).where(Organisation.name == " ".join(org_name.split()))
+        ).first() or services.create_organisation(org_name, actor=None)
+        user = services.create_user(
+            email,
+            password,
+            display_name=display_name,
+            organisation=organisation,
+            role=Role.ADMIN,
+            actor=None,
+            is_platform_admin=platform_admin,
+        )
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc.message)) from exc
+    db.session.commit()
+    click.echo(f"Created administrator #{user.id} of {organisation.name}.")
+    click.echo("At first sign-in they will set up two-factor authentication.")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only seed a database that has no users yet.")
+def seed_demo_command(if_empty: bool) -> None:
+    """Load the demo organisation and one user per role (idempotent)."""
+    if if_empty and not demo.database_is_empty():
+        click.echo("The database already has data: demo data not loaded.")
+        if current_app.config["NGO_ENV"] != "development":
+            return
+        logins = [
+            demo.DemoLogin(role, f"{role.value}@{demo.DEMO_DOMAIN}", demo.demo_password(role))
+            for role in Role
+            if services.find_user_by_email(f"{role.value}@{demo.DEMO_DOMAIN}")
+        ]
+    else:
+        logins = demo.seed_demo()
+        db.session.commit()
+        click.echo(f"Demo organisation: {demo.DEMO_ORGANISATION}")
+    if not logins:
+        return
+    click.echo("Demo logins:")
+    for login in logins:
+        password = login.password or "(unchanged)"
+        click.echo(f"  {login.role.value:<11} {login.email:<32} {password}")
+    if current_app.config["NGO_ENV"] == "development":
+        click.echo("Demo users skip two-factor set-up in development mode only.")
+
+
+@audit_cli.command("verify")
+def audit_verify_command() -> None:
+    """Check the hash chain; exits 1 and names the first broken event if any."""
+    report = audit.verify_chain()
+    if report.ok:
+        click.echo(f"Audit chain intact: {report.events_checked} events, head {report.head_hash}.")
+        return
+    click.echo(
+        f"Audit chain BROKEN at event {report.broken_at_seq}: {report.problem}. "
+        f"{report.events_checked} events before it are intact.",
+        err=True,
+    )
+    sys.exit(1)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_admin_command)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(audit_cli)

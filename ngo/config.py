@@ -1,0 +1,119 @@
+"""Settings come from environment variables only; every default works on a laptop with no service.
+
+NGO_ENV                development (default) or production
+DATABASE_URL           default sqlite:///<instance>/ngo.sqlite; production: postgresql://...
+CELERY_BROKER_URL      default sqla+sqlite:///<instance>/broker.sqlite; production: redis://...
+MAIL_URL               default file://<instance>/outbox (.eml files); production: smtp://...
+MAIL_FROM              sender address, default "ngo <no-reply@localhost>"
+SECRET_KEY             signs sessions and links; the development default is refused in production
+NGO_DATA_KEYS          Fernet keys, newest first, encrypting personal data; same refusal
+RATELIMIT_STORAGE_URI  default memory://; production: redis://... shared by all web workers
+NGO_BASE_URL           base of links in e-mails, default http://127.0.0.1:8000
+NGO_INSTANCE_PATH      folder for SQLite files, the mail outbox and the beat schedule
+NGO_PROXY_HOPS         number of trusted reverse proxies in front of the app (default 0)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEVELOPMENT_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105
+# A valid Fernet key that is public on purpose: development data is not secret.
+DEVELOPMENT_DATA_KEY = "bmdvLWRldmVsb3BtZW50LWRhdGEta2V5LXB1YmxpYyE="
+
+LANGUAGES = {
+    "en": "English",
+    "pl": "Polski",
+    "be": "Беларуская",
+    "ru": "Русский",
+    "uk": "Українська",
+}
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when the environment cannot run the application safely."""
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    default: str
+    help: str
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def normalise_database_url(url: str) -> str:
+    """Let operators write the usual postgresql:// URL; we talk to it through psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(instance_path: str) -> dict[str, object]:
+    instance = Path(instance_path)
+    env = _env("NGO_ENV", "development")
+    if env not in ("development", "production", "testing"):
+        raise ConfigurationError(
+            f"NGO_ENV must be development, production or testing, not {env!r}."
+        )
+    production = env == "production"
+    return {
+        "NGO_ENV": env,
+        "SECRET_KEY": _env("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
+        "NGO_DATA_KEYS": _env("NGO_DATA_KEYS", DEVELOPMENT_DATA_KEY),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            _env("DATABASE_URL", f"sqlite:///{instance / 'ngo.sqlite'}")
+        ),
+        "CELERY_BROKER_URL": _env(
+            "CELERY_BROKER_URL", f"sqla+sqlite:///{instance / 'broker.sqlite'}"
+        ),
+        "MAIL_URL": _env("MAIL_URL", f"file://{instance / 'outbox'}"),
+        "MAIL_FROM": _env("MAIL_FROM", "ngo <no-reply@localhost>"),
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
+        "NGO_BASE_URL": _env("NGO_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        # Forms are small; file uploads (later) raise this per route.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Statement parameters may be personal data: keep them out of exceptions and logs.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "LANGUAGES": LANGUAGES,
+        "LOGIN_RATE_LIMIT": "10 per minute;60 per hour",
+        "LOGIN_LOCKOUT_THRESHOLD": 5,
+        "INVITATION_TTL_HOURS": 72,
+        "PASSWORD_RESET_TTL_MINUTES": 60,
+        "OUTBOX_RELAY_SECONDS": 30.0,
+        "CELERY_TASK_ALWAYS_EAGER": False,
+    }
+
+
+def check_production_safety(config: dict[str, object]) -> None:
+    """Refuse to run production with keys that ship in the source code."""
+    if config["NGO_ENV"] != "production":
+        return
+    if config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY or len(str(config["SECRET_KEY"])) < 32:
+        raise ConfigurationError(
+            "NGO_ENV=production needs SECRET_KEY: set it to a random string of at least 32 "
+            'characters, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    keys = [k.strip() for k in str(config["NGO_DATA_KEYS"]).split(",") if k.strip()]
+    if DEVELOPMENT_DATA_KEY in keys:
+        raise ConfigurationError(
+            "NGO_ENV=production needs NGO_DATA_KEYS without the development data key: set it to "
+            "one or more Fernet keys, newest first, e.g. python -c "
+            '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+        )

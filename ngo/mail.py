@@ -1,0 +1,80 @@
+"""Compose and send e-mail. MAIL_URL picks the transport:
+
+- file:///path/to/folder            write each message as an .eml file (the default)
+- smtp://user:password@host:port    plain SMTP, upgraded with STARTTLS when the server offers it
+- smtps://user:password@host:port   SMTP over TLS
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import uuid
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app
+
+
+class MailConfigurationError(RuntimeError):
+    pass
+
+
+def compose(to: str, subject: str, text_body: str, html_body: str | None = None) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="ngo.local")
+    message.set_content(text_body)
+    if html_body is not None:
+        message.add_alternative(html_body, subtype="html")
+    return message
+
+
+def _write_to_folder(folder: Path, message: EmailMessage) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{formatdate(usegmt=True).replace(' ', '_').replace(',', '')}-{uuid.uuid4().hex}.eml"
+    tmp = folder / (name + ".part")
+    tmp.write_bytes(bytes(message))
+    tmp.rename(folder / name)  # readers never see a half-written file
+
+
+def _send_smtp(url: str, message: EmailMessage) -> None:
+    parts = urlsplit(url)
+    use_tls = parts.scheme == "smtps"
+    port = parts.port or (465 if use_tls else 25)
+    host = parts.hostname or "localhost"
+    context = ssl.create_default_context()
+    client: smtplib.SMTP = (
+        smtplib.SMTP_SSL(host, port, timeout=30, context=context)
+        if use_tls
+        else smtplib.SMTP(host, port, timeout=30)
+    )
+    with client:
+        if not use_tls:
+            client.ehlo()
+            if client.has_extn("starttls"):
+                client.starttls(context=context)
+                client.ehlo()
+        if parts.username:
+            client.login(unquote(parts.username), unquote(parts.password or ""))
+        client.send_message(message)
+
+
+def deliver(message: EmailMessage) -> None:
+    url = str(current_app.config["MAIL_URL"])
+    scheme = urlsplit(url).scheme
+    if scheme == "file":
+        _write_to_folder(Path(unquote(urlsplit(url).path)), message)
+    elif scheme in ("smtp", "smtps"):
+        _send_smtp(url, message)
+    else:
+        raise MailConfigurationError("MAIL_URL must start with file://, smtp:// or smtps://")
+
+
+def send_mail(to: str, subject: str, text_body: str, html_body: str | None = None) -> None:
+    deliver(compose(to, subject, text_body, html_body))

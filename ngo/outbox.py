@@ -1,0 +1,147 @@
+"""Transactional outbox: work for the worker is written in the same commit as the change.
+
+After the commit the message is handed to Celery at once; the beat relay re-sends anything
+left behind (broker down, worker crash). Delivery claims a message before running its handler,
+so two deliveries of one message send it once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery import shared_task
+from sqlalchemy import JSON, String, event, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ngo.extensions import db
+from ngo.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], None]
+_handlers: dict[str, Handler] = {}
+CLAIM_LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(120))
+
+
+def handles(kind: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        _handlers[kind] = func
+        return func
+
+    return register
+
+
+def enqueue(kind: str, payload: dict[str, Any], session: Session | None = None) -> OutboxMessage:
+    """Add a message to the caller's transaction; payloads carry ids, never personal values."""
+    if kind not in _handlers:
+        raise ValueError(f"no outbox handler for {kind!r}")
+    session = session or db.session
+    message = OutboxMessage(kind=kind, payload=payload)
+    session.add(message)
+    session.flush()
+    session.info.setdefault("outbox_committed", []).append(message.id)
+    return message
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session: Session) -> None:
+    ids = session.info.pop("outbox_committed", [])
+    for message_id in ids:
+        try:
+            deliver_outbox_message_task.delay(message_id)
+        except Exception:  # the beat relay picks it up later
+            log.warning("outbox message %s not handed to the broker; relay will retry", message_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop("outbox_committed", None)
+
+
+def _claim(message_id: int) -> bool:
+    now = utcnow()
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.sent_at.is_(None),
+            or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - CLAIM_LEASE),
+        )
+        .values(claimed_at=now, attempts=OutboxMessage.attempts + 1)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def deliver(message_id: int) -> bool:
+    """Run the handler of one message unless it was sent or is being sent. True if it ran."""
+    if not _claim(message_id):
+        return False
+    message = db.session.get(OutboxMessage, message_id)
+    try:
+        _handlers[message.kind](dict(message.payload))
+    except Exception as exc:
+        db.session.rollback()
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(claimed_at=None, last_error=type(exc).__name__[:120])
+        )
+        db.session.commit()
+        raise
+    message.sent_at = utcnow()
+    message.last_error = None
+    db.session.commit()
+    return True
+
+
+def pending_message_ids(older_than: timedelta = timedelta(seconds=0)) -> list[int]:
+    cutoff = utcnow() - older_than
+    return list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.attempts < MAX_ATTEMPTS,
+                OutboxMessage.created_at <= cutoff,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(500)
+        )
+    )
+
+
+@shared_task(
+    name="outbox.deliver",
+    autoretry_for=(Exception,),
+    retry_backoff=10,
+    retry_backoff_max=600,
+    max_retries=MAX_ATTEMPTS,
+)
+def deliver_outbox_message_task(message_id: int) -> bool:
+    return deliver(message_id)
+
+
+@shared_task(name="outbox.relay")
+def relay_outbox_task() -> int:
+    ids = pending_message_ids(older_than=timedelta(seconds=10))
+    for message_id in ids:
+        deliver_outbox_message_task.delay(message_id)
+    return len(ids)
