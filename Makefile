@@ -54,8 +54,8 @@ format: $(VENV)/.installed
 
 # After changing UI text: extract, merge into every catalogue, then translate the new entries.
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o ngo/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i ngo/translations/messages.pot -d ngo/translations -D messages --no-location --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o ngo/translations/messages.pot --no-location --no-wrap --sort-output .
+	$(BIN)/pybabel update -i ngo/translations/messages.pot -d ngo/translations -D messages --ignore-obsolete --no-fuzzy-matching --no-wrap
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

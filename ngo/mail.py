@@ -10,6 +10,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 import uuid
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -37,7 +38,7 @@ def compose(to: str, subject: str, text_body: str, html_body: str | None = None)
 
 def _write_to_folder(folder: Path, message: EmailMessage) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{formatdate(usegmt=True).replace(' ', '_').replace(',', '')}-{uuid.uuid4().hex}.eml"
+    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
     tmp = folder / (name + ".part")
     tmp.write_bytes(bytes(message))
     tmp.rename(folder / name)  # readers never see a half-written file

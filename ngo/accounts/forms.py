@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from ngo.accounts.models import Role
@@ -16,6 +17,11 @@ ROLE_LABELS = {
     Role.TREASURER: _l("Treasurer"),
     Role.FUNDER: _l("Funder"),
 }
+
+ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
+LANGUAGE_CHOICES = [
+    SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGES.items()
+]
 
 
 def _email_field(label: object) -> EmailField:
@@ -114,7 +120,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     submit = SubmitField(_l("Change language"))
 
 
@@ -122,17 +128,14 @@ class InviteForm(FlaskForm):
     email = _email_field(_l("E-mail"))
     role = SelectField(
         _l("Role"),
-        choices=[(role.value, label) for role, label in ROLE_LABELS.items()],
-        validate_choice=True,
+        choices=ROLE_CHOICES,
     )
-    locale = SelectField(_l("Language of the invitation"), choices=list(LANGUAGES.items()))
+    locale = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES)
     submit = SubmitField(_l("Send invitation"))
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(
-        _l("Role"), choices=[(role.value, label) for role, label in ROLE_LABELS.items()]
-    )
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     submit = SubmitField(_l("Change role"))
 
 
@@ -146,7 +149,7 @@ class OrganisationForm(FlaskForm):
 
 class NewOrganisationForm(OrganisationForm):
     admin_email = _email_field(_l("E-mail of its first administrator"))
-    locale = SelectField(_l("Language of the invitation"), choices=list(LANGUAGES.items()))
+    locale = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES)
     submit = SubmitField(_l("Create organisation and invite"))
 
 

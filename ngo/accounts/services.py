@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ngo import audit, outbox
 from ngo.accounts import passwords, two_factor
@@ -26,9 +26,10 @@ RESET_LINK = "password-reset"
 class AccountError(Exception):
     """A rule was broken; the message is safe to show to the user (no personal data)."""
 
-    def __init__(self, message: object) -> None:
+    def __init__(self, message: object, field: str | None = None) -> None:
         super().__init__(str(message))
         self.message = message
+        self.field = field  # the form field the message belongs to, if any
 
 
 def normalise_email(email: str) -> str:
@@ -38,14 +39,21 @@ def normalise_email(email: str) -> str:
 def check_new_password(password: str, email: str) -> None:
     if len(password) < passwords.MIN_LENGTH:
         raise AccountError(
-            _l("Use at least %(n)d characters for the password.", n=passwords.MIN_LENGTH)
+            _l("Use at least %(n)d characters for the password.", n=passwords.MIN_LENGTH),
+            field="password",
         )
     if len(password) > passwords.MAX_LENGTH:
         raise AccountError(
-            _l("Use at most %(n)d characters for the password.", n=passwords.MAX_LENGTH)
+            _l("Use at most %(n)d characters for the password.", n=passwords.MAX_LENGTH),
+            field="password",
         )
     if password.strip().lower() == normalise_email(email):
-        raise AccountError(_l("The password must not be your e-mail address."))
+        raise AccountError(_l("The password must not be your e-mail address."), field="password")
+
+
+def home_organisation_id(user: User) -> int | None:
+    """Where events about the user themselves are filed, so their admins see them."""
+    return min((m.organisation_id for m in user.memberships), default=None)
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -260,7 +268,9 @@ def register_failed_login(user: User) -> None:
     user.failed_logins += 1
     threshold = int(current_app.config["LOGIN_LOCKOUT_THRESHOLD"])
     if user.failed_logins >= threshold and user.locked_at is None:
-        lock_user(user, actor=None, organisation_id=None, reason="failed_logins")
+        lock_user(
+            user, actor=None, organisation_id=home_organisation_id(user), reason="failed_logins"
+        )
 
 
 def check_second_factor(user: User, code: str) -> bool:
@@ -276,15 +286,23 @@ def complete_login(user: User) -> None:
     audit.record(
         "user.logged_in",
         actor_id=user.id,
-        organisation_id=None,
+        organisation_id=home_organisation_id(user),
         object_type="user",
         object_id=user.id,
     )
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    if not passwords.verify_password(user.password_hash, current):
-        raise AccountError(_l("The current password is not correct."))
+def confirm_password(user: User, password: str) -> bool:
+    """Re-check a known user's password; a wrong one counts towards the lock-out like a failed
+    sign-in. The caller commits either way, so that the count sticks."""
+    if passwords.verify_password(user.password_hash, password):
+        return True
+    register_failed_login(user)
+    return False
+
+
+def change_password(user: User, new: str) -> None:
+    """For a user who has just confirmed the current password (see confirm_password)."""
     _set_password(user, new, action="user.password_changed")
 
 
@@ -292,8 +310,18 @@ def _set_password(user: User, new: str, *, action: str) -> None:
     check_new_password(new, user.email)
     user.password_hash = passwords.hash_password(new)
     user.session_version += 1
+    # Any other reset link still in a mailbox dies with the old password.
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
     audit.record(
-        action, actor_id=user.id, organisation_id=None, object_type="user", object_id=user.id
+        action,
+        actor_id=user.id,
+        organisation_id=home_organisation_id(user),
+        object_type="user",
+        object_id=user.id,
     )
 
 
@@ -354,19 +382,32 @@ def load_invitation(token: str) -> Invitation:
 
 
 def accept_invitation(invitation: Invitation, *, display_name: str, password: str) -> User:
-    """A new person sets a password; someone who already has an account confirms theirs."""
-    user = find_user_by_email(invitation.email)
-    if user is None:
-        check_new_password(password, invitation.email)
-        user = User(
-            email=invitation.email,
-            display_name=display_name.strip() or invitation.email.split("@")[0],
-            password_hash=passwords.hash_password(password),
-            locale=invitation.locale,
-        )
-        db.session.add(user)
-    elif not passwords.verify_password(user.password_hash, password):
+    """A person new to ngo accepts: they choose a password and become a member."""
+    if find_user_by_email(invitation.email) is not None:
         raise AccountError(_l("You already have an account: enter its current password."))
+    check_new_password(password, invitation.email)
+    user = User(
+        email=invitation.email,
+        display_name=display_name.strip() or invitation.email.split("@")[0],
+        password_hash=passwords.hash_password(password),
+        locale=invitation.locale,
+    )
+    db.session.add(user)
+    _join(invitation, user)
+    return user
+
+
+def accept_invitation_with_account(invitation: Invitation, user: User) -> None:
+    """Someone who already has an account (and has just confirmed its password) joins."""
+    if user.email != invitation.email:
+        raise AccountError(_l("This invitation is for another e-mail address."))
+    if any(m.organisation_id == invitation.organisation_id for m in user.memberships):
+        # A second invitation to the same organisation, sent before the first was accepted.
+        raise AccountError(_l("This person is already a member of the organisation."))
+    _join(invitation, user)
+
+
+def _join(invitation: Invitation, user: User) -> None:
     user.memberships.append(
         Membership(organisation_id=invitation.organisation_id, role=invitation.role)
     )
@@ -380,7 +421,6 @@ def accept_invitation(invitation: Invitation, *, display_name: str, password: st
         object_id=invitation.id,
         details={"role": invitation.role},
     )
-    return user
 
 
 def revoke_invitation(invitation: Invitation, *, actor: User) -> None:
@@ -412,7 +452,7 @@ def request_password_reset(email: str) -> PasswordReset | None:
     audit.record(
         "password_reset.requested",
         actor_id=None,
-        organisation_id=None,
+        organisation_id=home_organisation_id(user),
         object_type="user",
         object_id=user.id,
     )

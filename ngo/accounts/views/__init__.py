@@ -1,8 +1,14 @@
 """URLs of the accounts domain, split by audience: sign-in, own settings, administration."""
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 bp = Blueprint("accounts", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def login_rate_limit() -> str:
+    """Every form that takes a password or a code shares the sign-in limit."""
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
 
 from ngo.accounts.views import admin, auth, settings  # noqa: E402, F401  (registers routes)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import get_locale
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -96,7 +96,15 @@ def invite() -> Response | tuple[str, int]:
             form.email.errors.append(str(exc.message))
         else:
             db.session.commit()
-            flash(_("Invitation sent. The link is valid for 72 hours."), "success")
+            hours = current_app.config["INVITATION_TTL_HOURS"]
+            flash(
+                ngettext(
+                    "Invitation sent. The link is valid for %(num)d hour.",
+                    "Invitation sent. The link is valid for %(num)d hours.",
+                    hours,
+                ),
+                "success",
+            )
             return redirect(url_for("admin.users"))
     status = 400 if form.errors else 200
     return render_template("admin/invite.html", form=form), status

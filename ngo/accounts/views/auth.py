@@ -6,6 +6,7 @@ import time
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -23,16 +24,12 @@ from ngo.accounts.forms import (
 from ngo.accounts.models import User
 from ngo.accounts.services import AccountError, LoginResult
 from ngo.accounts.tokens import LinkError, LinkProblem
-from ngo.accounts.views import bp
+from ngo.accounts.views import bp, login_rate_limit
 from ngo.extensions import db, limiter
 from ngo.urls import is_safe_redirect
 
 PENDING_KEY = "auth_pending"
 PENDING_SECONDS = 600
-
-
-def _login_rate_limit() -> str:
-    return str(current_app.config["LOGIN_RATE_LIMIT"])
 
 
 def _after_login_target() -> str:
@@ -70,7 +67,7 @@ def _finish_login(user: User) -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
 def login() -> Response | str:
     if current_user.is_authenticated:
         return redirect(url_for("accounts.dashboard"))
@@ -97,7 +94,7 @@ def login() -> Response | str:
 
 
 @bp.route("/login/two-factor", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
 def second_factor() -> Response | str:
     user = _pending_user()
     if user is None or not user.has_second_factor:
@@ -183,7 +180,7 @@ def _link_problem_page(problem: LinkProblem, kind: str) -> tuple[str, int]:
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
 def accept_invitation(token: str) -> Response | str | tuple[str, int]:
     try:
         invitation = services.load_invitation(token)
@@ -193,11 +190,18 @@ def accept_invitation(token: str) -> Response | str | tuple[str, int]:
     form = ExistingAccountInvitationForm() if existing else AcceptInvitationForm()
     if form.validate_on_submit():
         try:
-            user = services.accept_invitation(
-                invitation,
-                display_name="" if existing else form.display_name.data or "",
-                password=form.password.data,
-            )
+            if existing is None:
+                user = services.accept_invitation(
+                    invitation,
+                    display_name=form.display_name.data or "",
+                    password=form.password.data,
+                )
+            elif services.confirm_password(existing, form.password.data):
+                services.accept_invitation_with_account(invitation, existing)
+                user = existing
+            else:
+                db.session.commit()  # the wrong guess counts towards the lock-out
+                raise AccountError(_("You already have an account: enter its current password."))
         except AccountError as exc:
             db.session.rollback()
             form.password.errors.append(str(exc.message))
@@ -218,7 +222,7 @@ def accept_invitation(token: str) -> Response | str | tuple[str, int]:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
 def forgot_password() -> Response | str | tuple[str, int]:
     form = ResetRequestForm()
     if form.validate_on_submit():
@@ -226,7 +230,13 @@ def forgot_password() -> Response | str | tuple[str, int]:
         db.session.commit()
         # The same answer whether or not the address has an account.
         flash(
-            _("If an account uses this address, we have sent it a link. It is valid for one hour."),
+            ngettext(
+                "If an account uses this address, we have sent it a link. "
+                "It is valid for %(num)d minute.",
+                "If an account uses this address, we have sent it a link. "
+                "It is valid for %(num)d minutes.",
+                current_app.config["PASSWORD_RESET_TTL_MINUTES"],
+            ),
             "info",
         )
         return redirect(url_for("accounts.login"))
@@ -235,7 +245,7 @@ def forgot_password() -> Response | str | tuple[str, int]:
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
 def reset_password(token: str) -> Response | str | tuple[str, int]:
     try:
         reset = services.load_password_reset(token)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ngo.accounts import services, two_factor
@@ -12,8 +12,8 @@ from ngo.accounts.access import current_membership, staff_required
 from ngo.accounts.forms import ChangePasswordForm, ConfirmForm, LanguageForm
 from ngo.accounts.policy import Action
 from ngo.accounts.services import AccountError
-from ngo.accounts.views import bp
-from ngo.extensions import db
+from ngo.accounts.views import bp, login_rate_limit
+from ngo.extensions import db, limiter
 from ngo.urls import is_safe_redirect
 
 
@@ -25,28 +25,47 @@ def dashboard() -> str:
     )
 
 
-@bp.route("/account", methods=["GET", "POST"])
-@login_required
-def account() -> Response | str | tuple[str, int]:
-    form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.change_password(current_user, form.current_password.data, form.password.data)
-        except AccountError as exc:
-            db.session.rollback()
-            form.current_password.errors.append(str(exc.message))
-        else:
-            db.session.commit()
-            login_user(current_user)  # the session version moved on; keep this session
-            flash(_("Your password has been changed. Other sessions were signed out."), "success")
-            return redirect(url_for("accounts.account"))
-    status = 400 if form.errors else 200
+def _account_page(form: ChangePasswordForm, status: int = 200) -> tuple[str, int]:
     return render_template(
         "accounts/account.html",
         form=form,
         confirm_form=ConfirmForm(),
         recovery_codes_left=two_factor.remaining_recovery_codes(current_user),
     ), status
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+@limiter.limit(login_rate_limit, methods=["POST"])
+def account() -> Response | tuple[str, int]:
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return _account_page(form, 400 if form.errors else 200)
+    # The real user, not the proxy: login_user below stores what it gets as the current user,
+    # and a proxy that points at itself recurses without end on the next access.
+    user = current_user._get_current_object()
+    if not services.confirm_password(user, form.current_password.data):
+        db.session.commit()  # the wrong guess counts towards the lock-out
+        if user.locked_at is not None:
+            logout_user()
+            session.clear()
+            flash(
+                _("Too many wrong passwords: the account is now locked. Ask an administrator."),
+                "error",
+            )
+            return redirect(url_for("accounts.login"))
+        form.current_password.errors.append(_("The current password is not correct."))
+        return _account_page(form, 400)
+    try:
+        services.change_password(user, form.password.data)
+    except AccountError as exc:
+        db.session.rollback()
+        getattr(form, exc.field or "password").errors.append(str(exc.message))
+        return _account_page(form, 400)
+    db.session.commit()
+    login_user(user)  # the session version moved on; keep this session
+    flash(_("Your password has been changed. Other sessions were signed out."), "success")
+    return redirect(url_for("accounts.account"))
 
 
 @bp.post("/account/recovery-codes")

@@ -1,0 +1,236 @@
+"""Test fixtures: a fresh database per test, real mail files, real login flows.
+
+`make test` runs on SQLite with no service. `make test-services` (CI) sets
+NGO_TEST_DATABASE_URL and NGO_TEST_BROKER_URL: the same suite then runs on PostgreSQL (schema
+built by the Alembic migrations, tables emptied after each test) with Redis for rate limits, and
+the tests marked `integration` talk to a real Celery worker process.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import email
+import email.policy
+import os
+import re
+import time
+from collections.abc import Iterator
+from email.message import Message
+from pathlib import Path
+
+import pyotp
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from ngo import create_app
+from ngo.accounts.models import User
+from ngo.extensions import db, limiter
+from tests import factories
+
+TEST_DATABASE_URL = os.environ.get("NGO_TEST_DATABASE_URL", "")
+TEST_BROKER_URL = os.environ.get("NGO_TEST_BROKER_URL", "")
+REQUIRE_SERVICES = os.environ.get("NGO_TEST_REQUIRE_SERVICES") == "1"
+SERVICES = bool(TEST_DATABASE_URL and TEST_BROKER_URL)
+TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production-checks"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if SERVICES:
+        return
+    skip = pytest.mark.skip(reason="needs NGO_TEST_DATABASE_URL and NGO_TEST_BROKER_URL")
+    for item in items:
+        if "integration" in item.keywords:
+            item.add_marker(skip)
+
+
+_integration_outcomes: dict[str, str] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "integration" in report.keywords and (report.when == "call" or report.skipped):
+        _integration_outcomes[report.nodeid] = report.outcome
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With NGO_TEST_REQUIRE_SERVICES=1 a skipped or missing integration test fails the run."""
+    if not REQUIRE_SERVICES:
+        return
+    collected = [i.nodeid for i in session.items if "integration" in i.keywords]
+    passed = [n for n, outcome in _integration_outcomes.items() if outcome == "passed"]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = f"integration tests: {len(passed)} passed of {len(collected)} collected"
+    if reporter:
+        reporter.write_line(message)
+    if not collected or len(passed) < len(collected):
+        if reporter:
+            reporter.write_line(
+                "integration tests were skipped or failed: failing the run", red=True
+            )
+        session.exitstatus = 1
+
+
+def _sqlalchemy_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@pytest.fixture(scope="session")
+def migrated_test_database() -> Iterator[str | None]:
+    """On PostgreSQL the schema comes from the migrations, proving them for the whole suite."""
+    if not SERVICES:
+        yield None
+        return
+    engine = create_engine(_sqlalchemy_url(TEST_DATABASE_URL))
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    app = create_app(_base_config(Path("/tmp")))  # noqa: S108
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.engine.dispose()
+    yield TEST_DATABASE_URL
+
+
+def _base_config(tmp: Path) -> dict[str, object]:
+    return {
+        "TESTING": True,
+        "NGO_ENV": "testing",
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": _sqlalchemy_url(TEST_DATABASE_URL)
+        if SERVICES
+        else f"sqlite:///{tmp / 'test.sqlite'}",
+        "CELERY_BROKER_URL": TEST_BROKER_URL if SERVICES else "memory://",
+        "CELERY_TASK_ALWAYS_EAGER": True,
+        "RATELIMIT_STORAGE_URI": TEST_BROKER_URL.rsplit("/", 1)[0] + "/14"
+        if SERVICES
+        else "memory://",
+        "MAIL_URL": f"file://{tmp / 'outbox'}",
+        "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_PROFILE": "CHEAPEST",
+        "NGO_BASE_URL": "http://ngo.test",
+    }
+
+
+@pytest.fixture
+def app_config(tmp_path: Path) -> dict[str, object]:
+    """Override entries in a test module to change the app the `app` fixture builds."""
+    return {}
+
+
+@pytest.fixture
+def app(
+    tmp_path: Path,
+    app_config: dict[str, object],
+    migrated_test_database: str | None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Flask]:
+    monkeypatch.setenv("NGO_INSTANCE_PATH", str(tmp_path / "instance"))
+    application = create_app({**_base_config(tmp_path), **app_config})
+    with application.app_context():
+        if not SERVICES:
+            db.create_all()
+        limiter.reset()
+        yield application
+        db.session.remove()
+        if SERVICES:
+            _empty_all_tables()
+        db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+class IsolatedClient(FlaskClient):
+    """Each request gets its own application context, as in production.
+
+    Flask reuses an application context that is already pushed (the `app` fixture pushes one
+    for factories and assertions), which would share `g`, the logged-in user and the database
+    session between requests and hide bugs. Running the request in an empty context avoids it.
+    """
+
+    def open(self, *args: object, **kwargs: object):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    app.test_client_class = IsolatedClient
+    return app.test_client()
+
+
+# Mail -------------------------------------------------------------------------------------
+
+
+def sent_mail(app: Flask) -> list[Message]:
+    folder = Path(str(app.config["MAIL_URL"]).removeprefix("file://"))
+    if not folder.exists():
+        return []
+    files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+    return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]
+
+
+def mail_text(message: Message) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            return part.get_payload(decode=True).decode()
+    raise AssertionError("no text part")
+
+
+def link_in(message: Message) -> str:
+    match = re.search(r"http://ngo\.test(/\S+)", mail_text(message))
+    assert match, "no link in the message"
+    return match.group(1)
+
+
+# Users and sign-in ------------------------------------------------------------------------
+
+
+def current_totp(user: User) -> str:
+    """A code the server will accept: the current step, or the next one if this step is used."""
+    step = int(time.time() // 30)
+    if user.totp_last_step is not None and user.totp_last_step >= step:
+        step = user.totp_last_step + 1
+    return pyotp.TOTP(user.totp_secret).at(step * 30)
+
+
+def login(client: FlaskClient, user: User, password: str = factories.PASSWORD) -> None:
+    """Sign in through the real pages, second factor included."""
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    if response.headers["Location"].endswith("/login/two-factor"):
+        db.session.refresh(user)
+        response = client.post("/login/two-factor", data={"code": current_totp(user)})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert not response.headers["Location"].endswith(("/login", "/two-factor/setup"))
+
+
+@pytest.fixture
+def organisation(app: Flask) -> factories.Organisation:
+    return factories.OrganisationFactory()
+
+
+@pytest.fixture
+def make_user(app: Flask, organisation: factories.Organisation):
+    def make(role: str = "caseworker", **kwargs: object) -> User:
+        kwargs.setdefault("organisation", organisation)
+        return factories.UserFactory(role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def admin(make_user) -> User:
+    return make_user("admin")
+
+
+@pytest.fixture
+def admin_client(client: FlaskClient, admin: User) -> FlaskClient:
+    login(client, admin)
+    return client

@@ -1,0 +1,116 @@
+"""End to end through a real Celery worker process, PostgreSQL, Redis and an SMTP server.
+
+Run by `make test-services` (CI); skipped by `make test`, which needs no service.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from ngo import outbox
+from ngo.accounts import services
+from ngo.accounts.models import Role
+from ngo.extensions import db
+from ngo.outbox import OutboxMessage
+from tests.conftest import SERVICES, TEST_BROKER_URL, TEST_DATABASE_URL, TEST_SECRET_KEY, mail_text
+from tests.smtp_server import Inbox, smtp_server
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def celery_worker(
+    smtp: tuple[Inbox, int], tmp_path_factory: pytest.TempPathFactory, migrated_test_database
+) -> Iterator[subprocess.Popen]:
+    if not SERVICES:
+        pytest.skip("needs NGO_TEST_DATABASE_URL and NGO_TEST_BROKER_URL")
+    redis.Redis.from_url(TEST_BROKER_URL).flushdb()  # no stale tasks from an earlier run
+    instance = tmp_path_factory.mktemp("worker-instance")
+    log_path = Path(instance) / "worker.log"
+    env = {
+        **os.environ,
+        "NGO_ENV": "testing",
+        "NGO_INSTANCE_PATH": str(instance),
+        "DATABASE_URL": TEST_DATABASE_URL,
+        "CELERY_BROKER_URL": TEST_BROKER_URL,
+        "MAIL_URL": f"smtp://127.0.0.1:{smtp[1]}",
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "NGO_BASE_URL": "http://ngo.test",
+    }
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "worker", "worker", "--pool=solo", "-l", "INFO"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while "ready." not in log_path.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the worker did not start:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.3)
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def app_config() -> dict[str, object]:
+    return {"CELERY_TASK_ALWAYS_EAGER": False}
+
+
+def test_invitation_email_is_sent_by_the_worker(app, client, celery_worker, smtp, admin):
+    inbox, _port = smtp
+    organisation = admin.memberships[0].organisation
+    invitation = services.invite_user(
+        organisation, "worker.test@example.org", Role.VERIFIER, locale="uk", actor=admin
+    )
+    db.session.commit()  # the after-commit hook hands the outbox message to Redis
+    message = inbox.wait_for("worker.test@example.org")
+    link = mail_text(message).split("http://ngo.test", 1)[1].split()[0]
+    assert client.get(link).status_code == 200
+    db.session.expire_all()
+    sent = db.session.get(OutboxMessage, 1)
+    assert sent.sent_at is not None
+    assert sent.attempts == 1
+    assert invitation.accepted_at is None
+
+
+def test_relay_hands_over_what_the_commit_hook_missed(app, celery_worker, smtp, make_user):
+    inbox, _port = smtp
+    user = make_user("treasurer", email="relay.test@example.org")
+    reset = services.request_password_reset(user.email)
+    # Drop the after-commit dispatch, as if the broker had been down at that moment.
+    db.session.info.pop("outbox_committed")
+    db.session.commit()
+    message_row = db.session.get(OutboxMessage, 1)
+    message_row.created_at = message_row.created_at.replace(year=2000)
+    db.session.commit()
+    outbox.relay_outbox_task.delay()
+    message = inbox.wait_for("relay.test@example.org")
+    assert "/password/reset/" in mail_text(message)
+    db.session.refresh(reset)
+    assert reset.used_at is None
+
+
+def test_healthz_sees_postgres_and_redis(client, celery_worker):
+    response = client.get("/healthz")
+    assert response.get_json() == {"status": "ok", "database": "ok", "broker": "ok"}
