@@ -24,7 +24,7 @@ from ngo.accounts.forms import (
 from ngo.accounts.models import User
 from ngo.accounts.services import AccountError, LoginResult
 from ngo.accounts.tokens import LinkError, LinkProblem
-from ngo.accounts.views import bp, login_rate_limit
+from ngo.accounts.views import bp, login_rate_limit, restart_session
 from ngo.extensions import db, limiter
 from ngo.urls import is_safe_redirect
 
@@ -59,7 +59,7 @@ def _pending_user() -> User | None:
 
 def _finish_login(user: User) -> Response:
     target = session.get(PENDING_KEY, {}).get("next") or url_for("accounts.dashboard")
-    session.clear()  # a fresh session: nothing from before sign-in survives into it
+    restart_session()
     login_user(user)
     services.complete_login(user)
     db.session.commit()
@@ -136,7 +136,7 @@ def enrol_second_factor() -> Response | str:
                 continue_url = session.get(PENDING_KEY, {}).get("next") or url_for(
                     "accounts.dashboard"
                 )
-                session.clear()
+                restart_session()
                 login_user(user)
                 services.complete_login(user)
             db.session.commit()
@@ -158,7 +158,7 @@ def logout() -> Response:
     form = ConfirmForm()
     if form.validate_on_submit():
         logout_user()
-        session.clear()
+        restart_session()
     return redirect(url_for("public.home"))
 
 
@@ -208,7 +208,7 @@ def accept_invitation(token: str) -> Response | str | tuple[str, int]:
         else:
             db.session.commit()
             logout_user()
-            session.clear()
+            restart_session()
             _set_pending(user, url_for("accounts.dashboard"))
             if user.has_second_factor:
                 return redirect(url_for("accounts.second_factor"))
@@ -261,7 +261,7 @@ def reset_password(token: str) -> Response | str | tuple[str, int]:
         else:
             db.session.commit()
             logout_user()
-            session.clear()
+            restart_session()
             flash(_("Your password has been changed. Sign in with the new password."), "success")
             return redirect(url_for("accounts.login"))
     status = 400 if form.errors else 200

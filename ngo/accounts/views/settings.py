@@ -12,7 +12,7 @@ from ngo.accounts.access import current_membership, staff_required
 from ngo.accounts.forms import ChangePasswordForm, ConfirmForm, LanguageForm
 from ngo.accounts.policy import Action
 from ngo.accounts.services import AccountError
-from ngo.accounts.views import bp, login_rate_limit
+from ngo.accounts.views import bp, login_rate_limit, restart_session
 from ngo.extensions import db, limiter
 from ngo.urls import is_safe_redirect
 
@@ -48,7 +48,7 @@ def account() -> Response | tuple[str, int]:
         db.session.commit()  # the wrong guess counts towards the lock-out
         if user.locked_at is not None:
             logout_user()
-            session.clear()
+            restart_session()
             flash(
                 _("Too many wrong passwords: the account is now locked. Ask an administrator."),
                 "error",
