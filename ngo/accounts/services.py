@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -18,6 +19,8 @@ from ngo.accounts.tokens import LinkError, LinkProblem, make_link_token, new_non
 from ngo.accounts.tokens import read_link_token as _read
 from ngo.extensions import db
 from ngo.timeutil import utcnow
+
+LinkRecord = TypeVar("LinkRecord", Invitation, PasswordReset)
 
 INVITATION_LINK = "invitation"
 RESET_LINK = "password-reset"
@@ -368,17 +371,7 @@ def invitation_token(invitation: Invitation) -> str:
 
 
 def load_invitation(token: str) -> Invitation:
-    invitation_id, nonce = _read(INVITATION_LINK, token)
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or not nonce_matches(invitation.nonce, nonce):
-        raise LinkError(LinkProblem.INVALID)
-    if invitation.accepted_at is not None:
-        raise LinkError(LinkProblem.USED)
-    if invitation.revoked_at is not None:
-        raise LinkError(LinkProblem.INVALID)
-    if invitation.expires_at <= utcnow():
-        raise LinkError(LinkProblem.EXPIRED)
-    return invitation
+    return _load_link_record(Invitation, INVITATION_LINK, token)
 
 
 def accept_invitation(invitation: Invitation, *, display_name: str, password: str) -> User:
@@ -464,15 +457,23 @@ def password_reset_token(reset: PasswordReset) -> str:
 
 
 def load_password_reset(token: str) -> PasswordReset:
-    reset_id, nonce = _read(RESET_LINK, token)
-    reset = db.session.get(PasswordReset, reset_id)
-    if reset is None or not nonce_matches(reset.nonce, nonce):
+    return _load_link_record(PasswordReset, RESET_LINK, token)
+
+
+def _load_link_record(model: type[LinkRecord], purpose: str, token: str) -> LinkRecord:
+    """The record a signed link names, or LinkError saying whether the link is forged,
+    used (or withdrawn) or expired."""
+    record_id, nonce = _read(purpose, token)
+    record = db.session.get(model, record_id)
+    if record is None or not nonce_matches(record.nonce, nonce):
         raise LinkError(LinkProblem.INVALID)
-    if reset.used_at is not None:
+    if getattr(record, "used_at", None) or getattr(record, "accepted_at", None):
         raise LinkError(LinkProblem.USED)
-    if reset.expires_at <= utcnow():
+    if getattr(record, "revoked_at", None) is not None:
+        raise LinkError(LinkProblem.INVALID)
+    if record.expires_at <= utcnow():
         raise LinkError(LinkProblem.EXPIRED)
-    return reset
+    return record
 
 
 def reset_password(reset: PasswordReset, new_password: str) -> User:

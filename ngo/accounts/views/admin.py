@@ -124,7 +124,9 @@ def user_detail(user_id: int) -> str:
     )
 
 
-def _user_action(user_id: int, operation: str) -> Response:
+@admin_bp.post("/users/<int:user_id>/<any(lock, unlock, 'reset-two-factor', remove):operation>")
+@staff_required(Action.MANAGE_USERS)
+def user_action(user_id: int, operation: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     target = _membership_or_404(user_id)
@@ -160,30 +162,6 @@ def _user_action(user_id: int, operation: str) -> Response:
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("admin.user_detail", user_id=user_id))
-
-
-@admin_bp.post("/users/<int:user_id>/lock")
-@staff_required(Action.MANAGE_USERS)
-def lock(user_id: int) -> Response:
-    return _user_action(user_id, "lock")
-
-
-@admin_bp.post("/users/<int:user_id>/unlock")
-@staff_required(Action.MANAGE_USERS)
-def unlock(user_id: int) -> Response:
-    return _user_action(user_id, "unlock")
-
-
-@admin_bp.post("/users/<int:user_id>/reset-two-factor")
-@staff_required(Action.MANAGE_USERS)
-def reset_two_factor(user_id: int) -> Response:
-    return _user_action(user_id, "reset-two-factor")
-
-
-@admin_bp.post("/users/<int:user_id>/remove")
-@staff_required(Action.MANAGE_USERS)
-def remove(user_id: int) -> Response:
-    return _user_action(user_id, "remove")
 
 
 @admin_bp.post("/users/<int:user_id>/role")
@@ -241,16 +219,22 @@ def organisation() -> Response | tuple[str, int]:
     return render_template("admin/organisation.html", form=form, organisation=org), status
 
 
+def _latest_audit_events() -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            policy.scope(
+                select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200),
+                current_membership(),
+                AuditEvent.organisation_id,
+            )
+        )
+    )
+
+
 @admin_bp.get("/audit")
 @staff_required(Action.VIEW_AUDIT_LOG)
 def audit_log() -> str:
-    events = db.session.scalars(
-        policy.scope(
-            select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200),
-            current_membership(),
-            AuditEvent.organisation_id,
-        )
-    ).all()
+    events = _latest_audit_events()
     return render_template(
         "admin/audit.html", events=events, chain=None, confirm_form=ConfirmForm()
     )
@@ -262,13 +246,7 @@ def verify_audit_log() -> str:
     """Walks the whole chain, so it runs on request rather than on every page view."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    events = db.session.scalars(
-        policy.scope(
-            select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200),
-            current_membership(),
-            AuditEvent.organisation_id,
-        )
-    ).all()
+    events = _latest_audit_events()
     return render_template(
         "admin/audit.html", events=events, chain=audit.verify_chain(), confirm_form=ConfirmForm()
     )
