@@ -14,7 +14,7 @@ import email.policy
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import Message
 from pathlib import Path
 
@@ -163,6 +163,12 @@ class IsolatedClient(FlaskClient):
 def client(app: Flask) -> FlaskClient:
     app.test_client_class = IsolatedClient
     return app.test_client()
+
+
+@pytest.fixture
+def browser(app: Flask, client: FlaskClient) -> Callable[[], FlaskClient]:
+    """Another browser (its own cookies), built the same way as `client`."""
+    return app.test_client
 
 
 # Mail -------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
 from email.header import decode_header, make_header
 from email.message import Message
@@ -24,18 +23,13 @@ from ngo.extensions import db
 from ngo.timeutil import utcnow
 from tests import factories
 from tests.conftest import current_totp, link_in, login, mail_text, sent_mail
+from tests.helpers import page_text, tamper_signature
 
 INVITEE = "new.colleague@example.net"
 NEW_PASSWORD = "a long and fresh passphrase"
 
 
 # Helpers ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def browser(app: Flask, client: FlaskClient) -> Callable[[], FlaskClient]:
-    """Another browser, built the same way as `client`."""
-    return app.test_client
 
 
 def invite(
@@ -89,20 +83,6 @@ def accept_as_new_person(
     return client.post(
         link, data={"display_name": name, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     )
-
-
-def tamper_signature(token: str) -> str:
-    """Change one character of the signature (the first: it carries only significant bits)."""
-    payload, signature = token.rsplit(".", 1)
-    replacement = "A" if signature[0] != "A" else "B"
-    return f"{payload}.{replacement}{signature[1:]}"
-
-
-def page_text(response: TestResponse) -> str:
-    return response.get_data(as_text=True)
-
-
-# Sending ----------------------------------------------------------------------------------
 
 
 def test_admin_invitation_writes_one_mail_with_a_link(app, admin_client, organisation):

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import pyotp
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
@@ -28,12 +26,6 @@ LOCKED_ERROR = "This account is locked."
 
 
 # Helpers ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def browser(app: Flask, client: FlaskClient) -> Callable[[], FlaskClient]:
-    """Another browser, built the same way as `client`."""
-    return app.test_client
 
 
 def post_login(

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeSerializer
@@ -21,18 +19,13 @@ from ngo.extensions import db
 from ngo.timeutil import utcnow
 from tests import factories
 from tests.conftest import link_in, login, mail_text, sent_mail
+from tests.helpers import page_text, tamper_signature
 
 NEW_PASSWORD = "a brand new passphrase"
 SAME_ANSWER = "If an account uses this address, we have sent it a link."
 
 
 # Helpers ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def browser(app: Flask, client: FlaskClient) -> Callable[[], FlaskClient]:
-    """Another browser, built the same way as `client`."""
-    return app.test_client
 
 
 def request_reset(client: FlaskClient, email: str) -> TestResponse:
@@ -75,20 +68,6 @@ def password_accepted(client: FlaskClient, user: User, password: str) -> bool:
 
 def flashes(response: TestResponse) -> list[str]:
     return re.findall(r'<p class="flash[^"]*">(.*?)</p>', response.get_data(as_text=True), re.S)
-
-
-def tamper_signature(token: str) -> str:
-    """Change one character of the signature (the first: it carries only significant bits)."""
-    payload, signature = token.rsplit(".", 1)
-    replacement = "A" if signature[0] != "A" else "B"
-    return f"{payload}.{replacement}{signature[1:]}"
-
-
-def page_text(response: TestResponse) -> str:
-    return response.get_data(as_text=True)
-
-
-# Requesting a link ------------------------------------------------------------------------
 
 
 def test_request_for_a_known_address_sends_one_link(app, client, make_user):
