@@ -117,6 +117,7 @@ def _production_like_env(instance: Path) -> dict[str, str]:
         NGO_INSTANCE_PATH=str(instance),
         SECRET_KEY=secrets.token_urlsafe(48),
         NGO_DATA_KEYS=Fernet.generate_key().decode(),
+        NGO_INDEX_KEY=secrets.token_urlsafe(48),
         PYTHONUNBUFFERED="1",
     )
     return env

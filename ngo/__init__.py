@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ngo.config import check_production_safety, load_config
+from ngo.requests import InMemoryUploadRequest
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -21,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if instance_path:
         instance_path = os.path.abspath(instance_path)
     app = Flask(__name__, instance_path=instance_path)
+    app.request_class = InMemoryUploadRequest
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path))
     if config:
@@ -75,7 +77,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_template_globals(app: Flask) -> None:
-    from flask_babel import format_datetime, get_locale
+    from datetime import date
+
+    from flask_babel import format_date, format_datetime, get_locale
 
     from ngo.accounts import policy
     from ngo.accounts.access import current_membership
@@ -90,6 +94,8 @@ def _init_template_globals(app: Flask) -> None:
         may=lambda membership, action: policy.may(membership, policy.Action(action)),
         role_label=lambda role: str(ROLE_LABELS[Role(role)]),
         format_datetime=format_datetime,
+        format_date=format_date,
+        today=date.today,
     )
 
 
@@ -108,10 +114,12 @@ def _register_blueprints(app: Flask) -> None:
     from ngo import public
     from ngo.accounts import notifications  # noqa: F401  (registers outbox handlers)
     from ngo.accounts.views import admin_bp, bp
+    from ngo.cases.views import bp as cases_bp
 
     app.register_blueprint(public.bp)
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(cases_bp)
 
 
 def _init_cli(app: Flask) -> None:

@@ -7,6 +7,9 @@ MAIL_URL               default file://<instance>/outbox (.eml files); production
 MAIL_FROM              sender address, default "ngo <no-reply@localhost>"
 SECRET_KEY             signs sessions and links; the development default is refused in production
 NGO_DATA_KEYS          Fernet keys, newest first, encrypting personal data; same refusal
+NGO_INDEX_KEY          keys the blind indexes used to search encrypted names; same refusal. Kept
+                       apart from the data keys so that rotating those needs no re-indexing
+NGO_FILES_PATH         folder for encrypted evidence files (default <instance>/files)
 RATELIMIT_STORAGE_URI  default memory://; production: redis://... shared by all web workers
 NGO_BASE_URL           base of links in e-mails, default http://127.0.0.1:8000
 NGO_INSTANCE_PATH      folder for SQLite files, the mail outbox and the beat schedule
@@ -22,6 +25,7 @@ from pathlib import Path
 DEVELOPMENT_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105
 # A valid Fernet key that is public on purpose: development data is not secret.
 DEVELOPMENT_DATA_KEY = "bmdvLWRldmVsb3BtZW50LWRhdGEta2V5LXB1YmxpYyE="
+DEVELOPMENT_INDEX_KEY = "development-blind-index-key-not-for-production"
 
 LANGUAGES = {
     "en": "English",
@@ -68,6 +72,8 @@ def load_config(instance_path: str) -> dict[str, object]:
         "NGO_ENV": env,
         "SECRET_KEY": _env("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
         "NGO_DATA_KEYS": _env("NGO_DATA_KEYS", DEVELOPMENT_DATA_KEY),
+        "NGO_INDEX_KEY": _env("NGO_INDEX_KEY", DEVELOPMENT_INDEX_KEY),
+        "NGO_FILES_PATH": _env("NGO_FILES_PATH", str(instance / "files")),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(
             _env("DATABASE_URL", f"sqlite:///{instance / 'ngo.sqlite'}")
         ),
@@ -97,6 +103,8 @@ def load_config(instance_path: str) -> dict[str, object]:
         "INVITATION_TTL_HOURS": 72,
         "PASSWORD_RESET_TTL_MINUTES": 60,
         "OUTBOX_RELAY_SECONDS": 30.0,
+        "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
+        "VERIFICATION_VALID_DAYS": int(_env("NGO_VERIFICATION_VALID_DAYS", "365")),
         "CELERY_TASK_ALWAYS_EAGER": False,
     }
 
@@ -108,6 +116,11 @@ def check_production_safety(config: dict[str, object]) -> None:
     if config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY or len(str(config["SECRET_KEY"])) < 32:
         raise ConfigurationError(
             "NGO_ENV=production needs SECRET_KEY: set it to a random string of at least 32 "
+            'characters, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    if config["NGO_INDEX_KEY"] == DEVELOPMENT_INDEX_KEY or len(str(config["NGO_INDEX_KEY"])) < 32:
+        raise ConfigurationError(
+            "NGO_ENV=production needs NGO_INDEX_KEY: set it to a random string of at least 32 "
             'characters, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
         )
     keys = [k.strip() for k in str(config["NGO_DATA_KEYS"]).split(",") if k.strip()]

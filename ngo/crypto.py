@@ -1,4 +1,4 @@
-"""Field encryption at rest with key rotation.
+"""Field and file encryption at rest with key rotation, and keyed blind indexes.
 
 Keys come from NGO_DATA_KEYS (comma-separated Fernet keys, newest first) and never live in the
 database, so a stolen database or backup holds only ciphertext. Fernet is authenticated: a
@@ -7,6 +7,8 @@ tampered value fails to decrypt instead of yielding altered data.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -46,6 +48,25 @@ def decrypt(token: bytes) -> str:
     except InvalidToken as exc:
         # Never include the value: the message may reach a log.
         raise DataKeyError("An encrypted value could not be decrypted with any data key.") from exc
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    return keyring().encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return keyring().decrypt(token)
+    except InvalidToken as exc:
+        raise DataKeyError("An encrypted file could not be decrypted with any data key.") from exc
+
+
+def blind_index(purpose: str, normalised_value: str) -> str:
+    """A keyed hash that finds equal values without storing them. NGO_INDEX_KEY is separate
+    from the data keys, so rotating those leaves every index valid."""
+    key = hashlib.sha256(str(current_app.config["NGO_INDEX_KEY"]).encode()).digest()
+    message = f"{purpose}\x00{normalised_value}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
 def reencrypt(token: bytes) -> bytes:

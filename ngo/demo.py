@@ -1,4 +1,4 @@
-"""Demo data for `make run`: one organisation and one user per role.
+"""Demo data for `make run`: one organisation, one user per role, and its cases.
 
 Development passwords are fixed and printed so a new user can sign in at once; demo users skip
 two-factor enrolment only in development. In production the passwords are random and shown once.
@@ -62,4 +62,9 @@ def seed_demo() -> list[DemoLogin]:
             is_demo=True,
         )
         logins.append(DemoLogin(role, email, password))
+    db.session.flush()
+    db.session.refresh(organisation)
+    from ngo.cases.demo import seed_cases
+
+    seed_cases(organisation)
     return logins

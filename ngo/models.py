@@ -9,15 +9,39 @@ from ngo.accounts.models import (
     User,
 )
 from ngo.audit import AuditEvent
+from ngo.cases.models import (
+    Beneficiary,
+    BeneficiaryNameIndex,
+    CaseNote,
+    CaseTask,
+    Consent,
+    EvidenceItem,
+    HouseholdMember,
+    Story,
+    StoryVersion,
+    Verification,
+    VerificationCheck,
+)
 from ngo.outbox import OutboxMessage
 
 __all__ = [
     "AuditEvent",
+    "Beneficiary",
+    "BeneficiaryNameIndex",
+    "CaseNote",
+    "CaseTask",
+    "Consent",
+    "EvidenceItem",
+    "HouseholdMember",
     "Invitation",
     "Membership",
     "Organisation",
     "OutboxMessage",
     "PasswordReset",
     "RecoveryCode",
+    "Story",
+    "StoryVersion",
     "User",
+    "Verification",
+    "VerificationCheck",
 ]

@@ -8,12 +8,13 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from ngo.accounts.models import Membership, Organisation, User
 from ngo.accounts.passwords import hash_password
+from ngo.cases.models import Beneficiary
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 
 PASSWORD = "correct horse battery staple"
 
-__all__ = ["PASSWORD", "Organisation", "OrganisationFactory", "UserFactory"]
+__all__ = ["PASSWORD", "BeneficiaryFactory", "Organisation", "OrganisationFactory", "UserFactory"]
 
 
 class _Base(SQLAlchemyModelFactory):
@@ -62,3 +63,30 @@ class UserFactory(_Base):
         db.session.add(user)
         db.session.commit()
         return user
+
+
+class BeneficiaryFactory(_Base):
+    """`BeneficiaryFactory(organisation=org, legal_name="...")`; names are blind-indexed."""
+
+    class Meta:
+        model = Beneficiary
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    legal_name = factory.Sequence(lambda n: f"Person{n} Testowy")
+    public_name = None
+    country_of_residence = "Poland"
+    city_of_residence = "Białystok"
+
+    @classmethod
+    def _create(
+        cls, model_class: type[Beneficiary], *args: object, **kwargs: object
+    ) -> Beneficiary:
+        from ngo.cases.services import reindex_names
+
+        organisation = kwargs.pop("organisation")
+        beneficiary = model_class(organisation_id=organisation.id, **kwargs)
+        db.session.add(beneficiary)
+        db.session.flush()
+        reindex_names(beneficiary)
+        db.session.commit()
+        return beneficiary

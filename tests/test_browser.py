@@ -109,3 +109,37 @@ def test_form_errors_are_announced_and_linked(page, live_server):
     email = page.get_by_label("E-mail")
     assert email.get_attribute("aria-invalid") == "true"
     assert "email-error" in email.get_attribute("aria-describedby")
+
+
+def test_caseworker_finds_the_seed_case_and_walks_its_tabs(
+    app, page, live_server, organisation, make_user
+):
+    from ngo.cases.demo import seed_cases
+
+    caseworker = make_user("caseworker", two_factor=False, is_demo=True)
+    make_user("verifier")
+    db.session.refresh(organisation)
+    app.config["NGO_ENV"] = "development"  # demo users skip 2FA only here
+    seed_cases(organisation)
+    db.session.commit()
+
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-mail").fill(caseworker.email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Cases").click()
+    page.get_by_label("Name").fill("Aliaksandr")
+    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("link", name="Alexander").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Alexander"
+    tabs = page.get_by_role("navigation", name="Case sections")
+    for tab, heading in [
+        ("Household", "Household"),
+        ("Consent", "Consent"),
+        ("Evidence", "Evidence"),
+        ("Story", "Story"),
+    ]:
+        tabs.get_by_role("link", name=tab, exact=True).click()
+        assert page.get_by_role("heading", level=2).first.inner_text().startswith(heading)
+    assert "Mogilev prison" in page.content()
+    assert page.console_errors == []

@@ -19,6 +19,7 @@ ENV_VARS = [
     "MAIL_URL",
     "SECRET_KEY",
     "NGO_DATA_KEYS",
+    "NGO_INDEX_KEY",
     "RATELIMIT_STORAGE_URI",
 ]
 
@@ -70,6 +71,14 @@ def test_production_refuses_development_secret(clean_env):
         create_app()
 
 
+def test_production_refuses_development_index_key(clean_env):
+    clean_env.setenv("NGO_ENV", "production")
+    clean_env.setenv("SECRET_KEY", "x" * 48)
+    clean_env.setenv("NGO_DATA_KEYS", Fernet.generate_key().decode())
+    with pytest.raises(ConfigurationError, match="NGO_INDEX_KEY"):
+        create_app()
+
+
 def test_production_refuses_short_secret(clean_env):
     clean_env.setenv("NGO_ENV", "production")
     clean_env.setenv("SECRET_KEY", "short")
@@ -81,6 +90,7 @@ def test_production_refuses_short_secret(clean_env):
 def test_production_refuses_development_data_key(clean_env):
     clean_env.setenv("NGO_ENV", "production")
     clean_env.setenv("SECRET_KEY", "x" * 48)
+    clean_env.setenv("NGO_INDEX_KEY", "i" * 48)
     clean_env.setenv("NGO_DATA_KEYS", f"{Fernet.generate_key().decode()},{DEVELOPMENT_DATA_KEY}")
     with pytest.raises(ConfigurationError, match="NGO_DATA_KEYS"):
         create_app()
@@ -89,6 +99,7 @@ def test_production_refuses_development_data_key(clean_env):
 def test_production_starts_with_real_keys_and_secure_cookies(clean_env):
     clean_env.setenv("NGO_ENV", "production")
     clean_env.setenv("SECRET_KEY", "x" * 48)
+    clean_env.setenv("NGO_INDEX_KEY", "i" * 48)
     clean_env.setenv("NGO_DATA_KEYS", Fernet.generate_key().decode())
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True

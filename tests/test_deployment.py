@@ -78,6 +78,7 @@ def _production_env(instance: Path) -> dict[str, str]:
         NGO_INSTANCE_PATH=str(instance),
         SECRET_KEY=secrets.token_urlsafe(48),
         NGO_DATA_KEYS=Fernet.generate_key().decode(),
+        NGO_INDEX_KEY=secrets.token_urlsafe(48),
     )
     return env
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -127,3 +128,14 @@ def test_open_redirect_after_language_change_is_refused(client):
 
 def test_unknown_language_is_a_400(client):
     assert client.post("/language", data={"language": "xx"}).status_code == 400
+
+
+def test_uploads_never_touch_the_disk_unencrypted(app):
+    from werkzeug.test import EnvironBuilder
+
+    big = b"%PDF-" + b"x" * (2 * 1024 * 1024)
+    builder = EnvironBuilder(method="POST", data={"file": (io.BytesIO(big), "verdict.pdf")})
+    request = app.request_class(builder.get_environ())
+    request.max_content_length = 10 * 1024 * 1024
+    stream = request.files["file"].stream
+    assert type(stream).__name__ == "BytesIO"

@@ -21,12 +21,38 @@ class Action(StrEnum):
     MANAGE_USERS = "manage_users"
     EDIT_ORGANISATION = "edit_organisation"
     VIEW_AUDIT_LOG = "view_audit_log"
+    # Cases: viewing a case's personal fields and downloading documents are audited.
+    VIEW_CASES = "view_cases"
+    EDIT_CASE = "edit_case"
+    MANAGE_CONSENT = "manage_consent"
+    UPLOAD_EVIDENCE = "upload_evidence"
+    DOWNLOAD_EVIDENCE = "download_evidence"
+    CHECK_EVIDENCE = "check_evidence"
+    WRITE_STORY = "write_story"
+    VERIFY_STORY = "verify_story"
+    EXPORT_CASE = "export_case"
+    ERASE_CASE = "erase_case"
     # Platform actions are not tied to a membership: they create and list organisations.
     MANAGE_ORGANISATIONS = "manage_organisations"
 
 
 PLATFORM_ACTIONS = frozenset({Action.MANAGE_ORGANISATIONS})
 
+_CASEWORK = frozenset(
+    {
+        Action.VIEW_CASES,
+        Action.EDIT_CASE,
+        Action.MANAGE_CONSENT,
+        Action.UPLOAD_EVIDENCE,
+        Action.DOWNLOAD_EVIDENCE,
+        Action.WRITE_STORY,
+    }
+)
+_VERIFICATION = frozenset(
+    {Action.VIEW_CASES, Action.DOWNLOAD_EVIDENCE, Action.CHECK_EVIDENCE, Action.VERIFY_STORY}
+)
+
+# Treasurers and funders never see beneficiaries' personal data.
 ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(
         {
@@ -34,10 +60,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.MANAGE_USERS,
             Action.EDIT_ORGANISATION,
             Action.VIEW_AUDIT_LOG,
+            Action.EXPORT_CASE,
+            Action.ERASE_CASE,
         }
-    ),
-    Role.CASEWORKER: frozenset({Action.VIEW_DASHBOARD}),
-    Role.VERIFIER: frozenset({Action.VIEW_DASHBOARD}),
+    )
+    | _CASEWORK
+    | _VERIFICATION,
+    Role.CASEWORKER: frozenset({Action.VIEW_DASHBOARD}) | _CASEWORK,
+    Role.VERIFIER: frozenset({Action.VIEW_DASHBOARD}) | _VERIFICATION,
     Role.TREASURER: frozenset({Action.VIEW_DASHBOARD}),
     Role.FUNDER: frozenset({Action.VIEW_DASHBOARD}),
 }

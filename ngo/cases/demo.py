@@ -1,0 +1,290 @@
+"""Demo cases for `make run`: the seed appeal's family and a few cases at other stages.
+
+The people here are invented around the real appeal in shared/seed-appeal.txt; surnames,
+dates of birth and contacts are fictional. Evidence files are sample PDFs drawn with
+WeasyPrint and marked as samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ngo.accounts.models import Organisation, Role, User
+from ngo.cases import consent, evidence, services, stories
+from ngo.cases.models import (
+    Beneficiary,
+    CaseStatus,
+    CheckKind,
+    ConsentAudience,
+    ConsentItem,
+    ConsentMethod,
+    EvidenceKind,
+    RiskLevel,
+)
+from ngo.cases.services import BeneficiaryData
+from ngo.extensions import db
+from ngo.timeutil import utcnow
+
+CONTENT = Path(__file__).parent / "demo_content"
+STORY_TITLE = (
+    "Helping a former political prisoner and his family to survive financially "
+    "until he is allowed to work"
+)
+
+
+def sample_pdf(title: str, lines: list[str]) -> bytes:
+    from weasyprint import HTML
+
+    body = "".join(f"<p>{line}</p>" for line in lines)
+    html = (
+        "<html><body style='font-family: DejaVu Sans, sans-serif'>"
+        f"<p style='color:#b3261e;font-weight:bold'>SAMPLE DOCUMENT FOR THE DEMO</p>"
+        f"<h1>{title}</h1>{body}</body></html>"
+    )
+    return HTML(string=html).write_pdf()
+
+
+def _advance(case: Beneficiary, to: CaseStatus, actor: User, reason: str | None = None) -> None:
+    path = [CaseStatus.ASSESSMENT, CaseStatus.ACTIVE, CaseStatus.CLOSED]
+    for status in path[: path.index(to) + 1]:
+        services.change_status(case, status, reason=reason, actor=actor)
+
+
+def _alexander(org: Organisation, caseworker: User, verifier: User) -> Beneficiary:
+    case = services.create_beneficiary(
+        org.id,
+        BeneficiaryData(
+            legal_name="Аляксандр Кавалёў",
+            public_name="Alexander",
+            date_of_birth=date(1979, 4, 12),
+            nationality="Belarusian",
+            country_of_residence="Poland",
+            city_of_residence="Białystok",
+            phone="+48 600 100 200",
+            email="alexander.k@example.net",
+            messenger="Signal: +48 600 100 200",
+            legal_status="Applicant for international protection",
+            needs="Rent for three months and deposit; clothes and shoes; food and school "
+            "supplies; retraining and the code 95 exam.",
+            vulnerabilities="Former political prisoner; relatives still in Belarus.",
+            risk_level=RiskLevel.HIGH,
+            assigned_caseworker_id=caseworker.id,
+        ),
+        actor=caseworker,
+    )
+    _advance(case, CaseStatus.ACTIVE, caseworker)
+    services.add_household_member(
+        case, relationship="wife", first_name="Volha", age=41, actor=caseworker
+    )
+    services.add_household_member(
+        case, relationship="son", first_name="Mikita", age=11, actor=caseworker
+    )
+    services.add_note(
+        case, "Intake interview at the office. Family arrived last month.", actor=caseworker
+    )
+    services.add_task(
+        case,
+        title="Book the code 95 medical examination",
+        due_date=date.today() + timedelta(days=10),
+        assignee_id=caseworker.id,
+        actor=caseworker,
+    )
+    documents = {
+        CheckKind.IDENTITY: (
+            EvidenceKind.IDENTITY_DOCUMENT,
+            "Passport (sample)",
+            ["Identity document of the beneficiary.", "Checked against the original."],
+        ),
+        CheckKind.PERSECUTION: (
+            EvidenceKind.COURT_VERDICT,
+            "Court verdict, 2 years 6 months (sample)",
+            ["Criminal case related to online comments.", "Sentence: 2 years 6 months."],
+        ),
+        CheckKind.CURRENT_SITUATION: (
+            EvidenceKind.PROTECTION_APPLICATION,
+            "Receipt of the application for international protection (sample)",
+            ["Office for Foreigners, Poland.", "Application registered, decision pending."],
+        ),
+        CheckKind.BUDGET: (
+            EvidenceKind.QUOTE_OR_INVOICE,
+            "Rent quote: three months and deposit (sample)",
+            ["Flat for a family of three.", "Three months' rent and deposit: EUR 2,100."],
+        ),
+    }
+    evidence_ids = {}
+    for check, (kind, title, lines) in documents.items():
+        item = evidence.upload_evidence(
+            case,
+            kind=kind,
+            title=title,
+            data=sample_pdf(title, lines),
+            filename=f"{kind.value}.pdf",
+            actor=caseworker,
+        )
+        evidence.mark_checked(item, actor=verifier)
+        evidence_ids[check] = item.id
+    evidence.upload_evidence(
+        case,
+        kind=EvidenceKind.RELEASE_CERTIFICATE,
+        title="Release certificate (sample)",
+        data=sample_pdf("Release certificate", ["Released after serving the full sentence."]),
+        filename="release.pdf",
+        actor=caseworker,
+    )
+    evidence.add_listing(
+        case,
+        title="Listed as a political prisoner by a human-rights organisation",
+        url="https://prisoners.spring96.org/en",
+        listed_on=date(2021, 11, 1),
+        actor=caseworker,
+    )
+    form = evidence.upload_evidence(
+        case,
+        kind=EvidenceKind.CONSENT_FORM,
+        title="Signed consent form (sample)",
+        data=sample_pdf("Consent to publish", ["Public name, city and story may be shown."]),
+        filename="consent.pdf",
+        actor=caseworker,
+    )
+    consent.record_consent(
+        case,
+        items=[
+            ConsentItem.PUBLIC_NAME,
+            ConsentItem.STORY,
+            ConsentItem.IMPRISONMENT_HISTORY,
+            ConsentItem.FAMILY_DETAILS,
+        ],
+        audiences=list(ConsentAudience),
+        given_on=date.today() - timedelta(days=7),
+        expires_on=None,
+        method=ConsentMethod.SIGNED_FORM,
+        witness_name=None,
+        form_evidence_id=form.id,
+        actor=caseworker,
+    )
+    version = stories.start_story(
+        case,
+        title=STORY_TITLE,
+        body=(CONTENT / "alexander_story.md").read_text(encoding="utf-8"),
+        actor=caseworker,
+    )
+    stories.submit_for_verification(version, actor=caseworker)
+    stories.verify_version(
+        version,
+        verifier=verifier,
+        approved=True,
+        checks=[stories.CheckResult(kind, True, evidence_ids[kind], None) for kind in CheckKind],
+        comments="Checked against the verdict, the protection receipt and the rent quote.",
+    )
+    return case
+
+
+def _others(org: Organisation, caseworker: User, verifier: User) -> None:
+    base = BeneficiaryData(
+        legal_name="",
+        nationality="Belarusian",
+        country_of_residence="Lithuania",
+        city_of_residence="Vilnius",
+        assigned_caseworker_id=caseworker.id,
+    )
+    services.create_beneficiary(
+        org.id,
+        replace(
+            base,
+            legal_name="Марыя Шуляк",
+            public_name="Maryia",
+            needs="Legal advice on residence permit",
+            risk_level=RiskLevel.MEDIUM,
+        ),
+        actor=caseworker,
+    )
+    ihar = services.create_beneficiary(
+        org.id,
+        replace(
+            base,
+            legal_name="Ігар Лабанок",
+            public_name="Ihar",
+            risk_level=RiskLevel.HIGH,
+            country_of_residence="Poland",
+            city_of_residence="Warsaw",
+            needs="Medical treatment after release",
+        ),
+        actor=caseworker,
+    )
+    _advance(ihar, CaseStatus.ASSESSMENT, caseworker)
+    draft = stories.start_story(
+        ihar,
+        title="Treatment after two years in a penal colony",
+        body="Ihar was released this spring. He needs dental and cardiac treatment.",
+        actor=caseworker,
+    )
+    stories.submit_for_verification(draft, actor=caseworker)
+
+    tatsiana = services.create_beneficiary(
+        org.id,
+        replace(
+            base,
+            legal_name="Таццяна Гарэлік",
+            public_name="Tatsiana",
+            risk_level=RiskLevel.LOW,
+            needs="Children's school costs",
+        ),
+        actor=caseworker,
+    )
+    _advance(tatsiana, CaseStatus.ACTIVE, caseworker)
+    proof = evidence.upload_evidence(
+        tatsiana,
+        kind=EvidenceKind.RELEASE_CERTIFICATE,
+        title="Release certificate (sample)",
+        data=sample_pdf("Release certificate", ["Released after one year."]),
+        filename="release.pdf",
+        actor=caseworker,
+    )
+    old = stories.start_story(
+        tatsiana,
+        title="A mother of two rebuilding in Vilnius",
+        body="Tatsiana spent a year in prison for a protest photo.",
+        actor=caseworker,
+    )
+    stories.submit_for_verification(old, actor=caseworker)
+    approval = stories.verify_version(
+        old,
+        verifier=verifier,
+        approved=True,
+        checks=[stories.CheckResult(kind, True, proof.id, None) for kind in CheckKind],
+        comments="Verified last year.",
+    )
+    # Verified more than a year ago: the case shows it as due for re-verification.
+    approval.decided_at = utcnow() - timedelta(days=400)
+    approval.expires_at = utcnow() - timedelta(days=35)
+
+    siarhei = services.create_beneficiary(
+        org.id,
+        replace(
+            base, legal_name="Сяргей Мельнікаў", public_name="Siarhei", risk_level=RiskLevel.MEDIUM
+        ),
+        actor=caseworker,
+    )
+    _advance(siarhei, CaseStatus.CLOSED, caseworker, reason="Found work; no longer needs help.")
+
+
+def seed_cases(organisation: Organisation) -> bool:
+    """Add the demo cases unless the organisation has cases already. True if it added them."""
+    if db.session.scalar(
+        select(Beneficiary.id).where(Beneficiary.organisation_id == organisation.id).limit(1)
+    ):
+        return False
+    staff = {
+        m.role: m.user
+        for m in organisation.memberships
+        if m.role in (Role.CASEWORKER, Role.VERIFIER)
+    }
+    caseworker, verifier = staff[Role.CASEWORKER.value], staff[Role.VERIFIER.value]
+    _alexander(organisation, caseworker, verifier)
+    _others(organisation, caseworker, verifier)
+    db.session.flush()
+    return True

@@ -1,0 +1,74 @@
+"""URLs of the cases domain, split by subject: cases (list, profile, household, notes, tasks,
+history), consent, evidence, stories and data-subject rights. Every view loads its case through
+`load_case`, which applies the organisation scope and the policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from ngo.accounts import policy
+from ngo.accounts.access import current_membership
+from ngo.accounts.policy import Action
+from ngo.cases.models import Beneficiary
+from ngo.cases.services import CaseError
+from ngo.extensions import db
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+# The tabs of a case page, in order: (endpoint, label).
+CASE_TABS = [
+    ("cases.profile", _l("Profile")),
+    ("cases.household", _l("Household")),
+    ("cases.consent", _l("Consent")),
+    ("cases.evidence", _l("Evidence")),
+    ("cases.story", _l("Story")),
+    ("cases.notes", _l("Notes")),
+    ("cases.tasks", _l("Tasks")),
+    ("cases.history", _l("History")),
+]
+
+
+def load_case(reference: str, action: Action = Action.VIEW_CASES) -> Beneficiary:
+    """The case with this reference in the acting organisation: 404 if it is another
+    organisation's (or does not exist), 403 if the role may not do `action`."""
+    membership = current_membership()
+    if membership is None or len(reference) > 32:
+        abort(404)
+    beneficiary = db.session.scalars(
+        policy.scope(
+            select(Beneficiary).where(Beneficiary.reference == reference),
+            membership,
+            Beneficiary.organisation_id,
+        )
+    ).first()
+    if beneficiary is None:
+        abort(404)
+    if not policy.may(membership, action, beneficiary):
+        abort(403)
+    return beneficiary
+
+
+def show_case_error(form: FlaskForm, exc: CaseError) -> None:
+    """Put a service's refusal next to the field it is about, or above the form."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(exc.message)]
+    else:
+        form.form_errors.append(str(exc.message))
+
+
+def render_case_tab(template: str, case: Beneficiary, status: int = 200, **context: Any):
+    """Render one tab of a case page (the template extends cases/_case_layout.html)."""
+    from ngo.cases.stories import story_flags
+
+    return render_template(
+        template, case=case, case_tabs=CASE_TABS, case_flags=story_flags(case), **context
+    ), status
+
+
+from ngo.cases.views import cases, consent, evidence, rights, stories  # noqa: E402, F401

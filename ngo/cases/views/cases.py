@@ -1,0 +1,327 @@
+"""Case list, new case, and the profile, household, notes, tasks and history tabs."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ngo.accounts.access import current_membership, staff_required
+from ngo.accounts.forms import ConfirmForm
+from ngo.accounts.models import Membership, Role, User
+from ngo.accounts.policy import Action
+from ngo.audit import AuditEvent
+from ngo.cases import services
+from ngo.cases.forms import (
+    RISK_LABELS,
+    STATUS_LABELS,
+    BeneficiaryForm,
+    HouseholdForm,
+    NoteForm,
+    StatusForm,
+    TaskForm,
+)
+from ngo.cases.models import CaseStatus, CaseTask, HouseholdMember, RiskLevel
+from ngo.cases.services import BeneficiaryData, CaseError, CaseFilters
+from ngo.cases.views import bp, load_case, render_case_tab, show_case_error
+from ngo.extensions import db
+
+MAX_PAGE = 10_000
+
+
+@bp.app_context_processor
+def _case_labels() -> dict[str, object]:
+    return {
+        "status_label": lambda s: str(STATUS_LABELS[CaseStatus(s)]),
+        "risk_label": lambda r: str(RISK_LABELS[RiskLevel(r)]),
+    }
+
+
+def _staff_choices(organisation_id: int, roles: set[Role]) -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        select(User.id, User.display_name)
+        .join(Membership)
+        .where(
+            Membership.organisation_id == organisation_id,
+            Membership.role.in_([r.value for r in roles]),
+        )
+        .order_by(User.display_name)
+    ).all()
+    return [("", _("Nobody yet"))] + [(str(uid), name) for uid, name in rows]
+
+
+def _caseworker_choices(organisation_id: int) -> list[tuple[str, str]]:
+    return _staff_choices(organisation_id, {Role.CASEWORKER, Role.ADMIN})
+
+
+def _parse_filters() -> CaseFilters:
+    """Query parameters of the case list; anything unknown is a 400, not a silent default."""
+    args = request.args
+    try:
+        status = CaseStatus(args["status"]) if args.get("status") else None
+        risk = RiskLevel(args["risk"]) if args.get("risk") else None
+        caseworker = int(args["caseworker"]) if args.get("caseworker") else None
+        page = int(args.get("page", "1"))
+    except ValueError:
+        abort(400, description=_("Unknown filter value."))
+    if not 1 <= page <= MAX_PAGE:
+        abort(400)
+    name = args.get("q", "")
+    if len(name) > 200:
+        abort(400)
+    return CaseFilters(
+        status=status,
+        caseworker_id=caseworker,
+        risk_level=risk,
+        has_unverified_story=args.get("unverified") == "1",
+        name=name,
+        page=page,
+    )
+
+
+@bp.get("/")
+@staff_required(Action.VIEW_CASES)
+def case_list() -> str:
+    membership = current_membership()
+    filters = _parse_filters()
+    rows, total = services.list_cases(membership.organisation_id, filters)
+    return render_template(
+        "cases/list.html",
+        rows=rows,
+        total=total,
+        filters=filters,
+        page_size=services.PAGE_SIZE,
+        caseworkers=_caseworker_choices(membership.organisation_id)[1:],
+        status_labels=STATUS_LABELS,
+        risk_labels=RISK_LABELS,
+    )
+
+
+def _beneficiary_data(form: BeneficiaryForm) -> BeneficiaryData:
+    values = {f.name: getattr(form, f.name).data for f in fields(BeneficiaryData)}
+    values["risk_level"] = RiskLevel(form.risk_level.data)
+    values["assigned_caseworker_id"] = (
+        int(form.assigned_caseworker_id.data) if form.assigned_caseworker_id.data else None
+    )
+    return BeneficiaryData(**values)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff_required(Action.EDIT_CASE)
+def new_case() -> Response | tuple[str, int]:
+    membership = current_membership()
+    form = BeneficiaryForm()
+    form.assigned_caseworker_id.choices = _caseworker_choices(membership.organisation_id)
+    if not form.is_submitted():
+        form.assigned_caseworker_id.data = str(current_user.id)
+    if form.validate_on_submit():
+        try:
+            case = services.create_beneficiary(
+                membership.organisation_id, _beneficiary_data(form), actor=current_user
+            )
+        except CaseError as exc:
+            db.session.rollback()
+            show_case_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The case was registered."), "success")
+            return redirect(url_for("cases.profile", reference=case.reference))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("cases/edit.html", form=form, case=None), status
+
+
+@bp.get("/<reference>")
+@staff_required(Action.VIEW_CASES)
+def profile(reference: str) -> tuple[str, int]:
+    case = load_case(reference)
+    services.record_personal_data_view(case, actor=current_user, part="profile")
+    db.session.commit()
+    return render_case_tab("cases/profile.html", case, status_form=StatusForm())
+
+
+@bp.route("/<reference>/edit", methods=["GET", "POST"])
+@staff_required(Action.EDIT_CASE)
+def edit_case(reference: str) -> Response | tuple[str, int]:
+    case = load_case(reference, Action.EDIT_CASE)
+    form = BeneficiaryForm(obj=case)
+    form.assigned_caseworker_id.choices = _caseworker_choices(case.organisation_id)
+    if not form.is_submitted():
+        form.assigned_caseworker_id.data = str(case.assigned_caseworker_id or "")
+    if form.validate_on_submit():
+        try:
+            services.update_beneficiary(case, _beneficiary_data(form), actor=current_user)
+        except CaseError as exc:
+            db.session.rollback()
+            show_case_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("cases.profile", reference=case.reference))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("cases/edit.html", form=form, case=case), status
+
+
+@bp.post("/<reference>/status")
+@staff_required(Action.EDIT_CASE)
+def change_status(reference: str) -> Response | tuple[str, int]:
+    case = load_case(reference, Action.EDIT_CASE)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            services.change_status(
+                case, CaseStatus(form.status.data), reason=form.reason.data, actor=current_user
+            )
+        except CaseError as exc:
+            db.session.rollback()
+            show_case_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The status was changed."), "success")
+            return redirect(url_for("cases.profile", reference=case.reference))
+    return render_case_tab("cases/profile.html", case, 400, status_form=form)
+
+
+@bp.route("/<reference>/household", methods=["GET", "POST"])
+@staff_required(Action.VIEW_CASES)
+def household(reference: str) -> Response | tuple[str, int]:
+    case = load_case(reference)
+    form = HouseholdForm()
+    if form.is_submitted():
+        case = load_case(reference, Action.EDIT_CASE)
+        if form.validate():
+            try:
+                services.add_household_member(
+                    case,
+                    relationship=form.relationship.data,
+                    first_name=form.first_name.data or "",
+                    age=form.age.data,
+                    actor=current_user,
+                )
+            except CaseError as exc:
+                db.session.rollback()
+                show_case_error(form, exc)
+            else:
+                db.session.commit()
+                return redirect(url_for("cases.household", reference=reference))
+        return render_case_tab(
+            "cases/household.html", case, 400, form=form, confirm_form=ConfirmForm()
+        )
+    services.record_personal_data_view(case, actor=current_user, part="household")
+    db.session.commit()
+    return render_case_tab("cases/household.html", case, form=form, confirm_form=ConfirmForm())
+
+
+@bp.post("/<reference>/household/<int:member_id>/remove")
+@staff_required(Action.EDIT_CASE)
+def remove_household_member(reference: str, member_id: int) -> Response:
+    case = load_case(reference, Action.EDIT_CASE)
+    member = db.session.get(HouseholdMember, member_id)
+    if member is None or member.beneficiary_id != case.id:
+        abort(404)
+    services.remove_household_member(member, actor=current_user)
+    db.session.commit()
+    return redirect(url_for("cases.household", reference=reference))
+
+
+@bp.route("/<reference>/notes", methods=["GET", "POST"])
+@staff_required(Action.VIEW_CASES)
+def notes(reference: str) -> Response | tuple[str, int]:
+    case = load_case(reference)
+    form = NoteForm()
+    if form.is_submitted():
+        case = load_case(reference, Action.EDIT_CASE)
+        if form.validate():
+            try:
+                services.add_note(case, form.body.data, actor=current_user)
+            except CaseError as exc:
+                db.session.rollback()
+                show_case_error(form, exc)
+            else:
+                db.session.commit()
+                return redirect(url_for("cases.notes", reference=reference))
+        return render_case_tab("cases/notes.html", case, 400, form=form)
+    services.record_personal_data_view(case, actor=current_user, part="notes")
+    db.session.commit()
+    return render_case_tab("cases/notes.html", case, form=form)
+
+
+@bp.route("/<reference>/tasks", methods=["GET", "POST"])
+@staff_required(Action.VIEW_CASES)
+def tasks(reference: str) -> Response | tuple[str, int]:
+    case = load_case(reference)
+    form = TaskForm()
+    form.assignee_id.choices = _staff_choices(
+        case.organisation_id, {Role.CASEWORKER, Role.ADMIN, Role.VERIFIER}
+    )
+    if form.is_submitted():
+        case = load_case(reference, Action.EDIT_CASE)
+        if form.validate():
+            try:
+                services.add_task(
+                    case,
+                    title=form.title.data,
+                    due_date=form.due_date.data,
+                    assignee_id=int(form.assignee_id.data) if form.assignee_id.data else None,
+                    actor=current_user,
+                )
+            except CaseError as exc:
+                db.session.rollback()
+                show_case_error(form, exc)
+            else:
+                db.session.commit()
+                return redirect(url_for("cases.tasks", reference=reference))
+        return render_case_tab("cases/tasks.html", case, 400, form=form, confirm_form=ConfirmForm())
+    return render_case_tab("cases/tasks.html", case, form=form, confirm_form=ConfirmForm())
+
+
+@bp.post("/<reference>/tasks/<int:task_id>/done")
+@staff_required(Action.EDIT_CASE)
+def complete_task(reference: str, task_id: int) -> Response:
+    case = load_case(reference, Action.EDIT_CASE)
+    task = db.session.get(CaseTask, task_id)
+    if task is None or task.beneficiary_id != case.id:
+        abort(404)
+    services.complete_task(task, actor=current_user)
+    db.session.commit()
+    target = request.form.get("next")
+    if target == "mine":
+        return redirect(url_for("cases.my_tasks"))
+    return redirect(url_for("cases.tasks", reference=reference))
+
+
+@bp.get("/tasks/mine")
+@staff_required(Action.VIEW_CASES)
+def my_tasks() -> str:
+    membership = current_membership()
+    return render_template(
+        "cases/my_tasks.html",
+        tasks=services.open_tasks_of(current_user, membership.organisation_id),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.get("/<reference>/history")
+@staff_required(Action.VIEW_CASES)
+def history(reference: str) -> tuple[str, int]:
+    case = load_case(reference)
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.organisation_id == case.organisation_id,
+            AuditEvent.object_type == "case",
+            AuditEvent.object_id == str(case.id),
+        )
+        .order_by(AuditEvent.seq.desc())
+        .limit(500)
+    ).all()
+    actors = {
+        u.id: u.display_name
+        for u in db.session.scalars(
+            select(User).where(User.id.in_({e.actor_id for e in events if e.actor_id}))
+        )
+    }
+    return render_case_tab("cases/history.html", case, events=events, actors=actors)
