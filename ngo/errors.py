@@ -57,7 +57,13 @@ def _respond(code: int, message: str | None = None) -> Response:
 
 def handle_http_error(error: HTTPException) -> Response:
     code = error.code or 500
-    response = _respond(code)
+    # Our views' abort(400, description=_(...)) says what was wrong, in the user's language.
+    # Other descriptions (Werkzeug's boilerplate, Flask-Limiter's "10 per 1 minute") are
+    # English and technical: the translated page text replaces them.
+    custom = (
+        error.description if code == 400 and error.description != type(error).description else None
+    )
+    response = _respond(code, custom)
     original = error.get_response()
     for header in ("Retry-After", "Allow"):  # keep what tells the client how to recover
         if header in original.headers:

@@ -218,7 +218,8 @@ def test_case_list_filters_and_search(cw_client, organisation, caseworker):
     )
 
     def names(query: str) -> str:
-        response = cw_client.get(f"/cases/?{query}")
+        data = dict(part.split("=", 1) for part in query.split("&"))
+        response = cw_client.post("/cases/", data=data)
         assert response.status_code == 200
         return response.get_data(as_text=True)
 
@@ -247,11 +248,30 @@ def test_case_list_filters_and_search(cw_client, organisation, caseworker):
     ],
 )
 def test_bad_list_parameters_are_400(cw_client, query):
-    response = cw_client.get(f"/cases/?{query}")
+    data = dict([query.split("=", 1)])
+    assert cw_client.post("/cases/", data=data).status_code == 400
+
+
+def test_names_never_travel_in_the_url(cw_client, organisation):
+    factories.BeneficiaryFactory(organisation=organisation, legal_name="Ivan Ivanou")
+    response = cw_client.get("/cases/?q=Ivanou")
     assert response.status_code == 400
+    assert "Search by name with the form on the page." in response.get_data(as_text=True)
+    assert "Ivanou" not in response.get_data(as_text=True)
+    assert cw_client.get("/cases/?status=intake").status_code == 200
 
 
 def test_search_strings_with_sql_are_harmless(cw_client, organisation):
     factories.BeneficiaryFactory(organisation=organisation, legal_name="Ivan Ivanou")
-    page = cw_client.get("/cases/?q=' OR 1=1 --").get_data(as_text=True)
+    page = cw_client.post("/cases/", data={"q": "' OR 1=1 --"}).get_data(as_text=True)
     assert "Ivan Ivanou" not in page
+
+
+def test_pages_of_a_name_search_keep_the_name_out_of_urls(cw_client, organisation):
+    for n in range(services.PAGE_SIZE + 3):
+        factories.BeneficiaryFactory(organisation=organisation, legal_name=f"Ivan{n} Sidarau")
+    first = cw_client.post("/cases/", data={"q": "Sidarau"}).get_data(as_text=True)
+    assert "Page 1 of 2" in first
+    assert "?q=" not in first
+    second = cw_client.post("/cases/", data={"q": "Sidarau", "page": "2"})
+    assert "Page 2 of 2" in second.get_data(as_text=True)

@@ -59,8 +59,13 @@ def _caseworker_choices(organisation_id: int) -> list[tuple[str, str]]:
 
 
 def _parse_filters() -> CaseFilters:
-    """Query parameters of the case list; anything unknown is a 400, not a silent default."""
-    args = request.args
+    """Filters of the case list; anything unknown is a 400, not a silent default.
+
+    A name is only accepted in a POST body: in a query string it would stay in browser
+    history, proxy and access logs."""
+    if request.method == "GET" and request.args.get("q"):
+        abort(400, description=_("Search by name with the form on the page."))
+    args = request.values
     try:
         status = CaseStatus(args["status"]) if args.get("status") else None
         risk = RiskLevel(args["risk"]) if args.get("risk") else None
@@ -83,7 +88,7 @@ def _parse_filters() -> CaseFilters:
     )
 
 
-@bp.get("/")
+@bp.route("/", methods=["GET", "POST"])
 @staff_required(Action.VIEW_CASES)
 def case_list() -> str:
     membership = current_membership()
