@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from ngo.audit import AuditEvent
-from ngo.cases import services, stories
+from ngo.cases import services, stories, story_diff
 from ngo.cases.models import (
     Beneficiary,
     CheckKind,
@@ -437,7 +437,7 @@ def test_diff_marks_inserted_and_deleted_words(case, caseworker):
         body="He lives in Warsaw.\n\nHe needs rent.\n\nAnd a course.",
         actor=caseworker,
     )
-    rows = stories.diff_versions(first, second)
+    rows = story_diff.diff_versions(first, second)
     changed = [r for r in rows if r.kind == "change"]
     assert len(changed) == 1
     ops = {(s.op, s.text) for s in changed[0].segments}

@@ -4,7 +4,8 @@ history), consent, evidence, stories and data-subject rights. Every view loads i
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, render_template
 from flask_babel import lazy_gettext as _l
@@ -19,6 +20,7 @@ from ngo.cases.services import CaseError
 from ngo.extensions import db
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+T = TypeVar("T")
 
 # The tabs of a case page, in order: (endpoint, label).
 CASE_TABS = [
@@ -60,6 +62,20 @@ def show_case_error(form: FlaskForm, exc: CaseError) -> None:
         field.errors = [*field.errors, str(exc.message)]
     else:
         form.form_errors.append(str(exc.message))
+
+
+def commit_case_change(form: FlaskForm, change: Callable[[], T]) -> tuple[bool, T | None]:
+    """Run one service call for a submitted form. On success commit and return (True, result);
+    on a refusal roll back, put the message on the form and return (False, None), so that the
+    view re-renders the form and nothing partial is stored."""
+    try:
+        result = change()
+    except CaseError as exc:
+        db.session.rollback()
+        show_case_error(form, exc)
+        return False, None
+    db.session.commit()
+    return True, result
 
 
 def render_case_tab(template: str, case: Beneficiary, status: int = 200, **context: Any):

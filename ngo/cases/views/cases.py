@@ -26,8 +26,8 @@ from ngo.cases.forms import (
     TaskForm,
 )
 from ngo.cases.models import CaseStatus, CaseTask, HouseholdMember, RiskLevel
-from ngo.cases.services import BeneficiaryData, CaseError, CaseFilters
-from ngo.cases.views import bp, load_case, render_case_tab, show_case_error
+from ngo.cases.services import BeneficiaryData, CaseFilters
+from ngo.cases.views import bp, commit_case_change, load_case, render_case_tab
 from ngo.extensions import db
 
 MAX_PAGE = 10_000
@@ -124,15 +124,13 @@ def new_case() -> Response | tuple[str, int]:
     if not form.is_submitted():
         form.assigned_caseworker_id.data = str(current_user.id)
     if form.validate_on_submit():
-        try:
-            case = services.create_beneficiary(
+        done, case = commit_case_change(
+            form,
+            lambda: services.create_beneficiary(
                 membership.organisation_id, _beneficiary_data(form), actor=current_user
-            )
-        except CaseError as exc:
-            db.session.rollback()
-            show_case_error(form, exc)
-        else:
-            db.session.commit()
+            ),
+        )
+        if done:
             flash(_("The case was registered."), "success")
             return redirect(url_for("cases.profile", reference=case.reference))
     status = 400 if form.errors or form.form_errors else 200
@@ -157,13 +155,11 @@ def edit_case(reference: str) -> Response | tuple[str, int]:
     if not form.is_submitted():
         form.assigned_caseworker_id.data = str(case.assigned_caseworker_id or "")
     if form.validate_on_submit():
-        try:
-            services.update_beneficiary(case, _beneficiary_data(form), actor=current_user)
-        except CaseError as exc:
-            db.session.rollback()
-            show_case_error(form, exc)
-        else:
-            db.session.commit()
+        done, _result = commit_case_change(
+            form,
+            lambda: services.update_beneficiary(case, _beneficiary_data(form), actor=current_user),
+        )
+        if done:
             flash(_("Saved."), "success")
             return redirect(url_for("cases.profile", reference=case.reference))
     status = 400 if form.errors or form.form_errors else 200
@@ -176,15 +172,13 @@ def change_status(reference: str) -> Response | tuple[str, int]:
     case = load_case(reference, Action.EDIT_CASE)
     form = StatusForm()
     if form.validate_on_submit():
-        try:
-            services.change_status(
+        done, _result = commit_case_change(
+            form,
+            lambda: services.change_status(
                 case, CaseStatus(form.status.data), reason=form.reason.data, actor=current_user
-            )
-        except CaseError as exc:
-            db.session.rollback()
-            show_case_error(form, exc)
-        else:
-            db.session.commit()
+            ),
+        )
+        if done:
             flash(_("The status was changed."), "success")
             return redirect(url_for("cases.profile", reference=case.reference))
     return render_case_tab("cases/profile.html", case, 400, status_form=form)
@@ -197,21 +191,20 @@ def household(reference: str) -> Response | tuple[str, int]:
     form = HouseholdForm()
     if form.is_submitted():
         case = load_case(reference, Action.EDIT_CASE)
-        if form.validate():
-            try:
-                services.add_household_member(
+        if (
+            form.validate()
+            and commit_case_change(
+                form,
+                lambda: services.add_household_member(
                     case,
                     relationship=form.relationship.data,
                     first_name=form.first_name.data or "",
                     age=form.age.data,
                     actor=current_user,
-                )
-            except CaseError as exc:
-                db.session.rollback()
-                show_case_error(form, exc)
-            else:
-                db.session.commit()
-                return redirect(url_for("cases.household", reference=reference))
+                ),
+            )[0]
+        ):
+            return redirect(url_for("cases.household", reference=reference))
         return render_case_tab(
             "cases/household.html", case, 400, form=form, confirm_form=ConfirmForm()
         )
@@ -239,15 +232,13 @@ def notes(reference: str) -> Response | tuple[str, int]:
     form = NoteForm()
     if form.is_submitted():
         case = load_case(reference, Action.EDIT_CASE)
-        if form.validate():
-            try:
-                services.add_note(case, form.body.data, actor=current_user)
-            except CaseError as exc:
-                db.session.rollback()
-                show_case_error(form, exc)
-            else:
-                db.session.commit()
-                return redirect(url_for("cases.notes", reference=reference))
+        if (
+            form.validate()
+            and commit_case_change(
+                form, lambda: services.add_note(case, form.body.data, actor=current_user)
+            )[0]
+        ):
+            return redirect(url_for("cases.notes", reference=reference))
         return render_case_tab("cases/notes.html", case, 400, form=form)
     services.record_personal_data_view(case, actor=current_user, part="notes")
     db.session.commit()
@@ -264,21 +255,20 @@ def tasks(reference: str) -> Response | tuple[str, int]:
     )
     if form.is_submitted():
         case = load_case(reference, Action.EDIT_CASE)
-        if form.validate():
-            try:
-                services.add_task(
+        if (
+            form.validate()
+            and commit_case_change(
+                form,
+                lambda: services.add_task(
                     case,
                     title=form.title.data,
                     due_date=form.due_date.data,
                     assignee_id=int(form.assignee_id.data) if form.assignee_id.data else None,
                     actor=current_user,
-                )
-            except CaseError as exc:
-                db.session.rollback()
-                show_case_error(form, exc)
-            else:
-                db.session.commit()
-                return redirect(url_for("cases.tasks", reference=reference))
+                ),
+            )[0]
+        ):
+            return redirect(url_for("cases.tasks", reference=reference))
         return render_case_tab("cases/tasks.html", case, 400, form=form, confirm_form=ConfirmForm())
     return render_case_tab("cases/tasks.html", case, form=form, confirm_form=ConfirmForm())
 

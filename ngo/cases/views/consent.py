@@ -24,8 +24,7 @@ from ngo.cases.models import (
     EvidenceItem,
     EvidenceKind,
 )
-from ngo.cases.services import CaseError
-from ngo.cases.views import bp, load_case, render_case_tab, show_case_error
+from ngo.cases.views import bp, commit_case_change, load_case, render_case_tab
 from ngo.extensions import db
 
 
@@ -78,8 +77,9 @@ def record_consent(reference: str) -> Response | tuple[str, int]:
     form = _consent_form(case)
     if not form.validate_on_submit():
         return _render(case, form, 400)
-    try:
-        consent_service.record_consent(
+    done, _result = commit_case_change(
+        form,
+        lambda: consent_service.record_consent(
             case,
             items=[ConsentItem(i) for i in form.items.data],
             audiences=[ConsentAudience(a) for a in form.audiences.data],
@@ -91,12 +91,10 @@ def record_consent(reference: str) -> Response | tuple[str, int]:
             if form.form_evidence_id.data
             else None,
             actor=current_user,
-        )
-    except CaseError as exc:
-        db.session.rollback()
-        show_case_error(form, exc)
+        ),
+    )
+    if not done:
         return _render(case, form, 400)
-    db.session.commit()
     flash(_("Consent recorded."), "success")
     return redirect(url_for("cases.consent", reference=reference))
 

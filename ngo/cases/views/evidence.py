@@ -23,7 +23,7 @@ from ngo.cases.forms_evidence import (
 )
 from ngo.cases.models import Beneficiary, EvidenceItem, EvidenceKind
 from ngo.cases.services import CaseError, record_personal_data_view
-from ngo.cases.views import bp, load_case, render_case_tab, show_case_error
+from ngo.cases.views import bp, commit_case_change, load_case, render_case_tab
 from ngo.extensions import db
 
 # Room for the multipart framing and the other fields around the file itself.
@@ -97,20 +97,18 @@ def upload_evidence(reference: str) -> Response | tuple[str, int]:
     form = UploadEvidenceForm(prefix="upload")
     if form.validate_on_submit():
         upload = form.file.data
-        try:
-            evidence.upload_evidence(
+        done, _item = commit_case_change(
+            form,
+            lambda: evidence.upload_evidence(
                 case,
                 kind=EvidenceKind(form.kind.data),
                 title=form.title.data,
                 data=upload.read(),
                 filename=upload.filename or "",
                 actor=current_user,
-            )
-        except CaseError as exc:
-            db.session.rollback()
-            show_case_error(form, exc)
-        else:
-            db.session.commit()
+            ),
+        )
+        if done:
             flash(_("The document was uploaded."), "success")
             return redirect(url_for("cases.evidence", reference=reference))
     return _render_tab(case, 400, upload_form=form)
@@ -122,19 +120,17 @@ def add_listing(reference: str) -> Response | tuple[str, int]:
     case = load_case(reference, Action.UPLOAD_EVIDENCE)
     form = ListingForm(prefix="listing")
     if form.validate_on_submit():
-        try:
-            evidence.add_listing(
+        done, _item = commit_case_change(
+            form,
+            lambda: evidence.add_listing(
                 case,
                 title=form.title.data,
                 url=form.url.data,
                 listed_on=form.listed_on.data,
                 actor=current_user,
-            )
-        except CaseError as exc:
-            db.session.rollback()
-            show_case_error(form, exc)
-        else:
-            db.session.commit()
+            ),
+        )
+        if done:
             flash(_("The listing was added."), "success")
             return redirect(url_for("cases.evidence", reference=reference))
     return _render_tab(case, 400, listing_form=form)

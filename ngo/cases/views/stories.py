@@ -17,6 +17,7 @@ from ngo.accounts.access import current_membership, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action, may
 from ngo.cases import services, stories
+from ngo.cases import story_diff as diffs
 from ngo.cases.forms_stories import (
     CHECK_HINTS,
     CHECK_LABELS,
@@ -305,8 +306,8 @@ def story_diff(reference: str) -> tuple[str, int]:
         context.update(
             old=old,
             new=new,
-            title_diff=stories.diff_words(old.title or "", new.title or ""),
-            rows=stories.diff_versions(old, new),
+            title_diff=diffs.diff_words(old.title or "", new.title or ""),
+            rows=diffs.diff_versions(old, new),
         )
         _record_view(case)
     return render_case_tab("cases/story_diff.html", case, status, **context, **_labels())
