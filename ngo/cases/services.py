@@ -358,3 +358,31 @@ def list_cases(organisation_id: int, filters: CaseFilters) -> tuple[list[Benefic
         .offset((page - 1) * PAGE_SIZE)
     ).all()
     return list(rows), int(total or 0)
+
+
+@dataclass(frozen=True)
+class Caseload:
+    open_tasks: int
+    overdue_tasks: int
+    unverified_stories: int
+
+
+def caseload_summary(user: User, organisation_id: int) -> Caseload:
+    """What the dashboard shows a caseworker or verifier: three counts, three queries."""
+    from ngo.cases.stories import beneficiaries_with_unverified_story
+
+    open_tasks = select(func.count(CaseTask.id)).where(
+        CaseTask.organisation_id == organisation_id,
+        CaseTask.assignee_id == user.id,
+        CaseTask.done_at.is_(None),
+    )
+    return Caseload(
+        open_tasks=db.session.scalar(open_tasks) or 0,
+        overdue_tasks=db.session.scalar(open_tasks.where(CaseTask.due_date < date.today())) or 0,
+        unverified_stories=db.session.scalar(
+            select(func.count()).select_from(
+                beneficiaries_with_unverified_story(organisation_id).subquery()
+            )
+        )
+        or 0,
+    )

@@ -275,3 +275,23 @@ def test_pages_of_a_name_search_keep_the_name_out_of_urls(cw_client, organisatio
     assert "?q=" not in first
     second = cw_client.post("/cases/", data={"q": "Sidarau", "page": "2"})
     assert "Page 2 of 2" in second.get_data(as_text=True)
+
+
+def test_dashboard_shows_the_caseload(cw_client, organisation, caseworker):
+    case = factories.BeneficiaryFactory(organisation=organisation)
+    services.add_task(
+        case,
+        title="Call",
+        due_date=date.today() - timedelta(days=1),
+        assignee_id=caseworker.id,
+        actor=caseworker,
+    )
+    db.session.commit()
+    page = cw_client.get("/dashboard").get_data(as_text=True)
+    assert "1 open task" in page
+    assert "1 overdue" in page
+
+
+def test_dashboard_of_a_treasurer_has_no_caseload(client, make_user):
+    login(client, make_user("treasurer"))
+    assert "Your caseload" not in client.get("/dashboard").get_data(as_text=True)

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from ngo.accounts import services, two_factor
 from ngo.accounts.access import current_membership, staff_required
 from ngo.accounts.forms import ChangePasswordForm, ConfirmForm, LanguageForm
-from ngo.accounts.policy import Action
+from ngo.accounts.policy import Action, may
 from ngo.accounts.services import AccountError
 from ngo.accounts.views import bp, login_rate_limit, restart_session
 from ngo.extensions import db, limiter
@@ -20,8 +20,19 @@ from ngo.urls import is_safe_redirect
 @bp.get("/dashboard")
 @staff_required(Action.VIEW_DASHBOARD)
 def dashboard() -> str:
+    from ngo.cases.services import caseload_summary
+
+    membership = current_membership()
+    caseload = (
+        caseload_summary(current_user, membership.organisation_id)
+        if may(membership, Action.VIEW_CASES)
+        else None
+    )
     return render_template(
-        "accounts/dashboard.html", membership=current_membership(), confirm_form=ConfirmForm()
+        "accounts/dashboard.html",
+        membership=membership,
+        caseload=caseload,
+        confirm_form=ConfirmForm(),
     )
 
 
