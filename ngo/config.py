@@ -10,6 +10,7 @@ NGO_DATA_KEYS          Fernet keys, newest first, encrypting personal data; same
 NGO_INDEX_KEY          keys the blind indexes used to search encrypted names; same refusal. Kept
                        apart from the data keys so that rotating those needs no re-indexing
 NGO_FILES_PATH         folder for encrypted evidence files (default <instance>/files)
+NGO_VERIFICATION_VALID_DAYS  how long a story verification holds (default 365)
 RATELIMIT_STORAGE_URI  default memory://; production: redis://... shared by all web workers
 NGO_BASE_URL           base of links in e-mails, default http://127.0.0.1:8000
 NGO_INSTANCE_PATH      folder for SQLite files, the mail outbox and the beat schedule
@@ -50,6 +51,13 @@ class EnvVar:
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name, "").strip()
     return value or default
+
+
+def _positive_int(name: str, default: str) -> int:
+    value = _env(name, default)
+    if not value.isdigit() or int(value) == 0:
+        raise ConfigurationError(f"{name} must be a whole number of days above 0, not {value!r}.")
+    return int(value)
 
 
 def normalise_database_url(url: str) -> str:
@@ -104,7 +112,7 @@ def load_config(instance_path: str) -> dict[str, object]:
         "PASSWORD_RESET_TTL_MINUTES": 60,
         "OUTBOX_RELAY_SECONDS": 30.0,
         "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
-        "VERIFICATION_VALID_DAYS": int(_env("NGO_VERIFICATION_VALID_DAYS", "365")),
+        "VERIFICATION_VALID_DAYS": _positive_int("NGO_VERIFICATION_VALID_DAYS", "365"),
         "CELERY_TASK_ALWAYS_EAGER": False,
     }
 

@@ -122,3 +122,12 @@ def test_production_refusal_is_a_clear_cli_error(clean_env, tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_verification_period_is_configurable_and_checked(clean_env, tmp_path):
+    assert load_config(str(tmp_path))["VERIFICATION_VALID_DAYS"] == 365
+    clean_env.setenv("NGO_VERIFICATION_VALID_DAYS", "180")
+    assert load_config(str(tmp_path))["VERIFICATION_VALID_DAYS"] == 180
+    clean_env.setenv("NGO_VERIFICATION_VALID_DAYS", "a year")
+    with pytest.raises(ConfigurationError, match="NGO_VERIFICATION_VALID_DAYS"):
+        load_config(str(tmp_path))

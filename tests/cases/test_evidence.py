@@ -846,3 +846,13 @@ def test_audit_log_holds_no_title_filename_or_url(
     dumped = json.dumps([[e.action, e.object_type, e.object_id, e.details] for e in events]).lower()
     for secret in ("ivan", "petrov", "verdict against", ".jpg", "example.org"):
         assert secret not in dumped
+
+
+def test_uploader_is_told_that_photo_metadata_was_removed(
+    client: FlaskClient, case, caseworker
+) -> None:
+    login(client, caseworker)
+    response = upload(client, case, jpeg_with_gps(), "photo.jpg", kind="other", title="Flat")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "without its hidden data (location, camera, time taken)" in page

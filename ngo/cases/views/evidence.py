@@ -97,7 +97,7 @@ def upload_evidence(reference: str) -> Response | tuple[str, int]:
     form = UploadEvidenceForm(prefix="upload")
     if form.validate_on_submit():
         upload = form.file.data
-        done, _item = commit_case_change(
+        done, item = commit_case_change(
             form,
             lambda: evidence.upload_evidence(
                 case,
@@ -110,6 +110,15 @@ def upload_evidence(reference: str) -> Response | tuple[str, int]:
         )
         if done:
             flash(_("The document was uploaded."), "success")
+            if item.content_type and item.content_type.startswith("image/"):
+                # People send phone photos: say plainly that where and when it was taken is gone.
+                flash(
+                    _(
+                        "The photo was saved without its hidden data (location, camera, time "
+                        "taken)."
+                    ),
+                    "info",
+                )
             return redirect(url_for("cases.evidence", reference=reference))
     return _render_tab(case, 400, upload_form=form)
 
