@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from ngo import public
     from ngo.accounts import notifications  # noqa: F401  (registers outbox handlers)
     from ngo.accounts.views import admin_bp, bp
+    from ngo.campaigns import services as campaigns  # noqa: F401  (registers its erasure step)
     from ngo.cases.views import bp as cases_bp
 
     app.register_blueprint(public.bp)

@@ -9,6 +9,7 @@ from ngo.accounts.models import (
     User,
 )
 from ngo.audit import AuditEvent
+from ngo.campaigns.models import Appeal, AppealTranslation, BudgetLine, BudgetLineLabel
 from ngo.cases.models import (
     Beneficiary,
     BeneficiaryNameIndex,
@@ -25,9 +26,13 @@ from ngo.cases.models import (
 from ngo.outbox import OutboxMessage
 
 __all__ = [
+    "Appeal",
+    "AppealTranslation",
     "AuditEvent",
     "Beneficiary",
     "BeneficiaryNameIndex",
+    "BudgetLine",
+    "BudgetLineLabel",
     "CaseNote",
     "CaseTask",
     "Consent",

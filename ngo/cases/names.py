@@ -31,20 +31,25 @@ _LATIN_VARIANTS = [
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
-def _strip_accents(text: str) -> str:
+def strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     # ў and й lose their breve in NFKD; they were transliterated before this runs.
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def skeleton(word: str) -> str:
-    """The comparable form of one word of a name."""
+def fold_to_latin(word: str) -> str:
+    """One word in lowercase Latin letters, with spelling variants folded (vowels kept)."""
     word = word.lower()
     word = "".join(_CYRILLIC.get(ch, ch) for ch in word)
     for latin, folded in _LATIN_VARIANTS:
         word = word.replace(latin, folded)
-    word = _strip_accents(word)
-    word = re.sub(r"[^a-z]", "", word)
+    word = strip_accents(word)
+    return re.sub(r"[^a-z]", "", word)
+
+
+def skeleton(word: str) -> str:
+    """The comparable form of one word of a name."""
+    word = fold_to_latin(word)
     # Vowels after the first letter vary most between transliterations (ia/ya/a, e/ie);
     # dropping them, and doubled consonants, leaves what the spellings agree on.
     if len(word) > 1:

@@ -1,0 +1,1 @@
+"""Appeals: budgets, safe publication, and the public site where donors browse them."""

@@ -1,0 +1,138 @@
+"""Appeals and their budgets. Public text lives here, copied from consented, verified sources
+and checked for private values; nothing public is ever rendered from a case's personal fields."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ngo.extensions import db
+from ngo.timeutil import utcnow
+
+
+class AppealStatus(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    PUBLISHED = "published"
+    FUNDED = "funded"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+
+
+class Category(StrEnum):
+    POLITICAL_PRISONERS = "political_prisoners"
+    FAMILIES = "families"
+    MEDICAL = "medical"
+    LEGAL = "legal"
+    RELOCATION = "relocation"
+    EDUCATION = "education"
+
+
+def new_public_slug() -> str:
+    """Random: a slug made from a person's name would leak it, a sequence would let the
+    watchers enumerate every appeal."""
+    return secrets.token_urlsafe(8).lower().replace("_", "x").replace("-", "y")
+
+
+class Appeal(db.Model):
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(24), unique=True, default=new_public_slug)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id"), index=True)
+    # The verified story version the public story was copied from.
+    story_version_id: Mapped[int | None] = mapped_column(ForeignKey("story_versions.id"))
+    status: Mapped[str] = mapped_column(String(16), default=AppealStatus.DRAFT.value, index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    fallback_language: Mapped[str] = mapped_column(String(8), default="en")
+    country: Mapped[str | None] = mapped_column(String(2))
+    categories: Mapped[str] = mapped_column(String(200), default="")
+    deadline: Mapped[date | None]
+    update_interval_days: Mapped[int] = mapped_column(default=60)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    published_at: Mapped[datetime | None]
+    # Money counters, in minor units of `currency`, updated in the same transaction as the
+    # money movement (donations issue), so public pages never sum donation tables.
+    raised_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    translations: Mapped[list[AppealTranslation]] = relationship(
+        back_populates="appeal", cascade="all, delete-orphan", order_by="AppealTranslation.language"
+    )
+    budget_lines: Mapped[list[BudgetLine]] = relationship(
+        back_populates="appeal",
+        cascade="all, delete-orphan",
+        order_by="(BudgetLine.priority, BudgetLine.id)",
+    )
+
+    @property
+    def category_list(self) -> list[Category]:
+        return [Category(c) for c in self.categories.split(",") if c]
+
+    @category_list.setter
+    def category_list(self, values: list[Category]) -> None:
+        self.categories = ",".join(sorted({Category(v).value for v in values}))
+
+
+class AppealTranslation(db.Model):
+    """Public text of an appeal in one language; it is checked for private values before
+    publication, like everything public."""
+
+    __tablename__ = "appeal_translations"
+    __table_args__ = (UniqueConstraint("appeal_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(600), default="")
+    story_markdown: Mapped[str] = mapped_column(Text, default="")
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+
+    appeal: Mapped[Appeal] = relationship(back_populates="translations")
+
+
+class BudgetLine(db.Model):
+    __tablename__ = "budget_lines"
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("funded_minor >= 0 AND spent_minor >= 0", name="counters_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    priority: Mapped[int] = mapped_column(default=1)
+    essential: Mapped[bool] = mapped_column(default=True)
+    # An evidence item (a rent quote, an invoice) behind the amount, shown to staff.
+    evidence_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("evidence_items.id", ondelete="SET NULL")
+    )
+    # Counters updated with the money movements of the donations issue.
+    funded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    spent_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    appeal: Mapped[Appeal] = relationship(back_populates="budget_lines")
+    labels: Mapped[list[BudgetLineLabel]] = relationship(
+        back_populates="line", cascade="all, delete-orphan"
+    )
+
+
+class BudgetLineLabel(db.Model):
+    __tablename__ = "budget_line_labels"
+    __table_args__ = (UniqueConstraint("budget_line_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    budget_line_id: Mapped[int] = mapped_column(ForeignKey("budget_lines.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    label: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(1000), default="")
+
+    line: Mapped[BudgetLine] = relationship(back_populates="labels")

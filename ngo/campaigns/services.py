@@ -1,0 +1,326 @@
+"""Appeal operations: drafting, budgets, review and the publication gate.
+
+Publishing needs, all at once: a verified, unexpired story version (the one the public story
+was copied from); the consents the public fields rely on, for the public page; no finding of
+the publication safety check; and approval by a second staff member. `publication_problems`
+is asked again whenever visibility matters, so a withdrawn consent, an expired verification or
+a new finding takes an appeal off the public site at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ngo import audit
+from ngo.accounts.models import User
+from ngo.campaigns import safety
+from ngo.campaigns.models import (
+    Appeal,
+    AppealStatus,
+    AppealTranslation,
+    BudgetLine,
+    BudgetLineLabel,
+)
+from ngo.cases.consent import consented_items
+from ngo.cases.models import Beneficiary, ConsentAudience, ConsentItem, EvidenceItem
+from ngo.cases.rights import also_on_erasure
+from ngo.cases.stories import current_verified_version
+from ngo.config import LANGUAGES
+from ngo.extensions import db
+from ngo.money import Money, MoneyError, sum_money
+from ngo.timeutil import utcnow
+
+EDITABLE = frozenset({AppealStatus.DRAFT, AppealStatus.IN_REVIEW})
+VISIBLE = frozenset({AppealStatus.PUBLISHED, AppealStatus.FUNDED})
+
+
+class AppealError(Exception):
+    """A rule was broken; the message is safe to show (it never repeats private values)."""
+
+    def __init__(self, message: object, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def _audit(appeal: Appeal, actor: User, action: str, **details: object) -> None:
+    audit.record(
+        action,
+        actor_id=actor.id,
+        organisation_id=appeal.organisation_id,
+        object_type="appeal",
+        object_id=appeal.id,
+        details=dict(details),
+    )
+
+
+def _refuse_unless_editable(appeal: Appeal) -> None:
+    if AppealStatus(appeal.status) not in EDITABLE:
+        raise AppealError(_l("A published appeal cannot be edited; withdraw it first."))
+
+
+# Drafting ---------------------------------------------------------------------------------
+
+
+def create_appeal(
+    beneficiary: Beneficiary, *, currency: str, language: str, title: str, actor: User
+) -> Appeal:
+    """A draft appeal whose public story starts as the person's verified story."""
+    if beneficiary.erased_at is not None:
+        raise AppealError(_l("This case was erased."))
+    if language not in LANGUAGES:
+        raise AppealError(_l("Choose one of the site's languages."), field="language")
+    try:
+        Money.zero(currency)
+    except MoneyError as exc:
+        raise AppealError(
+            _l("Choose a currency code such as EUR or PLN."), field="currency"
+        ) from exc
+    verified = current_verified_version(beneficiary)
+    if verified is None:
+        raise AppealError(_l("The person's story must be verified before an appeal is drafted."))
+    appeal = Appeal(
+        organisation_id=beneficiary.organisation_id,
+        beneficiary_id=beneficiary.id,
+        story_version_id=verified.id,
+        currency=currency,
+        fallback_language=language,
+        created_by_id=actor.id,
+    )
+    db.session.add(appeal)
+    db.session.flush()
+    set_translation(
+        appeal,
+        language,
+        title=title,
+        summary="",
+        story_markdown=verified.body_markdown or "",
+        display_name="",
+        actor=actor,
+    )
+    _audit(appeal, actor, "appeal.created")
+    return appeal
+
+
+def set_translation(
+    appeal: Appeal,
+    language: str,
+    *,
+    title: str,
+    summary: str,
+    story_markdown: str,
+    display_name: str,
+    actor: User,
+) -> AppealTranslation:
+    _refuse_unless_editable(appeal)
+    if language not in LANGUAGES:
+        raise AppealError(_l("Choose one of the site's languages."), field="language")
+    title = " ".join((title or "").split())
+    if not title:
+        raise AppealError(_l("Give the appeal a title."), field="title")
+    if len(title) > 200 or len(summary or "") > 600 or len(story_markdown or "") > 50_000:
+        raise AppealError(_l("The text is too long."), field="story_markdown")
+    translation = next((t for t in appeal.translations if t.language == language), None)
+    if translation is None:
+        translation = AppealTranslation(appeal=appeal, language=language, title=title)
+        db.session.add(translation)
+    translation.title = title
+    translation.summary = (summary or "").strip()
+    translation.story_markdown = (story_markdown or "").strip()
+    translation.display_name = " ".join((display_name or "").split())
+    db.session.flush()
+    _audit(appeal, actor, "appeal.text_changed", language=language)
+    return translation
+
+
+def add_budget_line(
+    appeal: Appeal,
+    *,
+    amount: Money,
+    label: str,
+    language: str,
+    description: str = "",
+    essential: bool = True,
+    priority: int = 1,
+    evidence_item_id: int | None = None,
+    actor: User,
+) -> BudgetLine:
+    _refuse_unless_editable(appeal)
+    if amount.currency != appeal.currency:
+        raise AppealError(_l("Budget lines are in the appeal's currency."), field="amount")
+    if amount.amount_minor <= 0:
+        raise AppealError(_l("Enter an amount above zero."), field="amount")
+    label = " ".join((label or "").split())
+    if not label:
+        raise AppealError(_l("Say what the money is for."), field="label")
+    if evidence_item_id is not None:
+        item = db.session.get(EvidenceItem, evidence_item_id)
+        if item is None or item.beneficiary_id != appeal.beneficiary_id:
+            raise AppealError(_l("Choose a document of this person's case."), field="evidence")
+    line = BudgetLine(
+        appeal=appeal,
+        amount_minor=amount.amount_minor,
+        essential=essential,
+        priority=priority,
+        evidence_item_id=evidence_item_id,
+    )
+    line.labels.append(
+        BudgetLineLabel(language=language, label=label, description=(description or "").strip())
+    )
+    db.session.add(line)
+    db.session.flush()
+    _audit(appeal, actor, "appeal.budget_line_added", amount_minor=amount.amount_minor)
+    return line
+
+
+def remove_budget_line(line: BudgetLine, *, actor: User) -> None:
+    appeal = line.appeal
+    _refuse_unless_editable(appeal)
+    if line.funded_minor or line.spent_minor:
+        raise AppealError(_l("Money was already given to this line; it cannot be removed."))
+    db.session.delete(line)
+    db.session.flush()
+    _audit(appeal, actor, "appeal.budget_line_removed")
+
+
+@dataclass(frozen=True)
+class Totals:
+    goal: Money
+    essential: Money
+    raised: Money
+
+
+def totals(appeal: Appeal) -> Totals:
+    """Goal = sum of the lines; the essential part is the minimum the page shows."""
+    currency = appeal.currency
+    return Totals(
+        goal=sum_money(
+            (Money(line.amount_minor, currency) for line in appeal.budget_lines), currency
+        ),
+        essential=sum_money(
+            (Money(line.amount_minor, currency) for line in appeal.budget_lines if line.essential),
+            currency,
+        ),
+        raised=Money(appeal.raised_minor, currency),
+    )
+
+
+# The publication gate ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why an appeal may not be public. `finding` is set for safety findings, whose context
+    (which holds the private value) is shown only to staff on the publication screen."""
+
+    message: str
+    finding: safety.Finding | None = None
+
+
+def public_texts(appeal: Appeal) -> dict[str, str]:
+    texts = {"slug": appeal.slug.replace("-", " ")}
+    for t in appeal.translations:
+        texts[f"{t.language}:title"] = t.title
+        texts[f"{t.language}:summary"] = t.summary
+        texts[f"{t.language}:story"] = t.story_markdown
+        texts[f"{t.language}:display_name"] = t.display_name
+    for line in appeal.budget_lines:
+        for label in line.labels:
+            texts[f"{label.language}:budget:{line.id}"] = f"{label.label}\n{label.description}"
+    return texts
+
+
+def publication_problems(appeal: Appeal) -> list[Problem]:
+    problems: list[Problem] = []
+    beneficiary = db.session.get(Beneficiary, appeal.beneficiary_id)
+    if beneficiary is None or beneficiary.erased_at is not None:
+        return [Problem(str(_l("The person's data was erased.")))]
+    verified = current_verified_version(beneficiary)
+    if verified is None or verified.id != appeal.story_version_id:
+        problems.append(
+            Problem(
+                str(
+                    _l(
+                        "The story this appeal tells is not verified, or its verification "
+                        "has expired."
+                    )
+                )
+            )
+        )
+    consented = consented_items(beneficiary.id, ConsentAudience.PUBLIC_PAGE)
+    if any(t.story_markdown for t in appeal.translations) and ConsentItem.STORY not in consented:
+        problems.append(Problem(str(_l("The person has not agreed to publish the story."))))
+    if any(t.display_name for t in appeal.translations) and (
+        ConsentItem.PUBLIC_NAME not in consented
+    ):
+        problems.append(Problem(str(_l("The person has not agreed to publish a name."))))
+    if not appeal.budget_lines:
+        problems.append(Problem(str(_l("Add at least one budget line."))))
+    if not any(t.language == appeal.fallback_language for t in appeal.translations):
+        problems.append(Problem(str(_l("Write the appeal in its fallback language."))))
+    private = safety.private_values_of(beneficiary, consented)
+    for finding in safety.scan_texts(public_texts(appeal), private):
+        problems.append(Problem(str(_l("Private information found in public text.")), finding))
+    return problems
+
+
+def submit_for_review(appeal: Appeal, *, actor: User) -> None:
+    if appeal.status != AppealStatus.DRAFT.value:
+        raise AppealError(_l("Only a draft can be sent for review."))
+    appeal.status = AppealStatus.IN_REVIEW.value
+    appeal.submitted_by_id = actor.id
+    _audit(appeal, actor, "appeal.submitted")
+
+
+def return_to_draft(appeal: Appeal, *, actor: User) -> None:
+    if appeal.status not in (AppealStatus.IN_REVIEW.value, AppealStatus.PUBLISHED.value):
+        raise AppealError(_l("Only an appeal in review or published can go back to draft."))
+    appeal.status = AppealStatus.DRAFT.value
+    appeal.approved_by_id = None
+    _audit(appeal, actor, "appeal.returned_to_draft")
+
+
+def approve_and_publish(appeal: Appeal, *, approver: User) -> None:
+    """The second pair of eyes: never the person who drafted or submitted the appeal."""
+    if appeal.status != AppealStatus.IN_REVIEW.value:
+        raise AppealError(_l("Only an appeal in review can be published."))
+    if approver.id in (appeal.created_by_id, appeal.submitted_by_id):
+        raise AppealError(
+            _l("Someone other than the person who drafted or submitted it must approve it.")
+        )
+    if publication_problems(appeal):
+        raise AppealError(_l("The appeal cannot be published until every problem is solved."))
+    appeal.status = AppealStatus.PUBLISHED.value
+    appeal.approved_by_id = approver.id
+    appeal.published_at = utcnow()
+    _audit(appeal, approver, "appeal.published")
+
+
+def is_publicly_visible(appeal: Appeal) -> bool:
+    """Asked at render time: consent withdrawn, verification expired or a new finding makes
+    the public page answer 410 at once, without waiting for anyone to unpublish it."""
+    return AppealStatus(appeal.status) in VISIBLE and not publication_problems(appeal)
+
+
+@also_on_erasure
+def erase_public_copies(beneficiary: Beneficiary) -> None:
+    """Erasure reaches the appeal: its public text goes and it leaves the site for good.
+    Budget lines and money counters stay, as financial records."""
+    for appeal in appeals_of_case(beneficiary.id):
+        appeal.status = AppealStatus.ARCHIVED.value
+        for translation in appeal.translations:
+            translation.title = "—"
+            translation.summary = ""
+            translation.story_markdown = ""
+            translation.display_name = ""
+
+
+def appeals_of_case(beneficiary_id: int) -> list[Appeal]:
+    return list(
+        db.session.scalars(
+            select(Appeal).where(Appeal.beneficiary_id == beneficiary_id).order_by(Appeal.id)
+        )
+    )

@@ -1,0 +1,192 @@
+"""Appeals: drafting from a verified story, budgets, and the publication gate."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from ngo.campaigns import services
+from ngo.campaigns.models import AppealStatus
+from ngo.campaigns.services import AppealError
+from ngo.cases import consent
+from ngo.cases.demo import STORY_TITLE, seed_cases
+from ngo.cases.models import Beneficiary, Consent, Verification
+from ngo.extensions import db
+from ngo.money import Money
+from ngo.timeutil import utcnow
+from tests import factories
+
+SEED_LINES = [
+    ("Rent for three months and deposit", 210_000),
+    ("Basic necessities, clothes and shoes for all in season", 100_000),
+    ("Food, household expenses, school supplies", 70_000),
+    ("Retraining and the code 95 exam", 60_000),
+]
+
+
+@pytest.fixture
+def staff(organisation, make_user):
+    return {
+        "caseworker": make_user("caseworker"),
+        "verifier": make_user("verifier"),
+        "admin": make_user("admin"),
+    }
+
+
+@pytest.fixture
+def alexander(app, organisation, staff):
+    db.session.refresh(organisation)
+    seed_cases(organisation)
+    db.session.commit()
+    return db.session.scalars(select(Beneficiary).order_by(Beneficiary.id).limit(1)).one()
+
+
+@pytest.fixture
+def appeal(alexander, staff):
+    appeal = services.create_appeal(
+        alexander, currency="EUR", language="en", title=STORY_TITLE, actor=staff["caseworker"]
+    )
+    for label, amount in SEED_LINES:
+        services.add_budget_line(
+            appeal,
+            amount=Money(amount, "EUR"),
+            label=label,
+            language="en",
+            essential=amount != 60_000,
+            actor=staff["caseworker"],
+        )
+    db.session.commit()
+    return appeal
+
+
+def test_draft_starts_from_the_verified_story(appeal, alexander):
+    (translation,) = appeal.translations
+    assert "Mogilev prison" in translation.story_markdown
+    assert translation.display_name == ""
+
+
+def test_goal_is_the_sum_of_the_lines(appeal):
+    totals = services.totals(appeal)
+    assert totals.goal == Money(440_000, "EUR")
+    assert totals.essential == Money(380_000, "EUR")
+    assert totals.raised == Money(0, "EUR")
+
+
+def test_no_appeal_without_a_verified_story(app, organisation, staff):
+    case = factories.BeneficiaryFactory(organisation=organisation)
+    with pytest.raises(AppealError, match="verified"):
+        services.create_appeal(
+            case, currency="EUR", language="en", title="x", actor=staff["caseworker"]
+        )
+
+
+@pytest.mark.parametrize("currency", ["XXQ", "euro", ""])
+def test_unknown_currency_is_refused(alexander, staff, currency):
+    with pytest.raises(AppealError) as info:
+        services.create_appeal(
+            alexander, currency=currency, language="en", title="x", actor=staff["caseworker"]
+        )
+    assert info.value.field == "currency"
+
+
+def test_budget_lines_refuse_bad_amounts(appeal, staff):
+    with pytest.raises(AppealError):
+        services.add_budget_line(
+            appeal, amount=Money(0, "EUR"), label="x", language="en", actor=staff["caseworker"]
+        )
+    with pytest.raises(AppealError):
+        services.add_budget_line(
+            appeal, amount=Money(100, "PLN"), label="x", language="en", actor=staff["caseworker"]
+        )
+
+
+def _publish(appeal, staff):
+    services.submit_for_review(appeal, actor=staff["caseworker"])
+    services.approve_and_publish(appeal, approver=staff["admin"])
+    db.session.commit()
+
+
+def test_four_eyes_and_a_clean_gate_publish(appeal, staff):
+    assert services.publication_problems(appeal) == []
+    services.submit_for_review(appeal, actor=staff["caseworker"])
+    with pytest.raises(AppealError, match="Someone other"):
+        services.approve_and_publish(appeal, approver=staff["caseworker"])
+    services.approve_and_publish(appeal, approver=staff["admin"])
+    assert appeal.status == AppealStatus.PUBLISHED.value
+    assert services.is_publicly_visible(appeal)
+
+
+def test_a_surname_in_the_title_blocks_publication(appeal, staff):
+    services.set_translation(
+        appeal,
+        "pl",
+        title="Pomoc dla rodziny Kavaliou",
+        summary="",
+        story_markdown="",
+        display_name="",
+        actor=staff["caseworker"],
+    )
+    problems = services.publication_problems(appeal)
+    assert [p.finding.field for p in problems if p.finding] == ["pl:title"]
+    services.submit_for_review(appeal, actor=staff["caseworker"])
+    with pytest.raises(AppealError, match="every problem"):
+        services.approve_and_publish(appeal, approver=staff["admin"])
+
+
+def test_consent_withdrawal_takes_the_appeal_down_at_once(appeal, alexander, staff):
+    _publish(appeal, staff)
+    story_consent = db.session.scalars(
+        select(Consent).where(
+            Consent.beneficiary_id == alexander.id,
+            Consent.item == "story",
+            Consent.audience == "public_page",
+        )
+    ).one()
+    consent.withdraw_consent(story_consent, actor=staff["caseworker"])
+    db.session.commit()
+    assert not services.is_publicly_visible(appeal)
+    assert any(
+        "agreed to publish the story" in p.message for p in services.publication_problems(appeal)
+    )
+
+
+def test_expired_verification_takes_the_appeal_down(appeal, alexander, staff):
+    _publish(appeal, staff)
+    for verification in db.session.scalars(select(Verification)):
+        verification.expires_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    assert not services.is_publicly_visible(appeal)
+
+
+def test_a_published_appeal_is_not_edited_in_place(appeal, staff):
+    _publish(appeal, staff)
+    with pytest.raises(AppealError, match="withdraw it first"):
+        services.add_budget_line(
+            appeal, amount=Money(100, "EUR"), label="x", language="en", actor=staff["caseworker"]
+        )
+
+
+def test_slugs_say_nothing_about_the_person(appeal):
+    assert "alex" not in appeal.slug.lower()
+    assert len(appeal.slug) >= 10
+
+
+def test_erasure_wipes_the_public_copy_and_keeps_the_budget(appeal, alexander, staff):
+    from ngo.cases.rights import erase_case
+
+    _publish(appeal, staff)
+    erase_case(alexander, actor=staff["admin"], reason_code="person_asked")
+    db.session.commit()
+    db.session.refresh(appeal)
+    assert appeal.status == AppealStatus.ARCHIVED.value
+    assert all(t.story_markdown == "" and t.title == "—" for t in appeal.translations)
+    assert services.totals(appeal).goal == Money(440_000, "EUR")
+    assert not services.is_publicly_visible(appeal)
+
+
+def test_the_app_registers_the_appeal_erasure_step(app):
+    from ngo.cases import rights
+
+    assert services.erase_public_copies in rights._erasure_steps
