@@ -115,12 +115,14 @@ def _register_blueprints(app: Flask) -> None:
     from ngo.accounts import notifications  # noqa: F401  (registers outbox handlers)
     from ngo.accounts.views import admin_bp, bp
     from ngo.campaigns import services as campaigns  # noqa: F401  (registers its erasure step)
+    from ngo.campaigns.views import bp as appeals_bp
     from ngo.cases.views import bp as cases_bp
 
     app.register_blueprint(public.bp)
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(appeals_bp)
 
 
 def _init_cli(app: Flask) -> None:

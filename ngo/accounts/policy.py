@@ -32,6 +32,9 @@ class Action(StrEnum):
     VERIFY_STORY = "verify_story"
     EXPORT_CASE = "export_case"
     ERASE_CASE = "erase_case"
+    # Appeals: drafting (text, budget, sending for review) and the second-person approval.
+    EDIT_APPEAL = "edit_appeal"
+    APPROVE_APPEAL = "approve_appeal"
     # Platform actions are not tied to a membership: they create and list organisations.
     MANAGE_ORGANISATIONS = "manage_organisations"
 
@@ -62,12 +65,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.VIEW_AUDIT_LOG,
             Action.EXPORT_CASE,
             Action.ERASE_CASE,
+            Action.EDIT_APPEAL,
+            Action.APPROVE_APPEAL,
         }
     )
     | _CASEWORK
     | _VERIFICATION,
-    Role.CASEWORKER: frozenset({Action.VIEW_DASHBOARD}) | _CASEWORK,
-    Role.VERIFIER: frozenset({Action.VIEW_DASHBOARD}) | _VERIFICATION,
+    Role.CASEWORKER: frozenset({Action.VIEW_DASHBOARD, Action.EDIT_APPEAL}) | _CASEWORK,
+    Role.VERIFIER: frozenset({Action.VIEW_DASHBOARD, Action.APPROVE_APPEAL}) | _VERIFICATION,
     Role.TREASURER: frozenset({Action.VIEW_DASHBOARD}),
     Role.FUNDER: frozenset({Action.VIEW_DASHBOARD}),
 }

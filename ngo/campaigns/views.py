@@ -1,0 +1,348 @@
+"""Staff pages of appeals: list, drafting from a case, text, budget and the publication check.
+
+Every appeal is loaded through `load_appeal`, which applies the organisation scope (another
+organisation's appeal is a 404) and the policy (403). The publication check shows the context
+of safety findings, which repeats the person's private values: it is rendered on the appeal
+page for staff and goes nowhere else (no flash, no log, no audit detail).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ngo.accounts import policy
+from ngo.accounts.access import current_membership, staff_required
+from ngo.accounts.forms import ConfirmForm
+from ngo.accounts.policy import Action
+from ngo.campaigns import services
+from ngo.campaigns.forms import (
+    BudgetLineForm,
+    NewAppealForm,
+    TranslationForm,
+    money_error_message,
+)
+from ngo.campaigns.models import Appeal, AppealStatus, AppealTranslation, BudgetLine
+from ngo.campaigns.services import AppealError
+from ngo.cases.models import Beneficiary
+from ngo.cases.services import record_personal_data_view
+from ngo.cases.views import load_case
+from ngo.config import LANGUAGES
+from ngo.extensions import db
+from ngo.money import Money, MoneyError, format_money
+
+bp = Blueprint("appeals", __name__, url_prefix="/staff/appeals")
+
+STATUS_LABELS = {
+    AppealStatus.DRAFT: _l("Draft"),
+    AppealStatus.IN_REVIEW: _l("In review"),
+    AppealStatus.PUBLISHED: _l("Published"),
+    AppealStatus.FUNDED: _l("Funded"),
+    AppealStatus.CLOSED: _l("Closed"),
+    AppealStatus.ARCHIVED: _l("Archived"),
+}
+
+_MARKED = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
+
+
+def highlight(context: str) -> Markup:
+    """A finding's context with its `[[match]]` markers as <mark>, everything else escaped."""
+    parts: list[str] = []
+    position = 0
+    for match in _MARKED.finditer(context):
+        parts.append(str(escape(context[position : match.start()])))
+        parts.append(f"<mark>{escape(match.group(1))}</mark>")
+        position = match.end()
+    parts.append(str(escape(context[position:])))
+    return Markup("".join(parts))  # noqa: S704  (every piece was escaped above)
+
+
+@bp.app_context_processor
+def _appeal_helpers() -> dict[str, object]:
+    return {
+        "appeal_status_label": lambda s: str(STATUS_LABELS[AppealStatus(s)]),
+        "format_money": format_money,
+    }
+
+
+def load_appeal(slug: str, action: Action = Action.VIEW_CASES) -> Appeal:
+    """The appeal with this slug in the acting organisation: 404 if it is another
+    organisation's (or does not exist), 403 if the role may not do `action`."""
+    membership = current_membership()
+    if membership is None or len(slug) > 24:
+        abort(404)
+    appeal = db.session.scalars(
+        policy.scope(select(Appeal).where(Appeal.slug == slug), membership, Appeal.organisation_id)
+    ).first()
+    if appeal is None:
+        abort(404)
+    if not policy.may(membership, action, appeal):
+        abort(403)
+    return appeal
+
+
+def fallback_translation(appeal: Appeal) -> AppealTranslation | None:
+    for translation in appeal.translations:
+        if translation.language == appeal.fallback_language:
+            return translation
+    return appeal.translations[0] if appeal.translations else None
+
+
+def line_label(line: BudgetLine, language: str) -> str:
+    for label in line.labels:
+        if label.language == language:
+            return label.label
+    return line.labels[0].label if line.labels else ""
+
+
+def _show_error(form: Any, exc: AppealError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(exc.message)]
+    else:
+        form.form_errors.append(str(exc.message))
+
+
+def _approval_blocker(appeal: Appeal, problems: list[services.Problem]) -> str | None:
+    """Why the current user cannot approve now, or None."""
+    if current_user.id in (appeal.created_by_id, appeal.submitted_by_id):
+        return _("Someone other than the person who drafted or submitted it must approve it.")
+    if problems:
+        return _("The appeal cannot be published until every problem is solved.")
+    return None
+
+
+def render_appeal(
+    appeal: Appeal,
+    status: int = 200,
+    *,
+    translation_form: TranslationForm | None = None,
+    line_form: BudgetLineForm | None = None,
+    action_error: str | None = None,
+) -> tuple[str, int]:
+    problems = services.publication_problems(appeal)
+    case = db.session.get(Beneficiary, appeal.beneficiary_id)
+    if case is not None and any(p.finding for p in problems):
+        # The findings' context repeats private values: looking at it is recorded like
+        # looking at the case's personal fields (which part only, never the values).
+        record_personal_data_view(case, actor=current_user, part="appeal_publication_check")
+        db.session.commit()
+    if translation_form is None:
+        translation_form = TranslationForm(formdata=None)
+        wanted = request.args.get("language", appeal.fallback_language)
+        source = next((t for t in appeal.translations if t.language == wanted), None)
+        if source is not None:
+            translation_form.process(formdata=None, obj=source)
+        elif wanted in LANGUAGES:
+            translation_form.language.data = wanted
+    return render_template(
+        "campaigns/staff_appeal.html",
+        appeal=appeal,
+        case=case,
+        totals=services.totals(appeal),
+        problems=problems,
+        highlight=highlight,
+        line_label=line_label,
+        line_money=lambda line: Money(line.amount_minor, appeal.currency),
+        translation_form=translation_form,
+        line_form=line_form or BudgetLineForm(formdata=None),
+        confirm_form=ConfirmForm(),
+        action_error=action_error,
+        approval_blocker=_approval_blocker(appeal, problems),
+        editable=AppealStatus(appeal.status) in services.EDITABLE,
+        languages=LANGUAGES,
+    ), status
+
+
+# Pages ------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@staff_required(Action.VIEW_CASES)
+def appeal_list() -> str:
+    """All the organisation's appeals, or with ?case=<reference> those of one person."""
+    membership = current_membership()
+    stmt = policy.scope(select(Appeal), membership, Appeal.organisation_id)
+    filter_case = load_case(request.args["case"]) if request.args.get("case") else None
+    if filter_case is not None:
+        stmt = stmt.where(Appeal.beneficiary_id == filter_case.id)
+    appeals = db.session.scalars(stmt.order_by(Appeal.created_at.desc(), Appeal.id.desc())).all()
+    cases = {
+        b.id: b
+        for b in db.session.scalars(
+            select(Beneficiary).where(Beneficiary.id.in_({a.beneficiary_id for a in appeals}))
+        )
+    }
+    rows = [
+        {
+            "appeal": appeal,
+            "title": (t.title if (t := fallback_translation(appeal)) else ""),
+            "goal": services.totals(appeal).goal,
+            "case": cases.get(appeal.beneficiary_id),
+        }
+        for appeal in appeals
+    ]
+    return render_template("campaigns/staff_list.html", rows=rows, filter_case=filter_case)
+
+
+@bp.route("/new/<case_reference>", methods=["GET", "POST"])
+@staff_required(Action.EDIT_APPEAL)
+def new_appeal(case_reference: str) -> Response | tuple[str, int]:
+    case = load_case(case_reference, Action.EDIT_APPEAL)
+    form = NewAppealForm()
+    if not form.is_submitted():
+        form.language.data = str(request.accept_languages.best_match(LANGUAGES) or "en")
+    if form.validate_on_submit():
+        try:
+            appeal = services.create_appeal(
+                case,
+                currency=form.currency.data,
+                language=form.language.data,
+                title=form.title.data,
+                actor=current_user,
+            )
+        except AppealError as exc:
+            db.session.rollback()
+            _show_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The appeal was drafted."), "success")
+            return redirect(url_for("appeals.appeal", slug=appeal.slug))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("campaigns/staff_new.html", form=form, case=case), status
+
+
+@bp.get("/<slug>")
+@staff_required(Action.VIEW_CASES)
+def appeal(slug: str) -> tuple[str, int]:
+    return render_appeal(load_appeal(slug))
+
+
+@bp.post("/<slug>/translation")
+@staff_required(Action.EDIT_APPEAL)
+def save_translation(slug: str) -> Response | tuple[str, int]:
+    appeal = load_appeal(slug, Action.EDIT_APPEAL)
+    form = TranslationForm()
+    if form.validate():
+        try:
+            services.set_translation(
+                appeal,
+                form.language.data,
+                title=form.title.data,
+                summary=form.summary.data or "",
+                story_markdown=form.story_markdown.data or "",
+                display_name=form.display_name.data or "",
+                actor=current_user,
+            )
+        except AppealError as exc:
+            db.session.rollback()
+            _show_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The text was saved."), "success")
+            return redirect(url_for("appeals.appeal", slug=slug))
+    return render_appeal(appeal, 400, translation_form=form)
+
+
+@bp.post("/<slug>/lines")
+@staff_required(Action.EDIT_APPEAL)
+def add_line(slug: str) -> Response | tuple[str, int]:
+    appeal = load_appeal(slug, Action.EDIT_APPEAL)
+    form = BudgetLineForm()
+    if form.validate():
+        try:
+            amount = Money.parse(form.amount.data, appeal.currency)
+        except MoneyError as exc:
+            form.amount.errors = [*form.amount.errors, money_error_message(exc.code)]
+        else:
+            try:
+                services.add_budget_line(
+                    appeal,
+                    amount=amount,
+                    label=form.label.data,
+                    language=appeal.fallback_language,
+                    essential=bool(form.essential.data),
+                    priority=form.priority.data or 1,
+                    actor=current_user,
+                )
+            except AppealError as exc:
+                db.session.rollback()
+                _show_error(form, exc)
+            else:
+                db.session.commit()
+                return redirect(url_for("appeals.appeal", slug=slug))
+    return render_appeal(appeal, 400, line_form=form)
+
+
+@bp.post("/<slug>/lines/<int:line_id>/remove")
+@staff_required(Action.EDIT_APPEAL)
+def remove_line(slug: str, line_id: int) -> Response | tuple[str, int]:
+    appeal = load_appeal(slug, Action.EDIT_APPEAL)
+    line = db.session.get(BudgetLine, line_id)
+    if line is None or line.appeal_id != appeal.id:
+        abort(404)
+    try:
+        services.remove_budget_line(line, actor=current_user)
+    except AppealError as exc:
+        db.session.rollback()
+        return render_appeal(appeal, 400, action_error=str(exc.message))
+    db.session.commit()
+    return redirect(url_for("appeals.appeal", slug=slug))
+
+
+def _change_status(appeal: Appeal, change: Any, done_message: str) -> Response | tuple[str, int]:
+    try:
+        change()
+    except AppealError as exc:
+        db.session.rollback()
+        return render_appeal(appeal, 400, action_error=str(exc.message))
+    db.session.commit()
+    flash(done_message, "success")
+    return redirect(url_for("appeals.appeal", slug=appeal.slug))
+
+
+@bp.post("/<slug>/submit")
+@staff_required(Action.EDIT_APPEAL)
+def submit(slug: str) -> Response | tuple[str, int]:
+    appeal = load_appeal(slug, Action.EDIT_APPEAL)
+    return _change_status(
+        appeal,
+        lambda: services.submit_for_review(appeal, actor=current_user),
+        _("The appeal was sent for review."),
+    )
+
+
+@bp.post("/<slug>/approve")
+@staff_required(Action.APPROVE_APPEAL)
+def approve(slug: str) -> Response | tuple[str, int]:
+    appeal = load_appeal(slug, Action.APPROVE_APPEAL)
+    return _change_status(
+        appeal,
+        lambda: services.approve_and_publish(appeal, approver=current_user),
+        _("The appeal was published."),
+    )
+
+
+@bp.post("/<slug>/return")
+@staff_required(Action.VIEW_CASES)
+def return_to_draft(slug: str) -> Response | tuple[str, int]:
+    appeal = load_appeal(slug)
+    membership = current_membership()
+    if not (
+        policy.may(membership, Action.EDIT_APPEAL, appeal)
+        or policy.may(membership, Action.APPROVE_APPEAL, appeal)
+    ):
+        abort(403)
+    return _change_status(
+        appeal,
+        lambda: services.return_to_draft(appeal, actor=current_user),
+        _("The appeal is a draft again."),
+    )
