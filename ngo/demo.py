@@ -64,7 +64,9 @@ def seed_demo() -> list[DemoLogin]:
         logins.append(DemoLogin(role, email, password))
     db.session.flush()
     db.session.refresh(organisation)
+    from ngo.campaigns.demo import seed_appeal
     from ngo.cases.demo import seed_cases
 
     seed_cases(organisation)
+    seed_appeal(organisation)
     return logins

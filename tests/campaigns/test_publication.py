@@ -190,3 +190,19 @@ def test_the_app_registers_the_appeal_erasure_step(app):
     from ngo.cases import rights
 
     assert services.erase_public_copies in rights._erasure_steps
+
+
+def test_demo_seed_publishes_the_seed_appeal(app):
+    from ngo.campaigns.demo import seed_appeal
+    from ngo.campaigns.models import Appeal
+    from ngo.demo import seed_demo
+
+    seed_demo()
+    db.session.commit()
+    appeal = db.session.scalars(select(Appeal)).one()
+    assert appeal.status == AppealStatus.PUBLISHED.value
+    totals = services.totals(appeal)
+    assert (totals.raised, totals.goal) == (Money(23_100, "EUR"), Money(440_000, "EUR"))
+    assert services.is_publicly_visible(appeal)
+    organisation = db.session.get(factories.Organisation, appeal.organisation_id)
+    assert seed_appeal(organisation) is None  # idempotent
