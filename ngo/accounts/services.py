@@ -18,6 +18,7 @@ from ngo.accounts.models import Invitation, Membership, Organisation, PasswordRe
 from ngo.accounts.tokens import LinkError, LinkProblem, make_link_token, new_nonce, nonce_matches
 from ngo.accounts.tokens import read_link_token as _read
 from ngo.extensions import db
+from ngo.rules import RuleError
 from ngo.timeutil import utcnow
 
 LinkRecord = TypeVar("LinkRecord", Invitation, PasswordReset)
@@ -26,13 +27,8 @@ INVITATION_LINK = "invitation"
 RESET_LINK = "password-reset"
 
 
-class AccountError(Exception):
-    """A rule was broken; the message is safe to show to the user (no personal data)."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field  # the form field the message belongs to, if any
+class AccountError(RuleError):
+    """A rule of accounts was broken."""
 
 
 def normalise_email(email: str) -> str:

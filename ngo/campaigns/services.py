@@ -31,19 +31,15 @@ from ngo.cases.stories import current_verified_version
 from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.money import Money, MoneyError, sum_money
+from ngo.rules import RuleError
 from ngo.timeutil import utcnow
 
 EDITABLE = frozenset({AppealStatus.DRAFT, AppealStatus.IN_REVIEW})
 VISIBLE = frozenset({AppealStatus.PUBLISHED, AppealStatus.FUNDED})
 
 
-class AppealError(Exception):
-    """A rule was broken; the message is safe to show (it never repeats private values)."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class AppealError(RuleError):
+    """A rule of appeals was broken."""
 
 
 def _audit(appeal: Appeal, actor: User, action: str, **details: object) -> None:

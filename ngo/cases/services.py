@@ -24,6 +24,7 @@ from ngo.cases.models import (
 from ngo.cases.names import name_tokens
 from ngo.crypto import blind_index
 from ngo.extensions import db
+from ngo.rules import RuleError
 from ngo.timeutil import utcnow
 
 NAME_INDEX_PURPOSE = "beneficiary-name"
@@ -38,13 +39,8 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
 }
 
 
-class CaseError(Exception):
-    """A rule was broken; the message is safe to show (it never repeats personal values)."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class CaseError(RuleError):
+    """A rule of cases was broken."""
 
 
 @dataclass
