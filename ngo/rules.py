@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class RuleError(Exception):
     """A rule was broken. The message is safe to show to the user: it never repeats personal
@@ -11,3 +13,12 @@ class RuleError(Exception):
         super().__init__(str(message))
         self.message = message
         self.field = field
+
+
+def show_on_form(form: Any, exc: RuleError) -> None:
+    """Put a service's refusal next to the form field it is about, or above the form."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(exc.message)]
+    else:
+        form.form_errors.append(str(exc.message))

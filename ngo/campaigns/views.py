@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from ngo.accounts import policy
@@ -38,6 +39,7 @@ from ngo.cases.views import load_case
 from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.money import Money, MoneyError, format_money
+from ngo.rules import show_on_form
 
 bp = Blueprint("appeals", __name__, url_prefix="/staff/appeals")
 
@@ -103,14 +105,6 @@ def line_label(line: BudgetLine, language: str) -> str:
     return line.labels[0].label if line.labels else ""
 
 
-def _show_error(form: Any, exc: AppealError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(exc.message)]
-    else:
-        form.form_errors.append(str(exc.message))
-
-
 def _approval_blocker(appeal: Appeal, problems: list[services.Problem]) -> str | None:
     """Why the current user cannot approve now, or None."""
     if current_user.id in (appeal.created_by_id, appeal.submitted_by_id):
@@ -174,7 +168,11 @@ def appeal_list() -> str:
     filter_case = load_case(request.args["case"]) if request.args.get("case") else None
     if filter_case is not None:
         stmt = stmt.where(Appeal.beneficiary_id == filter_case.id)
-    appeals = db.session.scalars(stmt.order_by(Appeal.created_at.desc(), Appeal.id.desc())).all()
+    appeals = db.session.scalars(
+        stmt.options(selectinload(Appeal.translations), selectinload(Appeal.budget_lines)).order_by(
+            Appeal.created_at.desc(), Appeal.id.desc()
+        )
+    ).all()
     cases = {
         b.id: b
         for b in db.session.scalars(
@@ -211,7 +209,7 @@ def new_appeal(case_reference: str) -> Response | tuple[str, int]:
             )
         except AppealError as exc:
             db.session.rollback()
-            _show_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             flash(_("The appeal was drafted."), "success")
@@ -244,7 +242,7 @@ def save_translation(slug: str) -> Response | tuple[str, int]:
             )
         except AppealError as exc:
             db.session.rollback()
-            _show_error(form, exc)
+            show_on_form(form, exc)
         else:
             db.session.commit()
             flash(_("The text was saved."), "success")
@@ -275,7 +273,7 @@ def add_line(slug: str) -> Response | tuple[str, int]:
                 )
             except AppealError as exc:
                 db.session.rollback()
-                _show_error(form, exc)
+                show_on_form(form, exc)
             else:
                 db.session.commit()
                 return redirect(url_for("appeals.appeal", slug=slug))

@@ -18,6 +18,7 @@ from ngo.accounts.policy import Action
 from ngo.cases.models import Beneficiary
 from ngo.cases.services import CaseError
 from ngo.extensions import db
+from ngo.rules import show_on_form
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 T = TypeVar("T")
@@ -55,15 +56,6 @@ def load_case(reference: str, action: Action = Action.VIEW_CASES) -> Beneficiary
     return beneficiary
 
 
-def show_case_error(form: FlaskForm, exc: CaseError) -> None:
-    """Put a service's refusal next to the field it is about, or above the form."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(exc.message)]
-    else:
-        form.form_errors.append(str(exc.message))
-
-
 def commit_case_change(form: FlaskForm, change: Callable[[], T]) -> tuple[bool, T | None]:
     """Run one service call for a submitted form. On success commit and return (True, result);
     on a refusal roll back, put the message on the form and return (False, None), so that the
@@ -72,7 +64,7 @@ def commit_case_change(form: FlaskForm, change: Callable[[], T]) -> tuple[bool, 
         result = change()
     except CaseError as exc:
         db.session.rollback()
-        show_case_error(form, exc)
+        show_on_form(form, exc)
         return False, None
     db.session.commit()
     return True, result
