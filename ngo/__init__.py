@@ -47,6 +47,7 @@ def _init_extensions(app: Flask) -> None:
         babel,
         csrf,
         db,
+        include_in_migrations,
         limiter,
         login_manager,
         migrate,
@@ -62,6 +63,7 @@ def _init_extensions(app: Flask) -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=render_migration_type,
+        include_object=include_in_migrations,
     )
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

@@ -47,3 +47,13 @@ def render_migration_type(type_: str, obj: object, autogen_context: object) -> s
     if type_ == "type" and isinstance(obj, TypeDecorator):
         return f"sa.{type(obj.impl_instance).__name__}()"
     return False
+
+
+def include_in_migrations(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """The full-text index objects are raw DDL (an FTS5 table and its shadow tables on SQLite,
+    an expression GIN index on PostgreSQL): made by campaigns.search, not by the metadata."""
+    from ngo.campaigns.search import is_search_index_object
+
+    return not (type_ in ("table", "index") and is_search_index_object(name))

@@ -9,7 +9,19 @@ from ngo.accounts.models import (
     User,
 )
 from ngo.audit import AuditEvent
-from ngo.campaigns.models import Appeal, AppealTranslation, BudgetLine, BudgetLineLabel
+from ngo.campaigns import search  # noqa: F401  (the full-text index DDL, made with the table)
+from ngo.campaigns.models import (
+    Appeal,
+    AppealSearchDocument,
+    AppealTranslation,
+    AppealUpdate,
+    BudgetLine,
+    BudgetLineLabel,
+    ConcernReport,
+    PublicImage,
+    UpdateDelivery,
+    UpdateSubscription,
+)
 from ngo.cases.models import (
     Beneficiary,
     BeneficiaryNameIndex,
@@ -27,7 +39,9 @@ from ngo.outbox import OutboxMessage
 
 __all__ = [
     "Appeal",
+    "AppealSearchDocument",
     "AppealTranslation",
+    "AppealUpdate",
     "AuditEvent",
     "Beneficiary",
     "BeneficiaryNameIndex",
@@ -35,6 +49,7 @@ __all__ = [
     "BudgetLineLabel",
     "CaseNote",
     "CaseTask",
+    "ConcernReport",
     "Consent",
     "EvidenceItem",
     "HouseholdMember",
@@ -43,9 +58,12 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "PasswordReset",
+    "PublicImage",
     "RecoveryCode",
     "Story",
     "StoryVersion",
+    "UpdateDelivery",
+    "UpdateSubscription",
     "User",
     "Verification",
     "VerificationCheck",

@@ -7,14 +7,19 @@ from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 
 from ngo import create_app
-from ngo.extensions import db
+from ngo.extensions import db, include_in_migrations
 from tests.conftest import SERVICES, _base_config
 
 
 def _differences() -> list[object]:
     with db.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_as_batch": True}
+            connection,
+            opts={
+                "compare_type": True,
+                "render_as_batch": True,
+                "include_object": include_in_migrations,
+            },
         )
         return compare_metadata(context, db.metadata)
 

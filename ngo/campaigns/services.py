@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ngo import audit
 from ngo.accounts.models import User
@@ -21,8 +21,11 @@ from ngo.campaigns.models import (
     Appeal,
     AppealStatus,
     AppealTranslation,
+    AppealUpdate,
     BudgetLine,
     BudgetLineLabel,
+    ConcernReport,
+    PublicImage,
 )
 from ngo.cases.consent import consented_items
 from ngo.cases.models import Beneficiary, ConsentAudience, ConsentItem, EvidenceItem
@@ -168,6 +171,7 @@ def add_budget_line(
     )
     db.session.add(line)
     db.session.flush()
+    _recount_goal(appeal)
     _audit(appeal, actor, "appeal.budget_line_added", amount_minor=amount.amount_minor)
     return line
 
@@ -179,7 +183,17 @@ def remove_budget_line(line: BudgetLine, *, actor: User) -> None:
         raise AppealError(_l("Money was already given to this line; it cannot be removed."))
     db.session.delete(line)
     db.session.flush()
+    db.session.expire(appeal, ["budget_lines"])
+    _recount_goal(appeal)
     _audit(appeal, actor, "appeal.budget_line_removed")
+
+
+def _recount_goal(appeal: Appeal) -> None:
+    """The goal and its essential part are stored for lists to sort and filter by."""
+    appeal.goal_minor = sum(line.amount_minor for line in appeal.budget_lines)
+    appeal.essential_minor = sum(
+        line.amount_minor for line in appeal.budget_lines if line.essential
+    )
 
 
 @dataclass(frozen=True)
@@ -226,6 +240,14 @@ def public_texts(appeal: Appeal) -> dict[str, str]:
     for line in appeal.budget_lines:
         for label in line.labels:
             texts[f"{label.language}:budget:{line.id}"] = f"{label.label}\n{label.description}"
+    for update in db.session.scalars(
+        select(AppealUpdate).where(
+            AppealUpdate.appeal_id == appeal.id, AppealUpdate.withdrawn_at.is_(None)
+        )
+    ):
+        texts[f"update:{update.public_id}"] = f"{update.title}\n{update.body_markdown}"
+    for image in db.session.scalars(select(PublicImage).where(PublicImage.appeal_id == appeal.id)):
+        texts[f"image:{image.token}:alt"] = image.alt_text
     return texts
 
 
@@ -312,6 +334,15 @@ def erase_public_copies(beneficiary: Beneficiary) -> None:
             translation.summary = ""
             translation.story_markdown = ""
             translation.display_name = ""
+        for update in db.session.scalars(
+            select(AppealUpdate).where(AppealUpdate.appeal_id == appeal.id)
+        ):
+            update.title = "—"
+            update.body_markdown = ""
+            update.image_id = None
+        # Photos and readers' reports (which may repeat the person's details) go entirely.
+        db.session.execute(delete(PublicImage).where(PublicImage.appeal_id == appeal.id))
+        db.session.execute(delete(ConcernReport).where(ConcernReport.appeal_id == appeal.id))
 
 
 def appeals_of_case(beneficiary_id: int) -> list[Appeal]:

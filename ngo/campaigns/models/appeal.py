@@ -1,5 +1,4 @@
-"""Appeals and their budgets. Public text lives here, copied from consented, verified sources
-and checked for private values; nothing public is ever rendered from a case's personal fields."""
+"""Appeal, its translations and budget lines."""
 
 from __future__ import annotations
 
@@ -62,6 +61,16 @@ class Appeal(db.Model):
     # Money counters, in minor units of `currency`, updated in the same transaction as the
     # money movement (donations issue), so public pages never sum donation tables.
     raised_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Sums of the budget lines, kept by the budget services so lists can sort and filter by
+    # funding without loading every line.
+    goal_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    essential_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Whether the public site shows the appeal, recomputed from the publication gate in the
+    # transaction of every change that could affect it (see campaigns.visibility), and until
+    # when: the earliest expiry of the verification and consents it relies on.
+    listed: Mapped[bool] = mapped_column(default=False, index=True)
+    listed_until: Mapped[datetime | None]
+    last_update_at: Mapped[datetime | None]
 
     translations: Mapped[list[AppealTranslation]] = relationship(
         back_populates="appeal", cascade="all, delete-orphan", order_by="AppealTranslation.language"

@@ -1,0 +1,131 @@
+"""What happens after publication: updates, the people who follow them, and public images."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ngo.campaigns.models.appeal import Appeal, new_public_slug
+from ngo.crypto import EncryptedText
+from ngo.extensions import db
+from ngo.timeutil import utcnow
+
+
+class PublicImage(db.Model):
+    """A photo meant for the public site (an appeal's cover or an update's picture), kept only
+    after re-encoding without metadata and a safety check. Served under a random token, and
+    only while its appeal is on the public site."""
+
+    __tablename__ = "public_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(24), unique=True, default=new_public_slug)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # "cover" or "update"
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content_type: Mapped[str] = mapped_column(String(32), default="image/jpeg")
+    width: Mapped[int]
+    height: Mapped[int]
+    alt_text: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AppealUpdate(db.Model):
+    """News posted on a published appeal; public text, checked like the appeal's own."""
+
+    __tablename__ = "appeal_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(24), unique=True, default=new_public_slug)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200))
+    body_markdown: Mapped[str] = mapped_column(Text, default="")
+    image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("public_images.id", ondelete="SET NULL")
+    )
+    posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    posted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # A withdrawn update leaves the public site and the feed; it stays for staff.
+    withdrawn_at: Mapped[datetime | None]
+
+    appeal: Mapped[Appeal] = relationship()
+    image: Mapped[PublicImage | None] = relationship()
+
+
+class UpdateSubscription(db.Model):
+    """Someone who asked to be e-mailed when an appeal has news. The address is a donor's
+    personal data: encrypted, with a keyed blind index to find duplicates; confirmed by a
+    link first (double opt-in), and every e-mail carries the unsubscribe link."""
+
+    __tablename__ = "update_subscriptions"
+    __table_args__ = (UniqueConstraint("appeal_id", "email_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(EncryptedText)
+    email_index: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    token: Mapped[str] = mapped_column(String(48), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+
+
+class UpdateDelivery(db.Model):
+    """One e-mail of one update to one subscriber: the unique pair makes sending idempotent
+    when the worker runs a task twice."""
+
+    __tablename__ = "update_deliveries"
+    __table_args__ = (UniqueConstraint("update_id", "subscription_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(ForeignKey("appeal_updates.id", ondelete="CASCADE"))
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("update_subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConcernStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+
+
+class ConcernReport(db.Model):
+    """A reader's report about an appeal (suspected fraud, or personal data that should not be
+    public), queued for the organisation's staff. The text may itself repeat private data, so
+    it is encrypted; nothing identifies the reporter unless they leave an address."""
+
+    __tablename__ = "concern_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(24), unique=True, default=new_public_slug)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(EncryptedText)
+    contact_email: Mapped[str | None] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default=ConcernStatus.OPEN.value, index=True)
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    handled_at: Mapped[datetime | None]
+
+    appeal: Mapped[Appeal] = relationship()
+
+
+class AppealSearchDocument(db.Model):
+    """The folded words of a listed appeal's public text in every language, for full-text
+    search: an FTS5 index over it on SQLite, a GIN index over its tsvector on PostgreSQL
+    (both made by campaigns.search, outside the ORM's metadata comparison)."""
+
+    __tablename__ = "appeal_search_documents"
+
+    appeal_id: Mapped[int] = mapped_column(
+        ForeignKey("appeals.id", ondelete="CASCADE"), primary_key=True
+    )
+    document: Mapped[str] = mapped_column(Text, default="")

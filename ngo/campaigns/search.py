@@ -1,0 +1,123 @@
+"""Full-text search over the public text of listed appeals.
+
+Every word is folded to lowercase Latin with the same rules as name search (Cyrillic
+transliterated, Polish and other diacritics removed, spelling variants merged), both in the
+stored document and in the query. So "Мінск", "Minsk" and "minsk" find each other, and a query
+never reaches the search engine as syntax: it becomes a list of quoted prefix terms.
+
+SQLite uses an FTS5 table over `appeal_search_documents`; PostgreSQL a GIN index over
+`to_tsvector('simple', document)`. Both are created by `install_search_index`, on `create_all`
+and in the migration, and are left out of the metadata comparison (extensions.include_object).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, event, select, text
+from sqlalchemy.engine import Connection
+
+from ngo.campaigns.models import Appeal, AppealSearchDocument
+from ngo.cases.names import fold_to_latin
+from ngo.extensions import db
+
+FTS_TABLE = "appeal_fts"
+PG_INDEX = "ix_appeal_search_documents_tsv"
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 8
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+class SearchQueryError(ValueError):
+    """The search text cannot be used; the message says why, for the reader."""
+
+
+def fold_words(text_: str) -> list[str]:
+    return [w for w in (fold_to_latin(word) for word in _WORD.findall(text_ or "")) if w]
+
+
+def document_for(texts: Iterable[str]) -> str:
+    return " ".join(word for t in texts for word in fold_words(t))
+
+
+def query_terms(query: str) -> list[str]:
+    """The folded words of a reader's query. Raises SearchQueryError when there is nothing to
+    search for or the query is too long; punctuation and operators are simply not words."""
+    if len(query) > MAX_QUERY_LENGTH:
+        raise SearchQueryError(f"Search text is limited to {MAX_QUERY_LENGTH} characters.")
+    terms = list(dict.fromkeys(fold_words(query)))
+    if not terms:
+        raise SearchQueryError("Type at least one word or number to search for.")
+    return terms[:MAX_TERMS]
+
+
+def matching(terms: list[str]) -> ColumnElement[bool]:
+    """A WHERE clause: the appeal's document holds every term as a word prefix."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        tsquery = " & ".join(f"{term}:*" for term in terms)
+        return Appeal.id.in_(
+            select(AppealSearchDocument.appeal_id).where(
+                text(
+                    "to_tsvector('simple', appeal_search_documents.document) "
+                    "@@ to_tsquery('simple', :tsquery)"
+                ).bindparams(tsquery=tsquery)
+            )
+        )
+    # Terms are letters and digits only, so quoting them makes each a plain FTS5 string.
+    fts_query = " ".join(f'"{term}"*' for term in terms)
+    return Appeal.id.in_(
+        text("SELECT rowid FROM appeal_fts WHERE appeal_fts MATCH :fts_query").bindparams(
+            fts_query=fts_query
+        )
+    )
+
+
+def set_document(appeal: Appeal, texts: Iterable[str] | None) -> None:
+    """Store the appeal's folded public text, or remove it (None) when it leaves the site."""
+    existing = db.session.get(AppealSearchDocument, appeal.id)
+    if texts is None:
+        if existing is not None:
+            db.session.delete(existing)
+        return
+    document = document_for(texts)
+    if existing is None:
+        db.session.add(AppealSearchDocument(appeal_id=appeal.id, document=document))
+    elif existing.document != document:
+        existing.document = document
+
+
+SQLITE_DDL = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS appeal_fts USING fts5(document, "
+    "content='appeal_search_documents', content_rowid='appeal_id', tokenize='unicode61')",
+    "CREATE TRIGGER IF NOT EXISTS appeal_fts_ai AFTER INSERT ON appeal_search_documents BEGIN "
+    "INSERT INTO appeal_fts(rowid, document) VALUES (new.appeal_id, new.document); END",
+    "CREATE TRIGGER IF NOT EXISTS appeal_fts_ad AFTER DELETE ON appeal_search_documents BEGIN "
+    "INSERT INTO appeal_fts(appeal_fts, rowid, document) "
+    "VALUES ('delete', old.appeal_id, old.document); END",
+    "CREATE TRIGGER IF NOT EXISTS appeal_fts_au AFTER UPDATE ON appeal_search_documents BEGIN "
+    "INSERT INTO appeal_fts(appeal_fts, rowid, document) "
+    "VALUES ('delete', old.appeal_id, old.document); "
+    "INSERT INTO appeal_fts(rowid, document) VALUES (new.appeal_id, new.document); END",
+]
+POSTGRESQL_DDL = [
+    "CREATE INDEX IF NOT EXISTS ix_appeal_search_documents_tsv ON appeal_search_documents "
+    "USING gin (to_tsvector('simple', document))"
+]
+
+
+def install_search_index(connection: Connection) -> None:
+    statements = POSTGRESQL_DDL if connection.dialect.name == "postgresql" else SQLITE_DDL
+    for statement in statements:
+        connection.exec_driver_sql(statement)
+
+
+def is_search_index_object(name: str | None) -> bool:
+    return bool(name) and (name.startswith(FTS_TABLE) or name == PG_INDEX)
+
+
+@event.listens_for(AppealSearchDocument.__table__, "after_create")
+def _after_create(_table: object, connection: Connection, **_kw: object) -> None:
+    install_search_index(connection)

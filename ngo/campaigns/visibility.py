@@ -1,0 +1,219 @@
+"""Whether the public site shows an appeal, kept current in the transaction that changes it.
+
+Asking the whole publication gate for every appeal of a list would decrypt every case on every
+page view. Instead the answer is stored on the appeal (`listed`, `listed_until`) and recomputed
+before each commit that touched something the gate depends on: the appeal and its public text,
+the person's record, household, consents, story versions and verifications. `listed_until` is
+the earliest expiry of the verification and the consents the appeal relies on, so expiry takes
+it down at that moment with no job having to run; the beat task `reconcile_listings_task` only
+tidies the stored flag afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, event, func, inspect, or_, select
+from sqlalchemy.orm import Session
+
+from ngo.campaigns import search
+from ngo.campaigns.models import (
+    Appeal,
+    AppealStatus,
+    AppealTranslation,
+    AppealUpdate,
+    BudgetLine,
+    BudgetLineLabel,
+    PublicImage,
+)
+from ngo.cases.models import (
+    Beneficiary,
+    Consent,
+    ConsentAudience,
+    HouseholdMember,
+    Story,
+    StoryVersion,
+    Verification,
+)
+from ngo.extensions import db
+from ngo.timeutil import utcnow
+
+VISIBLE_STATUSES = (AppealStatus.PUBLISHED.value, AppealStatus.FUNDED.value)
+_PENDING = "ngo_appeal_visibility_pending"
+_REFRESHING = "ngo_appeal_visibility_refreshing"
+
+
+def publicly_listed(now: datetime | None = None) -> ColumnElement[bool]:
+    """The WHERE clause of every public list, feed, sitemap and API query."""
+    now = now or utcnow()
+    return (Appeal.listed.is_(True)) & or_(Appeal.listed_until.is_(None), Appeal.listed_until > now)
+
+
+def is_listed(appeal: Appeal, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return appeal.listed and (appeal.listed_until is None or appeal.listed_until > now)
+
+
+def _listed_until(appeal: Appeal) -> datetime | None:
+    """The earliest moment a verification or consent the appeal relies on runs out."""
+    approvals = db.session.scalar(
+        select(func.max(Verification.expires_at)).where(
+            Verification.story_version_id == appeal.story_version_id,
+            Verification.approved.is_(True),
+        )
+    )
+    today = date.today()
+    consent_end: date | None = db.session.scalar(
+        select(func.min(Consent.expires_on)).where(
+            Consent.beneficiary_id == appeal.beneficiary_id,
+            Consent.audience == ConsentAudience.PUBLIC_PAGE.value,
+            Consent.withdrawn_at.is_(None),
+            Consent.expires_on.is_not(None),
+            Consent.expires_on >= today,
+        )
+    )
+    ends = [approvals] if approvals is not None else []
+    if consent_end is not None:
+        # A consent is in force through its last day.
+        ends.append(datetime.combine(consent_end + timedelta(days=1), time.min, tzinfo=UTC))
+    ends = [e if e.tzinfo else e.replace(tzinfo=UTC) for e in ends]
+    return min(ends).replace(tzinfo=None) if ends else None
+
+
+def refresh_public_state(appeal: Appeal) -> None:
+    """Recompute the appeal's listing from the publication gate, and its search document."""
+    from ngo.campaigns.services import publication_problems
+
+    listed = appeal.status in VISIBLE_STATUSES and not publication_problems(appeal)
+    until = _listed_until(appeal) if listed else None
+    if appeal.listed != listed:
+        appeal.listed = listed
+    if appeal.listed_until != until:
+        appeal.listed_until = until
+    search.set_document(appeal, _searchable_texts(appeal) if listed else None)
+
+
+def _searchable_texts(appeal: Appeal) -> list[str]:
+    texts: list[str] = []
+    for t in appeal.translations:
+        texts += [t.title, t.summary, t.story_markdown, t.display_name]
+    return texts
+
+
+def refresh_appeals_of(beneficiary_ids: set[int], appeal_ids: set[int]) -> None:
+    if not beneficiary_ids and not appeal_ids:
+        return
+    clauses = []
+    if beneficiary_ids:
+        clauses.append(Appeal.beneficiary_id.in_(beneficiary_ids))
+    if appeal_ids:
+        clauses.append(Appeal.id.in_(appeal_ids))
+    for appeal in db.session.scalars(select(Appeal).where(or_(*clauses))):
+        refresh_public_state(appeal)
+
+
+# Which rows, when they change, may change an appeal's listing -------------------------------
+
+
+# Changes of these alone never change what the gate decides (money counters move with every
+# donation; the listing fields are what this module writes).
+_APPEAL_FIELDS_OUTSIDE_THE_GATE = frozenset(
+    {"raised_minor", "goal_minor", "essential_minor", "listed", "listed_until", "last_update_at"}
+)
+
+
+def _gate_fields_changed(appeal: Appeal) -> bool:
+    state = inspect(appeal)
+    return any(
+        attr.history.has_changes()
+        for attr in state.attrs
+        if attr.key not in _APPEAL_FIELDS_OUTSIDE_THE_GATE
+    )
+
+
+def _touched(obj: object, session: Session) -> tuple[str, int | None] | None:
+    if isinstance(obj, Appeal):
+        if obj in session.dirty and not _gate_fields_changed(obj):
+            return None
+        return ("appeal", obj.id)
+    if isinstance(obj, AppealTranslation | BudgetLine | AppealUpdate | PublicImage):
+        return ("appeal", obj.appeal_id)
+    if isinstance(obj, BudgetLineLabel):
+        return ("line", obj.budget_line_id)
+    if isinstance(obj, Beneficiary):
+        return ("beneficiary", obj.id)
+    if isinstance(obj, HouseholdMember | Consent):
+        return ("beneficiary", obj.beneficiary_id)
+    if isinstance(obj, Story):
+        return ("beneficiary", obj.beneficiary_id)
+    if isinstance(obj, StoryVersion):
+        return ("story", obj.story_id)
+    if isinstance(obj, Verification):
+        return ("version", obj.story_version_id)
+    return None
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_touched(session: Session, _context: object) -> None:
+    if session.info.get(_REFRESHING):
+        return
+    pending: set[tuple[str, int]] = session.info.setdefault(_PENDING, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        touched = _touched(obj, session)
+        if touched is not None and touched[1] is not None:
+            pending.add(touched)  # type: ignore[arg-type]
+
+
+@event.listens_for(Session, "before_commit")
+def _refresh_before_commit(session: Session) -> None:
+    if session.info.get(_REFRESHING):
+        return
+    session.flush()
+    pending: set[tuple[str, int]] = session.info.pop(_PENDING, set())
+    if not pending:
+        return
+    session.info[_REFRESHING] = True
+    try:
+        with session.no_autoflush:
+            beneficiaries, appeals = _resolve(session, pending)
+        _refresh_in(session, beneficiaries, appeals)
+        session.flush()
+    finally:
+        session.info.pop(_REFRESHING, None)
+
+
+def _resolve(session: Session, pending: set[tuple[str, int]]) -> tuple[set[int], set[int]]:
+    ids: dict[str, set[int]] = {}
+    for kind, id_ in pending:
+        ids.setdefault(kind, set()).add(id_)
+    beneficiaries = set(ids.get("beneficiary", set()))
+    appeals = set(ids.get("appeal", set()))
+    if ids.get("line"):
+        appeals |= set(
+            session.scalars(select(BudgetLine.appeal_id).where(BudgetLine.id.in_(ids["line"])))
+        )
+    stories = set(ids.get("story", set()))
+    if ids.get("version"):
+        stories |= set(
+            session.scalars(
+                select(StoryVersion.story_id).where(StoryVersion.id.in_(ids["version"]))
+            )
+        )
+    if stories:
+        beneficiaries |= set(
+            session.scalars(select(Story.beneficiary_id).where(Story.id.in_(stories)))
+        )
+    return beneficiaries, appeals
+
+
+def _refresh_in(session: Session, beneficiaries: set[int], appeals: set[int]) -> None:
+    if session is not db.session():
+        # Only the application's session is watched; other sessions (bench tools) refresh
+        # explicitly.
+        return
+    refresh_appeals_of(beneficiaries, appeals)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
