@@ -15,6 +15,8 @@ RATELIMIT_STORAGE_URI  default memory://; production: redis://... shared by all 
 NGO_BASE_URL           base of links in e-mails, default http://127.0.0.1:8000
 NGO_INSTANCE_PATH      folder for SQLite files, the mail outbox and the beat schedule
 NGO_PROXY_HOPS         number of trusted reverse proxies in front of the app (default 0)
+NGO_PUBLIC_RATE_LIMIT  per-client limit of public pages and the API together, against bulk
+                       scraping (default "300 per minute;5000 per hour": generous for readers)
 """
 
 from __future__ import annotations
@@ -107,6 +109,9 @@ def load_config(instance_path: str) -> dict[str, object]:
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": LANGUAGES,
         "LOGIN_RATE_LIMIT": "10 per minute;60 per hour",
+        "PUBLIC_RATE_LIMIT": _env("NGO_PUBLIC_RATE_LIMIT", "300 per minute;5000 per hour"),
+        # How long browsers and proxies may reuse a public page or API answer.
+        "PUBLIC_CACHE_SECONDS": 60,
         "LOGIN_LOCKOUT_THRESHOLD": 5,
         "INVITATION_TTL_HOURS": 72,
         "PASSWORD_RESET_TTL_MINUTES": 60,

@@ -34,8 +34,12 @@ class SearchQueryError(ValueError):
     """The search text cannot be used; the message says why, for the reader."""
 
 
+def _fold(word: str) -> str:
+    return word if word.isdigit() else fold_to_latin(word)
+
+
 def fold_words(text_: str) -> list[str]:
-    return [w for w in (fold_to_latin(word) for word in _WORD.findall(text_ or "")) if w]
+    return [w for w in (_fold(word) for word in _WORD.findall(text_ or "")) if w]
 
 
 def document_for(texts: Iterable[str]) -> str:

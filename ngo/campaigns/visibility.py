@@ -97,6 +97,8 @@ def _searchable_texts(appeal: Appeal) -> list[str]:
     texts: list[str] = []
     for t in appeal.translations:
         texts += [t.title, t.summary, t.story_markdown, t.display_name]
+    for line in appeal.budget_lines:
+        texts += [f"{label.label} {label.description}" for label in line.labels]
     return texts
 
 
