@@ -13,4 +13,10 @@ def beat_schedule(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             "task": "outbox.relay",
             "schedule": float(config["OUTBOX_RELAY_SECONDS"]),
         },
+        # Expired listings are hidden at once by their end date; this tidies the stored flag
+        # and lists appeals published before the flag existed.
+        "reconcile-appeal-listings": {
+            "task": "campaigns.reconcile_listings",
+            "schedule": 3600.0,
+        },
     }

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, event, func, inspect, or_, select
+from celery import shared_task
+from sqlalchemy import ColumnElement, and_, event, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from ngo.campaigns import search
@@ -219,3 +220,23 @@ def _refresh_in(session: Session, beneficiaries: set[int], appeals: set[int]) ->
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
+
+
+@shared_task(name="campaigns.reconcile_listings")
+def reconcile_listings_task() -> int:
+    """Tidy the stored listing: appeals whose listing ran out (already hidden by
+    `listed_until`), and visible-status appeals not listed (after an upgrade, or to retry the
+    gate). Returns how many appeals were looked at."""
+    now = utcnow()
+    stale = db.session.scalars(
+        select(Appeal).where(
+            or_(
+                and_(Appeal.listed.is_(True), Appeal.listed_until <= now),
+                and_(Appeal.status.in_(VISIBLE_STATUSES), Appeal.listed.is_(False)),
+            )
+        )
+    ).all()
+    for appeal in stale:
+        refresh_public_state(appeal)
+    db.session.commit()
+    return len(stale)

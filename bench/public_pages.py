@@ -1,0 +1,417 @@
+"""Throughput of the public site and API on 10,000 appeals, as a ratio to a minimal Flask page.
+
+Builds a throw-away SQLite instance the way deployments do (migrations, demo data), adds
+`--appeals` generated appeals (budget lines, translations in English, Polish and Belarusian,
+updates, search documents), then starts gunicorn with 2 workers twice: once for ngo, once for
+`bench/baseline_app.py` (Flask + Flask-SQLAlchemy + Jinja listing 20 rows of one table). wrk
+drives each path for `--seconds` in `--rounds` alternating rounds, and the table prints
+requests/s and the ratio to the baseline measured in the same run. The target is 0.6.
+
+    .venv/bin/python bench/public_pages.py [--appeals 10000] [--seconds 5] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gunicorn_workers import (
+    HOST,
+    READY_TIMEOUT_SECONDS,
+    _binary,
+    _free_port,
+    _get,
+    _production_like_env,
+    prepare_instance,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET = 0.6
+GUNICORN_ARGS = ("--workers", "2", "--worker-class", "sync")
+
+ENGLISH = [
+    "family",
+    "rent",
+    "lawyer",
+    "prison",
+    "release",
+    "school",
+    "children",
+    "medicine",
+    "treatment",
+    "work",
+    "retraining",
+    "driver",
+    "licence",
+    "winter",
+    "clothes",
+    "refugee",
+    "border",
+    "court",
+    "appeal",
+    "support",
+    "months",
+    "deposit",
+    "apartment",
+    "food",
+    "teacher",
+    "journalist",
+    "hospital",
+    "dentist",
+    "therapy",
+    "laptop",
+    "course",
+    "exam",
+]
+POLISH = [
+    "rodzina",
+    "czynsz",
+    "prawnik",
+    "więzienie",
+    "szkoła",
+    "dzieci",
+    "leczenie",
+    "praca",
+    "kurs",
+    "kierowca",
+    "zima",
+    "odzież",
+    "uchodźca",
+    "granica",
+    "sąd",
+    "pomoc",
+    "miesiące",
+    "kaucja",
+    "mieszkanie",
+    "żywność",
+    "nauczyciel",
+    "dziennikarz",
+    "szpital",
+    "Białystok",
+    "Warszawa",
+    "Gdańsk",
+]
+BELARUSIAN = [
+    "сям'я",
+    "кватэра",
+    "адвакат",
+    "турма",
+    "школа",
+    "дзеці",
+    "лячэнне",
+    "праца",
+    "курсы",
+    "вадзіцель",
+    "зіма",
+    "бежанец",
+    "мяжа",
+    "суд",
+    "дапамога",
+    "месяцы",
+    "ежа",
+    "настаўнік",
+    "журналіст",
+    "бальніца",
+    "Мінск",
+    "Гродна",
+]
+WORDS = {"en": ENGLISH, "pl": POLISH, "be": BELARUSIAN}
+SEARCH_WORD = "journalist"
+
+
+def _text(rng: random.Random, language: str, words: int) -> str:
+    pool = WORDS[language]
+    return " ".join(rng.choice(pool) for _ in range(words))
+
+
+def generate(appeal_count: int, seed: int = 7) -> str:
+    """Insert the appeals with SQLAlchemy Core in batches; returns one generated slug."""
+    from sqlalchemy import insert, select
+
+    from ngo import create_app
+    from ngo.campaigns import search
+    from ngo.campaigns.models import (
+        Appeal,
+        AppealSearchDocument,
+        AppealTranslation,
+        AppealUpdate,
+        BudgetLine,
+        BudgetLineLabel,
+        new_public_slug,
+    )
+    from ngo.extensions import db
+    from ngo.timeutil import utcnow
+
+    rng = random.Random(seed)
+    app = create_app()
+    with app.app_context():
+        template = db.session.scalars(select(Appeal).limit(1)).one()
+        first_id = (db.session.scalar(select(Appeal.id).order_by(Appeal.id.desc())) or 0) + 1
+        line_id = (db.session.scalar(select(BudgetLine.id).order_by(BudgetLine.id.desc())) or 0) + 1
+        now = utcnow()
+        batch: dict[str, list[dict[str, object]]] = {}
+
+        def flush() -> None:
+            for model in (
+                Appeal,
+                AppealTranslation,
+                BudgetLine,
+                BudgetLineLabel,
+                AppealUpdate,
+                AppealSearchDocument,
+            ):
+                rows = batch.pop(model.__tablename__, [])
+                if rows:
+                    db.session.execute(insert(model), rows)
+            db.session.commit()
+
+        def add(model: type, **row: object) -> None:
+            batch.setdefault(model.__tablename__, []).append(row)
+
+        some_slug = ""
+        for n in range(appeal_count):
+            appeal_id = first_id + n
+            languages = ["en", *rng.sample(["pl", "be"], rng.randint(0, 2))]
+            fallback = rng.choice(languages)
+            amounts = [rng.randint(5, 300) * 1000 for _ in range(rng.randint(3, 5))]
+            goal = sum(amounts)
+            funded_share = rng.random()
+            slug = new_public_slug()
+            some_slug = some_slug or slug
+            texts: list[str] = []
+            for language in languages:
+                title = _text(rng, language, 6).capitalize()
+                summary = _text(rng, language, 25)
+                story = "\n\n".join(_text(rng, language, 60) for _ in range(4))
+                texts += [title, summary, story]
+                add(
+                    AppealTranslation,
+                    appeal_id=appeal_id,
+                    language=language,
+                    title=title,
+                    summary=summary,
+                    story_markdown=story,
+                    display_name="",
+                )
+            raised = 0
+            for priority, amount in enumerate(amounts, start=1):
+                funded = int(amount * funded_share)
+                raised += funded
+                label = _text(rng, fallback, 3).capitalize()
+                texts.append(label)
+                add(
+                    BudgetLine,
+                    id=line_id,
+                    appeal_id=appeal_id,
+                    amount_minor=amount,
+                    priority=priority,
+                    essential=priority <= 2,
+                    funded_minor=funded,
+                    spent_minor=funded // 2,
+                )
+                add(
+                    BudgetLineLabel,
+                    budget_line_id=line_id,
+                    language=fallback,
+                    label=label,
+                    description=_text(rng, fallback, 10),
+                )
+                line_id += 1
+            published = now - timedelta(days=rng.randint(1, 700), minutes=rng.randint(0, 1440))
+            last_update = None
+            for k in range(rng.randint(0, 3)):
+                last_update = published + timedelta(days=10 * (k + 1))
+                add(
+                    AppealUpdate,
+                    public_id=new_public_slug(),
+                    appeal_id=appeal_id,
+                    language=fallback,
+                    title=_text(rng, fallback, 5).capitalize(),
+                    body_markdown=_text(rng, fallback, 50),
+                    posted_at=last_update,
+                )
+            add(
+                Appeal,
+                id=appeal_id,
+                slug=slug,
+                organisation_id=template.organisation_id,
+                beneficiary_id=template.beneficiary_id,
+                story_version_id=template.story_version_id,
+                status="funded" if funded_share > 0.95 else "published",
+                currency=rng.choice(["EUR", "PLN"]),
+                fallback_language=fallback,
+                country=rng.choice(["PL", "LT", "DE", "GE", "UA"]),
+                categories=",".join(
+                    sorted(
+                        set(rng.sample(["families", "legal", "medical", "political_prisoners"], 2))
+                    )
+                ),
+                deadline=(now + timedelta(days=rng.randint(5, 300))).date()
+                if rng.random() < 0.5
+                else None,
+                update_interval_days=60,
+                created_at=published,
+                published_at=published,
+                last_update_at=last_update,
+                raised_minor=raised,
+                goal_minor=goal,
+                essential_minor=sum(amounts[:2]),
+                listed=True,
+                listed_until=None,
+            )
+            add(AppealSearchDocument, appeal_id=appeal_id, document=search.document_for(texts))
+            if (n + 1) % 1000 == 0:
+                flush()
+        flush()
+        return some_slug
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict[str, str], workdir: Path, cwd: Path) -> Iterator[int]:
+    port = _free_port()
+    log_path = workdir / f"gunicorn-{port}.log"
+    empty_config = workdir / "empty.gunicorn.conf.py"
+    empty_config.write_text("")
+    command = [
+        _binary("gunicorn"),
+        "--config",
+        str(empty_config),
+        "--bind",
+        f"{HOST}:{port}",
+        *GUNICORN_ARGS,
+        app_spec,
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"gunicorn exited early:\n{log_path.read_text()[-4000:]}")
+            try:
+                if _get(port, "/") == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"gunicorn not ready:\n{log_path.read_text()[-4000:]}")
+            time.sleep(0.2)
+        yield port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def wrk(port: int, path: str, seconds: float, connections: int) -> tuple[float, int]:
+    """Requests per second of 200 answers, and the number of other answers."""
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds:g}s",
+            "-H",
+            "Accept-Language: en",
+            f"http://{HOST}:{port}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    )
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", result.stdout)
+    errors = re.search(r"Socket errors:.*timeout (\d+)", result.stdout)
+    return rps, (int(bad.group(1)) if bad else 0) + (int(errors.group(1)) if errors else 0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--appeals", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=4)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+
+    with tempfile.TemporaryDirectory(prefix="ngo-bench-") as tmp:
+        workdir = Path(tmp)
+        env = _production_like_env(workdir / "instance")
+        # Readers are rate-limited in production; the load generator is one client.
+        env["NGO_PUBLIC_RATE_LIMIT"] = "100000000 per minute"
+        prepare_instance(env)
+        os.environ.update(env)
+        started = time.perf_counter()
+        slug = generate(args.appeals)
+        print(f"generated {args.appeals} appeals in {time.perf_counter() - started:.1f} s")
+        database_url = f"sqlite:///{workdir / 'instance' / 'ngo.sqlite'}"
+        baseline_env = {**env, "DATABASE_URL": database_url}
+        paths = {
+            "list /appeals": "/appeals",
+            f"search ?q={SEARCH_WORD}": f"/appeals?q={SEARCH_WORD}",
+            "appeal page": f"/appeals/{slug}",
+            "API list": "/api/v1/appeals",
+        }
+        results: dict[str, list[float]] = {name: [] for name in ["baseline", *paths]}
+        failures: dict[str, int] = dict.fromkeys(results, 0)
+        with (
+            gunicorn("ngo:create_app()", env, workdir, REPO) as ngo_port,
+            gunicorn("baseline_app:app", baseline_env, workdir, REPO / "bench") as base_port,
+        ):
+            for path in paths.values():  # warm-up, and every path must answer 200
+                status = _get(ngo_port, path)
+                if status != 200:
+                    raise SystemExit(f"{path} answered {status}")
+            for _ in range(args.rounds):
+                for name, path in [("baseline", "/"), *paths.items()]:
+                    port = base_port if name == "baseline" else ngo_port
+                    rps, bad = wrk(port, path, args.seconds, args.connections)
+                    results[name].append(rps)
+                    failures[name] += bad
+        report(args, results, failures)
+
+
+def report(
+    args: argparse.Namespace, results: dict[str, list[float]], failures: dict[str, int]
+) -> None:
+    base = results["baseline"]
+    print(
+        f"\nngo public pages: {os.cpu_count()} CPUs, {args.appeals} appeals, SQLite, gunicorn "
+        f"2 sync workers, wrk {args.connections} connections, {args.rounds} x {args.seconds:g} s"
+    )
+    header = f"{'path':<24} {'req/s':>9} {'ratio':>6} {'range':>11} {'errors':>6}  target {TARGET}"
+    print(header)
+    print("-" * len(header))
+    for name, values in results.items():
+        mean = sum(values) / len(values)
+        ratios = [v / b for v, b in zip(values, base, strict=True)]
+        ratio = mean / (sum(base) / len(base))
+        verdict = "" if name == "baseline" else ("ok" if ratio >= TARGET else "BELOW")
+        spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
+        print(f"{name:<24} {mean:>9.0f} {ratio:>6.2f} {spread:>11} {failures[name]:>6}  {verdict}")
+    if any(math.isnan(v) for v in base):
+        raise SystemExit("baseline did not run")
+
+
+if __name__ == "__main__":
+    main()
