@@ -6,8 +6,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -87,3 +89,31 @@ class BudgetLineForm(FlaskForm):
         ],
     )
     submit = SubmitField(_l("Add the line"))
+
+
+class AppealDetailsForm(FlaskForm):
+    """Categories, country, deadline and update promise; choices are set per request (the
+    country names are in the reader's language)."""
+
+    categories = SelectMultipleField(_l("Categories"), choices=[], validate_choice=False)
+    country = SelectField(_l("Country where the person lives now"), choices=[])
+    deadline = DateField(_l("Deadline (optional)"), validators=[Optional()])
+    update_interval_days = IntegerField(
+        _l("Promised update interval in days"),
+        default=60,
+        validators=[
+            DataRequired(message=_l("Promise an update every 7 to 365 days.")),
+            NumberRange(min=7, max=365, message=_l("Promise an update every 7 to 365 days.")),
+        ],
+    )
+    submit = SubmitField(_l("Save the details"))
+
+
+class LineTextForm(FlaskForm):
+    language = SelectField(_l("Language"), choices=_language_choices())
+    label = StringField(
+        _l("What the money is for"),
+        validators=[DataRequired(message=_l("Say what the money is for.")), Length(max=200)],
+    )
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=1000)])
+    submit = SubmitField(_l("Save the label"))

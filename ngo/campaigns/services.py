@@ -10,6 +10,7 @@ a new finding takes an appeal off the public site at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
@@ -24,6 +25,7 @@ from ngo.campaigns.models import (
     AppealUpdate,
     BudgetLine,
     BudgetLineLabel,
+    Category,
     ConcernReport,
     PublicImage,
 )
@@ -194,6 +196,75 @@ def _recount_goal(appeal: Appeal) -> None:
     appeal.essential_minor = sum(
         line.amount_minor for line in appeal.budget_lines if line.essential
     )
+
+
+MIN_UPDATE_INTERVAL_DAYS = 7
+MAX_UPDATE_INTERVAL_DAYS = 365
+MAX_DEADLINE_DAYS = 2 * 366
+
+
+def set_details(
+    appeal: Appeal,
+    *,
+    categories: list[str],
+    country: str | None,
+    deadline: date | None,
+    update_interval_days: int,
+    actor: User,
+) -> None:
+    """The facts the public list filters on, and how often donors are promised news."""
+    _refuse_unless_editable(appeal)
+    try:
+        chosen = [Category(c) for c in categories]
+    except ValueError:
+        raise AppealError(_l("Choose categories from the list."), field="categories") from None
+    if country and (len(country) != 2 or country.upper() not in _country_codes()):
+        raise AppealError(_l("Choose a country from the list."), field="country")
+    today = date.today()
+    if deadline is not None and not today < deadline <= today + timedelta(MAX_DEADLINE_DAYS):
+        raise AppealError(
+            _l("The deadline must be after today and within two years."), field="deadline"
+        )
+    if not MIN_UPDATE_INTERVAL_DAYS <= update_interval_days <= MAX_UPDATE_INTERVAL_DAYS:
+        raise AppealError(
+            _l("Promise an update every 7 to 365 days."), field="update_interval_days"
+        )
+    appeal.category_list = chosen
+    appeal.country = country.upper() if country else None
+    appeal.deadline = deadline
+    appeal.update_interval_days = update_interval_days
+    db.session.flush()
+    _audit(appeal, actor, "appeal.details_changed")
+
+
+def _country_codes() -> frozenset[str]:
+    from babel import Locale
+
+    return frozenset(c for c in Locale.parse("en").territories if len(c) == 2 and c.isalpha())
+
+
+def set_line_text(
+    line: BudgetLine, *, language: str, label: str, description: str, actor: User
+) -> BudgetLineLabel:
+    """A budget line's label in one more language (or corrected in one it has)."""
+    appeal = line.appeal
+    _refuse_unless_editable(appeal)
+    if language not in LANGUAGES:
+        raise AppealError(_l("Choose one of the site's languages."), field="language")
+    label = " ".join((label or "").split())
+    if not label:
+        raise AppealError(_l("Say what the money is for."), field="label")
+    if len(label) > 200 or len(description or "") > 1000:
+        raise AppealError(_l("The text is too long."), field="label")
+    text = next((t for t in line.labels if t.language == language), None)
+    if text is None:
+        text = BudgetLineLabel(language=language, label=label)
+        line.labels.append(text)
+    text.label = label
+    text.description = (description or "").strip()
+    db.session.flush()
+    _audit(appeal, actor, "appeal.budget_line_text_changed", language=language)
+    return text
 
 
 @dataclass(frozen=True)
