@@ -27,6 +27,7 @@ translations: $(VENV)/.installed $(MO)
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
+	$(FLASK) reconcile-listings
 	@echo ""
 	@echo "ngo is starting on http://127.0.0.1:$(NGO_PORT)  (web, worker and beat; Ctrl-C stops all)"
 	@echo "Mail is written to instance/outbox/ as .eml files."

@@ -159,8 +159,18 @@ def rotate_data_key_command(batch_size: int) -> None:
         sys.exit(1)
 
 
+@click.command("reconcile-listings")
+def reconcile_listings_command() -> None:
+    """Recompute which appeals the public site lists (the worker also does it hourly)."""
+    from ngo.campaigns.visibility import reconcile_listings_task
+
+    count = reconcile_listings_task()
+    click.echo(f"Checked {count} appeal listing(s).")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(audit_cli)
     app.cli.add_command(rotate_data_key_command)
+    app.cli.add_command(reconcile_listings_command)

@@ -90,3 +90,20 @@ def test_demo_users_sign_in_without_2fa_only_in_development(app, client):
         "/login", data={"email": "admin@demo.ngo.example", "password": "admin-demo-password"}
     )
     assert response.headers["Location"].endswith("/two-factor/setup")
+
+
+def test_reconcile_listings_lists_published_appeals_from_before_the_flag(app):
+    from sqlalchemy import update
+
+    from ngo.campaigns.models import Appeal
+    from ngo.demo import seed_demo
+
+    seed_demo()
+    db.session.commit()
+    db.session.execute(update(Appeal).values(listed=False))  # as after the upgrade
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["reconcile-listings"])
+    assert result.exit_code == 0, result.output
+    assert "Checked" in result.output
+    db.session.expire_all()
+    assert any(a.listed for a in db.session.scalars(select(Appeal)))
