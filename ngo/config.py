@@ -15,6 +15,7 @@ RATELIMIT_STORAGE_URI  default memory://; production: redis://... shared by all 
 NGO_BASE_URL           base of links in e-mails, default http://127.0.0.1:8000
 NGO_INSTANCE_PATH      folder for SQLite files, the mail outbox and the beat schedule
 NGO_PROXY_HOPS         number of trusted reverse proxies in front of the app (default 0)
+NGO_PUBLIC_PAGE_CACHE  rendered public pages each web worker keeps (default 512; 0 turns it off)
 NGO_PUBLIC_RATE_LIMIT  per-client limit of public pages and the API together, against bulk
                        scraping (default "300 per minute;5000 per hour": generous for readers)
 """
@@ -59,6 +60,13 @@ def _positive_int(name: str, default: str) -> int:
     value = _env(name, default)
     if not value.isdigit() or int(value) == 0:
         raise ConfigurationError(f"{name} must be a whole number of days above 0, not {value!r}.")
+    return int(value)
+
+
+def _non_negative_int(name: str, default: str) -> int:
+    value = _env(name, default)
+    if not value.isdigit():
+        raise ConfigurationError(f"{name} must be a whole number (0 or more), not {value!r}.")
     return int(value)
 
 
@@ -112,6 +120,7 @@ def load_config(instance_path: str) -> dict[str, object]:
         "PUBLIC_RATE_LIMIT": _env("NGO_PUBLIC_RATE_LIMIT", "300 per minute;5000 per hour"),
         # How long browsers and proxies may reuse a public page or API answer.
         "PUBLIC_CACHE_SECONDS": 60,
+        "PUBLIC_PAGE_CACHE_SIZE": _non_negative_int("NGO_PUBLIC_PAGE_CACHE", "512"),
         "LOGIN_LOCKOUT_THRESHOLD": 5,
         "INVITATION_TTL_HOURS": 72,
         "PASSWORD_RESET_TTL_MINUTES": 60,

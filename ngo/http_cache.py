@@ -5,15 +5,27 @@ If-None-Match matches gets a 304 with no body. They vary on the language (cookie
 Accept-Language). A signed-in visitor's answers are never cached: staff see more than the
 public. Readers share one per-client rate limit across pages and API, sized for people
 reading and low enough to make bulk scraping of the appeals slow.
+
+Each web worker also keeps the public pages it rendered for anonymous readers, by path, query
+and language, and serves them again while the public site's version (bumped in the same
+transaction as any change a public page shows, see campaigns.visibility) is unchanged and no
+listing has run out since. Checking costs one small query, so a withdrawn consent still takes
+an appeal off every page at once.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import current_app, make_response, request, session
+from flask_babel import get_locale
+from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Response
 
 from ngo.extensions import limiter
@@ -48,13 +60,96 @@ def conditional(response: Response, *, max_age: int | None = None) -> Response:
     return response.make_conditional(request)
 
 
+@dataclass(frozen=True)
+class _Rendered:
+    body: bytes
+    headers: Headers
+    version: int
+    good_until: datetime | None
+
+
+class PageCache:
+    """A small LRU of rendered public answers, per process."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, ...], _Rendered] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...], version: int, now: datetime) -> _Rendered | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry.version != version or (entry.good_until and now >= entry.good_until):
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple[str, ...], entry: _Rendered) -> None:
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+MAX_CACHED_BODY = 512 * 1024
+
+
+def _page_cache() -> PageCache:
+    cache = current_app.extensions.get("ngo_page_cache")
+    if cache is None:
+        cache = current_app.extensions["ngo_page_cache"] = PageCache(
+            int(current_app.config["PUBLIC_PAGE_CACHE_SIZE"])
+        )
+    return cache
+
+
+def _cached_view(view: Callable[..., Any], args: Any, kwargs: Any) -> Response:
+    from ngo.campaigns.visibility import public_version
+    from ngo.timeutil import utcnow
+
+    key = (request.path, request.query_string.decode("latin-1"), str(get_locale()))
+    version, next_expiry = public_version()
+    now = utcnow()
+    cache = _page_cache()
+    hit = cache.get(key, version, now)
+    if hit is not None:
+        return Response(hit.body, status=200, headers=Headers(hit.headers))
+    response = make_response(view(*args, **kwargs))
+    body = response.get_data() if not response.direct_passthrough else b""
+    if (
+        response.status_code == 200
+        and body
+        and len(body) <= MAX_CACHED_BODY
+        and "Set-Cookie" not in response.headers
+        and not session.modified
+    ):
+        cache.put(key, _Rendered(body, Headers(response.headers), version, next_expiry))
+    return response
+
+
 def cacheable(max_age: int | None = None) -> Callable[[F], F]:
-    """Decorate a public GET view: the rate limit, then ETag/Cache-Control/304."""
+    """Decorate a public GET view: the rate limit, the page cache for anonymous readers, then
+    ETag/Cache-Control/304."""
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
-            response = make_response(view(*args, **kwargs))
+            if (
+                current_app.config["PUBLIC_PAGE_CACHE_SIZE"]
+                and request.method in ("GET", "HEAD")
+                and not _signed_in()
+            ):
+                response = _cached_view(view, args, kwargs)
+            else:
+                response = make_response(view(*args, **kwargs))
             return conditional(response, max_age=max_age)
 
         return public_limit(wrapper)  # type: ignore[return-value]

@@ -19,6 +19,7 @@ from ngo.campaigns.models import (
     BudgetLineLabel,
     ConcernReport,
     PublicImage,
+    PublicSiteVersion,
     UpdateDelivery,
     UpdateSubscription,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "OutboxMessage",
     "PasswordReset",
     "PublicImage",
+    "PublicSiteVersion",
     "RecoveryCode",
     "Story",
     "StoryVersion",

@@ -17,6 +17,7 @@ from celery import shared_task
 from sqlalchemy import ColumnElement, and_, event, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
+from ngo.accounts.models import Organisation
 from ngo.campaigns import search
 from ngo.campaigns.models import (
     Appeal,
@@ -26,6 +27,7 @@ from ngo.campaigns.models import (
     BudgetLine,
     BudgetLineLabel,
     PublicImage,
+    PublicSiteVersion,
 )
 from ngo.cases.models import (
     Beneficiary,
@@ -42,6 +44,7 @@ from ngo.timeutil import utcnow
 VISIBLE_STATUSES = (AppealStatus.PUBLISHED.value, AppealStatus.FUNDED.value)
 _PENDING = "ngo_appeal_visibility_pending"
 _REFRESHING = "ngo_appeal_visibility_refreshing"
+_PUBLIC_CHANGED = "ngo_public_site_changed"
 
 
 def publicly_listed(now: datetime | None = None) -> ColumnElement[bool]:
@@ -156,12 +159,28 @@ def _touched(obj: object, session: Session) -> tuple[str, int | None] | None:
     return None
 
 
+# What public pages show: a change to any of these makes cached public pages stale.
+_SHOWN_IN_PUBLIC = (
+    Appeal,
+    AppealTranslation,
+    BudgetLine,
+    BudgetLineLabel,
+    AppealUpdate,
+    PublicImage,
+    Organisation,
+    Verification,
+)
+
+
 @event.listens_for(Session, "after_flush")
 def _remember_touched(session: Session, _context: object) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, _SHOWN_IN_PUBLIC) for obj in changed):
+        session.info[_PUBLIC_CHANGED] = True
     if session.info.get(_REFRESHING):
         return
     pending: set[tuple[str, int]] = session.info.setdefault(_PENDING, set())
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    for obj in changed:
         touched = _touched(obj, session)
         if touched is not None and touched[1] is not None:
             pending.add(touched)  # type: ignore[arg-type]
@@ -173,16 +192,44 @@ def _refresh_before_commit(session: Session) -> None:
         return
     session.flush()
     pending: set[tuple[str, int]] = session.info.pop(_PENDING, set())
-    if not pending:
-        return
-    session.info[_REFRESHING] = True
-    try:
-        with session.no_autoflush:
-            beneficiaries, appeals = _resolve(session, pending)
-        _refresh_in(session, beneficiaries, appeals)
-        session.flush()
-    finally:
-        session.info.pop(_REFRESHING, None)
+    if pending:
+        session.info[_REFRESHING] = True
+        try:
+            with session.no_autoflush:
+                beneficiaries, appeals = _resolve(session, pending)
+            _refresh_in(session, beneficiaries, appeals)
+            session.flush()
+        finally:
+            session.info.pop(_REFRESHING, None)
+    if session.info.pop(_PUBLIC_CHANGED, False):
+        bump_public_version(session)
+
+
+def bump_public_version(session: Session) -> None:
+    """Mark every cached public page stale, in the transaction that changed the data."""
+    next_expiry = (
+        select(func.min(Appeal.listed_until))
+        .where(Appeal.listed.is_(True), Appeal.listed_until.is_not(None))
+        .scalar_subquery()
+    )
+    table = PublicSiteVersion.__table__
+    updated = session.execute(
+        table.update()
+        .where(table.c.id == 1)
+        .values(version=table.c.version + 1, next_expiry=next_expiry)
+    )
+    if updated.rowcount == 0:
+        session.execute(table.insert().values(id=1, version=1, next_expiry=next_expiry))
+
+
+def public_version() -> tuple[int, datetime | None]:
+    """The current version of the public site and when its earliest listing runs out."""
+    row = db.session.execute(
+        select(PublicSiteVersion.version, PublicSiteVersion.next_expiry).where(
+            PublicSiteVersion.id == 1
+        )
+    ).first()
+    return (row[0], row[1]) if row else (0, None)
 
 
 def _resolve(session: Session, pending: set[tuple[str, int]]) -> tuple[set[int], set[int]]:
@@ -220,6 +267,7 @@ def _refresh_in(session: Session, beneficiaries: set[int], appeals: set[int]) ->
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_PUBLIC_CHANGED, None)
 
 
 @shared_task(name="campaigns.reconcile_listings")

@@ -9,6 +9,7 @@ from ngo.campaigns.models.appeal import (
     BudgetLine,
     BudgetLineLabel,
     Category,
+    PublicSiteVersion,
     new_public_slug,
 )
 from ngo.campaigns.models.updates import (
@@ -33,6 +34,7 @@ __all__ = [
     "ConcernReport",
     "ConcernStatus",
     "PublicImage",
+    "PublicSiteVersion",
     "UpdateDelivery",
     "UpdateSubscription",
     "new_public_slug",

@@ -57,7 +57,7 @@ class Appeal(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    published_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
     # Money counters, in minor units of `currency`, updated in the same transaction as the
     # money movement (donations issue), so public pages never sum donation tables.
     raised_minor: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -145,3 +145,15 @@ class BudgetLineLabel(db.Model):
     description: Mapped[str] = mapped_column(String(1000), default="")
 
     line: Mapped[BudgetLine] = relationship(back_populates="labels")
+
+
+class PublicSiteVersion(db.Model):
+    """One row: bumped in every transaction that changes what the public site shows, with the
+    earliest moment a listing runs out. Web workers keep rendered public pages while both say
+    the page is current, so a reader gets a cached page only if it is still true."""
+
+    __tablename__ = "public_site_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    next_expiry: Mapped[datetime | None]
