@@ -194,12 +194,14 @@ def test_the_app_registers_the_appeal_erasure_step(app):
 
 def test_demo_seed_publishes_the_seed_appeal(app):
     from ngo.campaigns.demo import seed_appeal
-    from ngo.campaigns.models import Appeal
+    from ngo.campaigns.models import Appeal, AppealTranslation
     from ngo.demo import seed_demo
 
     seed_demo()
     db.session.commit()
-    appeal = db.session.scalars(select(Appeal)).one()
+    appeal = db.session.scalars(
+        select(Appeal).join(AppealTranslation).where(AppealTranslation.title == STORY_TITLE)
+    ).one()
     assert appeal.status == AppealStatus.PUBLISHED.value
     totals = services.totals(appeal)
     assert (totals.raised, totals.goal) == (Money(23_100, "EUR"), Money(440_000, "EUR"))
