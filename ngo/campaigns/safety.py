@@ -384,22 +384,30 @@ _DIGIT_SEP = r"[\s\-.()/\u2010-\u2015]{0,3}"
 
 
 def _phone_matcher(kind: str, raw: str) -> _Matcher | None:
-    """The last 9 digits (a national number without trunk 0 or country code) with any
-    separators, optionally preceded by +CC, 00CC, the bare country code, or a trunk 0."""
+    """The national number with any separators, optionally preceded by +CC, 00CC, the bare
+    country code, or a trunk 0. The country code of an international number is 1 to 3 digits
+    and is not known here, so each split is tried: "+374 93 418 226" is found as "093 418
+    226", "+49 1512 3486620" as "01512 3486620", "+48 600 100 200" as "600-100-200"."""
     digits = re.sub(r"\D", "", raw)
+    international = raw.lstrip().startswith(("+", "00"))
     if raw.lstrip().startswith("00"):
         digits = digits[2:]
     if len(digits) < 6:
         return None  # too short to tell from other numbers
-    core, country = digits[-9:], digits[:-9].lstrip("0")
-    body = _DIGIT_SEP.join(core)
-    prefixes = [r"\(?\s*(?:\+|00)\s*\(?\s*\d{1,3}\s*\)?", r"\(?0\)?"]
-    if country:
-        prefixes.append(re.escape(country))
-    prefix = "(?:" + "|".join(prefixes) + ")" + r"[\s\-.]{0,3}"
-    # Not inside a longer number: 1600100200 or 600100200123 are other numbers.
-    pattern = re.compile(rf"(?<![\d+])(?:{prefix})?{body}(?!\d)")
-    return _RegexMatcher(kind, [pattern])
+    splits = [(digits[:n], digits[n:]) for n in (1, 2, 3)] if international else [("", digits)]
+    patterns = []
+    for country, national in splits:
+        national = national.lstrip("0")
+        if len(national) < 6:
+            continue
+        prefixes = [r"\(?\s*(?:\+|00)\s*\(?\s*\d{1,3}\s*\)?", r"\(?0\)?"]
+        if country:
+            prefixes.append(re.escape(country))
+        prefix = "(?:" + "|".join(prefixes) + ")" + r"[\s\-.]{0,3}"
+        body = _DIGIT_SEP.join(national)
+        # Not inside a longer number: 1600100200 or 600100200123 are other numbers.
+        patterns.append(re.compile(rf"(?<![\d+])(?:{prefix})?{body}(?!\d)"))
+    return _RegexMatcher(kind, patterns) if patterns else None
 
 
 # E-mail and messenger handles --------------------------------------------------------------

@@ -460,3 +460,23 @@ def test_check_publication_combines_texts_and_images():
         ("city", "photo:caption"),
         ("image_metadata", "photo:metadata"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("phone", "leak"),
+    [
+        ("+49 1512 3486620", "Ring him on 01512 3486620."),
+        ("+49 1512 3486620", "Ring him on +49-1512-348-66-20."),
+        ("+374 93 418 226", "Ring him on 093 418 226."),
+        ("+374 93 418 226", "Ring him on (+374) 93.418.226."),
+        ("00370 612 34567", "Ring him on 8 612 34567 or 612-34567."),
+    ],
+)
+def test_phone_numbers_of_any_length_are_found_in_local_form(phone, leak):
+    person = alexander(phone=phone, messenger="")
+    assert "phone" in kinds(scan(leak, person=person))
+
+
+def test_a_longer_number_that_merely_contains_the_phone_is_not_a_finding():
+    person = alexander(phone="+374 93 418 226", messenger="")
+    assert kinds(scan("Invoice 1934182267 was paid.", person=person)) == []
