@@ -1,19 +1,97 @@
-"""Public pages that belong to no domain yet: the home page and the health check."""
+"""Public pages that belong to no domain: the home page, the language choice and the health
+check; and the helpers every public page uses.
+
+Public pages may be kept by shared caches, so they set no cookie and hold no form token. The
+language form of the staff pages needs both, so readers get a link to `/choose-language`, the
+one page that holds that form (and is never cached).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
+from typing import Any
+
+from babel.core import get_global
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
+from ngo.campaigns import browse
+from ngo.config import LANGUAGES
 from ngo.extensions import db
+from ngo.http_cache import cacheable, public_limit
+from ngo.money import format_money_short
+from ngo.urls import is_safe_redirect
 
 bp = Blueprint("public", __name__)
 
+MAX_QUERY_STRING = 2000
+
+
+def current_locale() -> str:
+    return str(get_locale())
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """A link on the configured public address, never on the Host header a client sent: a
+    cached page must not carry an address an attacker chose."""
+    path = url_for(endpoint, **values)
+    root = request.script_root
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return str(current_app.config["NGO_BASE_URL"]) + path
+
+
+def og_locale(code: str) -> str:
+    """Open Graph wants language_TERRITORY: the language's likely territory (CLDR)."""
+    parts = str(get_global("likely_subtags").get(code, code)).split("_")
+    return f"{parts[0]}_{parts[-1]}" if len(parts) > 1 else parts[0]
+
+
+def refuse_long_query_string() -> None:
+    if len(request.query_string) > MAX_QUERY_STRING:
+        abort(400, description=_("This address is too long."))
+
+
+@bp.app_context_processor
+def _public_helpers() -> dict[str, object]:
+    return {
+        "money_short": format_money_short,
+        "language_name": lambda code: LANGUAGES.get(code, code),
+        "absolute_url": absolute_url,
+        "og_locale": og_locale,
+    }
+
 
 @bp.get("/")
+@cacheable()
 def home() -> str:
-    return render_template("public/home.html")
+    refuse_long_query_string()
+    urgent, newest = browse.newest_and_urgent(current_locale())
+    return render_template("public/home.html", urgent=urgent, newest=newest)
+
+
+@bp.get("/choose-language")
+@public_limit
+def choose_language() -> Response:
+    """The language form, on its own page: it sets a cookie, which public pages must not."""
+    target = request.args.get("next", "")
+    if len(target) > MAX_QUERY_STRING or not is_safe_redirect(target):
+        target = url_for("public.home")
+    response = make_response(render_template("public/choose_language.html", next=target))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def _database_ok() -> bool:

@@ -91,7 +91,7 @@ def test_signed_in_pages_are_not_cached(client, admin):
 
 
 def test_session_cookie_is_http_only_and_same_site(client, admin):
-    response = client.post("/login", data={"email": admin.email, "password": "x" * 12})
+    response = client.post("/login", data={"email": admin.email, "password": factories.PASSWORD})
     cookie = response.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
@@ -139,3 +139,16 @@ def test_uploads_never_touch_the_disk_unencrypted(app):
     request.max_content_length = 10 * 1024 * 1024
     stream = request.files["file"].stream
     assert type(stream).__name__ == "BytesIO"
+
+
+def test_readers_get_no_cookie_even_on_error_pages_or_after_choosing_a_language(client):
+    for path in ("/", "/appeals", "/no-such-page", "/appeals/unknownslug"):
+        assert "Set-Cookie" not in client.get(path).headers, path
+    assert client.get("/choose-language?next=/appeals").status_code == 200
+    chosen = client.post("/language", data={"language": "pl", "next": "/appeals"})
+    assert chosen.status_code == 302
+    assert "ngo_lang=pl" in chosen.headers["Set-Cookie"]
+    client.delete_cookie("session")
+    page = client.get("/appeals")
+    assert 'lang="pl"' in page.get_data(as_text=True)
+    assert "Set-Cookie" not in page.headers

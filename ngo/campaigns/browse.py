@@ -163,7 +163,7 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
 def parse_positive_int(raw: str | None, name: str, *, default: int, maximum: int) -> int:
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 6 or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or not 1 <= int(raw) <= maximum:
         raise BrowseError(
             _l("Use a whole number from 1 to %(maximum)s.", maximum=maximum),
             name,
@@ -285,6 +285,11 @@ def _encode_cursor(sort: Sort, key: Any, appeal_id: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _is_sql_integer(value: object) -> bool:
+    """An int the databases can compare (64-bit), not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+
+
 def _decode_cursor(cursor: str, sort: Sort) -> tuple[Any, int]:
     invalid = BrowseError(
         _l("This cursor is not valid; start again from the first page."), "cursor"
@@ -296,14 +301,14 @@ def _decode_cursor(cursor: str, sort: Sort) -> tuple[Any, int]:
         cursor_sort, key, appeal_id = json.loads(raw)
     except (ValueError, binascii.Error, TypeError, UnicodeDecodeError):
         raise invalid from None
-    if cursor_sort != sort.value or not isinstance(appeal_id, int) or isinstance(appeal_id, bool):
+    if cursor_sort != sort.value or not _is_sql_integer(appeal_id):
         raise invalid
     try:
         if sort == Sort.NEWEST:
             key = datetime.fromisoformat(key) if key is not None else None
         elif sort == Sort.DEADLINE:
             key = date.fromisoformat(key)
-        elif not isinstance(key, int) or isinstance(key, bool):
+        elif not _is_sql_integer(key):
             raise invalid
     except (TypeError, ValueError):
         raise invalid from None
@@ -483,7 +488,7 @@ def public_appeal(slug: str, locale: str) -> PublicAppeal:
         db.session.scalars(
             select(AppealUpdate)
             .where(AppealUpdate.appeal_id == appeal.id, AppealUpdate.withdrawn_at.is_(None))
-            .options(selectinload(AppealUpdate.image))
+            .options(selectinload(AppealUpdate.image).defer(PublicImage.content))
             .order_by(AppealUpdate.posted_at.desc(), AppealUpdate.id.desc())
         )
     )

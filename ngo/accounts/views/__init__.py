@@ -12,11 +12,9 @@ def login_rate_limit() -> str:
 
 
 def restart_session() -> None:
-    """Drop everything from before a sign-in or sign-out except the chosen language."""
-    locale = session.get("locale")
+    """Drop everything from before a sign-in or sign-out (the chosen language is a cookie of
+    its own and stays)."""
     session.clear()
-    if locale:
-        session["locale"] = locale
 
 
 from ngo.accounts.views import admin, auth, settings  # noqa: E402, F401  (registers routes)

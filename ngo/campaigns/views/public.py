@@ -1,0 +1,374 @@
+"""The public site of appeals: the list with its filters, one appeal, its images, and what
+machines read (sitemap, robots.txt, the Atom feed).
+
+Pages are built from the public tables through `campaigns.browse` (the feed's updates and the
+list's countries with one query each here, under the same `publicly_listed` clause); nothing
+joins a case's personal fields. The pages set no cookie and hold no form token, so shared
+caches may keep them: `cacheable` adds the per-client rate limit, the ETag and Cache-Control.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, or_, select
+from werkzeug.wrappers import Response
+
+from ngo.campaigns import browse
+from ngo.campaigns.browse import AppealGoneError, Band, BrowseError, Card, Sort
+from ngo.campaigns.labels import CATEGORY_LABELS
+from ngo.campaigns.models import (
+    Appeal,
+    AppealStatus,
+    AppealUpdate,
+    Category,
+    PublicImage,
+)
+from ngo.campaigns.visibility import publicly_listed
+from ngo.cases.forms_stories import CHECK_LABELS
+from ngo.cases.markdown import render_markdown, visible_text
+from ngo.config import LANGUAGES
+from ngo.extensions import db
+from ngo.http_cache import cacheable
+from ngo.money import Money
+from ngo.public import absolute_url, current_locale, refuse_long_query_string
+
+bp = Blueprint("public_appeals", __name__)
+
+FEED_SIZE = 50
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+ATOM = "http://www.w3.org/2005/Atom"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+STATUS_LABELS = {AppealStatus.PUBLISHED: _l("Open"), AppealStatus.FUNDED: _l("Funded")}
+SORT_LABELS = {
+    Sort.NEWEST: _l("Newest first"),
+    Sort.DEADLINE: _l("Nearest deadline"),
+    Sort.CLOSEST: _l("Closest to the goal"),
+    Sort.LEAST_FUNDED: _l("Least funded"),
+}
+BAND_LABELS = {
+    Band.UNDER_25: _l("%(low)s to %(high)s%% funded", low=0, high=25),
+    Band.UNDER_50: _l("%(low)s to %(high)s%% funded", low=25, high=50),
+    Band.UNDER_75: _l("%(low)s to %(high)s%% funded", low=50, high=75),
+    Band.UNDER_100: _l("%(low)s to %(high)s%% funded", low=75, high=100),
+    Band.FUNDED: _l("Fully funded"),
+}
+# Staff pages and forms have nothing to index; readers' pages are all in the sitemap.
+ROBOTS_DISALLOW = (
+    "/staff/ /cases/ /admin/ /account /dashboard /login /password/ /invitation/ /two-factor/ "
+    "/follow/ /language /choose-language /api/ "
+    "/appeals/*/donate /appeals/*/follow /appeals/*/concern"
+)
+
+
+# Helpers shared by the public templates ---------------------------------------------------
+
+
+@functools.lru_cache(maxsize=16)
+def _countries(locale: str) -> dict[str, str]:
+    return browse.country_names(locale)
+
+
+def country_name(code: str | None) -> str:
+    return _countries(current_locale()).get(code or "", code or "")
+
+
+@bp.app_context_processor
+def _public_helpers() -> dict[str, object]:
+    return {
+        "category_label": lambda c: str(CATEGORY_LABELS.get(c, c)),
+        "public_status_label": lambda s: str(STATUS_LABELS.get(s, "")),
+        "country_name": country_name,
+        "render_markdown": render_markdown,
+    }
+
+
+# Every view here checks the length of the query string before reading it.
+bp.before_request(refuse_long_query_string)
+
+
+# The list ---------------------------------------------------------------------------------
+
+
+def listed_countries() -> list[str]:
+    """The countries the listed appeals are in (one query), for the country filter."""
+    rows = db.session.scalars(
+        select(Appeal.country).where(publicly_listed(), Appeal.country.is_not(None)).distinct()
+    )
+    return [code for code in rows if code]
+
+
+def _filter_choices(filters: browse.Filters) -> dict[str, list[tuple[str, str]]]:
+    countries = set(listed_countries())
+    if filters.country:
+        countries.add(filters.country)
+    return {
+        "category": [(c.value, str(CATEGORY_LABELS[c])) for c in Category],
+        "country": sorted(((c, country_name(c)) for c in countries), key=lambda c: c[1]),
+        "language": list(LANGUAGES.items()),
+        "status": [(s.value, str(STATUS_LABELS[s])) for s in browse.PUBLIC_STATUSES],
+        "band": [(b.value, str(BAND_LABELS[b])) for b in Band],
+        "sort": [(s.value, str(SORT_LABELS[s])) for s in Sort],
+    }
+
+
+@bp.get("/appeals")
+@cacheable()
+def appeal_list() -> str:
+    try:
+        filters = browse.parse_filters(request.args)
+        number = browse.parse_positive_int(
+            request.args.get("page"), "page", default=1, maximum=browse.MAX_PAGE
+        )
+        page = browse.list_page(filters, number, current_locale())
+    except BrowseError as error:
+        abort(400, description=error.message)
+    selected = filters.as_args()
+    selected.setdefault("sort", Sort.NEWEST.value)
+    return render_template(
+        "campaigns/appeal_list.html",
+        filters=filters,
+        args=filters.as_args(),
+        selected=selected,
+        page=page,
+        choices=_filter_choices(filters),
+        filtered=bool(set(filters.as_args()) - {"sort"}),
+    )
+
+
+# One appeal -------------------------------------------------------------------------------
+
+
+@dataclass
+class LineRow:
+    label: str
+    description: str
+    language: str
+    essential: bool
+    amount: Money
+    funded: Money
+    spent: Money
+
+
+def _line_rows(public: browse.PublicAppeal, language: str) -> list[LineRow]:
+    """The budget in the text's language, essential lines first, then the stretch lines."""
+    fallback, currency = public.appeal.fallback_language, public.appeal.currency
+    rows = []
+    for line in sorted(public.lines, key=lambda line: not line.essential):
+        label, description = browse.line_text(line, language, fallback)
+        written = next((lb.language for lb in line.labels if lb.label == label), fallback)
+        amounts = (line.amount_minor, line.funded_minor, line.spent_minor)
+        money = [Money(amount, currency) for amount in amounts]
+        rows.append(LineRow(label, description, written, line.essential, *money))
+    return rows
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _load(slug: str, language: str) -> browse.PublicAppeal:
+    try:
+        return browse.public_appeal(slug, language)
+    except AppealGoneError:
+        # Gone, and nothing about why or whose: the page shows no title and no reason.
+        abort(410)
+    except LookupError:
+        abort(404)
+
+
+def _cover(token: str | None) -> Any:
+    if token is None:
+        return None
+    return db.session.execute(
+        select(PublicImage.token, PublicImage.alt_text, PublicImage.width, PublicImage.height)
+        .where(PublicImage.token == token)
+        .limit(1)
+    ).first()
+
+
+@bp.get("/appeals/<slug>")
+@cacheable()
+def appeal(slug: str) -> str:
+    """The appeal in the reader's language if written, else its fallback language; `?lang=`
+    asks for the text in another of the languages it is written in."""
+    requested = request.args.get("lang", "").strip()
+    if requested and requested not in LANGUAGES:
+        abort(400, description=_("Unknown language."))
+    public = _load(slug, requested or current_locale())
+    language = public.text.language if public.text else public.appeal.fallback_language
+    rows = _line_rows(public, language)
+    checks = public.badge.checks if public.badge else []
+    text = public.text
+    description = (text.summary or _shorten(visible_text(text.story_markdown))) if text else ""
+    return render_template(
+        "campaigns/appeal_detail.html",
+        public=public,
+        card=public.card,
+        text=public.text,
+        language=language,
+        lang_param=requested if requested in public.alternates else None,
+        essential_rows=[r for r in rows if r.essential],
+        stretch_rows=[r for r in rows if not r.essential],
+        cover=_cover(public.card.cover_token),
+        check_labels=[str(CHECK_LABELS.get(c, c)) for c in checks],
+        description=description,
+    )
+
+
+@bp.get("/appeals/<slug>/donate")
+@cacheable()
+def donate(slug: str) -> str:
+    """Until online giving opens (the donations issue), say so and who to contact."""
+    public = _load(slug, current_locale())
+    return render_template(
+        "campaigns/appeal_donate.html",
+        public=public,
+        card=public.card,
+        organisation=public.badge.organisation if public.badge else "",
+    )
+
+
+@bp.get("/media/<token>")
+@cacheable()
+def media(token: str) -> Response:
+    """A public image, only while its appeal is listed (and, for an update's picture, while
+    an update that shows it is not withdrawn)."""
+    if not token or len(token) > 24 or not token.isascii():
+        abort(404)
+    shown_by_an_update = exists().where(
+        AppealUpdate.image_id == PublicImage.id, AppealUpdate.withdrawn_at.is_(None)
+    )
+    image = db.session.execute(
+        select(PublicImage.content, PublicImage.content_type)
+        .join(Appeal, Appeal.id == PublicImage.appeal_id)
+        .where(
+            PublicImage.token == token,
+            publicly_listed(),
+            or_(PublicImage.purpose == "cover", shown_by_an_update),
+        )
+    ).first()
+    if image is None or image.content_type not in IMAGE_TYPES:
+        abort(404)
+    return Response(image.content, mimetype=image.content_type)
+
+
+# For machines -----------------------------------------------------------------------------
+
+
+def _xml(root: ET.Element, mimetype: str) -> Response:
+    return Response(ET.tostring(root, encoding="utf-8", xml_declaration=True), mimetype=mimetype)
+
+
+def _rfc3339(moment: datetime) -> str:
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@bp.get("/sitemap.xml")
+@cacheable()
+def sitemap() -> Response:
+    urlset = ET.Element("urlset", xmlns="http://www.sitemaps.org/schemas/sitemap/0.9")
+    pages: list[tuple[str, datetime | None]] = [
+        (absolute_url("public.home"), None),
+        (absolute_url(".appeal_list"), None),
+    ]
+    pages += [
+        (absolute_url(".appeal", slug=slug), changed)
+        for slug, changed in browse.listed_slugs_with_dates()
+    ]
+    for loc, changed in pages:
+        url = ET.SubElement(urlset, "url")
+        ET.SubElement(url, "loc").text = loc
+        if changed is not None:
+            ET.SubElement(url, "lastmod").text = _rfc3339(changed)
+    return _xml(urlset, "application/xml")
+
+
+@bp.get("/robots.txt")
+@cacheable()
+def robots() -> Response:
+    lines = ["User-agent: *", "Allow: /"]
+    lines += [f"Disallow: {path}" for path in ROBOTS_DISALLOW.split()]
+    lines += ["", f"Sitemap: {absolute_url('.sitemap')}", ""]
+    return Response("\n".join(lines), mimetype="text/plain")
+
+
+def listed_updates(limit: int) -> list[tuple[AppealUpdate, str]]:
+    """The newest updates that are not withdrawn, of listed appeals only (one query)."""
+    rows = db.session.execute(
+        select(AppealUpdate, Appeal.slug)
+        .join(Appeal, Appeal.id == AppealUpdate.appeal_id)
+        .where(publicly_listed(), AppealUpdate.withdrawn_at.is_(None))
+        .order_by(AppealUpdate.posted_at.desc(), AppealUpdate.id.desc())
+        .limit(limit)
+    )
+    return [(update, slug) for update, slug in rows]
+
+
+@dataclass
+class Entry:
+    id: str
+    title: str
+    link: str
+    language: str
+    published: datetime
+    text: str
+    html: bool
+
+
+def _appeal_entry(card: Card) -> Entry:
+    link = absolute_url(".appeal", slug=card.slug)
+    published = card.published_at or datetime(1970, 1, 1)
+    return Entry(link, card.title, link, card.language, published, card.summary, False)
+
+
+def _update_entry(update: AppealUpdate, slug: str) -> Entry:
+    link = absolute_url(".appeal", slug=slug, _anchor=f"update-{update.public_id}")
+    body = str(render_markdown(update.body_markdown))
+    return Entry(link, update.title, link, update.language, update.posted_at, body, True)
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attrs)
+    element.text = text
+    return element
+
+
+@bp.get("/feeds/appeals.atom")
+@cacheable()
+def feed() -> Response:
+    """Atom 1.0: the newest listed appeals and the newest updates, merged by date."""
+    cards = browse.list_page(browse.Filters(), 1, current_locale(), per_page=FEED_SIZE).cards
+    entries = [_appeal_entry(card) for card in cards]
+    entries += [_update_entry(update, slug) for update, slug in listed_updates(FEED_SIZE)]
+    entries.sort(key=lambda e: e.published, reverse=True)
+    root = ET.Element("feed", {"xmlns": ATOM, XML_LANG: current_locale()})
+    self_url = absolute_url(".feed")
+    _sub(root, "id", self_url)
+    _sub(root, "title", _("Appeals"))
+    _sub(root, "updated", _rfc3339(entries[0].published if entries else datetime(2000, 1, 1)))
+    _sub(_sub(root, "author"), "name", _("ngo"))
+    _sub(root, "link", rel="self", type="application/atom+xml", href=self_url)
+    _sub(root, "link", rel="alternate", type="text/html", href=absolute_url(".appeal_list"))
+    for entry in entries:
+        item = _sub(root, "entry", **{XML_LANG: entry.language})
+        _sub(item, "id", entry.id)
+        _sub(item, "title", entry.title)
+        _sub(item, "link", rel="alternate", type="text/html", href=entry.link)
+        _sub(item, "published", _rfc3339(entry.published))
+        _sub(item, "updated", _rfc3339(entry.published))
+        if entry.html:
+            _sub(item, "content", entry.text, type="html")
+        elif entry.text:
+            _sub(item, "summary", entry.text, type="text")
+    return _xml(root, "application/atom+xml")
