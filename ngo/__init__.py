@@ -113,11 +113,13 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from ngo import public
+    from ngo import api, public
     from ngo.accounts import notifications  # noqa: F401  (registers outbox handlers)
     from ngo.accounts.views import admin_bp, bp
     from ngo.campaigns import services as campaigns  # noqa: F401  (registers its erasure step)
     from ngo.campaigns.views import bp as appeals_bp
+    from ngo.campaigns.views import concerns_bp, public_forms_bp
+    from ngo.campaigns.views.public import bp as public_appeals_bp
     from ngo.cases.views import bp as cases_bp
 
     app.register_blueprint(public.bp)
@@ -125,6 +127,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(appeals_bp)
+    app.register_blueprint(public_appeals_bp)
+    app.register_blueprint(concerns_bp)
+    app.register_blueprint(public_forms_bp)
+    app.register_blueprint(api.bp)
 
 
 def _init_cli(app: Flask) -> None:

@@ -35,6 +35,9 @@ class Action(StrEnum):
     # Appeals: drafting (text, budget, sending for review) and the second-person approval.
     EDIT_APPEAL = "edit_appeal"
     APPROVE_APPEAL = "approve_appeal"
+    # After publication: news on an appeal, and readers' reports about appeals.
+    POST_UPDATE = "post_update"
+    HANDLE_CONCERNS = "handle_concerns"
     # Platform actions are not tied to a membership: they create and list organisations.
     MANAGE_ORGANISATIONS = "manage_organisations"
 
@@ -67,12 +70,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.ERASE_CASE,
             Action.EDIT_APPEAL,
             Action.APPROVE_APPEAL,
+            Action.POST_UPDATE,
+            Action.HANDLE_CONCERNS,
         }
     )
     | _CASEWORK
     | _VERIFICATION,
-    Role.CASEWORKER: frozenset({Action.VIEW_DASHBOARD, Action.EDIT_APPEAL}) | _CASEWORK,
-    Role.VERIFIER: frozenset({Action.VIEW_DASHBOARD, Action.APPROVE_APPEAL}) | _VERIFICATION,
+    Role.CASEWORKER: frozenset(
+        {Action.VIEW_DASHBOARD, Action.EDIT_APPEAL, Action.POST_UPDATE, Action.HANDLE_CONCERNS}
+    )
+    | _CASEWORK,
+    Role.VERIFIER: frozenset({Action.VIEW_DASHBOARD, Action.APPROVE_APPEAL, Action.HANDLE_CONCERNS})
+    | _VERIFICATION,
     Role.TREASURER: frozenset({Action.VIEW_DASHBOARD}),
     Role.FUNDER: frozenset({Action.VIEW_DASHBOARD}),
 }

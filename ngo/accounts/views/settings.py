@@ -14,12 +14,15 @@ from ngo.accounts.policy import Action, may
 from ngo.accounts.services import AccountError
 from ngo.accounts.views import bp, login_rate_limit, restart_session
 from ngo.extensions import db, limiter
+from ngo.i18n import remember_language
 from ngo.urls import is_safe_redirect
 
 
 @bp.get("/dashboard")
 @staff_required(Action.VIEW_DASHBOARD)
 def dashboard() -> str:
+    from ngo.campaigns.concerns import open_concern_count
+    from ngo.campaigns.updates import overdue_appeals
     from ngo.cases.services import caseload_summary
 
     membership = current_membership()
@@ -32,6 +35,12 @@ def dashboard() -> str:
         "accounts/dashboard.html",
         membership=membership,
         caseload=caseload,
+        overdue_appeals=overdue_appeals(membership.organisation_id)
+        if may(membership, Action.VIEW_CASES)
+        else None,
+        open_concerns=open_concern_count(membership.organisation_id)
+        if may(membership, Action.HANDLE_CONCERNS)
+        else None,
         confirm_form=ConfirmForm(),
     )
 
@@ -107,9 +116,10 @@ def change_language() -> Response:
     form = LanguageForm()
     if not form.validate_on_submit():
         abort(400)
-    session["locale"] = form.language.data
     if current_user.is_authenticated:
         current_user.locale = form.language.data
         db.session.commit()
     target = request.form.get("next")
-    return redirect(target if is_safe_redirect(target) else url_for("public.home"))
+    response = redirect(target if is_safe_redirect(target) else url_for("public.home"))
+    remember_language(response, form.language.data)
+    return response

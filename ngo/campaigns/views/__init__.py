@@ -1,5 +1,9 @@
-"""The web pages of appeals, by audience: staff pages under /staff/appeals, the public site."""
+"""The web pages of appeals, by audience: staff pages under /staff/appeals and
+/staff/concerns, and the forms readers send from the public site."""
 
+from ngo.campaigns.views import staff_updates  # noqa: F401  (registers its routes on bp)
+from ngo.campaigns.views.public_forms import bp as public_forms_bp
 from ngo.campaigns.views.staff import bp, highlight
+from ngo.campaigns.views.staff_concerns import concerns_bp
 
-__all__ = ["bp", "highlight"]
+__all__ = ["bp", "concerns_bp", "highlight", "public_forms_bp"]

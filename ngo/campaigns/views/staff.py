@@ -121,7 +121,10 @@ def render_appeal(
     translation_form: TranslationForm | None = None,
     line_form: BudgetLineForm | None = None,
     action_error: str | None = None,
+    updates: dict[str, object] | None = None,
 ) -> tuple[str, int]:
+    from ngo.campaigns.views.staff_updates import updates_section  # it imports this module
+
     problems = services.publication_problems(appeal)
     case = db.session.get(Beneficiary, appeal.beneficiary_id)
     if case is not None and any(p.finding for p in problems):
@@ -153,6 +156,7 @@ def render_appeal(
         approval_blocker=_approval_blocker(appeal, problems),
         editable=AppealStatus(appeal.status) in services.EDITABLE,
         languages=LANGUAGES,
+        **(updates or updates_section(appeal)),
     ), status
 
 

@@ -1,0 +1,120 @@
+"""E-mails of appeals, sent by the worker through the outbox: the link that confirms a
+follower's address, and each update to each confirmed follower, once.
+
+Mails carry only public text (the appeal's public title, the update as posted) and links; never
+anything of the person the appeal is for. Each is written in the follower's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ngo import mail, outbox
+from ngo.campaigns.models import Appeal, AppealUpdate, UpdateDelivery, UpdateSubscription
+from ngo.campaigns.visibility import is_listed
+from ngo.extensions import db
+from ngo.urls import external_url
+
+FOLLOW_CONFIRMATION_EMAIL = "campaigns.follow_confirmation_email"
+UPDATE_EMAIL = "campaigns.update_email"
+
+
+def public_appeal_url(slug: str) -> str:
+    """The public page of an appeal, for links in e-mails (the public site owns /appeals/)."""
+    return f"{current_app.config['NGO_BASE_URL']}/appeals/{slug}"
+
+
+def public_title(appeal: Appeal, language: str) -> str:
+    """The appeal's public title in this language, else in its fallback language."""
+    by_language = {t.language: t for t in appeal.translations}
+    text = (
+        by_language.get(language)
+        or by_language.get(appeal.fallback_language)
+        or (appeal.translations[0] if appeal.translations else None)
+    )
+    return text.title if text else ""
+
+
+def _send(to: str, subject: str, body: str, unsubscribe_url: str | None = None) -> None:
+    message = mail.compose(to, subject, body)
+    if unsubscribe_url:
+        # A long link has no space to fold at; the default 78 columns would turn it into an
+        # encoded word, which mail programs do not read as a link. RFC 5322 allows 998.
+        message.policy = message.policy.clone(max_line_length=998)
+        # RFC 2369 and RFC 8058: mail programs offer their own one-click "unsubscribe".
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    mail.deliver(message)
+
+
+@outbox.handles(FOLLOW_CONFIRMATION_EMAIL)
+def send_follow_confirmation(payload: dict[str, Any]) -> None:
+    subscription = db.session.get(UpdateSubscription, payload["subscription_id"])
+    if subscription is None or subscription.unsubscribed_at is not None:
+        return
+    appeal = db.session.get(Appeal, subscription.appeal_id)
+    if appeal is None or not is_listed(appeal):
+        return  # the appeal left the public site before the worker got to it
+    with force_locale(subscription.language):
+        context = {
+            "title": public_title(appeal, subscription.language),
+            "confirm_url": external_url("appeal_forms.confirm_follow", token=subscription.token),
+            "appeal_url": public_appeal_url(appeal.slug),
+        }
+        _send(
+            subscription.email,
+            _("Confirm that you want news of this appeal"),
+            render_template("campaigns/email/follow_confirm.txt", **context),
+        )
+
+
+@outbox.handles(UPDATE_EMAIL)
+def send_update_emails(payload: dict[str, Any]) -> None:
+    """Each confirmed follower gets the update once: the delivery row is written and committed
+    with each mail, so a second run (or a retry after a failure half-way) skips those sent."""
+    update = db.session.get(AppealUpdate, payload["update_id"])
+    if update is None or update.withdrawn_at is not None:
+        return
+    appeal = db.session.get(Appeal, update.appeal_id)
+    if appeal is None or not is_listed(appeal):
+        return
+    delivered = select(UpdateDelivery.subscription_id).where(UpdateDelivery.update_id == update.id)
+    followers = db.session.scalars(
+        select(UpdateSubscription)
+        .where(
+            UpdateSubscription.appeal_id == appeal.id,
+            UpdateSubscription.confirmed_at.is_not(None),
+            UpdateSubscription.unsubscribed_at.is_(None),
+            UpdateSubscription.id.not_in(delivered),
+        )
+        .order_by(UpdateSubscription.id)
+    ).all()
+    # Read everything the mails need before the first commit expires the objects.
+    update_id, has_photo = update.id, update.image_id is not None
+    title, body = update.title, update.body_markdown
+    appeal_url = public_appeal_url(appeal.slug)
+    titles = {
+        language: public_title(appeal, language) for language in {f.language for f in followers}
+    }
+    recipients = [(f.id, f.email, f.language, f.token) for f in followers]
+    for subscription_id, address, language, token in recipients:
+        db.session.add(UpdateDelivery(update_id=update_id, subscription_id=subscription_id))
+        db.session.flush()  # a second worker on the same pair stops here, before sending
+        with force_locale(language):
+            unsubscribe_url = external_url("appeal_forms.unsubscribe", token=token)
+            body_text = render_template(
+                "campaigns/email/update.txt",
+                appeal_title=titles[language],
+                title=title,
+                body=body,
+                has_photo=has_photo,
+                appeal_url=appeal_url,
+                unsubscribe_url=unsubscribe_url,
+            )
+            _send(address, _("News: %(title)s", title=title), body_text, unsubscribe_url)
+        db.session.commit()

@@ -1,0 +1,206 @@
+"""What readers send from a public appeal page: concern reports and following by e-mail.
+
+The appeal page itself includes the two forms (templates campaigns/_concern_form.html and
+campaigns/_follow_form.html); the forms post here. An unknown appeal is a 404, one no longer
+on the public site a 410, both before anything is read. Both forms are rate-limited per client.
+The follow form answers the same whatever the address, so nobody can learn who follows what.
+Links in e-mails only show a button: mail scanners open links, and a GET never changes state.
+
+The two public forms carry no CSRF token (see campaigns.forms_public: the page they sit on is
+cookie-free and cacheable); instead a post that the browser marks as coming from another site
+is refused, so a hostile page cannot have its visitors' browsers file reports or sign up
+e-mail addresses from many network addresses at once. The confirmation button keeps its
+CSRF token (that page is the follower's own and is never cached).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from ngo.accounts.forms import ConfirmForm
+from ngo.campaigns import concerns, subscriptions
+from ngo.campaigns.browse import AppealGoneError, find_listed, translation_for
+from ngo.campaigns.concerns import ConcernError
+from ngo.campaigns.forms_public import ConcernForm, FollowForm
+from ngo.campaigns.models import Appeal, UpdateSubscription
+from ngo.campaigns.subscriptions import FollowError
+from ngo.campaigns.visibility import is_listed
+from ngo.extensions import csrf, db, limiter
+from ngo.rules import show_on_form
+
+bp = Blueprint("appeal_forms", __name__)
+
+CONCERN_RATE_LIMIT = "5 per hour; 20 per day"
+FOLLOW_RATE_LIMIT = "10 per hour"
+
+
+@bp.before_request
+def _refuse_cross_site_posts() -> None:
+    # Sec-Fetch-Site is set by the browser and cannot be set by a page's script. Mail programs'
+    # one-click unsubscribe comes from a server (no header) and is not refused.
+    if request.method == "POST" and request.headers.get("Sec-Fetch-Site") == "cross-site":
+        abort(403)
+
+
+@bp.after_request
+def _never_cache(response: Response) -> Response:
+    # Answers to a reader's own post, and pages whose address holds a follower's token.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def public_appeal_path(slug: str) -> str:
+    """The public appeal page (its view belongs to the public site, under /appeals/)."""
+    return f"/appeals/{slug}"
+
+
+def _listed_or_abort(slug: str) -> Appeal:
+    try:
+        return find_listed(slug)
+    except AppealGoneError:
+        abort(410)
+    except LookupError:
+        abort(404)
+
+
+def _appeal_title(appeal: Appeal) -> str:
+    text = translation_for(appeal, str(get_locale()))
+    return text.title if text else ""
+
+
+def _render(
+    template: str, appeal: Appeal | None, status: int = 200, **context: object
+) -> tuple[str, int]:
+    return render_template(
+        template,
+        appeal=appeal,
+        appeal_title=_appeal_title(appeal) if appeal is not None else "",
+        appeal_url=public_appeal_path(appeal.slug) if appeal is not None else None,
+        **context,
+    ), status
+
+
+# Concern reports --------------------------------------------------------------------------
+
+
+@bp.route("/appeals/<slug>/concern", methods=["GET", "POST"])
+@csrf.exempt
+@limiter.limit(CONCERN_RATE_LIMIT, methods=["POST"])
+def report_concern(slug: str) -> Response | tuple[str, int]:
+    appeal = _listed_or_abort(slug)
+    form = ConcernForm()
+    if request.method == "GET":
+        return _render("campaigns/concern_form.html", appeal, concern_form=form)
+    if form.validate_on_submit():
+        try:
+            concerns.report_concern(
+                appeal,
+                kind=form.kind.data,
+                message=form.message.data,
+                contact_email=form.contact_email.data or None,
+            )
+        except ConcernError as exc:
+            db.session.rollback()
+            show_on_form(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                _("Thank you. Your report was sent to the organisation that runs this appeal."),
+                "success",
+            )
+            return redirect(f"{public_appeal_path(slug)}?concern=sent#concern", 303)
+    return _render("campaigns/concern_form.html", appeal, 400, concern_form=form)
+
+
+# Following by e-mail ----------------------------------------------------------------------
+
+
+@bp.route("/appeals/<slug>/follow", methods=["GET", "POST"])
+@csrf.exempt
+@limiter.limit(FOLLOW_RATE_LIMIT, methods=["POST"])
+def follow(slug: str) -> Response | tuple[str, int]:
+    appeal = _listed_or_abort(slug)
+    form = FollowForm()
+    if request.method == "GET":
+        return _render("campaigns/follow_form.html", appeal, follow_form=form)
+    if form.validate_on_submit():
+        language = str(get_locale())
+        try:
+            try:
+                subscriptions.subscribe(appeal, form.email.data, language)
+            except IntegrityError:
+                # The same new address in two requests at once; the other one created it.
+                db.session.rollback()
+                subscriptions.subscribe(appeal, form.email.data, language)
+        except FollowError as exc:
+            db.session.rollback()
+            show_on_form(form, exc)
+        else:
+            db.session.commit()
+            return redirect(url_for("appeal_forms.follow_sent", slug=slug), 303)
+    return _render("campaigns/follow_form.html", appeal, 400, follow_form=form)
+
+
+@bp.get("/appeals/<slug>/follow/sent")
+def follow_sent(slug: str) -> tuple[str, int]:
+    """The same answer for a new, a pending and an already confirmed address."""
+    return _render("campaigns/follow_page.html", _listed_or_abort(slug), state="sent")
+
+
+def _subscription_or_404(token: str) -> UpdateSubscription:
+    subscription = subscriptions.find_by_token(token)
+    if subscription is None:
+        abort(404)
+    return subscription
+
+
+def _appeal_of(subscription: UpdateSubscription) -> Appeal | None:
+    """The appeal, only while it is on the public site (its title and link are public)."""
+    appeal = db.session.get(Appeal, subscription.appeal_id)
+    return appeal if appeal is not None and is_listed(appeal) else None
+
+
+@bp.route("/follow/<token>/confirm", methods=["GET", "POST"])
+def confirm_follow(token: str) -> tuple[str, int]:
+    subscription = _subscription_or_404(token)
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        subscriptions.confirm_subscription(token)
+        db.session.commit()
+    if subscription.unsubscribed_at is not None:
+        state = "unsubscribed"
+    elif subscription.confirmed_at is not None:
+        state = "confirmed"
+    else:
+        state = "confirm"
+    return _render(
+        "campaigns/follow_page.html",
+        _appeal_of(subscription),
+        state=state,
+        token=token,
+        confirm_form=form,
+    )
+
+
+@bp.route("/follow/<token>/unsubscribe", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058 one-click: mail programs POST here without a form; the token is the key
+def unsubscribe(token: str) -> tuple[str, int]:
+    subscription = _subscription_or_404(token)
+    if request.method == "POST":
+        subscriptions.unsubscribe(token)
+        db.session.commit()
+    state = "unsubscribed" if subscription.unsubscribed_at is not None else "unsubscribe"
+    return _render(
+        "campaigns/follow_page.html",
+        _appeal_of(subscription),
+        state=state,
+        token=token,
+        confirm_form=ConfirmForm(),
+    )
