@@ -108,9 +108,17 @@ class Filters:
         return {k: v for k, v in args.items() if v}
 
 
+# Two-letter codes CLDR names that are not countries (unknown region, EU, UN, eurozone...).
+NOT_COUNTRIES = frozenset({"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"})
+
+
 def country_names(locale: str) -> dict[str, str]:
     territories = Locale.parse(locale).territories
-    return {code: name for code, name in territories.items() if len(code) == 2 and code.isalpha()}
+    return {
+        code: name
+        for code, name in territories.items()
+        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+    }
 
 
 _COUNTRY_CODES = frozenset(country_names("en"))

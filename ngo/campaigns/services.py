@@ -238,9 +238,9 @@ def set_details(
 
 
 def _country_codes() -> frozenset[str]:
-    from babel import Locale
+    from ngo.campaigns.browse import country_names
 
-    return frozenset(c for c in Locale.parse("en").territories if len(c) == 2 and c.isalpha())
+    return frozenset(country_names("en"))
 
 
 def set_line_text(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -280,3 +281,63 @@ def test_audit_events_carry_no_titles_or_private_values(client, drafted):
     dumped = json.dumps([[e.action, e.object_id, e.details] for e in events], ensure_ascii=False)
     for secret in (STORY_TITLE, POLISH_TITLE, "Kavaliou", "Rent for three months"):
         assert secret not in dumped
+
+
+def test_details_are_edited_on_the_appeal_page(client, drafted):
+    deadline = (date.today() + timedelta(days=40)).isoformat()
+    response = client.post(
+        f"/staff/appeals/{drafted.slug}/details",
+        data={
+            "categories": ["families", "relocation"],
+            "country": "PL",
+            "deadline": deadline,
+            "update_interval_days": "30",
+        },
+    )
+    assert response.status_code == 302
+    page = page_text(client.get(f"/staff/appeals/{drafted.slug}"))
+    assert "Families, Relocation" in page and "Poland" in page and "30 days" in page
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"country": "ZZ", "update_interval_days": "60"}, "Not a valid choice"),
+        ({"country": "EU", "update_interval_days": "60"}, "Not a valid choice"),
+        ({"update_interval_days": "3"}, "Promise an update every 7 to 365 days."),
+        ({"update_interval_days": "60", "deadline": "2001-01-01"}, "after today"),
+        ({"update_interval_days": "60", "categories": ["pirates"]}, "Choose categories"),
+    ],
+)
+def test_bad_details_are_form_errors(client, drafted, data, message):
+    response = client.post(f"/staff/appeals/{drafted.slug}/details", data={"country": "", **data})
+    assert response.status_code == 400
+    assert message in page_text(response)
+    db.session.refresh(drafted)
+    assert drafted.categories == "" and drafted.update_interval_days == 60
+
+
+def test_a_budget_label_is_added_in_polish(client, drafted):
+    line = drafted.budget_lines[0]
+    prefix = f"line{line.id}-"
+    response = client.post(
+        f"/staff/appeals/{drafted.slug}/lines/{line.id}/text",
+        data={prefix + "language": "pl", prefix + "label": "Czynsz i kaucja"},
+    )
+    assert response.status_code == 302
+    assert "Czynsz i kaucja" in page_text(client.get(f"/staff/appeals/{drafted.slug}"))
+    empty = client.post(
+        f"/staff/appeals/{drafted.slug}/lines/{line.id}/text",
+        data={prefix + "language": "pl", prefix + "label": ""},
+    )
+    assert empty.status_code == 400 and "Say what the money is for." in page_text(empty)
+    assert client.post(f"/staff/appeals/{drafted.slug}/lines/999999/text").status_code == 404
+
+
+def test_a_verifier_may_not_edit_details(client, drafted, staff):
+    client.post("/logout")
+    login(client, staff["verifier"])
+    response = client.post(
+        f"/staff/appeals/{drafted.slug}/details", data={"update_interval_days": "30"}
+    )
+    assert response.status_code == 403

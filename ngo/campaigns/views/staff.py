@@ -122,8 +122,12 @@ def render_appeal(
     line_form: BudgetLineForm | None = None,
     action_error: str | None = None,
     updates: dict[str, object] | None = None,
+    details_form: Any = None,
+    line_text_forms: dict[int, Any] | None = None,
 ) -> tuple[str, int]:
-    from ngo.campaigns.views.staff_updates import updates_section  # it imports this module
+    # Both modules import this one.
+    from ngo.campaigns.views.staff_details import details_section
+    from ngo.campaigns.views.staff_updates import updates_section
 
     problems = services.publication_problems(appeal)
     case = db.session.get(Beneficiary, appeal.beneficiary_id)
@@ -157,6 +161,7 @@ def render_appeal(
         editable=AppealStatus(appeal.status) in services.EDITABLE,
         languages=LANGUAGES,
         **(updates or updates_section(appeal)),
+        **details_section(appeal, details_form, line_text_forms or {}),
     ), status
 
 

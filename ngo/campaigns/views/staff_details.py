@@ -1,0 +1,115 @@
+"""Staff pages: an appeal's details (categories, country, deadline, update promise) and its
+budget labels in more languages."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ngo.accounts.access import staff_required
+from ngo.accounts.policy import Action
+from ngo.campaigns import services
+from ngo.campaigns.browse import country_names
+from ngo.campaigns.forms import AppealDetailsForm, LineTextForm
+from ngo.campaigns.labels import CATEGORY_LABELS
+from ngo.campaigns.models import Appeal, BudgetLine
+from ngo.campaigns.services import AppealError
+from ngo.campaigns.views.staff import bp, load_appeal, render_appeal
+from ngo.config import LANGUAGES
+from ngo.extensions import db
+from ngo.rules import show_on_form
+
+
+def details_form(appeal: Appeal | None = None) -> AppealDetailsForm:
+    """The form with its choices in the reader's language, filled from `appeal` if given."""
+    form = AppealDetailsForm(formdata=None) if appeal is not None else AppealDetailsForm()
+    form.categories.choices = [(c.value, str(label)) for c, label in CATEGORY_LABELS.items()]
+    names = country_names(str(get_locale()))
+    form.country.choices = [("", _("Not shown")), *sorted(names.items(), key=lambda i: i[1])]
+    if appeal is not None:
+        form.categories.data = [c.value for c in appeal.category_list]
+        form.country.data = appeal.country or ""
+        form.deadline.data = appeal.deadline
+        form.update_interval_days.data = appeal.update_interval_days
+    return form
+
+
+def line_text_form(line: BudgetLine, *, from_request: bool = False) -> LineTextForm:
+    """One form per budget line, told apart by a prefix so their fields have unique ids."""
+    prefix = f"line{line.id}"
+    if from_request:
+        return LineTextForm(prefix=prefix)
+    form = LineTextForm(formdata=None, prefix=prefix)
+    missing = [code for code in LANGUAGES if code not in {label.language for label in line.labels}]
+    form.language.data = missing[0] if missing else line.appeal.fallback_language
+    return form
+
+
+def details_section(
+    appeal: Appeal, form: AppealDetailsForm | None, line_forms: dict[int, LineTextForm]
+) -> dict[str, object]:
+    """What the staff appeal page needs to show and edit the details and budget labels."""
+    names = country_names(str(get_locale()))
+    return {
+        "details_form": form or details_form(appeal),
+        "line_text_forms": {
+            line.id: line_forms.get(line.id) or line_text_form(line) for line in appeal.budget_lines
+        },
+        "country_name": lambda code: names.get(code, code),
+        "category_label": lambda category: str(CATEGORY_LABELS[category]),
+    }
+
+
+@bp.post("/<slug>/details")
+@staff_required(Action.EDIT_APPEAL)
+def save_details(slug: str) -> Response | tuple[str, int]:
+    appeal = load_appeal(slug, Action.EDIT_APPEAL)
+    form = details_form()
+    if form.validate():
+        try:
+            services.set_details(
+                appeal,
+                categories=list(form.categories.data or []),
+                country=form.country.data or None,
+                deadline=form.deadline.data,
+                update_interval_days=form.update_interval_days.data,
+                actor=current_user,
+            )
+        except AppealError as exc:
+            db.session.rollback()
+            show_on_form(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The details were saved."), "success")
+            return redirect(url_for("appeals.appeal", slug=slug))
+    return render_appeal(appeal, 400, details_form=form)
+
+
+@bp.post("/<slug>/lines/<int:line_id>/text")
+@staff_required(Action.EDIT_APPEAL)
+def save_line_text(slug: str, line_id: int) -> Response | tuple[str, int]:
+    appeal = load_appeal(slug, Action.EDIT_APPEAL)
+    line = db.session.get(BudgetLine, line_id)
+    if line is None or line.appeal_id != appeal.id:
+        abort(404)
+    form = line_text_form(line, from_request=True)
+    if form.validate():
+        try:
+            services.set_line_text(
+                line,
+                language=form.language.data,
+                label=form.label.data,
+                description=form.description.data or "",
+                actor=current_user,
+            )
+        except AppealError as exc:
+            db.session.rollback()
+            show_on_form(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The label was saved."), "success")
+            return redirect(url_for("appeals.appeal", slug=slug))
+    return render_appeal(appeal, 400, line_text_forms={line.id: form})
