@@ -435,7 +435,7 @@ def report(
         ratio = mean / (sum(base) / len(base))
         verdict = "" if name == "baseline" else ("ok" if ratio >= TARGET else "below")
         spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
-        print(f"{name:<24} {mean:>9.0f} {ratio:>6.2f} {spread:>11} {failures[name]:>6}  {verdict}")
+        print(f"{name:<40} {mean:>9.0f} {ratio:>6.2f} {spread:>11} {failures[name]:>6}  {verdict}")
     if any(math.isnan(v) for v in base):
         raise SystemExit("baseline did not run")
 

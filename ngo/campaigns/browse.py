@@ -239,7 +239,8 @@ def _ordered(stmt: Select[tuple[Appeal]], sort: Sort) -> Select[tuple[Appeal]]:
 
 
 def _with_texts(stmt: Select[tuple[Appeal]]) -> Select[tuple[Appeal]]:
-    return stmt.options(selectinload(Appeal.translations))
+    # Lists show title and summary: the stories stay in the database.
+    return stmt.options(selectinload(Appeal.translations).defer(AppealTranslation.story_markdown))
 
 
 @dataclass
@@ -254,7 +255,7 @@ def list_page(filters: Filters, page: int, locale: str, per_page: int = PAGE_SIZ
     """One page of the public list: a count and the page's appeals (3 queries)."""
     now = utcnow()
     stmt = _filtered(filters, now)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    total = db.session.scalar(stmt.with_only_columns(func.count(Appeal.id))) or 0
     pages = max(1, -(-total // per_page))
     if page > pages:
         raise BrowseError(_l("There is no page %(page)s of this list.", page=page), "page")

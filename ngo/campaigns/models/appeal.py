@@ -6,7 +6,15 @@ import secrets
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ngo.extensions import db
@@ -39,6 +47,10 @@ def new_public_slug() -> str:
 
 class Appeal(db.Model):
     __tablename__ = "appeals"
+    # The public list (newest listed first) and its count read from this index alone.
+    __table_args__ = (
+        Index("ix_appeals_listed_published_at", "listed", "published_at", "listed_until"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(24), unique=True, default=new_public_slug)
@@ -57,7 +69,7 @@ class Appeal(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    published_at: Mapped[datetime | None]
     # Money counters, in minor units of `currency`, updated in the same transaction as the
     # money movement (donations issue), so public pages never sum donation tables.
     raised_minor: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -68,7 +80,7 @@ class Appeal(db.Model):
     # Whether the public site shows the appeal, recomputed from the publication gate in the
     # transaction of every change that could affect it (see campaigns.visibility), and until
     # when: the earliest expiry of the verification and consents it relies on.
-    listed: Mapped[bool] = mapped_column(default=False, index=True)
+    listed: Mapped[bool] = mapped_column(default=False)
     listed_until: Mapped[datetime | None]
     last_update_at: Mapped[datetime | None]
 
