@@ -1,8 +1,8 @@
 """What readers send from a public appeal page: concern reports and following by e-mail.
 
-The appeal page itself includes the two forms (templates campaigns/_concern_form.html and
-campaigns/_follow_form.html); the forms post here. An unknown appeal is a 404, one no longer
-on the public site a 410, both before anything is read. Both forms are rate-limited per client.
+The appeal page links to each form's own page (campaigns/concern_form.html and
+follow_form.html, built on the _concern_form and _follow_form partials); they post here. An
+unknown appeal is a 404, one no longer on the public site a 410, both before anything is read. Both forms are rate-limited per client.
 The follow form answers the same whatever the address, so nobody can learn who follows what.
 Links in e-mails only show a button: mail scanners open links, and a GET never changes state.
 
@@ -15,9 +15,8 @@ CSRF token (that page is the follower's own and is never cached).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
@@ -55,8 +54,7 @@ def _never_cache(response: Response) -> Response:
 
 
 def public_appeal_path(slug: str) -> str:
-    """The public appeal page (its view belongs to the public site, under /appeals/)."""
-    return f"/appeals/{slug}"
+    return url_for("public_appeals.appeal", slug=slug)
 
 
 def _listed_or_abort(slug: str) -> Appeal:
@@ -109,10 +107,8 @@ def report_concern(slug: str) -> Response | tuple[str, int]:
             show_on_form(form, exc)
         else:
             db.session.commit()
-            flash(
-                _("Thank you. Your report was sent to the organisation that runs this appeal."),
-                "success",
-            )
+            # No flash: it would put a session cookie on the cacheable appeal page, which
+            # says "sent" itself when the address asks for it.
             return redirect(f"{public_appeal_path(slug)}?concern=sent#concern", 303)
     return _render("campaigns/concern_form.html", appeal, 400, concern_form=form)
 
