@@ -2,7 +2,8 @@
 
 The appeal page links to each form's own page (campaigns/concern_form.html and
 follow_form.html, built on the _concern_form and _follow_form partials); they post here. An
-unknown appeal is a 404, one no longer on the public site a 410, both before anything is read. Both forms are rate-limited per client.
+unknown appeal is a 404, one no longer on the public site a 410, both before anything is read.
+Both forms are rate-limited per client.
 The follow form answers the same whatever the address, so nobody can learn who follows what.
 Links in e-mails only show a button: mail scanners open links, and a GET never changes state.
 
