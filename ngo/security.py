@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, session
+from flask import Flask, abort, request, session
 from werkzeug.wrappers import Response
 
 # No inline scripts or styles anywhere: the pages work without JavaScript, and what script
@@ -42,7 +42,18 @@ def add_production_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul_characters() -> None:
+    """A NUL in an address, a query or a form field is never meant, and PostgreSQL refuses it
+    in text (a 500): answer 400 before any view reads it."""
+    if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+        abort(400)
+    is_form = request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+    if request.method == "POST" and is_form and any("\x00" in v for v in request.form.values()):
+        abort(400)
+
+
 def init_security(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)
     if app.config["NGO_ENV"] == "production":
         app.after_request(add_production_headers)

@@ -152,3 +152,25 @@ def test_readers_get_no_cookie_even_on_error_pages_or_after_choosing_a_language(
     page = client.get("/appeals")
     assert 'lang="pl"' in page.get_data(as_text=True)
     assert "Set-Cookie" not in page.headers
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/appeals/ab%00cd",
+        "/media/%00",
+        "/api/v1/appeals/x%00",
+        "/appeals?q=a%00b",
+        "/api/v1/appeals?q=%00",
+        "/staff/appeals/%00",
+    ],
+)
+def test_nul_characters_are_a_400_not_a_database_error(client, path):
+    assert client.get(path).status_code == 400
+
+
+def test_nul_in_a_form_field_is_a_400(client):
+    assert (
+        client.post("/login", data={"email": "a\x00@example.org", "password": "x"}).status_code
+        == 400
+    )
