@@ -7,7 +7,7 @@ import traceback
 from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 MESSAGES = {
@@ -45,11 +45,22 @@ def wants_json() -> bool:
     )
 
 
-def _respond(code: int, message: str | None = None) -> Response:
+class BadParameter(BadRequest):
+    """A 400 that names the query parameter or form field at fault (`field` in JSON)."""
+
+    def __init__(self, description: str, field: str) -> None:
+        super().__init__(description)
+        self.field = field
+
+
+def _respond(code: int, message: str | None = None, field: str | None = None) -> Response:
     title, default_message = MESSAGES.get(code, MESSAGES[500])
     text = str(message or default_message)
     if wants_json():
-        return make_response(jsonify({"error": {"status": code, "message": text}}), code)
+        body: dict[str, object] = {"status": code, "message": text}
+        if field:
+            body["field"] = field
+        return make_response(jsonify({"error": body}), code)
     return make_response(
         render_template("errors/error.html", code=code, title=title, message=text), code
     )
@@ -63,7 +74,7 @@ def handle_http_error(error: HTTPException) -> Response:
     custom = (
         error.description if code == 400 and error.description != type(error).description else None
     )
-    response = _respond(code, custom)
+    response = _respond(code, custom, getattr(error, "field", None))
     original = error.get_response()
     for header in ("Retry-After", "Allow"):  # keep what tells the client how to recover
         if header in original.headers:

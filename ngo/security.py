@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, request, session
+from flask import Flask, request, session
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
+
+from ngo.errors import BadParameter
 
 # No inline scripts or styles anywhere: the pages work without JavaScript, and what script
 # there is comes from our own static folder.
@@ -42,14 +45,22 @@ def add_production_headers(response: Response) -> Response:
     return response
 
 
+NUL_MESSAGE = _l("This contains a character that is not allowed.")
+
+
 def refuse_nul_characters() -> None:
     """A NUL in an address, a query or a form field is never meant, and PostgreSQL refuses it
     in text (a 500): answer 400 before any view reads it."""
-    if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
-        abort(400)
+    if "\x00" in request.path:
+        raise BadParameter(str(NUL_MESSAGE), "path")
+    for name, value in request.args.items(multi=True):
+        if "\x00" in value or "\x00" in name:
+            raise BadParameter(str(NUL_MESSAGE), name.replace("\x00", "")[:40])
     is_form = request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
-    if request.method == "POST" and is_form and any("\x00" in v for v in request.form.values()):
-        abort(400)
+    if request.method == "POST" and is_form:
+        for name, value in request.form.items(multi=True):
+            if "\x00" in value or "\x00" in name:
+                raise BadParameter(str(NUL_MESSAGE), name.replace("\x00", "")[:40])
 
 
 def init_security(app: Flask) -> None:

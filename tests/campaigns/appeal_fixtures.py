@@ -105,7 +105,10 @@ def other_organisation_appeal(app, sample_documents_once) -> Appeal:
     seed_cases(other)
     db.session.commit()
     case = db.session.scalars(
-        select(Beneficiary).where(Beneficiary.organisation_id == other.id).limit(1)
+        select(Beneficiary)
+        .where(Beneficiary.organisation_id == other.id)
+        .order_by(Beneficiary.id)
+        .limit(1)
     ).one()
     return publish(draft_appeal(case, other_staff), other_staff)
 

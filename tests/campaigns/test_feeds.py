@@ -163,6 +163,6 @@ def test_media_of_a_withdrawn_update_is_gone(client, seed):
     assert client.get(f"/media/{token}").status_code == 404
 
 
-@pytest.mark.parametrize("token", ["nosuchtoken", "x" * 40, "%00"])
-def test_unknown_media_is_a_404(client, token):
-    assert client.get(f"/media/{token}").status_code == 404
+@pytest.mark.parametrize(("token", "status"), [("nosuchtoken", 404), ("x" * 40, 404), ("%00", 400)])
+def test_unknown_media_is_a_404(client, token, status):
+    assert client.get(f"/media/{token}").status_code == status
