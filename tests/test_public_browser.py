@@ -1,0 +1,122 @@
+"""The public site in a real browser: a reader browses the list, opens the seed appeal, reads
+its budget and progress in English and in Polish, and axe-core finds no serious or critical
+accessibility problem on the home, list and appeal pages.
+
+axe-core is vendored under tests/vendor (no CDN). It is injected into the page, which the
+site's Content-Security-Policy forbids, so these pages are opened with CSP bypassed; the
+pages themselves run no script. Skipped where Chromium is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from ngo.campaigns.models import Appeal, AppealTranslation
+from ngo.cases.demo import STORY_TITLE as SEED_TITLE
+from ngo.demo import seed_demo
+from ngo.extensions import db
+from ngo.money import Money, format_money_short
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, live_server  # noqa: F401  (fixture)
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium)"
+)
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+@pytest.fixture
+def reader(live_server, tmp_path):  # noqa: F811
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="en-GB", bypass_csp=True)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        page.screenshot(path=str(tmp_path / "last-page.png"), full_page=True)
+        browser.close()
+
+
+def serious_accessibility_problems(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
+@pytest.fixture
+def demo(app):
+    seed_demo()
+    db.session.commit()
+    return db.session.scalars(
+        select(Appeal).join(AppealTranslation).where(AppealTranslation.title == SEED_TITLE)
+    ).one()
+
+
+def test_reader_finds_the_seed_appeal_and_reads_budget_and_progress(reader, live_server, demo):  # noqa: F811
+    reader.goto(f"{live_server}/")
+    assert serious_accessibility_problems(reader) == []
+    reader.get_by_role("link", name="See all appeals").click()
+    reader.wait_for_url("**/appeals")
+    assert serious_accessibility_problems(reader) == []
+
+    reader.get_by_label("Search").fill("Stolin")
+    reader.get_by_role("button", name="Show appeals").click()
+    reader.wait_for_url("**/appeals?*q=Stolin*")
+    reader.get_by_role("link", name=SEED_TITLE).click()
+    reader.wait_for_url(f"**/appeals/{demo.slug}")
+    assert serious_accessibility_problems(reader) == []
+
+    _check_budget_and_progress(reader, "en")
+
+    reader.get_by_role("link", name="Change language").click()
+    reader.get_by_role("button", name="Polski").click()
+    reader.wait_for_url(f"**/appeals/{demo.slug}")
+    assert reader.locator("html").get_attribute("lang") == "pl"
+    _check_budget_and_progress(reader, "pl")
+    assert serious_accessibility_problems(reader) == []
+
+
+def _check_budget_and_progress(page, locale: str) -> None:
+    raised = format_money_short(Money(23_100, "EUR"), locale)
+    goal = format_money_short(Money(440_000, "EUR"), locale)
+    progress = page.locator(".appeal-funding progress")
+    assert (progress.get_attribute("value"), progress.get_attribute("max")) == ("23100", "440000")
+    headline = _plain(page.locator("#appeal-raised").inner_text())
+    assert _plain(raised) in headline and _plain(goal) in headline
+    assert headline != f"{_plain(raised)} of {_plain(goal)}" or locale == "en"
+    table = page.get_by_role("table")
+    rows = table.locator("tbody tr:not(.budget-group)")
+    assert rows.count() == 4
+    amounts = [_plain(rows.nth(i).locator("td").first.inner_text()) for i in range(rows.count())]
+    assert amounts == [
+        _plain(format_money_short(Money(amount, "EUR"), locale))
+        for amount in (210_000, 100_000, 70_000, 60_000)
+    ]
+    total = _plain(table.locator("tfoot td").first.inner_text())
+    assert total == _plain(goal)
+
+
+def test_the_list_filters_without_javascript(reader, live_server, demo):  # noqa: F811
+    reader.context.set_extra_http_headers({"Accept-Language": "en"})
+    reader.goto(f"{live_server}/appeals")
+    reader.get_by_label("Written in").select_option("pl")
+    reader.get_by_role("button", name="Show appeals").click()
+    reader.wait_for_url("**language=pl*")
+    titles = reader.locator(".appeal-card .card-title").all_inner_texts()
+    assert titles and SEED_TITLE not in titles  # the seed appeal is written in English only
+    assert json.dumps(serious_accessibility_problems(reader)) == "[]"
