@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ngo import mail, outbox
+from ngo.campaigns.browse import translation_for
 from ngo.campaigns.models import Appeal, AppealUpdate, UpdateDelivery, UpdateSubscription
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import db
@@ -25,18 +26,12 @@ UPDATE_EMAIL = "campaigns.update_email"
 
 
 def public_appeal_url(slug: str) -> str:
-    """The public page of an appeal, for links in e-mails (the public site owns /appeals/)."""
-    return f"{current_app.config['NGO_BASE_URL']}/appeals/{slug}"
+    return external_url("public_appeals.appeal", slug=slug)
 
 
 def public_title(appeal: Appeal, language: str) -> str:
     """The appeal's public title in this language, else in its fallback language."""
-    by_language = {t.language: t for t in appeal.translations}
-    text = (
-        by_language.get(language)
-        or by_language.get(appeal.fallback_language)
-        or (appeal.translations[0] if appeal.translations else None)
-    )
+    text = translation_for(appeal, language)
     return text.title if text else ""
 
 
