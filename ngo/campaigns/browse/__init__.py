@@ -1,0 +1,83 @@
+"""What the public site and the public API show: listed appeals, filtered, searched, sorted and
+paged, and the public face of one appeal.
+
+Everything here reads only public columns (appeal, its translations, budget lines and
+updates) and never joins a case's personal fields. Each function issues a fixed number of
+queries whatever the number of appeals, so a page costs the same on a small or a big site.
+"""
+
+from ngo.campaigns.browse.cards import (
+    AppealGoneError,
+    Badge,
+    Card,
+    PublicAppeal,
+    cards_for,
+    cover_tokens,
+    find_listed,
+    line_text,
+    public_appeal,
+    translation_for,
+    verification_badge,
+)
+from ngo.campaigns.browse.filters import (
+    BAND_RANGES,
+    FILTER_NAMES,
+    FULL,
+    MAX_LIMIT,
+    MAX_PAGE,
+    MAX_VALUE_LENGTH,
+    NOT_COUNTRIES,
+    PAGE_SIZE,
+    PUBLIC_STATUSES,
+    Band,
+    BrowseError,
+    Filters,
+    Sort,
+    country_names,
+    parse_filters,
+    parse_positive_int,
+)
+from ngo.campaigns.browse.queries import (
+    Page,
+    cursor_page,
+    funded_permyriad,
+    list_page,
+    listed_slugs_with_dates,
+    newest_and_urgent,
+)
+
+__all__ = [
+    "BAND_RANGES",
+    "FILTER_NAMES",
+    "FULL",
+    "MAX_LIMIT",
+    "MAX_PAGE",
+    "MAX_VALUE_LENGTH",
+    "NOT_COUNTRIES",
+    "PAGE_SIZE",
+    "PUBLIC_STATUSES",
+    "AppealGoneError",
+    "Badge",
+    "Band",
+    "BrowseError",
+    "Card",
+    "Filters",
+    "Page",
+    "PublicAppeal",
+    "Sort",
+    "cards_for",
+    "country_names",
+    "cover_tokens",
+    "cursor_page",
+    "find_listed",
+    "funded_permyriad",
+    "line_text",
+    "list_page",
+    "listed_slugs_with_dates",
+    "newest_and_urgent",
+    "parse_filters",
+    "parse_positive_int",
+    "public_appeal",
+    "translation_for",
+    "verification_badge",
+]
