@@ -119,6 +119,8 @@ def _production_like_env(instance: Path) -> dict[str, str]:
         NGO_DATA_KEYS=Fernet.generate_key().decode(),
         NGO_INDEX_KEY=secrets.token_urlsafe(48),
         PYTHONUNBUFFERED="1",
+        # Readers are rate-limited in production; here one client sends every request.
+        NGO_PUBLIC_RATE_LIMIT="100000000 per minute",
     )
     return env
 
@@ -152,8 +154,15 @@ def _get(port: int, path: str) -> int:
 
 
 @contextmanager
-def running_gunicorn(config: WorkerConfig, env: dict[str, str], workdir: Path) -> Iterator[int]:
-    """Start gunicorn, wait until /healthz answers 200, and always stop it by its own pid."""
+def running_gunicorn(
+    config: WorkerConfig,
+    env: dict[str, str],
+    workdir: Path,
+    app_spec: str = "ngo:create_app()",
+    cwd: Path = REPO,
+    ready_path: str = "/healthz",
+) -> Iterator[int]:
+    """Start gunicorn, wait until `ready_path` answers 200, and always stop it by its own pid."""
     port = _free_port()
     log_path = workdir / f"gunicorn-{port}.log"
     # An empty config file: a gunicorn.conf.py in the repository must not skew the comparison.
@@ -166,17 +175,17 @@ def running_gunicorn(config: WorkerConfig, env: dict[str, str], workdir: Path) -
         "--bind",
         f"{HOST}:{port}",
         *config.args,
-        "ngo:create_app()",
+        app_spec,
     ]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         while True:
             if process.poll() is not None:
                 raise SystemExit(f"gunicorn exited early:\n{log_path.read_text()[-4000:]}")
             try:
-                if _get(port, "/healthz") == 200:
+                if _get(port, ready_path) == 200:
                     break
             except OSError:
                 pass

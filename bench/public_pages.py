@@ -18,31 +18,27 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gunicorn_workers import (
+from gunicorn_workers import (  # bench/ is not a package
     HOST,
-    READY_TIMEOUT_SECONDS,
-    _binary,
-    _free_port,
+    WorkerConfig,
     _get,
     _production_like_env,
     prepare_instance,
+    running_gunicorn,
 )
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = 0.6
-GUNICORN_ARGS = ("--workers", "2", "--worker-class", "sync")
+TWO_SYNC_WORKERS = WorkerConfig("sync, 2 workers", ("--workers", "2", "--worker-class", "sync"))
 
 ENGLISH = [
     "family",
@@ -302,44 +298,10 @@ def generate(appeal_count: int, seed: int = 7) -> str:
         return some_slug
 
 
-@contextmanager
-def gunicorn(app_spec: str, env: dict[str, str], workdir: Path, cwd: Path) -> Iterator[int]:
-    port = _free_port()
-    log_path = workdir / f"gunicorn-{port}.log"
-    empty_config = workdir / "empty.gunicorn.conf.py"
-    empty_config.write_text("")
-    command = [
-        _binary("gunicorn"),
-        "--config",
-        str(empty_config),
-        "--bind",
-        f"{HOST}:{port}",
-        *GUNICORN_ARGS,
-        app_spec,
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"gunicorn exited early:\n{log_path.read_text()[-4000:]}")
-            try:
-                if _get(port, "/") == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"gunicorn not ready:\n{log_path.read_text()[-4000:]}")
-            time.sleep(0.2)
-        yield port
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+def gunicorn(app_spec: str, env: dict[str, str], workdir: Path, cwd: Path):
+    return running_gunicorn(
+        TWO_SYNC_WORKERS, env, workdir, app_spec=app_spec, cwd=cwd, ready_path="/"
+    )
 
 
 def wrk(port: int, path: str, seconds: float, connections: int) -> tuple[float, int]:
@@ -378,8 +340,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ngo-bench-") as tmp:
         workdir = Path(tmp)
         env = _production_like_env(workdir / "instance")
-        # Readers are rate-limited in production; the load generator is one client.
-        env["NGO_PUBLIC_RATE_LIMIT"] = "100000000 per minute"
         prepare_instance(env)
         os.environ.update(env)
         started = time.perf_counter()
