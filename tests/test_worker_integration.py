@@ -20,10 +20,19 @@ from ngo.accounts import services
 from ngo.accounts.models import Role
 from ngo.extensions import db
 from ngo.outbox import OutboxMessage
+from tests.campaigns import appeal_fixtures
 from tests.conftest import SERVICES, TEST_BROKER_URL, TEST_DATABASE_URL, TEST_SECRET_KEY, mail_text
 from tests.smtp_server import Inbox, smtp_server
 
 pytestmark = pytest.mark.integration
+
+# Fixtures shared with the other tests of published appeals.
+alexander, published, sample_documents_once, staff = (
+    appeal_fixtures.alexander,
+    appeal_fixtures.published,
+    appeal_fixtures.sample_documents_once,
+    appeal_fixtures.staff,
+)
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +123,50 @@ def test_relay_hands_over_what_the_commit_hook_missed(app, celery_worker, smtp, 
 def test_healthz_sees_postgres_and_redis(client, celery_worker):
     response = client.get("/healthz")
     assert response.get_json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+def test_a_follower_gets_an_update_through_the_worker_once(
+    app, client, celery_worker, smtp, published, staff
+):
+    from ngo.campaigns import subscriptions, updates
+    from ngo.campaigns.models import UpdateDelivery
+    from ngo.cases.models import Beneficiary
+
+    inbox, _port = smtp
+    follower = "follower.test@example.org"
+    subscription = subscriptions.subscribe(published, follower, "pl")
+    db.session.commit()
+    confirmation = mail_text(inbox.wait_for(follower))
+    assert "/follow/" in confirmation and "/confirm" in confirmation
+    subscriptions.confirm_subscription(subscription.token)
+    db.session.commit()
+
+    updates.post_update(
+        published,
+        language="en",
+        title="The family moved into the flat",
+        body_markdown="The rent for three months is paid.",
+        actor=staff["caseworker"],
+    )
+    db.session.commit()
+    deadline = time.monotonic() + 30
+
+    def update_mails() -> list:
+        return [
+            m
+            for m in inbox.messages
+            if m["To"] == follower and "The family moved into the flat" in mail_text(m)
+        ]
+
+    while time.monotonic() < deadline and not update_mails():
+        time.sleep(0.3)
+    time.sleep(1)  # a second copy, if the worker were to send one, would arrive by now
+    assert len(update_mails()) == 1
+    text = mail_text(update_mails()[0])
+    assert f"http://ngo.test/appeals/{published.slug}" in text
+    assert update_mails()[0]["List-Unsubscribe"].startswith("<http://ngo.test/follow/")
+    person = db.session.get(Beneficiary, published.beneficiary_id)
+    surname = person.legal_name.split()[-1]
+    assert surname not in text and person.phone not in text
+    db.session.expire_all()
+    assert db.session.query(UpdateDelivery).count() == 1
