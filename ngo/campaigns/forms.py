@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -117,3 +118,23 @@ class LineTextForm(FlaskForm):
     )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=1000)])
     submit = SubmitField(_l("Save the label"))
+
+
+class CoverPhotoForm(FlaskForm):
+    photo = FileField(
+        _l("Photo (JPEG or PNG)"),
+        validators=[FileRequired(message=_l("Choose a photo."))],
+        render_kw={"accept": "image/jpeg,image/png"},
+    )
+    alt_text = StringField(
+        _l("Description of the photo"),
+        validators=[
+            DataRequired(message=_l("Describe the photo for readers who cannot see it.")),
+            Length(max=300),
+        ],
+    )
+    submit = SubmitField(_l("Save the photo"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("prefix", "cover")
+        super().__init__(*args, **kwargs)

@@ -346,6 +346,13 @@ def publication_problems(appeal: Appeal) -> list[Problem]:
         ConsentItem.PUBLIC_NAME not in consented
     ):
         problems.append(Problem(str(_l("The person has not agreed to publish a name."))))
+    has_cover = db.session.scalar(
+        select(PublicImage.id).where(
+            PublicImage.appeal_id == appeal.id, PublicImage.purpose == "cover"
+        )
+    )
+    if has_cover and ConsentItem.PHOTO not in consented:
+        problems.append(Problem(str(_l("The person has not agreed to publish a photo."))))
     if not appeal.budget_lines:
         problems.append(Problem(str(_l("Add at least one budget line."))))
     if not any(t.language == appeal.fallback_language for t in appeal.translations):

@@ -110,7 +110,7 @@ def post_update(
             field="alt_text",
         )
 
-    image_format = _photo_format(image_bytes) if image_bytes else None
+    image_format = photo_format(image_bytes) if image_bytes else None
 
     beneficiary = db.session.get(Beneficiary, appeal.beneficiary_id)
     if beneficiary is None or beneficiary.erased_at is not None:
@@ -126,7 +126,7 @@ def post_update(
     _refuse_findings(findings, photo_findings)
 
     image = (
-        _public_image(appeal, image_bytes, image_format, alt)
+        store_public_image(appeal, image_bytes, image_format, alt)
         if image_bytes and image_format
         else None
     )
@@ -155,7 +155,7 @@ def post_update(
     return update
 
 
-def _photo_format(data: bytes) -> str:
+def photo_format(data: bytes) -> str:
     """ "JPEG" or "PNG", decided by the bytes; AppealError for anything else or too large."""
     if len(data) > PHOTO_MAX_BYTES:
         raise AppealError(
@@ -202,7 +202,9 @@ def _refuse_findings(
     )
 
 
-def _public_image(appeal: Appeal, data: bytes, image_format: str, alt_text: str) -> PublicImage:
+def store_public_image(
+    appeal: Appeal, data: bytes, image_format: str, alt_text: str, purpose: str = "update"
+) -> PublicImage:
     """Only the pixels of the checked photo are kept, re-encoded without any metadata."""
     try:
         clean = _reencoded_image(data, image_format)
@@ -212,7 +214,7 @@ def _public_image(appeal: Appeal, data: bytes, image_format: str, alt_text: str)
         width, height = decoded.size
     image = PublicImage(
         appeal_id=appeal.id,
-        purpose="update",
+        purpose=purpose,
         content=clean,
         content_type=JPEG if image_format == "JPEG" else PNG,
         width=width,

@@ -124,6 +124,7 @@ def render_appeal(
     updates: dict[str, object] | None = None,
     details_form: Any = None,
     line_text_forms: dict[int, Any] | None = None,
+    cover_form: Any = None,
 ) -> tuple[str, int]:
     # Both modules import this one.
     from ngo.campaigns.views.staff_details import details_section
@@ -161,7 +162,7 @@ def render_appeal(
         editable=AppealStatus(appeal.status) in services.EDITABLE,
         languages=LANGUAGES,
         **(updates or updates_section(appeal)),
-        **details_section(appeal, details_form, line_text_forms or {}),
+        **details_section(appeal, details_form, line_text_forms or {}, cover_form),
     ), status
 
 

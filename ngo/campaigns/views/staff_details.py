@@ -1,23 +1,28 @@
-"""Staff pages: an appeal's details (categories, country, deadline, update promise) and its
-budget labels in more languages."""
+"""Staff pages: an appeal's details (categories, country, deadline, update promise), its cover
+photo, and its budget labels in more languages."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from typing import Any
+
+from flask import abort, flash, make_response, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ngo.accounts.access import staff_required
+from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
-from ngo.campaigns import services
+from ngo.campaigns import cover, services
 from ngo.campaigns.browse import country_names
-from ngo.campaigns.forms import AppealDetailsForm, LineTextForm
+from ngo.campaigns.forms import AppealDetailsForm, CoverPhotoForm, LineTextForm
 from ngo.campaigns.labels import CATEGORY_LABELS
 from ngo.campaigns.models import Appeal, BudgetLine
 from ngo.campaigns.services import AppealError
+from ngo.campaigns.updates import PHOTO_MAX_BYTES
 from ngo.campaigns.views.staff import bp, load_appeal, render_appeal
+from ngo.campaigns.views.staff_updates import UPLOAD_OVERHEAD
 from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.rules import show_on_form
@@ -49,11 +54,16 @@ def line_text_form(line: BudgetLine, *, from_request: bool = False) -> LineTextF
 
 
 def details_section(
-    appeal: Appeal, form: AppealDetailsForm | None, line_forms: dict[int, LineTextForm]
+    appeal: Appeal,
+    form: AppealDetailsForm | None,
+    line_forms: dict[int, LineTextForm],
+    photo_form: CoverPhotoForm | None = None,
 ) -> dict[str, object]:
-    """What the staff appeal page needs to show and edit the details and budget labels."""
+    """What the staff appeal page needs to show and edit the details, cover and labels."""
     names = country_names(str(get_locale()))
     return {
+        "cover": cover.cover_of(appeal),
+        "cover_form": photo_form or CoverPhotoForm(formdata=None),
         "details_form": form or details_form(appeal),
         "line_text_forms": {
             line.id: line_forms.get(line.id) or line_text_form(line) for line in appeal.budget_lines
@@ -113,3 +123,57 @@ def save_line_text(slug: str, line_id: int) -> Response | tuple[str, int]:
             flash(_("The label was saved."), "success")
             return redirect(url_for("appeals.appeal", slug=slug))
     return render_appeal(appeal, 400, line_text_forms={line.id: form})
+
+
+@bp.url_value_preprocessor
+def _raise_size_limit_for_cover(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    # Before CSRF protection parses the form: only signed-in staff may send a photo-sized body.
+    if endpoint == "appeals.save_cover" and current_user.is_authenticated:
+        request.max_content_length = PHOTO_MAX_BYTES + UPLOAD_OVERHEAD
+
+
+@bp.post("/<slug>/cover")
+@staff_required(Action.EDIT_APPEAL)
+def save_cover(slug: str) -> Response | tuple[str, int]:
+    appeal = load_appeal(slug, Action.EDIT_APPEAL)
+    form = CoverPhotoForm()
+    if form.validate():
+        try:
+            cover.set_cover_photo(
+                appeal,
+                image_bytes=form.photo.data.read(),
+                alt_text=form.alt_text.data,
+                actor=current_user,
+            )
+        except AppealError as exc:
+            db.session.rollback()
+            show_on_form(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The photo was saved."), "success")
+            return redirect(url_for("appeals.appeal", slug=slug, _anchor="cover"))
+    return render_appeal(appeal, 400, cover_form=form)
+
+
+@bp.post("/<slug>/cover/remove")
+@staff_required(Action.EDIT_APPEAL)
+def remove_cover(slug: str) -> Response:
+    appeal = load_appeal(slug, Action.EDIT_APPEAL)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    cover.remove_cover_photo(appeal, actor=current_user)
+    db.session.commit()
+    return redirect(url_for("appeals.appeal", slug=slug, _anchor="cover"))
+
+
+@bp.get("/<slug>/cover")
+@staff_required(Action.VIEW_CASES)
+def cover_image(slug: str) -> Response:
+    """The cover for staff, before or after publication (the public /media route serves it
+    only while the appeal is listed)."""
+    image = cover.cover_of(load_appeal(slug))
+    if image is None:
+        abort(404)
+    response = make_response(image.content)
+    response.headers["Content-Type"] = image.content_type
+    return response

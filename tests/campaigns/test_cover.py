@@ -1,0 +1,138 @@
+"""An appeal's cover photo: checked like any public photo, shown only with photo consent."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from ngo.campaigns import cover, services
+from ngo.campaigns.models import PublicImage
+from ngo.campaigns.services import AppealError
+from ngo.campaigns.updates import SafetyCheckError
+from ngo.cases import consent
+from ngo.cases.models import Consent, ConsentAudience, ConsentItem, ConsentMethod
+from ngo.extensions import db
+from tests.campaigns import appeal_fixtures
+from tests.campaigns.appeal_fixtures import gps_exif, jpeg
+from tests.campaigns.conftest import publish
+from tests.conftest import login
+from tests.helpers import page_text
+
+sample_documents_once = appeal_fixtures.sample_documents_once
+
+
+def _consent_to_photo(person, actor) -> None:
+    consent.record_consent(
+        person,
+        items=[ConsentItem.PHOTO],
+        audiences=[ConsentAudience.PUBLIC_PAGE],
+        given_on=date.today(),
+        expires_on=None,
+        method=ConsentMethod.VERBAL_WITNESSED,
+        witness_name="Volunteer",
+        form_evidence_id=None,
+        actor=actor,
+    )
+
+
+def _images() -> int:
+    return db.session.scalar(select(func.count()).select_from(PublicImage))
+
+
+def test_a_cover_needs_photo_consent_to_be_published(appeal, alexander, staff):
+    cover.set_cover_photo(
+        appeal, image_bytes=jpeg(), alt_text="A kitchen table", actor=staff["caseworker"]
+    )
+    db.session.commit()
+    assert any("publish a photo" in p.message for p in services.publication_problems(appeal))
+    _consent_to_photo(alexander, staff["caseworker"])
+    db.session.commit()
+    assert services.publication_problems(appeal) == []
+
+
+def test_the_public_page_shows_the_cover_until_photo_consent_is_withdrawn(
+    client, appeal, alexander, staff
+):
+    _consent_to_photo(alexander, staff["caseworker"])
+    image = cover.set_cover_photo(
+        appeal, image_bytes=jpeg(), alt_text="A kitchen table", actor=staff["caseworker"]
+    )
+    db.session.commit()
+    publish(appeal, staff)
+    page = client.get(f"/appeals/{appeal.slug}").get_data(as_text=True)
+    assert f"/media/{image.token}" in page and 'property="og:image"' in page
+    assert client.get(f"/media/{image.token}").mimetype == "image/jpeg"
+
+    photo_consent = db.session.scalars(
+        select(Consent).where(Consent.beneficiary_id == alexander.id, Consent.item == "photo")
+    ).one()
+    consent.withdraw_consent(photo_consent, actor=staff["caseworker"])
+    db.session.commit()
+    assert not appeal.listed
+    assert client.get(f"/appeals/{appeal.slug}").status_code == 410
+    assert client.get(f"/media/{image.token}").status_code == 404
+
+
+def test_a_photo_with_gps_data_is_refused_and_nothing_is_stored(appeal, staff):
+    with pytest.raises(SafetyCheckError) as refused:
+        cover.set_cover_photo(
+            appeal, image_bytes=jpeg(gps_exif()), alt_text="A street", actor=staff["caseworker"]
+        )
+    assert refused.value.field == "photo"
+    db.session.rollback()
+    assert _images() == 0
+
+
+def test_a_description_naming_the_person_is_refused(appeal, staff):
+    with pytest.raises(SafetyCheckError) as refused:
+        cover.set_cover_photo(
+            appeal, image_bytes=jpeg(), alt_text="Kavaliou at home", actor=staff["caseworker"]
+        )
+    assert refused.value.field == "alt_text"
+
+
+def test_a_new_cover_replaces_the_old_and_removal_always_works(appeal, alexander, staff):
+    _consent_to_photo(alexander, staff["caseworker"])
+    cover.set_cover_photo(appeal, image_bytes=jpeg(), alt_text="One", actor=staff["caseworker"])
+    cover.set_cover_photo(appeal, image_bytes=jpeg(), alt_text="Two", actor=staff["caseworker"])
+    db.session.commit()
+    assert cover.cover_of(appeal).alt_text == "Two" and _images() == 1
+    publish(appeal, staff)
+    with pytest.raises(AppealError, match="withdraw it first"):
+        cover.set_cover_photo(appeal, image_bytes=jpeg(), alt_text="x", actor=staff["admin"])
+    cover.remove_cover_photo(appeal, actor=staff["admin"])
+    db.session.commit()
+    assert _images() == 0
+
+
+def _upload(client, slug, data: bytes, alt: str = "A kitchen table"):
+    return client.post(
+        f"/staff/appeals/{slug}/cover",
+        data={"cover-photo": (io.BytesIO(data), "photo.jpg"), "cover-alt_text": alt},
+        content_type="multipart/form-data",
+    )
+
+
+def test_staff_upload_preview_and_refusals(client, appeal, staff):
+    login(client, staff["caseworker"])
+    assert _upload(client, appeal.slug, jpeg()).status_code == 302
+    page = page_text(client.get(f"/staff/appeals/{appeal.slug}"))
+    assert "A kitchen table" in page
+    preview = client.get(f"/staff/appeals/{appeal.slug}/cover")
+    assert preview.status_code == 200 and preview.mimetype == "image/jpeg"
+
+    not_a_photo = _upload(client, appeal.slug, b"%PDF-1.4 not a photo")
+    assert not_a_photo.status_code == 400
+    assert "Only JPEG and PNG photos are accepted." in page_text(not_a_photo)
+    no_description = _upload(client, appeal.slug, jpeg(), alt="")
+    assert no_description.status_code == 400
+    assert "Describe the photo" in page_text(no_description)
+    assert _images() == 1
+
+
+def test_a_verifier_may_not_upload(client, appeal, staff):
+    login(client, staff["verifier"])
+    assert _upload(client, appeal.slug, jpeg()).status_code == 403
