@@ -69,10 +69,13 @@ class _Rendered:
 
 
 class PageCache:
-    """A small LRU of rendered public answers, per process."""
+    """A small LRU of rendered public answers, per process, bounded in entries and in bytes
+    (images are public answers too)."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_bytes: int = 32 * 1024 * 1024) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._entries: OrderedDict[tuple[str, ...], _Rendered] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -82,21 +85,33 @@ class PageCache:
             if entry is None:
                 return None
             if entry.version != version or (entry.good_until and now >= entry.good_until):
-                del self._entries[key]
+                self._bytes -= len(self._entries.pop(key).body)
                 return None
             self._entries.move_to_end(key)
             return entry
 
     def put(self, key: tuple[str, ...], entry: _Rendered) -> None:
         with self._lock:
+            if key in self._entries:
+                self._bytes -= len(self._entries.pop(key).body)
             self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            self._bytes += len(entry.body)
+            while self._entries and (
+                len(self._entries) > self.size or self._bytes > self.max_bytes
+            ):
+                self._bytes -= len(self._entries.popitem(last=False)[1].body)
+
+    @property
+    def stored_bytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
 
 
 MAX_CACHED_BODY = 512 * 1024

@@ -106,3 +106,19 @@ def test_the_cache_can_be_turned_off(client, probe):
 @pytest.mark.parametrize("app_config", [{"PUBLIC_RATE_LIMIT": "2 per minute"}])
 def test_readers_share_one_rate_limit(client, probe):
     assert [client.get(probe).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_the_page_cache_is_bounded_in_entries_and_bytes():
+    from werkzeug.datastructures import Headers
+
+    from ngo.http_cache import PageCache, _Rendered
+
+    cache = PageCache(size=3, max_bytes=250)
+    now = utcnow()
+    for n in range(5):
+        cache.put(("/p", str(n), "en"), _Rendered(b"x" * 100, Headers(), 1, None))
+        assert len(cache) <= 3 and cache.stored_bytes <= 250
+    assert cache.get(("/p", "4", "en"), 1, now) is not None  # the newest stay
+    assert cache.get(("/p", "0", "en"), 1, now) is None
+    assert cache.get(("/p", "4", "en"), 2, now) is None  # another version: dropped
+    assert cache.stored_bytes == 100
