@@ -3,12 +3,15 @@ draft of the seed appeal with its four budget lines."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
 from ngo.campaigns import services
+from ngo.cases import consent
 from ngo.cases.demo import STORY_TITLE, seed_cases
-from ngo.cases.models import Beneficiary
+from ngo.cases.models import Beneficiary, ConsentAudience, ConsentItem, ConsentMethod
 from ngo.extensions import db
 from ngo.money import Money
 
@@ -53,6 +56,21 @@ def appeal(alexander, staff):
         )
     db.session.commit()
     return appeal
+
+
+def consent_to_photo(person, actor) -> None:
+    """The person agrees to a public photo (a cover needs it)."""
+    consent.record_consent(
+        person,
+        items=[ConsentItem.PHOTO],
+        audiences=[ConsentAudience.PUBLIC_PAGE],
+        given_on=date.today(),
+        expires_on=None,
+        method=ConsentMethod.VERBAL_WITNESSED,
+        witness_name="Volunteer",
+        form_evidence_id=None,
+        actor=actor,
+    )
 
 
 def publish(appeal, staff) -> None:

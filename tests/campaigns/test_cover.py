@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -13,29 +12,15 @@ from ngo.campaigns.models import PublicImage
 from ngo.campaigns.services import AppealError
 from ngo.campaigns.updates import SafetyCheckError
 from ngo.cases import consent
-from ngo.cases.models import Consent, ConsentAudience, ConsentItem, ConsentMethod
+from ngo.cases.models import Consent
 from ngo.extensions import db
 from tests.campaigns import appeal_fixtures
 from tests.campaigns.appeal_fixtures import gps_exif, jpeg
-from tests.campaigns.conftest import publish
+from tests.campaigns.conftest import consent_to_photo, publish
 from tests.conftest import login
 from tests.helpers import page_text
 
 sample_documents_once = appeal_fixtures.sample_documents_once
-
-
-def _consent_to_photo(person, actor) -> None:
-    consent.record_consent(
-        person,
-        items=[ConsentItem.PHOTO],
-        audiences=[ConsentAudience.PUBLIC_PAGE],
-        given_on=date.today(),
-        expires_on=None,
-        method=ConsentMethod.VERBAL_WITNESSED,
-        witness_name="Volunteer",
-        form_evidence_id=None,
-        actor=actor,
-    )
 
 
 def _images() -> int:
@@ -48,7 +33,7 @@ def test_a_cover_needs_photo_consent_to_be_published(appeal, alexander, staff):
     )
     db.session.commit()
     assert any("publish a photo" in p.message for p in services.publication_problems(appeal))
-    _consent_to_photo(alexander, staff["caseworker"])
+    consent_to_photo(alexander, staff["caseworker"])
     db.session.commit()
     assert services.publication_problems(appeal) == []
 
@@ -56,7 +41,7 @@ def test_a_cover_needs_photo_consent_to_be_published(appeal, alexander, staff):
 def test_the_public_page_shows_the_cover_until_photo_consent_is_withdrawn(
     client, appeal, alexander, staff
 ):
-    _consent_to_photo(alexander, staff["caseworker"])
+    consent_to_photo(alexander, staff["caseworker"])
     image = cover.set_cover_photo(
         appeal, image_bytes=jpeg(), alt_text="A kitchen table", actor=staff["caseworker"]
     )
@@ -95,7 +80,7 @@ def test_a_description_naming_the_person_is_refused(appeal, staff):
 
 
 def test_a_new_cover_replaces_the_old_and_removal_always_works(appeal, alexander, staff):
-    _consent_to_photo(alexander, staff["caseworker"])
+    consent_to_photo(alexander, staff["caseworker"])
     cover.set_cover_photo(appeal, image_bytes=jpeg(), alt_text="One", actor=staff["caseworker"])
     cover.set_cover_photo(appeal, image_bytes=jpeg(), alt_text="Two", actor=staff["caseworker"])
     db.session.commit()

@@ -26,12 +26,12 @@ from ngo.campaigns.models import (
     new_public_slug,
 )
 from ngo.cases import consent
-from ngo.cases.models import Consent, HouseholdMember
+from ngo.cases.models import Beneficiary, Consent, HouseholdMember
 from ngo.extensions import db
 from ngo.money import Money, format_money_short
 from ngo.timeutil import utcnow
 from tests import factories
-from tests.campaigns.conftest import publish
+from tests.campaigns.conftest import consent_to_photo, publish
 from tests.conftest import login
 
 POLISH_TITLE = "Pomoc dla rodziny byłego więźnia politycznego"
@@ -60,6 +60,7 @@ def publish_seed(appeal: Appeal, staff: dict) -> Appeal:
         display_name="",
         actor=staff["caseworker"],
     )
+    consent_to_photo(db.session.get(Beneficiary, appeal.beneficiary_id), staff["caseworker"])
     db.session.add(
         PublicImage(
             appeal_id=appeal.id,
