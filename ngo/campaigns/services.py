@@ -396,8 +396,8 @@ def approve_and_publish(appeal: Appeal, *, approver: User) -> None:
 
 
 def is_publicly_visible(appeal: Appeal) -> bool:
-    """Asked at render time: consent withdrawn, verification expired or a new finding makes
-    the public page answer 410 at once, without waiting for anyone to unpublish it."""
+    """What the gate says now. Pages do not ask it (it decrypts the case): campaigns.visibility
+    stores its answer as `Appeal.listed` before every commit that could change it."""
     return AppealStatus(appeal.status) in VISIBLE and not publication_problems(appeal)
 
 

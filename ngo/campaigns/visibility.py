@@ -21,7 +21,6 @@ from ngo.accounts.models import Organisation
 from ngo.campaigns import search
 from ngo.campaigns.models import (
     Appeal,
-    AppealStatus,
     AppealTranslation,
     AppealUpdate,
     BudgetLine,
@@ -29,6 +28,7 @@ from ngo.campaigns.models import (
     PublicImage,
     PublicSiteVersion,
 )
+from ngo.campaigns.services import VISIBLE, is_publicly_visible
 from ngo.cases.models import (
     Beneficiary,
     Consent,
@@ -41,7 +41,6 @@ from ngo.cases.models import (
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 
-VISIBLE_STATUSES = (AppealStatus.PUBLISHED.value, AppealStatus.FUNDED.value)
 _PENDING = "ngo_appeal_visibility_pending"
 _REFRESHING = "ngo_appeal_visibility_refreshing"
 _PUBLIC_CHANGED = "ngo_public_site_changed"
@@ -86,9 +85,7 @@ def _listed_until(appeal: Appeal) -> datetime | None:
 
 def refresh_public_state(appeal: Appeal) -> None:
     """Recompute the appeal's listing from the publication gate, and its search document."""
-    from ngo.campaigns.services import publication_problems
-
-    listed = appeal.status in VISIBLE_STATUSES and not publication_problems(appeal)
+    listed = is_publicly_visible(appeal)
     until = _listed_until(appeal) if listed else None
     if appeal.listed != listed:
         appeal.listed = listed
@@ -280,7 +277,10 @@ def reconcile_listings_task() -> int:
         select(Appeal).where(
             or_(
                 and_(Appeal.listed.is_(True), Appeal.listed_until <= now),
-                and_(Appeal.status.in_(VISIBLE_STATUSES), Appeal.listed.is_(False)),
+                and_(
+                    Appeal.status.in_([status.value for status in VISIBLE]),
+                    Appeal.listed.is_(False),
+                ),
             )
         )
     ).all()

@@ -9,6 +9,7 @@ page for staff and goes nowhere else (no flash, no log, no audit detail).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -166,6 +167,25 @@ def render_appeal(
     ), status
 
 
+def apply_form(
+    form: Any, change: Callable[[], object], done: str, slug: str, anchor: str | None = None
+) -> Response | None:
+    """The shape of every staff edit: validate, run the service, commit and go back to the
+    appeal page. On a refusal: roll back, show it on the form, and return None so that the
+    view renders the page again with the form (status 400)."""
+    if not form.validate():
+        return None
+    try:
+        change()
+    except AppealError as exc:
+        db.session.rollback()
+        show_on_form(form, exc)
+        return None
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("appeals.appeal", slug=slug, _anchor=anchor))
+
+
 # Pages ------------------------------------------------------------------------------------
 
 
@@ -239,25 +259,21 @@ def appeal(slug: str) -> tuple[str, int]:
 def save_translation(slug: str) -> Response | tuple[str, int]:
     appeal = load_appeal(slug, Action.EDIT_APPEAL)
     form = TranslationForm()
-    if form.validate():
-        try:
-            services.set_translation(
-                appeal,
-                form.language.data,
-                title=form.title.data,
-                summary=form.summary.data or "",
-                story_markdown=form.story_markdown.data or "",
-                display_name=form.display_name.data or "",
-                actor=current_user,
-            )
-        except AppealError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
-            db.session.commit()
-            flash(_("The text was saved."), "success")
-            return redirect(url_for("appeals.appeal", slug=slug))
-    return render_appeal(appeal, 400, translation_form=form)
+    saved = apply_form(
+        form,
+        lambda: services.set_translation(
+            appeal,
+            form.language.data,
+            title=form.title.data,
+            summary=form.summary.data or "",
+            story_markdown=form.story_markdown.data or "",
+            display_name=form.display_name.data or "",
+            actor=current_user,
+        ),
+        _("The text was saved."),
+        slug,
+    )
+    return saved or render_appeal(appeal, 400, translation_form=form)
 
 
 @bp.post("/<slug>/lines")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import abort, make_response, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -19,13 +19,11 @@ from ngo.campaigns.browse import country_names
 from ngo.campaigns.forms import AppealDetailsForm, CoverPhotoForm, LineTextForm
 from ngo.campaigns.labels import CATEGORY_LABELS
 from ngo.campaigns.models import Appeal, BudgetLine
-from ngo.campaigns.services import AppealError
 from ngo.campaigns.updates import PHOTO_MAX_BYTES
-from ngo.campaigns.views.staff import bp, load_appeal, render_appeal
+from ngo.campaigns.views.staff import apply_form, bp, load_appeal, render_appeal
 from ngo.campaigns.views.staff_updates import UPLOAD_OVERHEAD
 from ngo.config import LANGUAGES
 from ngo.extensions import db
-from ngo.rules import show_on_form
 
 
 def details_form(appeal: Appeal | None = None) -> AppealDetailsForm:
@@ -78,24 +76,20 @@ def details_section(
 def save_details(slug: str) -> Response | tuple[str, int]:
     appeal = load_appeal(slug, Action.EDIT_APPEAL)
     form = details_form()
-    if form.validate():
-        try:
-            services.set_details(
-                appeal,
-                categories=list(form.categories.data or []),
-                country=form.country.data or None,
-                deadline=form.deadline.data,
-                update_interval_days=form.update_interval_days.data,
-                actor=current_user,
-            )
-        except AppealError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
-            db.session.commit()
-            flash(_("The details were saved."), "success")
-            return redirect(url_for("appeals.appeal", slug=slug))
-    return render_appeal(appeal, 400, details_form=form)
+    saved = apply_form(
+        form,
+        lambda: services.set_details(
+            appeal,
+            categories=list(form.categories.data or []),
+            country=form.country.data or None,
+            deadline=form.deadline.data,
+            update_interval_days=form.update_interval_days.data,
+            actor=current_user,
+        ),
+        _("The details were saved."),
+        slug,
+    )
+    return saved or render_appeal(appeal, 400, details_form=form)
 
 
 @bp.post("/<slug>/lines/<int:line_id>/text")
@@ -106,23 +100,19 @@ def save_line_text(slug: str, line_id: int) -> Response | tuple[str, int]:
     if line is None or line.appeal_id != appeal.id:
         abort(404)
     form = line_text_form(line, from_request=True)
-    if form.validate():
-        try:
-            services.set_line_text(
-                line,
-                language=form.language.data,
-                label=form.label.data,
-                description=form.description.data or "",
-                actor=current_user,
-            )
-        except AppealError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
-            db.session.commit()
-            flash(_("The label was saved."), "success")
-            return redirect(url_for("appeals.appeal", slug=slug))
-    return render_appeal(appeal, 400, line_text_forms={line.id: form})
+    saved = apply_form(
+        form,
+        lambda: services.set_line_text(
+            line,
+            language=form.language.data,
+            label=form.label.data,
+            description=form.description.data or "",
+            actor=current_user,
+        ),
+        _("The label was saved."),
+        slug,
+    )
+    return saved or render_appeal(appeal, 400, line_text_forms={line.id: form})
 
 
 @bp.url_value_preprocessor
@@ -137,22 +127,19 @@ def _raise_size_limit_for_cover(endpoint: str | None, values: dict[str, Any] | N
 def save_cover(slug: str) -> Response | tuple[str, int]:
     appeal = load_appeal(slug, Action.EDIT_APPEAL)
     form = CoverPhotoForm()
-    if form.validate():
-        try:
-            cover.set_cover_photo(
-                appeal,
-                image_bytes=form.photo.data.read(),
-                alt_text=form.alt_text.data,
-                actor=current_user,
-            )
-        except AppealError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
-            db.session.commit()
-            flash(_("The photo was saved."), "success")
-            return redirect(url_for("appeals.appeal", slug=slug, _anchor="cover"))
-    return render_appeal(appeal, 400, cover_form=form)
+    saved = apply_form(
+        form,
+        lambda: cover.set_cover_photo(
+            appeal,
+            image_bytes=form.photo.data.read(),
+            alt_text=form.alt_text.data,
+            actor=current_user,
+        ),
+        _("The photo was saved."),
+        slug,
+        anchor="cover",
+    )
+    return saved or render_appeal(appeal, 400, cover_form=form)
 
 
 @bp.post("/<slug>/cover/remove")
