@@ -134,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _init_cli(app: Flask) -> None:
-    from ngo import cli
+    from ngo import campaigns, cli
 
     cli.register(app)
+    campaigns.register_cli(app)

@@ -1,1 +1,12 @@
 """Appeals: budgets, safe publication, and the public site where donors browse them."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    """The domain's commands (`flask --app ngo safety ...`), added by the app factory."""
+    from ngo.campaigns import cli
+
+    cli.register(app)

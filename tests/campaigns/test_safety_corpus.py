@@ -1,0 +1,89 @@
+"""The safety check against its corpora (tests/campaigns/safety_corpus): every leak attempt
+built from a demo person's private values is caught where it was written, and the published
+demo stories and ordinary texts pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from ngo.campaigns import safety
+from ngo.cases.consent import consented_items
+from ngo.cases.models import ConsentAudience
+from tests.campaigns import appeal_fixtures
+from tests.campaigns.safety_corpus import Leak, clean_texts, demo_cases, extra_values, leaks
+
+alexander, sample_documents_once, staff = (
+    appeal_fixtures.alexander,
+    appeal_fixtures.sample_documents_once,
+    appeal_fixtures.staff,
+)
+
+LEAKS = leaks()
+CASES = demo_cases()
+
+
+def _leak_id(leak: Leak) -> str:
+    return f"{leak.case}-{leak.kind}-{LEAKS.index(leak):03d}"
+
+
+def test_the_corpus_is_large_enough_and_covers_every_demo_case_and_kind():
+    assert len(LEAKS) >= 150
+    assert {leak.case for leak in LEAKS} == set(CASES)
+    assert {leak.kind for leak in LEAKS} == {
+        safety.LEGAL_SURNAME,
+        safety.LEGAL_NAME,
+        safety.DATE_OF_BIRTH,
+        safety.PHONE,
+        safety.EMAIL,
+        safety.MESSENGER,
+        safety.STREET_ADDRESS,
+        safety.HOUSEHOLD_NAME,
+        safety.DOCUMENT_NUMBER,
+        safety.CITY,
+    }
+    assert len({(leak.case, leak.source) for leak in LEAKS}) == len(LEAKS), "duplicate attempts"
+
+
+@pytest.mark.parametrize("leak", LEAKS, ids=_leak_id)
+def test_leak_is_caught_where_it_was_written(leak: Leak):
+    case = CASES[leak.case]
+    private = case.private(leak.without, extra_values(leak.case))
+    # The attempt tests the check only if the value is private under these consents.
+    assert leak.kind in {value.kind for value in private}, "not private: fix the corpus"
+    findings = safety.scan_texts({"text": leak.source}, private)
+    accepted = {leak.kind} | leak.accept
+    caught = [
+        f
+        for f in findings
+        if f.kind in accepted and leak.start <= f.start < f.end <= leak.end and f.field == "text"
+    ]
+    assert caught, (
+        f"{leak.kind} not found in {leak.leaked!r} ({leak.note or 'no note'}); "
+        f"found: {[(f.kind, leak.source[f.start : f.end]) for f in findings]}"
+    )
+
+
+@pytest.mark.parametrize("key", list(CASES))
+def test_published_demo_texts_pass_against_their_own_case(key: str):
+    """Must stay zero: staff cannot publish a page the check refuses."""
+    case = CASES[key]
+    assert case.texts
+    findings = safety.scan_texts(case.texts, case.private())
+    assert [(f.kind, f.field, f.context) for f in findings] == []
+
+
+@pytest.mark.parametrize("number", range(len(clean_texts())))
+def test_ordinary_text_passes_against_every_demo_case(number: int):
+    text = clean_texts()[number]
+    for key, case in CASES.items():
+        findings = safety.scan_texts({"text": text}, case.private(extra=extra_values(key)))
+        assert [(f.kind, f.context) for f in findings] == [], key
+
+
+def test_the_corpus_seed_case_is_the_demo_seed_case(alexander):
+    """The corpus builds the seed case in memory: it must be the one `make run` seeds."""
+    consented = consented_items(alexander.id, ConsentAudience.PUBLIC_PAGE)
+    seeded = safety.private_values_of(alexander, consented)
+    in_corpus = CASES["alexander"]
+    assert in_corpus.consent == consented
+    assert in_corpus.private() == seeded
