@@ -1,0 +1,103 @@
+"""Letters that look alike across scripts (Unicode TR39 confusables, `confusable-homoglyphs`).
+
+A Greek Κ in "Κavaliou", a Cyrillic а in "Kаvaliou" or a Latin p in "Вapшава" look right to a
+reader and defeat a plain comparison. A TR39 skeleton would fold everything onto Latin
+prototypes, but the project compares Cyrillic and Latin by *sound* (names.skeleton: Кавалёў and
+Kavaliou, р is r): folding the Cyrillic р of "Варшава" onto the Latin p it looks like would break
+that. So only a word that mixes scripts is folded, and onto the script most of its letters are
+in: "Kаvaliou" becomes all Latin, "Вapшава" all Cyrillic. Letters of other scripts (Greek,
+Armenian, Cherokee...) and Latin oddities such as dotless ı have no sound mapping in
+names.skeleton, so they are always folded onto the look-alike of the word's script.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+from confusable_homoglyphs import confusables
+
+_CYRILLIC = re.compile(r"[\u0400-\u052f]")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+
+def _is_cyrillic(ch: str) -> bool:
+    return "\u0400" <= ch <= "\u052f"
+
+
+def _is_basic_latin_letter(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
+
+
+def _has_latin_base(ch: str) -> bool:
+    """ą, é, ž: the accent comes off in names.skeleton, the letter is not a look-alike."""
+    base = unicodedata.normalize("NFKD", ch)[:1]
+    return _is_basic_latin_letter(base)
+
+
+@functools.cache
+def _tables() -> tuple[dict[str, str], dict[str, str], re.Pattern[str]]:
+    """(to Latin, to Cyrillic, words needing a look), built once from the TR39 data."""
+    parent: dict[str, str] = {}
+
+    def find(c: str) -> str:
+        while parent.setdefault(c, c) != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for char, glyphs in confusables.confusables_data.items():
+        if len(char) != 1 or not char.isalpha():
+            continue
+        for glyph in glyphs:
+            other = glyph["c"]
+            if len(other) == 1 and other.isalpha():
+                parent[find(char)] = find(other)
+    classes: dict[str, list[str]] = {}
+    for char in list(parent):
+        classes.setdefault(find(char), []).append(char)
+
+    def pick(members: list[str], char: str, wanted) -> str | None:
+        candidates = sorted(m for m in members if wanted(m))
+        same_case = [m for m in candidates if m.isupper() == char.isupper()]
+        return (same_case or candidates or [None])[0]
+
+    to_latin: dict[str, str] = {}
+    to_cyrillic: dict[str, str] = {}
+    for members in classes.values():
+        for char in members:
+            if not _is_basic_latin_letter(char) and not _has_latin_base(char):
+                latin = pick(members, char, _is_basic_latin_letter)
+                if latin:
+                    to_latin[char] = latin
+            if not _is_cyrillic(char):
+                cyrillic = pick(members, char, lambda m: "\u0400" <= m <= "\u045f")
+                if cyrillic:
+                    to_cyrillic[char] = cyrillic
+    others = "".join(
+        re.escape(c) for c in sorted(to_latin) if not _is_cyrillic(c) and not c.isascii()
+    )
+    suspicious = re.compile(
+        r"(?<![^\W\d_])(?=[^\W\d_]*(?:[A-Za-z][^\W\d_]*[\u0400-\u052f]"
+        rf"|[\u0400-\u052f][^\W\d_]*[A-Za-z]|[{others}]))[^\W\d_]+"
+    )
+    return to_latin, to_cyrillic, suspicious
+
+
+def suspicious_words() -> re.Pattern[str]:
+    """Words mixing Latin and Cyrillic letters, or holding a look-alike from another script."""
+    return _tables()[2]
+
+
+def fold_word(word: str) -> str:
+    """The word with every letter in the script most of its letters are in (Latin on a tie)."""
+    to_latin, to_cyrillic, _ = _tables()
+    cyrillic = len(_CYRILLIC.findall(word))
+    latin = len(_LATIN.findall(word))
+    if cyrillic > latin:
+        return "".join(ch if _is_cyrillic(ch) else to_cyrillic.get(ch, ch) for ch in word)
+    return "".join(
+        ch if _is_basic_latin_letter(ch) or _has_latin_base(ch) else to_latin.get(ch, ch)
+        for ch in word
+    )

@@ -1,0 +1,64 @@
+"""E-mail addresses and messenger handles, also written the way people hide them from robots."""
+
+from __future__ import annotations
+
+import re
+
+from ngo.campaigns.safety.matchers.patterns import RegexMatcher
+from ngo.campaigns.safety.matchers.phones import phone_matcher
+from ngo.campaigns.safety.values import MESSENGER
+
+# "at" and "dot" in the languages of our pages, in Latin and Cyrillic spellings.
+_AT_WORDS = r"at|собака|sobaka|małpa|malpa|малпа|мавпа|mavpa|ат"
+_DOT_WORDS = r"dot|точка|tochka|kropka|кропка|kropka|punkt|крапка|krapka"
+_OPEN = r"[(\[{<]"
+_CLOSE = r"[)\]}>]"
+_AT = (
+    rf"(?:\s*@\s*|\s*{_OPEN}\s*(?:{_AT_WORDS}|@)\s*{_CLOSE}\s*"
+    rf"|[\s\-_*]+(?:{_AT_WORDS})[\s\-_*]+|\s+@\s+)"
+)
+_DOT = (
+    rf"(?:\s*\.\s*|\s*{_OPEN}\s*(?:{_DOT_WORDS}|\.)\s*{_CLOSE}\s*"
+    rf"|[\s\-_*]+(?:{_DOT_WORDS})[\s\-_*]+)"
+)
+
+
+def _dotted(part: str) -> str:
+    """The dots of the address may be written as words, or left out (the separator-free
+    copy of the text has none)."""
+    return f"(?:{_DOT})?".join(re.escape(p) for p in part.split(".") if p)
+
+
+def email_matcher(kind: str, raw: str) -> RegexMatcher | None:
+    """alex.k@example.net, also ALEX.K@EXAMPLE.NET, "alex.k at example dot net", "alex.k
+    (at) example [dot] net", "alex.k małpa example kropka net", "alex.k собака example точка
+    net"; look-alike letters and full-width forms are folded before (normalise)."""
+    local, _, domain = raw.strip().partition("@")
+    if not local:
+        return None
+    body = _dotted(local) + (_AT + _dotted(domain) if domain else "")
+    return RegexMatcher(kind, [re.compile(rf"(?<![\w.+\-]){body}(?!\w)", re.IGNORECASE)])
+
+
+_MESSENGER_LABEL = re.compile(
+    r"^\s*(?:telegram|signal|whatsapp|viber|threema|wire|element|matrix|tg|wa)\b\s*[:\-]?\s*",
+    re.IGNORECASE,
+)
+_MESSENGER_URL = re.compile(
+    r"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|wa\.me|signal\.me/#p|signal\.me)/",
+    re.IGNORECASE,
+)
+
+
+def messenger_matcher(raw: str) -> RegexMatcher | None:
+    """Signal: +48 600 100 200 is a phone; @kavaliou_a or t.me/kavaliou_a a handle."""
+    handle = _MESSENGER_URL.sub("", _MESSENGER_LABEL.sub("", raw)).strip()
+    if re.fullmatch(r"[\d\s+\-().]+", handle) and len(re.sub(r"\D", "", handle)) >= 6:
+        return phone_matcher(MESSENGER, handle)
+    handle = handle.lstrip("@")
+    if not handle:
+        return None
+    # A short handle is only recognisable with its @; a longer one also bare.
+    at = "@?" if len(handle) >= 5 else "@"
+    pattern = rf"(?<![\w@.]){at}{re.escape(handle)}(?![\w])"
+    return RegexMatcher(MESSENGER, [re.compile(pattern, re.IGNORECASE)])
