@@ -19,26 +19,6 @@ from ngo.extensions import db
 
 safety_cli = AppGroup("safety", help="The publication safety check, run by hand.")
 
-# Until the rebuilt check names its kinds itself.
-_LABELS = {
-    safety.LEGAL_SURNAME: "a word of the legal name (surname, patronymic)",
-    safety.LEGAL_NAME: "the legal name",
-    safety.DATE_OF_BIRTH: "the date of birth",
-    safety.PHONE: "the phone number",
-    safety.EMAIL: "the e-mail address",
-    safety.MESSENGER: "the messenger contact",
-    safety.STREET_ADDRESS: "the street address",
-    safety.HOUSEHOLD_NAME: "the name of a household member",
-    safety.DOCUMENT_NUMBER: "a document number",
-    safety.CITY: "the city of residence",
-    safety.IMAGE_METADATA: "metadata in an image",
-    safety.IMAGE_UNREADABLE: "an image that cannot be read",
-}
-
-
-def describe(kind: str) -> str:
-    return _LABELS.get(kind, kind.replace("_", " "))
-
 
 class UsageProblem(click.ClickException):
     """Bad input: exit 2, as click does for usage errors, so that 1 always means "found"."""
@@ -75,7 +55,8 @@ def check_command(slug: str, files: tuple[Path, ...]) -> None:
     for path, text in texts.items():
         for finding in safety.scan_texts({"text": text}, private):
             found += 1
-            click.echo(f"{path}: {finding.field}, {describe(finding.kind)}, {finding.context}")
+            what = safety.describe(finding.kind)
+            click.echo(f"{path}: {finding.field}, {what}, {finding.context}")
     if found:
         sys.exit(1)
     click.echo("No private information found.", err=True)
@@ -96,7 +77,7 @@ def rescan_command() -> None:
         return
     click.echo(f"Unlisted {len(report.unlisted)} appeal(s) that no longer pass:")
     for item in report.unlisted:
-        reasons = [describe(kind) for kind in item.kinds] + list(item.other_problems)
+        reasons = [safety.describe(kind) for kind in item.kinds] + list(item.other_problems)
         click.echo(f"  {item.slug}: {'; '.join(reasons)}")
 
 

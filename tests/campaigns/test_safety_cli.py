@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from ngo.audit import AuditEvent
 from ngo.campaigns import safety
-from ngo.campaigns.cli import describe
 from ngo.campaigns.models import AppealSearchDocument, AppealUpdate
 from ngo.cases import consent
 from ngo.cases.demo import CONTENT
@@ -71,7 +70,7 @@ def test_each_trick_of_the_issue_is_caught_against_the_seed_appeal(
     result = _check(app, seed_appeal.slug, path)
     assert result.exit_code == 1, result.output
     (line,) = result.stdout.splitlines()
-    assert line.startswith(f"{path}: text, {describe(kind)}, ")
+    assert line.startswith(f"{path}: text, {safety.describe(kind)}, ")
     # The context marks the match in the text as written.
     context = line.split(", ", 2)[2]
     assert "[[" in context and "]]" in context
@@ -84,8 +83,8 @@ def test_one_line_per_finding_over_several_files(app, seed_appeal, tmp_path):
     result = _check(app, seed_appeal.slug, both, clean)
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        f"{both}: text, {describe(SURNAME)}, [[Kavaliou]] lives in Bialystok.",
-        f"{both}: text, {describe(CITY)}, Kavaliou lives in [[Bialystok]].",
+        f"{both}: text, {safety.describe(SURNAME)}, [[Kavaliou]] lives in Bialystok.",
+        f"{both}: text, {safety.describe(CITY)}, Kavaliou lives in [[Bialystok]].",
     ]
 
 
@@ -204,7 +203,7 @@ def test_rescan_unlists_what_now_fails_and_prints_no_private_value(
     assert lines[0] == "Checked 2 listed appeal(s) and 2 published update(s)."
     assert lines[1:] == [
         "Unlisted 1 appeal(s) that no longer pass:",
-        f"  {published.slug}: {describe(CITY)}; {describe(PHONE)}",
+        f"  {published.slug}: {safety.describe(CITY)}; {safety.describe(PHONE)}",
     ]
     for private in ("Biał", "600", "[["):
         assert private not in result.output
