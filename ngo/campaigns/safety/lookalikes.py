@@ -115,3 +115,12 @@ def fold_word(word: str) -> str:
         ch if _is_basic_latin_letter(ch) or _has_latin_base(ch) else to_latin.get(ch, ch)
         for ch in word
     )
+
+
+def variants(ch: str) -> str:
+    """The letter and its look-alikes in Latin and Cyrillic: for values whose letters are
+    codes, not words (document numbers: MP and МР look the same)."""
+    to_latin, to_cyrillic, _ = _tables()
+    found = {ch, to_latin.get(ch, ch), to_cyrillic.get(ch, ch)}
+    found |= {to_cyrillic.get(c, c) for c in list(found)}
+    return "".join(sorted(found))

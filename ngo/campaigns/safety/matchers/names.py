@@ -134,7 +134,7 @@ def word_key(word: str, *, declinable: bool) -> WordKey | None:
             exact.add(keys(stem)[0])  # Kavaliov given, Kavaliou written
             v_form, v_loose = keys(stem + "v")  # Kavaliou given, Kavaliova written
             (prefixes if len(v_form) >= 4 else exact).add(v_form)
-            near |= {keys(stem)[1], v_loose}
+            near.add(v_loose)
     return WordKey(frozenset(exact), frozenset(prefixes), frozenset(forms), frozenset(near))
 
 
@@ -304,7 +304,11 @@ class NameIndex:
             if best is None:
                 continue
             j, refs = best
+            # A piece that is the name by itself is found as such, with its own span.
+            refs = {r for r in refs if not any(r in hits[k] for k in range(i, j + 1))}
             pieces = [raw[a:b] for a, b in words[i : j + 1]]
+            if not refs:
+                continue
             if all(morphology.is_word(piece) for piece in pieces):
                 continue
             for m, _, _ in refs:
