@@ -158,7 +158,8 @@ def test_search_folds_cyrillic_and_polish_onto_one_spelling(appeal, staff):
     services.set_translation(
         appeal,
         "pl",
-        title="Rodzina z Białegostoku, teraz w Mińsku",
+        # Not the seed person's Białystok: the safety check finds "Białegostoku" now.
+        title="Rodzina z Łomży, teraz w Mińsku",
         summary="Pomoc dla rodziny",
         story_markdown="",
         display_name="",
@@ -166,7 +167,7 @@ def test_search_folds_cyrillic_and_polish_onto_one_spelling(appeal, staff):
     )
     db.session.commit()
     _publish(appeal, staff)
-    for query in ["Мінску", "minsku", "MIŃSKU", "bialego", "Białego", "rodzina"]:
+    for query in ["Мінску", "minsku", "MIŃSKU", "lomz", "Łomż", "rodzina"]:
         filters = browse.parse_filters({"q": query})
         assert browse.list_page(filters, 1, "en").total == 1, query
     for query in ['"; DROP TABLE appeals; --', "NEAR(rent", "rent OR *", "code 95"]:

@@ -9,7 +9,6 @@ from PIL import ExifTags, Image, ImageSequence
 
 from ngo.campaigns.safety.values import IMAGE_METADATA, IMAGE_UNREADABLE, Finding
 
-
 # Tags that describe the pixels and nothing else: TIFF structure, resolution, orientation.
 _STRUCTURAL_TAGS = frozenset(
     {

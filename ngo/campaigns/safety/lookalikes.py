@@ -75,19 +75,33 @@ def _tables() -> tuple[dict[str, str], dict[str, str], re.Pattern[str]]:
                 cyrillic = pick(members, char, lambda m: "\u0400" <= m <= "\u045f")
                 if cyrillic:
                     to_cyrillic[char] = cyrillic
+    # Only the Basic Multilingual Plane: a class of it compiles to a bitmap, one step per
+    # character; the astral look-alikes (mathematical letters) are plain letters after NFKC.
     others = "".join(
-        re.escape(c) for c in sorted(to_latin) if not _is_cyrillic(c) and not c.isascii()
+        re.escape(c)
+        for c in sorted(to_latin)
+        if not _is_cyrillic(c) and not c.isascii() and ord(c) <= 0xFFFF
     )
-    suspicious = re.compile(
-        r"(?<![^\W\d_])(?=[^\W\d_]*(?:[A-Za-z][^\W\d_]*[\u0400-\u052f]"
-        rf"|[\u0400-\u052f][^\W\d_]*[A-Za-z]|[{others}]))[^\W\d_]+"
-    )
-    return to_latin, to_cyrillic, suspicious
+    return to_latin, to_cyrillic, re.compile(f"[{others}]")
 
 
-def suspicious_words() -> re.Pattern[str]:
-    """Words mixing Latin and Cyrillic letters, or holding a look-alike from another script."""
-    return _tables()[2]
+# A word with both an ASCII letter and a Cyrillic one; each lookahead scans the word once.
+_MIXED = re.compile(r"(?<![^\W\d_])(?=[^\W\d_]*[A-Za-z])(?=[^\W\d_]*[\u0400-\u052f])[^\W\d_]+")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def suspicious_words(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the words mixing Latin and Cyrillic letters or holding a look-alike
+    from another script, in text order."""
+    found = {m.span() for m in _MIXED.finditer(text)} if _LATIN.search(text) else set()
+    for m in _tables()[2].finditer(text):
+        # The whole word around the look-alike.
+        start = m.start()
+        while start > 0 and (text[start - 1].isalpha()):
+            start -= 1
+        word = _WORD.match(text, start)
+        found.add((start, word.end() if word else m.end()))
+    return sorted(found)
 
 
 def fold_word(word: str) -> str:
@@ -101,3 +115,12 @@ def fold_word(word: str) -> str:
         ch if _is_basic_latin_letter(ch) or _has_latin_base(ch) else to_latin.get(ch, ch)
         for ch in word
     )
+
+
+def variants(ch: str) -> str:
+    """The letter and its look-alikes in Latin and Cyrillic: for values whose letters are
+    codes, not words (document numbers: MP and МР look the same)."""
+    to_latin, to_cyrillic, _ = _tables()
+    found = {ch, to_latin.get(ch, ch), to_cyrillic.get(ch, ch)}
+    found |= {to_cyrillic.get(c, c) for c in list(found)}
+    return "".join(sorted(found))

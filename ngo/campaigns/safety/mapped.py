@@ -9,6 +9,7 @@ for one "ﬁ".
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -35,6 +36,32 @@ class Mapped:
             ends.extend(part.ends)
         return cls("".join(text), starts, ends)
 
+    def window(self, start: int, end: int) -> Mapped:
+        return Mapped(self.text[start:end], self.starts[start:end], self.ends[start:end])
+
+    def windows(self, points: Iterable[int], radius: int) -> list[Mapped]:
+        """The parts of the text within `radius` of the points, widened to whole words and
+        merged where they overlap."""
+        spans: list[list[int]] = []
+        text = self.text
+        for point in sorted(points):
+            start = max(0, point - radius)
+            end = min(len(text), point + radius)
+            while start > 0 and not text[start - 1].isspace():
+                start -= 1
+            while end < len(text) and not text[end].isspace():
+                end += 1
+            if spans and start <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], end)
+            else:
+                spans.append([start, end])
+        return [self.window(a, b) for a, b in spans]
+
+    def index_of(self, source_position: int) -> int:
+        """The first character standing for source_position or later (the text must map to
+        the source in order, as the views as written do)."""
+        return bisect.bisect_left(self.ends, source_position + 1)
+
     def source_span(self, start: int, end: int) -> tuple[int, int]:
         """The source span of text[start:end] (end > start)."""
         return min(self.starts[start:end]), max(self.ends[start:end])
@@ -48,6 +75,12 @@ class Mapped:
     def rewrite(self, edits: Iterable[tuple[int, int, str]]) -> Mapped:
         """Replace text[i:j] by s for each (i, j, s), sorted and not overlapping. The new
         characters stand for the source span of the characters they replace."""
+        return self.rewrite_marked(edits)[0]
+
+    def rewrite_marked(self, edits: Iterable[tuple[int, int, str]]) -> tuple[Mapped, list[int]]:
+        """rewrite, also giving the positions in the new text where an edit was made."""
+        marks: list[int] = []
+        length = 0
         text: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
@@ -58,6 +91,9 @@ class Mapped:
             text.append(self.text[done:i])
             starts.extend(self.starts[done:i])
             ends.extend(self.ends[done:i])
+            length += i - done
+            marks.append(length)
+            length += len(new)
             if new:
                 if j > i:
                     s, e = self.source_span(i, j)
@@ -68,11 +104,11 @@ class Mapped:
                 ends.extend([e] * len(new))
             done = j
         if not changed:
-            return self
+            return self, marks
         text.append(self.text[done:])
         starts.extend(self.starts[done:])
         ends.extend(self.ends[done:])
-        return Mapped("".join(text), starts, ends)
+        return Mapped("".join(text), starts, ends), marks
 
     def sub(self, pattern: re.Pattern[str], replace: Callable[[re.Match[str]], str]) -> Mapped:
         """Like pattern.sub, keeping the map; unchanged matches cost nothing."""

@@ -66,15 +66,8 @@ def _polish(word: str) -> set[str]:
         generated = [g for g in morf.generate(word) if g[2] != "ign"]
         if not generated and word[:1].islower():
             generated = [g for g in morf.generate(word.capitalize()) if g[2] != "ign"]
-        if not generated:
-            # Staff may have written the place as it is used ("Białymstoku"): its lemmas.
-            lemmas = {
-                a[2][1].split(":")[0]
-                for a in morf.analyse(word)
-                if a[2][2] != "ign" and a[2][2].startswith("subst")
-            }
-            for lemma in lemmas:
-                generated += [g for g in morf.generate(lemma) if g[2] != "ign"]
+    # Only forms of the word as a lemma: reading it as a form of some other lemma first
+    # ("Lodze" as a form of "Log") brings in unrelated words.
     return {g[0] for g in generated}
 
 

@@ -26,8 +26,7 @@ from ngo.campaigns.safety.mapped import Mapped
 _PLANES = ((0, 0x32400), (0xE0000, 0xE0200))
 # Invisible, yet outside category Cf.
 _ALSO_INVISIBLE = (
-    "\u034f\u115f\u1160\u17b4\u17b5\u180e\u2800\u3164\uffa0"
-    "\ufe00-\ufe0f\U000e0100-\U000e01ef"
+    "\u034f\u115f\u1160\u17b4\u17b5\u180e\u2800\u3164\uffa0\ufe00-\ufe0f\U000e0100-\U000e01ef"
 )
 
 
@@ -45,11 +44,13 @@ def _class(code_points: list[int]) -> str:
 
 
 @functools.cache
-def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """(invisible characters, clusters NFKC or digit folding changes), from unicodedata."""
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """(invisible characters, clusters NFKC or digit folding changes, the same when there is
+    no combining mark, non-ASCII decimal digits), from unicodedata."""
     invisible: list[int] = []
     combining: list[int] = []
     unstable: list[int] = []
+    digits: list[int] = []
     for low, high in _PLANES:
         for cp in range(low, high):
             ch = chr(cp)
@@ -60,32 +61,40 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
                 invisible.append(cp)
             elif category[0] == "M":
                 combining.append(cp)
+            if category == "Nd" and cp > 0x7F:
+                digits.append(cp)
             if (category == "Nd" and cp > 0x7F) or unicodedata.normalize("NFKC", ch) != ch:
                 unstable.append(cp)
+    # Classes of the Basic Multilingual Plane only compile to a bitmap (one step per
+    # character); any character beyond it is offered to NFKC, which leaves most alone.
+    bmp = 0xFFFF
+    astral = "\U00010000-\U0010ffff"
+    unstable_bmp = _class([cp for cp in unstable if cp <= bmp])
+    combining_bmp = _class([cp for cp in combining if cp <= bmp])
     return (
         re.compile(f"[{_class(invisible)}{_ALSO_INVISIBLE}]+"),
-        re.compile(f"(?:.[{_class(combining)}]+|[{_class(unstable)}])", re.DOTALL),
+        re.compile(f"(?:[{unstable_bmp}{astral}]|.[{combining_bmp}]+)", re.DOTALL),
+        re.compile(f"[{unstable_bmp}{astral}]"),
+        re.compile(f"[{_class([cp for cp in digits if cp <= bmp])}{astral}]"),
     )
 
 
 def _fold_cluster(match: re.Match[str]) -> str:
     folded = unicodedata.normalize("NFKC", match.group())
     return "".join(
-        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch
-        for ch in folded
+        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in folded
     )
 
 
 def _lookalike_edits(text: str) -> list[tuple[int, int, str]]:
-    edits = []
-    for m in lookalikes.suspicious_words().finditer(text):
-        folded = lookalikes.fold_word(m.group())
-        edits += [
-            (m.start() + i, m.start() + i + 1, new)
-            for i, (old, new) in enumerate(zip(m.group(), folded, strict=True))
-            if old != new
-        ]
-    return edits
+    edits: dict[int, str] = {}
+    for start, end in lookalikes.suspicious_words(text):
+        word = text[start:end]
+        folded = lookalikes.fold_word(word)
+        for i, (old, new) in enumerate(zip(word, folded, strict=True)):
+            if old != new:
+                edits[start + i] = new
+    return [(i, i + 1, new) for i, new in sorted(edits.items())]
 
 
 _SPACES = re.compile(r"\s{2,}|[^\S ]")
@@ -96,10 +105,13 @@ def _space(match: re.Match[str]) -> str:
 
 
 def normalise(text: Mapped) -> Mapped:
-    invisible, unstable = _patterns()
+    invisible, clusters, unstable, digits = _patterns()
     text = text.sub(invisible, lambda m: "")
     if not text.text.isascii():
-        text = text.sub(unstable, _fold_cluster)
+        if not unicodedata.is_normalized("NFKC", text.text):
+            text = text.sub(clusters, _fold_cluster)
+        elif digits.search(text.text):
+            text = text.sub(unstable, _fold_cluster)
         text = text.rewrite(_lookalike_edits(text.text))
     return text.sub(_SPACES, _space)
 
@@ -115,9 +127,14 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 SEPARATOR_GAP = re.compile(rf"[\s{_SEPARATORS}]+")
 
 
-def joined(text: Mapped) -> Mapped | None:
-    """The copy with separators inside words and between spaced-out characters removed, or
-    None if there are none: "K.a.v.a.l.i.o.u", "Kava-liou", "K a v a l i o u" -> "Kavaliou"."""
-    out = text.sub(_IN_WORD, lambda m: "")
-    out = out.sub(_SPACED, lambda m: _NOT_ALNUM.sub("", m.group()))
-    return None if out is text else out
+_JOIN = re.compile(f"{_SPACED.pattern}|{_IN_WORD.pattern}")
+
+
+def joined(text: Mapped) -> tuple[Mapped, list[int]] | None:
+    """The copy with separators inside words and between spaced-out characters removed, and
+    where it differs from `text`; None if it does not: "K.a.v.a.l.i.o.u", "Kava-liou",
+    "K a v a l i o u" -> "Kavaliou"."""
+    edits = [(m.start(), m.end(), _NOT_ALNUM.sub("", m.group())) for m in _JOIN.finditer(text.text)]
+    if not edits:
+        return None
+    return text.rewrite_marked(edits)

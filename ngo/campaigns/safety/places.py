@@ -16,9 +16,12 @@ import threading
 # GeoNames cities of at least this many people; the package also ships 1,000 and 500, at 2.5
 # and 3 times the size and load time.
 MIN_POPULATION = 5000
-# A name people write: Latin or Cyrillic letters, capitalised, not an airport code ("QYY"),
-# not a lowercase romanisation of a name in another script ("bi ya wei si tuo ke").
-_NAME = re.compile(r"^[A-Za-z\u00c0-\u024f\u0400-\u052f][A-Za-z\u00c0-\u024f\u0400-\u052f '’\-]*$")
+# A name people write in the languages of our pages and their neighbours: the Latin letters of
+# European languages or the Cyrillic ones of Russian, Belarusian and Ukrainian, capitalised;
+# not an airport code ("QYY"), not a lowercase romanisation of a name in another script ("bi
+# ya wei si tuo ke"), not a spelling in the letters of another language (Chuvash "Кейӳ").
+_LETTERS = "A-Za-z\u00c0-\u017f\u0400-\u045f"
+_NAME = re.compile(f"^[{_LETTERS}][{_LETTERS} '’\\-]*$")
 _RECORD = "\x1e"
 _NAME_SEP = "\x1f"
 _lock = threading.Lock()
@@ -60,9 +63,7 @@ def other_names(city: str) -> tuple[str, ...]:
     if len(city) < 3:
         return ()
     blob = _names_blob()
-    pattern = re.compile(
-        f"(?<={_NAME_SEP}){re.escape(city)}(?={_NAME_SEP})", re.IGNORECASE
-    )
+    pattern = re.compile(f"(?<={_NAME_SEP}){re.escape(city)}(?={_NAME_SEP})", re.IGNORECASE)
     best: dict[bool, tuple[int, list[str]]] = {}
     for match in pattern.finditer(blob):
         start = blob.rfind(_RECORD, 0, match.start()) + 1

@@ -33,11 +33,13 @@ _BLOCK_TAGS = frozenset(
     }
 )  # fmt: skip
 # Only with one of these can the rendered text differ from the source read as plain text.
-_INLINE_MARKUP = re.compile(r"[&<>*_\[\]`\\]")
+MARKUP = re.compile(r"[&<>*_\[\]`\\]")
 # Character references as markdown-it decodes them (the semicolon is required there).
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # As HTML decodes them in a lenient reader: also without the semicolon.
-_LENIENT_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
+_LENIENT_REFERENCE = re.compile(
+    r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?"
+)
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _TAG = re.compile(r"<!--.*?(?:-->|$)|</?([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?>", re.DOTALL)
 
@@ -45,9 +47,9 @@ _TAG = re.compile(r"<!--.*?(?:-->|$)|</?([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?>"
 def views(source: str) -> list[Mapped]:
     """The shapes in which readers get this text, each mapped to the source."""
     written = source_view(source)
-    if not _INLINE_MARKUP.search(source):
+    if not MARKUP.search(source):
         return [written]  # rendering can only drop block markers here, never join words
-    return [reader_view(source), written]
+    return [reader_view(source), written]  # the second differs from the first near MARKUP
 
 
 def source_view(source: str) -> Mapped:
@@ -120,7 +122,9 @@ class _Aligner:
         self.cursor = cursor
         self.specials: list[tuple[int, int, str]] = []
         if "&" in source:
-            self.specials += [(m.start(), m.end(), html.unescape(m.group())) for m in _REFERENCE.finditer(source)]
+            self.specials += [
+                (m.start(), m.end(), html.unescape(m.group())) for m in _REFERENCE.finditer(source)
+            ]
         if "\\" in source:
             self.specials += [(m.start(), m.end(), m.group(1)) for m in _ESCAPE.finditer(source)]
         self.specials.sort()
@@ -132,7 +136,6 @@ class _Aligner:
     def align(self, piece: str) -> Mapped:
         starts: list[int] = []
         ends: list[int] = []
-        source = self.source
         i = 0
         while i < len(piece):
             literal = self._literal(piece[i], self.cursor)
@@ -154,7 +157,6 @@ class _Aligner:
             ends += range(literal + 1, literal + run + 1)
             i += run
             self.cursor = literal + run
-        del source
         return Mapped(piece, starts, ends)
 
     def _literal(self, ch: str, cursor: int) -> int:

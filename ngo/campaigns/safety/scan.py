@@ -6,10 +6,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ngo.campaigns.safety.images import scan_image
+from ngo.campaigns.safety.mapped import Mapped
 from ngo.campaigns.safety.matchers import compile_values
 from ngo.campaigns.safety.normalise import joined, normalise
 from ngo.campaigns.safety.private import private_values_of
-from ngo.campaigns.safety.reader import views
+from ngo.campaigns.safety.reader import MARKUP, views
 from ngo.campaigns.safety.values import (
     CONTEXT_CHARS,
     DATE_OF_BIRTH,
@@ -43,12 +44,8 @@ def scan_texts(texts: Mapping[str, str], private: Sequence[PrivateValue]) -> lis
         if not raw or not raw.strip():
             continue
         spans: list[tuple[int, int, str]] = []
-        for view in views(raw):
-            text = normalise(view)
+        for text in _layers(raw):
             spans.extend(compiled.spans(text))
-            without_separators = joined(text)
-            if without_separators is not None:
-                spans.extend(compiled.spans(without_separators))
         for start, end, kind in _widest(spans):
             findings.append(Finding(kind, field_name, start, end, _context(raw, start, end)))
     return findings
@@ -62,6 +59,31 @@ _PRIORITY = {
         (PHONE, EMAIL, MESSENGER, DOCUMENT_NUMBER, DATE_OF_BIRTH, STREET_ADDRESS, LEGAL_NAME)
     )
 }
+
+
+# Around a change, this much of a text is read again in its other shape: the longest private
+# value (a full name, an obfuscated e-mail) is shorter.
+_WINDOW = 80
+
+
+def _layers(raw: str) -> list[Mapped]:
+    """The texts the matchers read: each shape of `raw` normalised, and the copy without
+    separators. Where a second shape differs from the first only around some places (markup
+    in the source, joined letters), only those places are read again."""
+    layers: list[Mapped] = []
+    shapes = views(raw)
+    for n, shape in enumerate(shapes):
+        text = normalise(shape)
+        if n == 0:
+            layers.append(text)
+        else:  # the source as written: it differs from the rendered text only near markup
+            points = [text.index_of(m.start()) for m in MARKUP.finditer(raw)]
+            layers.extend(text.windows(points, _WINDOW))
+        without_separators = joined(text)
+        if without_separators is not None:
+            copy, changes = without_separators
+            layers.extend(copy.windows(changes, _WINDOW))
+    return layers
 
 
 def _widest(spans: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -82,7 +104,10 @@ def _widest(spans: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]
     result = [
         (s, e, k)
         for i, (s, e, k) in enumerate(kept)
-        if not any(j != i and o[0] <= s and e <= o[1] and (o[0], o[1]) != (s, e) for j, o in enumerate(kept))
+        if not any(
+            j != i and o[0] <= s and e <= o[1] and (o[0], o[1]) != (s, e)
+            for j, o in enumerate(kept)
+        )
     ]
     return sorted(result, key=lambda s: (s[0], s[1]))
 

@@ -68,16 +68,22 @@ def comparison_skeletons(word: str) -> set[str]:
     return {s for s in found if s}
 
 
+_APOSTROPHE = re.compile(r"['’ʼ]")
+
+
 def sub_words(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Parts of one written word that are words of their own: #FreeKavaliou and
     AlexanderKavaliou (camel case), Kavaliou's (English possessive)."""
+    word = text[start:end]
+    apostrophe = _APOSTROPHE.search(word)
+    if apostrophe is None and (word[1:].islower() or word.isupper() or len(word) < 4):
+        return []  # most words: one case after the first letter, nothing inside
     cuts = [start]
     for i in range(start + 1, end):
         if text[i].isupper() and text[i - 1].islower():
             cuts.append(i)
     cuts.append(end)
     parts = list(itertools.pairwise(cuts)) if len(cuts) > 2 else []
-    apostrophe = re.search(r"['’ʼ]", text[start:end])
     if apostrophe is not None:
         parts.append((start, start + apostrophe.start()))
     return parts

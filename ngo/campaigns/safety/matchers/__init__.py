@@ -18,6 +18,7 @@ from ngo.campaigns.safety.matchers.contacts import email_matcher, messenger_matc
 from ngo.campaigns.safety.matchers.dates import date_matcher
 from ngo.campaigns.safety.matchers.documents import address_matcher, document_matcher
 from ngo.campaigns.safety.matchers.names import NameIndex, NameMatcher, name_matcher
+from ngo.campaigns.safety.matchers.patterns import Haystacks
 from ngo.campaigns.safety.matchers.phones import phone_matcher
 from ngo.campaigns.safety.values import (
     DATE_OF_BIRTH,
@@ -33,7 +34,7 @@ from ngo.campaigns.safety.values import (
 class SpanMatcher(Protocol):
     kind: str
 
-    def spans(self, text: Mapped) -> Iterator[tuple[int, int, str]]: ...
+    def spans(self, text: Mapped, hay: Haystacks) -> Iterator[tuple[int, int, str]]: ...
 
 
 @functools.lru_cache(maxsize=1024)
@@ -66,8 +67,9 @@ class Compiled:
         """(start, end, kind) in the source for every private value found in `text`."""
         if self.names.matchers:
             yield from self.names.spans(text)
+        hay = Haystacks(text.text)
         for matcher in self.others:
-            yield from matcher.spans(text)
+            yield from matcher.spans(text, hay)
 
 
 @functools.lru_cache(maxsize=256)

@@ -37,7 +37,12 @@ def email_matcher(kind: str, raw: str) -> RegexMatcher | None:
     if not local:
         return None
     body = _dotted(local) + (_AT + _dotted(domain) if domain else "")
-    return RegexMatcher(kind, [re.compile(rf"(?<![\w.+\-]){body}(?!\w)", re.IGNORECASE)])
+    pattern = re.compile(rf"(?<![\w.+\-]){body}(?!\w)", re.IGNORECASE)
+    return RegexMatcher(kind, [pattern], _longest_part(raw), "alnum")
+
+
+def _longest_part(raw: str) -> str:
+    return max(re.split(r"[\W_]+", raw.lower()), key=len)
 
 
 _MESSENGER_LABEL = re.compile(
@@ -61,4 +66,4 @@ def messenger_matcher(raw: str) -> RegexMatcher | None:
     # A short handle is only recognisable with its @; a longer one also bare.
     at = "@?" if len(handle) >= 5 else "@"
     pattern = rf"(?<![\w@.]){at}{re.escape(handle)}(?![\w])"
-    return RegexMatcher(MESSENGER, [re.compile(pattern, re.IGNORECASE)])
+    return RegexMatcher(MESSENGER, [re.compile(pattern, re.IGNORECASE)], _longest_part(handle))

@@ -77,4 +77,5 @@ def date_matcher(kind: str, raw: str) -> RegexMatcher | None:
         born = date.fromisoformat(raw.strip())
     except ValueError:
         return None
-    return RegexMatcher(kind, date_patterns(born))
+    # Every pattern holds the year, in two digits at least.
+    return RegexMatcher(kind, date_patterns(born), f"{born.year % 100:02d}", "digits")

@@ -6,9 +6,10 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from ngo.campaigns.safety import lookalikes
 from ngo.campaigns.safety.mapped import Mapped
 from ngo.campaigns.safety.matchers.names import WordKey, word_key
-from ngo.campaigns.safety.matchers.patterns import RegexMatcher
+from ngo.campaigns.safety.matchers.patterns import Haystacks, RegexMatcher
 from ngo.campaigns.safety.values import STREET_ADDRESS
 from ngo.campaigns.safety.words import TOKEN
 from ngo.cases import names
@@ -19,11 +20,15 @@ def document_matcher(kind: str, raw: str) -> RegexMatcher | None:
     chars = re.sub(r"[\W_]", "", raw)
     if not chars:
         return None
-    body = r"[\s\-./_*·|]*".join(re.escape(c) for c in chars)
+    body = r"[\s\-./_*·|]*".join(
+        f"[{re.escape(lookalikes.variants(c))}]" if c.isalpha() else re.escape(c) for c in chars
+    )
     # Not inside a longer run of the same class: 1234567 is not in 91234567, MP1 not in XMP1.
     before = r"(?<!\d)" if chars[0].isdigit() else r"(?<![^\W\d_])"
     after = r"(?!\d)" if chars[-1].isdigit() else r"(?![^\W\d_])"
-    return RegexMatcher(kind, [re.compile(before + body + after, re.IGNORECASE)])
+    pattern = re.compile(before + body + after, re.IGNORECASE)
+    # Its digits are in every match (its letters may be look-alikes).
+    return RegexMatcher(kind, [pattern], re.sub(r"\D", "", chars), "digits")
 
 
 # Words that say "street", "flat", "number" in the languages we work in; dropped on both sides
@@ -59,7 +64,7 @@ class AddressMatcher:
             return token.lower() == part
         return part.matches(token)
 
-    def spans(self, text: Mapped) -> Iterator[tuple[int, int, str]]:
+    def spans(self, text: Mapped, hay: Haystacks) -> Iterator[tuple[int, int, str]]:
         orders: list[list[WordKey | str]] = [list(self.street)]
         if self.number is not None:
             orders = [[*self.street, self.number], [self.number, *self.street]]

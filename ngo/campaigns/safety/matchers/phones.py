@@ -71,7 +71,7 @@ def phone_matcher(kind: str, raw: str) -> RegexMatcher | None:
         country,
         r"\(?\s*(?:" + "|".join(sorted(trunks)) + r")\s*\)?",
     ]
-    return RegexMatcher(kind, [_pattern(national, prefixes)])
+    return RegexMatcher(kind, [_pattern(national, prefixes)], national, "digits")
 
 
 def _unparsed(kind: str, raw: str) -> RegexMatcher | None:
@@ -83,6 +83,7 @@ def _unparsed(kind: str, raw: str) -> RegexMatcher | None:
         digits = digits[2:]
     splits = [(digits[:n], digits[n:]) for n in (1, 2, 3)] if international else [("", digits)]
     patterns = []
+    needle = ""
     for country, national in splits:
         national = national.lstrip("0")
         if len(national) < _MIN_DIGITS:
@@ -91,4 +92,5 @@ def _unparsed(kind: str, raw: str) -> RegexMatcher | None:
         if country:
             prefixes.append(re.escape(country))
         patterns.append(_pattern(national, prefixes))
-    return RegexMatcher(kind, patterns) if patterns else None
+        needle = national  # the shortest split's national number is in every longer one
+    return RegexMatcher(kind, patterns, needle, "digits") if patterns else None
