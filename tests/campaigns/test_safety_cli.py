@@ -17,6 +17,7 @@ from ngo.cases import consent
 from ngo.cases.demo import CONTENT
 from ngo.cases.models import ConsentAudience, ConsentItem, ConsentMethod
 from ngo.extensions import db
+from ngo.timeutil import utcnow
 from tests.campaigns import appeal_fixtures
 from tests.campaigns.appeal_fixtures import draft_appeal
 
@@ -146,6 +147,14 @@ def test_an_unreadable_file_is_a_usage_error_and_nothing_is_scanned(
     assert result.exit_code == 2, result.output
     assert "bad.md" in result.output
     assert "[[" not in result.output  # the readable file was not reported either
+
+
+def test_an_erased_case_cannot_be_checked_against(app, seed_appeal, alexander, tmp_path):
+    alexander.erased_at = utcnow()
+    db.session.commit()
+    result = _check(app, seed_appeal.slug, _write(tmp_path, "a.md", "Kavaliou"))
+    assert result.exit_code == 2
+    assert "erased" in result.output
 
 
 def test_files_are_required(app, seed_appeal):
