@@ -43,6 +43,9 @@ _CHAIN_MAX = 8
 _ENDING_MAX = 2
 # Skeletons this short need the spelling to be near too.
 _SHORT_SKELETON = 3
+# Joined pieces that spell a form this long exactly are a name even if each piece is a word
+# ("Białym stoku" is Białymstoku; "але не" is only Алене by chance).
+_LONG_FORM = 8
 # Words whose matches an index remembers before it starts afresh.
 _SEEN_MAX = 50_000
 
@@ -277,10 +280,11 @@ class NameIndex:
     def _chains(self, text: Mapped, words, hits) -> Iterator[tuple[int, int, str]]:
         """A name written in pieces with spaces or separators between them on one line
         ("Kava liou", "Kav aliou"). Pieces are joined only while the result is still the
-        beginning of a private skeleton or form, and found only as the name itself or one of
-        its generated forms, never as a case form by prefix ("w którym" would be Віктар +
-        -ym); and only if one piece is not a word of its own: two real words side by side
-        ("але не", "key valley") are ordinary text."""
+        beginning of a private skeleton or form, and only if one piece is not a word of its
+        own (two real words side by side, "але не", "key valley", are ordinary text) or
+        they spell a long form exactly ("Białym stoku", "Belo stok"). A case
+        form by a short prefix must be near the value's spelling here too ("w którym" is not
+        Віктар + -ym)."""
         raw = text.text
         starts = self.starts
         for i, (s, e) in enumerate(words):
@@ -294,7 +298,7 @@ class NameIndex:
                 if "\n" in gap or not SEPARATOR_GAP.fullmatch(gap):
                     break
                 joined += raw[words[j][0] : words[j][1]]
-                refs = {r for r in self.lookup(joined, case_forms=False) if self._single(r)}
+                refs = {r for r in self.lookup(joined) if self._single(r)}
                 if refs:
                     best = (j, refs)
                 else:
@@ -309,7 +313,9 @@ class NameIndex:
             pieces = [raw[a:b] for a, b in words[i : j + 1]]
             if not refs:
                 continue
-            if all(morphology.is_word(piece) for piece in pieces):
+            whole = keys("".join(pieces))[1]
+            exact_and_long = whole in self.forms and len(whole) >= _LONG_FORM
+            if not exact_and_long and all(morphology.is_word(p) for p in pieces):
                 continue
             for m, _, _ in refs:
                 yield (*text.source_span(s, words[j][1]), self.matchers[m].kind)
