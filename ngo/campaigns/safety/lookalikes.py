@@ -129,4 +129,3 @@ def variants(ch: str) -> str:
     found = {ch, to_latin.get(ch, ch), to_cyrillic.get(ch, ch)}
     found |= {to_cyrillic.get(c, c) for c in list(found)}
     return "".join(sorted(found))
-
