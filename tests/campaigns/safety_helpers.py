@@ -38,7 +38,9 @@ def seed_person(**changes) -> Beneficiary:
     person = Beneficiary(**fields)
     for relationship, first_name, age in household:
         person.household.append(
-            HouseholdMember(relationship_to_beneficiary=relationship, first_name=first_name, age=age)
+            HouseholdMember(
+                relationship_to_beneficiary=relationship, first_name=first_name, age=age
+            )
         )
     return person
 

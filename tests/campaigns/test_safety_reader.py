@@ -13,7 +13,9 @@ from tests.campaigns.safety_helpers import scan
 
 def sources(mapped: Mapped, source: str) -> list[tuple[str, str]]:
     """Each character with the source text it stands for."""
-    return [(ch, source[s:e]) for ch, s, e in zip(mapped.text, mapped.starts, mapped.ends)]
+    return [
+        (ch, source[s:e]) for ch, s, e in zip(mapped.text, mapped.starts, mapped.ends, strict=True)
+    ]
 
 
 # The rendered page -------------------------------------------------------------------------
@@ -105,7 +107,7 @@ def test_normalise(text, expected):
     ["Кавалёў з Беластоку", "Варшава, Рыга", "Вераб'ёў", "Белосток"],
 )
 def test_cyrillic_text_stays_cyrillic(text):
-    """Look-alikes are folded only inside words that mix scripts: a Cyrillic р stays an r."""
+    """Look-alikes are folded only inside words that mix scripts: a Cyrillic er stays an r."""
     assert normalised(text) == text
 
 

@@ -23,7 +23,11 @@ TRICKS = [
     ("My name is Kava**liou**.", "legal_surname", "Kava**liou"),
     ("My name is Kava*liou*.", "legal_surname", "Kava*liou"),
     ("My name is Kava`liou`.", "legal_surname", "Kava`liou"),
-    ("My name is [Kava](https://example.org)liou.", "legal_surname", "Kava](https://example.org)liou"),
+    (
+        "My name is [Kava](https://example.org)liou.",
+        "legal_surname",
+        "Kava](https://example.org)liou",
+    ),
     ("My name is Kava<b></b>liou.", "legal_surname", "Kava<b></b>liou"),
     ("My name is Kava<!-- x -->liou.", "legal_surname", "Kava<!-- x -->liou"),
     ("Call 600**100**200 today.", "phone", "600**100**200"),
@@ -32,7 +36,11 @@ TRICKS = [
     ("Write to alexander.k&#64;example.net.", "email", "alexander.k&#64;example.net"),
     ("Write to alexander.k&#x40;example.net.", "email", "alexander.k&#x40;example.net"),
     ("Write to alexander.k&commat;example.net.", "email", "alexander.k&commat;example.net"),
-    ("Write to alexander&period;k&#64;example&#46;net.", "email", "alexander&period;k&#64;example&#46;net"),
+    (
+        "Write to alexander&period;k&#64;example&#46;net.",
+        "email",
+        "alexander&period;k&#64;example&#46;net",
+    ),
     ("Мяне завуць &#1050;авалёў.", "legal_surname", "&#1050;авалёў"),
     # Invisible characters inside a name.
     ("My name is Kava\u200bliou.", "legal_surname", "Kava\u200bliou"),

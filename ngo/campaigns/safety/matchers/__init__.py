@@ -72,7 +72,7 @@ class Compiled:
             yield from matcher.spans(text, hay)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=128)
 def compile_values(private: tuple[PrivateValue, ...]) -> Compiled:
     name_matchers: list[NameMatcher] = []
     others: list[SpanMatcher] = []

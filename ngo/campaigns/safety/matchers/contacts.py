@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ngo.campaigns.safety import lookalikes
 from ngo.campaigns.safety.matchers.patterns import RegexMatcher
 from ngo.campaigns.safety.matchers.phones import phone_matcher
 from ngo.campaigns.safety.values import MESSENGER
@@ -23,26 +24,36 @@ _DOT = (
 )
 
 
+# What may be put between the characters of an address to break it up ("alexa n-der").
+_GAP = r"[\s\-_*·/|'`~.]{0,3}"
+
+
+def _letters(part: str) -> str:
+    """Each letter also as its Latin or Cyrillic look-alike (an address is not a word, so the
+    fold of a word that mixes scripts may have gone either way: "ехаmрlе"), and anything
+    people put between characters allowed between them."""
+    return _GAP.join(
+        f"[{re.escape(lookalikes.variants(c))}]" if c.isalpha() else re.escape(c) for c in part
+    )
+
+
 def _dotted(part: str) -> str:
     """The dots of the address may be written as words, or left out (the separator-free
     copy of the text has none)."""
-    return f"(?:{_DOT})?".join(re.escape(p) for p in part.split(".") if p)
+    return f"{_GAP}(?:{_DOT})?{_GAP}".join(_letters(p) for p in part.split(".") if p)
 
 
 def email_matcher(kind: str, raw: str) -> RegexMatcher | None:
     """alex.k@example.net, also ALEX.K@EXAMPLE.NET, "alex.k at example dot net", "alex.k
     (at) example [dot] net", "alex.k małpa example kropka net", "alex.k собака example точка
-    net"; look-alike letters and full-width forms are folded before (normalise)."""
+    net"; full-width forms are folded before (normalise), look-alike letters here."""
     local, _, domain = raw.strip().partition("@")
     if not local:
         return None
-    body = _dotted(local) + (_AT + _dotted(domain) if domain else "")
+    body = _dotted(local) + (f"{_GAP}{_AT}{_GAP}" + _dotted(domain) if domain else "")
     pattern = re.compile(rf"(?<![\w.+\-]){body}(?!\w)", re.IGNORECASE)
-    return RegexMatcher(kind, [pattern], _longest_part(raw), "alnum")
-
-
-def _longest_part(raw: str) -> str:
-    return max(re.split(r"[\W_]+", raw.lower()), key=len)
+    # No needle: with look-alikes in any letter no fixed string is sure to be in the text.
+    return RegexMatcher(kind, [pattern])
 
 
 _MESSENGER_LABEL = re.compile(
@@ -65,5 +76,5 @@ def messenger_matcher(raw: str) -> RegexMatcher | None:
         return None
     # A short handle is only recognisable with its @; a longer one also bare.
     at = "@?" if len(handle) >= 5 else "@"
-    pattern = rf"(?<![\w@.]){at}{re.escape(handle)}(?![\w])"
-    return RegexMatcher(MESSENGER, [re.compile(pattern, re.IGNORECASE)], _longest_part(handle))
+    pattern = rf"(?<![\w@.]){at}{_letters(handle)}(?![\w])"
+    return RegexMatcher(MESSENGER, [re.compile(pattern, re.IGNORECASE)])

@@ -33,8 +33,23 @@ def month_names(month: int) -> tuple[str, ...]:
     return tuple(sorted(found, key=lambda n: (-len(n), n)))
 
 
+# Between the digits of one number: a split by markup or spacing ("19 79", "1*2", "19 - 79"),
+# not the dots and slashes that separate day, month and year.
+_IN_NUMBER = r"[\s*_·'|\-]{0,3}"
+# Between the letters of a month name split on purpose ("kwi etnia", "A-p-r").
+_IN_WORD = r"[\s*_·'|\-/.]{0,2}"
+
+
+# A letter O for a zero, l or I for a one.
+_LOOKALIKE = {"0": "[0Oo]", "1": "[1lI]"}
+
+
+def _digits(digits: str) -> str:
+    return _IN_NUMBER.join(_LOOKALIKE.get(d, d) for d in digits)
+
+
 def _number(n: int) -> str:
-    return f"0?{n}" if n < 10 else str(n)
+    return f"(?:{_LOOKALIKE['0']}{_IN_NUMBER})?{n}" if n < 10 else _digits(str(n))
 
 
 def date_patterns(born: date) -> list[re.Pattern[str]]:
@@ -42,15 +57,15 @@ def date_patterns(born: date) -> list[re.Pattern[str]]:
     12041979, 19790412, 12 April 1979, 12 kwietnia 1979, 12 апреля 1979 года, April 12, 1979,
     12th of April 1979, 1979 April 12."""
     d, m = _number(born.day), _number(born.month)
-    y4, y2 = str(born.year), f"{born.year % 100:02d}"
-    dd, mm = f"{born.day:02d}", f"{born.month:02d}"
+    y4, y2 = _digits(str(born.year)), _digits(f"{born.year % 100:02d}")
+    dd, mm = _digits(f"{born.day:02d}"), _digits(f"{born.month:02d}")
     year = rf"(?:{y4}|'?{y2})"
-    sep = r"(?:\s*[./\-]\s*|\s+)"
-    tight = r"[./\-]"  # two-digit years only with punctuation: "12 4 79" is too vague
-    names = "|".join(re.escape(n) for n in month_names(born.month))
+    sep = r"[\s./\-]{1,5}"
+    tight = r"\s*[./\-][\s./\-]{0,3}"  # two-digit years only with punctuation: "12 4 79" is vague
+    names = "|".join(_IN_WORD.join(re.escape(c) for c in n) for n in month_names(born.month))
     month = rf"(?<![^\W\d_])(?:{names})\.?(?![^\W\d_])"
     ordinal = r"(?:st|nd|rd|th|-?(?:го|е|ого|ga|go))?"
-    text_sep = r"[\s.,/\-]*"
+    text_sep = r"[\s.,/\-|*_·']*"
     roman = _ROMAN[born.month - 1]
     sources = [
         rf"{d}{sep}{m}{sep}{y4}",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ngo.campaigns.safety import lookalikes
 from ngo.campaigns.safety.mapped import Mapped
-from ngo.campaigns.safety.matchers.names import WordKey, word_key
+from ngo.campaigns.safety.matchers.keys import WordKey, word_key
 from ngo.campaigns.safety.matchers.patterns import Haystacks, RegexMatcher
 from ngo.campaigns.safety.values import STREET_ADDRESS
 from ngo.campaigns.safety.words import TOKEN

@@ -43,7 +43,7 @@ class Haystacks:
 class RegexMatcher:
     kind: str
     patterns: Sequence[re.Pattern[str]]
-    # Any match holds this once separators are gone, in `haystack` ("digits" or "alnum").
+    # Any match holds this once separators are gone, in `haystack` (a Haystacks property).
     needle: str = ""
     haystack: str = "alnum"
 
