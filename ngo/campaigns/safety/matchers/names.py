@@ -125,15 +125,21 @@ class NameIndex:
         """(start, end, kind) in the source of every name found in the normalised text."""
         raw = text.text
         words = [(m.start(), m.end()) for m in WORD.finditer(raw)]
-        hits = [self.lookup_with_lemmas(raw[s:e]) for s, e in words]
-        for (s, e), refs in zip(words, hits, strict=True):
-            for ref in refs:
-                if self._single(ref):
-                    yield (*text.source_span(s, e), self.matchers[ref[0]].kind)
-            for ps, pe in sub_words(raw, s, e):
-                for ref in self.lookup_with_lemmas(raw[ps:pe]):
+        seen, lookup = self._seen, self.lookup_with_lemmas
+        hits = []
+        for s, e in words:
+            word = raw[s:e]
+            refs = seen.get(word)
+            hits.append(lookup(word) if refs is None else refs)
+            if refs or refs is None:
+                for ref in hits[-1]:
                     if self._single(ref):
-                        yield (*text.source_span(ps, pe), self.matchers[ref[0]].kind)
+                        yield (*text.source_span(s, e), self.matchers[ref[0]].kind)
+            if not word[1:].islower() or not word.isalpha():  # camel case, an apostrophe
+                for ps, pe in sub_words(raw, s, e):
+                    for ref in lookup(raw[ps:pe]):
+                        if self._single(ref):
+                            yield (*text.source_span(ps, pe), self.matchers[ref[0]].kind)
         yield from self._sequences(text, words, hits)
         yield from self._chains(text, words, hits)
 
