@@ -104,8 +104,15 @@ def _word_around(text: str, i: int) -> tuple[int, int]:
 def suspicious_words(text: str) -> list[tuple[int, int]]:
     """(start, end) of the words mixing Latin and Cyrillic letters or holding a look-alike
     from another script, in text order."""
-    found = {_word_around(text, m.start()) for m in _BOUNDARY.finditer(text)}
-    found |= {_word_around(text, m.start()) for m in _tables()[2].finditer(text)}
+    found: set[tuple[int, int]] = set()
+    for pattern in (_BOUNDARY, _tables()[2]):
+        end = -1
+        for m in pattern.finditer(text):
+            if m.start() < end:
+                continue  # in the word found last: each word is walked once
+            span = _word_around(text, m.start())
+            found.add(span)
+            end = span[1]
     return sorted(found)
 
 

@@ -40,22 +40,32 @@ class Mapped:
         return Mapped(self.text[start:end], self.starts[start:end], self.ends[start:end])
 
     def windows(self, points: Iterable[int], radius: int) -> list[Mapped]:
-        """The parts of the text within `radius` of the points, widened to whole words and
-        merged where they overlap."""
+        """The parts of the text within `radius` of the points, merged where they overlap and
+        widened to whole words (at most `radius` further, so that a text without spaces costs
+        no more than its length)."""
         spans: list[list[int]] = []
-        text = self.text
         for point in sorted(points):
-            start = max(0, point - radius)
-            end = min(len(text), point + radius)
-            while start > 0 and not text[start - 1].isspace():
-                start -= 1
-            while end < len(text) and not text[end].isspace():
-                end += 1
+            start, end = max(0, point - radius), min(len(self.text), point + radius)
             if spans and start <= spans[-1][1]:
                 spans[-1][1] = max(spans[-1][1], end)
             else:
                 spans.append([start, end])
-        return [self.window(a, b) for a, b in spans]
+        text = self.text
+        for span in spans:
+            start, end = span
+            floor, ceiling = max(0, start - radius), min(len(text), end + radius)
+            while start > floor and not text[start - 1].isspace():
+                start -= 1
+            while end < ceiling and not text[end].isspace():
+                end += 1
+            span[:] = [start, end]
+        merged: list[list[int]] = []
+        for start, end in spans:
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        return [self.window(a, b) for a, b in merged]
 
     def index_of(self, source_position: int) -> int:
         """The first character standing for source_position or later (the text must map to

@@ -41,6 +41,8 @@ _LENIENT_REFERENCE = re.compile(
     r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?"
 )
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+# How many references or escapes the aligner skips looking for a character.
+_SKIPPED_REFERENCES = 8
 _TAG = re.compile(r"<!--.*?(?:-->|$)|</?([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?>", re.DOTALL)
 
 
@@ -138,50 +140,46 @@ class _Aligner:
         ends: list[int] = []
         i = 0
         while i < len(piece):
-            literal = self._literal(piece[i], self.cursor)
-            special = self._special(piece, i, literal)
-            if special is not None:
-                s, e, decoded = special
+            found = self._locate(piece, i)
+            if found is None:
+                starts.append(self.cursor)
+                ends.append(self.cursor)
+                i += 1
+            elif isinstance(found, tuple):
+                s, e, decoded = found
                 starts += [s] * len(decoded)
                 ends += [e] * len(decoded)
                 i += len(decoded)
                 self.cursor = e
-                continue
-            if literal < 0:
-                starts.append(self.cursor)
-                ends.append(self.cursor)
-                i += 1
-                continue
-            run = self._run(piece, i, literal)
-            starts += range(literal, literal + run)
-            ends += range(literal + 1, literal + run + 1)
-            i += run
-            self.cursor = literal + run
+            else:
+                run = self._run(piece, i, found)
+                starts += range(found, found + run)
+                ends += range(found + 1, found + run + 1)
+                i += run
+                self.cursor = found + run
         return Mapped(piece, starts, ends)
 
-    def _literal(self, ch: str, cursor: int) -> int:
-        """The next place ch is written as itself, not inside a reference or escape."""
-        while True:
-            p = self.source.find(ch, cursor)
-            if p < 0 or not self.specials:
-                return p
-            k = bisect.bisect_right(self.special_starts, p) - 1
-            if k >= 0 and self.specials[k][0] < p < self.specials[k][1]:
-                cursor = self.specials[k][1]
-                continue
-            return p
-
-    def _special(self, piece: str, i: int, before: int) -> tuple[int, int, str] | None:
-        """A reference or escape decoding to piece[i:...] that comes before `before`."""
+    def _locate(self, piece: str, i: int) -> int | tuple[int, int, str] | None:
+        """Where piece[i] was written after the cursor: a position where it stands as
+        itself, or the reference or escape that decodes to it. The references between the
+        cursor and the character are skipped (a few at most; beyond that precision gives way
+        to speed, so that a text made of references costs no more than its length)."""
+        ch, source = piece[i], self.source
         k = bisect.bisect_left(self.special_starts, self.cursor)
-        while k < len(self.specials):
+        start = self.cursor
+        for _ in range(_SKIPPED_REFERENCES):
+            if k >= len(self.specials):
+                p = source.find(ch, start)
+                return p if p >= 0 else None
             s, e, decoded = self.specials[k]
-            if before >= 0 and s >= before:
-                return None
+            p = source.find(ch, start, s)
+            if p >= 0:
+                return p
             if decoded and piece.startswith(decoded, i):
                 return s, e, decoded
-            k += 1
-        return None
+            start, k = e, k + 1
+        p = source.find(ch, start)
+        return p if p >= 0 else None
 
     def _run(self, piece: str, i: int, p: int) -> int:
         """How many characters from piece[i] and source[p] on agree (at least one), stopping

@@ -71,18 +71,18 @@ def _layers(raw: str) -> list[Mapped]:
     separators. Where a second shape differs from the first only around some places (markup
     in the source, joined letters), only those places are read again."""
     layers: list[Mapped] = []
-    shapes = views(raw)
-    for n, shape in enumerate(shapes):
+    for n, shape in enumerate(views(raw)):
         text = normalise(shape)
         if n == 0:
-            layers.append(text)
+            parts = [text]
         else:  # the source as written: it differs from the rendered text only near markup
-            points = [text.index_of(m.start()) for m in MARKUP.finditer(raw)]
-            layers.extend(text.windows(points, _WINDOW))
-        without_separators = joined(text)
-        if without_separators is not None:
-            copy, changes = without_separators
-            layers.extend(copy.windows(changes, _WINDOW))
+            parts = text.windows([text.index_of(m.start()) for m in MARKUP.finditer(raw)], _WINDOW)
+        for part in parts:
+            layers.append(part)
+            without_separators = joined(part)
+            if without_separators is not None:
+                copy, changes = without_separators
+                layers.extend(copy.windows(changes, _WINDOW))
     return layers
 
 

@@ -21,6 +21,8 @@ _CHAIN_MAX = 8
 # Joined pieces that spell a form this long exactly are a name even if each piece is a word
 # ("Białym stoku" is Białymstoku; "але не" is only Алене by chance).
 _LONG_FORM = 8
+# Longer "words" (letters run together over a whole line) are no name; their parts are read.
+_LONGEST_WORD = 64
 # Words whose matches an index remembers before it starts afresh.
 _SEEN_MAX = 10_000
 
@@ -90,6 +92,8 @@ class NameIndex:
         return self.matchers[m].variants[v][p]
 
     def lookup(self, word: str, *, case_forms: bool = True) -> set[_Ref]:
+        if len(word) > _LONGEST_WORD:
+            return set()
         skeleton, loose = keys(word)
         found = set(self.forms.get(loose, ()))
         for ref in self.skeletons.get(skeleton, ()):
@@ -112,6 +116,8 @@ class NameIndex:
         seen = self._seen.get(word)
         if seen is not None:
             return seen
+        if len(word) > _LONGEST_WORD:
+            return frozenset()
         found = self.lookup(word)
         if not found and keys(word)[1][:1] in self.initials:
             for lemma in morphology.lemmas(word):
@@ -125,15 +131,21 @@ class NameIndex:
         """(start, end, kind) in the source of every name found in the normalised text."""
         raw = text.text
         words = [(m.start(), m.end()) for m in WORD.finditer(raw)]
-        hits = [self.lookup_with_lemmas(raw[s:e]) for s, e in words]
-        for (s, e), refs in zip(words, hits, strict=True):
-            for ref in refs:
-                if self._single(ref):
-                    yield (*text.source_span(s, e), self.matchers[ref[0]].kind)
-            for ps, pe in sub_words(raw, s, e):
-                for ref in self.lookup_with_lemmas(raw[ps:pe]):
+        seen, lookup = self._seen, self.lookup_with_lemmas
+        hits = []
+        for s, e in words:
+            word = raw[s:e]
+            refs = seen.get(word)
+            hits.append(lookup(word) if refs is None else refs)
+            if refs or refs is None:
+                for ref in hits[-1]:
                     if self._single(ref):
-                        yield (*text.source_span(ps, pe), self.matchers[ref[0]].kind)
+                        yield (*text.source_span(s, e), self.matchers[ref[0]].kind)
+            if not word[1:].islower() or not word.isalpha():  # camel case, an apostrophe
+                for ps, pe in sub_words(raw, s, e):
+                    for ref in lookup(raw[ps:pe]):
+                        if self._single(ref):
+                            yield (*text.source_span(ps, pe), self.matchers[ref[0]].kind)
         yield from self._sequences(text, words, hits)
         yield from self._chains(text, words, hits)
 
@@ -160,6 +172,8 @@ class NameIndex:
         raw = text.text
         starts = self.starts
         for i, (s, e) in enumerate(words):
+            if e - s > _LONGEST_WORD:
+                continue
             joined = raw[s:e]
             skeleton, loose = keys(joined)
             if skeleton not in starts and loose not in starts:
