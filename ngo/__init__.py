@@ -42,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from ngo import errors, models, security  # noqa: F401  (models: the whole schema)
     from ngo.accounts import access  # noqa: F401  (registers the user loader)
+    from ngo.cases import images
     from ngo.celery_app import celery_init_app
     from ngo.extensions import (
         babel,
@@ -73,6 +74,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     celery_init_app(app)
     security.init_security(app)
+    images.init_app(app)
     errors.init_errors(app)
 
     _init_template_globals(app)

@@ -10,6 +10,8 @@ NGO_DATA_KEYS          Fernet keys, newest first, encrypting personal data; same
 NGO_INDEX_KEY          keys the blind indexes used to search encrypted names; same refusal. Kept
                        apart from the data keys so that rotating those needs no re-indexing
 NGO_FILES_PATH         folder for encrypted evidence files (default <instance>/files)
+NGO_MAX_IMAGE_PIXELS   largest uploaded image, width times height, read from the file's header
+                       before anything decodes it (default 40000000: 40 megapixels)
 NGO_VERIFICATION_VALID_DAYS  how long a story verification holds (default 365)
 RATELIMIT_STORAGE_URI  default memory://; production: redis://... shared by all web workers
 NGO_BASE_URL           base of links in e-mails, default http://127.0.0.1:8000
@@ -56,10 +58,10 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
-def _positive_int(name: str, default: str) -> int:
+def _positive_int(name: str, default: str, unit: str = "days") -> int:
     value = _env(name, default)
     if not value.isdigit() or int(value) == 0:
-        raise ConfigurationError(f"{name} must be a whole number of days above 0, not {value!r}.")
+        raise ConfigurationError(f"{name} must be a whole number of {unit} above 0, not {value!r}.")
     return int(value)
 
 
@@ -109,7 +111,8 @@ def load_config(instance_path: str) -> dict[str, object]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
-        # Forms are small; file uploads (later) raise this per route.
+        # Forms are small. An upload route raises it for its own request, and only once the
+        # user is known to be allowed to upload there (accounts.access.allow_larger_body).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # Statement parameters may be personal data: keep them out of exceptions and logs.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
@@ -126,6 +129,8 @@ def load_config(instance_path: str) -> dict[str, object]:
         "PASSWORD_RESET_TTL_MINUTES": 60,
         "OUTBOX_RELAY_SECONDS": 30.0,
         "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
+        # Decoded, 40 megapixels take 120-160 MB per copy; a larger image is refused unread.
+        "MAX_IMAGE_PIXELS": _positive_int("NGO_MAX_IMAGE_PIXELS", "40000000", unit="pixels"),
         "VERIFICATION_VALID_DAYS": _positive_int("NGO_VERIFICATION_VALID_DAYS", "365"),
         "CELERY_TASK_ALWAYS_EAGER": False,
     }

@@ -29,6 +29,7 @@ from ngo.campaigns.models import Appeal, AppealStatus, AppealUpdate, PublicImage
 from ngo.campaigns.services import VISIBLE, AppealError
 from ngo.cases.consent import consented_items
 from ngo.cases.evidence import JPEG, PNG, _reencoded_image, format_size
+from ngo.cases.images import refuse_oversized_image
 from ngo.cases.models import Beneficiary, ConsentAudience
 from ngo.cases.services import CaseError
 from ngo.config import LANGUAGES
@@ -156,17 +157,25 @@ def post_update(
 
 
 def photo_format(data: bytes) -> str:
-    """ "JPEG" or "PNG", decided by the bytes; AppealError for anything else or too large."""
+    """ "JPEG" or "PNG", decided by the bytes; AppealError for anything else, too large in
+    bytes or in pixels."""
     if len(data) > PHOTO_MAX_BYTES:
         raise AppealError(
             _l("The photo is larger than %(size)s.", size=format_size(PHOTO_MAX_BYTES)),
             field="photo",
         )
     if data.startswith(_JPEG_MAGIC):
-        return "JPEG"
-    if data.startswith(_PNG_MAGIC):
-        return "PNG"
-    raise AppealError(_l("Only JPEG and PNG photos are accepted."), field="photo")
+        image_format = "JPEG"
+    elif data.startswith(_PNG_MAGIC):
+        image_format = "PNG"
+    else:
+        raise AppealError(_l("Only JPEG and PNG photos are accepted."), field="photo")
+    # Measured from the header here, before the safety check's metadata scan decodes it.
+    try:
+        refuse_oversized_image(data, field="photo")
+    except CaseError as exc:
+        raise AppealError(exc.message, field="photo") from exc
+    return image_format
 
 
 def _refuse_findings(

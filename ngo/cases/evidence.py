@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from ngo import audit
 from ngo.accounts.models import User
+from ngo.cases.images import refuse_oversized_image
 from ngo.cases.models import Beneficiary, EvidenceItem, EvidenceKind
 from ngo.cases.services import CaseError
 from ngo.crypto import decrypt_bytes, encrypt_bytes
@@ -150,13 +151,12 @@ def _check_pdf(data: bytes) -> None:
 
 def _reencoded_image(data: bytes, image_format: str) -> bytes:
     """Only the pixels survive: a new image is built and saved without any info block."""
+    refuse_oversized_image(data, field="file")  # before anything below decodes a pixel
     damaged = CaseError(_l("This image is damaged and cannot be read."), field="file")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in _PILLOW_FORMATS[image_format]:
                 raise damaged
-            if probe.width * probe.height > (Image.MAX_IMAGE_PIXELS or 0):
-                raise CaseError(_l("This image has too many pixels."), field="file")
             probe.verify()
         with Image.open(io.BytesIO(data)) as source:
             source.load()

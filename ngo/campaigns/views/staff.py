@@ -76,18 +76,23 @@ def _appeal_helpers() -> dict[str, object]:
     }
 
 
+def find_appeal(slug: str) -> Appeal | None:
+    """The appeal with this slug in the acting organisation, or None."""
+    membership = current_membership()
+    if membership is None or len(slug) > 24:
+        return None
+    return db.session.scalars(
+        policy.scope(select(Appeal).where(Appeal.slug == slug), membership, Appeal.organisation_id)
+    ).first()
+
+
 def load_appeal(slug: str, action: Action = Action.VIEW_CASES) -> Appeal:
     """The appeal with this slug in the acting organisation: 404 if it is another
     organisation's (or does not exist), 403 if the role may not do `action`."""
-    membership = current_membership()
-    if membership is None or len(slug) > 24:
-        abort(404)
-    appeal = db.session.scalars(
-        policy.scope(select(Appeal).where(Appeal.slug == slug), membership, Appeal.organisation_id)
-    ).first()
+    appeal = find_appeal(slug)
     if appeal is None:
         abort(404)
-    if not policy.may(membership, action, appeal):
+    if not policy.may(current_membership(), action, appeal):
         abort(403)
     return appeal
 

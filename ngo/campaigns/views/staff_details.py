@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, make_response, redirect, request, url_for
+from flask import abort, make_response, redirect, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ngo.accounts.access import staff_required
+from ngo.accounts.access import allow_larger_body, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.campaigns import cover, services
@@ -20,7 +20,7 @@ from ngo.campaigns.forms import AppealDetailsForm, CoverPhotoForm, LineTextForm
 from ngo.campaigns.labels import CATEGORY_LABELS
 from ngo.campaigns.models import Appeal, BudgetLine
 from ngo.campaigns.updates import PHOTO_MAX_BYTES
-from ngo.campaigns.views.staff import apply_form, bp, load_appeal, render_appeal
+from ngo.campaigns.views.staff import apply_form, bp, find_appeal, load_appeal, render_appeal
 from ngo.campaigns.views.staff_updates import UPLOAD_OVERHEAD
 from ngo.config import LANGUAGES
 from ngo.extensions import db
@@ -117,9 +117,10 @@ def save_line_text(slug: str, line_id: int) -> Response | tuple[str, int]:
 
 @bp.url_value_preprocessor
 def _raise_size_limit_for_cover(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    # Before CSRF protection parses the form: only signed-in staff may send a photo-sized body.
-    if endpoint == "appeals.save_cover" and current_user.is_authenticated:
-        request.max_content_length = PHOTO_MAX_BYTES + UPLOAD_OVERHEAD
+    # Before CSRF protection parses the form, and only for someone who may edit this appeal.
+    if endpoint == "appeals.save_cover" and values:
+        appeal = find_appeal(str(values.get("slug", "")))
+        allow_larger_body(PHOTO_MAX_BYTES + UPLOAD_OVERHEAD, Action.EDIT_APPEAL, appeal)
 
 
 @bp.post("/<slug>/cover")

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ngo.accounts.access import staff_required
+from ngo.accounts.access import allow_larger_body, staff_required
 from ngo.accounts.policy import Action
 from ngo.campaigns import updates
 from ngo.campaigns.forms_updates import UpdateForm
@@ -25,7 +25,7 @@ from ngo.campaigns.models import Appeal, AppealUpdate
 from ngo.campaigns.safety import Finding
 from ngo.campaigns.services import VISIBLE, AppealError
 from ngo.campaigns.updates import SafetyCheckError
-from ngo.campaigns.views.staff import bp, load_appeal, render_appeal
+from ngo.campaigns.views.staff import bp, find_appeal, load_appeal, render_appeal
 from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
 from ngo.extensions import db
@@ -37,10 +37,11 @@ UPLOAD_OVERHEAD = 64 * 1024
 
 @bp.url_value_preprocessor
 def _raise_size_limit_for_photos(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    # Before CSRF protection parses the form (see cases.views.evidence): only signed-in staff
-    # may make us read a photo-sized body.
-    if endpoint == "appeals.post_update" and current_user.is_authenticated:
-        request.max_content_length = updates.PHOTO_MAX_BYTES + UPLOAD_OVERHEAD
+    # Before CSRF protection parses the form (see cases.views.evidence), and only for someone
+    # who may post an update on this very appeal.
+    if endpoint == "appeals.post_update" and values:
+        appeal = find_appeal(str(values.get("slug", "")))
+        allow_larger_body(updates.PHOTO_MAX_BYTES + UPLOAD_OVERHEAD, Action.POST_UPDATE, appeal)
 
 
 def updates_section(
