@@ -14,6 +14,7 @@ from ngo.campaigns.updates import SafetyCheckError
 from ngo.cases import consent
 from ngo.cases.models import Consent
 from ngo.extensions import db
+from tests import image_bombs
 from tests.campaigns import appeal_fixtures
 from tests.campaigns.appeal_fixtures import gps_exif, jpeg
 from tests.campaigns.conftest import consent_to_photo, publish
@@ -21,6 +22,9 @@ from tests.conftest import login
 from tests.helpers import page_text
 
 sample_documents_once = appeal_fixtures.sample_documents_once
+no_decoding = image_bombs.no_decoding
+BOMB = image_bombs.bomb_png()  # 9400x9400 pixels in 11 KB
+FIVE_MB = b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024)
 
 
 def _images() -> int:
@@ -121,3 +125,37 @@ def test_staff_upload_preview_and_refusals(client, appeal, staff):
 def test_a_verifier_may_not_upload(client, appeal, staff):
     login(client, staff["verifier"])
     assert _upload(client, appeal.slug, jpeg()).status_code == 403
+
+
+def test_a_pixel_bomb_is_refused_before_anything_decodes_it(appeal, alexander, staff, no_decoding):
+    consent_to_photo(alexander, staff["caseworker"])
+    with pytest.raises(AppealError) as refused:
+        cover.set_cover_photo(
+            appeal, image_bytes=BOMB, alt_text="A kitchen table", actor=staff["caseworker"]
+        )
+    assert refused.value.field == "photo"
+    assert "too many pixels: at most 40 megapixels" in str(refused.value.message)
+    db.session.rollback()
+    assert _images() == 0
+
+
+def test_a_pixel_bomb_through_the_form_is_a_form_error(client, appeal, staff, no_decoding):
+    login(client, staff["caseworker"])
+    response = _upload(client, appeal.slug, BOMB)
+    assert response.status_code == 400
+    assert "This image has too many pixels" in page_text(response)
+    assert _images() == 0
+
+
+def test_only_who_may_edit_the_appeal_can_send_a_photo_sized_body(
+    browser, appeal, staff, make_user
+):
+    allowed = browser()
+    login(allowed, staff["caseworker"])
+    response = _upload(allowed, appeal.slug, FIVE_MB)
+    assert response.status_code == 400  # read, then refused by its content
+    assert "This image is damaged and cannot be read." in page_text(response)
+    for role in ("verifier", "treasurer"):
+        refused = browser()
+        login(refused, make_user(role))
+        assert _upload(refused, appeal.slug, FIVE_MB).status_code == 413, role

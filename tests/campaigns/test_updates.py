@@ -27,6 +27,7 @@ from ngo.campaigns.updates import SafetyCheckError
 from ngo.extensions import db
 from ngo.outbox import OutboxMessage
 from ngo.timeutil import utcnow
+from tests import image_bombs
 from tests.campaigns import appeal_fixtures
 from tests.campaigns.appeal_fixtures import (
     POLISH_TITLE,
@@ -39,6 +40,9 @@ from tests.campaigns.appeal_fixtures import (
 from tests.conftest import login, mail_text, sent_mail
 from tests.helpers import page_text
 
+no_decoding = image_bombs.no_decoding
+BOMB = image_bombs.bomb_png()  # 9400x9400 pixels in 11 KB
+JPEG_BOMB = image_bombs.bomb_jpeg()
 NEWS_TITLE = "The family has moved into the flat"
 NEWS_BODY = "Thanks to you the rent for three months is paid. The children start school soon."
 
@@ -404,3 +408,47 @@ def test_the_dashboard_lists_overdue_appeals(client, published, staff):
     assert "Appeals whose update is overdue" in page
     assert f"/staff/appeals/{published.slug}#updates" in page
     assert "10 days overdue" in page
+
+
+# Resource limits --------------------------------------------------------------------------
+
+
+def test_a_pixel_bomb_photo_is_refused_before_the_safety_scan_decodes_it(
+    published, staff, no_decoding
+):
+    with pytest.raises(AppealError) as refused:
+        post(published, staff["caseworker"], image_bytes=BOMB, alt_text="The new flat")
+    assert refused.value.field == "photo"
+    assert "too many pixels" in str(refused.value.message)
+    with pytest.raises(AppealError, match="too many pixels"):
+        updates.photo_format(JPEG_BOMB)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(AppealUpdate.id))) == 0
+
+
+def _post_photo(client, slug, data: bytes):
+    return client.post(
+        f"/staff/appeals/{slug}/updates",
+        data={
+            "update-language": "en",
+            "update-title": NEWS_TITLE,
+            "update-body_markdown": NEWS_BODY,
+            "update-photo": (io.BytesIO(data), "flat.jpg"),
+            "update-alt_text": "The living room of the new flat",
+        },
+        content_type="multipart/form-data",
+    )
+
+
+def test_only_who_may_post_an_update_can_send_a_photo_sized_body(browser, published, make_user):
+    five_mb = b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024)
+    allowed = browser()
+    login(allowed, make_user("caseworker"))
+    response = _post_photo(allowed, published.slug, five_mb)
+    assert response.status_code == 400  # read, then refused by its content
+    assert "This image is damaged and cannot be read." in page_text(response)
+    for role in ("verifier", "treasurer", "funder"):
+        refused = browser()
+        login(refused, make_user(role))
+        assert _post_photo(refused, published.slug, five_mb).status_code == 413, role
+    assert db.session.scalar(select(func.count(AppealUpdate.id))) == 0
