@@ -191,6 +191,25 @@ def record_personal_data_view(beneficiary: Beneficiary, *, actor: User, part: st
     )
 
 
+def record_case_list_view(
+    rows: list[Beneficiary], *, actor: User, organisation_id: int, filters: CaseFilters
+) -> None:
+    """The case list shows names too: one event per page shown, naming the cases on it by
+    their ids. One event rather than one per case keeps each case's History tab readable.
+    Whether a name was searched is recorded, the name itself never."""
+    audit.record(
+        "case.personal_data_viewed",
+        actor_id=actor.id,
+        organisation_id=organisation_id,
+        details={
+            "part": "list",
+            "cases": [row.id for row in rows],
+            "page": filters.page,
+            "name_search": bool(filters.name.strip()),
+        },
+    )
+
+
 # Household, notes, tasks ----------------------------------------------------------------
 
 

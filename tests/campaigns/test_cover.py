@@ -7,6 +7,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from ngo.audit import AuditEvent
 from ngo.campaigns import cover, services
 from ngo.campaigns.models import PublicImage
 from ngo.campaigns.services import AppealError
@@ -120,6 +121,21 @@ def test_staff_upload_preview_and_refusals(client, appeal, staff):
     assert no_description.status_code == 400
     assert "Describe the photo" in page_text(no_description)
     assert _images() == 1
+
+
+def test_the_staff_preview_is_an_audited_view(client, appeal, alexander, staff):
+    cover.set_cover_photo(
+        appeal, image_bytes=jpeg(), alt_text="A kitchen table", actor=staff["caseworker"]
+    )
+    db.session.commit()
+    login(client, staff["verifier"])
+    assert client.get(f"/staff/appeals/{appeal.slug}/cover").status_code == 200
+    views = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "case.personal_data_viewed")
+    ).all()
+    assert [(e.actor_id, e.object_type, e.object_id, e.details) for e in views] == [
+        (staff["verifier"].id, "case", str(alexander.id), {"part": "cover_photo"})
+    ]
 
 
 def test_a_verifier_may_not_upload(client, appeal, staff):

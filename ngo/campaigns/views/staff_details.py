@@ -22,6 +22,8 @@ from ngo.campaigns.models import Appeal, BudgetLine
 from ngo.campaigns.updates import PHOTO_MAX_BYTES
 from ngo.campaigns.views.staff import apply_form, bp, find_appeal, load_appeal, render_appeal
 from ngo.campaigns.views.staff_updates import UPLOAD_OVERHEAD
+from ngo.cases.models import Beneficiary
+from ngo.cases.services import record_personal_data_view
 from ngo.config import LANGUAGES
 from ngo.extensions import db
 
@@ -159,9 +161,14 @@ def remove_cover(slug: str) -> Response:
 def cover_image(slug: str) -> Response:
     """The cover for staff, before or after publication (the public /media route serves it
     only while the appeal is listed)."""
-    image = cover.cover_of(load_appeal(slug))
+    appeal = load_appeal(slug)
+    image = cover.cover_of(appeal)
     if image is None:
         abort(404)
+    # A photo of the person, shown to staff before anyone approved it: an audited view.
+    person = db.session.get(Beneficiary, appeal.beneficiary_id)
+    record_personal_data_view(person, actor=current_user, part="cover_photo")
+    db.session.commit()
     response = make_response(image.content)
     response.headers["Content-Type"] = image.content_type
     return response
