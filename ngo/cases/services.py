@@ -158,6 +158,8 @@ def change_status(
 ) -> None:
     _refuse_erased(beneficiary)
     current = CaseStatus(beneficiary.status)
+    if status is current:
+        raise CaseError(_l("The case already has this status. Choose another one."), field="status")
     if status not in TRANSITIONS[current]:
         raise CaseError(_l("A case cannot move from this status to that one."), field="status")
     if status is CaseStatus.CLOSED:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -200,6 +201,22 @@ def test_status_workflow(cw_client, organisation):
         select(AuditEvent.details).where(AuditEvent.action == "case.status_changed")
     ).all()
     assert [t["to"] for t in transitions] == ["assessment", "active", "closed", "active"]
+
+
+def test_the_status_form_preselects_the_current_status(cw_client, organisation):
+    case = factories.BeneficiaryFactory(organisation=organisation, status="active")
+    page = cw_client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    status_select = re.search(r'<select[^>]*name="status".*?</select>', page, re.S).group(0)
+    assert re.findall(r"<option selected value=\"(\w+)\"", status_select) == ["active"]
+    # Sending the form unchanged changes nothing, and says so.
+    refused = cw_client.post(f"/cases/{case.reference}/status", data={"status": "active"})
+    assert refused.status_code == 400
+    assert "The case already has this status. Choose another one." in refused.get_data(as_text=True)
+    db.session.refresh(case)
+    assert case.status == "active"
+    assert not db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "case.status_changed")
+    ).all()
 
 
 def test_household_notes_and_tasks(cw_client, organisation, caseworker):

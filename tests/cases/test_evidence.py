@@ -690,6 +690,30 @@ def test_refused_upload_rerenders_tab(
     assert stored_files(app) == []
 
 
+def test_no_kind_of_document_is_preselected(
+    client: FlaskClient, app: Flask, case, caseworker
+) -> None:
+    login(client, caseworker)
+    page = text_of(client.get(f"/cases/{case.reference}/evidence"))
+    kind_select = re.search(r'<select[^>]*name="upload-kind".*?</select>', page, re.S).group(0)
+    assert "selected" not in kind_select
+    assert '<option value="">Choose…</option>' in kind_select
+    for data in ({"upload-kind": ""}, {}):
+        response = client.post(
+            f"/cases/{case.reference}/evidence",
+            data={
+                **data,
+                "upload-title": "Scan",
+                "upload-file": (io.BytesIO(pdf_bytes()), "scan.pdf"),
+            },
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 400
+        assert "Choose the kind of document." in text_of(response)
+    assert item_count() == 0
+    assert stored_files(app) == []
+
+
 def test_missing_title_rerenders_tab(client: FlaskClient, app: Flask, case, caseworker) -> None:
     login(client, caseworker)
     response = upload(client, case, pdf_bytes(), title="")

@@ -150,7 +150,16 @@ def profile(reference: str) -> tuple[str, int]:
     case = load_case(reference)
     services.record_personal_data_view(case, actor=current_user, part="profile")
     db.session.commit()
-    return render_case_tab("cases/profile.html", case, status_form=StatusForm())
+    return render_case_tab("cases/profile.html", case, status_form=_status_form(case))
+
+
+def _status_form(case: Beneficiary) -> StatusForm:
+    # Preselect where the case is, so that a hurried click changes nothing (the service refuses
+    # the same status) instead of sending an active case back to intake.
+    form = StatusForm()
+    if not form.is_submitted():
+        form.status.data = case.status
+    return form
 
 
 @bp.route("/<reference>/edit", methods=["GET", "POST"])
@@ -177,7 +186,7 @@ def edit_case(reference: str) -> Response | tuple[str, int]:
 @staff_required(Action.EDIT_CASE)
 def change_status(reference: str) -> Response | tuple[str, int]:
     case = load_case(reference, Action.EDIT_CASE)
-    form = StatusForm()
+    form = _status_form(case)
     if form.validate_on_submit():
         done, _result = commit_case_change(
             form,
