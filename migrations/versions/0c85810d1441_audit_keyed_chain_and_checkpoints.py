@@ -99,7 +99,7 @@ def _check_links(rows, hash_of):
     for expected_seq, row in enumerate(rows, start=1):
         if row.seq != expected_seq:
             return expected_seq, "is missing: a row was deleted"
-        if row.prev_hash != expected_prev or hash_of(row) != row.hash:
+        if row.prev_hash != expected_prev or hash_of(row, row.prev_hash) != row.hash:
             return row.seq, "was altered after it was written"
         expected_prev = row.hash
     return None
@@ -108,7 +108,7 @@ def _check_links(rows, hash_of):
 def _rechain(bind, rows, hash_of):
     prev = GENESIS_HASH
     for row in rows:
-        new = hash_of(row._replace(prev_hash=prev))
+        new = hash_of(row, prev)
         bind.execute(events.update().where(events.c.id == row.id).values(prev_hash=prev, hash=new))
         prev = new
     return prev
@@ -118,7 +118,7 @@ def upgrade():
     bind = op.get_bind() if not context.is_offline_mode() else None
     rows = _rows(bind) if bind is not None else []
     if rows:
-        broken = _check_links(rows, lambda row: _legacy_hash(_fields(row), row.prev_hash))
+        broken = _check_links(rows, lambda row, prev: _legacy_hash(_fields(row), prev))
         if broken:
             raise RuntimeError(
                 f"The audit log is broken at event {broken[0]}, which {broken[1]}. Keying the "
@@ -142,8 +142,8 @@ def upgrade():
 
     from ngo import chain
 
-    def keyed(row):
-        return chain.entry_hash(key, _fields(row), row.prev_hash)
+    def keyed(row, prev):
+        return chain.entry_hash(key, _fields(row), prev)
 
     legacy_head = rows[-1].hash
     head = _rechain(bind, rows, keyed)
@@ -181,11 +181,11 @@ def downgrade():
         from ngo import chain
 
         key, _ = _keys()
-        broken = _check_links(rows, lambda row: chain.entry_hash(key, _fields(row), row.prev_hash))
+        broken = _check_links(rows, lambda row, prev: chain.entry_hash(key, _fields(row), prev))
         if broken:
             raise RuntimeError(
                 f"The audit log is broken at event {broken[0]}, which {broken[1]}: not "
                 "re-hashing it with plain SHA-256, which would make it look intact."
             )
-        _rechain(bind, rows, lambda row: _legacy_hash(_fields(row), row.prev_hash))
+        _rechain(bind, rows, lambda row, prev: _legacy_hash(_fields(row), prev))
     op.drop_table("audit_checkpoints")
