@@ -206,7 +206,9 @@ def verify_chain(
     if external is not None:
         problem = _foreign_checkpoint_problem(external)
         if problem:
-            return ChainReport(0, 0, GENESIS_HASH, broken_at_seq=external.seq, problem=problem)
+            return ChainReport(
+                0, 0, GENESIS_HASH, broken_at_seq=external.seq, problem=problem, kind="foreign"
+            )
     seqs = {c.seq for c in checkpoints} | ({external.seq} if external else set())
     report, seen = _walk(session, remember=frozenset(seqs))
     if not report.ok:

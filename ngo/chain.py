@@ -130,7 +130,8 @@ class ChainReport:
     checkpoints_checked: int = 0
     broken_at_seq: int | None = None
     problem: str | None = None
-    # "deleted", "altered", "truncated", "checkpoint_forged" or "rewritten"
+    # "deleted", "altered", "truncated", "checkpoint_forged", "rewritten", or "foreign" for a
+    # checkpoint given from outside that belongs to another log or key
     kind: str | None = None
 
     @property

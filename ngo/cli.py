@@ -110,10 +110,17 @@ def audit_verify_command(given: str | None) -> None:
     cannot be trusted (altered, deleted, or cut off after a checkpoint)."""
     external = _read_checkpoint(given) if given else None
     report = audit.verify_chain(external=external)
-    if not report.ok:
+    if report.kind == "foreign":
         click.echo(
-            f"Audit chain BROKEN at event {report.broken_at_seq}: {report.problem}. "
-            f"{report.events_checked} events before it are intact.",
+            f"The given checkpoint does not fit this deployment: {report.problem}.", err=True
+        )
+        sys.exit(1)
+    if not report.ok:
+        # A checkpoint that no longer matches says the log changed up to there, not where.
+        walked = report.kind in ("deleted", "altered")
+        click.echo(
+            f"Audit chain BROKEN at event {report.broken_at_seq}: {report.problem}."
+            + (f" {report.events_checked} events before it are intact." if walked else ""),
             err=True,
         )
         sys.exit(1)
