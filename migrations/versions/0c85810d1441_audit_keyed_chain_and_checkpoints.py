@@ -115,8 +115,13 @@ def _rechain(bind, rows, hash_of):
 
 
 def upgrade():
-    bind = op.get_bind() if not context.is_offline_mode() else None
-    rows = _rows(bind) if bind is not None else []
+    if context.is_offline_mode():
+        raise RuntimeError(
+            "This revision re-hashes the rows of the audit log, which plain SQL cannot do: "
+            "run `flask --app ngo db upgrade` against the database instead of --sql."
+        )
+    bind = op.get_bind()
+    rows = _rows(bind)
     if rows:
         broken = _check_links(rows, lambda row, prev: _legacy_hash(_fields(row), prev))
         if broken:
