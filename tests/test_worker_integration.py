@@ -21,7 +21,7 @@ from ngo.accounts.models import Role
 from ngo.extensions import db
 from ngo.outbox import OutboxMessage
 from tests.campaigns import appeal_fixtures
-from tests.conftest import SERVICES, TEST_BROKER_URL, TEST_DATABASE_URL, TEST_SECRET_KEY, mail_text
+from tests.conftest import SERVICES, TEST_BROKER_URL, TEST_DATABASE_URL, TEST_KEYS, mail_text
 from tests.smtp_server import Inbox, smtp_server
 
 pytestmark = pytest.mark.integration
@@ -57,7 +57,7 @@ def celery_worker(
         "DATABASE_URL": TEST_DATABASE_URL,
         "CELERY_BROKER_URL": TEST_BROKER_URL,
         "MAIL_URL": f"smtp://127.0.0.1:{smtp[1]}",
-        "SECRET_KEY": TEST_SECRET_KEY,
+        **TEST_KEYS,
         "NGO_BASE_URL": "http://ngo.test",
     }
     with log_path.open("w") as log:
