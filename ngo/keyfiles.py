@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import sys
 import tempfile
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
@@ -67,7 +68,7 @@ def resolve_keys(config: MutableMapping[str, Any], instance_path: str) -> None:
                     "Keys generated into the instance folder are for development only."
                 )
             value = _read_or_create(
-                keys_folder(instance_path) / name, generate, _guard(name, config, instance_path)
+                keys_folder(instance_path) / name, _generator_for(name, generate, config)
             )
         config[name] = value
         _check_format(name, value)
@@ -91,21 +92,36 @@ def _check_format(name: str, value: str) -> None:
             raise ConfigurationError(f"{exc} Set it to {HOW_TO_GENERATE[name]}.") from exc
 
 
-def _guard(name: str, config: MutableMapping[str, Any], instance_path: str) -> Callable[[], None]:
-    def refuse_beside_existing_database() -> None:
-        database = _sqlite_file(str(config.get("SQLALCHEMY_DATABASE_URI") or ""))
-        if name in _DATA_BOUND and database is not None and database.stat().st_size > 0:
-            raise ConfigurationError(
-                f"{name} is not set and {keys_folder(instance_path) / name} does not exist, but "
-                f"the database {database} does: it was made with other keys (if it is older than "
-                "the generated keys, with the development keys once published in the source "
-                f"code). A new key would leave its data unreadable. Set {name} and the other "
-                "keys to the values the database was made with, or start afresh: remove "
-                f"{database} (and its -wal and -shm files) and run `make run` again, which "
-                "loads the demo data again."
-            )
+# The values published in the source code before keys were generated: a development database
+# made then can only be read with them. Production refuses them (config.check_production_safety).
+_PUBLISHED_DATA_KEY = "bmdvLWRldmVsb3BtZW50LWRhdGEta2V5LXB1YmxpYyE="
+_PUBLISHED_INDEX_KEY = "development-blind-index-key-not-for-production"
 
-    return refuse_beside_existing_database
+
+def _generator_for(
+    name: str, generate: Callable[[], str], config: MutableMapping[str, Any]
+) -> Callable[[], str]:
+    """How to make the key file of `name`. Beside a development database that already holds
+    data, a fresh data or index key would leave that data unreadable or its names unsearchable:
+    such a database was made with the keys once published in the source, so the data key file
+    gets a new key first (new writes use it; `flask --app ngo rotate-data-key` re-encrypts the
+    rest) and the published one after it, and the index key file the published index key."""
+    database = _sqlite_file(str(config.get("SQLALCHEMY_DATABASE_URI") or ""))
+    if name not in _DATA_BOUND or database is None or database.stat().st_size == 0:
+        return generate
+
+    def adopt_published() -> str:
+        print(  # noqa: T201 - an operator must see this on start, before logging is set up
+            f"ngo: {database} predates generated keys; {name} keeps the development key once "
+            "published in the source so that its data stays readable. Run `flask --app ngo "
+            "rotate-data-key` to re-encrypt it, or remove the database to start afresh.",
+            file=sys.stderr,
+        )
+        if name == "NGO_DATA_KEYS":
+            return f"{generate()},{_PUBLISHED_DATA_KEY}"
+        return _PUBLISHED_INDEX_KEY
+
+    return adopt_published
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -128,14 +144,13 @@ def _read(path: Path) -> str:
     return value
 
 
-def _read_or_create(path: Path, generate: Callable[[], str], guard: Callable[[], None]) -> str:
+def _read_or_create(path: Path, generate: Callable[[], str]) -> str:
     """The key in `path`, written first if there is none. Processes starting at the same moment
     all end up with the one key that was linked into place first."""
     try:
         return _read(path)
     except FileNotFoundError:
         pass
-    guard()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     # mkstemp opens with O_EXCL and mode 0600. The complete file is then hard-linked to its
     # name, which, like O_EXCL, fails if the name exists; unlike O_EXCL on the final name, no

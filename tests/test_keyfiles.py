@@ -92,20 +92,24 @@ def test_processes_starting_at_the_same_moment_get_the_same_keys(clean_env, tmp_
     assert sorted(p.name for p in folder.iterdir()) == sorted(KEY_VARIABLES)
 
 
-def test_no_new_data_key_beside_a_database_made_with_other_keys(clean_env, tmp_path):
-    # A database older than the generated keys was encrypted with the published ones.
+def test_a_database_older_than_generated_keys_stays_readable(clean_env, tmp_path, capsys):
+    # A database made before keys were generated was encrypted with the published ones: the
+    # upgraded instance starts, writes with a new data key, and still reads the old data.
     instance = tmp_path / "instance"
     instance.mkdir()
     (instance / "ngo.sqlite").write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)
-    with pytest.raises(ConfigurationError) as refused:
-        create_app()
-    message = str(refused.value)
-    assert "NGO_DATA_KEYS" in message
-    assert "unreadable" in message
-    assert not (keys_folder(str(instance)) / "NGO_DATA_KEYS").exists()
-    clean_env.setenv("NGO_DATA_KEYS", GENERATORS["NGO_DATA_KEYS"]())
-    clean_env.setenv("NGO_INDEX_KEY", "i" * 48)
-    create_app()  # with the database's own keys given, it starts
+    app = create_app()
+    folder = keys_folder(str(instance))
+    data_keys = (folder / "NGO_DATA_KEYS").read_text().strip().split(",")
+    assert len(data_keys) == 2
+    assert data_keys[1] == "bmdvLWRldmVsb3BtZW50LWRhdGEta2V5LXB1YmxpYyE="
+    assert data_keys[0] != data_keys[1]
+    assert app.config["NGO_DATA_KEYS"].split(",") == data_keys
+    assert (folder / "NGO_INDEX_KEY").read_text().strip() == (
+        "development-blind-index-key-not-for-production"
+    )
+    assert (folder / "SECRET_KEY").read_text().strip() != PUBLISHED_SECRET_KEY
+    assert "rotate-data-key" in capsys.readouterr().err
 
 
 def test_an_emptied_key_file_is_refused_not_replaced(clean_env, tmp_path):
