@@ -111,7 +111,8 @@ def _generator_for(
         return generate
 
     def adopt_published() -> str:
-        print(  # noqa: T201 - an operator must see this on start, before logging is set up
+        # An operator must see this on start, before logging is set up.
+        print(
             f"ngo: {database} predates generated keys; {name} keeps the development key once "
             "published in the source so that its data stays readable. Run `flask --app ngo "
             "rotate-data-key` to re-encrypt it, or remove the database to start afresh.",
