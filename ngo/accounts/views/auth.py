@@ -26,15 +26,14 @@ from ngo.accounts.services import AccountError, LoginResult
 from ngo.accounts.tokens import LinkError, LinkProblem
 from ngo.accounts.views import bp, login_rate_limit, restart_session
 from ngo.extensions import db, limiter
-from ngo.urls import is_safe_redirect
+from ngo.urls import safe_redirect_target
 
 PENDING_KEY = "auth_pending"
 PENDING_SECONDS = 600
 
 
 def _after_login_target() -> str:
-    target = request.args.get("next")
-    return target if is_safe_redirect(target) else url_for("accounts.dashboard")
+    return safe_redirect_target(request.args.get("next"), url_for("accounts.dashboard"))
 
 
 def _set_pending(user: User, target: str) -> None:
@@ -57,13 +56,21 @@ def _pending_user() -> User | None:
     return user
 
 
+def _pending_target() -> str:
+    """Where the sign-in started for; checked again, as the session may come from an older
+    version of the check."""
+    pending = session.get(PENDING_KEY)
+    target = pending.get("next") if isinstance(pending, dict) else None
+    return safe_redirect_target(target, url_for("accounts.dashboard"))
+
+
 def _finish_login(user: User) -> Response:
-    target = session.get(PENDING_KEY, {}).get("next") or url_for("accounts.dashboard")
+    target = _pending_target()
     restart_session()
     login_user(user)
     services.complete_login(user)
     db.session.commit()
-    return redirect(target if is_safe_redirect(target) else url_for("accounts.dashboard"))
+    return redirect(target)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -133,9 +140,7 @@ def enrol_second_factor() -> Response | str:
         if codes is not None:
             continue_url = url_for("accounts.account")
             if not current_user.is_authenticated:
-                continue_url = session.get(PENDING_KEY, {}).get("next") or url_for(
-                    "accounts.dashboard"
-                )
+                continue_url = _pending_target()
                 restart_session()
                 login_user(user)
                 services.complete_login(user)

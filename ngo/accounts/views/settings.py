@@ -15,7 +15,7 @@ from ngo.accounts.services import AccountError
 from ngo.accounts.views import bp, login_rate_limit, restart_session
 from ngo.extensions import db, limiter
 from ngo.i18n import remember_language
-from ngo.urls import is_safe_redirect
+from ngo.urls import safe_redirect_target
 
 
 @bp.get("/dashboard")
@@ -119,7 +119,6 @@ def change_language() -> Response:
     if current_user.is_authenticated:
         current_user.locale = form.language.data
         db.session.commit()
-    target = request.form.get("next")
-    response = redirect(target if is_safe_redirect(target) else url_for("public.home"))
+    response = redirect(safe_redirect_target(request.form.get("next"), url_for("public.home")))
     remember_language(response, form.language.data)
     return response
