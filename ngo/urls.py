@@ -35,6 +35,9 @@ def safe_redirect_target(target: object, fallback: str) -> str:
         return fallback
     if target != target.strip() or "\\" in target:
         return fallback
+    # Checked before and after normalisation: iri_to_uri turns "///evil.example" into a path.
+    if not target.startswith("/") or target.startswith("//"):
+        return fallback
     if any(unicodedata.category(ch) == "Cc" for ch in target):
         return fallback
     try:

@@ -291,6 +291,18 @@ def complete_login(user: User) -> None:
     )
 
 
+def sign_out(user: User) -> None:
+    """End every session of the user: a saved copy of the cookie no longer signs anyone in."""
+    user.session_version += 1
+    audit.record(
+        "user.logged_out",
+        actor_id=user.id,
+        organisation_id=home_organisation_id(user),
+        object_type="user",
+        object_id=user.id,
+    )
+
+
 def confirm_password(user: User, password: str) -> bool:
     """Re-check a known user's password; a wrong one counts towards the lock-out like a failed
     sign-in. The caller commits either way, so that the count sticks."""

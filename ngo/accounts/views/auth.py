@@ -7,7 +7,7 @@ import time
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ngo.accounts import policy, services, two_factor
@@ -24,7 +24,7 @@ from ngo.accounts.forms import (
 from ngo.accounts.models import User
 from ngo.accounts.services import AccountError, LoginResult
 from ngo.accounts.tokens import LinkError, LinkProblem
-from ngo.accounts.views import bp, login_rate_limit, restart_session
+from ngo.accounts.views import bp, end_session, login_rate_limit, start_signed_in_session
 from ngo.extensions import db, limiter
 from ngo.urls import safe_redirect_target
 
@@ -66,8 +66,7 @@ def _pending_target() -> str:
 
 def _finish_login(user: User) -> Response:
     target = _pending_target()
-    restart_session()
-    login_user(user)
+    start_signed_in_session(user)
     services.complete_login(user)
     db.session.commit()
     return redirect(target)
@@ -141,8 +140,7 @@ def enrol_second_factor() -> Response | str:
             continue_url = url_for("accounts.account")
             if not current_user.is_authenticated:
                 continue_url = _pending_target()
-                restart_session()
-                login_user(user)
+                start_signed_in_session(user)
                 services.complete_login(user)
             db.session.commit()
             return render_template(
@@ -162,8 +160,12 @@ def enrol_second_factor() -> Response | str:
 def logout() -> Response:
     form = ConfirmForm()
     if form.validate_on_submit():
-        logout_user()
-        restart_session()
+        if current_user.is_authenticated:
+            # The cookie cannot be taken back from the browser (or from whoever copied it):
+            # moving the version on makes it, and every other session of the user, worthless.
+            services.sign_out(current_user._get_current_object())
+            db.session.commit()
+        end_session()
     return redirect(url_for("public.home"))
 
 
@@ -212,8 +214,7 @@ def accept_invitation(token: str) -> Response | str | tuple[str, int]:
             form.password.errors.append(str(exc.message))
         else:
             db.session.commit()
-            logout_user()
-            restart_session()
+            end_session()
             _set_pending(user, url_for("accounts.dashboard"))
             if user.has_second_factor:
                 return redirect(url_for("accounts.second_factor"))
@@ -265,8 +266,7 @@ def reset_password(token: str) -> Response | str | tuple[str, int]:
             form.password.errors.append(str(exc.message))
         else:
             db.session.commit()
-            logout_user()
-            restart_session()
+            end_session()
             flash(_("Your password has been changed. Sign in with the new password."), "success")
             return redirect(url_for("accounts.login"))
     status = 400 if form.errors else 200

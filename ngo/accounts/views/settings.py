@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
 from ngo.accounts import services, two_factor
@@ -12,7 +12,7 @@ from ngo.accounts.access import current_membership, staff_required
 from ngo.accounts.forms import ChangePasswordForm, ConfirmForm, LanguageForm
 from ngo.accounts.policy import Action, may
 from ngo.accounts.services import AccountError
-from ngo.accounts.views import bp, login_rate_limit, restart_session
+from ngo.accounts.views import bp, end_session, login_rate_limit
 from ngo.extensions import db, limiter
 from ngo.i18n import remember_language
 from ngo.urls import safe_redirect_target
@@ -67,8 +67,7 @@ def account() -> Response | tuple[str, int]:
     if not services.confirm_password(user, form.current_password.data):
         db.session.commit()  # the wrong guess counts towards the lock-out
         if user.locked_at is not None:
-            logout_user()
-            restart_session()
+            end_session()
             flash(
                 _("Too many wrong passwords: the account is now locked. Ask an administrator."),
                 "error",
