@@ -35,4 +35,4 @@ def end_session() -> None:
     restart_session()
 
 
-from ngo.accounts.views import admin, auth, settings  # noqa: E402, F401  (registers routes)
+from ngo.accounts.views import admin, auth, links, settings  # noqa: E402, F401  (registers routes)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
-from ngo.accounts import services, two_factor
+from ngo.accounts import services, signin, two_factor
 from ngo.accounts.access import current_membership, staff_required
 from ngo.accounts.forms import ChangePasswordForm, ConfirmForm, LanguageForm
 from ngo.accounts.policy import Action, may
@@ -64,12 +64,18 @@ def account() -> Response | tuple[str, int]:
     # The real user, not the proxy: login_user below stores what it gets as the current user,
     # and a proxy that points at itself recurses without end on the next access.
     user = current_user._get_current_object()
-    if not services.confirm_password(user, form.current_password.data):
-        db.session.commit()  # the wrong guess counts towards the lock-out
-        if user.locked_at is not None:
+    if not signin.confirm_password(user, form.current_password.data):
+        db.session.commit()  # the wrong guess counts towards the pause
+        if signin.paused_until(user) is not None:
+            # Whoever holds this session keeps guessing the password: end it, and any copy.
+            signin.sign_out(user)
+            db.session.commit()
             end_session()
             flash(
-                _("Too many wrong passwords: the account is now locked. Ask an administrator."),
+                _(
+                    "Too many wrong passwords: you were signed out and sign-in to this account "
+                    "is paused for a while. Its owner has been told by e-mail."
+                ),
                 "error",
             )
             return redirect(url_for("accounts.login"))
