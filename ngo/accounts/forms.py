@@ -24,11 +24,11 @@ LANGUAGE_CHOICES = [
 ]
 
 
-def _email_field(label: object) -> EmailField:
+def _email_field(label: object, missing: object = None) -> EmailField:
     return EmailField(
         label,
         validators=[
-            DataRequired(message=_l("Enter your e-mail address.")),
+            DataRequired(message=missing or _l("Enter your e-mail address.")),
             Length(max=254),
             Email(
                 message=_l("Enter a valid e-mail address, like name@example.org."),
@@ -146,10 +146,15 @@ class LanguageForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    email = _email_field(_l("E-mail"))
+    email = _email_field(
+        _l("E-mail"), missing=_l("Enter the e-mail address of the person you invite.")
+    )
+    # No role is chosen beforehand: a hurried click must not make someone an administrator.
     role = SelectField(
         _l("Role"),
-        choices=ROLE_CHOICES,
+        choices=[SelectChoice("", _l("Choose a role")), *ROLE_CHOICES],
+        default="",
+        validators=[DataRequired(message=_l("Choose the role of the person you invite."))],
     )
     locale = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES)
     submit = SubmitField(_l("Send invitation"))
@@ -169,7 +174,10 @@ class OrganisationForm(FlaskForm):
 
 
 class NewOrganisationForm(OrganisationForm):
-    admin_email = _email_field(_l("E-mail of its first administrator"))
+    admin_email = _email_field(
+        _l("E-mail of its first administrator"),
+        missing=_l("Enter the e-mail address of its first administrator."),
+    )
     locale = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES)
     submit = SubmitField(_l("Create organisation and invite"))
 

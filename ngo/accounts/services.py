@@ -313,7 +313,15 @@ def invite_user(
         .where(User.email == email, Membership.organisation_id == organisation.id)
     )
     if already_member:
-        raise AccountError(_l("This person is already a member of the organisation."))
+        # Said to the admin at the address they typed; like every rule message it does not
+        # repeat the address itself (rules.RuleError).
+        raise AccountError(
+            _l(
+                "The person with this e-mail address is already a member of %(org)s.",
+                org=organisation.name,
+            ),
+            field="email",
+        )
     ttl = timedelta(hours=int(current_app.config["INVITATION_TTL_HOURS"]))
     invitation = Invitation(
         organisation=organisation,
@@ -367,8 +375,11 @@ def accept_invitation_with_account(invitation: Invitation, user: User) -> None:
     if user.email != invitation.email:
         raise AccountError(_l("This invitation is for another e-mail address."))
     if any(m.organisation_id == invitation.organisation_id for m in user.memberships):
-        # A second invitation to the same organisation, sent before the first was accepted.
-        raise AccountError(_l("This person is already a member of the organisation."))
+        # A second invitation to the same organisation, sent before the first was accepted;
+        # said to the invitee.
+        raise AccountError(
+            _l("You are already a member of %(org)s.", org=invitation.organisation.name)
+        )
     _join(invitation, user)
 
 

@@ -141,13 +141,22 @@ def test_invite_form_is_shown_to_admins(admin_client):
     assert 'name="email"' in html
     assert 'name="role"' in html
     assert 'name="locale"' in html
+    # No role is chosen for the admin: the empty choice is the selected one.
+    select = re.search(r'<select[^>]*name="role".*?</select>', html, re.S).group(0)
+    assert re.findall(r"<option[^>]*selected[^>]*>", select) == ['<option selected value="">']
+    assert "required" in select.split(">", 1)[0]
 
 
 @pytest.mark.parametrize(
     ("data", "error"),
     [
         ({"email": "not-an-email", "role": "verifier", "locale": "en"}, "valid e-mail address"),
-        ({"email": "", "role": "verifier", "locale": "en"}, "Enter your e-mail address."),
+        (
+            {"email": "", "role": "verifier", "locale": "en"},
+            "Enter the e-mail address of the person you invite.",
+        ),
+        ({"email": INVITEE, "role": "", "locale": "en"}, "Choose the role of the person you"),
+        ({"email": INVITEE, "locale": "en"}, "Choose the role of the person you invite."),
         ({"email": INVITEE, "role": "superuser", "locale": "en"}, "Not a valid choice"),
         ({"email": INVITEE, "role": "verifier", "locale": "xx"}, "Not a valid choice"),
     ],
@@ -161,13 +170,15 @@ def test_invalid_invitation_is_a_form_error_and_sends_nothing(app, admin_client,
     assert sent_mail(app) == []
 
 
-def test_inviting_an_existing_member_is_a_form_error(app, admin_client, make_user):
+def test_inviting_an_existing_member_is_a_form_error(app, admin_client, make_user, organisation):
     member = make_user("caseworker")
 
     response = invite(admin_client, email=member.email.upper())
 
     assert response.status_code == 400
-    assert "already a member of the organisation" in page_text(response)
+    message = f"The person with this e-mail address is already a member of {organisation.name}."
+    assert message in page_text(response)
+    assert 'id="email-error"' in page_text(response)
     assert invitation_count() == 0
     assert sent_mail(app) == []
 
@@ -418,7 +429,7 @@ def test_second_invitation_to_the_same_organisation_is_refused_not_a_crash(
     response = accept(browser(), second, password=NEW_PASSWORD)
 
     assert response.status_code == 400
-    assert "already a member of the organisation" in page_text(response)
+    assert f"You are already a member of {organisation.name}." in page_text(response)
     assert memberships_of(user) == {(organisation.id, "funder")}
     db.session.expire_all()
     assert (
