@@ -126,6 +126,8 @@ def test_suspending_a_membership_stops_it_acting_in_that_organisation_only(
         other_organisation.id
     )
     assert not policy.may(membership_in(shared, organisation), policy.Action.VIEW_CASES)
+    assert shared_client.post(f"/account/organisation/{organisation.id}").status_code == 404
+    assert "suspended by its administrators" in page_text(shared_client.get("/dashboard"))
     page = page_text(admin_client.get("/admin/users"))
     assert "suspended" in page
     actions = [

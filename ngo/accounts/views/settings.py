@@ -110,7 +110,10 @@ def new_recovery_codes() -> Response | str:
 def switch_organisation(organisation_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if not any(m.organisation_id == organisation_id for m in current_user.memberships):
+    if not any(
+        m.organisation_id == organisation_id and not m.is_suspended
+        for m in current_user.memberships
+    ):
         abort(404)
     session["org_id"] = organisation_id
     return redirect(url_for("accounts.dashboard"))
