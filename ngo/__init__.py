@@ -58,7 +58,7 @@ def _private_folder(path: str) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from ngo import errors, models, security  # noqa: F401  (models: the whole schema)
-    from ngo.accounts import access  # noqa: F401  (registers the user loader)
+    from ngo.accounts import access, sessions  # noqa: F401  (access: the user loader)
     from ngo.cases import images
     from ngo.celery_app import celery_init_app
     from ngo.extensions import (
@@ -86,6 +86,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
+    # Flask-Login has no public setting for this; its default trusts X-Forwarded-For blindly.
+    login_manager._session_identifier_generator = sessions.session_identifier
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from ngo import audit, demo
 from ngo.accounts import services
-from ngo.accounts.models import Organisation, Role
+from ngo.accounts.models import Organisation, Role, User
 from ngo.accounts.services import AccountError
 from ngo.chain import Checkpoint, CheckpointFormatError
 from ngo.extensions import db
@@ -69,6 +69,53 @@ def create_admin_command(
     db.session.commit()
     click.echo(f"Created administrator #{user.id} of {organisation.name}.")
     click.echo("At first sign-in they will set up two-factor authentication.")
+
+
+# Account-wide actions of the deployment's operator ---------------------------------------
+# An admin of one organisation may not lock, unlock or reset an account that also belongs to
+# another (policy.account_action_refusal); whoever runs the deployment can, from here.
+
+
+def _account_or_fail(email: str) -> User:
+    user = services.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException("No account uses this e-mail address.")
+    return user
+
+
+@click.command("lock-user")
+@click.argument("email")
+def lock_user_command(email: str) -> None:
+    """Lock the account of EMAIL everywhere and end its sessions, until unlock-user."""
+    user = _account_or_fail(email)
+    if user.locked_at is not None:
+        click.echo(f"Account #{user.id} was already locked.")
+        return
+    services.lock_user(user, actor=None, organisation_id=None, reason="operator")
+    db.session.commit()
+    click.echo(f"Locked account #{user.id}; its sessions have ended.")
+
+
+@click.command("unlock-user")
+@click.argument("email")
+def unlock_user_command(email: str) -> None:
+    """Lift the lock of EMAIL's account and any pause after wrong passwords."""
+    user = _account_or_fail(email)
+    services.unlock_user(user, actor=None, organisation_id=None)
+    db.session.commit()
+    click.echo(f"Account #{user.id} can sign in again.")
+
+
+@click.command("reset-2fa")
+@click.argument("email")
+def reset_second_factor_command(email: str) -> None:
+    """Turn off EMAIL's second factor: they set it up again at their next sign-in."""
+    user = _account_or_fail(email)
+    services.reset_second_factor(user, actor=None, organisation_id=None)
+    db.session.commit()
+    click.echo(
+        f"Two-factor authentication of account #{user.id} was reset; its sessions have ended."
+    )
 
 
 @click.command("seed-demo")
@@ -244,3 +291,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(rotate_data_key_command)
     app.cli.add_command(reconcile_listings_command)
+    app.cli.add_command(lock_user_command)
+    app.cli.add_command(unlock_user_command)
+    app.cli.add_command(reset_second_factor_command)

@@ -31,6 +31,9 @@ NGO_PROXY_HOPS         number of trusted reverse proxies in front of the app (de
 NGO_PUBLIC_PAGE_CACHE  rendered public pages each web worker keeps (default 512; 0 turns it off)
 NGO_PUBLIC_RATE_LIMIT  per-client limit of public pages and the API together, against bulk
                        scraping (default "300 per minute;5000 per hour": generous for readers)
+NGO_STAFF_IDLE_MINUTES a signed-in session ends after this many minutes without a request
+                       (default 30)
+NGO_SESSION_MAX_HOURS  and this many hours after sign-in however active (default 12)
 """
 
 from __future__ import annotations
@@ -162,6 +165,13 @@ def load_config(instance_path: str) -> dict[str, object]:
         "MAX_IMAGE_PIXELS": _positive_int("NGO_MAX_IMAGE_PIXELS", "40000000", unit="pixels"),
         "VERIFICATION_VALID_DAYS": _positive_int("NGO_VERIFICATION_VALID_DAYS", "365"),
         "CELERY_TASK_ALWAYS_EAGER": False,
+        # Accounts: how long a signed-in session lasts, and the temporary lock-out after
+        # wrong passwords or codes (the first lasts LOGIN_LOCKOUT_FIRST_SECONDS, each further
+        # one twice as long, up to LOGIN_LOCKOUT_MAX_SECONDS).
+        "STAFF_IDLE_MINUTES": _positive_int("NGO_STAFF_IDLE_MINUTES", "30", unit="minutes"),
+        "SESSION_MAX_HOURS": _positive_int("NGO_SESSION_MAX_HOURS", "12", unit="hours"),
+        "LOGIN_LOCKOUT_FIRST_SECONDS": 60,
+        "LOGIN_LOCKOUT_MAX_SECONDS": 3600,
     }
 
 

@@ -11,9 +11,10 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select
 
-from ngo.accounts.models import STAFF_ROLES, Membership, Role, User
+from ngo.accounts.models import Membership, Role, User
 
 
 class Action(StrEnum):
@@ -90,8 +91,9 @@ T = TypeVar("T", bound=Select[Any])
 
 
 def choose_membership(user: User, organisation_id: int | None) -> Membership | None:
-    """The membership the user acts through: the chosen organisation, else the first joined."""
-    memberships = sorted(user.memberships, key=lambda m: m.id)
+    """The membership the user acts through: the chosen organisation, else the first joined.
+    A suspended membership is never chosen."""
+    memberships = sorted((m for m in user.memberships if not m.is_suspended), key=lambda m: m.id)
     for membership in memberships:
         if membership.organisation_id == organisation_id:
             return membership
@@ -108,7 +110,7 @@ def may(membership: Membership | None, action: Action, target: Any = None) -> bo
     """May the holder of this membership do `action` (to `target`, if given)?"""
     if action in PLATFORM_ACTIONS:
         return membership is not None and may_platform(membership.user, action)
-    if membership is None:
+    if membership is None or membership.is_suspended:
         return False
     if target is not None and not in_scope(membership, target):
         return False
@@ -125,7 +127,37 @@ def scope(stmt: T, membership: Membership, organisation_column: Any) -> T:
 
 
 def must_use_second_factor(user: User) -> bool:
-    """Staff roles need TOTP; demo users are exempt only in development mode."""
-    if user.is_demo and current_app.config["NGO_ENV"] == "development":
-        return False
-    return user.is_platform_admin or any(Role(m.role) in STAFF_ROLES for m in user.memberships)
+    """Every account needs TOTP: staff see personal data or move money, and funders will read
+    reports about the people they fund. Demo users are exempt only in development mode."""
+    return not (user.is_demo and current_app.config["NGO_ENV"] == "development")
+
+
+# Account-wide actions ----------------------------------------------------------------------
+
+
+def account_action_refusal(actor: User | None, target: User) -> str | None:
+    """Why `actor` may not lock, unlock or reset the second factor of `target`, or None.
+
+    These act on the whole account, in every organisation it belongs to, so an admin of one
+    organisation may not do them to someone who also works for another: only an admin of every
+    organisation the account belongs to may, or the deployment's operator on the command line
+    (actor None). An admin can always suspend the membership in their own organisation.
+    """
+    if actor is None:
+        return None
+    if actor.id == target.id:
+        return str(_l("You cannot do this to your own account."))
+    administered = {
+        m.organisation_id
+        for m in actor.memberships
+        if m.role == Role.ADMIN.value and not m.is_suspended
+    }
+    if any(m.organisation_id not in administered for m in target.memberships):
+        return str(
+            _l(
+                "This account also belongs to an organisation you do not administer, so only "
+                "the platform operator can lock it, unlock it or reset its two-factor "
+                "authentication. You can suspend its membership in your organisation."
+            )
+        )
+    return None

@@ -35,6 +35,13 @@ def public_title(appeal: Appeal, language: str) -> str:
     return text.title if text else ""
 
 
+def _link(page_url: str, token: str) -> str:
+    """A link for the body of a mail: the token after "#", which no server ever receives (see
+    accounts/views/links.py). Only the List-Unsubscribe address has it in the path, as RFC 8058
+    one-click needs, and ngo.access_log keeps it out of the logs."""
+    return f"{page_url}#{token}"
+
+
 def _send(to: str, subject: str, body: str, unsubscribe_url: str | None = None) -> None:
     message = mail.compose(to, subject, body)
     if unsubscribe_url:
@@ -58,7 +65,7 @@ def send_follow_confirmation(payload: dict[str, Any]) -> None:
     with force_locale(subscription.language):
         context = {
             "title": public_title(appeal, subscription.language),
-            "confirm_url": external_url("appeal_forms.confirm_follow", token=subscription.token),
+            "confirm_url": _link(external_url("appeal_forms.confirm_follow"), subscription.token),
             "appeal_url": public_appeal_url(appeal.slug),
         }
         _send(
@@ -101,7 +108,8 @@ def send_update_emails(payload: dict[str, Any]) -> None:
         db.session.add(UpdateDelivery(update_id=update_id, subscription_id=subscription_id))
         db.session.flush()  # a second worker on the same pair stops here, before sending
         with force_locale(language):
-            unsubscribe_url = external_url("appeal_forms.unsubscribe", token=token)
+            unsubscribe_url = _link(external_url("appeal_forms.unsubscribe"), token)
+            one_click_url = external_url("appeal_forms.one_click_unsubscribe", token=token)
             body_text = render_template(
                 "campaigns/email/update.txt",
                 appeal_title=titles[language],
@@ -111,5 +119,5 @@ def send_update_emails(payload: dict[str, Any]) -> None:
                 appeal_url=appeal_url,
                 unsubscribe_url=unsubscribe_url,
             )
-            _send(address, _("News: %(title)s", title=title), body_text, unsubscribe_url)
+            _send(address, _("News: %(title)s", title=title), body_text, one_click_url)
         db.session.commit()

@@ -73,6 +73,9 @@ class UpdateSubscription(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
+    # When the last confirmation link went out: a repeat request within a day sends none, so
+    # the form cannot be used to flood someone's mailbox from many addresses.
+    confirmation_sent_at: Mapped[datetime | None]
 
 
 class UpdateDelivery(db.Model):

@@ -63,7 +63,7 @@ BAND_LABELS = {
 }
 # Staff pages and forms have nothing to index; readers' pages are all in the sitemap.
 ROBOTS_DISALLOW = (
-    "/staff/ /cases/ /admin/ /account /dashboard /login /password/ /invitation/ /two-factor/ "
+    "/staff/ /cases/ /admin/ /account /dashboard /login /password/ /invitation /two-factor/ "
     "/follow/ /language /choose-language /api/ "
     "/appeals/*/donate /appeals/*/follow /appeals/*/concern"
 )
