@@ -7,10 +7,12 @@ cannot be probed across organisations.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import Select
 
 from ngo.accounts.models import STAFF_ROLES, Membership, Role, User
@@ -37,6 +39,8 @@ class Action(StrEnum):
     APPROVE_APPEAL = "approve_appeal"
     # After publication: news on an appeal, and readers' reports about appeals.
     POST_UPDATE = "post_update"
+    # Putting an update at the top of the review queue (it still needs a second person).
+    MARK_UPDATE_URGENT = "mark_update_urgent"
     HANDLE_CONCERNS = "handle_concerns"
     # Platform actions are not tied to a membership: they create and list organisations.
     MANAGE_ORGANISATIONS = "manage_organisations"
@@ -71,6 +75,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.EDIT_APPEAL,
             Action.APPROVE_APPEAL,
             Action.POST_UPDATE,
+            Action.MARK_UPDATE_URGENT,
             Action.HANDLE_CONCERNS,
         }
     )
@@ -129,3 +134,25 @@ def must_use_second_factor(user: User) -> bool:
     if user.is_demo and current_app.config["NGO_ENV"] == "development":
         return False
     return user.is_platform_admin or any(Role(m.role) in STAFF_ROLES for m in user.memberships)
+
+
+def four_eyes_refusal(
+    actor_id: int,
+    *,
+    authors: Iterable[int | None],
+    submitter: int | None = None,
+    editors: Iterable[int | None] = (),
+) -> str | None:
+    """The one four-eyes rule, for everything that becomes public or is confirmed by a second
+    person (story verification, document checks, appeal and update approval): the author, the
+    person who sent it for review and anyone who changed it since it was last approved may not
+    approve it. Returns why `actor_id` may not, as a message for the person, or None."""
+    if actor_id in set(authors):
+        return gettext("You are its author: a second person has to approve it.")
+    if submitter is not None and actor_id == submitter:
+        return gettext("You sent it for review: a second person has to approve it.")
+    if actor_id in set(editors):
+        return gettext(
+            "You changed it since it was last approved: a second person has to approve it."
+        )
+    return None
