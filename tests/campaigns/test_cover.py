@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from ngo.campaigns import cover, services
 from ngo.campaigns.models import PublicImage
+from ngo.campaigns.review import ContentChangedError
 from ngo.campaigns.services import AppealError
 from ngo.campaigns.updates import SafetyCheckError
 from ngo.cases import consent
@@ -121,3 +122,42 @@ def test_staff_upload_preview_and_refusals(client, appeal, staff):
 def test_a_verifier_may_not_upload(client, appeal, staff):
     login(client, staff["verifier"])
     assert _upload(client, appeal.slug, jpeg()).status_code == 403
+
+
+def test_a_cover_is_sealed_until_the_appeal_is_approved(client, appeal, alexander, staff):
+    consent_to_photo(alexander, staff["caseworker"])
+    image = cover.set_cover_photo(
+        appeal, image_bytes=jpeg(), alt_text="A kitchen table", actor=staff["caseworker"]
+    )
+    db.session.commit()
+    clean = bytes(image.sealed_content)
+    content, sealed = db.session.execute(
+        text("SELECT content, sealed_content FROM public_images WHERE id = :id"), {"id": image.id}
+    ).one()
+    assert content is None and clean not in bytes(sealed) and b"JFIF" not in bytes(sealed)
+    login(client, staff["verifier"])
+    preview = client.get(f"/staff/appeals/{appeal.slug}/cover")
+    assert preview.status_code == 200 and preview.get_data() == clean  # decrypted for staff
+    assert client.get(f"/media/{image.token}").status_code == 404
+
+    publish(appeal, staff)
+    content, sealed = db.session.execute(
+        text("SELECT content, sealed_content FROM public_images WHERE id = :id"), {"id": image.id}
+    ).one()
+    assert bytes(content) == clean and sealed is None
+    assert client.get(f"/media/{image.token}").get_data() == clean
+
+
+def test_a_cover_set_in_review_sends_the_appeal_back_and_shows_as_a_change(
+    appeal, alexander, staff
+):
+    consent_to_photo(alexander, staff["caseworker"])
+    seen = services.submit_for_review(appeal, actor=staff["caseworker"])
+    cover.set_cover_photo(appeal, image_bytes=jpeg(), alt_text="A table", actor=staff["admin"])
+    assert appeal.status == "draft"
+    services.submit_for_review(appeal, actor=staff["caseworker"])
+    with pytest.raises(ContentChangedError) as refused:
+        services.approve_and_publish(appeal, approver=staff["verifier"], digest=seen)
+    assert [(c.label, c.after) for c in refused.value.changes] == [("Photo added", "A table")]
+    # Whoever set the photo changed the appeal: they may not approve it either.
+    assert "You changed it" in services.approval_refusal(appeal, staff["admin"])

@@ -20,17 +20,17 @@ from tests import factories
 
 
 def _publish(appeal, staff):
-    services.submit_for_review(appeal, actor=staff["caseworker"])
-    services.approve_and_publish(appeal, approver=staff["admin"])
+    digest = services.submit_for_review(appeal, actor=staff["caseworker"])
+    services.approve_and_publish(appeal, approver=staff["admin"], digest=digest)
     db.session.commit()
 
 
 def test_four_eyes_and_a_clean_gate_publish(appeal, staff):
     assert services.publication_problems(appeal) == []
-    services.submit_for_review(appeal, actor=staff["caseworker"])
-    with pytest.raises(AppealError, match="Someone other"):
-        services.approve_and_publish(appeal, approver=staff["caseworker"])
-    services.approve_and_publish(appeal, approver=staff["admin"])
+    digest = services.submit_for_review(appeal, actor=staff["caseworker"])
+    with pytest.raises(AppealError, match="You are its author"):
+        services.approve_and_publish(appeal, approver=staff["caseworker"], digest=digest)
+    services.approve_and_publish(appeal, approver=staff["admin"], digest=digest)
     assert appeal.status == AppealStatus.PUBLISHED.value
     assert services.is_publicly_visible(appeal)
 
@@ -47,9 +47,9 @@ def test_a_surname_in_the_title_blocks_publication(appeal, staff):
     )
     problems = services.publication_problems(appeal)
     assert [p.finding.field for p in problems if p.finding] == ["pl:title"]
-    services.submit_for_review(appeal, actor=staff["caseworker"])
+    digest = services.submit_for_review(appeal, actor=staff["caseworker"])
     with pytest.raises(AppealError, match="every problem"):
-        services.approve_and_publish(appeal, approver=staff["admin"])
+        services.approve_and_publish(appeal, approver=staff["admin"], digest=digest)
 
 
 def test_consent_withdrawal_takes_the_appeal_down_at_once(appeal, alexander, staff):
