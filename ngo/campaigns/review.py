@@ -23,6 +23,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from ngo.campaigns.errors import AppealError
 from ngo.campaigns.models import Appeal, AppealUpdate, PublicImage, ReviewSnapshot
@@ -91,6 +92,8 @@ def appeal_content(appeal: Appeal) -> Content:
     covers = db.session.scalars(
         select(PublicImage)
         .where(PublicImage.appeal_id == appeal.id, PublicImage.purpose == "cover")
+        # The digest names the bytes by their stored hash: no need to read them.
+        .options(defer(PublicImage.content))
         .order_by(PublicImage.id)
     )
     return {
