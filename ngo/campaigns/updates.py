@@ -1,4 +1,5 @@
-"""News on a published appeal, reviewed like the appeal itself, and which appeals owe some.
+"""News on a published appeal, reviewed like the appeal itself (which appeals owe some is in
+campaigns.overdue).
 
 An update goes public only once a second person approved it. A staff member drafts it (a
 draft), may change or discard it, and sends it for review; an approver who is not its author,
@@ -20,9 +21,6 @@ any metadata, sealed until approval (campaigns.images).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -30,7 +28,7 @@ from sqlalchemy.orm import selectinload
 from ngo import audit, outbox
 from ngo.accounts import policy
 from ngo.accounts.models import User
-from ngo.campaigns import images, notifications, review, visibility
+from ngo.campaigns import images, notifications, review
 from ngo.campaigns.errors import AppealError
 from ngo.campaigns.models import (
     Appeal,
@@ -39,6 +37,7 @@ from ngo.campaigns.models import (
     PublicImage,
     UpdateState,
 )
+from ngo.campaigns.overdue import OverdueAppeal, overdue_appeals
 from ngo.campaigns.services import VISIBLE
 from ngo.campaigns.update_checks import (
     ALT_TEXT_MAX,
@@ -66,7 +65,9 @@ __all__ = [
     "BODY_MAX",
     "PART_LABELS",
     "TITLE_MAX",
+    "OverdueAppeal",
     "SafetyCheckError",
+    "overdue_appeals",
 ]
 
 PENDING = frozenset({UpdateState.DRAFT.value, UpdateState.IN_REVIEW.value})
@@ -398,34 +399,3 @@ def awaiting_review(organisation_id: int) -> list[AppealUpdate]:
             .order_by(AppealUpdate.urgent.desc(), AppealUpdate.submitted_at, AppealUpdate.id)
         )
     )
-
-
-# Appeals that owe their donors news -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OverdueAppeal:
-    appeal: Appeal
-    last_news_at: datetime
-    days_overdue: int
-
-
-def overdue_appeals(organisation_id: int, now: datetime | None = None) -> list[OverdueAppeal]:
-    """Listed appeals whose last update (or publication, before the first update) is older
-    than their update interval, the longest silent first. Two queries, whatever the number."""
-    now = now or utcnow()
-    appeals = db.session.scalars(
-        select(Appeal)
-        .where(Appeal.organisation_id == organisation_id, visibility.publicly_listed(now))
-        .options(selectinload(Appeal.translations))
-    ).all()
-    overdue: list[OverdueAppeal] = []
-    for appeal in appeals:
-        last = appeal.last_update_at or appeal.published_at or appeal.created_at
-        due = last + timedelta(days=appeal.update_interval_days)
-        if now > due:
-            # Whole days, rounded up: an update due this morning is one day late tonight.
-            days = -((due - now) // timedelta(days=1))
-            overdue.append(OverdueAppeal(appeal, last, days))
-    overdue.sort(key=lambda o: (o.last_news_at, o.appeal.id))
-    return overdue
