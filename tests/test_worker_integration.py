@@ -141,13 +141,16 @@ def test_a_follower_gets_an_update_through_the_worker_once(
     subscriptions.confirm_subscription(subscription.token)
     db.session.commit()
 
-    updates.post_update(
+    update = updates.draft_update(
         published,
         language="en",
         title="The family moved into the flat",
         body_markdown="The rent for three months is paid.",
         actor=staff["caseworker"],
     )
+    digest = updates.submit_update(update, actor=staff["caseworker"])
+    db.session.commit()
+    updates.approve_update(update, approver=staff["admin"], digest=digest)
     db.session.commit()
     deadline = time.monotonic() + 30
 

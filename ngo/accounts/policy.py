@@ -7,10 +7,12 @@ cannot be probed across organisations.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from flask import current_app
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select
 
@@ -38,6 +40,8 @@ class Action(StrEnum):
     APPROVE_APPEAL = "approve_appeal"
     # After publication: news on an appeal, and readers' reports about appeals.
     POST_UPDATE = "post_update"
+    # Putting an update at the top of the review queue (it still needs a second person).
+    MARK_UPDATE_URGENT = "mark_update_urgent"
     HANDLE_CONCERNS = "handle_concerns"
     # Platform actions are not tied to a membership: they create and list organisations.
     MANAGE_ORGANISATIONS = "manage_organisations"
@@ -72,6 +76,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.EDIT_APPEAL,
             Action.APPROVE_APPEAL,
             Action.POST_UPDATE,
+            Action.MARK_UPDATE_URGENT,
             Action.HANDLE_CONCERNS,
         }
     )
@@ -159,5 +164,27 @@ def account_action_refusal(actor: User | None, target: User) -> str | None:
                 "the platform operator can lock it, unlock it or reset its two-factor "
                 "authentication. You can suspend its membership in your organisation."
             )
+        )
+    return None
+
+
+def four_eyes_refusal(
+    actor_id: int,
+    *,
+    authors: Iterable[int | None],
+    submitter: int | None = None,
+    editors: Iterable[int | None] = (),
+) -> str | None:
+    """The one four-eyes rule, for everything that becomes public or is confirmed by a second
+    person (story verification, document checks, appeal and update approval): the author, the
+    person who sent it for review and anyone who changed it since it was last approved may not
+    approve it. Returns why `actor_id` may not, as a message for the person, or None."""
+    if actor_id in set(authors):
+        return gettext("You are its author: a second person has to approve it.")
+    if submitter is not None and actor_id == submitter:
+        return gettext("You sent it for review: a second person has to approve it.")
+    if actor_id in set(editors):
+        return gettext(
+            "You changed it since it was last approved: a second person has to approve it."
         )
     return None

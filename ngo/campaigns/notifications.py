@@ -16,7 +16,13 @@ from sqlalchemy import select
 
 from ngo import mail, outbox
 from ngo.campaigns.browse import translation_for
-from ngo.campaigns.models import Appeal, AppealUpdate, UpdateDelivery, UpdateSubscription
+from ngo.campaigns.models import (
+    Appeal,
+    AppealUpdate,
+    UpdateDelivery,
+    UpdateState,
+    UpdateSubscription,
+)
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import db
 from ngo.urls import external_url
@@ -80,8 +86,12 @@ def send_update_emails(payload: dict[str, Any]) -> None:
     """Each confirmed follower gets the update once: the delivery row is written and committed
     with each mail, so a second run (or a retry after a failure half-way) skips those sent."""
     update = db.session.get(AppealUpdate, payload["update_id"])
-    if update is None or update.withdrawn_at is not None:
-        return
+    if (
+        update is None
+        or update.state != UpdateState.PUBLISHED.value
+        or update.withdrawn_at is not None
+    ):
+        return  # only approved news is mailed, and not once withdrawn
     appeal = db.session.get(Appeal, update.appeal_id)
     if appeal is None or not is_listed(appeal):
         return

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from ngo import audit
 from ngo.accounts.models import User
+from ngo.accounts.policy import four_eyes_refusal
 from ngo.cases.images import refuse_oversized_image
 from ngo.cases.models import Beneficiary, EvidenceItem, EvidenceKind
 from ngo.cases.services import CaseError
@@ -288,12 +289,18 @@ def record_download(item: EvidenceItem, *, actor: User) -> None:
     )
 
 
+def check_refusal(item: EvidenceItem, actor: User) -> str | None:
+    """Why `actor` may not mark the document as checked (they uploaded it), or None."""
+    return four_eyes_refusal(actor.id, authors=[item.uploaded_by_id])
+
+
 def mark_checked(item: EvidenceItem, *, actor: User) -> None:
     """A second person confirms the document was looked at: never the one who uploaded it."""
     if item.destroyed_at is not None:
         raise CaseError(_l("This document was destroyed; it cannot be checked."))
-    if item.uploaded_by_id is not None and item.uploaded_by_id == actor.id:
-        raise CaseError(_l("Someone other than the uploader has to check a document."))
+    refusal = check_refusal(item, actor)
+    if refusal is not None:
+        raise CaseError(refusal)
     if item.checked_at is not None:
         return
     item.checked_by_id = actor.id

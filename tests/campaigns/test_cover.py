@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from ngo.audit import AuditEvent
 from ngo.campaigns import cover, services
 from ngo.campaigns.models import PublicImage
+from ngo.campaigns.review import ContentChangedError
 from ngo.campaigns.services import AppealError
 from ngo.campaigns.updates import SafetyCheckError
 from ngo.cases import consent
@@ -175,3 +176,42 @@ def test_only_who_may_edit_the_appeal_can_send_a_photo_sized_body(
         refused = browser()
         login(refused, make_user(role))
         assert _upload(refused, appeal.slug, FIVE_MB).status_code == 413, role
+
+
+def test_a_cover_is_sealed_until_the_appeal_is_approved(client, appeal, alexander, staff):
+    consent_to_photo(alexander, staff["caseworker"])
+    image = cover.set_cover_photo(
+        appeal, image_bytes=jpeg(), alt_text="A kitchen table", actor=staff["caseworker"]
+    )
+    db.session.commit()
+    clean = bytes(image.sealed_content)
+    content, sealed = db.session.execute(
+        text("SELECT content, sealed_content FROM public_images WHERE id = :id"), {"id": image.id}
+    ).one()
+    assert content is None and clean not in bytes(sealed) and b"JFIF" not in bytes(sealed)
+    login(client, staff["verifier"])
+    preview = client.get(f"/staff/appeals/{appeal.slug}/cover")
+    assert preview.status_code == 200 and preview.get_data() == clean  # decrypted for staff
+    assert client.get(f"/media/{image.token}").status_code == 404
+
+    publish(appeal, staff)
+    content, sealed = db.session.execute(
+        text("SELECT content, sealed_content FROM public_images WHERE id = :id"), {"id": image.id}
+    ).one()
+    assert bytes(content) == clean and sealed is None
+    assert client.get(f"/media/{image.token}").get_data() == clean
+
+
+def test_a_cover_set_in_review_sends_the_appeal_back_and_shows_as_a_change(
+    appeal, alexander, staff
+):
+    consent_to_photo(alexander, staff["caseworker"])
+    seen = services.submit_for_review(appeal, actor=staff["caseworker"])
+    cover.set_cover_photo(appeal, image_bytes=jpeg(), alt_text="A table", actor=staff["admin"])
+    assert appeal.status == "draft"
+    services.submit_for_review(appeal, actor=staff["caseworker"])
+    with pytest.raises(ContentChangedError) as refused:
+        services.approve_and_publish(appeal, approver=staff["verifier"], digest=seen)
+    assert [(c.label, c.after) for c in refused.value.changes] == [("Photo added", "A table")]
+    # Whoever set the photo changed the appeal: they may not approve it either.
+    assert "You changed it" in services.approval_refusal(appeal, staff["admin"])

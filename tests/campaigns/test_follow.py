@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from ngo.campaigns import services, subscriptions, updates
+from ngo.campaigns import services, subscriptions
 from ngo.campaigns.models import UpdateSubscription
 from ngo.campaigns.subscriptions import FollowError
 from ngo.crypto import blind_index
@@ -43,12 +43,8 @@ def subscription_count() -> int:
 
 
 def post_news(appeal, staff, title="News of the family"):
-    updates.post_update(
-        appeal,
-        language="en",
-        title=title,
-        body_markdown="They are well.",
-        actor=staff["caseworker"],
+    appeal_fixtures.publish_update(
+        appeal, staff["caseworker"], staff["admin"], title=title, body_markdown="They are well."
     )
     db.session.commit()
 

@@ -20,6 +20,7 @@ from PIL import Image, ImageCms, PngImagePlugin
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import func, select, text
 
+from ngo.accounts import policy
 from ngo.accounts.models import User
 from ngo.audit import AuditEvent
 from ngo.cases import evidence
@@ -468,8 +469,12 @@ def test_uploader_cannot_check_own_upload(app: Flask, case, admin, verifier) -> 
     item = evidence.upload_evidence(
         case, kind=EvidenceKind.OTHER, title="A", data=pdf_bytes(), filename="", actor=admin
     )
-    with pytest.raises(CaseError, match="other than the uploader"):
+    with pytest.raises(CaseError) as refused:
         evidence.mark_checked(item, actor=admin)
+    # The one four-eyes rule decides, and its reason is what the person reads.
+    assert refused.value.message == policy.four_eyes_refusal(admin.id, authors=[admin.id])
+    assert evidence.check_refusal(item, admin) == refused.value.message
+    assert evidence.check_refusal(item, verifier) is None
     assert item.checked_at is None
     evidence.mark_checked(item, actor=verifier)
     assert item.checked_by_id == verifier.id and item.checked_at is not None
@@ -481,8 +486,11 @@ def test_check_through_the_tab(client: FlaskClient, app: Flask, case, admin, ver
     item = only_item()
     own = client.post(f"/cases/{case.reference}/evidence/{item.id}/check")
     assert own.status_code == 400
-    assert "Someone other than the uploader has to check a document." in text_of(own)
+    assert "You are its author: a second person has to approve it." in text_of(own)
     assert only_item().checked_at is None
+    page = text_of(client.get(f"/cases/{case.reference}/evidence"))
+    assert "Mark as checked" not in page  # the uploader sees why instead of the button
+    assert "You are its author" in page
 
     client.post("/logout")
     login(client, verifier)

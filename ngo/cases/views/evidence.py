@@ -71,6 +71,7 @@ def _render_tab(
         may_upload=writable and policy.may(membership, Action.UPLOAD_EVIDENCE, case),
         may_download=policy.may(membership, Action.DOWNLOAD_EVIDENCE, case),
         may_check=writable and policy.may(membership, Action.CHECK_EVIDENCE, case),
+        check_refusal=lambda item: evidence.check_refusal(item, current_user),
     )
 
 
