@@ -17,8 +17,9 @@ from gunicorn.config import Config
 
 from ngo.access_log import REDACTED, RedactingLogger, redact
 from ngo.accounts import services, tokens
-from ngo.campaigns import subscriptions, updates
+from ngo.campaigns import subscriptions
 from tests.campaigns import appeal_fixtures
+from tests.campaigns.appeal_fixtures import publish_update
 from tests.conftest import link_in, sent_mail
 from tests.helpers import open_link, split_link
 
@@ -220,8 +221,8 @@ def test_following_and_stopping_never_put_the_token_in_an_address(
     page, token = split_link(confirm_link)
     assert client.get(page).status_code == 200
     assert "You follow this appeal" in client.post(page, data={"token": token}).get_data(True)
-    updates.post_update(
-        published, language="en", title="News", body_markdown="Well.", actor=staff["caseworker"]
+    publish_update(
+        published, staff["caseworker"], staff["verifier"], title="News", body_markdown="Well."
     )
     from ngo.extensions import db
 
