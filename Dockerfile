@@ -41,12 +41,12 @@ RUN pybabel compile --use-fuzzy -d ngo/translations -D messages \
 # and celery all put the working directory first on sys.path, so every process imports this
 # copy, identical to the installed one.
 
-# SQLite files (if any), the file outbox and celery beat's schedule. Owned by the app user so
-# a fresh named volume inherits the ownership.
+# SQLite files (if any), the file outbox and celery beat's schedule. Owned by the app user and
+# closed to everyone else (0700), so a fresh named volume inherits both.
 ENV NGO_INSTANCE_PATH=/var/lib/ngo \
     NGO_ENV=production \
     WEB_CONCURRENCY=2
-RUN mkdir -p /var/lib/ngo && chown ngo:ngo /var/lib/ngo
+RUN mkdir -p /var/lib/ngo && chown ngo:ngo /var/lib/ngo && chmod 0700 /var/lib/ngo
 VOLUME ["/var/lib/ngo"]
 
 USER 10001:10001

@@ -30,7 +30,8 @@ run: $(VENV)/.installed translations
 	$(FLASK) reconcile-listings
 	@echo ""
 	@echo "ngo is starting on http://127.0.0.1:$(NGO_PORT)  (web, worker and beat; Ctrl-C stops all)"
-	@echo "Mail is written to instance/outbox/ as .eml files."
+	@echo "Mail is written to instance/outbox/ as .eml files; its links point at port $(NGO_PORT)."
+	@echo "Keys were generated into instance/keys/ on the first run: without them the data is lost."
 	@echo ""
 	$(BIN)/honcho start
 

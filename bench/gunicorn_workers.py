@@ -118,6 +118,8 @@ def _production_like_env(instance: Path) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(48),
         NGO_DATA_KEYS=Fernet.generate_key().decode(),
         NGO_INDEX_KEY=secrets.token_urlsafe(48),
+        NGO_AUDIT_KEY=secrets.token_urlsafe(48),
+        NGO_AUDIT_SIGNING_KEY=secrets.token_urlsafe(32),
         PYTHONUNBUFFERED="1",
         # Readers are rate-limited in production; here one client sends every request.
         NGO_PUBLIC_RATE_LIMIT="100000000 per minute",

@@ -260,6 +260,7 @@ def generate(appeal_count: int, seed: int = 7) -> str:
                     language=fallback,
                     title=_text(rng, fallback, 5).capitalize(),
                     body_markdown=_text(rng, fallback, 50),
+                    state="published",  # approved, as every public update is
                     posted_at=last_update,
                 )
             add(

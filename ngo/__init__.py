@@ -13,20 +13,26 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ngo.config import check_production_safety, load_config
+from ngo.keyfiles import resolve_keys
 from ngo.requests import InMemoryUploadRequest
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    # NGO_INSTANCE_PATH holds the SQLite files, mail outbox and beat schedule (default: ./instance).
+    # Every process (flask commands, gunicorn workers, Celery worker and beat) starts here, so
+    # everything they create afterwards is the owner's alone: the SQLite database (its WAL and
+    # SHM files take the database's mode), the broker's SQLite file, beat's schedule, mail files.
+    os.umask(0o077)
+    # NGO_INSTANCE_PATH holds keys, SQLite files, mail outbox, beat schedule (default: ./instance).
     instance_path = os.environ.get("NGO_INSTANCE_PATH") or None
     if instance_path:
         instance_path = os.path.abspath(instance_path)
     app = Flask(__name__, instance_path=instance_path)
     app.request_class = InMemoryUploadRequest
-    os.makedirs(app.instance_path, exist_ok=True)
+    _private_folder(app.instance_path)
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    resolve_keys(app.config, app.instance_path)
     check_production_safety(app.config)
     _init_extensions(app)
     _register_blueprints(app)
@@ -39,9 +45,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+def _private_folder(path: str) -> None:
+    """Create the instance folder with mode 0700, and close one an earlier version left open:
+    files made before the umask above are then out of other users' reach as well."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    if os.stat(path).st_mode & 0o077:
+        try:
+            os.chmod(path, 0o700)
+        except PermissionError:
+            logging.getLogger(__name__).warning("cannot restrict the instance folder to its owner")
+
+
 def _init_extensions(app: Flask) -> None:
     from ngo import errors, models, security  # noqa: F401  (models: the whole schema)
-    from ngo.accounts import access  # noqa: F401  (registers the user loader)
+    from ngo.accounts import access, sessions  # noqa: F401  (access: the user loader)
+    from ngo.cases import images
     from ngo.celery_app import celery_init_app
     from ngo.extensions import (
         babel,
@@ -68,11 +86,14 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
+    # Flask-Login has no public setting for this; its default trusts X-Forwarded-For blindly.
+    login_manager._session_identifier_generator = sessions.session_identifier
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     celery_init_app(app)
     security.init_security(app)
+    images.init_app(app)
     errors.init_errors(app)
 
     _init_template_globals(app)

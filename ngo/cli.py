@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -10,8 +11,9 @@ from flask.cli import AppGroup
 
 from ngo import audit, demo
 from ngo.accounts import services
-from ngo.accounts.models import Organisation, Role
+from ngo.accounts.models import Organisation, Role, User
 from ngo.accounts.services import AccountError
+from ngo.chain import Checkpoint, CheckpointFormatError
 from ngo.extensions import db
 
 audit_cli = AppGroup("audit", help="Inspect the audit log.")
@@ -69,6 +71,53 @@ def create_admin_command(
     click.echo("At first sign-in they will set up two-factor authentication.")
 
 
+# Account-wide actions of the deployment's operator ---------------------------------------
+# An admin of one organisation may not lock, unlock or reset an account that also belongs to
+# another (policy.account_action_refusal); whoever runs the deployment can, from here.
+
+
+def _account_or_fail(email: str) -> User:
+    user = services.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException("No account uses this e-mail address.")
+    return user
+
+
+@click.command("lock-user")
+@click.argument("email")
+def lock_user_command(email: str) -> None:
+    """Lock the account of EMAIL everywhere and end its sessions, until unlock-user."""
+    user = _account_or_fail(email)
+    if user.locked_at is not None:
+        click.echo(f"Account #{user.id} was already locked.")
+        return
+    services.lock_user(user, actor=None, organisation_id=None, reason="operator")
+    db.session.commit()
+    click.echo(f"Locked account #{user.id}; its sessions have ended.")
+
+
+@click.command("unlock-user")
+@click.argument("email")
+def unlock_user_command(email: str) -> None:
+    """Lift the lock of EMAIL's account and any pause after wrong passwords."""
+    user = _account_or_fail(email)
+    services.unlock_user(user, actor=None, organisation_id=None)
+    db.session.commit()
+    click.echo(f"Account #{user.id} can sign in again.")
+
+
+@click.command("reset-2fa")
+@click.argument("email")
+def reset_second_factor_command(email: str) -> None:
+    """Turn off EMAIL's second factor: they set it up again at their next sign-in."""
+    user = _account_or_fail(email)
+    services.reset_second_factor(user, actor=None, organisation_id=None)
+    db.session.commit()
+    click.echo(
+        f"Two-factor authentication of account #{user.id} was reset; its sessions have ended."
+    )
+
+
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Only seed a database that has no users yet.")
 def seed_demo_command(if_empty: bool) -> None:
@@ -97,18 +146,86 @@ def seed_demo_command(if_empty: bool) -> None:
 
 
 @audit_cli.command("verify")
-def audit_verify_command() -> None:
-    """Check the hash chain; exits 1 and names the first broken event if any."""
-    report = audit.verify_chain()
-    if report.ok:
-        click.echo(f"Audit chain intact: {report.events_checked} events, head {report.head_hash}.")
-        return
+@click.option(
+    "--checkpoint",
+    "given",
+    metavar="FILE_OR_LINE",
+    help="Also check against a checkpoint kept outside: a file holding its line, or the line.",
+)
+def audit_verify_command(given: str | None) -> None:
+    """Check the keyed chain and the signed checkpoints; exits 1 and names the first event that
+    cannot be trusted (altered, deleted, or cut off after a checkpoint)."""
+    external = _read_checkpoint(given) if given else None
+    report = audit.verify_chain(external=external)
+    if report.kind == "foreign":
+        click.echo(
+            f"The given checkpoint does not fit this deployment: {report.problem}.", err=True
+        )
+        sys.exit(1)
+    if not report.ok:
+        # A checkpoint that no longer matches says the log changed up to there, not where.
+        walked = report.kind in ("deleted", "altered")
+        click.echo(
+            f"Audit chain BROKEN at event {report.broken_at_seq}: {report.problem}."
+            + (f" {report.events_checked} events before it are intact." if walked else ""),
+            err=True,
+        )
+        sys.exit(1)
     click.echo(
-        f"Audit chain BROKEN at event {report.broken_at_seq}: {report.problem}. "
-        f"{report.events_checked} events before it are intact.",
-        err=True,
+        f"Audit chain intact: {report.events_checked} events, head {report.head_hash}; "
+        f"{report.checkpoints_checked} signed checkpoint(s) agree with it."
     )
-    sys.exit(1)
+    if external is not None:
+        click.echo(
+            f"It contains event {external.seq} as the given checkpoint of "
+            f"{external.time_text} recorded it."
+        )
+
+
+def _read_checkpoint(given: str) -> Checkpoint:
+    path = Path(given)
+    try:
+        text = path.read_text(encoding="utf-8") if path.is_file() else given
+        return Checkpoint.from_line(text)
+    except (OSError, UnicodeDecodeError, CheckpointFormatError) as exc:
+        raise click.ClickException(
+            f"Not a checkpoint written by `audit checkpoint`: {exc}."
+        ) from exc
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint_command() -> None:
+    """Sign the head of the chain into a new checkpoint and print it (beat writes one hourly).
+
+    Keep the last line somewhere this server cannot change: `audit verify --checkpoint` then
+    notices if events up to it were deleted, even together with the stored checkpoints."""
+    try:
+        row = audit.write_checkpoint()
+    except audit.AuditChainError as exc:
+        db.session.rollback()
+        click.echo(
+            f"No checkpoint written: the chain is BROKEN at event {exc.report.broken_at_seq}: "
+            f"{exc.report.problem}.",
+            err=True,
+        )
+        sys.exit(1)
+    db.session.commit()
+    checkpoint = row.as_checkpoint()
+    click.echo(f"Checkpoint #{row.id} of the audit log:")
+    click.echo(f"  seq         {checkpoint.seq}")
+    click.echo(f"  head hash   {checkpoint.head_hash}")
+    click.echo(f"  time (UTC)  {checkpoint.time_text}")
+    click.echo(f"  signature   {checkpoint.signature}")
+    click.echo(f"  public key  {checkpoint.public_key}")
+    click.echo("Keep this line outside this server; `flask --app ngo audit verify --checkpoint")
+    click.echo("LINE_OR_FILE` checks the log against it:")
+    click.echo(checkpoint.to_line())
+
+
+@audit_cli.command("public-key")
+def audit_public_key_command() -> None:
+    """Print the public key that checks the checkpoints (from NGO_AUDIT_SIGNING_KEY)."""
+    click.echo(audit.public_key())
 
 
 @click.command("rotate-data-key")
@@ -174,3 +291,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(rotate_data_key_command)
     app.cli.add_command(reconcile_listings_command)
+    app.cli.add_command(lock_user_command)
+    app.cli.add_command(unlock_user_command)
+    app.cli.add_command(reset_second_factor_command)

@@ -5,19 +5,35 @@ DATABASE_URL           default sqlite:///<instance>/ngo.sqlite; production: post
 CELERY_BROKER_URL      default sqla+sqlite:///<instance>/broker.sqlite; production: redis://...
 MAIL_URL               default file://<instance>/outbox (.eml files); production: smtp://...
 MAIL_FROM              sender address, default "ngo <no-reply@localhost>"
-SECRET_KEY             signs sessions and links; the development default is refused in production
-NGO_DATA_KEYS          Fernet keys, newest first, encrypting personal data; same refusal
-NGO_INDEX_KEY          keys the blind indexes used to search encrypted names; same refusal. Kept
-                       apart from the data keys so that rotating those needs no re-indexing
+SECRET_KEY             signs sessions and links. Like every key below: outside production, when
+                       unset, generated on the first start into <instance>/keys/SECRET_KEY
+                       (mode 0600) and read from there by every later process; production
+                       refuses to start without it and never reads the generated files
+NGO_DATA_KEYS          Fernet keys, newest first, encrypting personal data (generated likewise)
+NGO_INDEX_KEY          keys the blind indexes used to search encrypted names (generated likewise).
+                       Kept apart from the data keys so that rotating those needs no re-indexing
+NGO_AUDIT_KEY          HMAC key of the audit log's hash chain, at least 32 characters (generated
+                       likewise): without it nobody can rewrite the log unnoticed
+NGO_AUDIT_SIGNING_KEY  Ed25519 private key signing the audit checkpoints: base64 of 32 random
+                       bytes or a PEM block (generated likewise); `flask --app ngo audit
+                       public-key` prints the public key that checks them
 NGO_FILES_PATH         folder for encrypted evidence files (default <instance>/files)
+NGO_MAX_IMAGE_PIXELS   largest uploaded image, width times height, read from the file's header
+                       before anything decodes it (default 40000000: 40 megapixels)
 NGO_VERIFICATION_VALID_DAYS  how long a story verification holds (default 365)
 RATELIMIT_STORAGE_URI  default memory://; production: redis://... shared by all web workers
-NGO_BASE_URL           base of links in e-mails, default http://127.0.0.1:8000
-NGO_INSTANCE_PATH      folder for SQLite files, the mail outbox and the beat schedule
+NGO_PORT               port `make run` serves on (default 8000)
+NGO_BASE_URL           base of the links the app writes (e-mails, canonical and og:url), default
+                       http://127.0.0.1:${NGO_PORT:-8000}
+NGO_INSTANCE_PATH      folder (mode 0700) for generated keys, SQLite files, the mail outbox and the
+                       beat schedule; every process creates its files there with mode 0600
 NGO_PROXY_HOPS         number of trusted reverse proxies in front of the app (default 0)
 NGO_PUBLIC_PAGE_CACHE  rendered public pages each web worker keeps (default 512; 0 turns it off)
 NGO_PUBLIC_RATE_LIMIT  per-client limit of public pages and the API together, against bulk
                        scraping (default "300 per minute;5000 per hour": generous for readers)
+NGO_STAFF_IDLE_MINUTES a signed-in session ends after this many minutes without a request
+                       (default 30)
+NGO_SESSION_MAX_HOURS  and this many hours after sign-in however active (default 12)
 """
 
 from __future__ import annotations
@@ -26,10 +42,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-DEVELOPMENT_SECRET_KEY = "dev-secret-key-not-for-production"  # noqa: S105
-# A valid Fernet key that is public on purpose: development data is not secret.
-DEVELOPMENT_DATA_KEY = "bmdvLWRldmVsb3BtZW50LWRhdGEta2V5LXB1YmxpYyE="
-DEVELOPMENT_INDEX_KEY = "development-blind-index-key-not-for-production"
+# Development keys that earlier versions published in the source code. Nothing uses them any
+# more (development generates its own, see ngo/keyfiles.py); production refuses them, since an
+# old .env file or deployment guide may still carry them.
+RETIRED_DEVELOPMENT_KEYS = frozenset(
+    {
+        "dev-secret-key-not-for-production",
+        "bmdvLWRldmVsb3BtZW50LWRhdGEta2V5LXB1YmxpYyE=",
+        "development-blind-index-key-not-for-production",
+    }
+)
 
 LANGUAGES = {
     "en": "English",
@@ -56,10 +78,10 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
-def _positive_int(name: str, default: str) -> int:
+def _positive_int(name: str, default: str, unit: str = "days") -> int:
     value = _env(name, default)
     if not value.isdigit() or int(value) == 0:
-        raise ConfigurationError(f"{name} must be a whole number of days above 0, not {value!r}.")
+        raise ConfigurationError(f"{name} must be a whole number of {unit} above 0, not {value!r}.")
     return int(value)
 
 
@@ -68,6 +90,13 @@ def _non_negative_int(name: str, default: str) -> int:
     if not value.isdigit():
         raise ConfigurationError(f"{name} must be a whole number (0 or more), not {value!r}.")
     return int(value)
+
+
+def _port(name: str, default: str) -> str:
+    value = _env(name, default)
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ConfigurationError(f"{name} must be a port number (1 to 65535), not {value!r}.")
+    return value
 
 
 def normalise_database_url(url: str) -> str:
@@ -86,11 +115,15 @@ def load_config(instance_path: str) -> dict[str, object]:
             f"NGO_ENV must be development, production or testing, not {env!r}."
         )
     production = env == "production"
+    port = _port("NGO_PORT", "8000")
     return {
         "NGO_ENV": env,
-        "SECRET_KEY": _env("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
-        "NGO_DATA_KEYS": _env("NGO_DATA_KEYS", DEVELOPMENT_DATA_KEY),
-        "NGO_INDEX_KEY": _env("NGO_INDEX_KEY", DEVELOPMENT_INDEX_KEY),
+        # Empty when unset: ngo.keyfiles.resolve_keys fills them in after the app's overrides.
+        "SECRET_KEY": _env("SECRET_KEY", ""),
+        "NGO_DATA_KEYS": _env("NGO_DATA_KEYS", ""),
+        "NGO_INDEX_KEY": _env("NGO_INDEX_KEY", ""),
+        "NGO_AUDIT_KEY": _env("NGO_AUDIT_KEY", ""),
+        "NGO_AUDIT_SIGNING_KEY": _env("NGO_AUDIT_SIGNING_KEY", ""),
         "NGO_FILES_PATH": _env("NGO_FILES_PATH", str(instance / "files")),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(
             _env("DATABASE_URL", f"sqlite:///{instance / 'ngo.sqlite'}")
@@ -101,7 +134,8 @@ def load_config(instance_path: str) -> dict[str, object]:
         "MAIL_URL": _env("MAIL_URL", f"file://{instance / 'outbox'}"),
         "MAIL_FROM": _env("MAIL_FROM", "ngo <no-reply@localhost>"),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
-        "NGO_BASE_URL": _env("NGO_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        # `make run` on another port must not send links to port 8000.
+        "NGO_BASE_URL": _env("NGO_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -109,7 +143,8 @@ def load_config(instance_path: str) -> dict[str, object]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
-        # Forms are small; file uploads (later) raise this per route.
+        # Forms are small. An upload route raises it for its own request, and only once the
+        # user is known to be allowed to upload there (accounts.access.allow_larger_body).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # Statement parameters may be personal data: keep them out of exceptions and logs.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
@@ -126,29 +161,36 @@ def load_config(instance_path: str) -> dict[str, object]:
         "PASSWORD_RESET_TTL_MINUTES": 60,
         "OUTBOX_RELAY_SECONDS": 30.0,
         "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
+        # Decoded, 40 megapixels take 120-160 MB per copy; a larger image is refused unread.
+        "MAX_IMAGE_PIXELS": _positive_int("NGO_MAX_IMAGE_PIXELS", "40000000", unit="pixels"),
         "VERIFICATION_VALID_DAYS": _positive_int("NGO_VERIFICATION_VALID_DAYS", "365"),
         "CELERY_TASK_ALWAYS_EAGER": False,
+        # Accounts: how long a signed-in session lasts, and the temporary lock-out after
+        # wrong passwords or codes (the first lasts LOGIN_LOCKOUT_FIRST_SECONDS, each further
+        # one twice as long, up to LOGIN_LOCKOUT_MAX_SECONDS).
+        "STAFF_IDLE_MINUTES": _positive_int("NGO_STAFF_IDLE_MINUTES", "30", unit="minutes"),
+        "SESSION_MAX_HOURS": _positive_int("NGO_SESSION_MAX_HOURS", "12", unit="hours"),
+        "LOGIN_LOCKOUT_FIRST_SECONDS": 60,
+        "LOGIN_LOCKOUT_MAX_SECONDS": 3600,
     }
 
 
 def check_production_safety(config: dict[str, object]) -> None:
-    """Refuse to run production with keys that ship in the source code."""
+    """Refuse to run production with short keys or keys that were published in the source code.
+    (Missing and malformed keys were refused before, by ngo.keyfiles.resolve_keys.)"""
     if config["NGO_ENV"] != "production":
         return
-    if config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY or len(str(config["SECRET_KEY"])) < 32:
-        raise ConfigurationError(
-            "NGO_ENV=production needs SECRET_KEY: set it to a random string of at least 32 "
-            'characters, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
-        )
-    if config["NGO_INDEX_KEY"] == DEVELOPMENT_INDEX_KEY or len(str(config["NGO_INDEX_KEY"])) < 32:
-        raise ConfigurationError(
-            "NGO_ENV=production needs NGO_INDEX_KEY: set it to a random string of at least 32 "
-            'characters, e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
-        )
+    for name in ("SECRET_KEY", "NGO_INDEX_KEY", "NGO_AUDIT_KEY"):
+        value = str(config[name])
+        if value in RETIRED_DEVELOPMENT_KEYS or len(value) < 32:
+            raise ConfigurationError(
+                f"NGO_ENV=production needs {name}: set it to a random string of at least 32 "
+                'characters, e.g. python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
     keys = [k.strip() for k in str(config["NGO_DATA_KEYS"]).split(",") if k.strip()]
-    if DEVELOPMENT_DATA_KEY in keys:
+    if RETIRED_DEVELOPMENT_KEYS.intersection(keys):
         raise ConfigurationError(
-            "NGO_ENV=production needs NGO_DATA_KEYS without the development data key: set it to "
-            "one or more Fernet keys, newest first, e.g. python -c "
+            "NGO_ENV=production needs NGO_DATA_KEYS without the published development data key: "
+            "set it to one or more Fernet keys, newest first, e.g. python3 -c "
             '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
         )

@@ -85,3 +85,16 @@ class EncryptedText(TypeDecorator[str]):
 
     def process_result_value(self, value: bytes | None, dialect: object) -> str | None:
         return None if value is None else decrypt(bytes(value))
+
+
+class EncryptedBytes(TypeDecorator[bytes]):
+    """A bytes column stored as Fernet ciphertext (images not yet approved for the public)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: bytes | None, dialect: object) -> bytes | None:
+        return None if value is None else encrypt_bytes(value)
+
+    def process_result_value(self, value: bytes | None, dialect: object) -> bytes | None:
+        return None if value is None else decrypt_bytes(bytes(value))

@@ -68,11 +68,13 @@ def _respond(code: int, message: str | None = None, field: str | None = None) ->
 
 def handle_http_error(error: HTTPException) -> Response:
     code = error.code or 500
-    # Our views' abort(400, description=_(...)) says what was wrong, in the user's language.
-    # Other descriptions (Werkzeug's boilerplate, Flask-Limiter's "10 per 1 minute") are
-    # English and technical: the translated page text replaces them.
+    # Our views' abort(400 or 403, description=_(...)) says what was wrong, in the user's
+    # language. Other descriptions (Werkzeug's boilerplate, Flask-Limiter's "10 per 1 minute")
+    # are English and technical: the translated page text replaces them.
     custom = (
-        error.description if code == 400 and error.description != type(error).description else None
+        error.description
+        if code in (400, 403) and error.description != type(error).description
+        else None
     )
     response = _respond(code, custom, getattr(error, "field", None))
     original = error.get_response()

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 import smtplib
 import ssl
 import uuid
@@ -37,10 +38,13 @@ def compose(to: str, subject: str, text_body: str, html_body: str | None = None)
 
 
 def _write_to_folder(folder: Path, message: EmailMessage) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+    # Messages hold names and sign-in links: the owner's alone, whatever the process umask.
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
     tmp = folder / (name + ".part")
-    tmp.write_bytes(bytes(message))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(bytes(message))
     tmp.rename(folder / name)  # readers never see a half-written file
 
 

@@ -20,6 +20,7 @@ from ngo.campaigns.models import (
     ConcernReport,
     PublicImage,
     PublicSiteVersion,
+    ReviewSnapshot,
     UpdateDelivery,
     UpdateSubscription,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "PublicImage",
     "PublicSiteVersion",
     "RecoveryCode",
+    "ReviewSnapshot",
     "Story",
     "StoryVersion",
     "UpdateDelivery",

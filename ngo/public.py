@@ -31,7 +31,7 @@ from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.http_cache import cacheable, public_limit
 from ngo.money import format_money_short
-from ngo.urls import is_safe_redirect
+from ngo.urls import safe_redirect_target
 
 bp = Blueprint("public", __name__)
 
@@ -86,8 +86,9 @@ def home() -> str:
 def choose_language() -> Response:
     """The language form, on its own page: it sets a cookie, which public pages must not."""
     target = request.args.get("next", "")
-    if len(target) > MAX_QUERY_STRING or not is_safe_redirect(target):
-        target = url_for("public.home")
+    if len(target) > MAX_QUERY_STRING:
+        target = ""
+    target = safe_redirect_target(target, url_for("public.home"))
     response = make_response(render_template("public/choose_language.html", next=target))
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request, session
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
@@ -61,6 +63,51 @@ def refuse_nul_characters() -> None:
         for name, value in request.form.items(multi=True):
             if "\x00" in value or "\x00" in name:
                 raise BadParameter(str(NUL_MESSAGE), name.replace("\x00", "")[:40])
+
+
+CROSS_SITE_MESSAGE = _l(
+    "This form was sent from another website, so it was not accepted. Open the page on our "
+    "site and send the form from there."
+)
+
+
+def _origin(url: str) -> tuple[str, str] | None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.netloc:
+        return None
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def comes_from_another_site() -> bool:
+    """Did a browser send this request from a page of another site?
+
+    Sec-Fetch-Site is set by the browser and cannot be set by a page's script: it decides when
+    present (only "cross-site" is refused, as a sibling subdomain is ours too). Browsers that do
+    not send it (older Safari, some embedded browsers) still send Origin with every POST, or at
+    least Referer: either must then name this site, by the address the request came to or by
+    NGO_BASE_URL. "Origin: null" comes from sandboxed frames, local files and redirects from
+    other sites, never from our own pages, so it counts as another site. A request with none of
+    the three headers is not from a browser page (a mail program's one-click unsubscribe, curl)
+    and is let through: what an attacker gains from cross-site posts is the visitors' browsers
+    and their addresses, and those always send at least one of the headers.
+    """
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site == "cross-site"
+    ours = {
+        (request.scheme, request.host.lower()),
+        _origin(str(current_app.config["NGO_BASE_URL"])),
+    }
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin.strip() == "null" or _origin(origin) not in ours
+    referer = request.headers.get("Referer")
+    if referer is not None:
+        return _origin(referer) not in ours
+    return False
 
 
 def init_security(app: Flask) -> None:

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, url_for
+from werkzeug.urls import iri_to_uri
+
+# Longer than any address of ours, short enough to keep out a header stuffed with junk.
+MAX_REDIRECT_LENGTH = 2048
 
 
 def external_url(endpoint: str, **values: Any) -> str:
@@ -12,6 +18,33 @@ def external_url(endpoint: str, **values: Any) -> str:
         return url_for(endpoint, _external=True, **values)
 
 
-def is_safe_redirect(target: str | None) -> bool:
-    """Only same-site paths: an open redirect would lend our name to phishing links."""
-    return bool(target) and target.startswith("/") and not target.startswith(("//", "/\\"))
+def safe_redirect_target(target: object, fallback: str) -> str:
+    """`target` if it is a path on this site, as it will be sent in `Location`; else `fallback`.
+
+    Every view that reads a `next` parameter goes through here: an open redirect would lend our
+    name to phishing links. Only a relative path is allowed: one that starts with a single "/".
+    Browsers remove tabs and newlines anywhere in an address and read a backslash as a slash,
+    so "/\\t/evil.example" or "/\\\\evil.example" would lead to another host; and a newline in a
+    header is refused by Werkzeug (a 500). So a target holding any control character, any
+    backslash or surrounding spaces is refused as a whole, never cleaned up into something else.
+    The check runs on the target after Werkzeug's own normalisation (iri_to_uri), which is what
+    the browser receives. An absolute URL is refused even when it names this site: our pages
+    only ever pass paths, so nothing legitimate is lost.
+    """
+    if not isinstance(target, str) or not target or len(target) > MAX_REDIRECT_LENGTH:
+        return fallback
+    if target != target.strip() or "\\" in target:
+        return fallback
+    # Checked before and after normalisation: iri_to_uri turns "///evil.example" into a path.
+    if not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if any(unicodedata.category(ch) == "Cc" for ch in target):
+        return fallback
+    try:
+        uri = iri_to_uri(target)
+        parts = urlsplit(uri)
+    except (ValueError, UnicodeError):
+        return fallback
+    if parts.scheme or parts.netloc or not uri.startswith("/") or uri.startswith("//"):
+        return fallback
+    return uri

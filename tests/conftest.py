@@ -34,6 +34,14 @@ TEST_BROKER_URL = os.environ.get("NGO_TEST_BROKER_URL", "")
 REQUIRE_SERVICES = os.environ.get("NGO_TEST_REQUIRE_SERVICES") == "1"
 SERVICES = bool(TEST_DATABASE_URL and TEST_BROKER_URL)
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production-checks"
+# Explicit keys, so that no test generates key files (ngo/keyfiles.py) by accident.
+TEST_KEYS = {
+    "SECRET_KEY": TEST_SECRET_KEY,
+    "NGO_DATA_KEYS": "dGVzdC1kYXRhLWtleS1mb3ItdGhlLXRlc3Qtc3VpdGU=",
+    "NGO_INDEX_KEY": "test-index-key-that-is-long-enough-for-production",
+    "NGO_AUDIT_KEY": "test-audit-key-that-is-long-enough-for-production",
+    "NGO_AUDIT_SIGNING_KEY": "dGVzdC1hdWRpdC1zaWduaW5nLWtleS0zMi1ieXRlcyE",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -99,7 +107,7 @@ def _base_config(tmp: Path) -> dict[str, object]:
     return {
         "TESTING": True,
         "NGO_ENV": "testing",
-        "SECRET_KEY": TEST_SECRET_KEY,
+        **TEST_KEYS,
         "SQLALCHEMY_DATABASE_URI": _sqlalchemy_url(TEST_DATABASE_URL)
         if SERVICES
         else f"sqlite:///{tmp / 'test.sqlite'}",

@@ -4,13 +4,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from ngo import create_app
-from ngo.config import (
-    DEVELOPMENT_DATA_KEY,
-    DEVELOPMENT_SECRET_KEY,
-    ConfigurationError,
-    load_config,
-    normalise_database_url,
-)
+from ngo.config import ConfigurationError, load_config, normalise_database_url
+from ngo.keyfiles import GENERATORS
 
 ENV_VARS = [
     "NGO_ENV",
@@ -20,8 +15,24 @@ ENV_VARS = [
     "SECRET_KEY",
     "NGO_DATA_KEYS",
     "NGO_INDEX_KEY",
+    "NGO_AUDIT_KEY",
+    "NGO_AUDIT_SIGNING_KEY",
     "RATELIMIT_STORAGE_URI",
+    "NGO_PORT",
+    "NGO_BASE_URL",
 ]
+# The development data key earlier versions published in the source code.
+PUBLISHED_DATA_KEY = "bmdvLWRldmVsb3BtZW50LWRhdGEta2V5LXB1YmxpYyE="
+
+
+def production_keys() -> dict[str, str]:
+    return {
+        "SECRET_KEY": "x" * 48,
+        "NGO_INDEX_KEY": "i" * 48,
+        "NGO_DATA_KEYS": Fernet.generate_key().decode(),
+        "NGO_AUDIT_KEY": "a" * 48,
+        "NGO_AUDIT_SIGNING_KEY": GENERATORS["NGO_AUDIT_SIGNING_KEY"](),
+    }
 
 
 @pytest.fixture
@@ -39,8 +50,43 @@ def test_defaults_need_no_service(clean_env, tmp_path):
     assert config["CELERY_BROKER_URL"] == f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
     assert config["MAIL_URL"] == f"file://{tmp_path / 'outbox'}"
     assert config["RATELIMIT_STORAGE_URI"] == "memory://"
-    assert config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY
+    assert config["NGO_BASE_URL"] == "http://127.0.0.1:8000"
     assert config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_links_follow_ngo_port_unless_a_base_url_is_set(clean_env, tmp_path):
+    clean_env.setenv("NGO_PORT", "8591")
+    assert load_config(str(tmp_path))["NGO_BASE_URL"] == "http://127.0.0.1:8591"
+    clean_env.setenv("NGO_BASE_URL", "https://appeals.example.org/")
+    assert load_config(str(tmp_path))["NGO_BASE_URL"] == "https://appeals.example.org"
+
+
+@pytest.mark.parametrize("port", ["eighty", "0", "70000", "-1"])
+def test_unusable_port_is_refused(clean_env, tmp_path, port):
+    clean_env.setenv("NGO_PORT", port)
+    with pytest.raises(ConfigurationError, match="NGO_PORT must be a port number"):
+        load_config(str(tmp_path))
+
+
+def test_written_links_use_ngo_port(clean_env, tmp_path):
+    """E-mails and the canonical / og:url links of public pages, with NGO_BASE_URL unset."""
+    from ngo.extensions import db
+    from ngo.urls import external_url
+
+    clean_env.setenv("NGO_PORT", "8591")
+    app = create_app(
+        {
+            **production_keys(),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'port.sqlite'}",
+            "CELERY_BROKER_URL": "memory://",
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        assert external_url("accounts.login") == "http://127.0.0.1:8591/login"
+        page = app.test_client().get("/").get_data(as_text=True)
+        db.engine.dispose()
+    assert '<link rel="canonical" href="http://127.0.0.1:8591/">' in page
 
 
 def test_environment_overrides_defaults(clean_env, tmp_path):
@@ -64,43 +110,85 @@ def test_unknown_environment_is_refused(clean_env, tmp_path):
         load_config(str(tmp_path))
 
 
-def test_production_refuses_development_secret(clean_env):
+@pytest.mark.parametrize("missing", list(GENERATORS))
+def test_production_refuses_to_start_without_each_key(clean_env, missing):
     clean_env.setenv("NGO_ENV", "production")
-    clean_env.setenv("NGO_DATA_KEYS", Fernet.generate_key().decode())
-    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+    for name, value in production_keys().items():
+        if name != missing:
+            clean_env.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=f"NGO_ENV=production needs {missing}:"):
         create_app()
 
 
-def test_production_refuses_development_index_key(clean_env):
+def test_production_never_reads_generated_key_files(clean_env, tmp_path):
+    create_app()  # development: writes every key into <instance>/keys/
+    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == sorted(GENERATORS)
     clean_env.setenv("NGO_ENV", "production")
-    clean_env.setenv("SECRET_KEY", "x" * 48)
-    clean_env.setenv("NGO_DATA_KEYS", Fernet.generate_key().decode())
-    with pytest.raises(ConfigurationError, match="NGO_INDEX_KEY"):
+    with pytest.raises(ConfigurationError, match="for development only"):
         create_app()
 
 
-def test_production_refuses_short_secret(clean_env):
+@pytest.mark.parametrize("name", ["SECRET_KEY", "NGO_INDEX_KEY", "NGO_AUDIT_KEY"])
+def test_production_refuses_short_keys(clean_env, name):
     clean_env.setenv("NGO_ENV", "production")
-    clean_env.setenv("SECRET_KEY", "short")
-    clean_env.setenv("NGO_DATA_KEYS", Fernet.generate_key().decode())
-    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+    for variable, value in {**production_keys(), name: "short"}.items():
+        clean_env.setenv(variable, value)
+    with pytest.raises(ConfigurationError, match=name):
         create_app()
 
 
-def test_production_refuses_development_data_key(clean_env):
+@pytest.mark.parametrize(
+    ("name", "published"),
+    [
+        ("SECRET_KEY", "dev-secret-key-not-for-production"),
+        ("NGO_INDEX_KEY", "development-blind-index-key-not-for-production"),
+        ("NGO_DATA_KEYS", f"{Fernet.generate_key().decode()},{PUBLISHED_DATA_KEY}"),
+    ],
+)
+def test_production_refuses_keys_once_published_in_the_source(clean_env, name, published):
     clean_env.setenv("NGO_ENV", "production")
-    clean_env.setenv("SECRET_KEY", "x" * 48)
-    clean_env.setenv("NGO_INDEX_KEY", "i" * 48)
-    clean_env.setenv("NGO_DATA_KEYS", f"{Fernet.generate_key().decode()},{DEVELOPMENT_DATA_KEY}")
-    with pytest.raises(ConfigurationError, match="NGO_DATA_KEYS"):
+    for variable, value in {**production_keys(), name: published}.items():
+        clean_env.setenv(variable, value)
+    with pytest.raises(ConfigurationError, match=name):
         create_app()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("NGO_AUDIT_SIGNING_KEY", "not base64 at all!"),
+        ("NGO_AUDIT_SIGNING_KEY", "c2hvcnQ="),
+        ("NGO_AUDIT_SIGNING_KEY", "-----BEGIN PRIVATE KEY-----\nnonsense\n-----END"),
+        ("NGO_DATA_KEYS", "not-a-fernet-key"),
+    ],
+)
+def test_unusable_key_formats_are_refused_in_every_mode(clean_env, name, value):
+    clean_env.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=name):
+        create_app()
+
+
+def test_signing_key_may_be_a_pem_block(clean_env):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ngo import audit
+
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    clean_env.setenv("NGO_AUDIT_SIGNING_KEY", pem)
+    with create_app().app_context():
+        assert audit.signing_key().public_key() == key.public_key()
 
 
 def test_production_starts_with_real_keys_and_secure_cookies(clean_env):
     clean_env.setenv("NGO_ENV", "production")
-    clean_env.setenv("SECRET_KEY", "x" * 48)
-    clean_env.setenv("NGO_INDEX_KEY", "i" * 48)
-    clean_env.setenv("NGO_DATA_KEYS", Fernet.generate_key().decode())
+    for name, value in production_keys().items():
+        clean_env.setenv(name, value)
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True

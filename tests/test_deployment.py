@@ -41,6 +41,7 @@ SCRUBBED_ENV = (
     "RATELIMIT_STORAGE_URI",
     "NGO_BASE_URL",
     "NGO_PROXY_HOPS",
+    "NGO_PORT",
     "FLASK_APP",
 )
 
@@ -79,6 +80,8 @@ def _production_env(instance: Path) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(48),
         NGO_DATA_KEYS=Fernet.generate_key().decode(),
         NGO_INDEX_KEY=secrets.token_urlsafe(48),
+        NGO_AUDIT_KEY=secrets.token_urlsafe(48),
+        NGO_AUDIT_SIGNING_KEY=secrets.token_urlsafe(32),
     )
     return env
 
@@ -161,6 +164,18 @@ def test_app_services_run_production_against_compose_services(name: str) -> None
         assert parts.scheme in schemes, f"{name}: {variable}={value}"
         assert parts.hostname in services, f"{name}: {variable} points at {parts.hostname}"
     assert any(volume.endswith(f":{INSTANCE_PATH}") for volume in services[name]["volumes"])
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_pass_every_required_key_from_env(name: str) -> None:
+    # Production refuses to start without them and never falls back to generated key files.
+    from ngo.keyfiles import GENERATORS
+
+    environment = _services()[name]["environment"]
+    example = ENV_EXAMPLE.read_text()
+    for key in GENERATORS:
+        assert environment.get(key) == f"${{{key}:-}}", f"{name} does not get {key}"
+        assert re.search(rf"^{key}=$", example, re.MULTILINE), f".env.example lacks {key}="
 
 
 def test_compose_web_runs_the_dockerfile_cmd() -> None:

@@ -7,7 +7,6 @@ from babel.messages.pofile import read_po
 
 from ngo.config import LANGUAGES
 from ngo.extensions import db
-from tests import factories
 from tests.conftest import login
 
 CATALOGS = Path(__file__).resolve().parent.parent / "ngo" / "translations"
@@ -80,9 +79,9 @@ def test_numbers_take_the_right_plural_form(app, hours, expected):
 
 
 def test_language_choice_survives_sign_in_and_out(client, make_user):
-    user = make_user("funder", two_factor=False)
+    user = make_user("funder")
     client.post("/language", data={"language": "be"})
-    client.post("/login", data={"email": user.email, "password": factories.PASSWORD})
+    login(client, user)
     client.post("/logout")
     page = client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="be">' in page

@@ -21,7 +21,7 @@ from ngo.accounts.models import Role
 from ngo.extensions import db
 from ngo.outbox import OutboxMessage
 from tests.campaigns import appeal_fixtures
-from tests.conftest import SERVICES, TEST_BROKER_URL, TEST_DATABASE_URL, TEST_SECRET_KEY, mail_text
+from tests.conftest import SERVICES, TEST_BROKER_URL, TEST_DATABASE_URL, TEST_KEYS, mail_text
 from tests.smtp_server import Inbox, smtp_server
 
 pytestmark = pytest.mark.integration
@@ -57,7 +57,7 @@ def celery_worker(
         "DATABASE_URL": TEST_DATABASE_URL,
         "CELERY_BROKER_URL": TEST_BROKER_URL,
         "MAIL_URL": f"smtp://127.0.0.1:{smtp[1]}",
-        "SECRET_KEY": TEST_SECRET_KEY,
+        **TEST_KEYS,
         "NGO_BASE_URL": "http://ngo.test",
     }
     with log_path.open("w") as log:
@@ -115,7 +115,7 @@ def test_relay_hands_over_what_the_commit_hook_missed(app, celery_worker, smtp, 
     db.session.commit()
     outbox.relay_outbox_task.delay()
     message = inbox.wait_for("relay.test@example.org")
-    assert "/password/reset/" in mail_text(message)
+    assert "/password/reset#" in mail_text(message)
     db.session.refresh(reset)
     assert reset.used_at is None
 
@@ -137,17 +137,20 @@ def test_a_follower_gets_an_update_through_the_worker_once(
     subscription = subscriptions.subscribe(published, follower, "pl")
     db.session.commit()
     confirmation = mail_text(inbox.wait_for(follower))
-    assert "/follow/" in confirmation and "/confirm" in confirmation
+    assert "/follow/confirm#" in confirmation
     subscriptions.confirm_subscription(subscription.token)
     db.session.commit()
 
-    updates.post_update(
+    update = updates.draft_update(
         published,
         language="en",
         title="The family moved into the flat",
         body_markdown="The rent for three months is paid.",
         actor=staff["caseworker"],
     )
+    digest = updates.submit_update(update, actor=staff["caseworker"])
+    db.session.commit()
+    updates.approve_update(update, approver=staff["admin"], digest=digest)
     db.session.commit()
     deadline = time.monotonic() + 30
 

@@ -15,6 +15,12 @@ def beat_schedule(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         },
         # Expired listings are hidden at once by their end date; this tidies the stored flag
         # and lists appeals published before the flag existed.
+        # Signs the audit log's head, so that cutting off its newest events shows (an hour at
+        # most of events after the newest checkpoint can go unnoticed; see ngo/audit.py).
+        "write-audit-checkpoint": {
+            "task": "audit.write_checkpoint",
+            "schedule": 3600.0,
+        },
         "reconcile-appeal-listings": {
             "task": "campaigns.reconcile_listings",
             "schedule": 3600.0,

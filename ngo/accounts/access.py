@@ -63,6 +63,18 @@ def staff_required(action: Action) -> Callable[[F], F]:
     return decorate
 
 
+def allow_larger_body(limit: int, action: Action, target: object | None) -> None:
+    """Let this request's body be up to `limit` bytes, but only for a signed-in user who may do
+    `action` to `target` (a record loaded in the acting organisation's scope, or None if there
+    is none). Everyone else keeps the small default, so that nobody can make a worker read a
+    file-sized body on a route they may not use. Call it from a URL value preprocessor: those
+    run before CSRF protection parses the form, and it answers 413 at the parse."""
+    if target is None or not current_user.is_authenticated or needs_enrolment():
+        return
+    if policy.may(current_membership(), action, target):
+        request.max_content_length = limit
+
+
 def get_in_organisation_or_404(model: type[M], record_id: int, organisation_column: Any) -> M:
     """Load a record of the acting organisation; any other organisation's record is a 404."""
     membership = current_membership()

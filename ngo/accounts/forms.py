@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
@@ -24,11 +24,11 @@ LANGUAGE_CHOICES = [
 ]
 
 
-def _email_field(label: object) -> EmailField:
+def _email_field(label: object, missing: object = None) -> EmailField:
     return EmailField(
         label,
         validators=[
-            DataRequired(message=_l("Enter your e-mail address.")),
+            DataRequired(message=missing or _l("Enter your e-mail address.")),
             Length(max=254),
             Email(
                 message=_l("Enter a valid e-mail address, like name@example.org."),
@@ -84,7 +84,26 @@ class EnrolSecondFactorForm(FlaskForm):
     submit = SubmitField(_l("Turn on two-factor authentication"))
 
 
+# Signed link tokens are about 80 characters; anything much longer is not one of ours.
+LINK_TOKEN_MAX = 512
+
+
+class LinkForm(FlaskForm):
+    """The page an e-mailed link opens: the link's token, taken from the part of the address
+    after "#" by static/js/link-token.js, or pasted by hand where scripts do not run."""
+
+    token = StringField(
+        _l("Code from the link"),
+        validators=[
+            DataRequired(message=_l("Paste the part of the link that comes after the # sign.")),
+            Length(max=LINK_TOKEN_MAX, message=_l("This is not a code from one of our links.")),
+        ],
+    )
+    submit = SubmitField(_l("Continue"))
+
+
 class AcceptInvitationForm(FlaskForm):
+    token = HiddenField()
     display_name = StringField(
         _l("Your name, as colleagues will see it"), validators=[Length(max=120)]
     )
@@ -93,6 +112,7 @@ class AcceptInvitationForm(FlaskForm):
 
 
 class ExistingAccountInvitationForm(FlaskForm):
+    token = HiddenField()
     password = PasswordField(
         _l("Your current password"),
         validators=[DataRequired(message=_l("Enter your password.")), Length(max=MAX_LENGTH)],
@@ -106,6 +126,7 @@ class ResetRequestForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
+    token = HiddenField()
     password, confirm = _new_password_fields()
     submit = SubmitField(_l("Set password"))
 
@@ -125,10 +146,15 @@ class LanguageForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    email = _email_field(_l("E-mail"))
+    email = _email_field(
+        _l("E-mail"), missing=_l("Enter the e-mail address of the person you invite.")
+    )
+    # No role is chosen beforehand: a hurried click must not make someone an administrator.
     role = SelectField(
         _l("Role"),
-        choices=ROLE_CHOICES,
+        choices=[SelectChoice("", _l("Choose a role")), *ROLE_CHOICES],
+        default="",
+        validators=[DataRequired(message=_l("Choose the role of the person you invite."))],
     )
     locale = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES)
     submit = SubmitField(_l("Send invitation"))
@@ -148,7 +174,10 @@ class OrganisationForm(FlaskForm):
 
 
 class NewOrganisationForm(OrganisationForm):
-    admin_email = _email_field(_l("E-mail of its first administrator"))
+    admin_email = _email_field(
+        _l("E-mail of its first administrator"),
+        missing=_l("Enter the e-mail address of its first administrator."),
+    )
     locale = SelectField(_l("Language of the invitation"), choices=LANGUAGE_CHOICES)
     submit = SubmitField(_l("Create organisation and invite"))
 

@@ -47,7 +47,11 @@ class User(UserMixin, db.Model):
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Wrong passwords and codes since the last sign-in; every LOGIN_LOCKOUT_THRESHOLD of them
+    # pause sign-in until locked_until, longer each time. locked_at is different: a deliberate
+    # lock by an administrator or operator, lifted only by one of them.
     failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
     locked_at: Mapped[datetime | None]
     totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
     totp_enabled_at: Mapped[datetime | None]
@@ -81,8 +85,15 @@ class Membership(db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set by an admin of this organisation: the membership stays, but cannot act (policy.may).
+    suspended_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="memberships")
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import render_template
@@ -9,8 +10,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ngo import mail, outbox
-from ngo.accounts import services
-from ngo.accounts.models import Invitation, PasswordReset
+from ngo.accounts import services, signin
+from ngo.accounts.models import Invitation, PasswordReset, User
 from ngo.extensions import db
 from ngo.urls import external_url
 
@@ -20,7 +21,8 @@ def send_invitation_email(payload: dict[str, Any]) -> None:
     invitation = db.session.get(Invitation, payload["invitation_id"])
     if invitation is None or not invitation.is_open:
         return  # revoked or accepted before the worker got to it: nothing to send
-    link = external_url("accounts.accept_invitation", token=services.invitation_token(invitation))
+    # The token goes after "#": see views/links.py.
+    link = f"{external_url('accounts.invitation_link')}#{services.invitation_token(invitation)}"
     with force_locale(invitation.locale):
         context = {
             "link": link,
@@ -40,7 +42,7 @@ def send_password_reset_email(payload: dict[str, Any]) -> None:
     reset = db.session.get(PasswordReset, payload["reset_id"])
     if reset is None or reset.used_at is not None:
         return
-    link = external_url("accounts.reset_password", token=services.password_reset_token(reset))
+    link = f"{external_url('accounts.password_reset_link')}#{services.password_reset_token(reset)}"
     with force_locale(reset.user.locale or "en"):
         context = {"link": link, "expires_at": reset.expires_at}
         mail.send_mail(
@@ -48,4 +50,25 @@ def send_password_reset_email(payload: dict[str, Any]) -> None:
             _("Reset your password"),
             render_template("accounts/email/password_reset.txt", **context),
             render_template("accounts/email/password_reset.html", **context),
+        )
+
+
+@outbox.handles(signin.LOCKOUT_EMAIL)
+def send_lockout_email(payload: dict[str, Any]) -> None:
+    """Only what the owner needs: that sign-in paused, until when, and what to do. No address,
+    place or device of whoever tried: that would be personal data of someone, and of no use."""
+    user = db.session.get(User, payload["user_id"])
+    if user is None or user.password_hash is None:
+        return
+    until = datetime.fromisoformat(payload["until"])
+    with force_locale(user.locale or "en"):
+        context = {
+            "until": until,
+            "reset_link": external_url("accounts.forgot_password"),
+        }
+        mail.send_mail(
+            user.email,
+            _("Sign-in to your ngo account was paused"),
+            render_template("accounts/email/lockout.txt", **context),
+            render_template("accounts/email/lockout.html", **context),
         )

@@ -7,13 +7,16 @@ cannot be probed across organisations.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from flask import current_app
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select
 
-from ngo.accounts.models import STAFF_ROLES, Membership, Role, User
+from ngo.accounts.models import Membership, Role, User
 
 
 class Action(StrEnum):
@@ -37,6 +40,8 @@ class Action(StrEnum):
     APPROVE_APPEAL = "approve_appeal"
     # After publication: news on an appeal, and readers' reports about appeals.
     POST_UPDATE = "post_update"
+    # Putting an update at the top of the review queue (it still needs a second person).
+    MARK_UPDATE_URGENT = "mark_update_urgent"
     HANDLE_CONCERNS = "handle_concerns"
     # Platform actions are not tied to a membership: they create and list organisations.
     MANAGE_ORGANISATIONS = "manage_organisations"
@@ -71,6 +76,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.EDIT_APPEAL,
             Action.APPROVE_APPEAL,
             Action.POST_UPDATE,
+            Action.MARK_UPDATE_URGENT,
             Action.HANDLE_CONCERNS,
         }
     )
@@ -90,8 +96,9 @@ T = TypeVar("T", bound=Select[Any])
 
 
 def choose_membership(user: User, organisation_id: int | None) -> Membership | None:
-    """The membership the user acts through: the chosen organisation, else the first joined."""
-    memberships = sorted(user.memberships, key=lambda m: m.id)
+    """The membership the user acts through: the chosen organisation, else the first joined.
+    A suspended membership is never chosen."""
+    memberships = sorted((m for m in user.memberships if not m.is_suspended), key=lambda m: m.id)
     for membership in memberships:
         if membership.organisation_id == organisation_id:
             return membership
@@ -108,7 +115,7 @@ def may(membership: Membership | None, action: Action, target: Any = None) -> bo
     """May the holder of this membership do `action` (to `target`, if given)?"""
     if action in PLATFORM_ACTIONS:
         return membership is not None and may_platform(membership.user, action)
-    if membership is None:
+    if membership is None or membership.is_suspended:
         return False
     if target is not None and not in_scope(membership, target):
         return False
@@ -125,7 +132,59 @@ def scope(stmt: T, membership: Membership, organisation_column: Any) -> T:
 
 
 def must_use_second_factor(user: User) -> bool:
-    """Staff roles need TOTP; demo users are exempt only in development mode."""
-    if user.is_demo and current_app.config["NGO_ENV"] == "development":
-        return False
-    return user.is_platform_admin or any(Role(m.role) in STAFF_ROLES for m in user.memberships)
+    """Every account needs TOTP: staff see personal data or move money, and funders will read
+    reports about the people they fund. Demo users are exempt only in development mode."""
+    return not (user.is_demo and current_app.config["NGO_ENV"] == "development")
+
+
+# Account-wide actions ----------------------------------------------------------------------
+
+
+def account_action_refusal(actor: User | None, target: User) -> str | None:
+    """Why `actor` may not lock, unlock or reset the second factor of `target`, or None.
+
+    These act on the whole account, in every organisation it belongs to, so an admin of one
+    organisation may not do them to someone who also works for another: only an admin of every
+    organisation the account belongs to may, or the deployment's operator on the command line
+    (actor None). An admin can always suspend the membership in their own organisation.
+    """
+    if actor is None:
+        return None
+    if actor.id == target.id:
+        return str(_l("You cannot do this to your own account."))
+    administered = {
+        m.organisation_id
+        for m in actor.memberships
+        if m.role == Role.ADMIN.value and not m.is_suspended
+    }
+    if any(m.organisation_id not in administered for m in target.memberships):
+        return str(
+            _l(
+                "This account also belongs to an organisation you do not administer, so only "
+                "the platform operator can lock it, unlock it or reset its two-factor "
+                "authentication. You can suspend its membership in your organisation."
+            )
+        )
+    return None
+
+
+def four_eyes_refusal(
+    actor_id: int,
+    *,
+    authors: Iterable[int | None],
+    submitter: int | None = None,
+    editors: Iterable[int | None] = (),
+) -> str | None:
+    """The one four-eyes rule, for everything that becomes public or is confirmed by a second
+    person (story verification, document checks, appeal and update approval): the author, the
+    person who sent it for review and anyone who changed it since it was last approved may not
+    approve it. Returns why `actor_id` may not, as a message for the person, or None."""
+    if actor_id in set(authors):
+        return gettext("You are its author: a second person has to approve it.")
+    if submitter is not None and actor_id == submitter:
+        return gettext("You sent it for review: a second person has to approve it.")
+    if actor_id in set(editors):
+        return gettext(
+            "You changed it since it was last approved: a second person has to approve it."
+        )
+    return None

@@ -3,9 +3,7 @@ log and flushes; the caller (view, CLI command, task) commits."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from typing import TypeVar
 
 from flask import current_app
@@ -13,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from ngo import audit, outbox
-from ngo.accounts import passwords, two_factor
+from ngo.accounts import passwords, policy, two_factor
 from ngo.accounts.models import Invitation, Membership, Organisation, PasswordReset, Role, User
 from ngo.accounts.tokens import LinkError, LinkProblem, make_link_token, new_nonce, nonce_matches
 from ngo.accounts.tokens import read_link_token as _read
@@ -175,129 +173,107 @@ def remove_membership(membership: Membership, *, actor: User) -> None:
 
 
 def _refuse_removing_last_admin(membership: Membership, *, new_role: Role | None) -> None:
-    if membership.role != Role.ADMIN.value or new_role == Role.ADMIN:
+    """Refuse leaving the organisation with no administrator who can act."""
+    if membership.role != Role.ADMIN.value or new_role == Role.ADMIN or membership.is_suspended:
         return
     admins = db.session.scalar(
         select(func.count(Membership.id)).where(
             Membership.organisation_id == membership.organisation_id,
             Membership.role == Role.ADMIN.value,
+            Membership.suspended_at.is_(None),
         )
     )
     if admins <= 1:
         raise AccountError(_l("The organisation must keep at least one administrator."))
 
 
+def _refuse_account_action(actor: User | None, user: User) -> None:
+    reason = policy.account_action_refusal(actor, user)
+    if reason is not None:
+        raise AccountError(reason)
+
+
 def lock_user(user: User, *, actor: User | None, organisation_id: int | None, reason: str) -> None:
+    """A deliberate lock of the whole account, lifted only by unlock_user. `actor` None is the
+    deployment's operator (the CLI); an admin needs policy.account_action_refusal's consent."""
+    _refuse_account_action(actor, user)
     if user.locked_at is not None:
         return
-    if actor is not None and actor.id == user.id:
-        raise AccountError(_l("You cannot lock your own account."))
     user.locked_at = utcnow()
     user.session_version += 1
     audit.record(
         "user.locked",
         actor_id=actor.id if actor else None,
-        organisation_id=organisation_id,
+        organisation_id=organisation_id or home_organisation_id(user),
         object_type="user",
         object_id=user.id,
         details={"reason": reason},
     )
 
 
-def unlock_user(user: User, *, actor: User, organisation_id: int) -> None:
-    if user.locked_at is None:
+def unlock_user(user: User, *, actor: User | None, organisation_id: int | None) -> None:
+    """Lift a deliberate lock and any sign-in pause, and start the count of failures again."""
+    _refuse_account_action(actor, user)
+    if user.locked_at is None and user.locked_until is None and user.failed_logins == 0:
         return
     user.locked_at = None
+    user.locked_until = None
     user.failed_logins = 0
     audit.record(
         "user.unlocked",
-        actor_id=actor.id,
-        organisation_id=organisation_id,
+        actor_id=actor.id if actor else None,
+        organisation_id=organisation_id or home_organisation_id(user),
         object_type="user",
         object_id=user.id,
     )
 
 
-def reset_second_factor(user: User, *, actor: User, organisation_id: int) -> None:
-    """An admin's help for a user who lost both phone and recovery codes."""
+def reset_second_factor(user: User, *, actor: User | None, organisation_id: int | None) -> None:
+    """Help for a user who lost both phone and recovery codes: they enrol again at sign-in."""
+    _refuse_account_action(actor, user)
     two_factor.disable(user)
     user.session_version += 1
     audit.record(
         "user.second_factor_reset",
-        actor_id=actor.id,
-        organisation_id=organisation_id,
+        actor_id=actor.id if actor else None,
+        organisation_id=organisation_id or home_organisation_id(user),
         object_type="user",
         object_id=user.id,
     )
 
 
-# Login -------------------------------------------------------------------------------------
-
-
-class LoginResult(StrEnum):
-    OK = "ok"
-    INVALID = "invalid"
-    LOCKED = "locked"
-
-
-@dataclass(frozen=True)
-class LoginAttempt:
-    result: LoginResult
-    user: User | None = None
-
-
-def check_password_login(email: str, password: str) -> LoginAttempt:
-    """First factor. Wrong passwords count towards the lock-out; a locked account is only
-    reported as locked to someone who knows its password."""
-    user = find_user_by_email(email)
-    if user is None or user.password_hash is None:
-        passwords.burn_verification_time(password)
-        return LoginAttempt(LoginResult.INVALID)
-    if not passwords.verify_password(user.password_hash, password):
-        register_failed_login(user)
-        return LoginAttempt(LoginResult.INVALID)
-    if user.locked_at is not None:
-        return LoginAttempt(LoginResult.LOCKED, user)
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
-    return LoginAttempt(LoginResult.OK, user)
-
-
-def register_failed_login(user: User) -> None:
-    user.failed_logins += 1
-    threshold = int(current_app.config["LOGIN_LOCKOUT_THRESHOLD"])
-    if user.failed_logins >= threshold and user.locked_at is None:
-        lock_user(
-            user, actor=None, organisation_id=home_organisation_id(user), reason="failed_logins"
-        )
-
-
-def check_second_factor(user: User, code: str) -> bool:
-    if two_factor.check_totp(user, code) or two_factor.use_recovery_code(user, code):
-        return True
-    register_failed_login(user)
-    return False
-
-
-def complete_login(user: User) -> None:
-    user.failed_logins = 0
-    user.last_login_at = utcnow()
+def suspend_membership(membership: Membership, *, actor: User) -> None:
+    """What an admin can do to any member of their own organisation, whatever other
+    organisations the account belongs to: the membership stays but cannot act."""
+    if membership.user_id == actor.id:
+        raise AccountError(_l("You cannot suspend your own membership."))
+    if membership.is_suspended:
+        return
+    _refuse_removing_last_admin(membership, new_role=None)
+    membership.suspended_at = utcnow()
     audit.record(
-        "user.logged_in",
-        actor_id=user.id,
-        organisation_id=home_organisation_id(user),
+        "membership.suspended",
+        actor_id=actor.id,
+        organisation_id=membership.organisation_id,
         object_type="user",
-        object_id=user.id,
+        object_id=membership.user_id,
     )
 
 
-def confirm_password(user: User, password: str) -> bool:
-    """Re-check a known user's password; a wrong one counts towards the lock-out like a failed
-    sign-in. The caller commits either way, so that the count sticks."""
-    if passwords.verify_password(user.password_hash, password):
-        return True
-    register_failed_login(user)
-    return False
+def reinstate_membership(membership: Membership, *, actor: User) -> None:
+    if not membership.is_suspended:
+        return
+    membership.suspended_at = None
+    audit.record(
+        "membership.reinstated",
+        actor_id=actor.id,
+        organisation_id=membership.organisation_id,
+        object_type="user",
+        object_id=membership.user_id,
+    )
+
+
+# Passwords ---------------------------------------------------------------------------------
 
 
 def change_password(user: User, new: str) -> None:
@@ -337,7 +313,15 @@ def invite_user(
         .where(User.email == email, Membership.organisation_id == organisation.id)
     )
     if already_member:
-        raise AccountError(_l("This person is already a member of the organisation."))
+        # Said to the admin at the address they typed; like every rule message it does not
+        # repeat the address itself (rules.RuleError).
+        raise AccountError(
+            _l(
+                "The person with this e-mail address is already a member of %(org)s.",
+                org=organisation.name,
+            ),
+            field="email",
+        )
     ttl = timedelta(hours=int(current_app.config["INVITATION_TTL_HOURS"]))
     invitation = Invitation(
         organisation=organisation,
@@ -391,8 +375,11 @@ def accept_invitation_with_account(invitation: Invitation, user: User) -> None:
     if user.email != invitation.email:
         raise AccountError(_l("This invitation is for another e-mail address."))
     if any(m.organisation_id == invitation.organisation_id for m in user.memberships):
-        # A second invitation to the same organisation, sent before the first was accepted.
-        raise AccountError(_l("This person is already a member of the organisation."))
+        # A second invitation to the same organisation, sent before the first was accepted;
+        # said to the invitee.
+        raise AccountError(
+            _l("You are already a member of %(org)s.", org=invitation.organisation.name)
+        )
     _join(invitation, user)
 
 
@@ -476,5 +463,8 @@ def reset_password(reset: PasswordReset, new_password: str) -> User:
     user = reset.user
     _set_password(user, new_password, action="user.password_reset")
     reset.used_at = utcnow()
-    # A reset does not unlock: an admin decides that, since the lock may have been a real attack.
+    # Whoever guessed before cannot use their guesses now, and the owner has just shown they
+    # read the account's mail: the pause is lifted. A deliberate lock is not: an admin decides.
+    user.locked_until = None
+    user.failed_logins = 0
     return user

@@ -4,6 +4,11 @@ The photo passes the same checks as an update's (JPEG or PNG by content, hidden 
 refused, the description searched for private values) and is kept re-encoded without
 metadata. Showing it needs the person's consent to a public photo, which the publication gate
 checks (`services.publication_problems`), so a withdrawn photo consent unlists the appeal.
+
+The cover is part of what the appeal's approval covers (its bytes' hash is in the review
+digest): it can be set only while the appeal is a draft or in review, setting it is an edit
+like any other (an appeal in review goes back to draft), and it stays sealed (encrypted, not
+served) until a second person approves the appeal (campaigns.images).
 """
 
 from __future__ import annotations
@@ -13,15 +18,11 @@ from sqlalchemy import select
 
 from ngo import audit
 from ngo.accounts.models import User
-from ngo.campaigns import safety
+from ngo.campaigns import images, safety
+from ngo.campaigns.errors import AppealError
 from ngo.campaigns.models import Appeal, AppealStatus, PublicImage
-from ngo.campaigns.services import EDITABLE, AppealError
-from ngo.campaigns.updates import (
-    ALT_TEXT_MAX,
-    SafetyCheckError,
-    photo_format,
-    store_public_image,
-)
+from ngo.campaigns.services import EDITABLE, begin_edit, refuse_unless_editable
+from ngo.campaigns.updates import ALT_TEXT_MAX, SafetyCheckError, photo_format
 from ngo.cases.consent import consented_items
 from ngo.cases.models import Beneficiary, ConsentAudience
 from ngo.extensions import db
@@ -38,9 +39,9 @@ def cover_of(appeal: Appeal) -> PublicImage | None:
 def set_cover_photo(
     appeal: Appeal, *, image_bytes: bytes, alt_text: str, actor: User
 ) -> PublicImage:
-    """Check and store the cover photo, replacing any earlier one; the caller commits."""
-    if AppealStatus(appeal.status) not in EDITABLE:
-        raise AppealError(_l("A published appeal cannot be edited; withdraw it first."))
+    """Check and store the cover photo (sealed until approved), replacing any earlier one; the
+    caller commits."""
+    refuse_unless_editable(appeal)
     alt = " ".join((alt_text or "").split())
     if not alt:
         raise AppealError(_l("Describe the photo for readers who cannot see it."), field="alt_text")
@@ -72,15 +73,20 @@ def set_cover_photo(
             photo_findings,
             field="photo",
         )
+    begin_edit(appeal, actor)
     _delete_cover(appeal)
-    image = store_public_image(appeal, image_bytes, image_format, alt, purpose=COVER)
+    image = images.store_pending_image(appeal, image_bytes, image_format, alt, purpose=COVER)
     db.session.flush()
     _audit(appeal, actor, "appeal.cover_photo_set")
     return image
 
 
 def remove_cover_photo(appeal: Appeal, *, actor: User) -> None:
-    """Removing a photo is always allowed, published or not: it only ever makes less public."""
+    """Removing a photo is always allowed, published or not: it only ever makes less public.
+    Before publication it is an edit like any other (an appeal in review goes back to draft:
+    its reviewer read it with the photo)."""
+    if cover_of(appeal) is not None and AppealStatus(appeal.status) in EDITABLE:
+        begin_edit(appeal, actor)
     _delete_cover(appeal)
     db.session.flush()
     _audit(appeal, actor, "appeal.cover_photo_removed")

@@ -5,10 +5,11 @@ The others are described one per file in `demo_content/*.toml`: the invented per
 appeal (private fields included, all fictional), the evidence the verifier checked, the
 consents, the public texts in each language, the budget lines and the appeal's history. Each
 goes through the real services: a caseworker writes the story and drafts the appeal, a verifier
-verifies the story and a second person approves the appeal, so every published one has passed
-the publication gate. Only what those services do not offer yet is set directly afterwards, as
-history: dates back in time, budget-line translations, donation counters (the donations issue),
-funded and closed states, and updates.
+verifies the story and a second person approves the appeal (naming the digest of what they
+read), so every published one has passed the publication gate; its updates are drafted by the
+caseworker and approved by a second person too. Only what those services do not offer yet is
+set directly afterwards, as history: dates back in time, budget-line translations, donation
+counters (the donations issue), and funded and closed states.
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from ngo.accounts.models import Organisation, Role, User
-from ngo.campaigns import services, visibility
+from ngo.campaigns import services, updates, visibility
 from ngo.campaigns.models import (
     Appeal,
     AppealStatus,
     AppealTranslation,
-    AppealUpdate,
     BudgetLineLabel,
     Category,
 )
@@ -109,8 +109,8 @@ def _seed_alexander(organisation: Organisation) -> Appeal | None:
                 actor=caseworker,
             )
         )
-    services.submit_for_review(appeal, actor=caseworker)
-    services.approve_and_publish(appeal, approver=verifier)
+    digest = services.submit_for_review(appeal, actor=caseworker)
+    services.approve_and_publish(appeal, approver=verifier, digest=digest)
     # The donations issue records real gifts; the demo shows the seed appeal's progress, given
     # so far to the first line (rent), as gifts are spent by priority.
     appeal.raised_minor = SEED_RAISED_MINOR
@@ -198,11 +198,11 @@ def _seed_one(organisation: Organisation, spec: DemoAppeal, staff: dict[str, Use
     appeal.created_at = utcnow() - timedelta(days=days_before, hours=5)
     if spec.status is AppealStatus.DRAFT:
         return appeal
-    services.submit_for_review(appeal, actor=caseworker)
+    digest = services.submit_for_review(appeal, actor=caseworker)
     if spec.status is AppealStatus.IN_REVIEW:
         return appeal
-    services.approve_and_publish(appeal, approver=approver)
-    _history(appeal, spec, caseworker)
+    services.approve_and_publish(appeal, approver=approver, digest=digest)
+    _history(appeal, spec, caseworker, approver)
     db.session.flush()
     visibility.refresh_public_state(appeal)
     return appeal
@@ -378,8 +378,10 @@ def _draft(
     return appeal
 
 
-def _history(appeal: Appeal, spec: DemoAppeal, caseworker: User) -> None:
-    """What happened after publication, set directly: the demo shows appeals of all ages."""
+def _history(appeal: Appeal, spec: DemoAppeal, caseworker: User, approver: User) -> None:
+    """What happened after publication: updates through the real review (a caseworker
+    drafts, a second person approves), then dates set back in time, since the demo shows
+    appeals of all ages."""
     data = spec.data
     published = utcnow() - timedelta(days=spec.published_days_ago, hours=2)
     appeal.published_at = published
@@ -392,18 +394,19 @@ def _history(appeal: Appeal, spec: DemoAppeal, caseworker: User) -> None:
             line.funded_minor = line.amount_minor
     appeal.raised_minor = sum(line.funded_minor for line in appeal.budget_lines)
     latest: datetime | None = None
-    for update in data.get("updates", []):
-        posted = utcnow() - timedelta(days=int(update["days_ago"]), hours=3)
-        db.session.add(
-            AppealUpdate(
-                appeal_id=appeal.id,
-                language=update.get("language", spec.fallback),
-                title=update["title"],
-                body_markdown=update["body"].strip(),
-                posted_by_id=caseworker.id,
-                posted_at=posted,
-            )
+    for news in data.get("updates", []):
+        posted = utcnow() - timedelta(days=int(news["days_ago"]), hours=3)
+        update = updates.draft_update(
+            appeal,
+            language=news.get("language", spec.fallback),
+            title=news["title"],
+            body_markdown=news["body"].strip(),
+            actor=caseworker,
         )
+        digest = updates.submit_update(update, actor=caseworker)
+        updates.approve_update(update, approver=approver, digest=digest)
+        update.created_at = update.submitted_at = posted - timedelta(hours=2)
+        update.posted_at = posted
         latest = max(latest or posted, posted)
     appeal.last_update_at = latest
     if spec.status in (AppealStatus.FUNDED, AppealStatus.CLOSED):

@@ -1,4 +1,5 @@
-"""The staff form that posts an update on a published appeal."""
+"""Staff forms of updates (drafting and changing one) and of reviews (approving exactly what
+was read, returning with a reason, marking urgent)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from ngo.campaigns.updates import ALT_TEXT_MAX, BODY_MAX, TITLE_MAX
+from ngo.campaigns.updates import ALT_TEXT_MAX, BODY_MAX, RETURN_REASON_MAX, TITLE_MAX
 from ngo.config import LANGUAGES
 
 
@@ -54,8 +62,45 @@ class UpdateForm(FlaskForm):
             ),
         ],
     )
-    submit = SubmitField(_l("Post the update"))
+    remove_photo = BooleanField(_l("Remove the photo"))
+    submit = SubmitField(_l("Save the draft"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "update")
         super().__init__(*args, **kwargs)
+
+
+class ApproveForm(FlaskForm):
+    """The approval names the digest of the content shown with it (campaigns.review)."""
+
+    digest = HiddenField(
+        validators=[
+            DataRequired(message=_l("Open the review page again.")),
+            Length(min=64, max=64, message=_l("Open the review page again.")),
+        ]
+    )
+    submit = SubmitField(_l("Approve and publish"))
+
+
+class ReturnForm(FlaskForm):
+    reason = TextAreaField(
+        _l("What has to change"),
+        validators=[
+            DataRequired(message=_l("Say what has to change.")),
+            Length(
+                max=RETURN_REASON_MAX,
+                message=_l("Use at most %(max)d characters.", max=RETURN_REASON_MAX),
+            ),
+        ],
+        render_kw={"rows": 4},
+    )
+    submit = SubmitField(_l("Return to the author"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "return")
+        super().__init__(*args, **kwargs)
+
+
+class UrgentForm(FlaskForm):
+    urgent = HiddenField()
+    submit = SubmitField(_l("Mark as urgent"))

@@ -16,7 +16,13 @@ from sqlalchemy import select
 
 from ngo import mail, outbox
 from ngo.campaigns.browse import translation_for
-from ngo.campaigns.models import Appeal, AppealUpdate, UpdateDelivery, UpdateSubscription
+from ngo.campaigns.models import (
+    Appeal,
+    AppealUpdate,
+    UpdateDelivery,
+    UpdateState,
+    UpdateSubscription,
+)
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import db
 from ngo.urls import external_url
@@ -33,6 +39,13 @@ def public_title(appeal: Appeal, language: str) -> str:
     """The appeal's public title in this language, else in its fallback language."""
     text = translation_for(appeal, language)
     return text.title if text else ""
+
+
+def _link(page_url: str, token: str) -> str:
+    """A link for the body of a mail: the token after "#", which no server ever receives (see
+    accounts/views/links.py). Only the List-Unsubscribe address has it in the path, as RFC 8058
+    one-click needs, and ngo.access_log keeps it out of the logs."""
+    return f"{page_url}#{token}"
 
 
 def _send(to: str, subject: str, body: str, unsubscribe_url: str | None = None) -> None:
@@ -58,7 +71,7 @@ def send_follow_confirmation(payload: dict[str, Any]) -> None:
     with force_locale(subscription.language):
         context = {
             "title": public_title(appeal, subscription.language),
-            "confirm_url": external_url("appeal_forms.confirm_follow", token=subscription.token),
+            "confirm_url": _link(external_url("appeal_forms.confirm_follow"), subscription.token),
             "appeal_url": public_appeal_url(appeal.slug),
         }
         _send(
@@ -73,8 +86,12 @@ def send_update_emails(payload: dict[str, Any]) -> None:
     """Each confirmed follower gets the update once: the delivery row is written and committed
     with each mail, so a second run (or a retry after a failure half-way) skips those sent."""
     update = db.session.get(AppealUpdate, payload["update_id"])
-    if update is None or update.withdrawn_at is not None:
-        return
+    if (
+        update is None
+        or update.state != UpdateState.PUBLISHED.value
+        or update.withdrawn_at is not None
+    ):
+        return  # only approved news is mailed, and not once withdrawn
     appeal = db.session.get(Appeal, update.appeal_id)
     if appeal is None or not is_listed(appeal):
         return
@@ -101,7 +118,8 @@ def send_update_emails(payload: dict[str, Any]) -> None:
         db.session.add(UpdateDelivery(update_id=update_id, subscription_id=subscription_id))
         db.session.flush()  # a second worker on the same pair stops here, before sending
         with force_locale(language):
-            unsubscribe_url = external_url("appeal_forms.unsubscribe", token=token)
+            unsubscribe_url = _link(external_url("appeal_forms.unsubscribe"), token)
+            one_click_url = external_url("appeal_forms.one_click_unsubscribe", token=token)
             body_text = render_template(
                 "campaigns/email/update.txt",
                 appeal_title=titles[language],
@@ -111,5 +129,5 @@ def send_update_emails(payload: dict[str, Any]) -> None:
                 appeal_url=appeal_url,
                 unsubscribe_url=unsubscribe_url,
             )
-            _send(address, _("News: %(title)s", title=title), body_text, unsubscribe_url)
+            _send(address, _("News: %(title)s", title=title), body_text, one_click_url)
         db.session.commit()

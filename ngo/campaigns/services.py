@@ -5,19 +5,26 @@ was copied from); the consents the public fields rely on, for the public page; n
 the publication safety check; and approval by a second staff member. `publication_problems`
 is asked again whenever visibility matters, so a withdrawn consent, an expired verification or
 a new finding takes an appeal off the public site at once.
+
+Four eyes (`accounts.policy.four_eyes_refusal`): the approver is not the appeal's author, not
+whoever sent it for review, and did not change it since it was last approved (every edit
+records its editor). The approver names the digest of the content they read
+(campaigns.review); if the appeal changed since, approval is refused and shows what changed.
+Any edit of an appeal in review sends it back to draft: it must be sent for review again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from ngo import audit
 from ngo.accounts.models import User
-from ngo.campaigns import safety
+from ngo.accounts.policy import four_eyes_refusal
+from ngo.campaigns import images, review, safety
+from ngo.campaigns.errors import AppealError
 from ngo.campaigns.models import (
     Appeal,
     AppealStatus,
@@ -25,9 +32,9 @@ from ngo.campaigns.models import (
     AppealUpdate,
     BudgetLine,
     BudgetLineLabel,
-    Category,
     ConcernReport,
     PublicImage,
+    ReviewSnapshot,
 )
 from ngo.cases.consent import consented_items
 from ngo.cases.models import Beneficiary, ConsentAudience, ConsentItem, EvidenceItem
@@ -36,15 +43,10 @@ from ngo.cases.stories import current_verified_version
 from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.money import Money, MoneyError, sum_money
-from ngo.rules import RuleError
 from ngo.timeutil import utcnow
 
 EDITABLE = frozenset({AppealStatus.DRAFT, AppealStatus.IN_REVIEW})
 VISIBLE = frozenset({AppealStatus.PUBLISHED, AppealStatus.FUNDED})
-
-
-class AppealError(RuleError):
-    """A rule of appeals was broken."""
 
 
 def _audit(appeal: Appeal, actor: User, action: str, **details: object) -> None:
@@ -58,9 +60,22 @@ def _audit(appeal: Appeal, actor: User, action: str, **details: object) -> None:
     )
 
 
-def _refuse_unless_editable(appeal: Appeal) -> None:
+def refuse_unless_editable(appeal: Appeal) -> None:
     if AppealStatus(appeal.status) not in EDITABLE:
         raise AppealError(_l("A published appeal cannot be edited; withdraw it first."))
+
+
+def begin_edit(appeal: Appeal, actor: User) -> None:
+    """Before every change of the appeal's public content: refused once published; the editor
+    is recorded (they may not approve it); an appeal in review goes back to draft, since its
+    reviewer would otherwise approve what they did not read."""
+    refuse_unless_editable(appeal)
+    if actor.id not in (appeal.editor_ids or []):
+        appeal.editor_ids = [*(appeal.editor_ids or []), actor.id]
+    if appeal.status == AppealStatus.IN_REVIEW.value:
+        appeal.status = AppealStatus.DRAFT.value
+        appeal.submitted_by_id = None
+        _audit(appeal, actor, "appeal.returned_to_draft", because="edited_in_review")
 
 
 # Drafting ---------------------------------------------------------------------------------
@@ -116,7 +131,7 @@ def set_translation(
     display_name: str,
     actor: User,
 ) -> AppealTranslation:
-    _refuse_unless_editable(appeal)
+    refuse_unless_editable(appeal)
     if language not in LANGUAGES:
         raise AppealError(_l("Choose one of the site's languages."), field="language")
     title = " ".join((title or "").split())
@@ -124,6 +139,7 @@ def set_translation(
         raise AppealError(_l("Give the appeal a title."), field="title")
     if len(title) > 200 or len(summary or "") > 600 or len(story_markdown or "") > 50_000:
         raise AppealError(_l("The text is too long."), field="story_markdown")
+    begin_edit(appeal, actor)
     translation = next((t for t in appeal.translations if t.language == language), None)
     if translation is None:
         translation = AppealTranslation(appeal=appeal, language=language, title=title)
@@ -149,7 +165,7 @@ def add_budget_line(
     evidence_item_id: int | None = None,
     actor: User,
 ) -> BudgetLine:
-    _refuse_unless_editable(appeal)
+    refuse_unless_editable(appeal)
     if amount.currency != appeal.currency:
         raise AppealError(_l("Budget lines are in the appeal's currency."), field="amount")
     if amount.amount_minor <= 0:
@@ -161,6 +177,7 @@ def add_budget_line(
         item = db.session.get(EvidenceItem, evidence_item_id)
         if item is None or item.beneficiary_id != appeal.beneficiary_id:
             raise AppealError(_l("Choose a document of this person's case."), field="evidence")
+    begin_edit(appeal, actor)
     line = BudgetLine(
         appeal=appeal,
         amount_minor=amount.amount_minor,
@@ -180,9 +197,10 @@ def add_budget_line(
 
 def remove_budget_line(line: BudgetLine, *, actor: User) -> None:
     appeal = line.appeal
-    _refuse_unless_editable(appeal)
+    refuse_unless_editable(appeal)
     if line.funded_minor or line.spent_minor:
         raise AppealError(_l("Money was already given to this line; it cannot be removed."))
+    begin_edit(appeal, actor)
     db.session.delete(line)
     db.session.flush()
     db.session.expire(appeal, ["budget_lines"])
@@ -196,75 +214,6 @@ def _recount_goal(appeal: Appeal) -> None:
     appeal.essential_minor = sum(
         line.amount_minor for line in appeal.budget_lines if line.essential
     )
-
-
-MIN_UPDATE_INTERVAL_DAYS = 7
-MAX_UPDATE_INTERVAL_DAYS = 365
-MAX_DEADLINE_DAYS = 2 * 366
-
-
-def set_details(
-    appeal: Appeal,
-    *,
-    categories: list[str],
-    country: str | None,
-    deadline: date | None,
-    update_interval_days: int,
-    actor: User,
-) -> None:
-    """The facts the public list filters on, and how often donors are promised news."""
-    _refuse_unless_editable(appeal)
-    try:
-        chosen = [Category(c) for c in categories]
-    except ValueError:
-        raise AppealError(_l("Choose categories from the list."), field="categories") from None
-    if country and (len(country) != 2 or country.upper() not in _country_codes()):
-        raise AppealError(_l("Choose a country from the list."), field="country")
-    today = date.today()
-    if deadline is not None and not today < deadline <= today + timedelta(MAX_DEADLINE_DAYS):
-        raise AppealError(
-            _l("The deadline must be after today and within two years."), field="deadline"
-        )
-    if not MIN_UPDATE_INTERVAL_DAYS <= update_interval_days <= MAX_UPDATE_INTERVAL_DAYS:
-        raise AppealError(
-            _l("Promise an update every 7 to 365 days."), field="update_interval_days"
-        )
-    appeal.category_list = chosen
-    appeal.country = country.upper() if country else None
-    appeal.deadline = deadline
-    appeal.update_interval_days = update_interval_days
-    db.session.flush()
-    _audit(appeal, actor, "appeal.details_changed")
-
-
-def _country_codes() -> frozenset[str]:
-    from ngo.campaigns.browse import country_names
-
-    return frozenset(country_names("en"))
-
-
-def set_line_text(
-    line: BudgetLine, *, language: str, label: str, description: str, actor: User
-) -> BudgetLineLabel:
-    """A budget line's label in one more language (or corrected in one it has)."""
-    appeal = line.appeal
-    _refuse_unless_editable(appeal)
-    if language not in LANGUAGES:
-        raise AppealError(_l("Choose one of the site's languages."), field="language")
-    label = " ".join((label or "").split())
-    if not label:
-        raise AppealError(_l("Say what the money is for."), field="label")
-    if len(label) > 200 or len(description or "") > 1000:
-        raise AppealError(_l("The text is too long."), field="label")
-    text = next((t for t in line.labels if t.language == language), None)
-    if text is None:
-        text = BudgetLineLabel(language=language, label=label)
-        line.labels.append(text)
-    text.label = label
-    text.description = (description or "").strip()
-    db.session.flush()
-    _audit(appeal, actor, "appeal.budget_line_text_changed", language=language)
-    return text
 
 
 @dataclass(frozen=True)
@@ -311,14 +260,19 @@ def public_texts(appeal: Appeal) -> dict[str, str]:
     for line in appeal.budget_lines:
         for label in line.labels:
             texts[f"{label.language}:budget:{line.id}"] = f"{label.label}\n{label.description}"
-    for update in db.session.scalars(
+    # Only what is (or would be, for the cover) public: drafts of updates are checked when
+    # they are saved, sent for review and approved, and must not unlist the appeal meanwhile.
+    shown = db.session.scalars(
         select(AppealUpdate).where(
-            AppealUpdate.appeal_id == appeal.id, AppealUpdate.withdrawn_at.is_(None)
+            AppealUpdate.appeal_id == appeal.id, AppealUpdate.shown_publicly()
         )
-    ):
+    ).all()
+    for update in shown:
         texts[f"update:{update.public_id}"] = f"{update.title}\n{update.body_markdown}"
+    shown_images = {update.image_id for update in shown if update.image_id is not None}
     for image in db.session.scalars(select(PublicImage).where(PublicImage.appeal_id == appeal.id)):
-        texts[f"image:{image.token}:alt"] = image.alt_text
+        if image.purpose == "cover" or image.id in shown_images:
+            texts[f"image:{image.token}:alt"] = image.alt_text
     return texts
 
 
@@ -363,12 +317,16 @@ def publication_problems(appeal: Appeal) -> list[Problem]:
     return problems
 
 
-def submit_for_review(appeal: Appeal, *, actor: User) -> None:
+def submit_for_review(appeal: Appeal, *, actor: User) -> str:
+    """Send the draft to a second person; what they will read is kept under its digest, which
+    is returned."""
     if appeal.status != AppealStatus.DRAFT.value:
         raise AppealError(_l("Only a draft can be sent for review."))
     appeal.status = AppealStatus.IN_REVIEW.value
     appeal.submitted_by_id = actor.id
-    _audit(appeal, actor, "appeal.submitted")
+    digest = review.save_snapshot(appeal, review.appeal_content(appeal))
+    _audit(appeal, actor, "appeal.submitted", digest=digest)
+    return digest
 
 
 def return_to_draft(appeal: Appeal, *, actor: User) -> None:
@@ -379,20 +337,38 @@ def return_to_draft(appeal: Appeal, *, actor: User) -> None:
     _audit(appeal, actor, "appeal.returned_to_draft")
 
 
-def approve_and_publish(appeal: Appeal, *, approver: User) -> None:
-    """The second pair of eyes: never the person who drafted or submitted the appeal."""
+def approval_refusal(appeal: Appeal, approver: User) -> str | None:
+    """Why `approver` may not approve the appeal under the four-eyes rule, or None."""
+    return four_eyes_refusal(
+        approver.id,
+        authors=[appeal.created_by_id],
+        submitter=appeal.submitted_by_id,
+        editors=appeal.editor_ids or [],
+    )
+
+
+def approve_and_publish(appeal: Appeal, *, approver: User, digest: str) -> None:
+    """The second pair of eyes, approving exactly the content whose digest they read (the
+    review page's); its photos become public with it."""
     if appeal.status != AppealStatus.IN_REVIEW.value:
         raise AppealError(_l("Only an appeal in review can be published."))
-    if approver.id in (appeal.created_by_id, appeal.submitted_by_id):
-        raise AppealError(
-            _l("Someone other than the person who drafted or submitted it must approve it.")
-        )
+    refusal = approval_refusal(appeal, approver)
+    if refusal is not None:
+        raise AppealError(refusal)
+    content = review.appeal_content(appeal)
+    review.refuse_if_changed(_l("The appeal changed since you opened it."), digest, content, appeal)
     if publication_problems(appeal):
         raise AppealError(_l("The appeal cannot be published until every problem is solved."))
+    for image in db.session.scalars(select(PublicImage).where(PublicImage.appeal_id == appeal.id)):
+        if image.purpose == "cover":
+            images.publish_image(image)
+    review.save_snapshot(appeal, content)
     appeal.status = AppealStatus.PUBLISHED.value
     appeal.approved_by_id = approver.id
+    appeal.approved_digest = digest
+    appeal.editor_ids = []
     appeal.published_at = utcnow()
-    _audit(appeal, approver, "appeal.published")
+    _audit(appeal, approver, "appeal.published", digest=digest)
 
 
 def is_publicly_visible(appeal: Appeal) -> bool:
@@ -417,8 +393,11 @@ def erase_public_copies(beneficiary: Beneficiary) -> None:
         ):
             update.title = "—"
             update.body_markdown = ""
+            update.return_reason = None
             update.image_id = None
-        # Photos and readers' reports (which may repeat the person's details) go entirely.
+        # Photos, what reviewers were shown and readers' reports (which may repeat the
+        # person's details) go entirely.
+        db.session.execute(delete(ReviewSnapshot).where(ReviewSnapshot.appeal_id == appeal.id))
         db.session.execute(delete(PublicImage).where(PublicImage.appeal_id == appeal.id))
         db.session.execute(delete(ConcernReport).where(ConcernReport.appeal_id == appeal.id))
 

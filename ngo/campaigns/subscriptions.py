@@ -10,6 +10,7 @@ Links carry a random token; the same token confirms and unsubscribes.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
@@ -28,6 +29,7 @@ from ngo.timeutil import utcnow
 EMAIL_MAX = 254
 TOKEN_MAX = 48
 INDEX_PURPOSE = "subscription-email"
+CONFIRMATION_RESEND_AFTER = timedelta(days=1)
 
 
 class FollowError(RuleError):
@@ -60,10 +62,11 @@ def email_index(address: str) -> str:
 def subscribe(appeal: Appeal, email: str, language: str) -> UpdateSubscription:
     """Start (or restart) following and send the confirmation link; the caller commits.
 
-    A repeat for the same address creates nothing new and sends the link again. An address
-    that had unsubscribed needs to confirm again. Two requests for one new address at the
-    same moment meet the unique index: the flush raises IntegrityError, and the caller may
-    roll back and call again, which then finds the row.
+    A repeat for the same address (found by its blind index) creates nothing new, and sends
+    the link again only if the last one went out more than a day ago; the caller answers the
+    same either way. An address that had unsubscribed needs to confirm again. Two requests for
+    one new address at the same moment meet the unique index: the flush raises IntegrityError,
+    and the caller may roll back and call again, which then finds the row.
     """
     if not is_listed(appeal):
         raise FollowError(_l("This appeal is not on the public site."))
@@ -86,8 +89,15 @@ def subscribe(appeal: Appeal, email: str, language: str) -> UpdateSubscription:
     if subscription.confirmed_at is None:
         subscription.email = address
         subscription.language = language
+    now, sent = utcnow(), subscription.confirmation_sent_at
+    send_link = sent is None or now - sent >= CONFIRMATION_RESEND_AFTER
+    if send_link:
+        subscription.confirmation_sent_at = now
     db.session.flush()
-    outbox.enqueue(notifications.FOLLOW_CONFIRMATION_EMAIL, {"subscription_id": subscription.id})
+    if send_link:
+        outbox.enqueue(
+            notifications.FOLLOW_CONFIRMATION_EMAIL, {"subscription_id": subscription.id}
+        )
     return subscription
 
 
@@ -127,4 +137,7 @@ def unsubscribe(token: str) -> UpdateSubscription | None:
     if subscription.unsubscribed_at is None:
         subscription.unsubscribed_at = utcnow()
         subscription.email = ""
+        # Following again is a new start and gets its link at once. Nobody else can make the
+        # address go round this loop: unsubscribing takes the token only its owner was sent.
+        subscription.confirmation_sent_at = None
     return subscription

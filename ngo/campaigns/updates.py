@@ -1,65 +1,78 @@
-"""News on a published appeal: posting and withdrawing updates, and which appeals owe one.
+"""News on a published appeal, reviewed like the appeal itself (which appeals owe some is in
+campaigns.overdue).
 
-An update is public text like the appeal's own, so it passes the same safety check before it
-is stored: its title, body and photo description are searched for the person's private values
-(given the consents for the public page), and its photo for hidden metadata. A refusal names
-where something was found, never what: the finding's context is shown to staff on the appeal
-page only. The photo is kept only as pixels re-encoded without any metadata.
+An update goes public only once a second person approved it. A staff member drafts it (a
+draft), may change or discard it, and sends it for review; an approver who is not its author,
+not who sent it for review and did not change it since (`accounts.policy.four_eyes_refusal`)
+either returns it with a reason (a draft again) or approves it, naming the digest of the
+content they read (campaigns.review). Approval publishes it: the appeal page, the Atom feed and
+the API show it, it counts as the appeal's last update, and the e-mail to followers is written
+to the outbox in that same transaction. Any change of an update in review sends it back to
+draft. An organisation admin may mark an update urgent: first in the review queue, never past
+the second person.
 
-Posting writes an outbox message in the same transaction; the worker then e-mails the update
-to the appeal's confirmed followers (campaigns.notifications).
+An update is public text like the appeal's own, so it passes the same safety check whenever it
+is saved, sent for review and approved: its title, body and photo description are searched
+for the person's private values (given the consents for the public page), and its photo for
+hidden metadata. A refusal names where something was found, never what: the finding's context
+is shown to staff on the appeal page only. The photo is kept only as pixels re-encoded without
+any metadata, sealed until approval (campaigns.images).
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-
 from flask_babel import lazy_gettext as _l
-from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ngo import audit, outbox
+from ngo.accounts import policy
 from ngo.accounts.models import User
-from ngo.campaigns import notifications, safety, visibility
-from ngo.campaigns.models import Appeal, AppealStatus, AppealUpdate, PublicImage
-from ngo.campaigns.services import VISIBLE, AppealError
-from ngo.cases.consent import consented_items
-from ngo.cases.evidence import JPEG, PNG, _reencoded_image, format_size
-from ngo.cases.models import Beneficiary, ConsentAudience
+from ngo.campaigns import images, notifications, review
+from ngo.campaigns.errors import AppealError
+from ngo.campaigns.models import (
+    Appeal,
+    AppealStatus,
+    AppealUpdate,
+    PublicImage,
+    UpdateState,
+)
+from ngo.campaigns.overdue import OverdueAppeal, overdue_appeals
+from ngo.campaigns.services import VISIBLE
+from ngo.campaigns.update_checks import (
+    ALT_TEXT_MAX,
+    BODY_MAX,
+    PART_LABELS,
+    TITLE_MAX,
+    SafetyCheckError,
+    checked_fields,
+    scan,
+    texts_of,
+)
+from ngo.cases.evidence import format_size
+from ngo.cases.images import refuse_oversized_image
 from ngo.cases.services import CaseError
-from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 
-TITLE_MAX = 200
-BODY_MAX = 20_000
-ALT_TEXT_MAX = 300
+RETURN_REASON_MAX = 2_000
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
-# What a refusal calls each checked part of an update (never what was found in it).
-PART_LABELS = {
-    "title": _l("title"),
-    "body_markdown": _l("text"),
-    "alt_text": _l("photo description"),
-    "photo": _l("photo"),
-}
+# Used by the forms, the views and the cover photo, which know updates by this module.
+__all__ = [
+    "ALT_TEXT_MAX",
+    "BODY_MAX",
+    "PART_LABELS",
+    "TITLE_MAX",
+    "OverdueAppeal",
+    "SafetyCheckError",
+    "overdue_appeals",
+]
 
-
-class SafetyCheckError(AppealError):
-    """The update holds private information or its photo holds hidden data. `findings` carry
-    the context for the staff page (their repr leaves it out); the message names only the
-    parts of the update where something was found."""
-
-    def __init__(self, message: object, findings: Sequence[safety.Finding], field: str) -> None:
-        super().__init__(message, field=field)
-        self.findings = list(findings)
+PENDING = frozenset({UpdateState.DRAFT.value, UpdateState.IN_REVIEW.value})
 
 
 def _audit(appeal: Appeal, actor: User, action: str, **details: object) -> None:
@@ -73,7 +86,47 @@ def _audit(appeal: Appeal, actor: User, action: str, **details: object) -> None:
     )
 
 
-def post_update(
+def photo_format(data: bytes) -> str:
+    """ "JPEG" or "PNG", decided by the bytes; AppealError for anything else, too large in
+    bytes or in pixels."""
+    if len(data) > PHOTO_MAX_BYTES:
+        raise AppealError(
+            _l("The photo is larger than %(size)s.", size=format_size(PHOTO_MAX_BYTES)),
+            field="photo",
+        )
+    if data.startswith(_JPEG_MAGIC):
+        image_format = "JPEG"
+    elif data.startswith(_PNG_MAGIC):
+        image_format = "PNG"
+    else:
+        raise AppealError(_l("Only JPEG and PNG photos are accepted."), field="photo")
+    # Measured from the header here, before the safety check's metadata scan decodes it.
+    try:
+        refuse_oversized_image(data, field="photo")
+    except CaseError as exc:
+        raise AppealError(exc.message, field="photo") from exc
+    return image_format
+
+
+def _refuse_unless_published_appeal(appeal: Appeal) -> None:
+    if AppealStatus(appeal.status) not in VISIBLE:
+        raise AppealError(_l("Updates can be posted only on a published appeal."))
+
+
+def _refuse_unless_pending(update: AppealUpdate) -> None:
+    if update.state not in PENDING:
+        raise AppealError(_l("Only a draft or an update awaiting review can be changed."))
+
+
+def _note_editor(update: AppealUpdate, actor: User) -> None:
+    if actor.id not in (update.editor_ids or []):
+        update.editor_ids = [*(update.editor_ids or []), actor.id]
+
+
+# Drafting ---------------------------------------------------------------------------------
+
+
+def draft_update(
     appeal: Appeal,
     *,
     language: str,
@@ -83,151 +136,216 @@ def post_update(
     alt_text: str = "",
     actor: User,
 ) -> AppealUpdate:
-    """Check, store and announce one update; the caller commits."""
-    if AppealStatus(appeal.status) not in VISIBLE:
-        raise AppealError(_l("Updates can be posted only on a published appeal."))
-    if language not in LANGUAGES:
-        raise AppealError(_l("Choose one of the site's languages."), field="language")
-    title = " ".join((title or "").split())
-    if not title:
-        raise AppealError(_l("Give the update a title."), field="title")
-    if len(title) > TITLE_MAX:
-        raise AppealError(
-            _l("Use at most %(max)d characters for the title.", max=TITLE_MAX), field="title"
-        )
-    body = (body_markdown or "").strip()
-    if len(body) > BODY_MAX:
-        raise AppealError(
-            _l("Use at most %(max)d characters for the text.", max=BODY_MAX),
-            field="body_markdown",
-        )
-    alt = " ".join((alt_text or "").split())
-    if image_bytes and not alt:
-        raise AppealError(_l("Describe the photo for readers who cannot see it."), field="alt_text")
-    if len(alt) > ALT_TEXT_MAX:
-        raise AppealError(
-            _l("Use at most %(max)d characters for the description.", max=ALT_TEXT_MAX),
-            field="alt_text",
-        )
-
+    """Check and store a draft update; nothing of it is public yet. The caller commits."""
+    _refuse_unless_published_appeal(appeal)
+    fields = checked_fields(language, title, body_markdown, alt_text, bool(image_bytes))
     image_format = photo_format(image_bytes) if image_bytes else None
-
-    beneficiary = db.session.get(Beneficiary, appeal.beneficiary_id)
-    if beneficiary is None or beneficiary.erased_at is not None:
-        raise AppealError(_l("The person's data was erased."))
-    texts = {"title": title, "body_markdown": body}
+    texts = {"title": fields.title, "body_markdown": fields.body}
     if image_bytes:
-        texts["alt_text"] = alt
-    consented = consented_items(beneficiary.id, ConsentAudience.PUBLIC_PAGE)
-    findings = safety.scan_texts(texts, safety.private_values_of(beneficiary, consented))
-    photo_findings = safety.scan_image(image_bytes, "photo") if image_bytes else []
-    if any(f.kind == safety.IMAGE_UNREADABLE for f in photo_findings):
-        raise AppealError(_l("This image is damaged and cannot be read."), field="photo")
-    _refuse_findings(findings, photo_findings)
-
+        texts["alt_text"] = fields.alt
+    scan(appeal, texts, image_bytes)
     image = (
-        store_public_image(appeal, image_bytes, image_format, alt)
+        images.store_pending_image(appeal, image_bytes, image_format, fields.alt, "update")
         if image_bytes and image_format
         else None
     )
-    now = utcnow()
     update = AppealUpdate(
         appeal_id=appeal.id,
-        language=language,
-        title=title,
-        body_markdown=body,
+        state=UpdateState.DRAFT.value,
+        language=fields.language,
+        title=fields.title,
+        body_markdown=fields.body,
         image=image,
         posted_by_id=actor.id,
-        posted_at=now,
+        editor_ids=[actor.id],
     )
     db.session.add(update)
     db.session.flush()
-    appeal.last_update_at = now
     _audit(
         appeal,
         actor,
-        "appeal.update_posted",
+        "appeal.update_drafted",
         update=update.public_id,
-        language=language,
+        language=fields.language,
         photo=image is not None,
     )
-    outbox.enqueue(notifications.UPDATE_EMAIL, {"update_id": update.id})
     return update
 
 
-def photo_format(data: bytes) -> str:
-    """ "JPEG" or "PNG", decided by the bytes; AppealError for anything else or too large."""
-    if len(data) > PHOTO_MAX_BYTES:
+def edit_update(
+    update: AppealUpdate,
+    *,
+    language: str,
+    title: str,
+    body_markdown: str,
+    image_bytes: bytes | None = None,
+    alt_text: str = "",
+    remove_photo: bool = False,
+    actor: User,
+) -> bool:
+    """Change a draft or an update awaiting review (a new photo replaces the old one). The
+    editor may not approve it; an update in review goes back to draft. Returns True if it did."""
+    _refuse_unless_pending(update)
+    appeal = update.appeal
+    keeps_photo = update.image is not None and not remove_photo and not image_bytes
+    fields = checked_fields(
+        language, title, body_markdown, alt_text, bool(image_bytes) or keeps_photo
+    )
+    image_format = photo_format(image_bytes) if image_bytes else None
+    texts = {"title": fields.title, "body_markdown": fields.body}
+    if image_bytes or keeps_photo:
+        texts["alt_text"] = fields.alt
+    scan(appeal, texts, image_bytes)
+    if (image_bytes or remove_photo) and update.image is not None:
+        old = update.image
+        update.image = None
+        db.session.delete(old)
+    if image_bytes and image_format:
+        update.image = images.store_pending_image(
+            appeal, image_bytes, image_format, fields.alt, "update"
+        )
+    elif update.image is not None:
+        update.image.alt_text = fields.alt
+    update.language = fields.language
+    update.title = fields.title
+    update.body_markdown = fields.body
+    _note_editor(update, actor)
+    returned = update.state == UpdateState.IN_REVIEW.value
+    if returned:
+        update.state = UpdateState.DRAFT.value
+        update.submitted_by_id = None
+        update.submitted_at = None
+    db.session.flush()
+    _audit(
+        appeal,
+        actor,
+        "appeal.update_changed",
+        update=update.public_id,
+        returned_to_draft=returned,
+    )
+    return returned
+
+
+def discard_update(update: AppealUpdate, *, actor: User) -> None:
+    """The author deletes an update that was never published, with its photo."""
+    _refuse_unless_pending(update)
+    if update.posted_by_id != actor.id:
+        raise AppealError(_l("Only the author of a draft can discard it."))
+    appeal = update.appeal
+    public_id = update.public_id
+    if update.image is not None:
+        db.session.delete(update.image)
+    db.session.delete(update)
+    db.session.flush()
+    _audit(appeal, actor, "appeal.update_discarded", update=public_id)
+
+
+def mark_urgent(update: AppealUpdate, *, urgent: bool, actor: User) -> None:
+    """An organisation admin puts an update first in the review queue (or takes it off). It
+    still needs a second person's approval like any other."""
+    appeal = update.appeal
+    membership = next(
+        (m for m in actor.memberships if m.organisation_id == appeal.organisation_id), None
+    )
+    if not policy.may(membership, policy.Action.MARK_UPDATE_URGENT, appeal):
+        raise AppealError(_l("Only an administrator of the organisation can mark it urgent."))
+    _refuse_unless_pending(update)
+    update.urgent = urgent
+    _audit(appeal, actor, "appeal.update_urgency_set", update=update.public_id, urgent=urgent)
+
+
+# Review -----------------------------------------------------------------------------------
+
+
+def submit_update(update: AppealUpdate, *, actor: User) -> str:
+    """Send the draft to a second person, checked once more; what they will read is kept
+    under its digest, which is returned."""
+    if update.state != UpdateState.DRAFT.value:
+        raise AppealError(_l("Only a draft can be sent for review."))
+    appeal = update.appeal
+    _refuse_unless_published_appeal(appeal)
+    scan(appeal, texts_of(update), None)
+    update.state = UpdateState.IN_REVIEW.value
+    update.submitted_by_id = actor.id
+    update.submitted_at = utcnow()
+    digest = review.save_snapshot(appeal, review.update_content(update), update)
+    _audit(appeal, actor, "appeal.update_submitted", update=update.public_id, digest=digest)
+    return digest
+
+
+def approval_refusal(update: AppealUpdate, approver: User) -> str | None:
+    """Why `approver` may not approve the update under the four-eyes rule, or None."""
+    return policy.four_eyes_refusal(
+        approver.id,
+        authors=[update.posted_by_id],
+        submitter=update.submitted_by_id,
+        editors=update.editor_ids or [],
+    )
+
+
+def return_update(update: AppealUpdate, *, reason: str, actor: User) -> None:
+    """An approver sends the update back to its author, saying why."""
+    if update.state != UpdateState.IN_REVIEW.value:
+        raise AppealError(_l("Only an update awaiting review can be returned."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise AppealError(_l("Say what has to change."), field="reason")
+    if len(reason) > RETURN_REASON_MAX:
         raise AppealError(
-            _l("The photo is larger than %(size)s.", size=format_size(PHOTO_MAX_BYTES)),
-            field="photo",
+            _l("Use at most %(max)d characters.", max=RETURN_REASON_MAX), field="reason"
         )
-    if data.startswith(_JPEG_MAGIC):
-        return "JPEG"
-    if data.startswith(_PNG_MAGIC):
-        return "PNG"
-    raise AppealError(_l("Only JPEG and PNG photos are accepted."), field="photo")
+    update.state = UpdateState.DRAFT.value
+    update.return_reason = reason
+    update.submitted_by_id = None
+    update.submitted_at = None
+    _audit(update.appeal, actor, "appeal.update_returned", update=update.public_id)
 
 
-def _refuse_findings(
-    text_findings: list[safety.Finding], photo_findings: list[safety.Finding]
-) -> None:
-    """One refusal for everything found, so that staff can fix it all at once."""
-    if not text_findings and not photo_findings:
-        return
-    messages = []
-    if text_findings:
-        parts = ", ".join(
-            str(PART_LABELS[name]) for name in dict.fromkeys(f.field for f in text_findings)
-        )
-        messages.append(
-            _l(
-                "Private information about the person was found in the update (%(parts)s). "
-                "Remove it and post again.",
-                parts=parts,
-            )
-        )
-    if photo_findings:
-        messages.append(
-            _l(
-                "The photo carries hidden data (such as where or when it was taken, or the "
-                "camera). Save a copy without it, check what the photo itself shows, and "
-                "upload that copy."
-            )
-        )
-    raise SafetyCheckError(
-        " ".join(str(m) for m in messages),
-        [*text_findings, *photo_findings],
-        field=text_findings[0].field if text_findings else "photo",
+def approve_update(update: AppealUpdate, *, approver: User, digest: str) -> None:
+    """The second person publishes exactly the content whose digest they read: shown at once
+    on the public site and e-mailed to followers (the outbox message is part of this
+    transaction). The caller commits."""
+    if update.state != UpdateState.IN_REVIEW.value:
+        raise AppealError(_l("Only an update awaiting review can be published."))
+    appeal = update.appeal
+    _refuse_unless_published_appeal(appeal)
+    refusal = approval_refusal(update, approver)
+    if refusal is not None:
+        raise AppealError(refusal)
+    content = review.update_content(update)
+    review.refuse_if_changed(
+        _l("The update changed since you opened it."), digest, content, appeal, update
     )
-
-
-def store_public_image(
-    appeal: Appeal, data: bytes, image_format: str, alt_text: str, purpose: str = "update"
-) -> PublicImage:
-    """Only the pixels of the checked photo are kept, re-encoded without any metadata."""
-    try:
-        clean = _reencoded_image(data, image_format)
-    except CaseError as exc:
-        raise AppealError(exc.message, field="photo") from exc
-    with Image.open(io.BytesIO(clean)) as decoded:
-        width, height = decoded.size
-    image = PublicImage(
-        appeal_id=appeal.id,
-        purpose=purpose,
-        content=clean,
-        content_type=JPEG if image_format == "JPEG" else PNG,
-        width=width,
-        height=height,
-        alt_text=alt_text,
+    scan(appeal, texts_of(update), None)
+    if update.image is not None:
+        images.publish_image(update.image)
+    review.save_snapshot(appeal, content, update)
+    now = utcnow()
+    update.state = UpdateState.PUBLISHED.value
+    update.approved_by_id = approver.id
+    update.approved_digest = digest
+    update.posted_at = now
+    update.editor_ids = []
+    update.return_reason = None
+    appeal.last_update_at = now
+    db.session.flush()
+    _audit(
+        appeal,
+        approver,
+        "appeal.update_published",
+        update=update.public_id,
+        digest=digest,
+        language=update.language,
+        photo=update.image is not None,
     )
-    db.session.add(image)
-    return image
+    outbox.enqueue(notifications.UPDATE_EMAIL, {"update_id": update.id})
 
 
 def withdraw_update(update: AppealUpdate, actor: User) -> None:
     """The update leaves the public site and the feed (it stays listed for staff). Its photo
     is deleted: whatever made staff withdraw the update may be in the picture."""
+    if update.state != UpdateState.PUBLISHED.value:
+        raise AppealError(_l("Only a published update can be withdrawn; discard a draft."))
     if update.withdrawn_at is not None:
         raise AppealError(_l("This update was already withdrawn."))
     appeal = db.session.get(Appeal, update.appeal_id)
@@ -239,51 +357,55 @@ def withdraw_update(update: AppealUpdate, actor: User) -> None:
     db.session.flush()
     appeal.last_update_at = db.session.scalar(
         select(func.max(AppealUpdate.posted_at)).where(
-            AppealUpdate.appeal_id == appeal.id, AppealUpdate.withdrawn_at.is_(None)
+            AppealUpdate.appeal_id == appeal.id, AppealUpdate.shown_publicly()
         )
     )
     _audit(appeal, actor, "appeal.update_withdrawn", update=update.public_id)
 
 
+# Reading ----------------------------------------------------------------------------------
+
+
+def display_state(update: AppealUpdate) -> str:
+    """draft, in_review, published or withdrawn: what staff are shown."""
+    return "withdrawn" if update.withdrawn_at is not None else update.state
+
+
 def updates_of(appeal: Appeal) -> list[AppealUpdate]:
-    """Every update of the appeal, withdrawn ones included, newest first (for staff)."""
+    """Every update of the appeal, drafts and withdrawn ones included, newest first (staff)."""
     return list(
         db.session.scalars(
             select(AppealUpdate)
             .where(AppealUpdate.appeal_id == appeal.id)
-            # The photo's bytes are served by the public site, not needed for the list.
+            # The photo's bytes are not needed for the list.
             .options(selectinload(AppealUpdate.image).defer(PublicImage.content))
-            .order_by(AppealUpdate.posted_at.desc(), AppealUpdate.id.desc())
+            .order_by(AppealUpdate.created_at.desc(), AppealUpdate.id.desc())
         )
     )
 
 
-# Appeals that owe their donors news -------------------------------------------------------
+def update_of(appeal: Appeal, public_id: str) -> AppealUpdate | None:
+    if not public_id or len(public_id) > 24:
+        return None
+    return db.session.scalars(
+        select(AppealUpdate).where(
+            AppealUpdate.appeal_id == appeal.id, AppealUpdate.public_id == public_id
+        )
+    ).first()
 
 
-@dataclass(frozen=True)
-class OverdueAppeal:
-    appeal: Appeal
-    last_news_at: datetime
-    days_overdue: int
-
-
-def overdue_appeals(organisation_id: int, now: datetime | None = None) -> list[OverdueAppeal]:
-    """Listed appeals whose last update (or publication, before the first update) is older
-    than their update interval, the longest silent first. Two queries, whatever the number."""
-    now = now or utcnow()
-    appeals = db.session.scalars(
-        select(Appeal)
-        .where(Appeal.organisation_id == organisation_id, visibility.publicly_listed(now))
-        .options(selectinload(Appeal.translations))
-    ).all()
-    overdue: list[OverdueAppeal] = []
-    for appeal in appeals:
-        last = appeal.last_update_at or appeal.published_at or appeal.created_at
-        due = last + timedelta(days=appeal.update_interval_days)
-        if now > due:
-            # Whole days, rounded up: an update due this morning is one day late tonight.
-            days = -((due - now) // timedelta(days=1))
-            overdue.append(OverdueAppeal(appeal, last, days))
-    overdue.sort(key=lambda o: (o.last_news_at, o.appeal.id))
-    return overdue
+def awaiting_review(organisation_id: int) -> list[AppealUpdate]:
+    """The organisation's updates awaiting a second person: urgent ones first, then the
+    longest waiting."""
+    return list(
+        db.session.scalars(
+            select(AppealUpdate)
+            .join(Appeal, Appeal.id == AppealUpdate.appeal_id)
+            .where(
+                Appeal.organisation_id == organisation_id,
+                AppealUpdate.state == UpdateState.IN_REVIEW.value,
+            )
+            .options(selectinload(AppealUpdate.appeal).selectinload(Appeal.translations))
+            .order_by(AppealUpdate.urgent.desc(), AppealUpdate.submitted_at, AppealUpdate.id)
+        )
+    )

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from ngo import audit
 from ngo.accounts.models import User
+from ngo.accounts.policy import four_eyes_refusal
+from ngo.cases.images import refuse_oversized_image
 from ngo.cases.models import Beneficiary, EvidenceItem, EvidenceKind
 from ngo.cases.services import CaseError
 from ngo.crypto import decrypt_bytes, encrypt_bytes
@@ -150,13 +152,12 @@ def _check_pdf(data: bytes) -> None:
 
 def _reencoded_image(data: bytes, image_format: str) -> bytes:
     """Only the pixels survive: a new image is built and saved without any info block."""
+    refuse_oversized_image(data, field="file")  # before anything below decodes a pixel
     damaged = CaseError(_l("This image is damaged and cannot be read."), field="file")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in _PILLOW_FORMATS[image_format]:
                 raise damaged
-            if probe.width * probe.height > (Image.MAX_IMAGE_PIXELS or 0):
-                raise CaseError(_l("This image has too many pixels."), field="file")
             probe.verify()
         with Image.open(io.BytesIO(data)) as source:
             source.load()
@@ -288,12 +289,18 @@ def record_download(item: EvidenceItem, *, actor: User) -> None:
     )
 
 
+def check_refusal(item: EvidenceItem, actor: User) -> str | None:
+    """Why `actor` may not mark the document as checked (they uploaded it), or None."""
+    return four_eyes_refusal(actor.id, authors=[item.uploaded_by_id])
+
+
 def mark_checked(item: EvidenceItem, *, actor: User) -> None:
     """A second person confirms the document was looked at: never the one who uploaded it."""
     if item.destroyed_at is not None:
         raise CaseError(_l("This document was destroyed; it cannot be checked."))
-    if item.uploaded_by_id is not None and item.uploaded_by_id == actor.id:
-        raise CaseError(_l("Someone other than the uploader has to check a document."))
+    refusal = check_refusal(item, actor)
+    if refusal is not None:
+        raise CaseError(refusal)
     if item.checked_at is not None:
         return
     item.checked_by_id = actor.id

@@ -23,7 +23,11 @@ KIND_LABELS = {
     EvidenceKind.CONSENT_FORM: _l("Signed consent form"),
     EvidenceKind.OTHER: _l("Other document"),
 }
-KIND_CHOICES = [SelectChoice(kind.value, label) for kind, label in KIND_LABELS.items()]
+# No kind is preselected: a hurried upload must not file a passport as a court verdict.
+KIND_CHOICES = [
+    SelectChoice("", _l("Choose…")),
+    *(SelectChoice(kind.value, label) for kind, label in KIND_LABELS.items()),
+]
 
 CONTENT_TYPE_LABELS = {
     "application/pdf": "PDF",

@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import Column, LargeBinary, Table, bindparam, func, select, type_coerce, update
 
 from ngo import audit
-from ngo.crypto import EncryptedText, keyring
+from ngo.crypto import EncryptedBytes, EncryptedText, keyring
 from ngo.extensions import db
 
 DEFAULT_BATCH_SIZE = 500
@@ -89,10 +89,10 @@ def newest_key() -> Fernet:
 
 
 def encrypted_tables() -> list[tuple[Table, list[Column[Any]]]]:
-    """Every table with EncryptedText columns, found in the schema so none is forgotten."""
+    """Every table with encrypted columns, found in the schema so none is forgotten."""
     found = []
     for table in db.metadata.sorted_tables:
-        columns = [c for c in table.columns if isinstance(c.type, EncryptedText)]
+        columns = [c for c in table.columns if isinstance(c.type, EncryptedText | EncryptedBytes)]
         if columns:
             found.append((table, columns))
     return found

@@ -158,6 +158,8 @@ def change_status(
 ) -> None:
     _refuse_erased(beneficiary)
     current = CaseStatus(beneficiary.status)
+    if status is current:
+        raise CaseError(_l("The case already has this status. Choose another one."), field="status")
     if status not in TRANSITIONS[current]:
         raise CaseError(_l("A case cannot move from this status to that one."), field="status")
     if status is CaseStatus.CLOSED:
@@ -188,6 +190,25 @@ def record_personal_data_view(beneficiary: Beneficiary, *, actor: User, part: st
         object_type="case",
         object_id=beneficiary.id,
         details={"part": part},
+    )
+
+
+def record_case_list_view(
+    rows: list[Beneficiary], *, actor: User, organisation_id: int, filters: CaseFilters
+) -> None:
+    """The case list shows names too: one event per page shown, naming the cases on it by
+    their ids. One event rather than one per case keeps each case's History tab readable.
+    Whether a name was searched is recorded, the name itself never."""
+    audit.record(
+        "case.personal_data_viewed",
+        actor_id=actor.id,
+        organisation_id=organisation_id,
+        details={
+            "part": "list",
+            "cases": [row.id for row in rows],
+            "page": filters.page,
+            "name_search": bool(filters.name.strip()),
+        },
     )
 
 

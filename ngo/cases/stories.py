@@ -9,10 +9,10 @@ Rules, in one place:
   only the latest text can be verified.
 * A verified version stays the story's verified text until a newer version is verified; only
   then is it marked superseded. An edit never takes a verified text away.
-* Four eyes: a verifier may not verify text they wrote. They must not be the author of the
-  version under review, nor of any version since the last approved one (that approved
-  version included, or every version if none was approved yet): the new text is built on it,
-  so its author would otherwise be confirming their own claims.
+* Four eyes (the one rule, `accounts.policy.four_eyes_refusal`): a verifier may not verify
+  text they wrote. Every version since the last approved one (that approved version
+  included, or every version if none was approved yet) counts as authored text: the new text
+  is built on it, so its author would otherwise be confirming their own claims.
 * Approving needs all four checks passed, each backed by a live (not destroyed) evidence item
   of the same beneficiary. Returning needs comments. An approval expires after
   VERIFICATION_VALID_DAYS; the case then shows the story as due for re-verification, and a
@@ -36,6 +36,7 @@ from sqlalchemy.orm import selectinload
 
 from ngo import audit
 from ngo.accounts.models import User
+from ngo.accounts.policy import four_eyes_refusal
 from ngo.cases.markdown import visible_text
 from ngo.cases.models import (
     Beneficiary,
@@ -389,9 +390,14 @@ def _authors_under_review(version: StoryVersion) -> set[int | None]:
     return authors
 
 
+def verification_refusal(version: StoryVersion, verifier: User) -> str | None:
+    """Why `verifier` may not verify this version (they wrote some of the text), or None."""
+    return four_eyes_refusal(verifier.id, authors=_authors_under_review(version))
+
+
 def four_eyes_conflict(version: StoryVersion, verifier: User) -> bool:
     """True if `verifier` wrote any of the text they would be verifying."""
-    return verifier.id in _authors_under_review(version)
+    return verification_refusal(version, verifier) is not None
 
 
 def _checked_evidence(beneficiary: Beneficiary, evidence_ids: set[int]) -> set[int]:
@@ -427,13 +433,9 @@ def verify_version(
     _refuse_erased(beneficiary)
     if version.status != VersionStatus.SUBMITTED.value or version is not latest_version(story):
         raise CaseError(_l("Only the latest version, once submitted, can be verified."))
-    if four_eyes_conflict(version, verifier):
-        raise CaseError(
-            _l(
-                "You wrote part of this story since it was last verified; "
-                "another verifier must check it."
-            )
-        )
+    refusal = verification_refusal(version, verifier)
+    if refusal is not None:
+        raise CaseError(refusal)
     comments = (comments or "").strip() or None
     if comments is not None and len(comments) > MAX_COMMENTS_LENGTH:
         raise CaseError(_l("The comments are too long."), field="comments")

@@ -23,7 +23,7 @@ from ngo.extensions import db
 from ngo.timeutil import utcnow
 from tests import factories
 from tests.conftest import current_totp, link_in, login, mail_text, sent_mail
-from tests.helpers import page_text, tamper_signature
+from tests.helpers import open_link, page_text, split_link, tamper_signature
 
 INVITEE = "new.colleague@example.net"
 NEW_PASSWORD = "a long and fresh passphrase"
@@ -77,12 +77,16 @@ def html_part(message: Message) -> str:
     raise AssertionError("no HTML part")
 
 
+def accept(client: FlaskClient, link: str, **data: str) -> TestResponse:
+    """The accept form posts the token it was opened with, next to what the person typed."""
+    _, token = split_link(link)
+    return client.post("/invitation/accept", data={"token": token, **data})
+
+
 def accept_as_new_person(
     client: FlaskClient, link: str, name: str = "New Colleague"
 ) -> TestResponse:
-    return client.post(
-        link, data={"display_name": name, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
-    )
+    return accept(client, link, display_name=name, password=NEW_PASSWORD, confirm=NEW_PASSWORD)
 
 
 def test_admin_invitation_writes_one_mail_with_a_link(app, admin_client, organisation):
@@ -100,7 +104,7 @@ def test_admin_invitation_writes_one_mail_with_a_link(app, admin_client, organis
     assert mails[0]["To"] == INVITEE
     assert subject(mails[0]) == f"You are invited to join {organisation.name}"
     link = link_in(mails[0])
-    assert link.startswith("/invitation/")
+    assert link.startswith("/invitation#")
     assert link in html_part(mails[0])
     assert INVITEE in admin_client.get("/admin/users").get_data(as_text=True)
 
@@ -137,13 +141,22 @@ def test_invite_form_is_shown_to_admins(admin_client):
     assert 'name="email"' in html
     assert 'name="role"' in html
     assert 'name="locale"' in html
+    # No role is chosen for the admin: the empty choice is the selected one.
+    select = re.search(r'<select[^>]*name="role".*?</select>', html, re.S).group(0)
+    assert re.findall(r"<option[^>]*selected[^>]*>", select) == ['<option selected value="">']
+    assert "required" in select.split(">", 1)[0]
 
 
 @pytest.mark.parametrize(
     ("data", "error"),
     [
         ({"email": "not-an-email", "role": "verifier", "locale": "en"}, "valid e-mail address"),
-        ({"email": "", "role": "verifier", "locale": "en"}, "Enter your e-mail address."),
+        (
+            {"email": "", "role": "verifier", "locale": "en"},
+            "Enter the e-mail address of the person you invite.",
+        ),
+        ({"email": INVITEE, "role": "", "locale": "en"}, "Choose the role of the person you"),
+        ({"email": INVITEE, "locale": "en"}, "Choose the role of the person you invite."),
         ({"email": INVITEE, "role": "superuser", "locale": "en"}, "Not a valid choice"),
         ({"email": INVITEE, "role": "verifier", "locale": "xx"}, "Not a valid choice"),
     ],
@@ -157,13 +170,15 @@ def test_invalid_invitation_is_a_form_error_and_sends_nothing(app, admin_client,
     assert sent_mail(app) == []
 
 
-def test_inviting_an_existing_member_is_a_form_error(app, admin_client, make_user):
+def test_inviting_an_existing_member_is_a_form_error(app, admin_client, make_user, organisation):
     member = make_user("caseworker")
 
     response = invite(admin_client, email=member.email.upper())
 
     assert response.status_code == 400
-    assert "already a member of the organisation" in page_text(response)
+    message = f"The person with this e-mail address is already a member of {organisation.name}."
+    assert message in page_text(response)
+    assert 'id="email-error"' in page_text(response)
     assert invitation_count() == 0
     assert sent_mail(app) == []
 
@@ -191,7 +206,7 @@ def test_new_person_accepts_enrols_and_becomes_a_member(app, admin_client, brows
     link = invite_and_get_link(app, admin_client, role="verifier")
     invitee = browser()
 
-    form = invitee.get(link)
+    form = open_link(invitee, link)
     assert form.status_code == 200
     html = page_text(form)
     assert f"Join {organisation.name}" in html
@@ -225,7 +240,7 @@ def test_new_person_accepts_enrols_and_becomes_a_member(app, admin_client, brows
     assert "Nadia Example" in page_text(dashboard)
 
 
-def test_funder_accepts_and_is_signed_in_without_enrolment(
+def test_funder_accepts_and_sets_up_two_factors_like_staff(
     app, admin_client, browser, organisation
 ):
     link = invite_and_get_link(app, admin_client, role="funder")
@@ -234,8 +249,8 @@ def test_funder_accepts_and_is_signed_in_without_enrolment(
     response = accept_as_new_person(invitee, link)
 
     assert response.status_code == 302
-    assert response.headers["Location"] == "/dashboard"
-    assert invitee.get("/dashboard").status_code == 200
+    assert response.headers["Location"] == "/two-factor/setup"
+    assert invitee.get("/dashboard").status_code == 302
     assert memberships_of(user_by_email(INVITEE)) == {(organisation.id, "funder")}
 
 
@@ -261,22 +276,21 @@ def test_bad_new_password_on_acceptance_is_a_form_error(
     link = invite_and_get_link(app, admin_client)
     invitee = browser()
 
-    response = invitee.post(
-        link, data={"display_name": "X", "password": password, "confirm": confirm}
-    )
+    response = accept(invitee, link, display_name="X", password=password, confirm=confirm)
 
     assert response.status_code == 400
     assert error in page_text(response)
+    assert split_link(link)[1] in page_text(response)  # the form keeps the token for a retry
     assert user_by_email(INVITEE) is None
     assert the_invitation().accepted_at is None
-    assert invitee.get(link).status_code == 200
+    assert open_link(invitee, link).status_code == 200
 
 
 def test_used_link_answers_410(app, admin_client, browser):
     link = invite_and_get_link(app, admin_client, role="funder")
     assert accept_as_new_person(browser(), link).status_code == 302
 
-    for response in (browser().get(link), accept_as_new_person(browser(), link, name="Other")):
+    for response in (open_link(browser(), link), accept_as_new_person(browser(), link, "Other")):
         assert response.status_code == 410
         assert "This link has already been used." in page_text(response)
     assert user_by_email(INVITEE).display_name == "New Colleague"
@@ -289,7 +303,7 @@ def test_expired_link_answers_410(app, admin_client, browser):
     invitation.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
 
-    for response in (browser().get(link), accept_as_new_person(browser(), link)):
+    for response in (open_link(browser(), link), accept_as_new_person(browser(), link)):
         assert response.status_code == 410
         assert "This link has expired." in page_text(response)
     assert user_by_email(INVITEE) is None
@@ -306,13 +320,13 @@ def test_invitation_expires_after_the_configured_time(app, admin_client):
 
 def test_link_with_a_changed_signature_is_not_valid(app, admin_client, browser):
     link = invite_and_get_link(app, admin_client)
-    prefix, token = link.rsplit("/", 1)
+    page, token = split_link(link)
 
-    response = browser().get(f"{prefix}/{tamper_signature(token)}")
+    response = open_link(browser(), f"{page}#{tamper_signature(token)}")
 
     assert response.status_code == 400
     assert "This link is not valid." in page_text(response)
-    assert browser().get(link).status_code == 200  # the real link still works
+    assert open_link(browser(), link).status_code == 200  # the real link still works
 
 
 def test_link_signed_with_another_key_is_not_valid(app, admin_client, browser):
@@ -322,7 +336,7 @@ def test_link_signed_with_another_key_is_not_valid(app, admin_client, browser):
         {"id": invitation.id, "n": invitation.nonce}
     )
 
-    response = browser().get(f"/invitation/{forged}")
+    response = open_link(browser(), f"/invitation#{forged}")
 
     assert response.status_code == 400
     assert "This link is not valid." in page_text(response)
@@ -335,10 +349,19 @@ def test_signed_link_with_the_wrong_nonce_or_purpose_is_not_valid(app, admin_cli
     wrong_purpose = tokens.make_link_token(services.RESET_LINK, invitation.id, invitation.nonce)
     garbage = "not-a-token-at-all"
 
-    for token in (wrong_nonce, wrong_purpose, garbage, "x" * 600):
-        response = browser().get(f"/invitation/{token}")
+    for token in (wrong_nonce, wrong_purpose, garbage):
+        response = open_link(browser(), f"/invitation#{token}")
         assert response.status_code == 400, token
         assert "This link is not valid." in page_text(response)
+        response = accept_as_new_person(browser(), f"/invitation#{token}")
+        assert response.status_code == 400, token
+    # Too long to be a token of ours: a form error at the field.
+    response = open_link(browser(), "/invitation#" + "x" * 600)
+    assert response.status_code == 400
+    assert "This is not a code from one of our links." in page_text(response)
+    response = browser().post("/invitation/accept", data={"password": NEW_PASSWORD})
+    assert response.status_code == 400
+    assert "This link is not valid." in page_text(response)
 
 
 def test_revoked_invitation_is_not_valid(app, admin_client, browser):
@@ -349,7 +372,7 @@ def test_revoked_invitation_is_not_valid(app, admin_client, browser):
     assert response.status_code == 302
     assert the_invitation().revoked_at is not None
 
-    for answer in (browser().get(link), accept_as_new_person(browser(), link)):
+    for answer in (open_link(browser(), link), accept_as_new_person(browser(), link)):
         assert answer.status_code == 400
         assert "This link is not valid." in page_text(answer)
     assert user_by_email(INVITEE) is None
@@ -364,18 +387,18 @@ def test_existing_user_of_another_organisation_joins_with_current_password(
     link = invite_and_get_link(app, admin_client, email=existing.email, role="treasurer")
     invitee = browser()
 
-    form = invitee.get(link)
+    form = open_link(invitee, link)
     assert form.status_code == 200
     assert "You already have an account" in page_text(form)
     assert 'name="display_name"' not in page_text(form)
 
-    wrong = invitee.post(link, data={"password": "not my password at all"})
+    wrong = accept(invitee, link, password="not my password at all")
     assert wrong.status_code == 400
     assert "enter its current password" in page_text(wrong)
     assert memberships_of(existing) == {(elsewhere.id, "caseworker")}
     assert the_invitation().accepted_at is None
 
-    right = invitee.post(link, data={"password": factories.PASSWORD})
+    right = accept(invitee, link, password=factories.PASSWORD)
     assert right.status_code == 302
     assert right.headers["Location"] == "/login/two-factor"  # they already use a second factor
     assert memberships_of(existing) == {
@@ -389,7 +412,7 @@ def test_existing_user_of_another_organisation_joins_with_current_password(
     signed_in = invitee.post("/login/two-factor", data={"code": current_totp(existing)})
     assert signed_in.status_code == 302
     assert invitee.get("/dashboard").status_code == 200
-    assert invitee.get(link).status_code == 410
+    assert open_link(invitee, link).status_code == 410
 
 
 def test_second_invitation_to_the_same_organisation_is_refused_not_a_crash(
@@ -403,10 +426,10 @@ def test_second_invitation_to_the_same_organisation_is_refused_not_a_crash(
     assert accept_as_new_person(browser(), first).status_code == 302
     user = user_by_email(INVITEE)
 
-    response = browser().post(second, data={"password": NEW_PASSWORD})
+    response = accept(browser(), second, password=NEW_PASSWORD)
 
     assert response.status_code == 400
-    assert "already a member of the organisation" in page_text(response)
+    assert f"You are already a member of {organisation.name}." in page_text(response)
     assert memberships_of(user) == {(organisation.id, "funder")}
     db.session.expire_all()
     assert (
@@ -448,7 +471,7 @@ def test_invitation_mail_holds_no_personal_data_but_the_recipient_address(
     for body in (mail_text(message), html_part(message)):
         assert "@" not in body  # not even the recipient's own address
     # The link itself carries only a record id and a random nonce.
-    token = link.rsplit("/", 1)[1]
+    token = split_link(link)[1]
     _, payload = URLSafeSerializer("any key").loads_unsafe(token)
     assert set(payload) == {"id", "n"}
     assert "@" not in str(payload)

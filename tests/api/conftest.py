@@ -161,6 +161,7 @@ def add_appeals(
             content=b"\xff\xd8\xff\xd9",
             width=1,
             height=1,
+            approved_at=now,  # public: approved with its appeal
         )
         cover_id = image_id
         image_id += 1
@@ -174,6 +175,7 @@ def add_appeals(
                 title=f"Update {k} of {appeal_id}",
                 body_markdown="News.",
                 image_id=cover_id if k == 0 else None,
+                state="published",
                 posted_at=published + timedelta(minutes=k + 1),
             )
         add(

@@ -11,8 +11,9 @@ import pytest
 from PIL import ExifTags, Image
 from sqlalchemy import select
 
-from ngo.campaigns import services
-from ngo.campaigns.models import Appeal
+from ngo.accounts.models import User
+from ngo.campaigns import services, updates
+from ngo.campaigns.models import Appeal, AppealUpdate
 from ngo.cases import demo
 from ngo.cases.demo import STORY_TITLE, seed_cases
 from ngo.cases.models import Beneficiary
@@ -80,11 +81,26 @@ def draft_appeal(case: Beneficiary, staff: dict) -> Appeal:
 
 
 def publish(appeal: Appeal, staff: dict) -> Appeal:
-    services.submit_for_review(appeal, actor=staff["caseworker"])
-    services.approve_and_publish(appeal, approver=staff["admin"])
+    digest = services.submit_for_review(appeal, actor=staff["caseworker"])
+    services.approve_and_publish(appeal, approver=staff["admin"], digest=digest)
     db.session.commit()
     assert appeal.listed, [p.message for p in services.publication_problems(appeal)]
     return appeal
+
+
+def publish_update(appeal: Appeal, author: User, approver: User, **values: object) -> AppealUpdate:
+    """An update through the real review: drafted and sent by `author`, approved by
+    `approver`. The caller commits."""
+    fields: dict[str, object] = {
+        "language": "en",
+        "title": "The family has moved into the flat",
+        "body_markdown": "Thanks to you the rent for three months is paid.",
+    }
+    fields.update(values)
+    update = updates.draft_update(appeal, actor=author, **fields)  # type: ignore[arg-type]
+    digest = updates.submit_update(update, actor=author)
+    updates.approve_update(update, approver=approver, digest=digest)
+    return update
 
 
 @pytest.fixture

@@ -75,6 +75,6 @@ def consent_to_photo(person, actor) -> None:
 
 def publish(appeal, staff) -> None:
     """Through the real gate, with two people."""
-    services.submit_for_review(appeal, actor=staff["caseworker"])
-    services.approve_and_publish(appeal, approver=staff["admin"])
+    digest = services.submit_for_review(appeal, actor=staff["caseworker"])
+    services.approve_and_publish(appeal, approver=staff["admin"], digest=digest)
     db.session.commit()

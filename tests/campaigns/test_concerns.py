@@ -218,3 +218,16 @@ def test_the_policy_names_who_posts_updates_and_handles_concerns():
 
     assert roles(Action.POST_UPDATE) == {"admin", "caseworker"}
     assert roles(Action.HANDLE_CONCERNS) == {"admin", "verifier", "caseworker"}
+
+
+def test_a_report_from_another_site_is_refused_even_without_fetch_metadata(client, published):
+    for headers in ({"Origin": "https://evil.example"}, {"Referer": "https://evil.example/x"}):
+        response = client.post(
+            f"/appeals/{published.slug}/concern",
+            data={"concern-kind": "personal_data", "concern-message": MESSAGE},
+            headers=headers,
+        )
+        assert response.status_code == 403
+        assert "sent from another website" in response.get_data(as_text=True)
+    assert report_count() == 0
+    assert report(client, published).status_code == 303

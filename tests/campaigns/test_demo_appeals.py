@@ -165,3 +165,12 @@ def test_sample_documents_are_real_pdfs():
     text = reader.pages[0].extract_text()
     assert "SAMPLE DOCUMENT FOR THE DEMO" in text
     assert "Sentence: (2) years" in text
+
+
+def test_demo_updates_were_approved_by_a_second_person(appeals):
+    news = db.session.scalars(select(AppealUpdate)).all()
+    assert len(news) >= 3
+    for update in news:
+        assert update.state == "published" and update.withdrawn_at is None
+        assert update.approved_by_id not in (None, update.posted_by_id)
+        assert update.approved_digest and update.posted_at < utcnow()

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from ngo.campaigns import browse, services
+from ngo.campaigns import browse, details
 from ngo.campaigns.models import Category
 from ngo.campaigns.services import AppealError
 from ngo.extensions import db
@@ -21,7 +21,7 @@ def _details(appeal, staff, **changes):
         "update_interval_days": 45,
     }
     values.update(changes)
-    services.set_details(appeal, actor=staff["caseworker"], **values)
+    details.set_details(appeal, actor=staff["caseworker"], **values)
 
 
 def test_details_are_stored_and_filtered_on(appeal, staff):
@@ -58,7 +58,7 @@ def test_bad_details_are_refused_and_change_nothing(appeal, staff, changes, fiel
 
 def test_a_budget_line_gets_a_label_in_another_language(appeal, staff):
     line = appeal.budget_lines[0]
-    services.set_line_text(
+    details.set_line_text(
         line,
         language="pl",
         label="Czynsz za trzy miesiące i kaucja",
@@ -72,7 +72,7 @@ def test_a_budget_line_gets_a_label_in_another_language(appeal, staff):
     )
     assert browse.line_text(line, "uk", "en")[0] == "Rent for three months and deposit"
     with pytest.raises(AppealError):
-        services.set_line_text(
+        details.set_line_text(
             line, language="xx", label="a", description="", actor=staff["caseworker"]
         )
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
-from ngo.campaigns import services, subscriptions, updates
+from ngo.campaigns import services, subscriptions
 from ngo.campaigns.models import UpdateSubscription
 from ngo.campaigns.subscriptions import FollowError
 from ngo.crypto import blind_index
 from ngo.extensions import db
 from tests.campaigns import appeal_fixtures
 from tests.conftest import link_in, mail_text, sent_mail
-from tests.helpers import page_text
+from tests.helpers import page_text, split_link
 
 READER = "Reader@Example.org"
 
@@ -41,12 +43,8 @@ def subscription_count() -> int:
 
 
 def post_news(appeal, staff, title="News of the family"):
-    updates.post_update(
-        appeal,
-        language="en",
-        title=title,
-        body_markdown="They are well.",
-        actor=staff["caseworker"],
+    appeal_fixtures.publish_update(
+        appeal, staff["caseworker"], staff["admin"], title=title, body_markdown="They are well."
     )
     db.session.commit()
 
@@ -63,20 +61,24 @@ def test_double_opt_in_through_the_pages(app, client, published, staff):
     assert subscription.email_index == blind_index("subscription-email", "reader@example.org")
     (mail,) = sent_mail(app)
     assert mail["To"] == "Reader@example.org"
-    confirm_path = link_in(mail)
-    assert confirm_path == f"/follow/{subscription.token}/confirm"
+    confirm_link = link_in(mail)
+    assert confirm_link == f"/follow/confirm#{subscription.token}"
     assert published.slug in mail_text(mail)
 
     # Nothing is mailed before confirmation.
     post_news(published, staff, title="Before confirming")
     assert len(sent_mail(app)) == 1
 
-    # Opening the link (as a mail scanner does) changes nothing; the button confirms.
-    page = client.get(confirm_path)
+    # Opening the link (as a mail scanner does) changes nothing; the button confirms, sending
+    # the token (which the page took from after the "#") in the body.
+    path, token = split_link(confirm_link)
+    page = client.get(path)
     assert page.status_code == 200 and "Yes, send me the news" in page_text(page)
+    assert 'name="token"' in page_text(page) and "js/link-token.js" in page_text(page)
     assert only_subscription().confirmed_at is None
-    confirmed = client.post(confirm_path)
+    confirmed = client.post(path, data={"token": token})
     assert confirmed.status_code == 200 and "You follow this appeal" in page_text(confirmed)
+    assert published.slug in page_text(confirmed)  # the way back to the appeal
     assert only_subscription().confirmed_at is not None
 
     post_news(published, staff, title="After confirming")
@@ -98,10 +100,39 @@ def test_the_answer_is_the_same_for_a_known_address_and_nothing_is_duplicated(
         again.headers["Location"],
     )
     assert subscription_count() == 1
-    mails = sent_mail(app)
-    assert len(mails) == 2  # the link is sent again
-    assert link_in(mails[0]) == link_in(mails[1])
+    assert len(sent_mail(app)) == 1  # no second link within a day
     assert only_subscription().confirmed_at is not None  # still following
+
+
+def test_a_repeated_request_within_a_day_sends_no_second_mail(app, browser, published):
+    for n in range(5):
+        response = follow(browser(), published, email=READER if n % 2 else READER.upper())
+        assert response.status_code == 303
+        assert response.headers["Location"] == f"/appeals/{published.slug}/follow/sent"
+    assert len(sent_mail(app)) == 1
+    assert subscription_count() == 1
+
+    # A day later the link may be sent again (the first one may have been lost).
+    subscription = only_subscription()
+    subscription.confirmation_sent_at -= timedelta(days=1, seconds=1)
+    db.session.commit()
+    assert follow(browser(), published).status_code == 303
+    mails = sent_mail(app)
+    assert len(mails) == 2
+    assert link_in(mails[0]) == link_in(mails[1])
+    # Another address is not held back by the first one.
+    assert follow(browser(), published, email="other.reader@example.org").status_code == 303
+    assert len(sent_mail(app)) == 3
+
+
+def test_following_again_after_unsubscribing_gets_its_link_at_once(app, published):
+    subscription = subscriptions.subscribe(published, READER, "en")
+    db.session.commit()
+    subscriptions.unsubscribe(subscription.token)
+    db.session.commit()
+    subscriptions.subscribe(published, READER, "en")
+    db.session.commit()
+    assert len(sent_mail(app)) == 2
 
 
 def test_a_bad_address_is_a_400_with_a_message_and_no_row(app, client, published):
@@ -127,13 +158,15 @@ def test_unsubscribe_stops_the_mail_and_forgets_the_address(app, client, publish
     db.session.commit()
     post_news(published, staff, title="First news")
     (news,) = [m for m in sent_mail(app) if "First news" in str(m["Subject"])]
-    unsubscribe_path = f"/follow/{subscription.token}/unsubscribe"
-    assert f"http://ngo.test{unsubscribe_path}" in mail_text(news)
+    assert f"http://ngo.test/follow/unsubscribe#{subscription.token}" in mail_text(news)
+    one_click = f"http://ngo.test/follow/{subscription.token}/unsubscribe"
+    assert news["List-Unsubscribe"] == f"<{one_click}>"
+    assert news["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
-    page = client.get(unsubscribe_path)
+    page = client.get("/follow/unsubscribe")
     assert page.status_code == 200 and "Stop the e-mails" in page_text(page)
     assert only_subscription().unsubscribed_at is None
-    response = client.post(unsubscribe_path)
+    response = client.post("/follow/unsubscribe", data={"token": subscription.token})
     assert response.status_code == 200 and "No more e-mails" in page_text(response)
     subscription = only_subscription()
     assert subscription.unsubscribed_at is not None
@@ -142,7 +175,7 @@ def test_unsubscribe_stops_the_mail_and_forgets_the_address(app, client, publish
     post_news(published, staff, title="Second news")
     assert not any("Second news" in str(m["Subject"]) for m in sent_mail(app))
     # The old confirmation link does not start it again.
-    client.post(f"/follow/{subscription.token}/confirm")
+    client.post("/follow/confirm", data={"token": subscription.token})
     assert only_subscription().unsubscribed_at is not None
 
 
@@ -176,26 +209,64 @@ class TestWithCsrfProtection:
 
     def test_the_public_form_needs_no_token_but_confirmation_does(self, client, published):
         assert follow(client, published).status_code == 303
-        response = client.post(f"/follow/{only_subscription().token}/confirm")
-        assert response.status_code == 400
-        assert only_subscription().confirmed_at is None
+        token = only_subscription().token
+        for path in ("/follow/confirm", "/follow/unsubscribe"):
+            response = client.post(path, data={"token": token})
+            assert response.status_code == 400
+        subscription = only_subscription()
+        assert (subscription.confirmed_at, subscription.unsubscribed_at) == (None, None)
 
 
 def test_a_post_from_another_site_is_refused(client, published):
     response = follow(client, published, **{"Sec-Fetch-Site": "cross-site"})
     assert response.status_code == 403
+    assert "sent from another website" in page_text(response)
     assert subscription_count() == 0
     assert follow(client, published, **{"Sec-Fetch-Site": "same-origin"}).status_code == 303
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "http://localhost.evil.example"},
+        {"Origin": "null"},
+        {"Referer": "https://evil.example/page-with-a-hidden-form"},
+        {"Referer": "http://localhost:8080/"},  # another port is another site
+        {"Origin": "https://evil.example", "Referer": "http://localhost/appeals"},
+    ],
+)
+def test_without_fetch_metadata_origin_or_referer_decide(client, published, headers):
+    response = follow(client, published, **headers)
+    assert response.status_code == 403
+    assert "sent from another website" in page_text(response)
+    assert subscription_count() == 0
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # a plain client (curl, a mail program): nothing to tell
+        {"Origin": "http://localhost"},
+        {"Origin": "http://ngo.test"},  # NGO_BASE_URL, whatever Host the proxy passed on
+        {"Referer": "http://localhost/appeals"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "https://evil.example"},
+    ],
+)
+def test_posts_from_this_site_or_no_browser_are_accepted(client, published, headers):
+    assert follow(client, published, **headers).status_code == 303
+    assert subscription_count() == 1
+
+
 def test_unknown_tokens_appeals_and_unlisted_appeals(client, published, staff):
-    for path in (
-        "/follow/nothing/confirm",
-        "/follow/nothing/unsubscribe",
-        "/follow/" + "x" * 60 + "/confirm",
-    ):
-        assert client.get(path).status_code == 404
-        assert client.post(path).status_code == 404
+    for token in ("nothing", "x" * 60):
+        for path in ("/follow/confirm", "/follow/unsubscribe"):
+            assert client.post(path, data={"token": token}).status_code == 404
+        assert client.post(f"/follow/{token}/unsubscribe").status_code == 404
+    for path in ("/follow/confirm", "/follow/unsubscribe"):
+        response = client.post(path, data={"token": ""})
+        assert response.status_code == 400
+        assert "comes after the # sign" in page_text(response)
     assert (
         client.post("/appeals/nosuchappeal/follow", data={"follow-email": READER}).status_code
         == 404

@@ -70,6 +70,7 @@ def publish_seed(appeal: Appeal, staff: dict) -> Appeal:
             width=8,
             height=6,
             alt_text="A packed suitcase by a door",
+            approved_at=utcnow(),  # approved with the appeal below
         )
     )
     publish(appeal, staff)
@@ -81,6 +82,7 @@ def publish_seed(appeal: Appeal, staff: dict) -> Appeal:
         width=8,
         height=6,
         alt_text="School books on a table",
+        approved_at=utcnow(),
     )
     db.session.add(
         AppealUpdate(
@@ -89,6 +91,7 @@ def publish_seed(appeal: Appeal, staff: dict) -> Appeal:
             title="The rent is paid for March",
             body_markdown="Thank you: the **first month** is paid.",
             image=photo,
+            state="published",  # approved by a second person (tests/campaigns/test_updates.py)
             posted_at=utcnow() - timedelta(hours=1),
         )
     )
@@ -204,6 +207,8 @@ def add_appeal(
                 language=languages[0],
                 title=f"News {number} of {title}",
                 body_markdown="All is well.",
+                state="published",
+                editor_ids=[],
                 posted_at=published + timedelta(minutes=number),
             )
         )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from ngo.campaigns import services
-from ngo.campaigns.models import AppealStatus
+from ngo.campaigns import services, updates
+from ngo.campaigns.models import AppealStatus, PublicImage, ReviewSnapshot
 from ngo.campaigns.services import AppealError
 from ngo.cases import consent
 from ngo.cases.demo import STORY_TITLE
@@ -17,20 +17,21 @@ from ngo.extensions import db
 from ngo.money import Money
 from ngo.timeutil import utcnow
 from tests import factories
+from tests.campaigns.appeal_fixtures import jpeg
 
 
 def _publish(appeal, staff):
-    services.submit_for_review(appeal, actor=staff["caseworker"])
-    services.approve_and_publish(appeal, approver=staff["admin"])
+    digest = services.submit_for_review(appeal, actor=staff["caseworker"])
+    services.approve_and_publish(appeal, approver=staff["admin"], digest=digest)
     db.session.commit()
 
 
 def test_four_eyes_and_a_clean_gate_publish(appeal, staff):
     assert services.publication_problems(appeal) == []
-    services.submit_for_review(appeal, actor=staff["caseworker"])
-    with pytest.raises(AppealError, match="Someone other"):
-        services.approve_and_publish(appeal, approver=staff["caseworker"])
-    services.approve_and_publish(appeal, approver=staff["admin"])
+    digest = services.submit_for_review(appeal, actor=staff["caseworker"])
+    with pytest.raises(AppealError, match="You are its author"):
+        services.approve_and_publish(appeal, approver=staff["caseworker"], digest=digest)
+    services.approve_and_publish(appeal, approver=staff["admin"], digest=digest)
     assert appeal.status == AppealStatus.PUBLISHED.value
     assert services.is_publicly_visible(appeal)
 
@@ -47,9 +48,9 @@ def test_a_surname_in_the_title_blocks_publication(appeal, staff):
     )
     problems = services.publication_problems(appeal)
     assert [p.finding.field for p in problems if p.finding] == ["pl:title"]
-    services.submit_for_review(appeal, actor=staff["caseworker"])
+    digest = services.submit_for_review(appeal, actor=staff["caseworker"])
     with pytest.raises(AppealError, match="every problem"):
-        services.approve_and_publish(appeal, approver=staff["admin"])
+        services.approve_and_publish(appeal, approver=staff["admin"], digest=digest)
 
 
 def test_consent_withdrawal_takes_the_appeal_down_at_once(appeal, alexander, staff):
@@ -94,11 +95,32 @@ def test_erasure_wipes_the_public_copy_and_keeps_the_budget(appeal, alexander, s
     from ngo.cases.rights import erase_case
 
     _publish(appeal, staff)
+    # An update returned with a reason, and one awaiting review with a sealed photo.
+    returned = updates.draft_update(
+        appeal, language="en", title="News", body_markdown="", actor=staff["caseworker"]
+    )
+    updates.submit_update(returned, actor=staff["caseworker"])
+    updates.return_update(returned, reason="Not the school's name", actor=staff["admin"])
+    pending = updates.draft_update(
+        appeal,
+        language="en",
+        title="More news",
+        body_markdown="",
+        image_bytes=jpeg(),
+        alt_text="A table",
+        actor=staff["caseworker"],
+    )
+    updates.submit_update(pending, actor=staff["caseworker"])
+    db.session.commit()
     erase_case(alexander, actor=staff["admin"], reason_code="person_asked")
     db.session.commit()
     db.session.refresh(appeal)
     assert appeal.status == AppealStatus.ARCHIVED.value
     assert all(t.story_markdown == "" and t.title == "—" for t in appeal.translations)
+    for model in (ReviewSnapshot, PublicImage):
+        assert db.session.scalar(select(func.count()).select_from(model)) == 0
+    db.session.refresh(returned)
+    assert returned.return_reason is None and returned.title == "—"
     assert services.totals(appeal).goal == Money(440_000, "EUR")
     assert not services.is_publicly_visible(appeal)
 

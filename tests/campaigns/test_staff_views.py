@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from ngo.audit import AuditEvent
+from ngo.campaigns import review
 from ngo.campaigns.models import Appeal, AppealStatus, BudgetLine
 from ngo.cases.demo import STORY_TITLE, seed_cases
 from ngo.cases.models import Beneficiary
@@ -43,6 +45,12 @@ def alexander(app, organisation, staff):
 def _create(client, case, title=STORY_TITLE, **data):
     form = {"currency": "EUR", "language": "en", "title": title, **data}
     return client.post(f"/staff/appeals/new/{case.reference}", data=form)
+
+
+def review_digest(client, slug) -> str:
+    """The digest the review page's approve form carries (what the approver reads)."""
+    page = page_text(client.get(f"/staff/appeals/{slug}/review"))
+    return re.search(r'name="digest"[^>]*value="([0-9a-f]{64})"', page).group(1)
 
 
 def _only_appeal() -> Appeal:
@@ -183,8 +191,11 @@ def test_four_eyes_creator_cannot_approve_an_admin_can(client, browser, drafted,
     admin_client = browser()
     login(admin_client, make_user("admin"))
     page = page_text(admin_client.get(f"/staff/appeals/{drafted.slug}"))
-    assert "Approve and publish" in page
-    response = admin_client.post(f"/staff/appeals/{drafted.slug}/approve")
+    assert "Review and approve" in page
+    page = page_text(admin_client.get(f"/staff/appeals/{drafted.slug}/review"))
+    assert "Approve and publish" in page and "disabled" not in page
+    digest = review_digest(admin_client, drafted.slug)
+    response = admin_client.post(f"/staff/appeals/{drafted.slug}/approve", data={"digest": digest})
     assert response.status_code == 302, page_text(response)[:2000]
     assert _only_appeal().status == AppealStatus.PUBLISHED.value
 
@@ -199,17 +210,22 @@ def test_an_admin_who_drafted_it_cannot_approve_it(client, browser, alexander, m
     slug = _only_appeal().slug
     _add_lines(client, slug)
     assert client.post(f"/staff/appeals/{slug}/submit").status_code == 302
-    page = page_text(client.get(f"/staff/appeals/{slug}"))
-    assert "disabled" in page
-    assert "Someone other than the person who drafted or submitted it" in page
-    response = client.post(f"/staff/appeals/{slug}/approve")
+    reason = "You are its author: a second person has to approve it."
+    assert reason in page_text(client.get(f"/staff/appeals/{slug}"))
+    page = page_text(client.get(f"/staff/appeals/{slug}/review"))
+    assert "disabled" in page and reason in page
+    assert 'name="digest"' not in page  # no form to send, only the reason
+    digest = review.appeal_digest(_only_appeal())
+    response = client.post(f"/staff/appeals/{slug}/approve", data={"digest": digest})
     assert response.status_code == 400
-    assert "Someone other than the person who drafted or submitted it" in page_text(response)
+    assert reason in page_text(response)
     assert _only_appeal().status == AppealStatus.IN_REVIEW.value
 
     verifier_client = browser()
     login(verifier_client, make_user("verifier"))
-    assert verifier_client.post(f"/staff/appeals/{slug}/approve").status_code == 302
+    digest = review_digest(verifier_client, slug)
+    response = verifier_client.post(f"/staff/appeals/{slug}/approve", data={"digest": digest})
+    assert response.status_code == 302
     assert _only_appeal().status == AppealStatus.PUBLISHED.value
 
 
@@ -223,8 +239,10 @@ def test_a_finding_blocks_approval(client, browser, drafted, make_user):
     login(admin_client, make_user("admin"))
     page = page_text(admin_client.get(f"/staff/appeals/{drafted.slug}"))
     assert "until every problem is solved" in page
-    response = admin_client.post(f"/staff/appeals/{drafted.slug}/approve")
+    digest = review.appeal_digest(_only_appeal())
+    response = admin_client.post(f"/staff/appeals/{drafted.slug}/approve", data={"digest": digest})
     assert response.status_code == 400
+    assert "until every problem is solved" in page_text(response)
     assert _only_appeal().status == AppealStatus.IN_REVIEW.value
 
 

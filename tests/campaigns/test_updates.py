@@ -1,10 +1,12 @@
 """Updates on a published appeal: the safety check, photos, withdrawal, e-mails to followers,
-which appeals owe an update, and the staff pages."""
+which appeals owe an update, and the staff pages. Their review by a second person is in
+test_update_review.py."""
 
 from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from ngo.campaigns.updates import SafetyCheckError
 from ngo.extensions import db
 from ngo.outbox import OutboxMessage
 from ngo.timeutil import utcnow
+from tests import image_bombs
 from tests.campaigns import appeal_fixtures
 from tests.campaigns.appeal_fixtures import (
     POLISH_TITLE,
@@ -35,10 +38,14 @@ from tests.campaigns.appeal_fixtures import (
     gps_exif,
     jpeg,
     publish,
+    publish_update,
 )
 from tests.conftest import login, mail_text, sent_mail
 from tests.helpers import page_text
 
+no_decoding = image_bombs.no_decoding
+BOMB = image_bombs.bomb_png()  # 9400x9400 pixels in 11 KB
+JPEG_BOMB = image_bombs.bomb_jpeg()
 NEWS_TITLE = "The family has moved into the flat"
 NEWS_BODY = "Thanks to you the rent for three months is paid. The children start school soon."
 
@@ -53,9 +60,17 @@ alexander, other_organisation_appeal, published, sample_documents_once, staff = 
 
 
 def post(appeal, actor, **overrides):
+    """A draft update (the checks run when it is saved)."""
     values = {"language": "en", "title": NEWS_TITLE, "body_markdown": NEWS_BODY}
     values.update(overrides)
-    return updates.post_update(appeal, actor=actor, **values)
+    return updates.draft_update(appeal, actor=actor, **values)
+
+
+def publish_news(appeal, staff, **overrides):
+    """Drafted by the caseworker, approved by the admin."""
+    values = {"title": NEWS_TITLE, "body_markdown": NEWS_BODY}
+    values.update(overrides)
+    return publish_update(appeal, staff["caseworker"], staff["admin"], **values)
 
 
 def follower(appeal, address, language="en", confirmed=True):
@@ -75,16 +90,24 @@ def update_mails(app):
 
 
 def test_an_update_is_stored_dated_and_audited_without_its_text(published, staff):
-    update = post(published, staff["caseworker"])
+    update = publish_news(published, staff)
     db.session.commit()
     assert published.last_update_at == update.posted_at
     assert published.listed  # the update passed the same check the listing asks
     assert update.public_id and update.image is None
-    (event_,) = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "appeal.update_posted")
-    ).all()
-    assert event_.details == {"update": update.public_id, "language": "en", "photo": False}
-    assert NEWS_TITLE not in json.dumps(event_.details)
+    drafted, approved = (
+        db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).one()
+        for action in ("appeal.update_drafted", "appeal.update_published")
+    )
+    assert drafted.details == {"update": update.public_id, "language": "en", "photo": False}
+    assert approved.details == {
+        "update": update.public_id,
+        "digest": update.approved_digest,
+        "language": "en",
+        "photo": False,
+    }
+    for event_ in (drafted, approved):
+        assert NEWS_TITLE not in json.dumps(event_.details)
 
 
 def test_only_a_published_appeal_takes_updates(alexander, staff):
@@ -159,9 +182,7 @@ def test_a_leak_and_a_gps_photo_are_reported_together(published, staff):
 
 
 def test_a_clean_photo_is_kept_re_encoded(published, staff):
-    update = post(
-        published, staff["caseworker"], image_bytes=jpeg(size=(64, 48)), alt_text="A  new flat"
-    )
+    update = publish_news(published, staff, image_bytes=jpeg(size=(64, 48)), alt_text="A  new flat")
     db.session.commit()
     image = update.image
     assert (image.purpose, image.width, image.height) == ("update", 64, 48)
@@ -176,11 +197,14 @@ def test_a_clean_photo_is_kept_re_encoded(published, staff):
 
 
 def test_withdrawal_recomputes_the_last_update_and_deletes_the_photo(published, staff):
-    first = post(published, staff["caseworker"], title="First news")
+    first = publish_news(published, staff, title="First news")
     first.posted_at = utcnow() - timedelta(days=3)
     published.last_update_at = first.posted_at
     db.session.commit()
-    second = post(published, staff["caseworker"], image_bytes=jpeg(), alt_text="A flat")
+    draft = post(published, staff["caseworker"], title="Not public")
+    with pytest.raises(AppealError, match="Only a published update"):
+        updates.withdraw_update(draft, staff["caseworker"])
+    second = publish_news(published, staff, image_bytes=jpeg(), alt_text="A flat")
     db.session.commit()
     assert published.last_update_at == second.posted_at
 
@@ -189,6 +213,7 @@ def test_withdrawal_recomputes_the_last_update_and_deletes_the_photo(published, 
     assert second.withdrawn_at is not None
     assert second.image_id is None
     assert db.session.scalar(select(func.count(PublicImage.id))) == 0
+    assert updates.display_state(second) == "withdrawn"
     assert published.last_update_at == first.posted_at
     with pytest.raises(AppealError, match="already withdrawn"):
         updates.withdraw_update(second, staff["caseworker"])
@@ -209,7 +234,7 @@ def test_each_confirmed_follower_gets_the_update_once_in_their_language(app, pub
     subscriptions.unsubscribe(gone.token)
     db.session.commit()
 
-    update = post(published, staff["caseworker"])
+    update = publish_news(published, staff)
     db.session.commit()  # the worker runs at once in tests (eager Celery)
 
     mails = {m["To"]: m for m in update_mails(app)}
@@ -224,11 +249,14 @@ def test_each_confirmed_follower_gets_the_update_once_in_their_language(app, pub
     reader = db.session.scalars(
         select(UpdateSubscription).where(UpdateSubscription.language == "en")
     ).first()
-    unsubscribe_url = f"http://ngo.test/follow/{reader.token}/unsubscribe"
-    assert unsubscribe_url in english
+    # The body's link has the token after "#", out of every log; only the one-click address
+    # that mail programs POST to (RFC 8058) needs it in the path.
+    assert f"http://ngo.test/follow/unsubscribe#{reader.token}" in english
+    one_click_url = f"http://ngo.test/follow/{reader.token}/unsubscribe"
+    assert one_click_url not in english
     outbox_folder = Path(str(app.config["MAIL_URL"]).removeprefix("file://"))
     raw = b"".join(f.read_bytes() for f in outbox_folder.glob("*.eml"))
-    assert f"List-Unsubscribe: <{unsubscribe_url}>".encode() in raw
+    assert f"List-Unsubscribe: <{one_click_url}>".encode() in raw
     assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in raw
     for message in mails.values():
         assert not any(value in message.as_string() for value in PRIVATE_VALUES)
@@ -245,7 +273,7 @@ def test_each_confirmed_follower_gets_the_update_once_in_their_language(app, pub
 
 def test_a_follower_confirmed_after_a_failed_run_gets_only_what_is_missing(app, published, staff):
     follower(published, "first@example.org")
-    update = post(published, staff["caseworker"])
+    update = publish_news(published, staff)
     db.session.commit()
     follower(published, "second@example.org")
     send_update_emails({"update_id": update.id})
@@ -257,7 +285,7 @@ def test_a_follower_confirmed_after_a_failed_run_gets_only_what_is_missing(app, 
 
 def test_a_withdrawn_update_is_not_mailed(app, published, staff):
     follower(published, "reader@example.org")
-    update = post(published, staff["caseworker"])
+    update = publish_news(published, staff)
     updates.withdraw_update(update, staff["caseworker"])
     db.session.commit()
     assert update_mails(app) == []
@@ -299,7 +327,10 @@ def test_overdue_lists_silent_appeals_oldest_first_in_constant_queries(
     assert len(statements) == 2, statements  # appeals, then their titles
     assert [(o.appeal.id, o.days_overdue) for o in overdue] == [(ids[0], 15), (ids[1], 1)]
 
-    post(published, staff["caseworker"])
+    post(published, staff["caseworker"])  # a draft is no news yet
+    db.session.commit()
+    assert [o.appeal.id for o in updates.overdue_appeals(published.organisation_id)] == list(ids)
+    publish_news(published, staff)
     db.session.commit()
     assert [o.appeal.id for o in updates.overdue_appeals(published.organisation_id)] == [second.id]
 
@@ -315,7 +346,7 @@ def test_an_appeal_off_the_public_site_owes_no_update(published, staff):
 # Staff pages ------------------------------------------------------------------------------
 
 
-def test_staff_post_an_update_with_a_photo_and_withdraw_it(client, published, staff):
+def test_staff_post_an_update_with_a_photo_and_withdraw_it(client, browser, published, staff):
     login(client, staff["caseworker"])
     response = client.post(
         f"/staff/appeals/{published.slug}/updates",
@@ -329,12 +360,23 @@ def test_staff_post_an_update_with_a_photo_and_withdraw_it(client, published, st
         content_type="multipart/form-data",
     )
     assert response.status_code == 302, page_text(response)[:2000]
-    page = page_text(client.get(f"/staff/appeals/{published.slug}"))
-    assert NEWS_TITLE in page and "Withdraw this update" in page
     update = db.session.scalars(select(AppealUpdate)).one()
-    assert update.image is not None
+    assert response.headers["Location"].endswith(f"/updates/{update.public_id}")
+    assert update.image is not None and update.state == "draft"
+    page = page_text(client.get(f"/staff/appeals/{published.slug}"))
+    assert NEWS_TITLE in page and "Draft" in page and "Withdraw this update" not in page
+    update_page = f"/staff/appeals/{published.slug}/updates/{update.public_id}"
+    assert client.post(f"{update_page}/submit").status_code == 302
 
-    response = client.post(f"/staff/appeals/{published.slug}/updates/{update.public_id}/withdraw")
+    admin = browser()
+    login(admin, staff["admin"])
+    review = page_text(admin.get(update_page))
+    digest = re.search(r'name="digest"[^>]*value="([0-9a-f]{64})"', review).group(1)
+    assert admin.post(f"{update_page}/approve", data={"digest": digest}).status_code == 302
+    page = page_text(client.get(f"/staff/appeals/{published.slug}"))
+    assert "Published" in page and "Withdraw this update" in page
+
+    response = client.post(f"{update_page}/withdraw")
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(AppealUpdate, update.id).withdrawn_at is not None
@@ -404,3 +446,47 @@ def test_the_dashboard_lists_overdue_appeals(client, published, staff):
     assert "Appeals whose update is overdue" in page
     assert f"/staff/appeals/{published.slug}#updates" in page
     assert "10 days overdue" in page
+
+
+# Resource limits --------------------------------------------------------------------------
+
+
+def test_a_pixel_bomb_photo_is_refused_before_the_safety_scan_decodes_it(
+    published, staff, no_decoding
+):
+    with pytest.raises(AppealError) as refused:
+        post(published, staff["caseworker"], image_bytes=BOMB, alt_text="The new flat")
+    assert refused.value.field == "photo"
+    assert "too many pixels" in str(refused.value.message)
+    with pytest.raises(AppealError, match="too many pixels"):
+        updates.photo_format(JPEG_BOMB)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(AppealUpdate.id))) == 0
+
+
+def _post_photo(client, slug, data: bytes):
+    return client.post(
+        f"/staff/appeals/{slug}/updates",
+        data={
+            "update-language": "en",
+            "update-title": NEWS_TITLE,
+            "update-body_markdown": NEWS_BODY,
+            "update-photo": (io.BytesIO(data), "flat.jpg"),
+            "update-alt_text": "The living room of the new flat",
+        },
+        content_type="multipart/form-data",
+    )
+
+
+def test_only_who_may_post_an_update_can_send_a_photo_sized_body(browser, published, make_user):
+    five_mb = b"\xff\xd8\xff" + b"\x00" * (5 * 1024 * 1024)
+    allowed = browser()
+    login(allowed, make_user("caseworker"))
+    response = _post_photo(allowed, published.slug, five_mb)
+    assert response.status_code == 400  # read, then refused by its content
+    assert "This image is damaged and cannot be read." in page_text(response)
+    for role in ("verifier", "treasurer", "funder"):
+        refused = browser()
+        login(refused, make_user(role))
+        assert _post_photo(refused, published.slug, five_mb).status_code == 413, role
+    assert db.session.scalar(select(func.count(AppealUpdate.id))) == 0

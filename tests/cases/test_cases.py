@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -95,6 +96,64 @@ def test_viewing_personal_data_is_audited(cw_client, organisation, caseworker):
     ]
 
 
+def _views() -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "case.personal_data_viewed")
+            .order_by(AuditEvent.seq)
+        )
+    )
+
+
+def test_tasks_and_history_tabs_are_audited_views(cw_client, organisation, caseworker):
+    case = factories.BeneficiaryFactory(organisation=organisation)
+    services.add_task(
+        case,
+        title="Call about the flat in Białystok",
+        due_date=date.today(),
+        assignee_id=None,
+        actor=caseworker,
+    )
+    db.session.commit()
+    assert "Białystok" in cw_client.get(f"/cases/{case.reference}/tasks").get_data(as_text=True)
+    refused = cw_client.post(f"/cases/{case.reference}/tasks", data={"title": ""})
+    assert refused.status_code == 400 and "Białystok" in refused.get_data(as_text=True)
+    history = cw_client.get(f"/cases/{case.reference}/history").get_data(as_text=True)
+    assert "case.task_added" in history
+    assert [(e.actor_id, e.object_type, e.object_id, e.details) for e in _views()] == [
+        (caseworker.id, "case", str(case.id), {"part": "tasks"}),
+        (caseworker.id, "case", str(case.id), {"part": "tasks"}),
+        (caseworker.id, "case", str(case.id), {"part": "history"}),
+    ]
+    # The history lists every look at the case, its own earlier viewing included.
+    again = cw_client.get(f"/cases/{case.reference}/history").get_data(as_text=True)
+    assert again.count('{"part": "tasks"}') == 2 and again.count('{"part": "history"}') == 1
+
+
+def test_the_case_list_is_an_audited_view_without_the_searched_name(
+    cw_client, organisation, caseworker
+):
+    shown = factories.BeneficiaryFactory(organisation=organisation, legal_name="Ivan Ivanou")
+    other = factories.BeneficiaryFactory(organisation=organisation, legal_name="Maryia Kalesnikava")
+    assert "Ivan Ivanou" in cw_client.get("/cases/").get_data(as_text=True)
+    assert "Ivan Ivanou" in cw_client.post("/cases/", data={"q": "Ivanou"}).get_data(as_text=True)
+    first, search = _views()
+    assert (first.actor_id, first.organisation_id, first.object_id) == (
+        caseworker.id,
+        organisation.id,
+        None,
+    )
+    assert first.details == {
+        "part": "list",
+        "cases": [other.id, shown.id],
+        "page": 1,
+        "name_search": False,
+    }
+    assert search.details == {"part": "list", "cases": [shown.id], "page": 1, "name_search": True}
+    assert "ivanou" not in str(search.details).lower()
+
+
 def test_other_organisation_gets_404_and_roles_without_case_access_403(client, make_user):
     other_case = factories.BeneficiaryFactory(organisation=factories.OrganisationFactory())
     login(client, make_user("caseworker"))
@@ -142,6 +201,22 @@ def test_status_workflow(cw_client, organisation):
         select(AuditEvent.details).where(AuditEvent.action == "case.status_changed")
     ).all()
     assert [t["to"] for t in transitions] == ["assessment", "active", "closed", "active"]
+
+
+def test_the_status_form_preselects_the_current_status(cw_client, organisation):
+    case = factories.BeneficiaryFactory(organisation=organisation, status="active")
+    page = cw_client.get(f"/cases/{case.reference}").get_data(as_text=True)
+    status_select = re.search(r'<select[^>]*name="status".*?</select>', page, re.S).group(0)
+    assert re.findall(r"<option selected value=\"(\w+)\"", status_select) == ["active"]
+    # Sending the form unchanged changes nothing, and says so.
+    refused = cw_client.post(f"/cases/{case.reference}/status", data={"status": "active"})
+    assert refused.status_code == 400
+    assert "The case already has this status. Choose another one." in refused.get_data(as_text=True)
+    db.session.refresh(case)
+    assert case.status == "active"
+    assert not db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "case.status_changed")
+    ).all()
 
 
 def test_household_notes_and_tasks(cw_client, organisation, caseworker):

@@ -171,6 +171,25 @@ def test_consent_tab_records_and_withdraws(client, case, caseworker):
     assert "withdrawn" in client.get(url).get_data(as_text=True)
 
 
+def test_the_consent_tab_is_an_audited_view(client, case, caseworker):
+    _verbal(case, caseworker)
+    db.session.commit()
+    login(client, caseworker)
+    url = f"/cases/{case.reference}/consent"
+    assert "Hanna, volunteer" in client.get(url).get_data(as_text=True)
+    refused = client.post(url, data={"items": ["city"], "method": "verbal_witnessed"})
+    assert refused.status_code == 400 and "Hanna, volunteer" in refused.get_data(as_text=True)
+    views = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "case.personal_data_viewed")
+        .order_by(AuditEvent.seq)
+    ).all()
+    assert [(e.actor_id, e.object_id, e.details) for e in views] == [
+        (caseworker.id, str(case.id), {"part": "consent"}),
+        (caseworker.id, str(case.id), {"part": "consent"}),
+    ]
+
+
 def test_verifier_cannot_change_consent(client, case, make_user):
     login(client, make_user("verifier"))
     assert client.get(f"/cases/{case.reference}/consent").status_code == 200

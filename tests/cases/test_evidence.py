@@ -20,6 +20,7 @@ from PIL import Image, ImageCms, PngImagePlugin
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import func, select, text
 
+from ngo.accounts import policy
 from ngo.accounts.models import User
 from ngo.audit import AuditEvent
 from ngo.cases import evidence
@@ -28,8 +29,11 @@ from ngo.cases.services import CaseError
 from ngo.crypto import decrypt_bytes
 from ngo.extensions import db
 from ngo.timeutil import utcnow
-from tests import factories
+from tests import factories, image_bombs
 from tests.conftest import login
+from tests.image_bombs import PixelsDecoded, bomb_jpeg, bomb_png
+
+no_decoding, pillow_limit_restored = image_bombs.no_decoding, image_bombs.pillow_limit_restored
 
 # Personal values that must never reach the audit log, a URL or a header.
 SECRET_TITLE = "Verdict against Ivan Petrov"
@@ -465,8 +469,12 @@ def test_uploader_cannot_check_own_upload(app: Flask, case, admin, verifier) -> 
     item = evidence.upload_evidence(
         case, kind=EvidenceKind.OTHER, title="A", data=pdf_bytes(), filename="", actor=admin
     )
-    with pytest.raises(CaseError, match="other than the uploader"):
+    with pytest.raises(CaseError) as refused:
         evidence.mark_checked(item, actor=admin)
+    # The one four-eyes rule decides, and its reason is what the person reads.
+    assert refused.value.message == policy.four_eyes_refusal(admin.id, authors=[admin.id])
+    assert evidence.check_refusal(item, admin) == refused.value.message
+    assert evidence.check_refusal(item, verifier) is None
     assert item.checked_at is None
     evidence.mark_checked(item, actor=verifier)
     assert item.checked_by_id == verifier.id and item.checked_at is not None
@@ -478,8 +486,11 @@ def test_check_through_the_tab(client: FlaskClient, app: Flask, case, admin, ver
     item = only_item()
     own = client.post(f"/cases/{case.reference}/evidence/{item.id}/check")
     assert own.status_code == 400
-    assert "Someone other than the uploader has to check a document." in text_of(own)
+    assert "You are its author: a second person has to approve it." in text_of(own)
     assert only_item().checked_at is None
+    page = text_of(client.get(f"/cases/{case.reference}/evidence"))
+    assert "Mark as checked" not in page  # the uploader sees why instead of the button
+    assert "You are its author" in page
 
     client.post("/logout")
     login(client, verifier)
@@ -687,6 +698,30 @@ def test_refused_upload_rerenders_tab(
     assert stored_files(app) == []
 
 
+def test_no_kind_of_document_is_preselected(
+    client: FlaskClient, app: Flask, case, caseworker
+) -> None:
+    login(client, caseworker)
+    page = text_of(client.get(f"/cases/{case.reference}/evidence"))
+    kind_select = re.search(r'<select[^>]*name="upload-kind".*?</select>', page, re.S).group(0)
+    assert "selected" not in kind_select
+    assert '<option value="">Choose…</option>' in kind_select
+    for data in ({"upload-kind": ""}, {}):
+        response = client.post(
+            f"/cases/{case.reference}/evidence",
+            data={
+                **data,
+                "upload-title": "Scan",
+                "upload-file": (io.BytesIO(pdf_bytes()), "scan.pdf"),
+            },
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 400
+        assert "Choose the kind of document." in text_of(response)
+    assert item_count() == 0
+    assert stored_files(app) == []
+
+
 def test_missing_title_rerenders_tab(client: FlaskClient, app: Flask, case, caseworker) -> None:
     login(client, caseworker)
     response = upload(client, case, pdf_bytes(), title="")
@@ -856,3 +891,161 @@ def test_uploader_is_told_that_photo_metadata_was_removed(
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "without its hidden data (location, camera, time taken)" in page
+
+
+# Pixel bombs -----------------------------------------------------------------------------
+
+
+def png_of(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("L", (width, height), 128).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("data", [bomb_png(), bomb_jpeg()], ids=["png", "jpeg"])
+def test_a_pixel_bomb_is_refused_from_its_header(
+    app: Flask, case, caseworker, no_decoding, data: bytes
+) -> None:
+    """A 9400x9400 image in a few KB took a worker past 900 MB: now it is never decoded."""
+    assert len(data) < 20_000
+    with pytest.raises(CaseError) as refused:
+        evidence.upload_evidence(
+            case, kind=EvidenceKind.OTHER, title="Scan", data=data, filename="", actor=caseworker
+        )
+    assert refused.value.field == "file"
+    assert str(refused.value.message) == (
+        "This image has too many pixels: at most 40 megapixels are accepted. "
+        "Save a smaller copy and upload that."
+    )
+    assert stored_files(app) == []
+
+
+SMALL_PNG = png_of(4, 4)  # made before the guard is on
+
+
+def test_the_guard_of_these_tests_catches_decoding(app: Flask, no_decoding) -> None:
+    with Image.open(io.BytesIO(SMALL_PNG)) as image, pytest.raises(PixelsDecoded):
+        image.convert("RGB")
+
+
+def test_a_pixel_bomb_through_the_tab_is_a_form_error(
+    client: FlaskClient, app: Flask, case, caseworker, no_decoding
+) -> None:
+    login(client, caseworker)
+    response = upload(client, case, bomb_png(), "scan.png")
+    assert response.status_code == 400
+    assert "This image has too many pixels" in text_of(response)
+    assert item_count() == 0
+    assert stored_files(app) == []
+
+
+@pytest.mark.parametrize("app_config", [{"MAX_IMAGE_PIXELS": 10_000}])
+def test_the_pixel_limit_is_a_setting_pillow_keeps_too(
+    pillow_limit_restored, app: Flask, case, caseworker
+) -> None:
+    assert Image.MAX_IMAGE_PIXELS == 10_000
+    with pytest.raises(CaseError, match=r"at most 0\.01 megapixels"):
+        evidence.upload_evidence(
+            case,
+            kind=EvidenceKind.OTHER,
+            title="Scan",
+            data=png_of(101, 100),
+            filename="",
+            actor=caseworker,
+        )
+    item = evidence.upload_evidence(
+        case,
+        kind=EvidenceKind.OTHER,
+        title="Scan",
+        data=png_of(100, 100),
+        filename="",
+        actor=caseworker,
+    )
+    assert item.content_type == "image/png"
+    # Any other code opening an image in this process is refused at the same limit.
+    with pytest.raises(Image.DecompressionBombWarning):
+        Image.open(io.BytesIO(png_of(101, 100)))
+
+
+@pytest.mark.parametrize("app_config", [{"MAX_IMAGE_PIXELS": 10_000}])
+def test_every_picture_of_a_multi_picture_jpeg_is_measured(
+    pillow_limit_restored, app: Flask, case, caseworker
+) -> None:
+    out = io.BytesIO()
+    first, second = Image.new("RGB", (100, 100)), Image.new("RGB", (200, 100))
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    with pytest.raises(CaseError, match="too many pixels"):
+        evidence.upload_evidence(
+            case,
+            kind=EvidenceKind.OTHER,
+            title="Photo",
+            data=out.getvalue(),
+            filename="",
+            actor=caseworker,
+        )
+
+
+def test_setting_must_be_a_positive_number(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from ngo.config import ConfigurationError, load_config
+
+    monkeypatch.setenv("NGO_MAX_IMAGE_PIXELS", "lots")
+    with pytest.raises(
+        ConfigurationError, match="NGO_MAX_IMAGE_PIXELS must be a whole number of pixels"
+    ):
+        load_config(str(tmp_path))
+    monkeypatch.setenv("NGO_MAX_IMAGE_PIXELS", "25000000")
+    assert load_config(str(tmp_path))["MAX_IMAGE_PIXELS"] == 25_000_000
+
+
+# Body size limit: only for those allowed to upload ----------------------------------------
+
+FIVE_MB = b"%PDF-" + b"0" * (5 * 1024 * 1024)
+
+
+def test_a_5_mb_upload_by_a_caseworker_is_read(
+    client: FlaskClient, app: Flask, case, caseworker
+) -> None:
+    login(client, caseworker)
+    response = upload(client, case, FIVE_MB)
+    assert response.status_code == 400  # read, then refused by content: not a real PDF
+    assert "This PDF is damaged" in text_of(response)
+
+
+@pytest.mark.parametrize("role", ["treasurer", "funder", "verifier"])
+def test_a_role_that_may_not_upload_gets_413_before_the_body_is_read(
+    client: FlaskClient, make_user, case, role: str
+) -> None:
+    login(client, make_user(role))
+    assert upload(client, case, FIVE_MB).status_code == 413
+
+
+def test_another_organisation_gets_413_on_our_case(client: FlaskClient, case) -> None:
+    outsider_org = factories.OrganisationFactory()
+    login(client, factories.UserFactory(role="caseworker", organisation=outsider_org))
+    assert upload(client, case, FIVE_MB).status_code == 413
+
+
+def test_an_erased_case_takes_no_large_body(client: FlaskClient, case, caseworker) -> None:
+    case.erased_at = utcnow()
+    db.session.commit()
+    login(client, caseworker)
+    assert upload(client, case, FIVE_MB).status_code == 413
+
+
+def test_a_signed_in_user_posting_5_mb_elsewhere_gets_413(
+    client: FlaskClient, case, caseworker, make_user
+) -> None:
+    for user in (caseworker, make_user("treasurer")):
+        login(client, user)
+        for path in (
+            f"/cases/{case.reference}/notes",
+            f"/cases/{case.reference}/status",
+            "/cases/",
+        ):
+            response = client.post(
+                path,
+                data={"body": (io.BytesIO(FIVE_MB), "x.pdf")},
+                content_type="multipart/form-data",
+            )
+            assert response.status_code == 413, (user.email, path)
+        client.post("/logout")

@@ -38,7 +38,7 @@ from ngo.cases.models import (
     VerificationCheck,
 )
 from ngo.cases.services import BeneficiaryData, CaseError, CaseFilters
-from ngo.crypto import EncryptedText
+from ngo.crypto import EncryptedBytes, EncryptedText
 from ngo.extensions import db
 from tests import factories
 from tests.conftest import login
@@ -394,14 +394,17 @@ def test_erasure_leaves_other_cases_alone(organisation, full_case, admin):
 def test_every_table_with_personal_columns_is_covered_by_erasure():
     """A new encrypted column must be either erased or consciously left out (staff data)."""
     covered = {m.__table__.name for m in rights.DELETED_ON_ERASURE + rights.ANONYMISED_ON_ERASURE}
-    # Staff and donors' addresses; concern reports are deleted by the appeals' erasure step.
-    not_about_beneficiaries = {"users", "update_subscriptions", "concern_reports"}
+    # Staff and donors' addresses; concern reports, review snapshots, sealed photos and
+    # updates' return reasons are removed by the appeals' erasure step
+    # (campaigns.services.erase_public_copies, tested in tests/campaigns/test_publication.py).
+    not_about_beneficiaries = {"users", "update_subscriptions"}
+    appeals_step = {"concern_reports", "review_snapshots", "public_images", "appeal_updates"}
     with_personal_columns = {
         t.name
         for t in db.metadata.sorted_tables
-        if any(isinstance(c.type, EncryptedText) for c in t.columns)
+        if any(isinstance(c.type, EncryptedText | EncryptedBytes) for c in t.columns)
     }
-    assert with_personal_columns <= covered | not_about_beneficiaries
+    assert with_personal_columns <= covered | not_about_beneficiaries | appeals_step
     # ...and each anonymised model says which of its rows belong to the person.
     assert {Beneficiary, *rights.anonymised_rows(1)} == set(rights.ANONYMISED_ON_ERASURE)
 

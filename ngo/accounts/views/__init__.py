@@ -1,9 +1,15 @@
 """URLs of the accounts domain, split by audience: sign-in, own settings, administration."""
 
 from flask import Blueprint, current_app, session
+from flask_login import login_user, logout_user
+
+from ngo.accounts import sessions
+from ngo.accounts.models import User
 
 bp = Blueprint("accounts", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+bp.before_app_request(sessions.enforce_session_limits)
 
 
 def login_rate_limit() -> str:
@@ -17,4 +23,16 @@ def restart_session() -> None:
     session.clear()
 
 
-from ngo.accounts.views import admin, auth, settings  # noqa: E402, F401  (registers routes)
+def start_signed_in_session(user: User) -> None:
+    """A fresh session for `user`, with nothing carried over from before the sign-in."""
+    restart_session()
+    login_user(user)
+    sessions.stamp_sign_in()
+
+
+def end_session() -> None:
+    logout_user()
+    restart_session()
+
+
+from ngo.accounts.views import admin, auth, links, settings  # noqa: E402, F401  (registers routes)

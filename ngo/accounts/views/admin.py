@@ -10,7 +10,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ngo import audit
-from ngo.accounts import policy, services
+from ngo.accounts import policy, services, signin
 from ngo.accounts.access import current_membership, get_in_organisation_or_404, staff_required
 from ngo.accounts.forms import (
     ROLE_LABELS,
@@ -110,21 +110,31 @@ def invite() -> Response | tuple[str, int]:
     return render_template("admin/invite.html", form=form), status
 
 
-@admin_bp.get("/users/<int:user_id>")
-@staff_required(Action.MANAGE_USERS)
-def user_detail(user_id: int) -> str:
-    membership = _membership_or_404(user_id)
-    form = RoleForm(role=membership.role)
+def _user_page(membership: Membership, form: RoleForm) -> str:
     return render_template(
         "admin/user_detail.html",
         member=membership,
         form=form,
         confirm_form=ConfirmForm(),
         role_labels=ROLE_LABELS,
+        # Lock, unlock and 2FA reset reach beyond this organisation: the page offers them only
+        # when the policy allows, and otherwise says why.
+        account_refusal=policy.account_action_refusal(current_user, membership.user),
+        paused_until=signin.paused_until(membership.user),
     )
 
 
-@admin_bp.post("/users/<int:user_id>/<any(lock, unlock, 'reset-two-factor', remove):operation>")
+@admin_bp.get("/users/<int:user_id>")
+@staff_required(Action.MANAGE_USERS)
+def user_detail(user_id: int) -> str:
+    membership = _membership_or_404(user_id)
+    return _user_page(membership, RoleForm(role=membership.role))
+
+
+USER_OPERATIONS = "lock, unlock, 'reset-two-factor', suspend, reinstate, remove"
+
+
+@admin_bp.post(f"/users/<int:user_id>/<any({USER_OPERATIONS}):operation>")
 @staff_required(Action.MANAGE_USERS)
 def user_action(user_id: int, operation: str) -> Response:
     if not ConfirmForm().validate_on_submit():
@@ -132,7 +142,13 @@ def user_action(user_id: int, operation: str) -> Response:
     target = _membership_or_404(user_id)
     acting = current_membership()
     try:
-        if operation == "lock":
+        if operation == "suspend":
+            services.suspend_membership(target, actor=current_user)
+            message = _("The membership is suspended: this person cannot act in the organisation.")
+        elif operation == "reinstate":
+            services.reinstate_membership(target, actor=current_user)
+            message = _("The membership is active again.")
+        elif operation == "lock":
             services.lock_user(
                 target.user,
                 actor=current_user,
@@ -179,13 +195,7 @@ def change_role(user_id: int) -> Response | tuple[str, int]:
             db.session.commit()
             flash(_("The role was changed."), "success")
         return redirect(url_for("admin.user_detail", user_id=user_id))
-    return render_template(
-        "admin/user_detail.html",
-        member=target,
-        form=form,
-        confirm_form=ConfirmForm(),
-        role_labels=ROLE_LABELS,
-    ), 400
+    return _user_page(target, form), 400
 
 
 @admin_bp.post("/invitations/<int:invitation_id>/revoke")

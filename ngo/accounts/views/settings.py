@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
-from ngo.accounts import services, two_factor
+from ngo.accounts import services, signin, two_factor
 from ngo.accounts.access import current_membership, staff_required
 from ngo.accounts.forms import ChangePasswordForm, ConfirmForm, LanguageForm
 from ngo.accounts.policy import Action, may
 from ngo.accounts.services import AccountError
-from ngo.accounts.views import bp, login_rate_limit, restart_session
+from ngo.accounts.views import bp, end_session, login_rate_limit
 from ngo.extensions import db, limiter
 from ngo.i18n import remember_language
-from ngo.urls import is_safe_redirect
+from ngo.urls import safe_redirect_target
 
 
 @bp.get("/dashboard")
@@ -64,13 +64,18 @@ def account() -> Response | tuple[str, int]:
     # The real user, not the proxy: login_user below stores what it gets as the current user,
     # and a proxy that points at itself recurses without end on the next access.
     user = current_user._get_current_object()
-    if not services.confirm_password(user, form.current_password.data):
-        db.session.commit()  # the wrong guess counts towards the lock-out
-        if user.locked_at is not None:
-            logout_user()
-            restart_session()
+    if not signin.confirm_password(user, form.current_password.data):
+        db.session.commit()  # the wrong guess counts towards the pause
+        if signin.paused_until(user) is not None:
+            # Whoever holds this session keeps guessing the password: end it, and any copy.
+            signin.sign_out(user)
+            db.session.commit()
+            end_session()
             flash(
-                _("Too many wrong passwords: the account is now locked. Ask an administrator."),
+                _(
+                    "Too many wrong passwords: you were signed out and sign-in to this account "
+                    "is paused for a while. Its owner has been told by e-mail."
+                ),
                 "error",
             )
             return redirect(url_for("accounts.login"))
@@ -105,7 +110,10 @@ def new_recovery_codes() -> Response | str:
 def switch_organisation(organisation_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if not any(m.organisation_id == organisation_id for m in current_user.memberships):
+    if not any(
+        m.organisation_id == organisation_id and not m.is_suspended
+        for m in current_user.memberships
+    ):
         abort(404)
     session["org_id"] = organisation_id
     return redirect(url_for("accounts.dashboard"))
@@ -119,7 +127,6 @@ def change_language() -> Response:
     if current_user.is_authenticated:
         current_user.locale = form.language.data
         db.session.commit()
-    target = request.form.get("next")
-    response = redirect(target if is_safe_redirect(target) else url_for("public.home"))
+    response = redirect(safe_redirect_target(request.form.get("next"), url_for("public.home")))
     remember_language(response, form.language.data)
     return response

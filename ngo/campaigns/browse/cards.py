@@ -90,7 +90,11 @@ def cover_tokens(appeal_ids: list[int]) -> dict[int, str]:
         return {}
     rows = db.session.execute(
         select(PublicImage.appeal_id, PublicImage.token)
-        .where(PublicImage.appeal_id.in_(appeal_ids), PublicImage.purpose == "cover")
+        .where(
+            PublicImage.appeal_id.in_(appeal_ids),
+            PublicImage.purpose == "cover",
+            PublicImage.approved_at.is_not(None),
+        )
         .order_by(PublicImage.id)
     )
     return {appeal_id: token for appeal_id, token in rows}
@@ -157,7 +161,7 @@ def public_appeal(slug: str, locale: str) -> PublicAppeal:
     updates = list(
         db.session.scalars(
             select(AppealUpdate)
-            .where(AppealUpdate.appeal_id == appeal.id, AppealUpdate.withdrawn_at.is_(None))
+            .where(AppealUpdate.appeal_id == appeal.id, AppealUpdate.shown_publicly())
             .options(selectinload(AppealUpdate.image).defer(PublicImage.content))
             .order_by(AppealUpdate.posted_at.desc(), AppealUpdate.id.desc())
         )

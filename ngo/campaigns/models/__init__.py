@@ -18,7 +18,9 @@ from ngo.campaigns.models.updates import (
     ConcernReport,
     ConcernStatus,
     PublicImage,
+    ReviewSnapshot,
     UpdateDelivery,
+    UpdateState,
     UpdateSubscription,
 )
 
@@ -35,7 +37,9 @@ __all__ = [
     "ConcernStatus",
     "PublicImage",
     "PublicSiteVersion",
+    "ReviewSnapshot",
     "UpdateDelivery",
+    "UpdateState",
     "UpdateSubscription",
     "new_public_slug",
 ]

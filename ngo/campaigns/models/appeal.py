@@ -7,6 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     ForeignKey,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -68,7 +70,11 @@ class Appeal(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Everyone who changed the public content since it was last approved (four eyes).
+    editor_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The digest of the content the approver saw (campaigns.review).
+    approved_digest: Mapped[str | None] = mapped_column(String(64))
     published_at: Mapped[datetime | None]
     # Money counters, in minor units of `currency`, updated in the same transaction as the
     # money movement (donations issue), so public pages never sum donation tables.

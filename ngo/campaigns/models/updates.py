@@ -5,11 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ngo.campaigns.models.appeal import Appeal, new_public_slug
-from ngo.crypto import EncryptedText
+from ngo.crypto import EncryptedBytes, EncryptedText
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 
@@ -17,7 +26,12 @@ from ngo.timeutil import utcnow
 class PublicImage(db.Model):
     """A photo meant for the public site (an appeal's cover or an update's picture), kept only
     after re-encoding without metadata and a safety check. Served under a random token, and
-    only while its appeal is on the public site."""
+    only while its appeal is on the public site.
+
+    Until a second person approves it (with its appeal or its update), the photo is a draft
+    like the case's documents: its bytes are kept encrypted in `sealed_content` and
+    `content` is empty. Approval moves the bytes into `content`, in clear, for the public site
+    to serve (campaigns.images)."""
 
     __tablename__ = "public_images"
 
@@ -25,7 +39,11 @@ class PublicImage(db.Model):
     token: Mapped[str] = mapped_column(String(24), unique=True, default=new_public_slug)
     appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[str] = mapped_column(String(16))  # "cover" or "update"
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sealed_content: Mapped[bytes | None] = mapped_column(EncryptedBytes, deferred=True)
+    # SHA-256 of the stored (re-encoded) bytes: what an approval's digest names.
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    approved_at: Mapped[datetime | None]
     content_type: Mapped[str] = mapped_column(String(32), default="image/jpeg")
     width: Mapped[int]
     height: Mapped[int]
@@ -33,27 +51,76 @@ class PublicImage(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class UpdateState(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    PUBLISHED = "published"
+
+
 class AppealUpdate(db.Model):
-    """News posted on a published appeal; public text, checked like the appeal's own."""
+    """News on a published appeal; public text, checked like the appeal's own, and public only
+    once a second person approved it (campaigns.updates)."""
 
     __tablename__ = "appeal_updates"
+    # The review queue: updates awaiting a second person, urgent ones first.
+    __table_args__ = (Index("ix_appeal_updates_state_urgent", "state", "urgent"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(24), unique=True, default=new_public_slug)
     appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default=UpdateState.DRAFT.value)
+    # Marked by an organisation admin: first in the review queue, never past it.
+    urgent: Mapped[bool] = mapped_column(default=False)
     language: Mapped[str] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(String(200))
     body_markdown: Mapped[str] = mapped_column(Text, default="")
     image_id: Mapped[int | None] = mapped_column(
         ForeignKey("public_images.id", ondelete="SET NULL")
     )
+    # The author, who drafted it.
     posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    posted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Everyone who changed the text or photo since it was last approved (the four-eyes rule).
+    editor_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    submitted_at: Mapped[datetime | None]
+    # Why the last reviewer sent it back; it may quote what had to go, so it is encrypted.
+    return_reason: Mapped[str | None] = mapped_column(EncryptedText)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The digest of the content the approver saw (campaigns.review).
+    approved_digest: Mapped[str | None] = mapped_column(String(64))
+    # When it went public (its approval); empty before.
+    posted_at: Mapped[datetime | None] = mapped_column(index=True)
     # A withdrawn update leaves the public site and the feed; it stays for staff.
     withdrawn_at: Mapped[datetime | None]
 
     appeal: Mapped[Appeal] = relationship()
     image: Mapped[PublicImage | None] = relationship()
+
+    @staticmethod
+    def shown_publicly() -> ColumnElement[bool]:
+        """The WHERE clause of every public read of updates: approved and not withdrawn."""
+        return (AppealUpdate.state == UpdateState.PUBLISHED.value) & (
+            AppealUpdate.withdrawn_at.is_(None)
+        )
+
+
+class ReviewSnapshot(db.Model):
+    """What a reviewer was shown of an appeal or an update, keyed by its digest: written when it
+    is sent for review, so that an approval naming an older digest can show what changed.
+    Only public text, but unapproved: kept encrypted like drafts."""
+
+    __tablename__ = "review_snapshots"
+    __table_args__ = (Index("ix_review_snapshots_appeal_id_digest", "appeal_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"))
+    update_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appeal_updates.id", ondelete="CASCADE"), index=True
+    )
+    digest: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class UpdateSubscription(db.Model):
@@ -73,6 +140,9 @@ class UpdateSubscription(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     unsubscribed_at: Mapped[datetime | None]
+    # When the last confirmation link went out: a repeat request within a day sends none, so
+    # the form cannot be used to flood someone's mailbox from many addresses.
+    confirmation_sent_at: Mapped[datetime | None]
 
 
 class UpdateDelivery(db.Model):

@@ -63,7 +63,7 @@ BAND_LABELS = {
 }
 # Staff pages and forms have nothing to index; readers' pages are all in the sitemap.
 ROBOTS_DISALLOW = (
-    "/staff/ /cases/ /admin/ /account /dashboard /login /password/ /invitation/ /two-factor/ "
+    "/staff/ /cases/ /admin/ /account /dashboard /login /password/ /invitation /two-factor/ "
     "/follow/ /language /choose-language /api/ "
     "/appeals/*/donate /appeals/*/follow /appeals/*/concern"
 )
@@ -191,7 +191,7 @@ def _cover(token: str | None) -> Any:
         return None
     return db.session.execute(
         select(PublicImage.token, PublicImage.alt_text, PublicImage.width, PublicImage.height)
-        .where(PublicImage.token == token)
+        .where(PublicImage.token == token, PublicImage.approved_at.is_not(None))
         .limit(1)
     ).first()
 
@@ -241,18 +241,20 @@ def donate(slug: str) -> str:
 @bp.get("/media/<token>")
 @cacheable()
 def media(token: str) -> Response:
-    """A public image, only while its appeal is listed (and, for an update's picture, while
-    an update that shows it is not withdrawn)."""
+    """A public image: approved (a pending one is sealed, and never served here), only while
+    its appeal is listed, and, for an update's picture, while a published update shows it."""
     if not token or len(token) > 24 or not token.isascii():
         abort(404)
     shown_by_an_update = exists().where(
-        AppealUpdate.image_id == PublicImage.id, AppealUpdate.withdrawn_at.is_(None)
+        AppealUpdate.image_id == PublicImage.id, AppealUpdate.shown_publicly()
     )
     image = db.session.execute(
         select(PublicImage.content, PublicImage.content_type)
         .join(Appeal, Appeal.id == PublicImage.appeal_id)
         .where(
             PublicImage.token == token,
+            PublicImage.approved_at.is_not(None),
+            PublicImage.content.is_not(None),
             publicly_listed(),
             or_(PublicImage.purpose == "cover", shown_by_an_update),
         )
@@ -304,11 +306,12 @@ def robots() -> Response:
 
 
 def listed_updates(limit: int) -> list[tuple[AppealUpdate, str]]:
-    """The newest updates that are not withdrawn, of listed appeals only (one query)."""
+    """The newest published updates that are not withdrawn, of listed appeals only (one
+    query)."""
     rows = db.session.execute(
         select(AppealUpdate, Appeal.slug)
         .join(Appeal, Appeal.id == AppealUpdate.appeal_id)
-        .where(publicly_listed(), AppealUpdate.withdrawn_at.is_(None))
+        .where(publicly_listed(), AppealUpdate.shown_publicly())
         .order_by(AppealUpdate.posted_at.desc(), AppealUpdate.id.desc())
         .limit(limit)
     )

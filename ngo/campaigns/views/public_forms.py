@@ -6,12 +6,13 @@ unknown appeal is a 404, one no longer on the public site a 410, both before any
 Both forms are rate-limited per client.
 The follow form answers the same whatever the address, so nobody can learn who follows what.
 Links in e-mails only show a button: mail scanners open links, and a GET never changes state.
+The links carry their token after "#", which no server sees; the button posts it.
 
 The two public forms carry no CSRF token (see campaigns.forms_public: the page they sit on is
-cookie-free and cacheable); instead a post that the browser marks as coming from another site
-is refused, so a hostile page cannot have its visitors' browsers file reports or sign up
-e-mail addresses from many network addresses at once. The confirmation button keeps its
-CSRF token (that page is the follower's own and is never cached).
+cookie-free and cacheable); instead a post that the browser shows as coming from another site
+(Sec-Fetch-Site, or without it Origin or Referer) is refused, so a hostile page cannot have its
+visitors' browsers file reports or sign up e-mail addresses from many network addresses at once.
+The confirmation button keeps its CSRF token (that page is the follower's own, never cached).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from flask_babel import get_locale
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from ngo.accounts.forms import ConfirmForm
+from ngo.accounts.forms import LinkForm
 from ngo.campaigns import concerns, subscriptions
 from ngo.campaigns.browse import AppealGoneError, find_listed, translation_for
 from ngo.campaigns.concerns import ConcernError
@@ -31,6 +32,7 @@ from ngo.campaigns.subscriptions import FollowError
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import csrf, db, limiter
 from ngo.rules import show_on_form
+from ngo.security import CROSS_SITE_MESSAGE, comes_from_another_site
 
 bp = Blueprint("appeal_forms", __name__)
 
@@ -40,10 +42,10 @@ FOLLOW_RATE_LIMIT = "10 per hour"
 
 @bp.before_request
 def _refuse_cross_site_posts() -> None:
-    # Sec-Fetch-Site is set by the browser and cannot be set by a page's script. Mail programs'
-    # one-click unsubscribe comes from a server (no header) and is not refused.
-    if request.method == "POST" and request.headers.get("Sec-Fetch-Site") == "cross-site":
-        abort(403)
+    # See security.comes_from_another_site: Sec-Fetch-Site, else Origin, else Referer. Mail
+    # programs' one-click unsubscribe comes from a server (none of them) and is not refused.
+    if request.method == "POST" and comes_from_another_site():
+        abort(403, description=str(CROSS_SITE_MESSAGE))
 
 
 @bp.after_request
@@ -162,15 +164,16 @@ def _appeal_of(subscription: UpdateSubscription) -> Appeal | None:
     return appeal if appeal is not None and is_listed(appeal) else None
 
 
-@bp.route("/follow/<token>/confirm", methods=["GET", "POST"])
-def confirm_follow(token: str) -> tuple[str, int]:
-    subscription = _subscription_or_404(token)
-    form = ConfirmForm()
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        subscriptions.confirm_subscription(token)
-        db.session.commit()
+# The pages the e-mailed links open. A link carries its token after "#" (never sent to a
+# server, so never in an access log; see accounts/views/links.py): the page's form takes it
+# from the address (static/js/link-token.js) or from the reader, and the button posts it.
+
+
+def _link_form_page(kind: str, form: LinkForm, status: int = 200) -> tuple[str, int]:
+    return _render("campaigns/follow_page.html", None, status, state=kind, link_form=form)
+
+
+def _result_page(subscription: UpdateSubscription) -> tuple[str, int]:
     if subscription.unsubscribed_at is not None:
         state = "unsubscribed"
     elif subscription.confirmed_at is not None:
@@ -181,23 +184,49 @@ def confirm_follow(token: str) -> tuple[str, int]:
         "campaigns/follow_page.html",
         _appeal_of(subscription),
         state=state,
-        token=token,
-        confirm_form=form,
+        link_form=LinkForm(formdata=None),
     )
 
 
-@bp.route("/follow/<token>/unsubscribe", methods=["GET", "POST"])
+@bp.route("/follow/confirm", methods=["GET", "POST"])
+def confirm_follow() -> tuple[str, int]:
+    form = LinkForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        return _link_form_page("confirm", form, 400 if form.errors else 200)
+    _subscription_or_404(form.token.data)
+    subscription = subscriptions.confirm_subscription(form.token.data)
+    db.session.commit()
+    return _result_page(subscription)
+
+
+@bp.route("/follow/unsubscribe", methods=["GET", "POST"])
+def unsubscribe() -> tuple[str, int]:
+    form = LinkForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        return _link_form_page("unsubscribe", form, 400 if form.errors else 200)
+    _subscription_or_404(form.token.data)
+    subscription = subscriptions.unsubscribe(form.token.data)
+    db.session.commit()
+    return _result_page(subscription)
+
+
+@bp.post("/follow/<token>/unsubscribe")
 @csrf.exempt  # RFC 8058 one-click: mail programs POST here without a form; the token is the key
-def unsubscribe(token: str) -> tuple[str, int]:
-    subscription = _subscription_or_404(token)
-    if request.method == "POST":
-        subscriptions.unsubscribe(token)
-        db.session.commit()
-    state = "unsubscribed" if subscription.unsubscribed_at is not None else "unsubscribe"
-    return _render(
-        "campaigns/follow_page.html",
-        _appeal_of(subscription),
-        state=state,
-        token=token,
-        confirm_form=ConfirmForm(),
-    )
+def one_click_unsubscribe(token: str) -> tuple[str, int]:
+    """The List-Unsubscribe address: RFC 8058 needs the token in the address itself, so it
+    stays there (and ngo.access_log takes it out of gunicorn's log lines)."""
+    _subscription_or_404(token)
+    subscription = subscriptions.unsubscribe(token)
+    db.session.commit()
+    return _result_page(subscription)
+
+
+@bp.get("/follow/<token>/confirm")
+def legacy_confirm_link(token: str) -> Response:
+    """Links in e-mails sent before the token moved after "#"."""
+    return redirect(f"{url_for('appeal_forms.confirm_follow')}#{token}", 303)
+
+
+@bp.get("/follow/<token>/unsubscribe")
+def legacy_unsubscribe_link(token: str) -> Response:
+    return redirect(f"{url_for('appeal_forms.unsubscribe')}#{token}", 303)

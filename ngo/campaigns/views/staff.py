@@ -76,18 +76,23 @@ def _appeal_helpers() -> dict[str, object]:
     }
 
 
+def find_appeal(slug: str) -> Appeal | None:
+    """The appeal with this slug in the acting organisation, or None."""
+    membership = current_membership()
+    if membership is None or len(slug) > 24:
+        return None
+    return db.session.scalars(
+        policy.scope(select(Appeal).where(Appeal.slug == slug), membership, Appeal.organisation_id)
+    ).first()
+
+
 def load_appeal(slug: str, action: Action = Action.VIEW_CASES) -> Appeal:
     """The appeal with this slug in the acting organisation: 404 if it is another
     organisation's (or does not exist), 403 if the role may not do `action`."""
-    membership = current_membership()
-    if membership is None or len(slug) > 24:
-        abort(404)
-    appeal = db.session.scalars(
-        policy.scope(select(Appeal).where(Appeal.slug == slug), membership, Appeal.organisation_id)
-    ).first()
+    appeal = find_appeal(slug)
     if appeal is None:
         abort(404)
-    if not policy.may(membership, action, appeal):
+    if not policy.may(current_membership(), action, appeal):
         abort(403)
     return appeal
 
@@ -106,13 +111,26 @@ def line_label(line: BudgetLine, language: str) -> str:
     return line.labels[0].label if line.labels else ""
 
 
-def _approval_blocker(appeal: Appeal, problems: list[services.Problem]) -> str | None:
-    """Why the current user cannot approve now, or None."""
-    if current_user.id in (appeal.created_by_id, appeal.submitted_by_id):
-        return _("Someone other than the person who drafted or submitted it must approve it.")
+def approval_blocker(appeal: Appeal, problems: list[services.Problem]) -> str | None:
+    """Why the current user cannot approve now (the services' reason), or None."""
+    refusal = services.approval_refusal(appeal, current_user)
+    if refusal is not None:
+        return refusal
     if problems:
         return _("The appeal cannot be published until every problem is solved.")
     return None
+
+
+def say_if_returned_to_draft(appeal: Appeal, status_before: str) -> None:
+    """An edit of an appeal in review sent it back to draft: say so, and what to do."""
+    if status_before == AppealStatus.IN_REVIEW.value and appeal.status == AppealStatus.DRAFT.value:
+        flash(
+            _(
+                "The appeal was in review: your change sent it back to draft, because its "
+                "reviewer had not read it. Send it for review again when it is ready."
+            ),
+            "info",
+        )
 
 
 def render_appeal(
@@ -159,7 +177,7 @@ def render_appeal(
         line_form=line_form or BudgetLineForm(formdata=None),
         confirm_form=ConfirmForm(),
         action_error=action_error,
-        approval_blocker=_approval_blocker(appeal, problems),
+        approval_blocker=approval_blocker(appeal, problems),
         editable=AppealStatus(appeal.status) in services.EDITABLE,
         languages=LANGUAGES,
         **(updates or updates_section(appeal)),
@@ -168,13 +186,18 @@ def render_appeal(
 
 
 def apply_form(
-    form: Any, change: Callable[[], object], done: str, slug: str, anchor: str | None = None
+    form: Any,
+    change: Callable[[], object],
+    done: str,
+    appeal: Appeal,
+    anchor: str | None = None,
 ) -> Response | None:
     """The shape of every staff edit: validate, run the service, commit and go back to the
     appeal page. On a refusal: roll back, show it on the form, and return None so that the
     view renders the page again with the form (status 400)."""
     if not form.validate():
         return None
+    status_before = appeal.status
     try:
         change()
     except AppealError as exc:
@@ -183,7 +206,8 @@ def apply_form(
         return None
     db.session.commit()
     flash(done, "success")
-    return redirect(url_for("appeals.appeal", slug=slug, _anchor=anchor))
+    say_if_returned_to_draft(appeal, status_before)
+    return redirect(url_for("appeals.appeal", slug=appeal.slug, _anchor=anchor))
 
 
 # Pages ------------------------------------------------------------------------------------
@@ -271,7 +295,7 @@ def save_translation(slug: str) -> Response | tuple[str, int]:
             actor=current_user,
         ),
         _("The text was saved."),
-        slug,
+        appeal,
     )
     return saved or render_appeal(appeal, 400, translation_form=form)
 
@@ -287,6 +311,7 @@ def add_line(slug: str) -> Response | tuple[str, int]:
         except MoneyError as exc:
             form.amount.errors = [*form.amount.errors, money_error_message(exc.code)]
         else:
+            status_before = appeal.status
             try:
                 services.add_budget_line(
                     appeal,
@@ -302,6 +327,7 @@ def add_line(slug: str) -> Response | tuple[str, int]:
                 show_on_form(form, exc)
             else:
                 db.session.commit()
+                say_if_returned_to_draft(appeal, status_before)
                 return redirect(url_for("appeals.appeal", slug=slug))
     return render_appeal(appeal, 400, line_form=form)
 
@@ -313,12 +339,14 @@ def remove_line(slug: str, line_id: int) -> Response | tuple[str, int]:
     line = db.session.get(BudgetLine, line_id)
     if line is None or line.appeal_id != appeal.id:
         abort(404)
+    status_before = appeal.status
     try:
         services.remove_budget_line(line, actor=current_user)
     except AppealError as exc:
         db.session.rollback()
         return render_appeal(appeal, 400, action_error=str(exc.message))
     db.session.commit()
+    say_if_returned_to_draft(appeal, status_before)
     return redirect(url_for("appeals.appeal", slug=slug))
 
 
@@ -341,17 +369,6 @@ def submit(slug: str) -> Response | tuple[str, int]:
         appeal,
         lambda: services.submit_for_review(appeal, actor=current_user),
         _("The appeal was sent for review."),
-    )
-
-
-@bp.post("/<slug>/approve")
-@staff_required(Action.APPROVE_APPEAL)
-def approve(slug: str) -> Response | tuple[str, int]:
-    appeal = load_appeal(slug, Action.APPROVE_APPEAL)
-    return _change_status(
-        appeal,
-        lambda: services.approve_and_publish(appeal, approver=current_user),
-        _("The appeal was published."),
     )
 
 

@@ -5,23 +5,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, make_response, redirect, request, url_for
+from flask import abort, make_response, redirect, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ngo.accounts.access import staff_required
+from ngo.accounts.access import allow_larger_body, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
-from ngo.campaigns import cover, services
+from ngo.campaigns import cover, details, images
 from ngo.campaigns.browse import country_names
 from ngo.campaigns.forms import AppealDetailsForm, CoverPhotoForm, LineTextForm
 from ngo.campaigns.labels import CATEGORY_LABELS
 from ngo.campaigns.models import Appeal, BudgetLine
 from ngo.campaigns.updates import PHOTO_MAX_BYTES
-from ngo.campaigns.views.staff import apply_form, bp, load_appeal, render_appeal
+from ngo.campaigns.views.staff import (
+    apply_form,
+    bp,
+    find_appeal,
+    load_appeal,
+    render_appeal,
+    say_if_returned_to_draft,
+)
 from ngo.campaigns.views.staff_updates import UPLOAD_OVERHEAD
+from ngo.cases.models import Beneficiary
+from ngo.cases.services import record_personal_data_view
 from ngo.config import LANGUAGES
 from ngo.extensions import db
 
@@ -78,7 +87,7 @@ def save_details(slug: str) -> Response | tuple[str, int]:
     form = details_form()
     saved = apply_form(
         form,
-        lambda: services.set_details(
+        lambda: details.set_details(
             appeal,
             categories=list(form.categories.data or []),
             country=form.country.data or None,
@@ -87,7 +96,7 @@ def save_details(slug: str) -> Response | tuple[str, int]:
             actor=current_user,
         ),
         _("The details were saved."),
-        slug,
+        appeal,
     )
     return saved or render_appeal(appeal, 400, details_form=form)
 
@@ -102,7 +111,7 @@ def save_line_text(slug: str, line_id: int) -> Response | tuple[str, int]:
     form = line_text_form(line, from_request=True)
     saved = apply_form(
         form,
-        lambda: services.set_line_text(
+        lambda: details.set_line_text(
             line,
             language=form.language.data,
             label=form.label.data,
@@ -110,16 +119,17 @@ def save_line_text(slug: str, line_id: int) -> Response | tuple[str, int]:
             actor=current_user,
         ),
         _("The label was saved."),
-        slug,
+        appeal,
     )
     return saved or render_appeal(appeal, 400, line_text_forms={line.id: form})
 
 
 @bp.url_value_preprocessor
 def _raise_size_limit_for_cover(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    # Before CSRF protection parses the form: only signed-in staff may send a photo-sized body.
-    if endpoint == "appeals.save_cover" and current_user.is_authenticated:
-        request.max_content_length = PHOTO_MAX_BYTES + UPLOAD_OVERHEAD
+    # Before CSRF protection parses the form, and only for someone who may edit this appeal.
+    if endpoint == "appeals.save_cover" and values:
+        appeal = find_appeal(str(values.get("slug", "")))
+        allow_larger_body(PHOTO_MAX_BYTES + UPLOAD_OVERHEAD, Action.EDIT_APPEAL, appeal)
 
 
 @bp.post("/<slug>/cover")
@@ -135,8 +145,8 @@ def save_cover(slug: str) -> Response | tuple[str, int]:
             alt_text=form.alt_text.data,
             actor=current_user,
         ),
-        _("The photo was saved."),
-        slug,
+        _("The photo was saved. It becomes public when a second person approves the appeal."),
+        appeal,
         anchor="cover",
     )
     return saved or render_appeal(appeal, 400, cover_form=form)
@@ -148,19 +158,26 @@ def remove_cover(slug: str) -> Response:
     appeal = load_appeal(slug, Action.EDIT_APPEAL)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    status_before = appeal.status
     cover.remove_cover_photo(appeal, actor=current_user)
     db.session.commit()
+    say_if_returned_to_draft(appeal, status_before)
     return redirect(url_for("appeals.appeal", slug=slug, _anchor="cover"))
 
 
 @bp.get("/<slug>/cover")
 @staff_required(Action.VIEW_CASES)
 def cover_image(slug: str) -> Response:
-    """The cover for staff, before or after publication (the public /media route serves it
-    only while the appeal is listed)."""
-    image = cover.cover_of(load_appeal(slug))
+    """The cover for staff, before or after publication: decrypted while it awaits approval
+    (the public /media route serves it only once approved, while the appeal is listed)."""
+    appeal = load_appeal(slug)
+    image = cover.cover_of(appeal)
     if image is None:
         abort(404)
-    response = make_response(image.content)
+    # A photo of the person, shown to staff before anyone approved it: an audited view.
+    person = db.session.get(Beneficiary, appeal.beneficiary_id)
+    record_personal_data_view(person, actor=current_user, part="cover_photo")
+    db.session.commit()
+    response = make_response(images.image_bytes(image))
     response.headers["Content-Type"] = image.content_type
     return response

@@ -36,22 +36,27 @@ CASE_TABS = [
 ]
 
 
-def load_case(reference: str, action: Action = Action.VIEW_CASES) -> Beneficiary:
-    """The case with this reference in the acting organisation: 404 if it is another
-    organisation's (or does not exist), 403 if the role may not do `action`."""
+def find_case(reference: str) -> Beneficiary | None:
+    """The case with this reference in the acting organisation, or None."""
     membership = current_membership()
     if membership is None or len(reference) > 32:
-        abort(404)
-    beneficiary = db.session.scalars(
+        return None
+    return db.session.scalars(
         policy.scope(
             select(Beneficiary).where(Beneficiary.reference == reference),
             membership,
             Beneficiary.organisation_id,
         )
     ).first()
+
+
+def load_case(reference: str, action: Action = Action.VIEW_CASES) -> Beneficiary:
+    """The case with this reference in the acting organisation: 404 if it is another
+    organisation's (or does not exist), 403 if the role may not do `action`."""
+    beneficiary = find_case(reference)
     if beneficiary is None:
         abort(404)
-    if not policy.may(membership, action, beneficiary):
+    if not policy.may(current_membership(), action, beneficiary):
         abort(403)
     return beneficiary
 

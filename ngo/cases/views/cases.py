@@ -25,7 +25,7 @@ from ngo.cases.forms import (
     StatusForm,
     TaskForm,
 )
-from ngo.cases.models import CaseStatus, CaseTask, HouseholdMember, RiskLevel
+from ngo.cases.models import Beneficiary, CaseStatus, CaseTask, HouseholdMember, RiskLevel
 from ngo.cases.services import BeneficiaryData, CaseFilters
 from ngo.cases.views import bp, commit_case_change, load_case, render_case_tab
 from ngo.extensions import db
@@ -94,7 +94,7 @@ def case_list() -> str:
     membership = current_membership()
     filters = _parse_filters()
     rows, total = services.list_cases(membership.organisation_id, filters)
-    return render_template(
+    page = render_template(
         "cases/list.html",
         rows=rows,
         total=total,
@@ -104,6 +104,13 @@ def case_list() -> str:
         status_labels=STATUS_LABELS,
         risk_labels=RISK_LABELS,
     )
+    # Committed before the page leaves, after rendering: a commit first would expire the
+    # loaded rows and reload each one.
+    services.record_case_list_view(
+        rows, actor=current_user, organisation_id=membership.organisation_id, filters=filters
+    )
+    db.session.commit()
+    return page
 
 
 def _beneficiary_data(form: BeneficiaryForm) -> BeneficiaryData:
@@ -143,7 +150,16 @@ def profile(reference: str) -> tuple[str, int]:
     case = load_case(reference)
     services.record_personal_data_view(case, actor=current_user, part="profile")
     db.session.commit()
-    return render_case_tab("cases/profile.html", case, status_form=StatusForm())
+    return render_case_tab("cases/profile.html", case, status_form=_status_form(case))
+
+
+def _status_form(case: Beneficiary) -> StatusForm:
+    # Preselect where the case is, so that a hurried click changes nothing (the service refuses
+    # the same status) instead of sending an active case back to intake.
+    form = StatusForm()
+    if not form.is_submitted():
+        form.status.data = case.status
+    return form
 
 
 @bp.route("/<reference>/edit", methods=["GET", "POST"])
@@ -170,7 +186,7 @@ def edit_case(reference: str) -> Response | tuple[str, int]:
 @staff_required(Action.EDIT_CASE)
 def change_status(reference: str) -> Response | tuple[str, int]:
     case = load_case(reference, Action.EDIT_CASE)
-    form = StatusForm()
+    form = _status_form(case)
     if form.validate_on_submit():
         done, _result = commit_case_change(
             form,
@@ -269,8 +285,15 @@ def tasks(reference: str) -> Response | tuple[str, int]:
             )[0]
         ):
             return redirect(url_for("cases.tasks", reference=reference))
-        return render_case_tab("cases/tasks.html", case, 400, form=form, confirm_form=ConfirmForm())
-    return render_case_tab("cases/tasks.html", case, form=form, confirm_form=ConfirmForm())
+        return _render_tasks(case, form, 400)
+    return _render_tasks(case, form)
+
+
+def _render_tasks(case: Beneficiary, form: TaskForm, status: int = 200) -> tuple[str, int]:
+    # Task titles speak of the person ("call about the flat in ..."): every rendering is a view.
+    services.record_personal_data_view(case, actor=current_user, part="tasks")
+    db.session.commit()
+    return render_case_tab("cases/tasks.html", case, status, form=form, confirm_form=ConfirmForm())
 
 
 @bp.post("/<reference>/tasks/<int:task_id>/done")
@@ -319,4 +342,8 @@ def history(reference: str) -> tuple[str, int]:
             select(User).where(User.id.in_({e.actor_id for e in events if e.actor_id}))
         )
     }
-    return render_case_tab("cases/history.html", case, events=events, actors=actors)
+    page = render_case_tab("cases/history.html", case, events=events, actors=actors)
+    # As in the case list: recorded once the page is rendered, committed before it leaves.
+    services.record_personal_data_view(case, actor=current_user, part="history")
+    db.session.commit()
+    return page

@@ -24,6 +24,7 @@ from ngo.cases.models import (
     EvidenceItem,
     EvidenceKind,
 )
+from ngo.cases.services import record_personal_data_view
 from ngo.cases.views import bp, commit_case_change, load_case, render_case_tab
 from ngo.extensions import db
 
@@ -46,6 +47,9 @@ def _consent_form(case: Beneficiary) -> ConsentForm:
 
 
 def _render(case: Beneficiary, form: ConsentForm, status: int = 200) -> tuple[str, int]:
+    # The history names witnesses and the person's signed forms: every rendering is a view.
+    record_personal_data_view(case, actor=current_user, part="consent")
+    db.session.commit()
     history = consent_service.consent_history(case.id)
     today = date.today()
     in_force = {(c.item, c.audience) for c in history if c.in_force(today)}

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ngo.accounts import policy
-from ngo.accounts.access import current_membership, staff_required
+from ngo.accounts.access import allow_larger_body, current_membership, staff_required
 from ngo.accounts.policy import Action
 from ngo.cases import evidence
 from ngo.cases.forms_evidence import (
@@ -23,7 +23,7 @@ from ngo.cases.forms_evidence import (
 )
 from ngo.cases.models import Beneficiary, EvidenceItem, EvidenceKind
 from ngo.cases.services import CaseError, record_personal_data_view
-from ngo.cases.views import bp, commit_case_change, load_case, render_case_tab
+from ngo.cases.views import bp, commit_case_change, find_case, load_case, render_case_tab
 from ngo.extensions import db
 
 # Room for the multipart framing and the other fields around the file itself.
@@ -33,10 +33,15 @@ UPLOAD_OVERHEAD = 64 * 1024
 @bp.url_value_preprocessor
 def _raise_size_limit_for_uploads(endpoint: str | None, values: dict[str, Any] | None) -> None:
     # URL value preprocessors run before every before_request hook, and CSRF protection (one of
-    # those hooks) parses the form: the larger limit has to be set before that. Anonymous
-    # requests keep the small limit, so nobody can make us read 20 MB without signing in.
-    if endpoint == "cases.upload_evidence" and current_user.is_authenticated:
-        request.max_content_length = int(current_app.config["EVIDENCE_MAX_BYTES"]) + UPLOAD_OVERHEAD
+    # those hooks) parses the form: the larger limit has to be set before that, and only for
+    # someone who may upload to this very case. Anyone else is refused at 1 MB, unread.
+    if endpoint == "cases.upload_evidence" and values:
+        case = find_case(str(values.get("reference", "")))
+        allow_larger_body(
+            int(current_app.config["EVIDENCE_MAX_BYTES"]) + UPLOAD_OVERHEAD,
+            Action.UPLOAD_EVIDENCE,
+            case if case is not None and case.erased_at is None else None,
+        )
 
 
 def _render_tab(
@@ -66,6 +71,7 @@ def _render_tab(
         may_upload=writable and policy.may(membership, Action.UPLOAD_EVIDENCE, case),
         may_download=policy.may(membership, Action.DOWNLOAD_EVIDENCE, case),
         may_check=writable and policy.may(membership, Action.CHECK_EVIDENCE, case),
+        check_refusal=lambda item: evidence.check_refusal(item, current_user),
     )
 
 

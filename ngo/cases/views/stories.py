@@ -81,7 +81,8 @@ def _render_story(
     may_write = may(membership, Action.WRITE_STORY, case) and case.erased_at is None
     may_verify = may(membership, Action.VERIFY_STORY, case) and case.erased_at is None
     awaiting = latest is not None and latest.status == VersionStatus.SUBMITTED.value
-    conflict = awaiting and stories.four_eyes_conflict(latest, current_user)
+    refusal = stories.verification_refusal(latest, current_user) if awaiting else None
+    conflict = refusal is not None
     if may_write and story_form is None:
         story_form = _story_form(latest)
     show_verify_form = may_verify and awaiting and not conflict
@@ -101,6 +102,7 @@ def _render_story(
         may_verify=may_verify,
         awaiting=awaiting,
         four_eyes_conflict=conflict,
+        four_eyes_refusal=refusal,
         story_form=story_form,
         verify_form=verify_form,
         show_verify_form=show_verify_form,

@@ -1,0 +1,97 @@
+"""An appeal's details (the facts the public list filters on, the promise of news) and its
+budget labels in more languages: edits like any other of its public content."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+
+from ngo import audit
+from ngo.accounts.models import User
+from ngo.campaigns.errors import AppealError
+from ngo.campaigns.models import Appeal, BudgetLine, BudgetLineLabel, Category
+from ngo.campaigns.services import begin_edit, refuse_unless_editable
+from ngo.config import LANGUAGES
+from ngo.extensions import db
+
+MIN_UPDATE_INTERVAL_DAYS = 7
+MAX_UPDATE_INTERVAL_DAYS = 365
+MAX_DEADLINE_DAYS = 2 * 366
+
+
+def _audit(appeal: Appeal, actor: User, action: str, **details: object) -> None:
+    audit.record(
+        action,
+        actor_id=actor.id,
+        organisation_id=appeal.organisation_id,
+        object_type="appeal",
+        object_id=appeal.id,
+        details=dict(details),
+    )
+
+
+def set_details(
+    appeal: Appeal,
+    *,
+    categories: list[str],
+    country: str | None,
+    deadline: date | None,
+    update_interval_days: int,
+    actor: User,
+) -> None:
+    """The facts the public list filters on, and how often donors are promised news."""
+    refuse_unless_editable(appeal)
+    try:
+        chosen = [Category(c) for c in categories]
+    except ValueError:
+        raise AppealError(_l("Choose categories from the list."), field="categories") from None
+    if country and (len(country) != 2 or country.upper() not in _country_codes()):
+        raise AppealError(_l("Choose a country from the list."), field="country")
+    today = date.today()
+    if deadline is not None and not today < deadline <= today + timedelta(MAX_DEADLINE_DAYS):
+        raise AppealError(
+            _l("The deadline must be after today and within two years."), field="deadline"
+        )
+    if not MIN_UPDATE_INTERVAL_DAYS <= update_interval_days <= MAX_UPDATE_INTERVAL_DAYS:
+        raise AppealError(
+            _l("Promise an update every 7 to 365 days."), field="update_interval_days"
+        )
+    begin_edit(appeal, actor)
+    appeal.category_list = chosen
+    appeal.country = country.upper() if country else None
+    appeal.deadline = deadline
+    appeal.update_interval_days = update_interval_days
+    db.session.flush()
+    _audit(appeal, actor, "appeal.details_changed")
+
+
+def _country_codes() -> frozenset[str]:
+    from ngo.campaigns.browse import country_names
+
+    return frozenset(country_names("en"))
+
+
+def set_line_text(
+    line: BudgetLine, *, language: str, label: str, description: str, actor: User
+) -> BudgetLineLabel:
+    """A budget line's label in one more language (or corrected in one it has)."""
+    appeal = line.appeal
+    refuse_unless_editable(appeal)
+    if language not in LANGUAGES:
+        raise AppealError(_l("Choose one of the site's languages."), field="language")
+    label = " ".join((label or "").split())
+    if not label:
+        raise AppealError(_l("Say what the money is for."), field="label")
+    if len(label) > 200 or len(description or "") > 1000:
+        raise AppealError(_l("The text is too long."), field="label")
+    begin_edit(appeal, actor)
+    text = next((t for t in line.labels if t.language == language), None)
+    if text is None:
+        text = BudgetLineLabel(language=language, label=label)
+        line.labels.append(text)
+    text.label = label
+    text.description = (description or "").strip()
+    db.session.flush()
+    _audit(appeal, actor, "appeal.budget_line_text_changed", language=language)
+    return text
