@@ -67,7 +67,7 @@ def rescan_public_appeals() -> RescanReport:
             db.session.scalar(
                 select(func.count(AppealUpdate.id)).where(
                     AppealUpdate.appeal_id.in_([a.id for a in listed]),
-                    AppealUpdate.withdrawn_at.is_(None),
+                    AppealUpdate.shown_publicly(),
                 )
             )
             or 0

@@ -19,6 +19,7 @@ from ngo.campaigns.models import (
     PublicImage,
 )
 from ngo.extensions import db
+from ngo.timeutil import utcnow
 from tests.campaigns import appeal_fixtures
 from tests.campaigns.appeal_fixtures import draft_appeal, jpeg
 
@@ -43,6 +44,11 @@ NOT_FREE_TEXT = {
     "public_images.token",
     "public_images.purpose",
     "public_images.content_type",
+    # Hex digests of reviewed content and photos, and the update's review state.
+    "appeals.approved_digest",
+    "appeal_updates.approved_digest",
+    "appeal_updates.state",
+    "public_images.sha256",
 }
 SCANNED = {
     "appeals.slug",
@@ -110,6 +116,9 @@ def full(alexander, staff) -> FullAppeal:
         title="A flat",
         body_markdown="We moved in.",
         image=photo,
+        # Published as the review would leave it: the gate reads only what readers see.
+        state="published",
+        posted_at=utcnow(),
     )
     db.session.add(update)
     db.session.commit()

@@ -171,7 +171,12 @@ def _post_unchecked(monkeypatch, appeal, body: str) -> AppealUpdate:
     with monkeypatch.context() as patched:
         patched.setattr(safety, "scan_texts", lambda texts, private: [])
         update = AppealUpdate(
-            appeal_id=appeal.id, language="pl", title="Nowości", body_markdown=body
+            appeal_id=appeal.id,
+            language="pl",
+            title="Nowości",
+            body_markdown=body,
+            state="published",
+            posted_at=utcnow(),
         )
         db.session.add(update)
         db.session.commit()
@@ -199,7 +204,12 @@ def test_rescan_unlists_what_now_fails_and_prints_no_private_value(
 ):
     _post_unchecked(monkeypatch, published, "We live in Białystok now, call 600 100 200.")
     clean = AppealUpdate(
-        appeal_id=other_organisation_appeal.id, language="en", title="News", body_markdown="Thanks!"
+        appeal_id=other_organisation_appeal.id,
+        language="en",
+        title="News",
+        body_markdown="Thanks!",
+        state="published",
+        posted_at=utcnow(),
     )
     db.session.add(clean)
     db.session.commit()
