@@ -357,8 +357,15 @@ def approve_and_publish(appeal: Appeal, *, approver: User, digest: str) -> None:
         raise AppealError(refusal)
     content = review.appeal_content(appeal)
     review.refuse_if_changed(_l("The appeal changed since you opened it."), digest, content, appeal)
-    if publication_problems(appeal):
-        raise AppealError(_l("The appeal cannot be published until every problem is solved."))
+    problems = publication_problems(appeal)
+    if problems:
+        # The messages name what is wrong, never a private value (that is in findings only).
+        raise AppealError(
+            _l(
+                "The appeal cannot be published until every problem is solved: %(problems)s",
+                problems=" ".join(dict.fromkeys(p.message for p in problems)),
+            )
+        )
     for image in db.session.scalars(select(PublicImage).where(PublicImage.appeal_id == appeal.id)):
         if image.purpose == "cover":
             images.publish_image(image)
