@@ -23,10 +23,11 @@ case form by a four-letter prefix.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ngo.campaigns.safety import morphology
-from ngo.campaigns.safety.words import keys, u_stem
+from ngo.campaigns.safety.words import keys, spellings, u_stem
 
 # Stem-changing generated forms count by skeleton from this length on.
 _GENERATED_SKELETON_MIN = 6
@@ -34,6 +35,11 @@ _GENERATED_SKELETON_MIN = 6
 _ENDING_MAX = 2
 # Skeletons this short need the spelling to be near too.
 _SHORT_SKELETON = 3
+# What a case ending adds to a skeleton, in Polish, the East Slavic languages, Lithuanian and
+# German: -em, -ym, -ami "m"; -owi, -owa, -ów "v"; -ego, -ах "h"; -ach "ch"; -as, -s "s". A
+# derivational suffix is no ending: Kowalewski ("kvlv" + "sk") is another surname than
+# Кавалёў, whose case forms Kowalowa, Kowalowem are "kvlv", "kvlvm".
+_ENDING = re.compile(r"(?:m|v|h|ch|s)*")
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,12 @@ class WordKey:
         """The skeleton is the prefix plus an ending; for a prefix of four letters the word
         without its ending must also be near a spelling of the value ("wolności" is not a
         form of Vilnius though "vlnsc" starts with "vlns")."""
-        if not skeleton.startswith(prefix) or len(skeleton) - len(prefix) > _ENDING_MAX:
+        ending = skeleton[len(prefix) :]
+        if (
+            not skeleton.startswith(prefix)
+            or len(ending) > _ENDING_MAX
+            or not _ENDING.fullmatch(ending)
+        ):
             return False
         if len(prefix) > _SHORT_SKELETON + 1:
             return True
@@ -103,9 +114,12 @@ def _generated(word: str, base_skeleton: str) -> tuple[set[str], set[str]]:
     return loose_forms, skeletons
 
 
-def word_key(word: str, *, declinable: bool) -> WordKey | None:
+def word_key(word: str, *, declinable: bool, place: bool = False) -> WordKey | None:
     """How one private word is recognised. `declinable` lets a text word that starts with the
-    private skeleton match (case forms: Kavaliou -> Kavaliova)."""
+    private skeleton match (case forms: Kavaliou -> Kavaliova). A `place` is also found by its
+    adjective (Белосток -> белостокской, Warszawa -> warszawski, Białystok -> białostockim:
+    the Polish -k- of -stok becomes -c- before -ki); no dictionary here links a place to its
+    adjective (morfeusz2 and pymorphy3 give each its own lemma)."""
     skeleton, loose = keys(word)
     if len(loose) < 2:
         return None  # an initial ("A.") would match every "a" of the text
@@ -115,15 +129,25 @@ def word_key(word: str, *, declinable: bool) -> WordKey | None:
     exact = {skeleton} | changed
     prefixes: set[str] = set()
     near = {loose}
-    if declinable:
-        if len(skeleton) >= 4:
-            prefixes.add(skeleton)
-        stem = u_stem(word)
+    for spelling in spellings(word):
+        spelled, spelled_loose = keys(spelling)
+        if len(spelled) > 2:
+            exact.add(spelled)
+            near.add(spelled_loose)
+        if not declinable:
+            continue
+        if len(spelled) >= 4:
+            prefixes.add(spelled)
+        stem = u_stem(spelling)
         if stem is not None:
             exact.add(keys(stem)[0])  # Kavaliov given, Kavaliou written
             v_form, v_loose = keys(stem + "v")  # Kavaliou given, Kavaliova written
             (prefixes if len(v_form) >= 4 else exact).add(v_form)
             near.add(v_loose)
+        if place and len(spelled) >= 4:
+            prefixes |= {spelled + "sk", spelled + "ck"}
+            if spelled.endswith("k"):
+                prefixes.add(spelled[:-1] + "ck")
     return WordKey(frozenset(exact), frozenset(prefixes), frozenset(forms), frozenset(near))
 
 

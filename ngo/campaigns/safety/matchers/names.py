@@ -39,7 +39,10 @@ class NameMatcher:
 def name_matcher(kind: str, raw: str) -> NameMatcher | None:
     declinable = kind != HOUSEHOLD_NAME  # first names are short and common: whole words only
     variants: list[tuple[WordKey, ...]] = []
-    own = tuple(k for w in name_words(raw) if (k := word_key(w, declinable=declinable)))
+    place = kind == CITY
+    own = tuple(
+        k for w in name_words(raw) if (k := word_key(w, declinable=declinable, place=place))
+    )
     if own:
         variants.append(own)
     if kind == CITY:
@@ -183,7 +186,10 @@ class NameIndex:
                 gap = raw[words[j - 1][1] : words[j][0]]
                 if "\n" in gap or not SEPARATOR_GAP.fullmatch(gap):
                     break
-                joined += raw[words[j][0] : words[j][1]]
+                piece = raw[words[j][0] : words[j][1]]
+                if best is not None and morphology.is_word(piece):
+                    break  # the name is complete; a word after it is the next word
+                joined += piece
                 refs = {r for r in self.lookup(joined) if self._single(r)}
                 if refs:
                     best = (j, refs)
