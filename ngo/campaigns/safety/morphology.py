@@ -89,9 +89,20 @@ def _lexemes(lang: str, word: str, limit: int = 3) -> set[str]:
     found: set[str] = set()
     taken = 0
     for parse in _pymorphy(lang).parse(word):
-        if parse.normal_form.replace("ё", "е") != key or parse.tag.POS not in ("NOUN", "ADJF"):
+        if parse.tag.POS not in ("NOUN", "ADJF"):
             continue
-        found |= {f.word for f in parse.lexeme}
+        if parse.normal_form.replace("ё", "е") == key:
+            found |= {f.word for f in parse.lexeme}
+        elif (
+            parse.tag.gender == "femn"
+            and "nomn" in parse.tag
+            and (parse.tag.POS == "ADJF" or "Surn" in parse.tag)
+        ):
+            # A woman's surname (Сеїтова, Воробьёва) is the feminine of an adjective-like
+            # lemma (сеїтовий): her forms are its feminine ones (Сеїтовою), not the man's.
+            found |= {f.word for f in parse.lexeme if f.tag.gender == "femn"}
+        else:
+            continue
         taken += 1
         if taken >= limit:
             break

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from ngo.campaigns.safety import morphology, places
+from ngo.campaigns.safety import given_names, morphology, places
 from ngo.campaigns.safety.mapped import Mapped
 from ngo.campaigns.safety.matchers.keys import WordKey, other_name_key, word_key
 from ngo.campaigns.safety.normalise import SEPARATOR_GAP
@@ -45,6 +45,12 @@ def name_matcher(kind: str, raw: str) -> NameMatcher | None:
     )
     if own:
         variants.append(own)
+    words = name_words(raw)
+    if not place and len(words) == 1:
+        # Another language's form of the name, in its inflected forms exactly (vowels kept):
+        # by skeleton, Ольга would also be "Олега".
+        for name in given_names.equivalents(words[0]):
+            variants.append((WordKey(forms=frozenset(keys(f)[1] for f in morphology.forms(name))),))
     if kind == CITY:
         for name in places.other_names(raw):
             other = [other_name_key(w) for w in name_words(name)]
