@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from ngo.campaigns.safety import given_names, morphology, places
+from ngo.campaigns.safety import given_names, lookalikes, morphology, places
 from ngo.campaigns.safety.mapped import Mapped
 from ngo.campaigns.safety.matchers.keys import WordKey, other_name_key, word_key
 from ngo.campaigns.safety.normalise import SEPARATOR_GAP
@@ -21,6 +21,7 @@ _CHAIN_MAX = 8
 # Joined pieces that spell a form this long exactly are a name even if each piece is a word
 # ("Białym stoku" is Białymstoku; "але не" is only Алене by chance).
 _LONG_FORM = 8
+_OWN_FORM = 6
 # Longer "words" (letters run together over a whole line) are no name; their parts are read.
 _LONGEST_WORD = 64
 # Words whose matches an index remembers before it starts afresh.
@@ -193,9 +194,19 @@ class NameIndex:
                 if "\n" in gap or not SEPARATOR_GAP.fullmatch(gap):
                     break
                 piece = raw[words[j][0] : words[j][1]]
+                longer = joined + piece
+                # Pieces folded one by one may have gone to different scripts ("Bo льгa").
+                if lookalikes.suspicious_words(longer):
+                    longer = lookalikes.fold_word(longer)
                 if best is not None and morphology.is_word(piece):
-                    break  # the name is complete; a word after it is the next word
-                joined += piece
+                    # The name is complete; a word after it is the next word ("Białystok
+                    # now"), unless it completes the name as given or a generated form.
+                    whole = keys(longer)[1]
+                    if whole not in self.forms and not any(
+                        whole in self._key(r).near for r in best[1]
+                    ):
+                        break
+                joined = longer
                 refs = {r for r in self.lookup(joined) if self._single(r)}
                 if refs:
                     best = (j, refs)
@@ -212,7 +223,11 @@ class NameIndex:
             if not refs:
                 continue
             whole = keys("".join(pieces))[1]
-            exact_and_long = whole in self.forms and len(whole) >= _LONG_FORM
+            # Or the value itself, as given, of six letters or more ("Miki ta" is Mikita;
+            # Polish "ale na" is only Alena by chance).
+            exact_and_long = (whole in self.forms and len(whole) >= _LONG_FORM) or (
+                len(whole) >= _OWN_FORM and any(whole in self._key(r).near for r in refs)
+            )
             if not exact_and_long and all(morphology.is_word(p) for p in pieces):
                 continue
             for m, _, _ in refs:
