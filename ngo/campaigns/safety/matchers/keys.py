@@ -61,7 +61,7 @@ class WordKey:
         """A short skeleton is not enough: the spelling must be near the value's own."""
         if len(skeleton) > _SHORT_SKELETON:
             return True
-        return any(_near(loose, spelling) for spelling in self.near)
+        return any(near(loose, spelling) for spelling in self.near)
 
     def confirms_case_form(self, skeleton: str, loose: str, prefix: str) -> bool:
         """The skeleton is the prefix plus an ending; for a prefix of four letters the word
@@ -77,13 +77,13 @@ class WordKey:
         if len(prefix) > _SHORT_SKELETON + 1:
             return True
         return any(
-            _near(loose[:cut], spelling)
+            near(loose[:cut], spelling)
             for spelling in self.near
             for cut in range(max(1, len(loose) - 3), len(loose) + 1)
         )
 
 
-def _near(a: str, b: str) -> bool:
+def near(a: str, b: str) -> bool:
     """Edit distance of two short words at most a quarter of the longer (at least 1).
 
     Hand-written: one bounded Levenshtein over words of a dozen letters; not worth a
@@ -102,11 +102,13 @@ def _near(a: str, b: str) -> bool:
     return previous[-1] <= limit
 
 
-def _generated(word: str, base_skeleton: str) -> tuple[set[str], set[str]]:
+def _generated(
+    word: str, base_skeleton: str, *, singular: bool = False
+) -> tuple[set[str], set[str]]:
     """(loose forms, stem-changed skeletons) of the dictionary forms of a word."""
     loose_forms: set[str] = set()
     skeletons: set[str] = set()
-    for form in morphology.forms(word):
+    for form in morphology.forms(word, singular=singular):
         skeleton, loose = keys(form)
         loose_forms.add(loose)
         if len(skeleton) >= _GENERATED_SKELETON_MIN and not skeleton.startswith(base_skeleton):
@@ -123,7 +125,7 @@ def word_key(word: str, *, declinable: bool, place: bool = False) -> WordKey | N
     skeleton, loose = keys(word)
     if len(loose) < 2:
         return None  # an initial ("A.") would match every "a" of the text
-    forms, changed = _generated(word, skeleton)
+    forms, changed = _generated(word, skeleton, singular=not declinable)
     if len(skeleton) <= 2:
         return WordKey(forms=frozenset(forms))  # short: "Li" is "l", like "lay"; vowels kept
     exact = {skeleton} | changed
@@ -148,7 +150,12 @@ def word_key(word: str, *, declinable: bool, place: bool = False) -> WordKey | N
             prefixes |= {spelled + "sk", spelled + "ck"}
             if spelled.endswith("k"):
                 prefixes.add(spelled[:-1] + "ck")
-    return WordKey(frozenset(exact), frozenset(prefixes), frozenset(forms), frozenset(near))
+    return WordKey(
+        frozenset(exact),
+        frozenset(prefixes),
+        frozenset(forms),
+        frozenset(near),
+    )
 
 
 def other_name_key(word: str) -> WordKey | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ngo.campaigns.safety import given_names, lookalikes, morphology, places
 from ngo.campaigns.safety.mapped import Mapped
 from ngo.campaigns.safety.matchers.keys import WordKey, other_name_key, word_key
+from ngo.campaigns.safety.matchers.keys import near as _near_spelling
 from ngo.campaigns.safety.normalise import SEPARATOR_GAP
 from ngo.campaigns.safety.values import CITY, HOUSEHOLD_NAME
 from ngo.campaigns.safety.words import WORD, keys, name_words, sub_words
@@ -51,7 +52,14 @@ def name_matcher(kind: str, raw: str) -> NameMatcher | None:
         # Another language's form of the name, in its inflected forms exactly (vowels kept):
         # by skeleton, Ольга would also be "Олега".
         for name in given_names.equivalents(words[0]):
-            variants.append((WordKey(forms=frozenset(keys(f)[1] for f in morphology.forms(name))),))
+            variants.append(
+                (
+                    WordKey(
+                        forms=frozenset(keys(f)[1] for f in morphology.forms(name, singular=True)),
+                        near=frozenset({keys(name)[1]}),
+                    ),
+                )
+            )
     if kind == CITY:
         for name in places.other_names(raw):
             other = [other_name_key(w) for w in name_words(name)]
@@ -132,10 +140,36 @@ class NameIndex:
         if not found and keys(word)[1][:1] in self.initials:
             for lemma in morphology.lemmas(word):
                 found |= self.lookup(lemma)
+        if found:
+            found = self._not_another_name(word, found)
         if len(self._seen) >= _SEEN_MAX:
             self._seen.clear()
         result = self._seen[word] = frozenset(found)
         return result
+
+    def _not_another_name(self, word: str, found: set[_Ref]) -> set[_Ref]:
+        """Without the matches of a word the dictionary reads as a patronymic (Михайлович is
+        not the surname Міхалевіч) or, first, as another given name in the nominative
+        (Евгений is not Евгения, though Евгении and Евгений look alike with vowels run
+        together; Александр is Аляксандр: a near spelling with the same last letter)."""
+        names, patronymic = morphology.known_as(word)
+        if not names and not patronymic:
+            return found
+        loose = keys(word)[1]
+        lemmas = {keys(name)[1] for name in names}
+
+        def same_name(key: WordKey) -> bool:
+            if loose in key.near:
+                return True
+            if patronymic:
+                return False
+            return any(
+                lemma[-1:] == spelling[-1:] and _near_spelling(lemma, spelling)
+                for lemma in lemmas
+                for spelling in key.near
+            )
+
+        return {r for r in found if same_name(self._key(r))}
 
     def spans(self, text: Mapped) -> Iterator[tuple[int, int, str]]:
         """(start, end, kind) in the source of every name found in the normalised text."""
