@@ -63,9 +63,9 @@ def email_matcher(kind: str, raw: str) -> RegexMatcher | None:
     if not local:
         return None
     body = _dotted(local) + (f"{_GAP}{_AT}{_GAP}" + _dotted(domain) if domain else "")
-    # An underscore before the address may be a disguise ("_а_lexander.k@..."), not part of
-    # another address.
-    pattern = re.compile(rf"(?<![^\W_])(?<![.+\-]){body}(?!\w)", re.IGNORECASE)
+    # An underscore around the address may be a disguise ("_а_lexander.k@...net_"), not part
+    # of another address.
+    pattern = re.compile(rf"(?<![^\W_])(?<![.+\-]){body}(?![^\W_])", re.IGNORECASE)
     # No needle: with look-alikes in any letter no fixed string is sure to be in the text.
     return RegexMatcher(kind, [pattern])
 
