@@ -117,16 +117,26 @@ def suspicious_words(text: str) -> list[tuple[int, int]]:
 
 
 def fold_word(word: str) -> str:
-    """The word with every letter in the script most of its letters are in (Latin on a tie)."""
+    """The word with every letter in one script: the one whose fold leaves fewer letters
+    without a look-alike in it (Greek ν and υ, Latin l in "Каνаlіоυ" have no Cyrillic one; л
+    in "Boльгa" no Latin one), else the script most of its letters are in (Latin on a tie)."""
     to_latin, to_cyrillic, _ = _tables()
-    cyrillic = len(_CYRILLIC.findall(word))
-    latin = len(_LATIN.findall(word))
-    if cyrillic > latin:
-        return "".join(ch if _is_cyrillic(ch) else to_cyrillic.get(ch, ch) for ch in word)
-    return "".join(
+    as_cyrillic = "".join(ch if _is_cyrillic(ch) else to_cyrillic.get(ch, ch) for ch in word)
+    as_latin = "".join(
         ch if _is_basic_latin_letter(ch) or _has_latin_base(ch) else to_latin.get(ch, ch)
         for ch in word
     )
+    left_in_cyrillic = sum(1 for ch in as_cyrillic if ch.isalpha() and not _is_cyrillic(ch))
+    left_in_latin = sum(
+        1
+        for ch in as_latin
+        if ch.isalpha() and not (_is_basic_latin_letter(ch) or _has_latin_base(ch))
+    )
+    if left_in_cyrillic != left_in_latin:
+        return as_cyrillic if left_in_cyrillic < left_in_latin else as_latin
+    cyrillic = len(_CYRILLIC.findall(word))
+    latin = len(_LATIN.findall(word))
+    return as_cyrillic if cyrillic > latin else as_latin
 
 
 def variants(ch: str) -> str:

@@ -49,18 +49,20 @@ def _pymorphy(lang: str):
 
 
 @functools.lru_cache(maxsize=4096)
-def forms(word: str) -> frozenset[str]:
+def forms(word: str, *, singular: bool = False) -> frozenset[str]:
     """The inflected forms of one word of a name or a place, as written (the word itself
-    included); only the word itself if no dictionary knows or predicts it."""
+    included); only the word itself if no dictionary knows or predicts it. `singular` for a
+    first name, which stands for one person: the genitive plural of Евгения is Евгений, which
+    in a text is the man's name."""
     found = {word}
     if _LATIN_WORD.match(word):
-        found |= _polish(word)
+        found |= _polish(word, singular)
     elif _CYRILLIC_WORD.match(word):
-        found |= _east_slavic(word)
+        found |= _east_slavic(word, singular)
     return frozenset(found)
 
 
-def _polish(word: str) -> set[str]:
+def _polish(word: str, singular: bool = False) -> set[str]:
     with _morfeusz_lock:
         morf = _morfeusz()
         generated = [g for g in morf.generate(word) if g[2] != "ign"]
@@ -68,20 +70,20 @@ def _polish(word: str) -> set[str]:
             generated = [g for g in morf.generate(word.capitalize()) if g[2] != "ign"]
     # Only forms of the word as a lemma: reading it as a form of some other lemma first
     # ("Lodze" as a form of "Log") brings in unrelated words.
-    return {g[0] for g in generated}
+    return {g[0] for g in generated if not (singular and ":pl:" in g[2])}
 
 
-def _east_slavic(word: str) -> set[str]:
-    found = _lexemes("ru", word) | _lexemes("uk", word)
+def _east_slavic(word: str, singular: bool = False) -> set[str]:
+    found = _lexemes("ru", word, singular) | _lexemes("uk", word, singular)
     if _BELARUSIAN.search(word.lower()):
-        found |= _lexemes("ru", word.lower().translate(_BE_TO_RU))
+        found |= _lexemes("ru", word.lower().translate(_BE_TO_RU), singular)
     # The dictionaries give lowercase forms; match the capitalisation of the value.
     if word[:1].isupper():
         found = {f[:1].upper() + f[1:] for f in found}
     return found
 
 
-def _lexemes(lang: str, word: str, limit: int = 3) -> set[str]:
+def _lexemes(lang: str, word: str, singular: bool = False, limit: int = 3) -> set[str]:
     """Forms of the nouns and adjectives (surnames in -ский are adjectives) whose normal form
     is this word: the value is a lemma, so parses that read it as some other form are
     skipped."""
@@ -89,9 +91,24 @@ def _lexemes(lang: str, word: str, limit: int = 3) -> set[str]:
     found: set[str] = set()
     taken = 0
     for parse in _pymorphy(lang).parse(word):
-        if parse.normal_form.replace("ё", "е") != key or parse.tag.POS not in ("NOUN", "ADJF"):
+        if parse.tag.POS not in ("NOUN", "ADJF"):
             continue
-        found |= {f.word for f in parse.lexeme}
+        if parse.normal_form.replace("ё", "е") == key:
+            found |= {f.word for f in parse.lexeme if not (singular and "plur" in f.tag)}
+        elif (
+            parse.tag.gender == "femn"
+            and "nomn" in parse.tag
+            and (parse.tag.POS == "ADJF" or "Surn" in parse.tag)
+        ):
+            # A woman's surname (Сеїтова, Воробьёва) is the feminine of an adjective-like
+            # lemma (сеїтовий): her forms are its feminine ones (Сеїтовою), not the man's.
+            found |= {
+                f.word
+                for f in parse.lexeme
+                if f.tag.gender == "femn" and not (singular and "plur" in f.tag)
+            }
+        else:
+            continue
         taken += 1
         if taken >= limit:
             break
@@ -132,3 +149,24 @@ def is_word(word: str) -> bool:
     if _CYRILLIC_WORD.match(word):
         return any(_pymorphy(lang).word_is_known(word.lower()) for lang in ("ru", "uk"))
     return False
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def known_as(word: str) -> tuple[frozenset[str], bool]:
+    """(the lemmas of the Russian and Ukrainian given names the dictionaries read this word
+    as first, in the nominative; whether they know it as a patronymic): Евгений is a man's
+    name of its own, though also a rare plural form of Евгения; Михайлович a patronymic,
+    not the surname Міхалевіч."""
+    if not _CYRILLIC_WORD.match(word):
+        return frozenset(), False
+    names: set[str] = set()
+    patronymic = False
+    for lang in ("ru", "uk"):
+        morph = _pymorphy(lang)
+        if morph.word_is_known(word.lower()):
+            parses = morph.parse(word)
+            best = parses[0]
+            if "Name" in best.tag and "nomn" in best.tag:
+                names.add(best.normal_form)
+            patronymic = patronymic or any("Patr" in p.tag for p in parses)
+    return frozenset(names), patronymic

@@ -127,7 +127,9 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 SEPARATOR_GAP = re.compile(rf"[\s{_SEPARATORS}]+")
 
 
-_JOIN = re.compile(f"{_SPACED.pattern}|{_IN_WORD.pattern}")
+# A word hyphenated at the end of a line ("Kava-\nliou"), after whitespace was collapsed.
+_LINE_BREAK = re.compile(r"(?<=[^\W\d_])[\-\u2010\u2011] ?\n ?(?=[^\W\d_])")
+_JOIN = re.compile(f"{_SPACED.pattern}|{_IN_WORD.pattern}|{_LINE_BREAK.pattern}")
 
 
 def joined(text: Mapped) -> tuple[Mapped, list[int]] | None:

@@ -26,11 +26,39 @@ def name_words(text: str) -> list[str]:
     return [m.group() for m in WORD.finditer(text)]
 
 
+# Letters with a háček (Belarusian Łacinka, Czech, Lithuanian: Laŭrynovič, Ściapančuk) stand
+# for ч, ш, ж; names.fold_to_latin would only strip the accent (č -> c).
+_HACEK = str.maketrans({"č": "ch", "Č": "Ch", "š": "sh", "Š": "Sh", "ž": "zh", "Ž": "Zh"})
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def keys(word: str) -> tuple[str, str]:
     """(skeleton, loose) of one word; cached, a story repeats its words."""
+    word = word.translate(_HACEK)
     folded = names.fold_to_latin(word)
     return names.skeleton(word), re.sub(r"(.)\1+", r"\1", folded)
+
+
+# Belarusian ц, дз before a soft vowel are Russian and Ukrainian т, д (Сцяпан, Степан).
+_TSEKANNE = re.compile(r"(ц|дз)(?=[яеёіюь])", re.IGNORECASE)
+_SOFT_INITIAL = {"е": "йе", "Е": "Йе", "є": "йе", "Є": "Йе"}
+
+
+def spellings(word: str) -> set[str]:
+    """Other ways the same name is spelled from its Cyrillic form, which the folding of
+    names.skeleton does not equate: х written as Polish "ch" (Міхалевіч, Michalewicz; English
+    "ch" is ч), ё as "yo"/"o" (Кавалёў, Kovalyov, Kowalow), an initial е as "ye" (Евгения,
+    Yevgeniya), and the Russian spelling of Belarusian ц/дз (Сцяпанчук, Степанчук)."""
+    found = {word}
+    if "х" in word.lower():
+        found.add(word.replace("х", "ch").replace("Х", "Ch"))
+    if "ё" in word.lower():
+        found |= {word.replace("ё", "йо"), word.replace("ё", "о")}
+    if word[:1] in _SOFT_INITIAL:
+        found.add(_SOFT_INITIAL[word[0]] + word[1:])
+    if _TSEKANNE.search(word):
+        found.add(_TSEKANNE.sub(lambda m: "т" if m.group()[0] in "цЦ" else "д", word))
+    return found
 
 
 def skeleton(word: str) -> str:

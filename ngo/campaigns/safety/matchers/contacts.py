@@ -14,18 +14,30 @@ _AT_WORDS = r"at|собака|sobaka|małpa|malpa|малпа|мавпа|mavpa|а
 _DOT_WORDS = r"dot|точка|tochka|kropka|кропка|kropka|punkt|крапка|krapka"
 _OPEN = r"[(\[{<]"
 _CLOSE = r"[)\]}>]"
+# Markup left in the source may sit anywhere around the word: "(dot**)**".
+_MARK = r"[\s*_]*"
+
+
+# A character reference a reader sees undecoded (markup split it: "&**#46;") still reads as
+# the character to a person.
+def _reference(*spellings: str) -> str:
+    return "(?:" + "|".join("[*_]*".join(re.escape(c) for c in s) for s in spellings) + ")"
+
+
+_AT_REFERENCE = _reference("&#64;", "&#064;", "&#x40;", "&commat;")
+_DOT_REFERENCE = _reference("&#46;", "&#046;", "&#x2e;", "&period;")
 _AT = (
-    rf"(?:\s*@\s*|\s*{_OPEN}\s*(?:{_AT_WORDS}|@)\s*{_CLOSE}\s*"
+    rf"(?:\s*@\s*|{_AT_REFERENCE}|{_MARK}{_OPEN}{_MARK}(?:{_AT_WORDS}|@){_MARK}{_CLOSE}{_MARK}"
     rf"|[\s\-_*]+(?:{_AT_WORDS})[\s\-_*]+|\s+@\s+)"
 )
 _DOT = (
-    rf"(?:\s*\.\s*|\s*{_OPEN}\s*(?:{_DOT_WORDS}|\.)\s*{_CLOSE}\s*"
+    rf"(?:\s*\.\s*|{_DOT_REFERENCE}|{_MARK}{_OPEN}{_MARK}(?:{_DOT_WORDS}|\.){_MARK}{_CLOSE}{_MARK}"
     rf"|[\s\-_*]+(?:{_DOT_WORDS})[\s\-_*]+)"
 )
 
 
 # What may be put between the characters of an address to break it up ("alexa n-der").
-_GAP = r"[\s\-_*·/|'`~.]{0,3}"
+_GAP = r"[\s\-_*·/|'`~.]{0,5}"
 
 
 def _letters(part: str) -> str:
@@ -51,7 +63,9 @@ def email_matcher(kind: str, raw: str) -> RegexMatcher | None:
     if not local:
         return None
     body = _dotted(local) + (f"{_GAP}{_AT}{_GAP}" + _dotted(domain) if domain else "")
-    pattern = re.compile(rf"(?<![\w.+\-]){body}(?!\w)", re.IGNORECASE)
+    # An underscore around the address may be a disguise ("_а_lexander.k@...net_"), not part
+    # of another address.
+    pattern = re.compile(rf"(?<![^\W_])(?<![.+\-]){body}(?![^\W_])", re.IGNORECASE)
     # No needle: with look-alikes in any letter no fixed string is sure to be in the text.
     return RegexMatcher(kind, [pattern])
 

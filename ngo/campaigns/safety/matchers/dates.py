@@ -60,8 +60,10 @@ def date_patterns(born: date) -> list[re.Pattern[str]]:
     y4, y2 = _digits(str(born.year)), _digits(f"{born.year % 100:02d}")
     dd, mm = _digits(f"{born.day:02d}"), _digits(f"{born.month:02d}")
     year = rf"(?:{y4}|'?{y2})"
-    sep = r"[\s./\-]{1,5}"
-    tight = r"\s*[./\-][\s./\-]{0,3}"  # two-digit years only with punctuation: "12 4 79" is vague
+    # Markup left in the source may surround a separator: "12**.** 04. 1979".
+    sep = r"[\s./\-*_]{1,7}"
+    tight = r"[\s*_]{0,3}[./\-][\s./\-*_]{0,5}"  # two-digit years only with punctuation
+
     names = "|".join(_IN_WORD.join(re.escape(c) for c in n) for n in month_names(born.month))
     month = rf"(?<![^\W\d_])(?:{names})\.?(?![^\W\d_])"
     ordinal = r"(?:st|nd|rd|th|-?(?:го|е|ого|ga|go))?"

@@ -23,10 +23,11 @@ case form by a four-letter prefix.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ngo.campaigns.safety import morphology
-from ngo.campaigns.safety.words import keys, u_stem
+from ngo.campaigns.safety.words import keys, spellings, u_stem
 
 # Stem-changing generated forms count by skeleton from this length on.
 _GENERATED_SKELETON_MIN = 6
@@ -34,6 +35,11 @@ _GENERATED_SKELETON_MIN = 6
 _ENDING_MAX = 2
 # Skeletons this short need the spelling to be near too.
 _SHORT_SKELETON = 3
+# What a case ending adds to a skeleton, in Polish, the East Slavic languages, Lithuanian and
+# German: -em, -ym, -ami "m"; -owi, -owa, -ów "v"; -ego, -ах "h"; -ach "ch"; -as, -s "s". A
+# derivational suffix is no ending: Kowalewski ("kvlv" + "sk") is another surname than
+# Кавалёў, whose case forms Kowalowa, Kowalowem are "kvlv", "kvlvm".
+_ENDING = re.compile(r"(?:m|v|h|ch|s)*")
 
 
 @dataclass(frozen=True)
@@ -55,24 +61,29 @@ class WordKey:
         """A short skeleton is not enough: the spelling must be near the value's own."""
         if len(skeleton) > _SHORT_SKELETON:
             return True
-        return any(_near(loose, spelling) for spelling in self.near)
+        return any(near(loose, spelling) for spelling in self.near)
 
     def confirms_case_form(self, skeleton: str, loose: str, prefix: str) -> bool:
         """The skeleton is the prefix plus an ending; for a prefix of four letters the word
         without its ending must also be near a spelling of the value ("wolności" is not a
         form of Vilnius though "vlnsc" starts with "vlns")."""
-        if not skeleton.startswith(prefix) or len(skeleton) - len(prefix) > _ENDING_MAX:
+        ending = skeleton[len(prefix) :]
+        if (
+            not skeleton.startswith(prefix)
+            or len(ending) > _ENDING_MAX
+            or not _ENDING.fullmatch(ending)
+        ):
             return False
         if len(prefix) > _SHORT_SKELETON + 1:
             return True
         return any(
-            _near(loose[:cut], spelling)
+            near(loose[:cut], spelling)
             for spelling in self.near
             for cut in range(max(1, len(loose) - 3), len(loose) + 1)
         )
 
 
-def _near(a: str, b: str) -> bool:
+def near(a: str, b: str) -> bool:
     """Edit distance of two short words at most a quarter of the longer (at least 1).
 
     Hand-written: one bounded Levenshtein over words of a dozen letters; not worth a
@@ -91,11 +102,13 @@ def _near(a: str, b: str) -> bool:
     return previous[-1] <= limit
 
 
-def _generated(word: str, base_skeleton: str) -> tuple[set[str], set[str]]:
+def _generated(
+    word: str, base_skeleton: str, *, singular: bool = False
+) -> tuple[set[str], set[str]]:
     """(loose forms, stem-changed skeletons) of the dictionary forms of a word."""
     loose_forms: set[str] = set()
     skeletons: set[str] = set()
-    for form in morphology.forms(word):
+    for form in morphology.forms(word, singular=singular):
         skeleton, loose = keys(form)
         loose_forms.add(loose)
         if len(skeleton) >= _GENERATED_SKELETON_MIN and not skeleton.startswith(base_skeleton):
@@ -103,28 +116,46 @@ def _generated(word: str, base_skeleton: str) -> tuple[set[str], set[str]]:
     return loose_forms, skeletons
 
 
-def word_key(word: str, *, declinable: bool) -> WordKey | None:
+def word_key(word: str, *, declinable: bool, place: bool = False) -> WordKey | None:
     """How one private word is recognised. `declinable` lets a text word that starts with the
-    private skeleton match (case forms: Kavaliou -> Kavaliova)."""
+    private skeleton match (case forms: Kavaliou -> Kavaliova). A `place` is also found by its
+    adjective (Белосток -> белостокской, Warszawa -> warszawski, Białystok -> białostockim:
+    the Polish -k- of -stok becomes -c- before -ki); no dictionary here links a place to its
+    adjective (morfeusz2 and pymorphy3 give each its own lemma)."""
     skeleton, loose = keys(word)
     if len(loose) < 2:
         return None  # an initial ("A.") would match every "a" of the text
-    forms, changed = _generated(word, skeleton)
+    forms, changed = _generated(word, skeleton, singular=not declinable)
     if len(skeleton) <= 2:
         return WordKey(forms=frozenset(forms))  # short: "Li" is "l", like "lay"; vowels kept
     exact = {skeleton} | changed
     prefixes: set[str] = set()
     near = {loose}
-    if declinable:
-        if len(skeleton) >= 4:
-            prefixes.add(skeleton)
-        stem = u_stem(word)
+    for spelling in spellings(word):
+        spelled, spelled_loose = keys(spelling)
+        if len(spelled) > 2:
+            exact.add(spelled)
+            near.add(spelled_loose)
+        if not declinable:
+            continue
+        if len(spelled) >= 4:
+            prefixes.add(spelled)
+        stem = u_stem(spelling)
         if stem is not None:
             exact.add(keys(stem)[0])  # Kavaliov given, Kavaliou written
             v_form, v_loose = keys(stem + "v")  # Kavaliou given, Kavaliova written
             (prefixes if len(v_form) >= 4 else exact).add(v_form)
             near.add(v_loose)
-    return WordKey(frozenset(exact), frozenset(prefixes), frozenset(forms), frozenset(near))
+        if place and len(spelled) >= 4:
+            prefixes |= {spelled + "sk", spelled + "ck"}
+            if spelled.endswith("k"):
+                prefixes.add(spelled[:-1] + "ck")
+    return WordKey(
+        frozenset(exact),
+        frozenset(prefixes),
+        frozenset(forms),
+        frozenset(near),
+    )
 
 
 def other_name_key(word: str) -> WordKey | None:

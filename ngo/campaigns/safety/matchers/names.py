@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from ngo.campaigns.safety import morphology, places
+from ngo.campaigns.safety import given_names, lookalikes, morphology, places
 from ngo.campaigns.safety.mapped import Mapped
 from ngo.campaigns.safety.matchers.keys import WordKey, other_name_key, word_key
+from ngo.campaigns.safety.matchers.keys import near as _near_spelling
 from ngo.campaigns.safety.normalise import SEPARATOR_GAP
 from ngo.campaigns.safety.values import CITY, HOUSEHOLD_NAME
 from ngo.campaigns.safety.words import WORD, keys, name_words, sub_words
@@ -21,6 +22,7 @@ _CHAIN_MAX = 8
 # Joined pieces that spell a form this long exactly are a name even if each piece is a word
 # ("Białym stoku" is Białymstoku; "але не" is only Алене by chance).
 _LONG_FORM = 8
+_OWN_FORM = 6
 # Longer "words" (letters run together over a whole line) are no name; their parts are read.
 _LONGEST_WORD = 64
 # Words whose matches an index remembers before it starts afresh.
@@ -39,9 +41,25 @@ class NameMatcher:
 def name_matcher(kind: str, raw: str) -> NameMatcher | None:
     declinable = kind != HOUSEHOLD_NAME  # first names are short and common: whole words only
     variants: list[tuple[WordKey, ...]] = []
-    own = tuple(k for w in name_words(raw) if (k := word_key(w, declinable=declinable)))
+    place = kind == CITY
+    own = tuple(
+        k for w in name_words(raw) if (k := word_key(w, declinable=declinable, place=place))
+    )
     if own:
         variants.append(own)
+    words = name_words(raw)
+    if not place and len(words) == 1:
+        # Another language's form of the name, in its inflected forms exactly (vowels kept):
+        # by skeleton, Ольга would also be "Олега".
+        for name in given_names.equivalents(words[0]):
+            variants.append(
+                (
+                    WordKey(
+                        forms=frozenset(keys(f)[1] for f in morphology.forms(name, singular=True)),
+                        near=frozenset({keys(name)[1]}),
+                    ),
+                )
+            )
     if kind == CITY:
         for name in places.other_names(raw):
             other = [other_name_key(w) for w in name_words(name)]
@@ -122,10 +140,36 @@ class NameIndex:
         if not found and keys(word)[1][:1] in self.initials:
             for lemma in morphology.lemmas(word):
                 found |= self.lookup(lemma)
+        if found:
+            found = self._not_another_name(word, found)
         if len(self._seen) >= _SEEN_MAX:
             self._seen.clear()
         result = self._seen[word] = frozenset(found)
         return result
+
+    def _not_another_name(self, word: str, found: set[_Ref]) -> set[_Ref]:
+        """Without the matches of a word the dictionary reads as a patronymic (Михайлович is
+        not the surname Міхалевіч) or, first, as another given name in the nominative
+        (Евгений is not Евгения, though Евгении and Евгений look alike with vowels run
+        together; Александр is Аляксандр: a near spelling with the same last letter)."""
+        names, patronymic = morphology.known_as(word)
+        if not names and not patronymic:
+            return found
+        loose = keys(word)[1]
+        lemmas = {keys(name)[1] for name in names}
+
+        def same_name(key: WordKey) -> bool:
+            if loose in key.near:
+                return True
+            if patronymic:
+                return False
+            return any(
+                lemma[-1:] == spelling[-1:] and _near_spelling(lemma, spelling)
+                for lemma in lemmas
+                for spelling in key.near
+            )
+
+        return {r for r in found if same_name(self._key(r))}
 
     def spans(self, text: Mapped) -> Iterator[tuple[int, int, str]]:
         """(start, end, kind) in the source of every name found in the normalised text."""
@@ -183,7 +227,20 @@ class NameIndex:
                 gap = raw[words[j - 1][1] : words[j][0]]
                 if "\n" in gap or not SEPARATOR_GAP.fullmatch(gap):
                     break
-                joined += raw[words[j][0] : words[j][1]]
+                piece = raw[words[j][0] : words[j][1]]
+                longer = joined + piece
+                # Pieces folded one by one may have gone to different scripts ("Bo льгa").
+                if lookalikes.suspicious_words(longer):
+                    longer = lookalikes.fold_word(longer)
+                if best is not None and morphology.is_word(piece):
+                    # The name is complete; a word after it is the next word ("Białystok
+                    # now"), unless it completes the name as given or a generated form.
+                    whole = keys(longer)[1]
+                    if whole not in self.forms and not any(
+                        whole in self._key(r).near for r in best[1]
+                    ):
+                        break
+                joined = longer
                 refs = {r for r in self.lookup(joined) if self._single(r)}
                 if refs:
                     best = (j, refs)
@@ -200,7 +257,11 @@ class NameIndex:
             if not refs:
                 continue
             whole = keys("".join(pieces))[1]
-            exact_and_long = whole in self.forms and len(whole) >= _LONG_FORM
+            # Or the value itself, as given, of six letters or more ("Miki ta" is Mikita;
+            # Polish "ale na" is only Alena by chance).
+            exact_and_long = (whole in self.forms and len(whole) >= _LONG_FORM) or (
+                len(whole) >= _OWN_FORM and any(whole in self._key(r).near for r in refs)
+            )
             if not exact_and_long and all(morphology.is_word(p) for p in pieces):
                 continue
             for m, _, _ in refs:

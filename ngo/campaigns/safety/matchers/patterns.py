@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from ngo.campaigns.safety.mapped import Mapped
 
-# What may stand between the digits of a number written by hand or split on purpose. Not
-# ",": "600, 100, 200" is a list of amounts more often than a phone.
-DIGIT_SEPARATOR = r"[\s\-.()/\u2010-\u2015*_~'|·]{0,3}"
+# What may stand between the digits of a number written by hand or split on purpose: up to
+# five, markup and a dash with spaces ("0** - 0"). Not ",": "600, 100, 200" is a list of
+# amounts more often than a phone.
+DIGIT_SEPARATOR = r"[\s\-.()/\u2010-\u2015*_~'|·]{0,5}"
 # Letters the phone patterns accept for digits (a letter O for zero, l or I for one).
 _DIGIT_LOOKALIKES = str.maketrans("OoОоlI", "000011")
 _NOT_DIGIT = re.compile(r"\D+")

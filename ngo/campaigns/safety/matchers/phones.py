@@ -22,7 +22,9 @@ from ngo.campaigns.safety.matchers.patterns import DIGIT_SEPARATOR, RegexMatcher
 
 DEFAULT_REGIONS = ("PL", "BY", "LT", "UA", "DE", "GE")
 _LOOKALIKE_DIGITS = {"0": "[0OoОо]", "1": "[1lI]"}
-_INTERNATIONAL = r"\(?\s*(?:\+|00|810|011)\s*\(?\s*"
+# An opening bracket takes the spaces after it, never the ones before: a finding starts where
+# the number as written starts.
+_INTERNATIONAL = r"(?:\(\s*)?(?:\+|00|810|011)\s*\(?\s*"
 # Too short to tell from other numbers (amounts, years, postcodes).
 _MIN_DIGITS = 6
 
@@ -69,7 +71,7 @@ def phone_matcher(kind: str, raw: str) -> RegexMatcher | None:
     prefixes = [
         rf"{_INTERNATIONAL}{country}\s*\)?",
         country,
-        r"\(?\s*(?:" + "|".join(sorted(trunks)) + r")\s*\)?",
+        r"(?:\(\s*)?(?:" + "|".join(sorted(trunks)) + r")\s*\)?",
     ]
     return RegexMatcher(kind, [_pattern(national, prefixes)], national, "digits")
 
