@@ -26,6 +26,32 @@ def _leak_id(leak: Leak) -> str:
     return f"{leak.case}-{leak.kind}-{LEAKS.index(leak):03d}"
 
 
+# What the check cannot catch yet, stated so that a fix shows (strict: an attempt that starts to
+# pass fails here until it is taken off this list). The closing notes of issue 9 name them too.
+KNOWN_MISSES = {
+    ("natallia", "Вільні"): "Belarusian Вільня is not among GeoNames' names of Vilnius",
+    ("marta", "თბილისი"): "city names in Georgian script are not matched",
+    ("dmitri", "Երևան"): "city names in Armenian script are not matched",
+    ("mikalai", "Olicie"): "morfeusz2 does not know Olita (Alytus): no Polish locative of it",
+}
+
+
+def _leak_params() -> list[object]:
+    params: list[object] = []
+    for leak in LEAKS:
+        reason = next(
+            (
+                why
+                for (case, word), why in KNOWN_MISSES.items()
+                if case == leak.case and word in leak.source
+            ),
+            None,
+        )
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        params.append(pytest.param(leak, marks=marks, id=_leak_id(leak)))
+    return params
+
+
 def test_the_corpus_is_large_enough_and_covers_every_demo_case_and_kind():
     assert len(LEAKS) >= 150
     assert {leak.case for leak in LEAKS} == set(CASES)
@@ -42,9 +68,16 @@ def test_the_corpus_is_large_enough_and_covers_every_demo_case_and_kind():
         safety.CITY,
     }
     assert len({(leak.case, leak.source) for leak in LEAKS}) == len(LEAKS), "duplicate attempts"
+    known = [
+        leak
+        for leak in LEAKS
+        for case, word in KNOWN_MISSES
+        if leak.case == case and word in leak.source
+    ]
+    assert len(known) == len(KNOWN_MISSES), "each known miss names exactly one attempt"
 
 
-@pytest.mark.parametrize("leak", LEAKS, ids=_leak_id)
+@pytest.mark.parametrize("leak", _leak_params())
 def test_leak_is_caught_where_it_was_written(leak: Leak):
     case = CASES[leak.case]
     private = case.private(leak.without, extra_values(leak.case))
