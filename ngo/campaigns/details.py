@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 
-from ngo import audit
 from ngo.accounts.models import User
 from ngo.campaigns.errors import AppealError
+from ngo.campaigns.events import audit_appeal
 from ngo.campaigns.models import Appeal, BudgetLine, BudgetLineLabel, Category
 from ngo.campaigns.services import begin_edit, refuse_unless_editable
 from ngo.config import LANGUAGES
@@ -18,17 +18,6 @@ from ngo.extensions import db
 MIN_UPDATE_INTERVAL_DAYS = 7
 MAX_UPDATE_INTERVAL_DAYS = 365
 MAX_DEADLINE_DAYS = 2 * 366
-
-
-def _audit(appeal: Appeal, actor: User, action: str, **details: object) -> None:
-    audit.record(
-        action,
-        actor_id=actor.id,
-        organisation_id=appeal.organisation_id,
-        object_type="appeal",
-        object_id=appeal.id,
-        details=dict(details),
-    )
 
 
 def set_details(
@@ -63,7 +52,7 @@ def set_details(
     appeal.deadline = deadline
     appeal.update_interval_days = update_interval_days
     db.session.flush()
-    _audit(appeal, actor, "appeal.details_changed")
+    audit_appeal(appeal, actor, "appeal.details_changed")
 
 
 def _country_codes() -> frozenset[str]:
@@ -93,5 +82,5 @@ def set_line_text(
     text.label = label
     text.description = (description or "").strip()
     db.session.flush()
-    _audit(appeal, actor, "appeal.budget_line_text_changed", language=language)
+    audit_appeal(appeal, actor, "appeal.budget_line_text_changed", language=language)
     return text

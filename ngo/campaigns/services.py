@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
-from ngo import audit
 from ngo.accounts.models import User
 from ngo.accounts.policy import four_eyes_refusal
 from ngo.campaigns import images, review, safety
 from ngo.campaigns.errors import AppealError
+from ngo.campaigns.events import audit_appeal
 from ngo.campaigns.models import (
     Appeal,
     AppealStatus,
@@ -49,17 +49,6 @@ EDITABLE = frozenset({AppealStatus.DRAFT, AppealStatus.IN_REVIEW})
 VISIBLE = frozenset({AppealStatus.PUBLISHED, AppealStatus.FUNDED})
 
 
-def _audit(appeal: Appeal, actor: User, action: str, **details: object) -> None:
-    audit.record(
-        action,
-        actor_id=actor.id,
-        organisation_id=appeal.organisation_id,
-        object_type="appeal",
-        object_id=appeal.id,
-        details=dict(details),
-    )
-
-
 def refuse_unless_editable(appeal: Appeal) -> None:
     if AppealStatus(appeal.status) not in EDITABLE:
         raise AppealError(_l("A published appeal cannot be edited; withdraw it first."))
@@ -75,7 +64,7 @@ def begin_edit(appeal: Appeal, actor: User) -> None:
     if appeal.status == AppealStatus.IN_REVIEW.value:
         appeal.status = AppealStatus.DRAFT.value
         appeal.submitted_by_id = None
-        _audit(appeal, actor, "appeal.returned_to_draft", because="edited_in_review")
+        audit_appeal(appeal, actor, "appeal.returned_to_draft", because="edited_in_review")
 
 
 # Drafting ---------------------------------------------------------------------------------
@@ -117,7 +106,7 @@ def create_appeal(
         display_name="",
         actor=actor,
     )
-    _audit(appeal, actor, "appeal.created")
+    audit_appeal(appeal, actor, "appeal.created")
     return appeal
 
 
@@ -149,7 +138,7 @@ def set_translation(
     translation.story_markdown = (story_markdown or "").strip()
     translation.display_name = " ".join((display_name or "").split())
     db.session.flush()
-    _audit(appeal, actor, "appeal.text_changed", language=language)
+    audit_appeal(appeal, actor, "appeal.text_changed", language=language)
     return translation
 
 
@@ -191,7 +180,7 @@ def add_budget_line(
     db.session.add(line)
     db.session.flush()
     _recount_goal(appeal)
-    _audit(appeal, actor, "appeal.budget_line_added", amount_minor=amount.amount_minor)
+    audit_appeal(appeal, actor, "appeal.budget_line_added", amount_minor=amount.amount_minor)
     return line
 
 
@@ -205,7 +194,7 @@ def remove_budget_line(line: BudgetLine, *, actor: User) -> None:
     db.session.flush()
     db.session.expire(appeal, ["budget_lines"])
     _recount_goal(appeal)
-    _audit(appeal, actor, "appeal.budget_line_removed")
+    audit_appeal(appeal, actor, "appeal.budget_line_removed")
 
 
 def _recount_goal(appeal: Appeal) -> None:
@@ -325,7 +314,7 @@ def submit_for_review(appeal: Appeal, *, actor: User) -> str:
     appeal.status = AppealStatus.IN_REVIEW.value
     appeal.submitted_by_id = actor.id
     digest = review.save_snapshot(appeal, review.appeal_content(appeal))
-    _audit(appeal, actor, "appeal.submitted", digest=digest)
+    audit_appeal(appeal, actor, "appeal.submitted", digest=digest)
     return digest
 
 
@@ -334,7 +323,7 @@ def return_to_draft(appeal: Appeal, *, actor: User) -> None:
         raise AppealError(_l("Only an appeal in review or published can go back to draft."))
     appeal.status = AppealStatus.DRAFT.value
     appeal.approved_by_id = None
-    _audit(appeal, actor, "appeal.returned_to_draft")
+    audit_appeal(appeal, actor, "appeal.returned_to_draft")
 
 
 def approval_refusal(appeal: Appeal, approver: User) -> str | None:
@@ -375,7 +364,7 @@ def approve_and_publish(appeal: Appeal, *, approver: User, digest: str) -> None:
     appeal.approved_digest = digest
     appeal.editor_ids = []
     appeal.published_at = utcnow()
-    _audit(appeal, approver, "appeal.published", digest=digest)
+    audit_appeal(appeal, approver, "appeal.published", digest=digest)
 
 
 def is_publicly_visible(appeal: Appeal) -> bool:

@@ -25,11 +25,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ngo import audit, outbox
+from ngo import outbox
 from ngo.accounts import policy
 from ngo.accounts.models import User
 from ngo.campaigns import images, notifications, review
 from ngo.campaigns.errors import AppealError
+from ngo.campaigns.events import audit_appeal
 from ngo.campaigns.models import (
     Appeal,
     AppealStatus,
@@ -73,17 +74,6 @@ __all__ = [
 ]
 
 PENDING = frozenset({UpdateState.DRAFT.value, UpdateState.IN_REVIEW.value})
-
-
-def _audit(appeal: Appeal, actor: User, action: str, **details: object) -> None:
-    audit.record(
-        action,
-        actor_id=actor.id,
-        organisation_id=appeal.organisation_id,
-        object_type="appeal",
-        object_id=appeal.id,
-        details=dict(details),
-    )
 
 
 def photo_format(data: bytes) -> str:
@@ -161,7 +151,7 @@ def draft_update(
     )
     db.session.add(update)
     db.session.flush()
-    _audit(
+    audit_appeal(
         appeal,
         actor,
         "appeal.update_drafted",
@@ -216,7 +206,7 @@ def edit_update(
         update.submitted_by_id = None
         update.submitted_at = None
     db.session.flush()
-    _audit(
+    audit_appeal(
         appeal,
         actor,
         "appeal.update_changed",
@@ -237,7 +227,7 @@ def discard_update(update: AppealUpdate, *, actor: User) -> None:
         db.session.delete(update.image)
     db.session.delete(update)
     db.session.flush()
-    _audit(appeal, actor, "appeal.update_discarded", update=public_id)
+    audit_appeal(appeal, actor, "appeal.update_discarded", update=public_id)
 
 
 def mark_urgent(update: AppealUpdate, *, urgent: bool, actor: User) -> None:
@@ -251,7 +241,7 @@ def mark_urgent(update: AppealUpdate, *, urgent: bool, actor: User) -> None:
         raise AppealError(_l("Only an administrator of the organisation can mark it urgent."))
     _refuse_unless_pending(update)
     update.urgent = urgent
-    _audit(appeal, actor, "appeal.update_urgency_set", update=update.public_id, urgent=urgent)
+    audit_appeal(appeal, actor, "appeal.update_urgency_set", update=update.public_id, urgent=urgent)
 
 
 # Review -----------------------------------------------------------------------------------
@@ -269,7 +259,7 @@ def submit_update(update: AppealUpdate, *, actor: User) -> str:
     update.submitted_by_id = actor.id
     update.submitted_at = utcnow()
     digest = review.save_snapshot(appeal, review.update_content(update), update)
-    _audit(appeal, actor, "appeal.update_submitted", update=update.public_id, digest=digest)
+    audit_appeal(appeal, actor, "appeal.update_submitted", update=update.public_id, digest=digest)
     return digest
 
 
@@ -298,7 +288,7 @@ def return_update(update: AppealUpdate, *, reason: str, actor: User) -> None:
     update.return_reason = reason
     update.submitted_by_id = None
     update.submitted_at = None
-    _audit(update.appeal, actor, "appeal.update_returned", update=update.public_id)
+    audit_appeal(update.appeal, actor, "appeal.update_returned", update=update.public_id)
 
 
 def approve_update(update: AppealUpdate, *, approver: User, digest: str) -> None:
@@ -329,7 +319,7 @@ def approve_update(update: AppealUpdate, *, approver: User, digest: str) -> None
     update.return_reason = None
     appeal.last_update_at = now
     db.session.flush()
-    _audit(
+    audit_appeal(
         appeal,
         approver,
         "appeal.update_published",
@@ -360,7 +350,7 @@ def withdraw_update(update: AppealUpdate, actor: User) -> None:
             AppealUpdate.appeal_id == appeal.id, AppealUpdate.shown_publicly()
         )
     )
-    _audit(appeal, actor, "appeal.update_withdrawn", update=update.public_id)
+    audit_appeal(appeal, actor, "appeal.update_withdrawn", update=update.public_id)
 
 
 # Reading ----------------------------------------------------------------------------------
