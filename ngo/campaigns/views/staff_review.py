@@ -24,14 +24,17 @@ from ngo.campaigns.errors import AppealError
 from ngo.campaigns.forms_updates import ApproveForm, ReturnForm, UrgentForm
 from ngo.campaigns.models import Appeal, AppealStatus
 from ngo.campaigns.review import Change, ContentChangedError
-from ngo.campaigns.updates import SafetyCheckError
 from ngo.campaigns.views.staff import (
     approval_blocker,
     bp,
     fallback_translation,
     load_appeal,
 )
-from ngo.campaigns.views.staff_updates import load_update, render_update, show_findings
+from ngo.campaigns.views.staff_updates import (
+    apply_update_change,
+    load_update,
+    render_update,
+)
 from ngo.cases.markdown import render_markdown
 from ngo.config import LANGUAGES
 from ngo.extensions import db
@@ -136,28 +139,13 @@ def approve_update(slug: str, public_id: str) -> Response | tuple[str, int]:
     form = ApproveForm()
     if not form.validate():
         return render_update(appeal, update, 400, action_error=_("Open the review page again."))
-    try:
-        updates.approve_update(update, approver=current_user, digest=form.digest.data)
-    except ContentChangedError as exc:
-        db.session.rollback()
-        return render_update(
-            appeal,
-            update,
-            409,
-            action_error=str(exc.message),
-            changes=exc.changes,
-            changed=True,
-        )
-    except SafetyCheckError as exc:
-        db.session.rollback()
-        findings = show_findings(appeal, exc)
-        return render_update(appeal, update, 400, findings=findings, action_error=str(exc.message))
-    except AppealError as exc:
-        db.session.rollback()
-        return render_update(appeal, update, 400, action_error=str(exc.message))
-    db.session.commit()
-    flash(_("The update was published. Followers will receive it by e-mail."), "success")
-    return redirect(url_for("appeals.appeal", slug=appeal.slug, _anchor="updates"))
+    return apply_update_change(
+        appeal,
+        update,
+        lambda: updates.approve_update(update, approver=current_user, digest=form.digest.data),
+        _("The update was published. Followers will receive it by e-mail."),
+        then=url_for("appeals.appeal", slug=appeal.slug, _anchor="updates"),
+    )
 
 
 @bp.post("/<slug>/updates/<public_id>/return")

@@ -26,7 +26,7 @@ from ngo.campaigns import images, review, updates
 from ngo.campaigns.errors import AppealError
 from ngo.campaigns.forms_updates import ApproveForm, ReturnForm, UpdateForm, UrgentForm
 from ngo.campaigns.models import Appeal, AppealUpdate, UpdateState
-from ngo.campaigns.review import Change
+from ngo.campaigns.review import Change, ContentChangedError
 from ngo.campaigns.safety import Finding
 from ngo.campaigns.services import VISIBLE
 from ngo.campaigns.updates import SafetyCheckError
@@ -261,8 +261,31 @@ def _act(
 ) -> Response | tuple[str, int]:
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    return apply_update_change(appeal, update, change, done)
+
+
+def apply_update_change(
+    appeal: Appeal,
+    update: AppealUpdate,
+    change: Callable[[], object],
+    done: str,
+    then: str | None = None,
+) -> Response | tuple[str, int]:
+    """Run one change of an update: commit and go to `then` (the update's page by default), or
+    roll back and show the update page with the refusal (the difference, if its content changed
+    since the approver read it; the findings, if the safety check refused it)."""
     try:
         change()
+    except ContentChangedError as exc:
+        db.session.rollback()
+        return render_update(
+            appeal,
+            update,
+            409,
+            action_error=str(exc.message),
+            changes=exc.changes,
+            changed=True,
+        )
     except SafetyCheckError as exc:
         db.session.rollback()
         findings = show_findings(appeal, exc)
@@ -272,7 +295,7 @@ def _act(
         return render_update(appeal, update, 400, action_error=str(exc.message))
     db.session.commit()
     flash(done, "success")
-    return _back(appeal, update)
+    return redirect(then) if then else _back(appeal, update)
 
 
 @bp.post("/<slug>/updates/<public_id>/submit")
