@@ -197,6 +197,19 @@ def mail_text(message: Message) -> str:
     raise AssertionError("no text part")
 
 
+def readable_mail(message: Message) -> str:
+    """What a recipient can read: the headers people see and every decoded text part.
+
+    Not ``as_string()``: its MIME boundaries and Message-ID are random digits that hold a
+    year such as "1979" now and then, which made a privacy assertion flaky.
+    """
+    shown = [f"{name}: {message[name]}" for name in ("From", "To", "Reply-To", "Subject")]
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            shown.append(part.get_payload(decode=True).decode())
+    return "\n".join(shown)
+
+
 def link_in(message: Message) -> str:
     match = re.search(r"http://ngo\.test(/\S+)", mail_text(message))
     assert match, "no link in the message"
