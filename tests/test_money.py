@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 from babel import Locale
+from babel.numbers import format_currency
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -541,6 +543,31 @@ def test_format_money(locale, money, text):
 )
 def test_format_money_short(locale, money, text):
     assert format_money_short(money, locale) == text
+
+
+@PROPERTY
+@given(
+    locale=st.sampled_from([*OUR_LOCALES, "de_CH", "fr", "ar_EG"]),
+    currency=st.sampled_from(CURRENCIES),
+    amount_minor=st.integers(min_value=-(10**13), max_value=10**13),
+)
+def test_formats_are_babels_format_currency(locale, currency, amount_minor):
+    """The patterns are built once per locale and currency; the text must stay exactly what
+    `babel.numbers.format_currency` writes, call after call, in any order."""
+    money = Money(amount_minor, currency)
+    assert format_money(money, locale) == format_currency(
+        money.to_decimal(), currency, locale=locale
+    )
+    short = copy.copy(Locale.parse(locale).currency_formats["standard"])
+    short.frac_prec = (0, 0)
+    expected = (
+        format_money(money, locale)
+        if amount_minor % 10 ** minor_units(currency)
+        else format_currency(
+            money.to_decimal(), currency, format=short, locale=locale, currency_digits=False
+        )
+    )
+    assert format_money_short(money, locale) == expected
 
 
 def test_progress_line():
