@@ -16,13 +16,13 @@ an appeal off every page at once.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
+from cachetools import LRUCache
 from flask import current_app, make_response, request, session
 from flask_babel import get_locale
 from werkzeug.datastructures import Headers
@@ -70,13 +70,17 @@ class _Rendered:
 
 class PageCache:
     """A small LRU of rendered public answers, per process, bounded in entries and in bytes
-    (images are public answers too)."""
+    (images are public answers too).
+
+    cachetools bounds its LRU by one measure, here the bytes of the bodies; the number of
+    entries is held by dropping the least recently used ones after each insert.
+    """
 
     def __init__(self, size: int, max_bytes: int = 32 * 1024 * 1024) -> None:
         self.size = size
-        self.max_bytes = max_bytes
-        self._bytes = 0
-        self._entries: OrderedDict[tuple[str, ...], _Rendered] = OrderedDict()
+        self._entries: LRUCache[tuple[str, ...], _Rendered] = LRUCache(
+            maxsize=max_bytes, getsizeof=lambda entry: len(entry.body)
+        )
         self._lock = threading.Lock()
 
     def get(self, key: tuple[str, ...], version: int, now: datetime) -> _Rendered | None:
@@ -85,25 +89,22 @@ class PageCache:
             if entry is None:
                 return None
             if entry.version != version or (entry.good_until and now >= entry.good_until):
-                self._bytes -= len(self._entries.pop(key).body)
+                del self._entries[key]
                 return None
-            self._entries.move_to_end(key)
             return entry
 
     def put(self, key: tuple[str, ...], entry: _Rendered) -> None:
         with self._lock:
-            if key in self._entries:
-                self._bytes -= len(self._entries.pop(key).body)
+            self._entries.pop(key, None)
+            if len(entry.body) > self._entries.maxsize:
+                return  # larger than the whole cache: cachetools would refuse it
             self._entries[key] = entry
-            self._bytes += len(entry.body)
-            while self._entries and (
-                len(self._entries) > self.size or self._bytes > self.max_bytes
-            ):
-                self._bytes -= len(self._entries.popitem(last=False)[1].body)
+            while len(self._entries) > self.size:
+                self._entries.popitem()
 
     @property
     def stored_bytes(self) -> int:
-        return self._bytes
+        return int(self._entries.currsize)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -111,7 +112,6 @@ class PageCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-            self._bytes = 0
 
 
 MAX_CACHED_BODY = 512 * 1024

@@ -122,3 +122,27 @@ def test_the_page_cache_is_bounded_in_entries_and_bytes():
     assert cache.get(("/p", "0", "en"), 1, now) is None
     assert cache.get(("/p", "4", "en"), 2, now) is None  # another version: dropped
     assert cache.stored_bytes == 100
+
+
+def test_the_page_cache_keeps_the_most_recently_used_entries():
+    from werkzeug.datastructures import Headers
+
+    from ngo.http_cache import PageCache, _Rendered
+
+    cache = PageCache(size=2, max_bytes=10_000)
+    now = utcnow()
+
+    def put(n: int, size: int = 10) -> None:
+        cache.put(("/p", str(n), "en"), _Rendered(b"x" * size, Headers(), 1, None))
+
+    put(1)
+    put(2)
+    assert cache.get(("/p", "1", "en"), 1, now) is not None  # 1 is now the most recent
+    put(3)
+    assert len(cache) == 2 and cache.stored_bytes == 20
+    assert cache.get(("/p", "2", "en"), 1, now) is None
+    assert cache.get(("/p", "1", "en"), 1, now) is not None
+    put(1, size=30)  # replacing an entry counts its new size only
+    assert len(cache) == 2 and cache.stored_bytes == 40
+    put(4, size=20_000)  # larger than the whole cache: not kept, nothing else lost
+    assert len(cache) == 2 and cache.get(("/p", "4", "en"), 1, now) is None
