@@ -109,7 +109,9 @@ def _init_template_globals(app: Flask) -> None:
     from ngo.accounts.forms import ROLE_LABELS
     from ngo.accounts.models import Role
     from ngo.config import LANGUAGES
+    from ngo.i18n import bound_translations
 
+    app.context_processor(bound_translations)
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES,
         current_locale=lambda: str(get_locale()),

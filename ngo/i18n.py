@@ -8,8 +8,19 @@ cookie (and of Flask-Login's session protection, which rewrites a session that h
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, has_request_context, request
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
+
+# Jinja's own wrappers for new-style gettext, the ones install_gettext_callables applies.
+from jinja2.ext import (
+    _make_new_gettext,
+    _make_new_ngettext,
+    _make_new_npgettext,
+    _make_new_pgettext,
+)
 from werkzeug.wrappers import Response
 
 from ngo.config import LANGUAGES
@@ -38,3 +49,25 @@ def select_locale() -> str:
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(list(LANGUAGES)) or "en"
+
+
+def bound_translations() -> dict[str, Any]:
+    """A template context processor: the current translations and locale, looked up once per
+    render.
+
+    Flask-Babel's template `gettext` finds the request's translations through `g` and the
+    locale selector on every call, and a list page calls it more than a hundred times (with
+    `current_locale()` once per card). One render has one locale, so the template gets
+    callables bound to it; they are wrapped exactly as Jinja's `install_gettext_callables`
+    wraps Flask-Babel's (`newstyle`: autoescaped, always %-formatted). Imported macros that do
+    not take the context still reach Flask-Babel's globals, with the same result.
+    """
+    translations = get_translations()
+    code = str(get_locale())
+    return {
+        "gettext": _make_new_gettext(translations.ugettext),
+        "ngettext": _make_new_ngettext(translations.ungettext),
+        "pgettext": _make_new_pgettext(translations.upgettext),
+        "npgettext": _make_new_npgettext(translations.unpgettext),
+        "current_locale": lambda: code,
+    }
