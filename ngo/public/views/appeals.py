@@ -10,6 +10,7 @@ caches may keep them: `cacheable` adds the per-client rate limit, the ETag and C
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -81,12 +82,26 @@ def country_name(code: str | None) -> str:
     return _countries(current_locale()).get(code or "", code or "")
 
 
+def _translated(labels: Mapping[Any, Any], default: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A label lookup for one render: each lazy label is translated the first time a card
+    asks for it, not once per card."""
+    done: dict[Any, str] = {}
+
+    def label(key: Any) -> str:
+        if key not in done:
+            done[key] = str(labels[key]) if key in labels else default(key)
+        return done[key]
+
+    return label
+
+
 @bp.app_context_processor
 def _public_helpers() -> dict[str, object]:
+    countries = _countries(current_locale())
     return {
-        "category_label": lambda c: str(CATEGORY_LABELS.get(c, c)),
-        "public_status_label": lambda s: str(STATUS_LABELS.get(s, "")),
-        "country_name": country_name,
+        "category_label": _translated(CATEGORY_LABELS, str),
+        "public_status_label": _translated(STATUS_LABELS, lambda _: ""),
+        "country_name": lambda code: countries.get(code or "", code or ""),
         "render_markdown": render_markdown,
     }
 

@@ -65,8 +65,9 @@ def refuse_long_query_string() -> None:
 
 @bp.app_context_processor
 def _public_helpers() -> dict[str, object]:
+    locale = get_locale()  # once per render: a list page formats forty amounts
     return {
-        "money_short": format_money_short,
+        "money_short": lambda money: format_money_short(money, locale),
         "language_name": lambda code: LANGUAGES.get(code, code),
         "absolute_url": absolute_url,
         "og_locale": og_locale,
