@@ -138,7 +138,7 @@ def add_appeal(
     story: str = "",
     languages: tuple[str, ...] = ("en",),
     categories: str = "families",
-    country: str = "PL",
+    country: str | None = "PL",
     status: str = "published",
     deadline: date | None = None,
     days_ago: int = 1,
@@ -303,6 +303,34 @@ def test_every_filter(client, owner, query, expected):
     }
     page = get_text(client, f"/appeals?{query}")
     assert set(listed_slugs(page)) == {slugs[name] for name in expected}
+
+
+def test_the_country_filter_offers_the_countries_of_listed_appeals_only(client, owner):
+    for country in ("LT", "PL", "PL", "DE", "GE"):
+        add_appeal(owner, f"In {country}", country=country)
+    add_appeal(owner, "Unlisted", country="UA", listed=False)
+    expired = add_appeal(owner, "Expired", country="FR")
+    add_appeal(owner, "Nowhere", country=None)
+    lapsing = add_appeal(owner, "Lapsing", country="AM")
+    db.session.execute(
+        Appeal.__table__.update()
+        .where(Appeal.slug == expired)
+        .values(listed_until=utcnow() - timedelta(minutes=1))
+    )
+    db.session.execute(
+        Appeal.__table__.update()
+        .where(Appeal.slug == lapsing)
+        .values(listed_until=utcnow() + timedelta(days=1))
+    )
+    db.session.commit()
+    page = get_text(client, "/appeals")
+    select_box = page[page.index('id="filter-country"') : page.index('id="filter-language"')]
+    offered = re.findall(r'<option value="([A-Z]{2})"', select_box)
+    assert offered == ["AM", "GE", "DE", "LT", "PL"]  # by name: Armenia, Georgia, Germany...
+    # A country asked for stays selectable even when no listed appeal is there.
+    page = get_text(client, "/appeals?country=UA")
+    select_box = page[page.index('id="filter-country"') : page.index('id="filter-language"')]
+    assert '<option value="UA" selected>' in select_box
 
 
 @pytest.mark.parametrize(

@@ -49,9 +49,11 @@ def new_public_slug() -> str:
 
 class Appeal(db.Model):
     __tablename__ = "appeals"
-    # The public list (newest listed first) and its count read from this index alone.
+    # The public list (newest listed first) and its count read from this index alone; the
+    # countries of the listed appeals are found with one seek each in the second.
     __table_args__ = (
         Index("ix_appeals_listed_published_at", "listed", "published_at", "listed_until"),
+        Index("ix_appeals_listed_country", "listed", "country", "listed_until"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

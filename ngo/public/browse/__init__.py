@@ -42,6 +42,7 @@ from ngo.public.browse.queries import (
     cursor_page,
     funded_permyriad,
     list_page,
+    listed_countries,
     listed_slugs_with_dates,
     newest_and_urgent,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "funded_permyriad",
     "line_text",
     "list_page",
+    "listed_countries",
     "listed_slugs_with_dates",
     "newest_and_urgent",
     "parse_filters",

@@ -113,16 +113,8 @@ bp.before_request(refuse_long_query_string)
 # The list ---------------------------------------------------------------------------------
 
 
-def listed_countries() -> list[str]:
-    """The countries the listed appeals are in (one query), for the country filter."""
-    rows = db.session.scalars(
-        select(Appeal.country).where(publicly_listed(), Appeal.country.is_not(None)).distinct()
-    )
-    return [code for code in rows if code]
-
-
 def _filter_choices(filters: browse.Filters) -> dict[str, list[tuple[str, str]]]:
-    countries = set(listed_countries())
+    countries = set(browse.listed_countries())
     if filters.country:
         countries.add(filters.country)
     return {
