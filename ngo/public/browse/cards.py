@@ -3,11 +3,12 @@ verification badge."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import selectinload
 
 from ngo.accounts.models import Organisation
@@ -27,14 +28,26 @@ from ngo.money import Money, percent_of
 # Presentation -----------------------------------------------------------------------------
 
 
+class _Text(Protocol):
+    language: str
+    title: str
+    summary: str
+    display_name: str
+
+
+T = TypeVar("T", bound=_Text)
+
+
+def pick_text(texts: Sequence[T], locale: str, fallback: str) -> T | None:
+    """The text in the reader's language, else in the fallback language, else the first
+    (texts ordered by language)."""
+    by_language = {t.language: t for t in texts}
+    return by_language.get(locale) or by_language.get(fallback) or (texts[0] if texts else None)
+
+
 def translation_for(appeal: Appeal, locale: str) -> AppealTranslation | None:
     """The text in the reader's language, else in the appeal's fallback language."""
-    by_language = {t.language: t for t in appeal.translations}
-    return (
-        by_language.get(locale)
-        or by_language.get(appeal.fallback_language)
-        or (appeal.translations[0] if appeal.translations else None)
-    )
+    return pick_text(appeal.translations, locale, appeal.fallback_language)
 
 
 @dataclass
@@ -60,8 +73,36 @@ class Card:
     cover_token: str | None = None
 
 
-def _card(appeal: Appeal, locale: str, cover_token: str | None) -> Card:
-    text = translation_for(appeal, locale)
+# What a card reads of an appeal and of its texts. Lists select these columns as plain rows:
+# building twenty ORM objects and their forty translations cost more than the rest of the
+# page's queries together.
+CARD_COLUMNS = (
+    Appeal.id,
+    Appeal.slug,
+    Appeal.status,
+    Appeal.currency,
+    Appeal.fallback_language,
+    Appeal.country,
+    Appeal.categories,
+    Appeal.deadline,
+    Appeal.published_at,
+    Appeal.last_update_at,
+    Appeal.goal_minor,
+    Appeal.essential_minor,
+    Appeal.raised_minor,
+)
+TEXT_COLUMNS = (
+    AppealTranslation.appeal_id,
+    AppealTranslation.language,
+    AppealTranslation.title,
+    AppealTranslation.summary,
+    AppealTranslation.display_name,
+)
+
+
+def _card(appeal: Any, texts: Sequence[_Text], locale: str, cover_token: str | None) -> Card:
+    """`appeal` is an Appeal or a row of CARD_COLUMNS; `texts` its translations by language."""
+    text = pick_text(texts, locale, appeal.fallback_language)
     goal = Money(appeal.goal_minor, appeal.currency)
     raised = Money(appeal.raised_minor, appeal.currency)
     return Card(
@@ -70,9 +111,9 @@ def _card(appeal: Appeal, locale: str, cover_token: str | None) -> Card:
         summary=text.summary if text else "",
         display_name=text.display_name if text else "",
         language=text.language if text else appeal.fallback_language,
-        languages=sorted(t.language for t in appeal.translations),
+        languages=sorted(t.language for t in texts),
         status=appeal.status,
-        categories=appeal.category_list,
+        categories=[Category(c) for c in appeal.categories.split(",") if c],
         country=appeal.country,
         deadline=appeal.deadline,
         published_at=appeal.published_at,
@@ -100,10 +141,34 @@ def cover_tokens(appeal_ids: list[int]) -> dict[int, str]:
     return {appeal_id: token for appeal_id, token in rows}
 
 
+def card_texts(appeal_ids: list[int]) -> dict[int, list[Row[Any]]]:
+    """The list texts (no stories) of these appeals, each appeal's ordered by language."""
+    texts: dict[int, list[Row[Any]]] = {}
+    if appeal_ids:
+        rows = db.session.execute(
+            select(*TEXT_COLUMNS)
+            .where(AppealTranslation.appeal_id.in_(appeal_ids))
+            .order_by(AppealTranslation.appeal_id, AppealTranslation.language)
+        )
+        for row in rows:
+            texts.setdefault(row.appeal_id, []).append(row)
+    return texts
+
+
+def cards_from(stmt: Select[Any], locale: str) -> list[Card]:
+    """The cards of the appeals `stmt` selects (a select of Appeal, filtered, ordered and
+    limited), in three queries: the appeals' card columns, their texts and their covers."""
+    rows = db.session.execute(stmt.with_only_columns(*CARD_COLUMNS)).all()
+    ids = [row.id for row in rows]
+    texts, covers = card_texts(ids), cover_tokens(ids)
+    return [_card(row, texts.get(row.id, []), locale, covers.get(row.id)) for row in rows]
+
+
 def cards_for(appeals: list[Appeal] | Any, locale: str) -> list[Card]:
+    """Cards of loaded appeals (their translations are read)."""
     appeals = list(appeals)
     covers = cover_tokens([a.id for a in appeals])
-    return [_card(a, locale, covers.get(a.id)) for a in appeals]
+    return [_card(a, a.translations, locale, covers.get(a.id)) for a in appeals]
 
 
 # One appeal -------------------------------------------------------------------------------
@@ -170,7 +235,7 @@ def public_appeal(slug: str, locale: str) -> PublicAppeal:
     currency = appeal.currency
     return PublicAppeal(
         appeal=appeal,
-        card=_card(appeal, locale, covers.get(appeal.id)),
+        card=_card(appeal, appeal.translations, locale, covers.get(appeal.id)),
         text=translation_for(appeal, locale),
         lines=list(appeal.budget_lines),
         updates=updates,

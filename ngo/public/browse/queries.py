@@ -22,7 +22,7 @@ from ngo.campaigns.models import (
 )
 from ngo.campaigns.visibility import publicly_listed
 from ngo.extensions import db
-from ngo.public.browse.cards import Card, cards_for
+from ngo.public.browse.cards import Card, cards_from
 from ngo.public.browse.filters import (
     BAND_RANGES,
     FULL,
@@ -92,11 +92,6 @@ def _ordered(stmt: Select[tuple[Appeal]], sort: Sort) -> Select[tuple[Appeal]]:
     return stmt.order_by(key.desc(), Appeal.id.desc())
 
 
-def _with_texts(stmt: Select[tuple[Appeal]]) -> Select[tuple[Appeal]]:
-    # Lists show title and summary: the stories stay in the database.
-    return stmt.options(selectinload(Appeal.translations).defer(AppealTranslation.story_markdown))
-
-
 @dataclass
 class Page:
     cards: list[Card]
@@ -113,29 +108,23 @@ def list_page(filters: Filters, page: int, locale: str, per_page: int = PAGE_SIZ
     pages = max(1, -(-total // per_page))
     if page > pages:
         raise BrowseError(_l("There is no page %(page)s of this list.", page=page), "page")
-    appeals = db.session.scalars(
-        _with_texts(_ordered(stmt, filters.sort)).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return Page(cards=cards_for(appeals, locale), total=total, page=page, pages=pages)
+    cards = cards_from(
+        _ordered(stmt, filters.sort).limit(per_page).offset((page - 1) * per_page), locale
+    )
+    return Page(cards=cards, total=total, page=page, pages=pages)
 
 
 def newest_and_urgent(locale: str, count: int = 6) -> tuple[list[Card], list[Card]]:
     """For the home page: the most urgent (nearest deadline) and the newest appeals."""
     now = utcnow()
-    urgent = db.session.scalars(
-        _with_texts(
-            _ordered(
-                _filtered(Filters(), now).where(
-                    Appeal.deadline.is_not(None), Appeal.status == AppealStatus.PUBLISHED.value
-                ),
-                Sort.DEADLINE,
-            )
-        ).limit(count)
-    ).all()
-    newest = db.session.scalars(
-        _with_texts(_ordered(_filtered(Filters(), now), Sort.NEWEST)).limit(count)
-    ).all()
-    return cards_for(list(urgent), locale), cards_for(list(newest), locale)
+    urgent = _ordered(
+        _filtered(Filters(), now).where(
+            Appeal.deadline.is_not(None), Appeal.status == AppealStatus.PUBLISHED.value
+        ),
+        Sort.DEADLINE,
+    ).limit(count)
+    newest = _ordered(_filtered(Filters(), now), Sort.NEWEST).limit(count)
+    return cards_from(urgent, locale), cards_from(newest, locale)
 
 
 # Cursor pagination for the API: the cursor holds the sort, the last key and the last id.
