@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, event, select, text
+from sqlalchemy import ColumnElement, Integer, Subquery, event, select, text
 from sqlalchemy.engine import Connection
 
 from ngo.campaigns.models import Appeal, AppealSearchDocument
@@ -57,26 +57,34 @@ def query_terms(query: str) -> list[str]:
     return terms[:MAX_TERMS]
 
 
-def matching(terms: list[str]) -> ColumnElement[bool]:
-    """A WHERE clause: the appeal's document holds every term as a word prefix."""
+def matching_ids(terms: list[str]) -> Subquery:
+    """The ids (column `id`) of the appeals whose document holds every term as a word prefix."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         tsquery = " & ".join(f"{term}:*" for term in terms)
-        return Appeal.id.in_(
-            select(AppealSearchDocument.appeal_id).where(
+        return (
+            select(AppealSearchDocument.appeal_id.label("id"))
+            .where(
                 text(
                     "to_tsvector('simple', appeal_search_documents.document) "
                     "@@ to_tsquery('simple', :tsquery)"
                 ).bindparams(tsquery=tsquery)
             )
+            .subquery("matches")
         )
     # Terms are letters and digits only, so quoting them makes each a plain FTS5 string.
     fts_query = " ".join(f'"{term}"*' for term in terms)
-    return Appeal.id.in_(
-        text("SELECT rowid FROM appeal_fts WHERE appeal_fts MATCH :fts_query").bindparams(
-            fts_query=fts_query
-        )
+    return (
+        text("SELECT rowid AS id FROM appeal_fts WHERE appeal_fts MATCH :fts_query")
+        .bindparams(fts_query=fts_query)
+        .columns(id=Integer)
+        .subquery("matches")
     )
+
+
+def matching(terms: list[str]) -> ColumnElement[bool]:
+    """A WHERE clause: the appeal's document holds every term as a word prefix."""
+    return Appeal.id.in_(select(matching_ids(terms).c.id))
 
 
 def set_document(appeal: Appeal, texts: Iterable[str] | None) -> None:
