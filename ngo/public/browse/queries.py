@@ -201,7 +201,8 @@ def cursor_page(
     filters: Filters, cursor: str | None, limit: int
 ) -> tuple[list[Appeal], str | None]:
     """Keyset pagination: stable while appeals are added, and as fast on the last page as on
-    the first. Returns the appeals (with texts and budget lines loaded) and the next cursor."""
+    the first. Returns the appeals (with the texts and budget counters a summary shows) and the
+    next cursor."""
     stmt = _filtered(filters, utcnow())
     key, ascending = _sort_key(filters.sort)
     if cursor:
@@ -214,8 +215,12 @@ def cursor_page(
         db.session.scalars(
             _ordered(stmt, filters.sort)
             .options(
-                selectinload(Appeal.translations),
-                selectinload(Appeal.budget_lines).selectinload(BudgetLine.labels),
+                # What a summary shows: the texts without their stories, and the lines'
+                # counters without their labels (the detail loads those).
+                selectinload(Appeal.translations).defer(AppealTranslation.story_markdown),
+                selectinload(Appeal.budget_lines).load_only(
+                    BudgetLine.funded_minor, BudgetLine.spent_minor
+                ),
             )
             .limit(limit + 1)
         )
