@@ -149,8 +149,9 @@ class BudgetLine(db.Model):
     spent_minor: Mapped[int] = mapped_column(BigInteger, default=0)
 
     appeal: Mapped[Appeal] = relationship(back_populates="budget_lines")
+    # In the order they were written, which is the order a lazy load gave them.
     labels: Mapped[list[BudgetLineLabel]] = relationship(
-        back_populates="line", cascade="all, delete-orphan"
+        back_populates="line", cascade="all, delete-orphan", order_by="BudgetLineLabel.id"
     )
 
 
