@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--instance", type=Path, required=True, help="folder, kept between runs")
     parser.add_argument("--appeals", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--path", choices=("list", "search", "appeal", "api", "all"), default="all")
+    parser.add_argument("--path", choices=("list", "search", "appeal", "api", "robots", "all"), default="all")
     parser.add_argument("--profile", choices=("none", "cprofile", "pyinstrument"), default="none")
     parser.add_argument("--language", default="en")
     args = parser.parse_args()
@@ -79,7 +79,9 @@ def main() -> None:
         "appeal": f"/appeals/{slug}",
         "api": "/api/v1/appeals",
     }
-    chosen = paths if args.path == "all" else {args.path: paths[args.path]}
+    # What every public answer costs besides its own work: a page of two lines.
+    floor = {"robots": "/robots.txt"}
+    chosen = paths if args.path == "all" else {args.path: {**paths, **floor}[args.path]}
     statements: list[str] = []
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))

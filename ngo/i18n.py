@@ -8,19 +8,21 @@ cookie (and of Flask-Login's session protection, which rewrites a session that h
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date as date_
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
+from babel import Locale
+from babel.dates import DateTimePattern, get_date_format, parse_pattern
 from flask import current_app, has_request_context, request
-from flask_babel import get_locale, get_translations
+from flask_babel import format_date as flask_format_date
+from flask_babel import get_babel, get_locale, get_translations, to_user_timezone
 from flask_login import current_user
-
-# Jinja's own wrappers for new-style gettext, the ones install_gettext_callables applies.
-from jinja2.ext import (
-    _make_new_gettext,
-    _make_new_ngettext,
-    _make_new_npgettext,
-    _make_new_pgettext,
-)
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from ngo.config import LANGUAGES
@@ -52,22 +54,84 @@ def select_locale() -> str:
 
 
 def bound_translations() -> dict[str, Any]:
-    """A template context processor: the current translations and locale, looked up once per
+    """A template context processor: gettext, the locale and date formatting, bound once per
     render.
 
-    Flask-Babel's template `gettext` finds the request's translations through `g` and the
-    locale selector on every call, and a list page calls it more than a hundred times (with
-    `current_locale()` once per card). One render has one locale, so the template gets
-    callables bound to it; they are wrapped exactly as Jinja's `install_gettext_callables`
-    wraps Flask-Babel's (`newstyle`: autoescaped, always %-formatted). Imported macros that do
-    not take the context still reach Flask-Babel's globals, with the same result.
+    Flask-Babel's template `gettext` and `format_date` find the request's translations,
+    locale and time zone through `g` and the selectors on every call, and a list page calls
+    them more than a hundred times (with `current_locale()` once per card). One render has
+    one locale, so the template gets callables bound to it. `_` and `gettext` behave as
+    Jinja's new-style gettext (`install_gettext_callables(newstyle=True)`, as Flask-Babel
+    installs it): the translation is autoescaped and always %-formatted with the keyword
+    arguments. Imported macros that do not take the context still reach Flask-Babel's
+    globals, with the same result.
     """
     translations = get_translations()
-    code = str(get_locale())
+    locale = get_locale()
+    code = str(locale)
+    ugettext, ungettext = translations.ugettext, translations.ungettext
+    upgettext, unpgettext = translations.upgettext, translations.unpgettext
+
+    @pass_context
+    def gettext(context: Context, string: str, /, **variables: Any) -> str:
+        return _formatted(context, ugettext(string), variables)
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, n: int, /, **variables: Any) -> str:
+        variables.setdefault("num", n)
+        return _formatted(context, ungettext(singular, plural, n), variables)
+
+    @pass_context
+    def pgettext(context: Context, msgctxt: str, string: str, /, **variables: Any) -> str:
+        variables.setdefault("context", msgctxt)
+        return _formatted(context, upgettext(msgctxt, string), variables)
+
+    @pass_context
+    def npgettext(
+        context: Context, msgctxt: str, singular: str, plural: str, n: int, /, **variables: Any
+    ) -> str:
+        variables.setdefault("context", msgctxt)
+        variables.setdefault("num", n)
+        return _formatted(context, unpgettext(msgctxt, singular, plural, n), variables)
+
     return {
-        "gettext": _make_new_gettext(translations.ugettext),
-        "ngettext": _make_new_ngettext(translations.ungettext),
-        "pgettext": _make_new_pgettext(translations.upgettext),
-        "npgettext": _make_new_npgettext(translations.unpgettext),
+        "_": gettext,
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "pgettext": pgettext,
+        "npgettext": npgettext,
         "current_locale": lambda: code,
+        "format_date": _date_formatter(locale) if locale is not None else flask_format_date,
     }
+
+
+def _formatted(context: Context, text: str, variables: dict[str, Any]) -> str:
+    # The catalogs are ours, so a translation is markup, as Jinja's i18n extension treats it;
+    # the values put into it are escaped by Markup's %.
+    return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704
+
+
+def _date_formatter(locale: Locale) -> Callable[..., str]:
+    """Flask-Babel's `format_date` for one render: the locale's default date pattern parsed
+    once. Other formats, and no date at all (today), go to Flask-Babel itself."""
+    formats = get_babel().instance.date_formats
+    name = formats["date"]
+    named = name in ("short", "medium", "long", "full") and formats.get(f"date.{name}") is None
+    pattern = _date_pattern(locale, name) if named else None
+
+    def format_date(
+        date: date_ | None = None, format: str | None = None, rebase: bool = True
+    ) -> str:
+        if date is None or format is not None or pattern is None:
+            return str(flask_format_date(date, format, rebase))
+        if isinstance(date, datetime):
+            date = (to_user_timezone(date) if rebase else date).date()
+        return str(pattern.apply(date, locale))
+
+    return format_date
+
+
+@lru_cache(maxsize=64)
+def _date_pattern(locale: Locale, name: str) -> DateTimePattern:
+    """The parsed pattern of one of the locale's named date formats ("medium")."""
+    return parse_pattern(get_date_format(name, locale=locale))

@@ -85,3 +85,33 @@ def test_language_choice_survives_sign_in_and_out(client, make_user):
     client.post("/logout")
     page = client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="be">' in page
+
+
+# What templates render with the gettext and format_date bound once per render
+# (ngo.i18n.bound_translations) must be what Flask-Babel's own template globals render.
+BOUND_TEMPLATE = """
+{{ _("The person's story is written with them and verified by a second staff member.") }}
+{{ _("Appeals") }}|{{ gettext("Status") }}|{{ _("%(raised)s of %(goal)s", raised=raised, goal="€4") }}
+{{ ngettext("%(num)d appeal", "%(num)d appeals", 1) }}|{{ ngettext("%(num)d appeal", "%(num)d appeals", 7) }}
+{{ format_date(day) }}|{{ format_date(late) }}|{{ format_date(late, rebase=False) }}
+{{ format_date(day, "short") }}|{{ format_date(late, "yyyy-MM-dd") }}|{{ current_locale() }}
+"""
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_bound_translations_render_what_flask_babel_renders(app, language):
+    from datetime import date, datetime
+
+    from flask import render_template_string
+
+    values = {
+        "raised": "<b>€1</b>",  # escaped in both
+        "day": date(2026, 2, 28),
+        "late": datetime(2026, 12, 31, 23, 59, 59),  # naive UTC, the last second of a day
+    }
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        bound = render_template_string(BOUND_TEMPLATE, **values)
+        plain = app.jinja_env.from_string(BOUND_TEMPLATE).render(**values)
+    assert bound == plain
+    assert "&lt;b&gt;€1&lt;/b&gt;" in bound and "7" in bound
+    assert "&#39;" not in bound  # a translation is markup: its apostrophe stays as written

@@ -72,6 +72,11 @@ class Card:
     percent: int
     cover_token: str | None = None
 
+    @property
+    def bar_value(self) -> int:
+        """What a <progress> bar up to the goal shows: the amount raised, at most the goal."""
+        return min(self.raised.amount_minor, self.goal.amount_minor)
+
 
 # What a card reads of an appeal and of its texts. Lists select these columns as plain rows:
 # building twenty ORM objects and their forty translations cost more than the rest of the
