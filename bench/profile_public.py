@@ -60,7 +60,9 @@ def main() -> None:
     parser.add_argument("--instance", type=Path, required=True, help="folder, kept between runs")
     parser.add_argument("--appeals", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--path", choices=("list", "search", "appeal", "api", "robots", "all"), default="all")
+    parser.add_argument(
+        "--path", choices=("list", "search", "appeal", "api", "robots", "all"), default="all"
+    )
     parser.add_argument("--profile", choices=("none", "cprofile", "pyinstrument"), default="none")
     parser.add_argument("--language", default="en")
     args = parser.parse_args()

@@ -91,8 +91,10 @@ def test_language_choice_survives_sign_in_and_out(client, make_user):
 # (ngo.i18n.bound_translations) must be what Flask-Babel's own template globals render.
 BOUND_TEMPLATE = """
 {{ _("The person's story is written with them and verified by a second staff member.") }}
-{{ _("Appeals") }}|{{ gettext("Status") }}|{{ _("%(raised)s of %(goal)s", raised=raised, goal="€4") }}
-{{ ngettext("%(num)d appeal", "%(num)d appeals", 1) }}|{{ ngettext("%(num)d appeal", "%(num)d appeals", 7) }}
+{{ _("Appeals") }}|{{ gettext("Status") }}
+{{ _("%(raised)s of %(goal)s", raised=raised, goal="€4") }}
+{{ ngettext("%(num)d appeal", "%(num)d appeals", 1) }}
+{{ ngettext("%(num)d appeal", "%(num)d appeals", 7) }}
 {{ format_date(day) }}|{{ format_date(late) }}|{{ format_date(late, rebase=False) }}
 {{ format_date(day, "short") }}|{{ format_date(late, "yyyy-MM-dd") }}|{{ current_locale() }}
 """
