@@ -64,7 +64,7 @@ def _count(filters: Filters, now: datetime) -> int:
     """
     clauses = _clauses(filters, now)
     if not filters.terms:
-        return db.session.scalar(select(func.count(Appeal.id)).where(*clauses)) or 0
+        return db.session.scalar(select(func.count()).select_from(Appeal).where(*clauses)) or 0
     matches = search.matching_ids(list(filters.terms))
     selected = exists().where(Appeal.id == matches.c.id, *clauses)
     return db.session.scalar(select(func.count()).select_from(matches).where(selected)) or 0
