@@ -29,6 +29,8 @@ from ngo.money import (
 PROPERTY = settings(database=None, deadline=None, max_examples=300)
 NBSP = "\u00a0"
 OUR_LOCALES = ["en", "pl", "ru", "uk", "be"]
+# Other groupings (hi_IN 12,34,567), symbols (de_CH 1'000), scripts and marks (ar_EG, fa).
+OTHER_LOCALES = ["de_CH", "fr", "ar_EG", "hi_IN", "fa", "es_CO", "nl", "ja", "sv"]
 CURRENCIES = ["EUR", "PLN", "USD", "GBP", "CHF", "UAH", "BYN", "RUB", "JPY", "KWD", "BHD"]
 
 
@@ -547,7 +549,7 @@ def test_format_money_short(locale, money, text):
 
 @PROPERTY
 @given(
-    locale=st.sampled_from([*OUR_LOCALES, "de_CH", "fr", "ar_EG"]),
+    locale=st.sampled_from([*OUR_LOCALES, *OTHER_LOCALES]),
     currency=st.sampled_from(CURRENCIES),
     amount_minor=st.integers(min_value=-(10**13), max_value=10**13),
 )
@@ -568,6 +570,18 @@ def test_formats_are_babels_format_currency(locale, currency, amount_minor):
         )
     )
     assert format_money_short(money, locale) == expected
+
+
+EDGES = [0, 1, 99, 100, 999, 1000, 99_999, 100_000, 123_456_789, 10**7, 10**12]
+
+
+def test_formats_match_babel_at_every_grouping_edge():
+    for locale in [*OUR_LOCALES, *OTHER_LOCALES]:
+        for currency in CURRENCIES:
+            for amount in [*EDGES, *(-a for a in EDGES if a)]:
+                money = Money(amount, currency)
+                expected = format_currency(money.to_decimal(), currency, locale=locale)
+                assert format_money(money, locale) == expected, (locale, currency, amount)
 
 
 def test_progress_line():
