@@ -38,7 +38,6 @@ from ngo.campaigns.models import (
 )
 from ngo.cases.consent import consented_items
 from ngo.cases.models import Beneficiary, ConsentAudience, ConsentItem, EvidenceItem
-from ngo.cases.rights import also_on_erasure
 from ngo.cases.stories import current_verified_version
 from ngo.config import LANGUAGES
 from ngo.extensions import db
@@ -373,10 +372,9 @@ def is_publicly_visible(appeal: Appeal) -> bool:
     return AppealStatus(appeal.status) in VISIBLE and not publication_problems(appeal)
 
 
-@also_on_erasure
-def erase_public_copies(beneficiary: Beneficiary) -> None:
+def erase_public_copies(beneficiary: Beneficiary, **_: object) -> None:
     """Erasure reaches the appeal: its public text goes and it leaves the site for good.
-    Budget lines and money counters stay, as financial records."""
+    Budget lines and money counters stay, as financial records. Receives `case_erased`."""
     for appeal in appeals_of_case(beneficiary.id):
         appeal.status = AppealStatus.ARCHIVED.value
         for translation in appeal.translations:
