@@ -22,9 +22,9 @@ from ngo.campaigns.models import (
     UpdateState,
     UpdateSubscription,
 )
+from ngo.campaigns.presentation import translation_for
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import db
-from ngo.public.browse import translation_for
 from ngo.urls import external_url
 
 FOLLOW_CONFIRMATION_EMAIL = "campaigns.follow_confirmation_email"

@@ -14,6 +14,10 @@ def init_app(app: Flask) -> None:
 
     from ngo.cases import changes, cli, evidence, images, views
 
+    # The modules of routes on views.bp.
+    from ngo.cases.views import cases, consent, rights, stories  # noqa: F401
+    from ngo.cases.views import evidence as evidence_views  # noqa: F401
+
     images.init_app(app)
     evidence.init_app()
     listen(Session, "after_flush", changes.announce_changes)

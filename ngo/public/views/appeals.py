@@ -22,6 +22,7 @@ from sqlalchemy import exists, or_, select
 from werkzeug.wrappers import Response
 
 from ngo.campaigns.labels import CATEGORY_LABELS
+from ngo.campaigns.labels import VERIFICATION_CHECK_LABELS as CHECK_LABELS
 from ngo.campaigns.models import (
     Appeal,
     AppealStatus,
@@ -30,11 +31,10 @@ from ngo.campaigns.models import (
     PublicImage,
 )
 from ngo.campaigns.visibility import publicly_listed
-from ngo.cases.forms_stories import CHECK_LABELS
-from ngo.cases.markdown import render_markdown, visible_text
 from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.http_cache import cacheable
+from ngo.markdown import render_markdown, visible_text
 from ngo.money import Money
 from ngo.public import browse
 from ngo.public.browse import AppealGoneError, Band, BrowseError, Card, Sort
