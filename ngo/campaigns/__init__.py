@@ -9,11 +9,11 @@ from ngo import outbox, signals
 
 
 def init_app(app: Flask) -> None:
-    from ngo.campaigns import cli, notifications, search, services, views, visibility
+    from ngo.campaigns import cli, erasure, notifications, search, views, visibility
 
     search.init_app(app)
     visibility.init_app()
-    signals.case_erased.connect(services.erase_public_copies)
+    signals.case_erased.connect(erasure.erase_public_copies)
     for kind, handler in notifications.HANDLERS.items():
         outbox.register_handler(app, kind, handler)
     app.register_blueprint(views.bp)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from ngo import signals
 from ngo.accounts.models import Organisation
 from ngo.campaigns import search
+from ngo.campaigns.appeals import VISIBLE
 from ngo.campaigns.models import (
     Appeal,
     AppealTranslation,
@@ -35,7 +36,7 @@ from ngo.campaigns.models import (
     PublicImage,
     PublicSiteVersion,
 )
-from ngo.campaigns.services import VISIBLE, is_publicly_visible
+from ngo.campaigns.publication import is_publicly_visible
 from ngo.cases.models import (
     Consent,
     ConsentAudience,

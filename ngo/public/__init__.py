@@ -11,7 +11,7 @@ from ngo import http_cache
 
 def init_app(app: Flask) -> None:
     from ngo.campaigns.visibility import public_version
-    from ngo.public.views import appeal_forms, appeals, home
+    from ngo.public.views import appeal_forms, appeals, feeds, home  # noqa: F401  (feeds: routes)
 
     # A public page is stale once the public site's version moved or a listing ran out.
     http_cache.set_freshness(app, public_version)

@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ngo.campaigns import cover, updates
+from ngo.campaigns.appeals import VISIBLE
 from ngo.campaigns.forms import AppealDetailsForm, CoverPhotoForm, LineTextForm
 from ngo.campaigns.forms_updates import UpdateForm
 from ngo.campaigns.labels import CATEGORY_LABELS
 from ngo.campaigns.models import Appeal, AppealUpdate, BudgetLine
 from ngo.campaigns.safety import Finding
-from ngo.campaigns.services import VISIBLE
 from ngo.config import LANGUAGES
 from ngo.i18n import country_names
 
