@@ -25,7 +25,9 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError, core_schema
 from werkzeug.datastructures import MultiDict
 
-from ngo.campaigns.browse import (
+from ngo.campaigns.models import AppealStatus, Category
+from ngo.config import LANGUAGES
+from ngo.public.browse import (
     MAX_LIMIT,
     MAX_VALUE_LENGTH,
     PAGE_SIZE,
@@ -34,8 +36,6 @@ from ngo.campaigns.browse import (
     Sort,
     country_names,
 )
-from ngo.campaigns.models import AppealStatus, Category
-from ngo.config import LANGUAGES
 
 API_PREFIX = "/api/v1"
 MAX_CURSOR_LENGTH = 200

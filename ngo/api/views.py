@@ -29,11 +29,12 @@ from ngo.api.schemas import (
     error,
     parse_query,
 )
-from ngo.campaigns import browse, search
-from ngo.campaigns.browse import BrowseError
+from ngo.campaigns import search
 from ngo.errors import MESSAGES
 from ngo.extensions import limiter
 from ngo.http_cache import cacheable
+from ngo.public import browse
+from ngo.public.browse import BrowseError
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
