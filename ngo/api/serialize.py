@@ -79,6 +79,8 @@ def _verification(badge: Badge | None) -> schemas.Verification | None:
 
 
 def _update(update: AppealUpdate) -> schemas.AppealUpdate:
+    if update.posted_at is None:  # browse gives posted updates only: a bug, never an answer
+        raise ValueError("an unposted update reached the public API")
     return schemas.AppealUpdate(
         id=update.public_id,
         title=update.title,
