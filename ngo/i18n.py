@@ -135,3 +135,16 @@ def _date_formatter(locale: Locale) -> Callable[..., str]:
 def _date_pattern(locale: Locale, name: str) -> DateTimePattern:
     """The parsed pattern of one of the locale's named date formats ("medium")."""
     return parse_pattern(get_date_format(name, locale=locale))
+
+
+# Territory codes of CLDR that are not countries a person lives in.
+NOT_COUNTRIES = frozenset({"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"})
+
+
+def country_names(locale: str) -> dict[str, str]:
+    territories = Locale.parse(locale).territories
+    return {
+        code: name
+        for code, name in territories.items()
+        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+    }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from sqlalchemy import Row, ScalarSelect, Select, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -20,34 +20,18 @@ from ngo.campaigns.models import (
     Category,
     PublicImage,
 )
+from ngo.campaigns.presentation import (
+    Badge,
+    PublicText,
+    pick_text,
+    translation_for,
+    verification_badge,
+)
 from ngo.campaigns.visibility import is_listed
-from ngo.cases.models import Verification, VerificationCheck
 from ngo.extensions import db
 from ngo.money import Money, percent_of
 
 # Presentation -----------------------------------------------------------------------------
-
-
-class _Text(Protocol):
-    language: str
-    title: str
-    summary: str
-    display_name: str
-
-
-T = TypeVar("T", bound=_Text)
-
-
-def pick_text(texts: Sequence[T], locale: str, fallback: str) -> T | None:
-    """The text in the reader's language, else in the fallback language, else the first
-    (texts ordered by language)."""
-    by_language = {t.language: t for t in texts}
-    return by_language.get(locale) or by_language.get(fallback) or (texts[0] if texts else None)
-
-
-def translation_for(appeal: Appeal, locale: str) -> AppealTranslation | None:
-    """The text in the reader's language, else in the appeal's fallback language."""
-    return pick_text(appeal.translations, locale, appeal.fallback_language)
 
 
 @dataclass
@@ -105,7 +89,7 @@ TEXT_COLUMNS = (
 )
 
 
-def _card(appeal: Any, texts: Sequence[_Text], locale: str, cover_token: str | None) -> Card:
+def _card(appeal: Any, texts: Sequence[PublicText], locale: str, cover_token: str | None) -> Card:
     """`appeal` is an Appeal or a row of CARD_COLUMNS; `texts` its translations by language."""
     text = pick_text(texts, locale, appeal.fallback_language)
     goal = Money(appeal.goal_minor, appeal.currency)
@@ -181,16 +165,6 @@ def cards_for(appeals: list[Appeal] | Any, locale: str) -> list[Card]:
 
 class AppealGoneError(Exception):
     """The appeal existed on the public site and is not there any more (HTTP 410)."""
-
-
-@dataclass
-class Badge:
-    """What was verified, when, and by which organisation; never by whom."""
-
-    organisation: str
-    verified_on: datetime
-    checks: list[str]
-    valid_until: datetime | None
 
 
 @dataclass
@@ -281,51 +255,3 @@ def public_appeal(slug: str, locale: str) -> PublicAppeal:
         spent=Money(sum(line.spent_minor for line in appeal.budget_lines), currency),
         alternates=sorted(t.language for t in appeal.translations),
     )
-
-
-def verification_badge(appeal: Appeal, organisation: str | None = None) -> Badge | None:
-    """The approval of the appeal's story version decided last, with its passed checks, in
-    one query (two when the organisation's name is not given). Only dates and check names
-    are read: the verifier's comments stay encrypted in the database."""
-    latest = (
-        select(Verification.id)
-        .where(
-            Verification.story_version_id == appeal.story_version_id,
-            Verification.approved.is_(True),
-        )
-        .order_by(Verification.decided_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    rows = db.session.execute(
-        select(
-            Verification.decided_at,
-            Verification.expires_at,
-            VerificationCheck.check,
-            VerificationCheck.passed,
-        )
-        .outerjoin(VerificationCheck, VerificationCheck.verification_id == Verification.id)
-        .where(Verification.id == latest)
-        .order_by(VerificationCheck.id)
-    ).all()
-    if not rows:
-        return None
-    if organisation is None:
-        organisation = db.session.scalar(
-            select(Organisation.name).where(Organisation.id == appeal.organisation_id)
-        )
-    return Badge(
-        organisation=organisation or "",
-        verified_on=rows[0].decided_at,
-        checks=[row.check for row in rows if row.passed],
-        valid_until=rows[0].expires_at,
-    )
-
-
-def line_text(line: BudgetLine, locale: str, fallback: str) -> tuple[str, str]:
-    """A budget line's label and description in the reader's language if written."""
-    by_language = {label.language: label for label in line.labels}
-    label = by_language.get(locale) or by_language.get(fallback)
-    if label is None and line.labels:
-        label = line.labels[0]
-    return (label.label, label.description) if label else ("", "")
