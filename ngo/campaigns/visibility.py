@@ -52,9 +52,11 @@ _REFRESHING = "ngo_appeal_visibility_refreshing"
 _PUBLIC_CHANGED = "ngo_public_site_changed"
 
 
-def publicly_listed(now: datetime | None = None) -> ColumnElement[bool]:
-    """The WHERE clause of every public list, feed, sitemap and API query."""
-    now = now or utcnow()
+def publicly_listed(now: datetime | ColumnElement[datetime] | None = None) -> ColumnElement[bool]:
+    """The WHERE clause of every public list, feed, sitemap and API query. `now` may be a bound
+    parameter, for a statement built once and run with each request's time."""
+    if now is None:
+        now = utcnow()
     return (Appeal.listed.is_(True)) & or_(Appeal.listed_until.is_(None), Appeal.listed_until > now)
 
 

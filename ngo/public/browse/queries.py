@@ -7,10 +7,23 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import selectinload
 
 from ngo.campaigns import search
@@ -242,7 +255,15 @@ def listed_countries() -> list[str]:
     `DISTINCT` took 8 ms at 10,000 appeals, this takes 0.02 ms). Works on SQLite and
     PostgreSQL alike.
     """
-    now = utcnow()
+    rows = db.session.scalars(_countries_statement(), {"now": utcnow()})
+    return [code for code in rows if code]
+
+
+@cache
+def _countries_statement() -> Select[tuple[str]]:
+    """Built once: constructing the recursive query and its cache key took 30 times as long
+    as SQLite took to run it."""
+    now = bindparam("now", type_=DateTime())
 
     def first_after(previous: ColumnElement[str] | None) -> ColumnElement[str]:
         after = Appeal.country.is_not(None) if previous is None else Appeal.country > previous
@@ -252,8 +273,7 @@ def listed_countries() -> list[str]:
     countries = countries.union_all(
         select(first_after(countries.c.code)).where(countries.c.code.is_not(None))
     )
-    rows = db.session.scalars(select(countries.c.code).where(countries.c.code.is_not(None)))
-    return [code for code in rows if code]
+    return select(countries.c.code).where(countries.c.code.is_not(None))
 
 
 def listed_slugs_with_dates() -> list[tuple[str, datetime | None]]:
