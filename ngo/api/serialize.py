@@ -13,7 +13,7 @@ from flask import current_app, url_for
 
 from ngo.api import schemas
 from ngo.campaigns.models import Appeal, AppealUpdate
-from ngo.public.browse import Badge, line_text, translation_for
+from ngo.public.browse import Badge, Card, Listing, card_of, line_text, translation_for
 
 # The public site's pages: the appeal page, and its images (served under their random token
 # while their appeal is listed).
@@ -35,36 +35,37 @@ def image_url(token: str | None) -> str | None:
     return site_url(url_for(IMAGE_ENDPOINT, token=token)) if token else None
 
 
-def _summary_fields(appeal: Appeal, lang: str | None, cover_token: str | None) -> dict[str, Any]:
-    text = translation_for(appeal, lang or appeal.fallback_language)
-    lines = appeal.budget_lines
+def _summary_fields(card: Card, funded_minor: int, spent_minor: int) -> dict[str, Any]:
     return {
-        "slug": appeal.slug,
-        "url": appeal_url(appeal.slug),
-        "status": appeal.status,
-        "title": text.title if text else "",
-        "summary": text.summary if text else "",
-        "display_name": text.display_name if text else "",
-        "language": text.language if text else appeal.fallback_language,
-        "languages": sorted(t.language for t in appeal.translations),
-        "categories": [c.value for c in appeal.category_list],
-        "country": appeal.country,
-        "currency": appeal.currency,
-        "deadline": appeal.deadline,
-        "published_at": appeal.published_at,
-        "last_update_at": appeal.last_update_at,
-        "goal_minor": appeal.goal_minor,
-        "essential_minor": appeal.essential_minor,
-        "raised_minor": appeal.raised_minor,
-        "funded_minor": sum(line.funded_minor for line in lines),
-        "spent_minor": sum(line.spent_minor for line in lines),
-        "cover_image_url": image_url(cover_token),
+        "slug": card.slug,
+        "url": appeal_url(card.slug),
+        "status": card.status,
+        "title": card.title,
+        "summary": card.summary,
+        "display_name": card.display_name,
+        "language": card.language,
+        "languages": card.languages,
+        "categories": [c.value for c in card.categories],
+        "country": card.country,
+        "currency": card.goal.currency,
+        "deadline": card.deadline,
+        "published_at": card.published_at,
+        "last_update_at": card.last_update_at,
+        "goal_minor": card.goal.amount_minor,
+        "essential_minor": card.essential.amount_minor,
+        "raised_minor": card.raised.amount_minor,
+        "funded_minor": funded_minor,
+        "spent_minor": spent_minor,
+        "cover_image_url": image_url(card.cover_token),
     }
 
 
-def summary(appeal: Appeal, lang: str | None, cover_token: str | None) -> schemas.AppealSummary:
-    """What a list shows of one appeal; needs its translations and budget lines loaded."""
-    return schemas.AppealSummary(**_summary_fields(appeal, lang, cover_token))
+def summary(listing: Listing) -> schemas.AppealSummary:
+    """What a list shows of one appeal (its card: the text in the asked language, else the
+    appeal's fallback language)."""
+    return schemas.AppealSummary(
+        **_summary_fields(listing.card, listing.funded_minor, listing.spent_minor)
+    )
 
 
 def _verification(badge: Badge | None) -> schemas.Verification | None:
@@ -119,7 +120,11 @@ def detail(
             )
         )
     return schemas.Appeal(
-        **_summary_fields(appeal, lang, cover_token),
+        **_summary_fields(
+            card_of(appeal, lang or "", cover_token),
+            sum(line.funded_minor for line in appeal.budget_lines),
+            sum(line.spent_minor for line in appeal.budget_lines),
+        ),
         story_markdown=text.story_markdown if text else "",
         update_interval_days=appeal.update_interval_days,
         budget_lines=budget_lines,

@@ -140,9 +140,8 @@ def appeal_list() -> Response:
     filters = _filters(query)
     if filters is None:
         return _answer(AppealList(data=[], next_cursor=None))
-    appeals, next_cursor = browse.cursor_page(filters, query.cursor, query.limit)
-    covers = browse.cover_tokens([a.id for a in appeals])
-    data = [serialize.summary(a, query.lang, covers.get(a.id)) for a in appeals]
+    listings, next_cursor = browse.cursor_page(filters, query.cursor, query.limit, query.lang or "")
+    data = [serialize.summary(listing) for listing in listings]
     return _answer(AppealList(data=data, next_cursor=next_cursor))
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, ScalarSelect, Select, select
+from sqlalchemy import Row, ScalarSelect, Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ngo.accounts.models import Organisation
@@ -151,6 +151,48 @@ def cards_from(stmt: Select[Any], locale: str) -> list[Card]:
     ids = [row.id for row in rows]
     texts, covers = card_texts(ids), cover_tokens(ids)
     return [_card(row, texts.get(row.id, []), locale, covers.get(row.id)) for row in rows]
+
+
+def card_of(appeal: Appeal, locale: str, cover_token: str | None) -> Card:
+    """The card of a loaded appeal (its translations are read)."""
+    return _card(appeal, appeal.translations, locale, cover_token)
+
+
+@dataclass
+class Listing:
+    """What the API's list shows of an appeal: its card, and the sums of its budget lines'
+    counters."""
+
+    id: int
+    card: Card
+    funded_minor: int
+    spent_minor: int
+
+
+def listings_for(rows: Sequence[Row[Any]], locale: str) -> list[Listing]:
+    """Listings of rows of CARD_COLUMNS, in three queries: texts, covers, budget sums."""
+    ids = [row.id for row in rows]
+    texts, covers = card_texts(ids), cover_tokens(ids)
+    sums: dict[int, tuple[int, int]] = {}
+    if ids:
+        totals = db.session.execute(
+            select(
+                BudgetLine.appeal_id,
+                func.coalesce(func.sum(BudgetLine.funded_minor), 0),
+                func.coalesce(func.sum(BudgetLine.spent_minor), 0),
+            )
+            .where(BudgetLine.appeal_id.in_(ids))
+            .group_by(BudgetLine.appeal_id)
+        )
+        sums = {appeal_id: (int(funded), int(spent)) for appeal_id, funded, spent in totals}
+    return [
+        Listing(
+            row.id,
+            _card(row, texts.get(row.id, []), locale, covers.get(row.id)),
+            *sums.get(row.id, (0, 0)),
+        )
+        for row in rows
+    ]
 
 
 def cards_for(appeals: list[Appeal] | Any, locale: str) -> list[Card]:

@@ -24,18 +24,16 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import selectinload
 
 from ngo.campaigns import search
 from ngo.campaigns.models import (
     Appeal,
     AppealStatus,
     AppealTranslation,
-    BudgetLine,
 )
 from ngo.campaigns.visibility import publicly_listed
 from ngo.extensions import db
-from ngo.public.browse.cards import Card, cards_from
+from ngo.public.browse.cards import CARD_COLUMNS, Card, Listing, cards_from, listings_for
 from ngo.public.browse.filters import (
     BAND_RANGES,
     FULL,
@@ -202,7 +200,8 @@ def _decode_cursor(cursor: str, sort: Sort) -> tuple[Any, int]:
     return key, appeal_id
 
 
-def _sort_value(appeal: Appeal, sort: Sort) -> Any:
+def _sort_value(appeal: Any, sort: Sort) -> Any:
+    """Of an Appeal or a row of CARD_COLUMNS."""
     if sort == Sort.NEWEST:
         return appeal.published_at
     if sort == Sort.DEADLINE:
@@ -211,11 +210,11 @@ def _sort_value(appeal: Appeal, sort: Sort) -> Any:
 
 
 def cursor_page(
-    filters: Filters, cursor: str | None, limit: int
-) -> tuple[list[Appeal], str | None]:
+    filters: Filters, cursor: str | None, limit: int, locale: str = ""
+) -> tuple[list[Listing], str | None]:
     """Keyset pagination: stable while appeals are added, and as fast on the last page as on
-    the first. Returns the appeals (with the texts and budget counters a summary shows) and the
-    next cursor."""
+    the first. Returns the listings (texts in `locale`, else each appeal's fallback language)
+    and the next cursor; the appeals are read as rows of the columns a listing shows."""
     stmt = _filtered(filters, utcnow())
     key, ascending = _sort_key(filters.sort)
     if cursor:
@@ -224,26 +223,15 @@ def cursor_page(
             stmt = stmt.where(or_(key > last_key, and_(key == last_key, Appeal.id > last_id)))
         else:
             stmt = stmt.where(or_(key < last_key, and_(key == last_key, Appeal.id < last_id)))
-    appeals = list(
-        db.session.scalars(
-            _ordered(stmt, filters.sort)
-            .options(
-                # What a summary shows: the texts without their stories, and the lines'
-                # counters without their labels (the detail loads those).
-                selectinload(Appeal.translations).defer(AppealTranslation.story_markdown),
-                selectinload(Appeal.budget_lines).load_only(
-                    BudgetLine.funded_minor, BudgetLine.spent_minor
-                ),
-            )
-            .limit(limit + 1)
-        )
-    )
+    rows = db.session.execute(
+        _ordered(stmt, filters.sort).with_only_columns(*CARD_COLUMNS).limit(limit + 1)
+    ).all()
     next_cursor = None
-    if len(appeals) > limit:
-        appeals = appeals[:limit]
-        last = appeals[-1]
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
         next_cursor = _encode_cursor(filters.sort, _sort_value(last, filters.sort), last.id)
-    return appeals, next_cursor
+    return listings_for(rows, locale), next_cursor
 
 
 def listed_countries() -> list[str]:
