@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from functools import cache
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from ngo.accounts.models import Organisation
 from ngo.campaigns.models import Appeal, AppealTranslation, BudgetLine
@@ -62,21 +63,20 @@ class Badge:
     valid_until: datetime | None
 
 
-def verification_badge(appeal: Appeal, organisation: str | None = None) -> Badge | None:
-    """The approval of the appeal's story version decided last, with its passed checks, in
-    one query (two when the organisation's name is not given). Only dates and check names
-    are read: the verifier's comments stay encrypted in the database."""
+@cache
+def _badge_statement() -> Select[Any]:
+    """Built once, run with the story version: the approval decided last and its checks."""
     latest = (
         select(Verification.id)
         .where(
-            Verification.story_version_id == appeal.story_version_id,
+            Verification.story_version_id == bindparam("story_version_id"),
             Verification.approved.is_(True),
         )
         .order_by(Verification.decided_at.desc())
         .limit(1)
         .scalar_subquery()
     )
-    rows = db.session.execute(
+    return (
         select(
             Verification.decided_at,
             Verification.expires_at,
@@ -86,6 +86,15 @@ def verification_badge(appeal: Appeal, organisation: str | None = None) -> Badge
         .outerjoin(VerificationCheck, VerificationCheck.verification_id == Verification.id)
         .where(Verification.id == latest)
         .order_by(VerificationCheck.id)
+    )
+
+
+def verification_badge(appeal: Appeal, organisation: str | None = None) -> Badge | None:
+    """The approval of the appeal's story version decided last, with its passed checks, in
+    one query (two when the organisation's name is not given). Only dates and check names
+    are read: the verifier's comments stay encrypted in the database."""
+    rows = db.session.execute(
+        _badge_statement(), {"story_version_id": appeal.story_version_id}
     ).all()
     if not rows:
         return None

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, ScalarSelect, Select, func, select
+from sqlalchemy import Row, ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ngo.accounts.models import Organisation
@@ -243,23 +244,39 @@ def _organisation_name() -> ScalarSelect[str]:
     )
 
 
-def _listed(slug: str, *columns: Any) -> Row[Any]:
-    """The appeal with this slug, its texts, budget lines and their labels loaded (two
-    queries: the texts are joined, the lines and labels read together), with `columns`."""
+# The appeal page's statements are built once and run with the slug or id: building them and
+# their cache keys cost more than SQLite took to answer them.
+
+
+@cache
+def _by_slug(with_page_columns: bool) -> Select[Any]:
+    """The appeal with a slug, its texts joined, its budget lines and their labels read
+    together (two queries); for the page also its cover token and organisation's name."""
+    columns = (_cover_token(), _organisation_name()) if with_page_columns else ()
+    return (
+        select(Appeal, *columns)
+        .where(Appeal.slug == bindparam("slug"))
+        .options(
+            joinedload(Appeal.translations),
+            selectinload(Appeal.budget_lines).joinedload(BudgetLine.labels),
+        )
+    )
+
+
+@cache
+def _shown_updates() -> Select[tuple[AppealUpdate]]:
+    return (
+        select(AppealUpdate)
+        .where(AppealUpdate.appeal_id == bindparam("appeal_id"), AppealUpdate.shown_publicly())
+        .options(joinedload(AppealUpdate.image).defer(PublicImage.content))
+        .order_by(AppealUpdate.posted_at.desc(), AppealUpdate.id.desc())
+    )
+
+
+def _listed(slug: str, with_page_columns: bool = False) -> Row[Any]:
     if not slug or len(slug) > 24 or not slug.isascii():
         raise LookupError(slug)
-    row = (
-        db.session.execute(
-            select(Appeal, *columns)
-            .where(Appeal.slug == slug)
-            .options(
-                joinedload(Appeal.translations),
-                selectinload(Appeal.budget_lines).joinedload(BudgetLine.labels),
-            )
-        )
-        .unique()
-        .first()
-    )
+    row = db.session.execute(_by_slug(with_page_columns), {"slug": slug}).unique().first()
     if row is None:
         raise LookupError(slug)
     if not is_listed(row[0]):
@@ -276,15 +293,8 @@ def find_listed(slug: str) -> Appeal:
 
 def public_appeal(slug: str, locale: str) -> PublicAppeal:
     """Everything the appeal page and the API's detail show, in four queries."""
-    appeal, cover_token, organisation = _listed(slug, _cover_token(), _organisation_name())
-    updates = list(
-        db.session.scalars(
-            select(AppealUpdate)
-            .where(AppealUpdate.appeal_id == appeal.id, AppealUpdate.shown_publicly())
-            .options(joinedload(AppealUpdate.image).defer(PublicImage.content))
-            .order_by(AppealUpdate.posted_at.desc(), AppealUpdate.id.desc())
-        )
-    )
+    appeal, cover_token, organisation = _listed(slug, with_page_columns=True)
+    updates = list(db.session.scalars(_shown_updates(), {"appeal_id": appeal.id}))
     currency = appeal.currency
     return PublicAppeal(
         appeal=appeal,
