@@ -44,11 +44,13 @@ def check_currency(currency: object) -> str:
     return currency
 
 
-@cache
-def _precision(currency: str) -> int:
-    return get_currency_precision(currency)
+# Filled as currencies are asked for: a list page asks for forty amounts' decimals.
+_EXPONENTS: dict[str, int] = {}
 
 
 def minor_units(currency: str) -> int:
     """How many decimal places the currency has (EUR 2, JPY 0, KWD 3), from CLDR via Babel."""
-    return _precision(check_currency(currency))
+    exponent = _EXPONENTS.get(currency) if isinstance(currency, str) else None
+    if exponent is None:
+        exponent = _EXPONENTS[currency] = get_currency_precision(check_currency(currency))
+    return exponent

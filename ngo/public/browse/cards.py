@@ -116,31 +116,41 @@ def _card(appeal: Any, texts: Sequence[PublicText], locale: str, cover_token: st
     )
 
 
-def cover_tokens(appeal_ids: list[int]) -> dict[int, str]:
-    if not appeal_ids:
-        return {}
-    rows = db.session.execute(
+@cache
+def _covers_statement() -> Select[tuple[int, str]]:
+    return (
         select(PublicImage.appeal_id, PublicImage.token)
         .where(
-            PublicImage.appeal_id.in_(appeal_ids),
+            PublicImage.appeal_id.in_(bindparam("ids", expanding=True)),
             PublicImage.purpose == "cover",
             PublicImage.approved_at.is_not(None),
         )
         .order_by(PublicImage.id)
     )
+
+
+def cover_tokens(appeal_ids: list[int]) -> dict[int, str]:
+    """Each appeal's newest approved cover."""
+    if not appeal_ids:
+        return {}
+    rows = db.session.execute(_covers_statement(), {"ids": appeal_ids})
     return {appeal_id: token for appeal_id, token in rows}
+
+
+@cache
+def _texts_statement() -> Select[Any]:
+    return (
+        select(*TEXT_COLUMNS)
+        .where(AppealTranslation.appeal_id.in_(bindparam("ids", expanding=True)))
+        .order_by(AppealTranslation.appeal_id, AppealTranslation.language)
+    )
 
 
 def card_texts(appeal_ids: list[int]) -> dict[int, list[Row[Any]]]:
     """The list texts (no stories) of these appeals, each appeal's ordered by language."""
     texts: dict[int, list[Row[Any]]] = {}
     if appeal_ids:
-        rows = db.session.execute(
-            select(*TEXT_COLUMNS)
-            .where(AppealTranslation.appeal_id.in_(appeal_ids))
-            .order_by(AppealTranslation.appeal_id, AppealTranslation.language)
-        )
-        for row in rows:
+        for row in db.session.execute(_texts_statement(), {"ids": appeal_ids}):
             texts.setdefault(row.appeal_id, []).append(row)
     return texts
 
@@ -170,21 +180,26 @@ class Listing:
     spent_minor: int
 
 
+@cache
+def _budget_sums_statement() -> Select[tuple[int, int, int]]:
+    return (
+        select(
+            BudgetLine.appeal_id,
+            func.coalesce(func.sum(BudgetLine.funded_minor), 0),
+            func.coalesce(func.sum(BudgetLine.spent_minor), 0),
+        )
+        .where(BudgetLine.appeal_id.in_(bindparam("ids", expanding=True)))
+        .group_by(BudgetLine.appeal_id)
+    )
+
+
 def listings_for(rows: Sequence[Row[Any]], locale: str) -> list[Listing]:
     """Listings of rows of CARD_COLUMNS, in three queries: texts, covers, budget sums."""
     ids = [row.id for row in rows]
     texts, covers = card_texts(ids), cover_tokens(ids)
     sums: dict[int, tuple[int, int]] = {}
     if ids:
-        totals = db.session.execute(
-            select(
-                BudgetLine.appeal_id,
-                func.coalesce(func.sum(BudgetLine.funded_minor), 0),
-                func.coalesce(func.sum(BudgetLine.spent_minor), 0),
-            )
-            .where(BudgetLine.appeal_id.in_(ids))
-            .group_by(BudgetLine.appeal_id)
-        )
+        totals = db.session.execute(_budget_sums_statement(), {"ids": ids})
         sums = {appeal_id: (int(funded), int(spent)) for appeal_id, funded, spent in totals}
     return [
         Listing(
