@@ -58,33 +58,36 @@ def query_terms(query: str) -> list[str]:
     return terms[:MAX_TERMS]
 
 
-def matching_ids(terms: list[str]) -> Subquery:
-    """The ids (column `id`) of the appeals whose document holds every term as a word prefix."""
+def query_parameter(terms: list[str]) -> str:
+    """The value of `:search_query` in `matching_ids` for these terms."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return " & ".join(f"{term}:*" for term in terms)
+    # Terms are letters and digits only, so quoting them makes each a plain FTS5 string.
+    return " ".join(f'"{term}"*' for term in terms)
+
+
+def matching_ids(terms: list[str] | None = None) -> Subquery:
+    """The ids (column `id`) of the appeals whose document holds every term as a word prefix.
+    Without terms, `:search_query` is left for the execution to give (`query_parameter`), for
+    a statement built once."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        tsquery = " & ".join(f"{term}:*" for term in terms)
-        return (
-            select(AppealSearchDocument.appeal_id.label("id"))
-            .where(
-                text(
-                    "to_tsvector('simple', appeal_search_documents.document) "
-                    "@@ to_tsquery('simple', :tsquery)"
-                ).bindparams(tsquery=tsquery)
-            )
-            .subquery("matches")
+        clause = text(
+            "to_tsvector('simple', appeal_search_documents.document) "
+            "@@ to_tsquery('simple', :search_query)"
         )
-    # Terms are letters and digits only, so quoting them makes each a plain FTS5 string.
-    fts_query = " ".join(f'"{term}"*' for term in terms)
-    return (
-        text("SELECT rowid AS id FROM appeal_fts WHERE appeal_fts MATCH :fts_query")
-        .bindparams(fts_query=fts_query)
-        .columns(id=Integer)
-        .subquery("matches")
-    )
+        if terms is not None:
+            clause = clause.bindparams(search_query=query_parameter(terms))
+        return select(AppealSearchDocument.appeal_id.label("id")).where(clause).subquery("matches")
+    statement = text("SELECT rowid AS id FROM appeal_fts WHERE appeal_fts MATCH :search_query")
+    if terms is not None:
+        statement = statement.bindparams(search_query=query_parameter(terms))
+    return statement.columns(id=Integer).subquery("matches")
 
 
-def matching(terms: list[str]) -> ColumnElement[bool]:
-    """A WHERE clause: the appeal's document holds every term as a word prefix."""
+def matching(terms: list[str] | None = None) -> ColumnElement[bool]:
+    """A WHERE clause: the appeal's document holds every term as a word prefix (terms as in
+    `matching_ids`)."""
     return Appeal.id.in_(select(matching_ids(terms).c.id))
 
 

@@ -155,10 +155,12 @@ def card_texts(appeal_ids: list[int]) -> dict[int, list[Row[Any]]]:
     return texts
 
 
-def cards_from(stmt: Select[Any], locale: str) -> list[Card]:
-    """The cards of the appeals `stmt` selects (a select of Appeal, filtered, ordered and
-    limited), in three queries: the appeals' card columns, their texts and their covers."""
-    rows = db.session.execute(stmt.with_only_columns(*CARD_COLUMNS)).all()
+def cards_from(
+    stmt: Select[Any], locale: str, parameters: dict[str, Any] | None = None
+) -> list[Card]:
+    """The cards of the appeals `stmt` selects (CARD_COLUMNS of appeals, filtered, ordered
+    and limited), in three queries: the appeals' card columns, their texts and their covers."""
+    rows = db.session.execute(stmt, parameters or {}).all()
     ids = [row.id for row in rows]
     texts, covers = card_texts(ids), cover_tokens(ids)
     return [_card(row, texts.get(row.id, []), locale, covers.get(row.id)) for row in rows]
