@@ -5,7 +5,10 @@ Builds a throw-away SQLite instance the way deployments do (migrations, demo dat
 updates, search documents), then starts gunicorn with 2 workers twice: once for ngo, once for
 `bench/baseline_app.py` (Flask + Flask-SQLAlchemy + Jinja listing 20 rows of one table). wrk
 drives each path for `--seconds` in `--rounds` alternating rounds, and the table prints
-requests/s and the ratio to the baseline measured in the same run. The target is 0.6.
+requests/s and the ratio to the baseline measured in the same run. The target is 0.6 as
+deployed; rendered afresh (a second ngo server with the page cache off, so that every request
+renders: a new query string, language or filter, a restart, any change to the public site),
+0.3 for the list and the search and 0.5 for the appeal page and the API list.
 
     .venv/bin/python bench/public_pages.py [--appeals 10000] [--seconds 5] [--rounds 3]
 """
@@ -38,6 +41,9 @@ from gunicorn_workers import (  # bench/ is not a package
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = 0.6
+# Rendered afresh (page cache off), by the start of the path's name.
+FRESH_TARGETS = {"list": 0.3, "search": 0.3, "appeal page": 0.5, "API list": 0.5}
+UNCACHED = " (no page cache)"
 TWO_SYNC_WORKERS = WorkerConfig("sync, 2 workers", ("--workers", "2", "--worker-class", "sync"))
 
 ENGLISH = [
@@ -357,7 +363,7 @@ def main() -> None:
         uncached_env = {**env, "NGO_PUBLIC_PAGE_CACHE": "0"}
         runs = [("baseline", "base", "/")]
         for name, path in paths.items():
-            runs += [(name, "ngo", path), (f"{name} (no page cache)", "uncached", path)]
+            runs += [(name, "ngo", path), (f"{name}{UNCACHED}", "uncached", path)]
         results: dict[str, list[float]] = {name: [] for name, _, _ in runs}
         failures: dict[str, int] = dict.fromkeys(results, 0)
         with (
@@ -379,6 +385,14 @@ def main() -> None:
         report(args, results, failures)
 
 
+def _target(name: str) -> float | None:
+    if name == "baseline":
+        return None
+    if not name.endswith(UNCACHED):
+        return TARGET
+    return next(t for start, t in FRESH_TARGETS.items() if name.startswith(start))
+
+
 def report(
     args: argparse.Namespace, results: dict[str, list[float]], failures: dict[str, int]
 ) -> None:
@@ -387,14 +401,15 @@ def report(
         f"\nngo public pages: {os.cpu_count()} CPUs, {args.appeals} appeals, SQLite, gunicorn "
         f"2 sync workers, wrk {args.connections} connections, {args.rounds} x {args.seconds:g} s"
     )
-    header = f"{'path':<40} {'req/s':>9} {'ratio':>6} {'range':>11} {'errors':>6}  target {TARGET}"
+    header = f"{'path':<40} {'req/s':>9} {'ratio':>6} {'range':>11} {'errors':>6}  target"
     print(header)
     print("-" * len(header))
     for name, values in results.items():
         mean = sum(values) / len(values)
         ratios = [v / b for v, b in zip(values, base, strict=True)]
         ratio = mean / (sum(base) / len(base))
-        verdict = "" if name == "baseline" else ("ok" if ratio >= TARGET else "below")
+        target = _target(name)
+        verdict = "" if target is None else f"{target:.1f} {'ok' if ratio >= target else 'below'}"
         spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
         print(f"{name:<40} {mean:>9.0f} {ratio:>6.2f} {spread:>11} {failures[name]:>6}  {verdict}")
     if any(math.isnan(v) for v in base):
