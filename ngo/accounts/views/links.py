@@ -24,12 +24,13 @@ from ngo.accounts.forms import (
     LinkForm,
     ResetPasswordForm,
 )
-from ngo.accounts.models import Invitation
+from ngo.accounts.models import Invitation, User
 from ngo.accounts.services import AccountError
 from ngo.accounts.tokens import LinkError, LinkProblem
 from ngo.accounts.views import bp, end_session, login_rate_limit
 from ngo.accounts.views.auth import continue_sign_in
-from ngo.extensions import db, limiter
+from ngo.extensions import limiter
+from ngo.unit_of_work import attempt, commit_even_if_refused
 
 Page = Response | str | tuple[str, int]
 InvitationForm = AcceptInvitationForm | ExistingAccountInvitationForm
@@ -110,27 +111,33 @@ def accept_invitation() -> Page:
     existing = services.find_user_by_email(invitation.email)
     form = _invitation_form(invitation)
     if form.validate_on_submit():
-        try:
-            if existing is None:
-                user = services.accept_invitation(
+        if existing is None:
+            joined = attempt(
+                form,
+                lambda: services.accept_invitation(
                     invitation,
                     display_name=form.display_name.data or "",
                     password=form.password.data,
-                )
-            elif signin.confirm_password(existing, form.password.data):
-                services.accept_invitation_with_account(invitation, existing)
-                user = existing
-            else:
-                db.session.commit()  # the wrong guess counts towards the pause
-                raise AccountError(_("You already have an account: enter its current password."))
-        except AccountError as exc:
-            db.session.rollback()
-            form.password.errors.append(str(exc.message))
+                ),
+                field="password",
+            )
         else:
-            db.session.commit()
+            with commit_even_if_refused():  # a wrong guess counts towards the pause
+                confirmed = signin.confirm_password(existing, form.password.data)
+            joined = attempt(
+                form, lambda: _join_with_account(invitation, existing, confirmed), field="password"
+            )
+        if joined:
             end_session()
-            return continue_sign_in(user, url_for("accounts.dashboard"))
+            return continue_sign_in(joined.value, url_for("accounts.dashboard"))
     return _invitation_page(invitation, form, 400)
+
+
+def _join_with_account(invitation: Invitation, user: User, password_confirmed: bool) -> User:
+    if not password_confirmed:
+        raise AccountError(_("You already have an account: enter its current password."))
+    services.accept_invitation_with_account(invitation, user)
+    return user
 
 
 @bp.get("/invitation/<token>")
@@ -169,17 +176,12 @@ def reset_password() -> Page:
     except LinkError as exc:
         return _link_problem_page(exc.problem, "reset")
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.reset_password(reset, form.password.data)
-        except AccountError as exc:
-            db.session.rollback()
-            form.password.errors.append(str(exc.message))
-        else:
-            db.session.commit()
-            end_session()
-            flash(_("Your password has been changed. Sign in with the new password."), "success")
-            return redirect(url_for("accounts.login"))
+    if form.validate_on_submit() and attempt(
+        form, lambda: services.reset_password(reset, form.password.data), field="password"
+    ):
+        end_session()
+        flash(_("Your password has been changed. Sign in with the new password."), "success")
+        return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form), 400
 
 

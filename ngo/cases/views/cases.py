@@ -27,8 +27,9 @@ from ngo.cases.forms import (
 )
 from ngo.cases.models import Beneficiary, CaseStatus, CaseTask, HouseholdMember, RiskLevel
 from ngo.cases.services import BeneficiaryData, CaseFilters
-from ngo.cases.views import bp, commit_case_change, load_case, render_case_tab
+from ngo.cases.views import bp, load_case, record_view, render_case_tab
 from ngo.extensions import db
+from ngo.unit_of_work import attempt, audited_read
 
 MAX_PAGE = 10_000
 
@@ -104,12 +105,12 @@ def case_list() -> str:
         status_labels=STATUS_LABELS,
         risk_labels=RISK_LABELS,
     )
-    # Committed before the page leaves, after rendering: a commit first would expire the
-    # loaded rows and reload each one.
-    services.record_case_list_view(
-        rows, actor=current_user, organisation_id=membership.organisation_id, filters=filters
-    )
-    db.session.commit()
+    # Recorded once the page is rendered (a commit first would expire the loaded rows and
+    # reload each one), committed before it leaves.
+    with audited_read():
+        services.record_case_list_view(
+            rows, actor=current_user, organisation_id=membership.organisation_id, filters=filters
+        )
     return page
 
 
@@ -131,15 +132,15 @@ def new_case() -> Response | tuple[str, int]:
     if not form.is_submitted():
         form.assigned_caseworker_id.data = str(current_user.id)
     if form.validate_on_submit():
-        done, case = commit_case_change(
+        created = attempt(
             form,
             lambda: services.create_beneficiary(
                 membership.organisation_id, _beneficiary_data(form), actor=current_user
             ),
         )
-        if done:
+        if created:
             flash(_("The case was registered."), "success")
-            return redirect(url_for("cases.profile", reference=case.reference))
+            return redirect(url_for("cases.profile", reference=created.value.reference))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("cases/edit.html", form=form, case=None), status
 
@@ -148,8 +149,7 @@ def new_case() -> Response | tuple[str, int]:
 @staff_required(Action.VIEW_CASES)
 def profile(reference: str) -> tuple[str, int]:
     case = load_case(reference)
-    services.record_personal_data_view(case, actor=current_user, part="profile")
-    db.session.commit()
+    record_view(case, "profile")
     return render_case_tab("cases/profile.html", case, status_form=_status_form(case))
 
 
@@ -170,14 +170,11 @@ def edit_case(reference: str) -> Response | tuple[str, int]:
     form.assigned_caseworker_id.choices = _caseworker_choices(case.organisation_id)
     if not form.is_submitted():
         form.assigned_caseworker_id.data = str(case.assigned_caseworker_id or "")
-    if form.validate_on_submit():
-        done, _result = commit_case_change(
-            form,
-            lambda: services.update_beneficiary(case, _beneficiary_data(form), actor=current_user),
-        )
-        if done:
-            flash(_("Saved."), "success")
-            return redirect(url_for("cases.profile", reference=case.reference))
+    if form.validate_on_submit() and attempt(
+        form, lambda: services.update_beneficiary(case, _beneficiary_data(form), actor=current_user)
+    ):
+        flash(_("Saved."), "success")
+        return redirect(url_for("cases.profile", reference=case.reference))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("cases/edit.html", form=form, case=case), status
 
@@ -187,16 +184,14 @@ def edit_case(reference: str) -> Response | tuple[str, int]:
 def change_status(reference: str) -> Response | tuple[str, int]:
     case = load_case(reference, Action.EDIT_CASE)
     form = _status_form(case)
-    if form.validate_on_submit():
-        done, _result = commit_case_change(
-            form,
-            lambda: services.change_status(
-                case, CaseStatus(form.status.data), reason=form.reason.data, actor=current_user
-            ),
-        )
-        if done:
-            flash(_("The status was changed."), "success")
-            return redirect(url_for("cases.profile", reference=case.reference))
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: services.change_status(
+            case, CaseStatus(form.status.data), reason=form.reason.data, actor=current_user
+        ),
+    ):
+        flash(_("The status was changed."), "success")
+        return redirect(url_for("cases.profile", reference=case.reference))
     return render_case_tab("cases/profile.html", case, 400, status_form=form)
 
 
@@ -207,25 +202,21 @@ def household(reference: str) -> Response | tuple[str, int]:
     form = HouseholdForm()
     if form.is_submitted():
         case = load_case(reference, Action.EDIT_CASE)
-        if (
-            form.validate()
-            and commit_case_change(
-                form,
-                lambda: services.add_household_member(
-                    case,
-                    relationship=form.relationship.data,
-                    first_name=form.first_name.data or "",
-                    age=form.age.data,
-                    actor=current_user,
-                ),
-            )[0]
+        if form.validate() and attempt(
+            form,
+            lambda: services.add_household_member(
+                case,
+                relationship=form.relationship.data,
+                first_name=form.first_name.data or "",
+                age=form.age.data,
+                actor=current_user,
+            ),
         ):
             return redirect(url_for("cases.household", reference=reference))
         return render_case_tab(
             "cases/household.html", case, 400, form=form, confirm_form=ConfirmForm()
         )
-    services.record_personal_data_view(case, actor=current_user, part="household")
-    db.session.commit()
+    record_view(case, "household")
     return render_case_tab("cases/household.html", case, form=form, confirm_form=ConfirmForm())
 
 
@@ -237,7 +228,6 @@ def remove_household_member(reference: str, member_id: int) -> Response:
     if member is None or member.beneficiary_id != case.id:
         abort(404)
     services.remove_household_member(member, actor=current_user)
-    db.session.commit()
     return redirect(url_for("cases.household", reference=reference))
 
 
@@ -248,16 +238,12 @@ def notes(reference: str) -> Response | tuple[str, int]:
     form = NoteForm()
     if form.is_submitted():
         case = load_case(reference, Action.EDIT_CASE)
-        if (
-            form.validate()
-            and commit_case_change(
-                form, lambda: services.add_note(case, form.body.data, actor=current_user)
-            )[0]
+        if form.validate() and attempt(
+            form, lambda: services.add_note(case, form.body.data, actor=current_user)
         ):
             return redirect(url_for("cases.notes", reference=reference))
         return render_case_tab("cases/notes.html", case, 400, form=form)
-    services.record_personal_data_view(case, actor=current_user, part="notes")
-    db.session.commit()
+    record_view(case, "notes")
     return render_case_tab("cases/notes.html", case, form=form)
 
 
@@ -271,18 +257,15 @@ def tasks(reference: str) -> Response | tuple[str, int]:
     )
     if form.is_submitted():
         case = load_case(reference, Action.EDIT_CASE)
-        if (
-            form.validate()
-            and commit_case_change(
-                form,
-                lambda: services.add_task(
-                    case,
-                    title=form.title.data,
-                    due_date=form.due_date.data,
-                    assignee_id=int(form.assignee_id.data) if form.assignee_id.data else None,
-                    actor=current_user,
-                ),
-            )[0]
+        if form.validate() and attempt(
+            form,
+            lambda: services.add_task(
+                case,
+                title=form.title.data,
+                due_date=form.due_date.data,
+                assignee_id=int(form.assignee_id.data) if form.assignee_id.data else None,
+                actor=current_user,
+            ),
         ):
             return redirect(url_for("cases.tasks", reference=reference))
         return _render_tasks(case, form, 400)
@@ -291,8 +274,7 @@ def tasks(reference: str) -> Response | tuple[str, int]:
 
 def _render_tasks(case: Beneficiary, form: TaskForm, status: int = 200) -> tuple[str, int]:
     # Task titles speak of the person ("call about the flat in ..."): every rendering is a view.
-    services.record_personal_data_view(case, actor=current_user, part="tasks")
-    db.session.commit()
+    record_view(case, "tasks")
     return render_case_tab("cases/tasks.html", case, status, form=form, confirm_form=ConfirmForm())
 
 
@@ -304,7 +286,6 @@ def complete_task(reference: str, task_id: int) -> Response:
     if task is None or task.beneficiary_id != case.id:
         abort(404)
     services.complete_task(task, actor=current_user)
-    db.session.commit()
     target = request.form.get("next")
     if target == "mine":
         return redirect(url_for("cases.my_tasks"))
@@ -344,6 +325,5 @@ def history(reference: str) -> tuple[str, int]:
     }
     page = render_case_tab("cases/history.html", case, events=events, actors=actors)
     # As in the case list: recorded once the page is rendered, committed before it leaves.
-    services.record_personal_data_view(case, actor=current_user, part="history")
-    db.session.commit()
+    record_view(case, "history")
     return page

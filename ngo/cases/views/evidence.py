@@ -22,9 +22,9 @@ from ngo.cases.forms_evidence import (
     UploadEvidenceForm,
 )
 from ngo.cases.models import Beneficiary, EvidenceItem, EvidenceKind
-from ngo.cases.services import CaseError, record_personal_data_view
-from ngo.cases.views import bp, commit_case_change, find_case, load_case, render_case_tab
+from ngo.cases.views import bp, find_case, load_case, record_view, render_case_tab
 from ngo.extensions import db
+from ngo.unit_of_work import attempt, audited_read
 
 # Room for the multipart framing and the other fields around the file itself.
 UPLOAD_OVERHEAD = 64 * 1024
@@ -53,8 +53,7 @@ def _render_tab(
     check_form: CheckEvidenceForm | None = None,
 ) -> tuple[str, int]:
     """Every rendering lists titles and files of the person: each one is an audited view."""
-    record_personal_data_view(case, actor=current_user, part="evidence")
-    db.session.commit()
+    record_view(case, "evidence")
     membership = current_membership()
     writable = case.erased_at is None
     return render_case_tab(
@@ -103,7 +102,7 @@ def upload_evidence(reference: str) -> Response | tuple[str, int]:
     form = UploadEvidenceForm(prefix="upload")
     if form.validate_on_submit():
         upload = form.file.data
-        done, item = commit_case_change(
+        uploaded = attempt(
             form,
             lambda: evidence.upload_evidence(
                 case,
@@ -114,9 +113,10 @@ def upload_evidence(reference: str) -> Response | tuple[str, int]:
                 actor=current_user,
             ),
         )
-        if done:
+        if uploaded:
             flash(_("The document was uploaded."), "success")
-            if item.content_type and item.content_type.startswith("image/"):
+            content_type = uploaded.value.content_type
+            if content_type and content_type.startswith("image/"):
                 # People send phone photos: say plainly that where and when it was taken is gone.
                 flash(
                     _(
@@ -134,20 +134,18 @@ def upload_evidence(reference: str) -> Response | tuple[str, int]:
 def add_listing(reference: str) -> Response | tuple[str, int]:
     case = load_case(reference, Action.UPLOAD_EVIDENCE)
     form = ListingForm(prefix="listing")
-    if form.validate_on_submit():
-        done, _item = commit_case_change(
-            form,
-            lambda: evidence.add_listing(
-                case,
-                title=form.title.data,
-                url=form.url.data,
-                listed_on=form.listed_on.data,
-                actor=current_user,
-            ),
-        )
-        if done:
-            flash(_("The listing was added."), "success")
-            return redirect(url_for("cases.evidence", reference=reference))
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: evidence.add_listing(
+            case,
+            title=form.title.data,
+            url=form.url.data,
+            listed_on=form.listed_on.data,
+            actor=current_user,
+        ),
+    ):
+        flash(_("The listing was added."), "success")
+        return redirect(url_for("cases.evidence", reference=reference))
     return _render_tab(case, 400, listing_form=form)
 
 
@@ -159,13 +157,10 @@ def check_evidence(reference: str, item_id: int) -> Response | tuple[str, int]:
     form = CheckEvidenceForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        evidence.mark_checked(item, actor=current_user)
-    except CaseError as exc:
-        db.session.rollback()
-        form.form_errors.append(str(exc.message))
+    checked = attempt(None, lambda: evidence.mark_checked(item, actor=current_user))
+    if not checked:
+        form.form_errors.append(checked.message)
         return _render_tab(case, 400, check_form=form)
-    db.session.commit()
     flash(_("The document is marked as checked."), "success")
     return redirect(url_for("cases.evidence", reference=reference))
 
@@ -182,8 +177,8 @@ def download_evidence(reference: str, item_id: int) -> Response:
     except evidence.EvidenceFileMissing:
         abort(404)
     # The audit event is committed before a single byte leaves.
-    evidence.record_download(item, actor=current_user)
-    db.session.commit()
+    with audited_read():
+        evidence.record_download(item, actor=current_user)
     response = Response(data, mimetype=item.content_type or "application/octet-stream")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{evidence.download_name(item)}"'

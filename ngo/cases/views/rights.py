@@ -19,7 +19,6 @@ from ngo.accounts.policy import Action
 from ngo.cases.models import Beneficiary
 from ngo.cases.rights import ERASURE_REASON_LABELS, erase_case, export_case
 from ngo.cases.views import bp, load_case, render_case_tab
-from ngo.extensions import db
 
 
 class EraseForm(FlaskForm):
@@ -63,8 +62,8 @@ def export_view(reference: str) -> Response:
     case = load_case(reference, Action.EXPORT_CASE)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    # The export's audit event is committed with the 200 answer, before the file leaves.
     data = export_case(case, actor=current_user)
-    db.session.commit()
     response = Response(data, mimetype="application/zip")
     # The reference only: a file name with the person's name would give them away in a
     # downloads folder or a browser history.
@@ -85,7 +84,6 @@ def erase_view(reference: str) -> Response | tuple[str, int]:
             ]
         else:
             erase_case(case, actor=current_user, reason_code=form.reason.data)
-            db.session.commit()
             flash(_("The personal data of this case was erased."), "success")
             return redirect(url_for("cases.rights", reference=case.reference))
     return _page(case, form, 400)
