@@ -29,6 +29,7 @@ from ngo import chain
 from ngo.chain import GENESIS_HASH, ChainReport, Checkpoint
 from ngo.extensions import db
 from ngo.timeutil import utcnow
+from ngo.unit_of_work import transaction
 
 __all__ = ["GENESIS_HASH", "AuditChainError", "AuditCheckpoint", "AuditEvent", "ChainReport"]
 
@@ -301,14 +302,13 @@ def write_audit_checkpoint_task() -> int | None:
     """Hourly from beat. The checkpoint line also goes to the log, which usually leaves the host:
     one more copy out of reach of someone who can only change the database."""
     try:
-        row = write_checkpoint(only_if_moved=True)
+        with transaction():
+            row = write_checkpoint(only_if_moved=True)
+            checkpoint = row.as_checkpoint() if row is not None else None
     except AuditChainError as exc:
-        db.session.rollback()
         log.error("audit checkpoint refused, run `flask --app ngo audit verify`: %s", exc)
         raise
-    if row is None:
-        db.session.rollback()
+    if checkpoint is None:
         return None
-    db.session.commit()
-    log.info("audit checkpoint %s", row.as_checkpoint().to_line())
-    return row.seq
+    log.info("audit checkpoint %s", checkpoint.to_line())
+    return checkpoint.seq

@@ -15,6 +15,7 @@ from ngo.accounts.models import Organisation, Role, User
 from ngo.accounts.services import AccountError
 from ngo.chain import Checkpoint, CheckpointFormatError
 from ngo.extensions import db
+from ngo.unit_of_work import transaction
 
 audit_cli = AppGroup("audit", help="Inspect the audit log.")
 
@@ -51,22 +52,21 @@ def create_admin_command(
         raise click.ClickException(f"Not a valid e-mail address: {exc}") from exc
     password = _read_password(password_stdin)
     try:
-        organisation = db.session.scalars(
-            db.select(Organisation).where(Organisation.name == " ".join(org_name.split()))
-        ).first() or services.create_organisation(org_name, actor=None)
-        user = services.create_user(
-            email,
-            password,
-            display_name=display_name,
-            organisation=organisation,
-            role=Role.ADMIN,
-            actor=None,
-            is_platform_admin=platform_admin,
-        )
+        with transaction():
+            organisation = db.session.scalars(
+                db.select(Organisation).where(Organisation.name == " ".join(org_name.split()))
+            ).first() or services.create_organisation(org_name, actor=None)
+            user = services.create_user(
+                email,
+                password,
+                display_name=display_name,
+                organisation=organisation,
+                role=Role.ADMIN,
+                actor=None,
+                is_platform_admin=platform_admin,
+            )
     except AccountError as exc:
-        db.session.rollback()
         raise click.ClickException(str(exc.message)) from exc
-    db.session.commit()
     click.echo(f"Created administrator #{user.id} of {organisation.name}.")
     click.echo("At first sign-in they will set up two-factor authentication.")
 
@@ -91,8 +91,8 @@ def lock_user_command(email: str) -> None:
     if user.locked_at is not None:
         click.echo(f"Account #{user.id} was already locked.")
         return
-    services.lock_user(user, actor=None, organisation_id=None, reason="operator")
-    db.session.commit()
+    with transaction():
+        services.lock_user(user, actor=None, organisation_id=None, reason="operator")
     click.echo(f"Locked account #{user.id}; its sessions have ended.")
 
 
@@ -101,8 +101,8 @@ def lock_user_command(email: str) -> None:
 def unlock_user_command(email: str) -> None:
     """Lift the lock of EMAIL's account and any pause after wrong passwords."""
     user = _account_or_fail(email)
-    services.unlock_user(user, actor=None, organisation_id=None)
-    db.session.commit()
+    with transaction():
+        services.unlock_user(user, actor=None, organisation_id=None)
     click.echo(f"Account #{user.id} can sign in again.")
 
 
@@ -111,8 +111,8 @@ def unlock_user_command(email: str) -> None:
 def reset_second_factor_command(email: str) -> None:
     """Turn off EMAIL's second factor: they set it up again at their next sign-in."""
     user = _account_or_fail(email)
-    services.reset_second_factor(user, actor=None, organisation_id=None)
-    db.session.commit()
+    with transaction():
+        services.reset_second_factor(user, actor=None, organisation_id=None)
     click.echo(
         f"Two-factor authentication of account #{user.id} was reset; its sessions have ended."
     )
@@ -132,8 +132,8 @@ def seed_demo_command(if_empty: bool) -> None:
             if services.find_user_by_email(f"{role.value}@{demo.DEMO_DOMAIN}")
         ]
     else:
-        logins = demo.seed_demo()
-        db.session.commit()
+        with transaction():
+            logins = demo.seed_demo()
         click.echo(f"Demo organisation: {demo.DEMO_ORGANISATION}")
     if not logins:
         return
@@ -200,18 +200,17 @@ def audit_checkpoint_command() -> None:
     Keep the last line somewhere this server cannot change: `audit verify --checkpoint` then
     notices if events up to it were deleted, even together with the stored checkpoints."""
     try:
-        row = audit.write_checkpoint()
+        with transaction():
+            row = audit.write_checkpoint()
+            checkpoint = row.as_checkpoint()
     except audit.AuditChainError as exc:
-        db.session.rollback()
         click.echo(
             f"No checkpoint written: the chain is BROKEN at event {exc.report.broken_at_seq}: "
             f"{exc.report.problem}.",
             err=True,
         )
         sys.exit(1)
-    db.session.commit()
-    checkpoint = row.as_checkpoint()
-    click.echo(f"Checkpoint #{row.id} of the audit log:")
+    click.echo(f"Checkpoint #{checkpoint.number} of the audit log:")
     click.echo(f"  seq         {checkpoint.seq}")
     click.echo(f"  head hash   {checkpoint.head_hash}")
     click.echo(f"  time (UTC)  {checkpoint.time_text}")
