@@ -37,6 +37,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 from flask import Flask, g, has_app_context, request
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 from werkzeug.wrappers import Response
 
@@ -214,6 +215,17 @@ def attempt(form: Any | None, call: Callable[[], T], *, field: str | None = None
             show_on_form(form, exc, fallback=field)
         return Attempt(refusal=exc)
     return Attempt(result=result)
+
+
+def retry_on_conflict(call: Callable[[], T]) -> T:
+    """Run `call`, and once more if it lost a race for a unique value (two requests creating
+    the same row at once): the rollback forgets the losing insert, and the second run finds
+    the row the other request made. Anything the request did before is rolled back too."""
+    try:
+        return call()
+    except IntegrityError:
+        db.session.rollback()
+        return call()
 
 
 @contextmanager

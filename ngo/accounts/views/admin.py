@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from ngo import audit
 from ngo.accounts import policy, services, signin
-from ngo.accounts.access import current_membership, get_in_organisation_or_404, staff_required
+from ngo.accounts.access import current_membership, load_in_organisation, staff_required
 from ngo.accounts.forms import (
     ROLE_LABELS,
     ConfirmForm,
@@ -29,17 +29,9 @@ from ngo.timeutil import utcnow
 from ngo.unit_of_work import attempt
 
 
-def _membership_or_404(user_id: int) -> Membership:
-    membership = current_membership()
-    stmt = policy.scope(
-        select(Membership).where(Membership.user_id == user_id),
-        membership,
-        Membership.organisation_id,
-    )
-    found = db.session.scalars(stmt).first()
-    if found is None:
-        abort(404)
-    return found
+def _member(user_id: int) -> Membership:
+    """A member of the acting organisation, named by their user id."""
+    return load_in_organisation(Membership, user_id, Action.MANAGE_USERS, by=Membership.user_id)
 
 
 @admin_bp.get("/users")
@@ -126,7 +118,7 @@ def _user_page(membership: Membership, form: RoleForm) -> str:
 @admin_bp.get("/users/<int:user_id>")
 @staff_required(Action.MANAGE_USERS)
 def user_detail(user_id: int) -> str:
-    membership = _membership_or_404(user_id)
+    membership = _member(user_id)
     return _user_page(membership, RoleForm(role=membership.role))
 
 
@@ -138,7 +130,7 @@ USER_OPERATIONS = "lock, unlock, 'reset-two-factor', suspend, reinstate, remove"
 def user_action(user_id: int, operation: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    target = _membership_or_404(user_id)
+    target = _member(user_id)
     done = attempt(None, lambda: _user_operation(operation, target))
     if not done:
         flash(done.message, "error")
@@ -178,7 +170,7 @@ def _user_operation(operation: str, target: Membership) -> str:
 @admin_bp.post("/users/<int:user_id>/role")
 @staff_required(Action.MANAGE_USERS)
 def change_role(user_id: int) -> Response | tuple[str, int]:
-    target = _membership_or_404(user_id)
+    target = _member(user_id)
     form = RoleForm()
     if form.validate_on_submit():
         changed = attempt(
@@ -197,7 +189,7 @@ def change_role(user_id: int) -> Response | tuple[str, int]:
 def revoke_invitation(invitation_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    invitation = get_in_organisation_or_404(Invitation, invitation_id, Invitation.organisation_id)
+    invitation = load_in_organisation(Invitation, invitation_id, Action.MANAGE_USERS)
     services.revoke_invitation(invitation, actor=current_user)
     flash(_("The invitation was withdrawn."), "success")
     return redirect(url_for("admin.users"))

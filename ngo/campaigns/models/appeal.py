@@ -49,6 +49,8 @@ def new_public_slug() -> str:
 
 class Appeal(db.Model):
     __tablename__ = "appeals"
+    # Staff URLs name an appeal by its slug (accounts.access.load_in_organisation).
+    lookup_key = "slug"
     # The public list (newest listed first) and its count read from this index alone.
     __table_args__ = (
         Index("ix_appeals_listed_published_at", "listed", "published_at", "listed_until"),

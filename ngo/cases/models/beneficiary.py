@@ -36,6 +36,8 @@ def new_case_reference() -> str:
 
 class Beneficiary(db.Model):
     __tablename__ = "beneficiaries"
+    # Staff URLs name a case by its reference (accounts.access.load_in_organisation).
+    lookup_key = "reference"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True, default=new_case_reference)

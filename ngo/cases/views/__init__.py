@@ -1,22 +1,17 @@
 """URLs of the cases domain, split by subject: cases (list, profile, household, notes, tasks,
 history), consent, evidence, stories and data-subject rights. Every view loads its case through
-`load_case`, which applies the organisation scope and the policy."""
+`accounts.access.load_in_organisation`, which applies the organisation scope and the policy."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
-from ngo.accounts import policy
-from ngo.accounts.access import current_membership
-from ngo.accounts.policy import Action
 from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
-from ngo.extensions import db
 from ngo.unit_of_work import audited_read
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -32,31 +27,6 @@ CASE_TABS = [
     ("cases.tasks", _l("Tasks")),
     ("cases.history", _l("History")),
 ]
-
-
-def find_case(reference: str) -> Beneficiary | None:
-    """The case with this reference in the acting organisation, or None."""
-    membership = current_membership()
-    if membership is None or len(reference) > 32:
-        return None
-    return db.session.scalars(
-        policy.scope(
-            select(Beneficiary).where(Beneficiary.reference == reference),
-            membership,
-            Beneficiary.organisation_id,
-        )
-    ).first()
-
-
-def load_case(reference: str, action: Action = Action.VIEW_CASES) -> Beneficiary:
-    """The case with this reference in the acting organisation: 404 if it is another
-    organisation's (or does not exist), 403 if the role may not do `action`."""
-    beneficiary = find_case(reference)
-    if beneficiary is None:
-        abort(404)
-    if not policy.may(current_membership(), action, beneficiary):
-        abort(403)
-    return beneficiary
 
 
 def record_view(case: Beneficiary, part: str) -> None:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ngo.accounts.access import current_membership, staff_required
+from ngo.accounts.access import current_membership, load_in_organisation, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.models import Membership, Role, User
 from ngo.accounts.policy import Action
@@ -27,7 +27,7 @@ from ngo.cases.forms import (
 )
 from ngo.cases.models import Beneficiary, CaseStatus, CaseTask, HouseholdMember, RiskLevel
 from ngo.cases.services import BeneficiaryData, CaseFilters
-from ngo.cases.views import bp, load_case, record_view, render_case_tab
+from ngo.cases.views import bp, record_view, render_case_tab
 from ngo.extensions import db
 from ngo.unit_of_work import attempt, audited_read
 
@@ -148,7 +148,7 @@ def new_case() -> Response | tuple[str, int]:
 @bp.get("/<reference>")
 @staff_required(Action.VIEW_CASES)
 def profile(reference: str) -> tuple[str, int]:
-    case = load_case(reference)
+    case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
     record_view(case, "profile")
     return render_case_tab("cases/profile.html", case, status_form=_status_form(case))
 
@@ -165,7 +165,7 @@ def _status_form(case: Beneficiary) -> StatusForm:
 @bp.route("/<reference>/edit", methods=["GET", "POST"])
 @staff_required(Action.EDIT_CASE)
 def edit_case(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.EDIT_CASE)
+    case = load_in_organisation(Beneficiary, reference, Action.EDIT_CASE)
     form = BeneficiaryForm(obj=case)
     form.assigned_caseworker_id.choices = _caseworker_choices(case.organisation_id)
     if not form.is_submitted():
@@ -182,7 +182,7 @@ def edit_case(reference: str) -> Response | tuple[str, int]:
 @bp.post("/<reference>/status")
 @staff_required(Action.EDIT_CASE)
 def change_status(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.EDIT_CASE)
+    case = load_in_organisation(Beneficiary, reference, Action.EDIT_CASE)
     form = _status_form(case)
     if form.validate_on_submit() and attempt(
         form,
@@ -198,10 +198,10 @@ def change_status(reference: str) -> Response | tuple[str, int]:
 @bp.route("/<reference>/household", methods=["GET", "POST"])
 @staff_required(Action.VIEW_CASES)
 def household(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference)
+    case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
     form = HouseholdForm()
     if form.is_submitted():
-        case = load_case(reference, Action.EDIT_CASE)
+        case = load_in_organisation(Beneficiary, reference, Action.EDIT_CASE)
         if form.validate() and attempt(
             form,
             lambda: services.add_household_member(
@@ -223,7 +223,7 @@ def household(reference: str) -> Response | tuple[str, int]:
 @bp.post("/<reference>/household/<int:member_id>/remove")
 @staff_required(Action.EDIT_CASE)
 def remove_household_member(reference: str, member_id: int) -> Response:
-    case = load_case(reference, Action.EDIT_CASE)
+    case = load_in_organisation(Beneficiary, reference, Action.EDIT_CASE)
     member = db.session.get(HouseholdMember, member_id)
     if member is None or member.beneficiary_id != case.id:
         abort(404)
@@ -234,10 +234,10 @@ def remove_household_member(reference: str, member_id: int) -> Response:
 @bp.route("/<reference>/notes", methods=["GET", "POST"])
 @staff_required(Action.VIEW_CASES)
 def notes(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference)
+    case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
     form = NoteForm()
     if form.is_submitted():
-        case = load_case(reference, Action.EDIT_CASE)
+        case = load_in_organisation(Beneficiary, reference, Action.EDIT_CASE)
         if form.validate() and attempt(
             form, lambda: services.add_note(case, form.body.data, actor=current_user)
         ):
@@ -250,13 +250,13 @@ def notes(reference: str) -> Response | tuple[str, int]:
 @bp.route("/<reference>/tasks", methods=["GET", "POST"])
 @staff_required(Action.VIEW_CASES)
 def tasks(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference)
+    case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
     form = TaskForm()
     form.assignee_id.choices = _staff_choices(
         case.organisation_id, {Role.CASEWORKER, Role.ADMIN, Role.VERIFIER}
     )
     if form.is_submitted():
-        case = load_case(reference, Action.EDIT_CASE)
+        case = load_in_organisation(Beneficiary, reference, Action.EDIT_CASE)
         if form.validate() and attempt(
             form,
             lambda: services.add_task(
@@ -281,10 +281,10 @@ def _render_tasks(case: Beneficiary, form: TaskForm, status: int = 200) -> tuple
 @bp.post("/<reference>/tasks/<int:task_id>/done")
 @staff_required(Action.EDIT_CASE)
 def complete_task(reference: str, task_id: int) -> Response:
-    case = load_case(reference, Action.EDIT_CASE)
-    task = db.session.get(CaseTask, task_id)
-    if task is None or task.beneficiary_id != case.id:
-        abort(404)
+    case = load_in_organisation(Beneficiary, reference, Action.EDIT_CASE)
+    task = load_in_organisation(
+        CaseTask, task_id, Action.EDIT_CASE, CaseTask.beneficiary_id == case.id
+    )
     services.complete_task(task, actor=current_user)
     target = request.form.get("next")
     if target == "mine":
@@ -306,7 +306,7 @@ def my_tasks() -> str:
 @bp.get("/<reference>/history")
 @staff_required(Action.VIEW_CASES)
 def history(reference: str) -> tuple[str, int]:
-    case = load_case(reference)
+    case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
     events = db.session.scalars(
         select(AuditEvent)
         .where(

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ngo.accounts.access import staff_required
+from ngo.accounts.access import load_in_organisation, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.cases import consent as consent_service
@@ -24,7 +24,7 @@ from ngo.cases.models import (
     EvidenceItem,
     EvidenceKind,
 )
-from ngo.cases.views import bp, load_case, record_view, render_case_tab
+from ngo.cases.views import bp, record_view, render_case_tab
 from ngo.extensions import db
 from ngo.unit_of_work import attempt
 
@@ -69,14 +69,14 @@ def _render(case: Beneficiary, form: ConsentForm, status: int = 200) -> tuple[st
 @bp.get("/<reference>/consent")
 @staff_required(Action.VIEW_CASES)
 def consent(reference: str) -> tuple[str, int]:
-    case = load_case(reference)
+    case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
     return _render(case, _consent_form(case))
 
 
 @bp.post("/<reference>/consent")
 @staff_required(Action.MANAGE_CONSENT)
 def record_consent(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.MANAGE_CONSENT)
+    case = load_in_organisation(Beneficiary, reference, Action.MANAGE_CONSENT)
     form = _consent_form(case)
     if not form.validate_on_submit():
         return _render(case, form, 400)
@@ -105,7 +105,7 @@ def record_consent(reference: str) -> Response | tuple[str, int]:
 @bp.post("/<reference>/consent/<int:consent_id>/withdraw")
 @staff_required(Action.MANAGE_CONSENT)
 def withdraw_consent(reference: str, consent_id: int) -> Response:
-    case = load_case(reference, Action.MANAGE_CONSENT)
+    case = load_in_organisation(Beneficiary, reference, Action.MANAGE_CONSENT)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     record = db.session.get(Consent, consent_id)

@@ -7,11 +7,16 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ngo.accounts import policy
-from ngo.accounts.access import allow_larger_body, current_membership, staff_required
+from ngo.accounts.access import (
+    allow_larger_body,
+    current_membership,
+    find_in_organisation,
+    load_in_organisation,
+    staff_required,
+)
 from ngo.accounts.policy import Action
 from ngo.cases import evidence
 from ngo.cases.forms_evidence import (
@@ -22,8 +27,7 @@ from ngo.cases.forms_evidence import (
     UploadEvidenceForm,
 )
 from ngo.cases.models import Beneficiary, EvidenceItem, EvidenceKind
-from ngo.cases.views import bp, find_case, load_case, record_view, render_case_tab
-from ngo.extensions import db
+from ngo.cases.views import bp, record_view, render_case_tab
 from ngo.unit_of_work import attempt, audited_read
 
 # Room for the multipart framing and the other fields around the file itself.
@@ -36,7 +40,7 @@ def _raise_size_limit_for_uploads(endpoint: str | None, values: dict[str, Any] |
     # those hooks) parses the form: the larger limit has to be set before that, and only for
     # someone who may upload to this very case. Anyone else is refused at 1 MB, unread.
     if endpoint == "cases.upload_evidence" and values:
-        case = find_case(str(values.get("reference", "")))
+        case = find_in_organisation(Beneficiary, str(values.get("reference", "")))
         allow_larger_body(
             int(current_app.config["EVIDENCE_MAX_BYTES"]) + UPLOAD_OVERHEAD,
             Action.UPLOAD_EVIDENCE,
@@ -74,31 +78,18 @@ def _render_tab(
     )
 
 
-def _item_or_404(case: Beneficiary, item_id: int) -> EvidenceItem:
-    item = db.session.scalar(
-        select(EvidenceItem).where(
-            EvidenceItem.id == item_id,
-            EvidenceItem.beneficiary_id == case.id,
-            EvidenceItem.organisation_id == case.organisation_id,
-        )
-    )
-    if item is None:
-        abort(404)
-    return item
-
-
 # The endpoint is "cases.evidence", like the other tabs'; the function has another name
 # because this module uses `evidence` for the service.
 @bp.get("/<reference>/evidence", endpoint="evidence")
 @staff_required(Action.VIEW_CASES)
 def evidence_tab(reference: str) -> tuple[str, int]:
-    return _render_tab(load_case(reference))
+    return _render_tab(load_in_organisation(Beneficiary, reference, Action.VIEW_CASES))
 
 
 @bp.post("/<reference>/evidence")
 @staff_required(Action.UPLOAD_EVIDENCE)
 def upload_evidence(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.UPLOAD_EVIDENCE)
+    case = load_in_organisation(Beneficiary, reference, Action.UPLOAD_EVIDENCE)
     form = UploadEvidenceForm(prefix="upload")
     if form.validate_on_submit():
         upload = form.file.data
@@ -132,7 +123,7 @@ def upload_evidence(reference: str) -> Response | tuple[str, int]:
 @bp.post("/<reference>/evidence/listing")
 @staff_required(Action.UPLOAD_EVIDENCE)
 def add_listing(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.UPLOAD_EVIDENCE)
+    case = load_in_organisation(Beneficiary, reference, Action.UPLOAD_EVIDENCE)
     form = ListingForm(prefix="listing")
     if form.validate_on_submit() and attempt(
         form,
@@ -152,8 +143,10 @@ def add_listing(reference: str) -> Response | tuple[str, int]:
 @bp.post("/<reference>/evidence/<int:item_id>/check")
 @staff_required(Action.CHECK_EVIDENCE)
 def check_evidence(reference: str, item_id: int) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.CHECK_EVIDENCE)
-    item = _item_or_404(case, item_id)
+    case = load_in_organisation(Beneficiary, reference, Action.CHECK_EVIDENCE)
+    item = load_in_organisation(
+        EvidenceItem, item_id, Action.CHECK_EVIDENCE, EvidenceItem.beneficiary_id == case.id
+    )
     form = CheckEvidenceForm()
     if not form.validate_on_submit():
         abort(400)
@@ -168,8 +161,10 @@ def check_evidence(reference: str, item_id: int) -> Response | tuple[str, int]:
 @bp.get("/<reference>/evidence/<int:item_id>/download")
 @staff_required(Action.DOWNLOAD_EVIDENCE)
 def download_evidence(reference: str, item_id: int) -> Response:
-    case = load_case(reference, Action.DOWNLOAD_EVIDENCE)
-    item = _item_or_404(case, item_id)
+    case = load_in_organisation(Beneficiary, reference, Action.DOWNLOAD_EVIDENCE)
+    item = load_in_organisation(
+        EvidenceItem, item_id, Action.DOWNLOAD_EVIDENCE, EvidenceItem.beneficiary_id == case.id
+    )
     if item.destroyed_at is not None:
         abort(410)
     try:

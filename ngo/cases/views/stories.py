@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ngo.accounts.access import current_membership, staff_required
+from ngo.accounts.access import current_membership, load_in_organisation, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action, may
 from ngo.cases import stories
@@ -27,7 +27,7 @@ from ngo.cases.forms_stories import (
 )
 from ngo.cases.markdown import render_markdown
 from ngo.cases.models import Beneficiary, EvidenceItem, Story, StoryVersion, VersionStatus
-from ngo.cases.views import bp, load_case, record_view, render_case_tab
+from ngo.cases.views import bp, record_view, render_case_tab
 from ngo.extensions import db
 from ngo.unit_of_work import attempt
 
@@ -133,13 +133,13 @@ def _version_or_404(story: Story, number: int) -> StoryVersion:
 @bp.get("/<reference>/story")
 @staff_required(Action.VIEW_CASES)
 def story(reference: str) -> tuple[str, int]:
-    return _render_story(load_case(reference))
+    return _render_story(load_in_organisation(Beneficiary, reference, Action.VIEW_CASES))
 
 
 @bp.post("/<reference>/story")
 @staff_required(Action.VIEW_CASES)
 def save_story(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.WRITE_STORY)
+    case = load_in_organisation(Beneficiary, reference, Action.WRITE_STORY)
     form = StoryForm()
     if not form.validate_on_submit():
         return _render_story(case, 400, story_form=form)
@@ -158,7 +158,7 @@ def save_story(reference: str) -> Response | tuple[str, int]:
 @bp.post("/<reference>/story/versions/<int:number>/submit")
 @staff_required(Action.VIEW_CASES)
 def submit_story(reference: str, number: int) -> Response:
-    case = load_case(reference, Action.WRITE_STORY)
+    case = load_in_organisation(Beneficiary, reference, Action.WRITE_STORY)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     version = _version_or_404(_story_or_404(case), number)
@@ -173,7 +173,7 @@ def submit_story(reference: str, number: int) -> Response:
 @bp.post("/<reference>/story/reverify")
 @staff_required(Action.VIEW_CASES)
 def request_reverification(reference: str) -> Response:
-    case = load_case(reference, Action.WRITE_STORY)
+    case = load_in_organisation(Beneficiary, reference, Action.WRITE_STORY)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     story = _story_or_404(case)
@@ -194,7 +194,7 @@ def request_reverification(reference: str) -> Response:
 @bp.post("/<reference>/story/versions/<int:number>/verify")
 @staff_required(Action.VIEW_CASES)
 def verify_story(reference: str, number: int) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.VERIFY_STORY)
+    case = load_in_organisation(Beneficiary, reference, Action.VERIFY_STORY)
     version = _version_or_404(_story_or_404(case), number)
     form = _verify_form(case)
     if not form.validate_on_submit():
@@ -234,7 +234,7 @@ def verify_story(reference: str, number: int) -> Response | tuple[str, int]:
 @bp.get("/<reference>/story/versions/<int:number>")
 @staff_required(Action.VIEW_CASES)
 def story_version(reference: str, number: int) -> tuple[str, int]:
-    case = load_case(reference)
+    case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
     story = _story_or_404(case)
     version = _version_or_404(story, number)
     evidence = {item.id: item for item in _live_evidence(case)}
@@ -267,7 +267,7 @@ def _diff_numbers(story: Story) -> tuple[int | None, int | None, str | None, int
 @bp.get("/<reference>/story/diff")
 @staff_required(Action.VIEW_CASES)
 def story_diff(reference: str) -> tuple[str, int]:
-    case = load_case(reference)
+    case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
     story = _story_or_404(case)
     old_number, new_number, problem, status = _diff_numbers(story)
     context: dict[str, Any] = {
