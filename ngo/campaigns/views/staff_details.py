@@ -20,7 +20,6 @@ from ngo.accounts.access import (
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.campaigns import cover, details, images
-from ngo.campaigns.browse import country_names
 from ngo.campaigns.forms import AppealDetailsForm, CoverPhotoForm, LineTextForm
 from ngo.campaigns.labels import CATEGORY_LABELS
 from ngo.campaigns.models import Appeal, BudgetLine
@@ -31,6 +30,7 @@ from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
 from ngo.config import LANGUAGES
 from ngo.extensions import db
+from ngo.public.browse import country_names
 from ngo.unit_of_work import attempt, audited_read
 
 
