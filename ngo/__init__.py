@@ -57,7 +57,7 @@ def _private_folder(path: str) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from ngo import errors, models, security, unit_of_work  # noqa: F401  (models: the schema)
+    from ngo import audit, errors, models, security, unit_of_work  # noqa: F401  (models: schema)
     from ngo.accounts import access, sessions  # noqa: F401  (access: the user loader)
     from ngo.cases import images
     from ngo.celery_app import celery_init_app
@@ -75,7 +75,7 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     # First of the request hooks, so that its commit runs after every other after_request.
-    unit_of_work.init_app(app)
+    unit_of_work.init_app(app, audit_records=(audit.AuditEvent,))
     migrate.init_app(
         app,
         db,

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Generic, ParamSpec, TypeVar
 
-from flask import Flask, g, has_app_context, request
+from flask import Flask, current_app, g, has_app_context, request
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
@@ -53,6 +53,7 @@ _READ_ONLY = "_uow_read_only"
 _AUDITED_READ = "_uow_audited_read"
 # In session.info: something was written since the transaction began (flushed or DML).
 _WROTE = "uow_wrote"
+_EXTENSION = "ngo.unit_of_work"
 
 
 class ReadOnlyRequestError(RuntimeError):
@@ -63,9 +64,11 @@ class ReadOnlyRequestError(RuntimeError):
 # Requests ---------------------------------------------------------------------------------
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, *, audit_records: tuple[type, ...] = ()) -> None:
     """Call before any other hook is registered: the commit then runs after every other
-    after_request hook, once the response is complete."""
+    after_request hook, once the response is complete. `audit_records` are the models an
+    audited read may add (the audit log's events)."""
+    app.extensions[_EXTENSION] = frozenset(audit_records)
     app.before_request(_begin_request)
     app.after_request(_finish_request)
     app.teardown_request(_end_request)
@@ -107,22 +110,17 @@ def _is_guarded(session: Session) -> bool:
 def _refuse_flush_on_read(session: Session, _context: UOWTransaction, _instances: Any) -> None:
     if not _is_guarded(session):
         return
-    from ngo.audit import AuditEvent  # imported here: audit's task uses this module
-
     modified = [obj for obj in session.dirty if session.is_modified(obj)]
     written = [*session.new, *modified, *session.deleted]
     if g.get(_AUDITED_READ):
-        written = [obj for obj in written if not _is_new_audit_event(session, obj, AuditEvent)]
+        records = tuple(current_app.extensions[_EXTENSION])
+        written = [obj for obj in written if not (obj in session.new and isinstance(obj, records))]
     if written:
         kinds = ", ".join(sorted({type(obj).__name__ for obj in written}))
         raise ReadOnlyRequestError(
             f"{request.method} {request.url_rule} tried to write {kinds}: reads never write "
             "(the audit of a personal-data view goes through audited_read)"
         )
-
-
-def _is_new_audit_event(session: Session, obj: object, audit_event: type) -> bool:
-    return obj in session.new and isinstance(obj, audit_event)
 
 
 def _refuse_statement_on_read(state: ORMExecuteState) -> None:

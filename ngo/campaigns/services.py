@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
+from ngo import audit
 from ngo.accounts.models import User
 from ngo.accounts.policy import four_eyes_refusal
 from ngo.campaigns import images, review, safety
 from ngo.campaigns.errors import AppealError
-from ngo.campaigns.events import audit_appeal
 from ngo.campaigns.models import (
     Appeal,
     AppealStatus,
@@ -64,7 +64,7 @@ def begin_edit(appeal: Appeal, actor: User) -> None:
     if appeal.status == AppealStatus.IN_REVIEW.value:
         appeal.status = AppealStatus.DRAFT.value
         appeal.submitted_by_id = None
-        audit_appeal(appeal, actor, "appeal.returned_to_draft", because="edited_in_review")
+        audit.record_change(appeal, actor, "appeal.returned_to_draft", because="edited_in_review")
 
 
 # Drafting ---------------------------------------------------------------------------------
@@ -106,7 +106,7 @@ def create_appeal(
         display_name="",
         actor=actor,
     )
-    audit_appeal(appeal, actor, "appeal.created")
+    audit.record_change(appeal, actor, "appeal.created")
     return appeal
 
 
@@ -138,7 +138,7 @@ def set_translation(
     translation.story_markdown = (story_markdown or "").strip()
     translation.display_name = " ".join((display_name or "").split())
     db.session.flush()
-    audit_appeal(appeal, actor, "appeal.text_changed", language=language)
+    audit.record_change(appeal, actor, "appeal.text_changed", language=language)
     return translation
 
 
@@ -180,7 +180,7 @@ def add_budget_line(
     db.session.add(line)
     db.session.flush()
     _recount_goal(appeal)
-    audit_appeal(appeal, actor, "appeal.budget_line_added", amount_minor=amount.amount_minor)
+    audit.record_change(appeal, actor, "appeal.budget_line_added", amount_minor=amount.amount_minor)
     return line
 
 
@@ -194,7 +194,7 @@ def remove_budget_line(line: BudgetLine, *, actor: User) -> None:
     db.session.flush()
     db.session.expire(appeal, ["budget_lines"])
     _recount_goal(appeal)
-    audit_appeal(appeal, actor, "appeal.budget_line_removed")
+    audit.record_change(appeal, actor, "appeal.budget_line_removed")
 
 
 def _recount_goal(appeal: Appeal) -> None:
@@ -314,7 +314,7 @@ def submit_for_review(appeal: Appeal, *, actor: User) -> str:
     appeal.status = AppealStatus.IN_REVIEW.value
     appeal.submitted_by_id = actor.id
     digest = review.save_snapshot(appeal, review.appeal_content(appeal))
-    audit_appeal(appeal, actor, "appeal.submitted", digest=digest)
+    audit.record_change(appeal, actor, "appeal.submitted", digest=digest)
     return digest
 
 
@@ -323,7 +323,7 @@ def return_to_draft(appeal: Appeal, *, actor: User) -> None:
         raise AppealError(_l("Only an appeal in review or published can go back to draft."))
     appeal.status = AppealStatus.DRAFT.value
     appeal.approved_by_id = None
-    audit_appeal(appeal, actor, "appeal.returned_to_draft")
+    audit.record_change(appeal, actor, "appeal.returned_to_draft")
 
 
 def approval_refusal(appeal: Appeal, approver: User) -> str | None:
@@ -364,7 +364,7 @@ def approve_and_publish(appeal: Appeal, *, approver: User, digest: str) -> None:
     appeal.approved_digest = digest
     appeal.editor_ids = []
     appeal.published_at = utcnow()
-    audit_appeal(appeal, approver, "appeal.published", digest=digest)
+    audit.record_change(appeal, approver, "appeal.published", digest=digest)
 
 
 def is_publicly_visible(appeal: Appeal) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ngo import audit
-from ngo.accounts import policy, services, signin
+from ngo.accounts import invitations, policy, services, signin
 from ngo.accounts.access import current_membership, load_in_organisation, staff_required
 from ngo.accounts.forms import (
     ROLE_LABELS,
@@ -77,7 +77,7 @@ def invite() -> Response | tuple[str, int]:
         membership = current_membership()
         invited = attempt(
             form,
-            lambda: services.invite_user(
+            lambda: invitations.invite_user(
                 membership.organisation,
                 form.email.data,
                 Role(form.role.data),
@@ -190,7 +190,7 @@ def revoke_invitation(invitation_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     invitation = load_in_organisation(Invitation, invitation_id, Action.MANAGE_USERS)
-    services.revoke_invitation(invitation, actor=current_user)
+    invitations.revoke_invitation(invitation, actor=current_user)
     flash(_("The invitation was withdrawn."), "success")
     return redirect(url_for("admin.users"))
 
@@ -264,4 +264,6 @@ def organisations() -> Response | tuple[str, int]:
 
 def _create_organisation(name: str, admin_email: str, locale: str) -> None:
     organisation = services.create_organisation(name, actor=current_user)
-    services.invite_user(organisation, admin_email, Role.ADMIN, locale=locale, actor=current_user)
+    invitations.invite_user(
+        organisation, admin_email, Role.ADMIN, locale=locale, actor=current_user
+    )

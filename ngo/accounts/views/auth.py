@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ngo.accounts import policy, services, signin, two_factor
+from ngo.accounts import password_reset, policy, signin, two_factor
 from ngo.accounts.forms import (
     ConfirmForm,
     EnrolSecondFactorForm,
@@ -219,7 +219,7 @@ def logout() -> Response:
 def forgot_password() -> Response | str | tuple[str, int]:
     form = ResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
+        password_reset.request_password_reset(form.email.data)
         # The same answer whether or not the address has an account.
         flash(
             ngettext(

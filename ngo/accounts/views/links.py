@@ -17,7 +17,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ngo.accounts import services, signin
+from ngo.accounts import invitations, password_reset, services, signin
 from ngo.accounts.forms import (
     AcceptInvitationForm,
     ExistingAccountInvitationForm,
@@ -93,7 +93,7 @@ def open_invitation() -> Page:
     if not form.validate_on_submit():
         return _open_link_page(form, "invitation", 400)
     try:
-        invitation = services.load_invitation(form.token.data)
+        invitation = invitations.load_invitation(form.token.data)
     except LinkError as exc:
         return _link_problem_page(exc.problem, "invitation")
     accept_form = _invitation_form(invitation)
@@ -105,7 +105,7 @@ def open_invitation() -> Page:
 @limiter.limit(login_rate_limit)
 def accept_invitation() -> Page:
     try:
-        invitation = services.load_invitation(request.form.get("token", ""))
+        invitation = invitations.load_invitation(request.form.get("token", ""))
     except LinkError as exc:
         return _link_problem_page(exc.problem, "invitation")
     existing = services.find_user_by_email(invitation.email)
@@ -114,7 +114,7 @@ def accept_invitation() -> Page:
         if existing is None:
             joined = attempt(
                 form,
-                lambda: services.accept_invitation(
+                lambda: invitations.accept_invitation(
                     invitation,
                     display_name=form.display_name.data or "",
                     password=form.password.data,
@@ -136,7 +136,7 @@ def accept_invitation() -> Page:
 def _join_with_account(invitation: Invitation, user: User, password_confirmed: bool) -> User:
     if not password_confirmed:
         raise AccountError(_("You already have an account: enter its current password."))
-    services.accept_invitation_with_account(invitation, user)
+    invitations.accept_invitation_with_account(invitation, user)
     return user
 
 
@@ -160,7 +160,7 @@ def open_password_reset() -> Page:
     if not form.validate_on_submit():
         return _open_link_page(form, "reset", 400)
     try:
-        services.load_password_reset(form.token.data)
+        password_reset.load_password_reset(form.token.data)
     except LinkError as exc:
         return _link_problem_page(exc.problem, "reset")
     reset_form = ResetPasswordForm()
@@ -172,12 +172,12 @@ def open_password_reset() -> Page:
 @limiter.limit(login_rate_limit)
 def reset_password() -> Page:
     try:
-        reset = services.load_password_reset(request.form.get("token", ""))
+        reset = password_reset.load_password_reset(request.form.get("token", ""))
     except LinkError as exc:
         return _link_problem_page(exc.problem, "reset")
     form = ResetPasswordForm()
     if form.validate_on_submit() and attempt(
-        form, lambda: services.reset_password(reset, form.password.data), field="password"
+        form, lambda: password_reset.reset_password(reset, form.password.data), field="password"
     ):
         end_session()
         flash(_("Your password has been changed. Sign in with the new password."), "success")

@@ -23,7 +23,7 @@ from ngo.urls import safe_redirect_target
 def dashboard() -> str:
     from ngo.campaigns.concerns import open_concern_count
     from ngo.campaigns.updates import overdue_appeals
-    from ngo.cases.services import caseload_summary
+    from ngo.cases.listing import caseload_summary
 
     membership = current_membership()
     caseload = (

@@ -102,6 +102,11 @@ class Appeal(db.Model):
     )
 
     @property
+    def audit_object(self) -> tuple[str, int]:
+        """What audit events about it are filed under (ngo.audit.record_change)."""
+        return ("appeal", self.id)
+
+    @property
     def category_list(self) -> list[Category]:
         return [Category(c) for c in self.categories.split(",") if c]
 

@@ -189,6 +189,11 @@ class ConcernReport(db.Model):
 
     appeal: Mapped[Appeal] = relationship()
 
+    @property
+    def audit_object(self) -> tuple[str, int]:
+        """Events about a report are the appeal's (ngo.audit.record_change)."""
+        return ("appeal", self.appeal_id)
+
 
 class AppealSearchDocument(db.Model):
     """The folded words of a listed appeal's public text in every language, for full-text

@@ -90,6 +90,11 @@ class Beneficiary(db.Model):
         self.date_of_birth_text = value.isoformat() if value else None
 
     @property
+    def audit_object(self) -> tuple[str, int]:
+        """What audit events about it are filed under (ngo.audit.record_change)."""
+        return ("case", self.id)
+
+    @property
     def display_label(self) -> str:
         """What staff lists show: the public name, else the legal name, else the reference."""
         if self.erased_at is not None:

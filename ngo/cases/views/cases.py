@@ -15,7 +15,7 @@ from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.models import Membership, Role, User
 from ngo.accounts.policy import Action
 from ngo.audit import AuditEvent
-from ngo.cases import services
+from ngo.cases import listing, services
 from ngo.cases.forms import (
     RISK_LABELS,
     STATUS_LABELS,
@@ -25,8 +25,9 @@ from ngo.cases.forms import (
     StatusForm,
     TaskForm,
 )
+from ngo.cases.listing import CaseFilters
 from ngo.cases.models import Beneficiary, CaseStatus, CaseTask, HouseholdMember, RiskLevel
-from ngo.cases.services import BeneficiaryData, CaseFilters
+from ngo.cases.services import BeneficiaryData
 from ngo.cases.views import bp, record_view, render_case_tab
 from ngo.extensions import db
 from ngo.unit_of_work import attempt, audited_read
@@ -94,13 +95,13 @@ def _parse_filters() -> CaseFilters:
 def case_list() -> str:
     membership = current_membership()
     filters = _parse_filters()
-    rows, total = services.list_cases(membership.organisation_id, filters)
+    rows, total = listing.list_cases(membership.organisation_id, filters)
     page = render_template(
         "cases/list.html",
         rows=rows,
         total=total,
         filters=filters,
-        page_size=services.PAGE_SIZE,
+        page_size=listing.PAGE_SIZE,
         caseworkers=_caseworker_choices(membership.organisation_id)[1:],
         status_labels=STATUS_LABELS,
         risk_labels=RISK_LABELS,
@@ -108,7 +109,7 @@ def case_list() -> str:
     # Recorded once the page is rendered (a commit first would expire the loaded rows and
     # reload each one), committed before it leaves.
     with audited_read():
-        services.record_case_list_view(
+        listing.record_case_list_view(
             rows, actor=current_user, organisation_id=membership.organisation_id, filters=filters
         )
     return page
@@ -298,7 +299,7 @@ def my_tasks() -> str:
     membership = current_membership()
     return render_template(
         "cases/my_tasks.html",
-        tasks=services.open_tasks_of(current_user, membership.organisation_id),
+        tasks=listing.open_tasks_of(current_user, membership.organisation_id),
         confirm_form=ConfirmForm(),
     )
 

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from ngo.accounts.access import current_membership, load_in_organisation, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action, may
-from ngo.cases import stories
+from ngo.cases import stories, verification
 from ngo.cases import story_diff as diffs
 from ngo.cases.forms_stories import (
     CHECK_HINTS,
@@ -76,7 +76,7 @@ def _render_story(
     may_write = may(membership, Action.WRITE_STORY, case) and case.erased_at is None
     may_verify = may(membership, Action.VERIFY_STORY, case) and case.erased_at is None
     awaiting = latest is not None and latest.status == VersionStatus.SUBMITTED.value
-    refusal = stories.verification_refusal(latest, current_user) if awaiting else None
+    refusal = verification.verification_refusal(latest, current_user) if awaiting else None
     conflict = refusal is not None
     if may_write and story_form is None:
         story_form = _story_form(latest)
@@ -204,7 +204,7 @@ def verify_story(reference: str, number: int) -> Response | tuple[str, int]:
         form.form_errors.append(_("Choose to approve the story or to return it."))
         return _render_story(case, 400, verify_form=form)
     checks = [
-        stories.CheckResult(
+        verification.CheckResult(
             kind=kind,
             passed=bool(sub.form.passed.data),
             evidence_item_id=int(sub.form.evidence.data) if sub.form.evidence.data else None,
@@ -214,7 +214,7 @@ def verify_story(reference: str, number: int) -> Response | tuple[str, int]:
     ]
     decided = attempt(
         form,
-        lambda: stories.verify_version(
+        lambda: verification.verify_version(
             version,
             verifier=current_user,
             approved=approved,
