@@ -89,9 +89,10 @@ def find_in_organisation(
     length = getattr(column.type, "length", None)
     if isinstance(key, str) and length is not None and len(key) > length:
         return None
+    organisation_column: Any = getattr(model, "organisation_id")  # noqa: B009  (any model)
     stmt = policy.scope(
-        select(model).where(column == key, *criteria), membership, model.organisation_id
-    )  # type: ignore[attr-defined]
+        select(model).where(column == key, *criteria), membership, organisation_column
+    )
     return db.session.scalars(stmt).first()
 
 

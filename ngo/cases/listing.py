@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from ngo import audit
@@ -32,7 +32,7 @@ class CaseFilters:
     page: int = 1
 
 
-def matching_ids_by_name(organisation_id: int, name: str):
+def matching_ids_by_name(organisation_id: int, name: str) -> Select[int]:
     """Ids of beneficiaries whose names contain every word of `name`, found by blind index:
     one query whatever the size of the table."""
     tokens = [blind_index(NAME_INDEX_PURPOSE, t) for t in sorted(name_tokens(name))]
