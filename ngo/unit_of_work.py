@@ -36,12 +36,11 @@ from functools import wraps
 from typing import Any, Generic, ParamSpec, TypeVar
 
 from flask import Flask, current_app, g, has_app_context, request
-from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 from werkzeug.wrappers import Response
 
-from ngo.extensions import db
+from ngo.extensions import db, listen
 from ngo.rules import RuleError, show_on_form
 
 T = TypeVar("T")
@@ -73,10 +72,7 @@ def init_app(app: Flask, *, audit_records: tuple[type, ...] = ()) -> None:
     app.after_request(_finish_request)
     app.teardown_request(_end_request)
     for identifier, listener in _SESSION_LISTENERS:
-        # Listeners on the Session class outlive the app, and create_app runs more than once
-        # in a process (tests, the worker, a CLI command): add each one once.
-        if not event.contains(Session, identifier, listener):
-            event.listen(Session, identifier, listener)
+        listen(Session, identifier, listener)
 
 
 def _begin_request() -> None:

@@ -22,9 +22,9 @@ from ngo.campaigns.models import (
     UpdateState,
     UpdateSubscription,
 )
+from ngo.campaigns.presentation import translation_for
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import db
-from ngo.public.browse import translation_for
 from ngo.unit_of_work import transaction
 from ngo.urls import external_url
 
@@ -61,7 +61,6 @@ def _send(to: str, subject: str, body: str, unsubscribe_url: str | None = None) 
     mail.deliver(message)
 
 
-@outbox.handles(FOLLOW_CONFIRMATION_EMAIL)
 def send_follow_confirmation(payload: dict[str, Any]) -> None:
     subscription = db.session.get(UpdateSubscription, payload["subscription_id"])
     if subscription is None or subscription.unsubscribed_at is not None:
@@ -82,7 +81,6 @@ def send_follow_confirmation(payload: dict[str, Any]) -> None:
         )
 
 
-@outbox.handles(UPDATE_EMAIL)
 def send_update_emails(payload: dict[str, Any]) -> None:
     """Each confirmed follower gets the update once: the delivery row is written and committed
     with each mail, so a second run (or a retry after a failure half-way) skips those sent."""
@@ -132,3 +130,11 @@ def send_update_emails(payload: dict[str, Any]) -> None:
                 unsubscribe_url=unsubscribe_url,
             )
             _send(address, _("News: %(title)s", title=title), body_text, one_click_url)
+
+
+# The outbox kinds this domain enqueues and the function the worker runs for each
+# (registered by campaigns.init_app).
+HANDLERS: dict[str, outbox.Handler] = {
+    FOLLOW_CONFIRMATION_EMAIL: send_follow_confirmation,
+    UPDATE_EMAIL: send_update_emails,
+}

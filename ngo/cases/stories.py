@@ -37,7 +37,6 @@ from sqlalchemy.orm import selectinload
 from ngo import audit
 from ngo.accounts.models import User
 from ngo.cases.errors import CaseError, refuse_erased
-from ngo.cases.markdown import visible_text
 from ngo.cases.models import (
     Beneficiary,
     Story,
@@ -46,6 +45,7 @@ from ngo.cases.models import (
     VersionStatus,
 )
 from ngo.extensions import db
+from ngo.markdown import visible_text
 from ngo.timeutil import utcnow
 
 MAX_TITLE_LENGTH = 200

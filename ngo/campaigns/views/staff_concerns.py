@@ -18,9 +18,9 @@ from ngo.accounts.access import current_membership, load_in_organisation, staff_
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.campaigns import concerns
+from ngo.campaigns.labels import CONCERN_KIND_LABELS
 from ngo.campaigns.models import ConcernReport
-from ngo.public.browse import translation_for
-from ngo.public.forms import CONCERN_KIND_LABELS
+from ngo.campaigns.presentation import translation_for
 from ngo.unit_of_work import attempt, audited_read
 
 concerns_bp = Blueprint("concerns", __name__, url_prefix="/staff/concerns")

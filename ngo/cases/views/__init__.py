@@ -14,6 +14,9 @@ from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
 from ngo.unit_of_work import audited_read
 
+__all__ = ["CASE_TABS", "bp", "record_view", "render_case_tab"]
+
+# The routes are in the modules beside this one; cases.init_app imports them.
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 # The tabs of a case page, in order: (endpoint, label).
@@ -43,6 +46,3 @@ def render_case_tab(template: str, case: Beneficiary, status: int = 200, **conte
     return render_template(
         template, case=case, case_tabs=CASE_TABS, case_flags=story_flags(case), **context
     ), status
-
-
-from ngo.cases.views import cases, consent, evidence, rights, stories  # noqa: E402, F401

@@ -25,10 +25,10 @@ from ngo.cases.forms_stories import (
     StoryForm,
     VerifyForm,
 )
-from ngo.cases.markdown import render_markdown
 from ngo.cases.models import Beneficiary, EvidenceItem, Story, StoryVersion, VersionStatus
 from ngo.cases.views import bp, record_view, render_case_tab
 from ngo.extensions import db
+from ngo.markdown import render_markdown
 from ngo.unit_of_work import attempt
 
 
