@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 
 from ngo.campaigns import services
 from ngo.cases import consent
-from ngo.cases.demo import STORY_TITLE, seed_cases
-from ngo.cases.models import Beneficiary, ConsentAudience, ConsentItem, ConsentMethod
+from ngo.cases.demo import STORY_TITLE
+from ngo.cases.models import ConsentAudience, ConsentItem, ConsentMethod
 from ngo.extensions import db
 from ngo.money import Money
+from tests import factories
 
 SEED_LINES = [
     ("Rent for three months and deposit", 210_000),
@@ -34,10 +34,7 @@ def staff(organisation, make_user):
 
 @pytest.fixture
 def alexander(app, organisation, staff):
-    db.session.refresh(organisation)
-    seed_cases(organisation)
-    db.session.commit()
-    return db.session.scalars(select(Beneficiary).order_by(Beneficiary.id).limit(1)).one()
+    return factories.seed_case(organisation, staff["caseworker"], staff["verifier"])
 
 
 @pytest.fixture

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, insert, select
 
 from ngo.accounts.models import User
 from ngo.campaigns import search, services
@@ -33,6 +31,7 @@ from ngo.timeutil import utcnow
 from tests import factories
 from tests.campaigns.conftest import consent_to_photo, publish
 from tests.conftest import login
+from tests.helpers import counted_statements
 
 POLISH_TITLE = "Pomoc dla rodziny byłego więźnia politycznego"
 
@@ -607,24 +606,10 @@ def test_rate_limit(client, app_config):
 # Queries ----------------------------------------------------------------------------------
 
 
-@contextmanager
-def counted_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-
-
 def query_counts(client, paths: list[str]) -> dict[str, int]:
     counts = {}
     for path in paths:
-        with counted_queries() as statements:
+        with counted_statements() as statements:
             assert client.get(path).status_code == 200, path
         counts[path] = len(statements)
     return counts
