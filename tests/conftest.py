@@ -62,8 +62,12 @@ TEST_KEYS = {
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        # The real worker reads what the test committed: it needs a database of its own.
-        if "integration" in item.keywords and "committed" not in item.keywords:
+        # The real worker, and a live server's threads, read what the test committed on
+        # connections of their own: such a test needs a database of its own.
+        needs_commits = "integration" in item.keywords or "live_server" in getattr(
+            item, "fixturenames", ()
+        )
+        if needs_commits and "committed" not in item.keywords:
             item.add_marker(pytest.mark.committed)
     if SERVICES:
         return
