@@ -279,15 +279,19 @@ def _committed_app(tmp_path: Path, app_config: dict[str, object]) -> Iterator[Fl
     test database emptied after the test."""
     application = create_app({**_base_config(tmp_path), **app_config})
     application.test_client_class = IsolatedClient
-    with application.app_context():
-        if not SERVICES:
-            db.create_all()
-        limiter.reset()
-        yield application
-        db.session.remove()
-        if SERVICES:
-            _empty_all_tables()
-        db.engine.dispose()
+    factories.commit_for_other_connections = True
+    try:
+        with application.app_context():
+            if not SERVICES:
+                db.create_all()
+            limiter.reset()
+            yield application
+            db.session.remove()
+            if SERVICES:
+                _empty_all_tables()
+            db.engine.dispose()
+    finally:
+        factories.commit_for_other_connections = False
 
 
 def _empty_all_tables() -> None:

@@ -46,11 +46,29 @@ __all__ = [
 ]
 
 
+# Factories flush: the test's transaction is rolled back at its end (tests/conftest.py). A test
+# marked `committed` has a database of its own that other connections read: there they commit.
+commit_for_other_connections = False
+
+
+def persist() -> None:
+    if commit_for_other_connections:
+        db.session.commit()
+    else:
+        db.session.flush()
+
+
 class _Base(SQLAlchemyModelFactory):
     class Meta:
         abstract = True
         sqlalchemy_session_factory = lambda: db.session  # noqa: E731
         sqlalchemy_session_persistence = "flush"
+
+    @classmethod
+    def _create(cls, model_class: type, *args: object, **kwargs: object) -> object:
+        made = super()._create(model_class, *args, **kwargs)
+        persist()
+        return made
 
 
 class OrganisationFactory(_Base):
@@ -90,7 +108,7 @@ class UserFactory(_Base):
         user = model_class(**kwargs)
         user.memberships.append(Membership(organisation=organisation, role=role))
         db.session.add(user)
-        db.session.flush()
+        persist()
         return user
 
 
@@ -117,7 +135,7 @@ class BeneficiaryFactory(_Base):
         db.session.add(beneficiary)
         db.session.flush()
         reindex_names(beneficiary)
-        db.session.flush()
+        persist()
         return beneficiary
 
 
@@ -156,6 +174,7 @@ class EvidenceFactory(factory.Factory):
         item = evidence.upload_evidence(**kwargs)
         if checked_by is not None:
             evidence.mark_checked(item, actor=checked_by)
+        persist()
         return item
 
 
@@ -178,7 +197,9 @@ class ConsentFactory(factory.Factory):
     def _create(cls, model_class: type, *args: object, **kwargs: Any) -> list[Consent]:
         from ngo.cases import consent
 
-        return consent.record_consent(**kwargs)
+        rows = consent.record_consent(**kwargs)
+        persist()
+        return rows
 
 
 class StoryVersionFactory(factory.Factory):
@@ -220,6 +241,7 @@ class StoryVersionFactory(factory.Factory):
                 ],
                 comments=comments,
             )
+        persist()
         return version
 
 
@@ -339,5 +361,5 @@ def seed_case(organisation: Organisation, caseworker: User, verifier: User) -> B
         evidence=evidence_ids,
         comments="Checked against the verdict, the protection receipt and the rent quote.",
     )
-    db.session.flush()
+    persist()
     return case
