@@ -71,7 +71,7 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _run(revision: str, folder: Path, pytest_args: list[str]) -> Run:
+def _run(revision: str, folder: Path, pytest_args: list[str], output: Path | None) -> Run:
     command = [str(folder / ".venv/bin/python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -89,6 +89,9 @@ def _run(revision: str, folder: Path, pytest_args: list[str]) -> Run:
     found = SUMMARY.findall(result.stdout)
     lines = result.stdout.strip().splitlines() or [""]
     summary = found[-1][0] if found else lines[-1]
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+        (output / f"{folder.name}-{int(time.time())}.txt").write_text(result.stdout)
     if result.returncode != 0:
         print(result.stdout[-3000:], file=sys.stderr)
     return Run(revision, wall, cpu, summary, result.returncode)
@@ -99,6 +102,7 @@ def main() -> int:
     parser.add_argument("old", help="revision measured first, e.g. main or a commit")
     parser.add_argument("new", nargs="?", default="HEAD", help="revision to compare (HEAD)")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each revision, in turn")
+    parser.add_argument("--output", type=Path, help="folder for each run's pytest output")
     parser.add_argument("pytest_args", nargs="*", help="after --: passed to pytest")
     args = parser.parse_args()
 
@@ -109,7 +113,7 @@ def main() -> int:
         folders = {rev: _checkout(rev, parent) for rev in (args.old, args.new)}
         for round_ in range(1, args.rounds + 1):
             for revision in (args.old, args.new):
-                run = _run(revision, folders[revision], args.pytest_args)
+                run = _run(revision, folders[revision], args.pytest_args, args.output)
                 runs.append(run)
                 print(
                     f"round {round_} {revision:>12}: wall {run.wall:7.1f} s  cpu {run.cpu:7.1f} s"
