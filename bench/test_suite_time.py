@@ -103,8 +103,9 @@ def main() -> int:
     parser.add_argument("new", nargs="?", default="HEAD", help="revision to compare (HEAD)")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each revision, in turn")
     parser.add_argument("--output", type=Path, help="folder for each run's pytest output")
-    parser.add_argument("pytest_args", nargs="*", help="after --: passed to pytest")
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    pytest_args = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
 
     parent = Path(tempfile.mkdtemp(prefix="ngo-suite-time-"))
     runs: list[Run] = []
@@ -113,7 +114,7 @@ def main() -> int:
         folders = {rev: _checkout(rev, parent) for rev in (args.old, args.new)}
         for round_ in range(1, args.rounds + 1):
             for revision in (args.old, args.new):
-                run = _run(revision, folders[revision], args.pytest_args, args.output)
+                run = _run(revision, folders[revision], pytest_args, args.output)
                 runs.append(run)
                 print(
                     f"round {round_} {revision:>12}: wall {run.wall:7.1f} s  cpu {run.cpu:7.1f} s"
