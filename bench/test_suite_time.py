@@ -56,7 +56,7 @@ def _checkout(revision: str, parent: Path) -> Path:
     (folder / ".venv").symlink_to(venv.resolve() if venv.is_symlink() else venv)
     pybabel = str(folder / ".venv/bin/pybabel")
     subprocess.run(
-        [pybabel, "compile", "--use-fuzzy", "-q", "-d", "ngo/translations", "-D", "messages"],
+        [pybabel, "compile", "--use-fuzzy", "-d", "ngo/translations", "-D", "messages"],
         cwd=folder,
         check=True,
         capture_output=True,
