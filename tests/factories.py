@@ -14,7 +14,6 @@ from pypdf import PdfWriter
 
 from ngo.accounts.models import Membership, Organisation, User
 from ngo.accounts.passwords import hash_password
-from ngo.cases import demo
 from ngo.cases.models import (
     Beneficiary,
     CaseStatus,
@@ -28,6 +27,7 @@ from ngo.cases.models import (
     RiskLevel,
     StoryVersion,
 )
+from ngo.demo import cases as demo
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 

@@ -13,9 +13,9 @@ from PIL import ExifTags, Image
 from ngo.accounts.models import User
 from ngo.campaigns import services, updates
 from ngo.campaigns.models import Appeal, AppealUpdate
-from ngo.cases import demo
-from ngo.cases.demo import STORY_TITLE
 from ngo.cases.models import Beneficiary
+from ngo.demo import cases as demo
+from ngo.demo.cases import STORY_TITLE
 from ngo.extensions import db
 from ngo.money import Money
 from tests import factories

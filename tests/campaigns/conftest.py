@@ -9,8 +9,8 @@ import pytest
 
 from ngo.campaigns import services
 from ngo.cases import consent
-from ngo.cases.demo import STORY_TITLE
 from ngo.cases.models import ConsentAudience, ConsentItem, ConsentMethod
+from ngo.demo.cases import STORY_TITLE
 from ngo.extensions import db
 from ngo.money import Money
 from tests import factories

@@ -14,15 +14,6 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal,
 from sqlalchemy.orm import selectinload
 
 from ngo.campaigns import search
-from ngo.campaigns.browse.cards import Card, cards_for
-from ngo.campaigns.browse.filters import (
-    BAND_RANGES,
-    FULL,
-    PAGE_SIZE,
-    BrowseError,
-    Filters,
-    Sort,
-)
 from ngo.campaigns.models import (
     Appeal,
     AppealStatus,
@@ -31,6 +22,15 @@ from ngo.campaigns.models import (
 )
 from ngo.campaigns.visibility import publicly_listed
 from ngo.extensions import db
+from ngo.public.browse.cards import Card, cards_for
+from ngo.public.browse.filters import (
+    BAND_RANGES,
+    FULL,
+    PAGE_SIZE,
+    BrowseError,
+    Filters,
+    Sort,
+)
 from ngo.timeutil import utcnow
 
 # Queries ----------------------------------------------------------------------------------
