@@ -53,7 +53,10 @@ def _checkout(revision: str, parent: Path) -> Path:
     folder = parent / commit[:12]
     _git("worktree", "add", "--detach", "--quiet", str(folder), commit)
     venv = REPO / ".venv"
-    (folder / ".venv").symlink_to(venv.resolve() if venv.is_symlink() else venv)
+    link = folder / ".venv"
+    if link.is_symlink():  # a revision that tracked the symlink by mistake
+        link.unlink()
+    link.symlink_to(venv.resolve() if venv.is_symlink() else venv)
     pybabel = str(folder / ".venv/bin/pybabel")
     subprocess.run(
         [pybabel, "compile", "--use-fuzzy", "-d", "ngo/translations", "-D", "messages"],
