@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextvars
 import email
 import email.policy
+import functools
 import os
 import re
 import time
@@ -42,6 +43,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ngo import create_app
 from ngo.accounts.models import User
+from ngo.demo import cases as demo_cases
 from ngo.extensions import db, limiter
 from tests import factories
 
@@ -200,6 +202,7 @@ def _session_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 _apps: dict[str, Flask] = {}
+_schema_built: list[bool] = []  # SQLite: the run's database file has its tables
 
 
 def _shared_app(folder: Path, overrides: dict[str, object], *, fresh: bool = False) -> Flask:
@@ -208,15 +211,14 @@ def _shared_app(folder: Path, overrides: dict[str, object], *, fresh: bool = Fal
     key = repr(sorted(overrides.items(), key=lambda item: item[0]))
     if key in _apps and not fresh:
         return _apps[key]
-    os.environ["NGO_INSTANCE_PATH"] = str(folder / f"instance-{len(_apps)}")
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NGO_INSTANCE_PATH", str(folder / f"instance-{len(_apps)}"))
         application = create_app({**_base_config(folder), **overrides})
-    finally:
-        os.environ.pop("NGO_INSTANCE_PATH", None)
     application.test_client_class = IsolatedClient
     with application.app_context():
-        if not _apps and not fresh and not SERVICES:
+        if not _schema_built and not SERVICES:
             db.create_all()
+        _schema_built.append(True)
         if db.engine.dialect.name == "sqlite":
             _sqlite_savepoints(db.engine)
     if not fresh:
@@ -338,6 +340,23 @@ def client(app: Flask) -> FlaskClient:
 def browser(app: Flask, client: FlaskClient) -> Callable[[], FlaskClient]:
     """Another browser (its own cookies), built the same way as `client`."""
     return app.test_client
+
+
+@functools.cache
+def _rendered_sample_pdf(title: str, lines: tuple[str, ...]) -> bytes:
+    return _real_sample_pdf(title, list(lines))
+
+
+_real_sample_pdf = demo_cases.sample_pdf
+
+
+@pytest.fixture
+def sample_documents_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's sample PDFs are the same in every test: WeasyPrint draws each once per run
+    (about half a second each, seven per `seed_demo`)."""
+    monkeypatch.setattr(
+        demo_cases, "sample_pdf", lambda title, lines: _rendered_sample_pdf(title, tuple(lines))
+    )
 
 
 # Mail -------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ COUNTRY_CYCLE = ["PL", "LT", "DE"]
 
 
 @pytest.fixture
-def demo_appeal(app) -> Appeal:
+def demo_appeal(app, sample_documents_once) -> Appeal:
     """The demo data (`seed_demo`, a few seconds: use it sparingly) and its seed appeal
     ("€231 of €4,400"), published through the real publication gate."""
     seed_demo()

@@ -4,7 +4,6 @@ by name into a test module."""
 
 from __future__ import annotations
 
-import functools
 import io
 
 import pytest
@@ -14,10 +13,10 @@ from ngo.accounts.models import User
 from ngo.campaigns import services, updates
 from ngo.campaigns.models import Appeal, AppealUpdate
 from ngo.cases.models import Beneficiary
-from ngo.demo import cases as demo
 from ngo.demo.cases import STORY_TITLE
 from ngo.extensions import db
 from ngo.money import Money
+from tests import conftest as root_fixtures
 from tests import factories
 
 POLISH_TITLE = "Pomoc dla rodziny z Białorusi"
@@ -34,18 +33,7 @@ def staff(organisation, make_user):
     }
 
 
-_real_sample_pdf = demo.sample_pdf
-
-
-@functools.cache
-def _sample_pdf(title: str, lines: tuple[str, ...]) -> bytes:
-    return _real_sample_pdf(title, list(lines))
-
-
-@pytest.fixture
-def sample_documents_once(monkeypatch):
-    """The seed's sample PDFs are the same in every test: render each once per run."""
-    monkeypatch.setattr(demo, "sample_pdf", lambda title, lines: _sample_pdf(title, tuple(lines)))
+sample_documents_once = root_fixtures.sample_documents_once  # modules import it from here
 
 
 @pytest.fixture

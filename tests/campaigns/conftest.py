@@ -12,7 +12,6 @@ from ngo.cases import consent
 from ngo.cases.models import ConsentAudience, ConsentItem, ConsentMethod
 from ngo.demo.cases import STORY_TITLE
 from ngo.extensions import db
-from ngo.money import Money
 from tests import factories
 
 SEED_LINES = [
@@ -39,18 +38,12 @@ def alexander(app, organisation, staff):
 
 @pytest.fixture
 def appeal(alexander, staff):
-    appeal = services.create_appeal(
-        alexander, currency="EUR", language="en", title=STORY_TITLE, actor=staff["caseworker"]
+    appeal = factories.AppealFactory(
+        beneficiary=alexander,
+        actor=staff["caseworker"],
+        title=STORY_TITLE,
+        lines=[(label, amount, amount != 60_000) for label, amount in SEED_LINES],
     )
-    for label, amount in SEED_LINES:
-        services.add_budget_line(
-            appeal,
-            amount=Money(amount, "EUR"),
-            label=label,
-            language="en",
-            essential=amount != 60_000,
-            actor=staff["caseworker"],
-        )
     db.session.commit()
     return appeal
 

@@ -659,7 +659,7 @@ def test_a_cached_page_costs_one_query(client, seed):
     assert set(query_counts(client, paths).values()) == {1}
 
 
-def test_the_demo_site_renders(client):
+def test_the_demo_site_renders(client, sample_documents_once):
     from ngo.demo import seed_demo
 
     seed_demo()
