@@ -35,9 +35,9 @@ from ngo.campaigns.views.staff_updates import (
     load_update,
     render_update,
 )
-from ngo.cases.markdown import render_markdown
 from ngo.config import LANGUAGES
 from ngo.extensions import db
+from ngo.markdown import render_markdown
 from ngo.money import Money
 
 
