@@ -8,9 +8,10 @@ import re
 import pytest
 from sqlalchemy import select
 
+from ngo.cases.listing import CaseFilters, list_cases
 from ngo.cases.models import Beneficiary, BeneficiaryNameIndex
 from ngo.cases.names import name_tokens
-from ngo.cases.services import CaseFilters, list_cases, reindex_names
+from ngo.cases.services import reindex_names
 from ngo.extensions import db
 from tests import factories
 from tests.helpers import counted_statements
