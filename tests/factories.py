@@ -221,7 +221,7 @@ class StoryVersionFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class: type, *args: object, **kwargs: Any) -> StoryVersion:
-        from ngo.cases import stories
+        from ngo.cases import stories, verification
 
         verifier = kwargs.pop("verified_by")
         evidence_ids = kwargs.pop("evidence")
@@ -235,12 +235,13 @@ class StoryVersionFactory(factory.Factory):
                 )
                 evidence_ids = dict.fromkeys(CheckKind, proof.id)
             stories.submit_for_verification(version, actor=actor)
-            stories.verify_version(
+            verification.verify_version(
                 version,
                 verifier=verifier,
                 approved=True,
                 checks=[
-                    stories.CheckResult(kind, True, evidence_ids[kind], None) for kind in CheckKind
+                    verification.CheckResult(kind, True, evidence_ids[kind], None)
+                    for kind in CheckKind
                 ],
                 comments=comments,
             )

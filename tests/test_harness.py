@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from ngo.accounts import services
+from ngo.accounts import invitations
 from ngo.accounts.models import Organisation, Role
 from ngo.extensions import db
 from ngo.outbox import OutboxMessage
@@ -18,7 +18,7 @@ MARKER = "Harness check organisation"
 
 def test_a_commit_runs_the_after_commit_hooks(app, admin):
     organisation = admin.memberships[0].organisation
-    services.invite_user(
+    invitations.invite_user(
         organisation, "harness@example.org", Role.VERIFIER, locale="en", actor=admin
     )
     assert sent_mail(app) == []  # nothing leaves before the commit
