@@ -26,6 +26,8 @@ from ngo.unit_of_work import (
     transactional,
 )
 
+pytestmark = pytest.mark.fresh_app  # the test routes are added to the app
+
 
 class Inner(FlaskForm):
     class Meta:

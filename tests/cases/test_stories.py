@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from ngo.accounts import policy
 from ngo.audit import AuditEvent
@@ -33,6 +33,7 @@ from ngo.extensions import db
 from ngo.timeutil import utcnow
 from tests import factories
 from tests.conftest import login
+from tests.helpers import counted_statements
 
 TITLE = "Arrested after the march"
 BODY = "Ales was arrested in **August 2020** and sentenced to five years."
@@ -410,17 +411,8 @@ def test_story_flags_cost_at_most_two_queries(case, caseworker, verifier, eviden
     _approve(first, verifier, evidence.id)
     stories.edit_story(first.story, title=TITLE, body=BODY + " x", actor=caseworker)
     db.session.commit()
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with counted_statements() as statements:
         flags = stories.story_flags(case)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert len(statements) <= 2
     assert flags.has_story and flags.latest_number == 2 and flags.has_unverified_version
 
