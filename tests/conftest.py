@@ -1,9 +1,22 @@
-"""Test fixtures: a fresh database per test, real mail files, real login flows.
+"""Test fixtures: one app and one schema per run, each test inside a transaction rolled back at
+its end; real mail files, real login flows.
 
 `make test` runs on SQLite with no service. `make test-services` (CI) sets
 NGO_TEST_DATABASE_URL and NGO_TEST_BROKER_URL: the same suite then runs on PostgreSQL (schema
-built by the Alembic migrations, tables emptied after each test) with Redis for rate limits, and
-the tests marked `integration` talk to a real Celery worker process.
+built once by the Alembic migrations) with Redis for rate limits, and the tests marked
+`integration` talk to a real Celery worker process.
+
+Isolation, as Warehouse and Indico do it: each test opens one connection and begins a
+transaction on it; every Session the code under test makes (the test's own, each test-client
+request's, each eager Celery task's) joins that connection with
+``join_transaction_mode="create_savepoint"``. A ``commit()`` in a view, a service, the outbox
+relay or a task releases a SAVEPOINT, and it is still the Session's own commit: its
+``before_commit`` and ``after_commit`` hooks (listing recomputation, outbox dispatch, the eager
+task it starts) run exactly as in production. The test's end rolls the outer transaction back.
+
+Tests that need commits other connections or processes can see (a live server for Chromium,
+the real Celery worker, migrations, files of the database itself) are marked `committed`: they
+get an app and a database of their own, built for the test and emptied after it, as before.
 """
 
 from __future__ import annotations
@@ -11,21 +24,26 @@ from __future__ import annotations
 import contextvars
 import email
 import email.policy
+import functools
 import os
 import re
 import time
 from collections.abc import Callable, Iterator
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
 
 from ngo import create_app
 from ngo.accounts.models import User
+from ngo.demo import cases as demo_cases
 from ngo.extensions import db, limiter
 from tests import factories
 
@@ -45,6 +63,14 @@ TEST_KEYS = {
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        # The real worker, and a live server's threads, read what the test committed on
+        # connections of their own: such a test needs a database of its own.
+        needs_commits = "integration" in item.keywords or "live_server" in getattr(
+            item, "fixturenames", ()
+        )
+        if needs_commits and "committed" not in item.keywords:
+            item.add_marker(pytest.mark.committed)
     if SERVICES:
         return
     skip = pytest.mark.skip(reason="needs NGO_TEST_DATABASE_URL and NGO_TEST_BROKER_URL")
@@ -117,6 +143,7 @@ def _base_config(tmp: Path) -> dict[str, object]:
         if SERVICES
         else "memory://",
         "MAIL_URL": f"file://{tmp / 'outbox'}",
+        "NGO_FILES_PATH": str(tmp / "files"),
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_HASH_PROFILE": "CHEAPEST",
         "NGO_BASE_URL": "http://ngo.test",
@@ -129,24 +156,144 @@ def app_config(tmp_path: Path) -> dict[str, object]:
     return {}
 
 
+# One connection per test, joined by every Session -----------------------------------------
+
+_test_connection: Connection | None = None
+
+
+class _JoiningSession(FlaskSession):
+    """While a test holds a connection, every Session runs on it (in its own SAVEPOINT)."""
+
+    def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kw: Any):
+        if bind is None and _test_connection is not None:
+            return _test_connection
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kw)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sessions_join_the_test_connection() -> Iterator[None]:
+    factory = db.session.session_factory
+    original = factory.class_, dict(factory.kw)
+    factory.class_ = _JoiningSession
+    factory.configure(join_transaction_mode="create_savepoint")
+    yield
+    factory.class_, factory.kw = original
+
+
+def _sqlite_savepoints(engine: Engine) -> None:
+    """pysqlite (Python < 3.12) emits no BEGIN before a SAVEPOINT, so a released SAVEPOINT
+    would be committed for good; SQLAlchemy's recipe: the driver leaves transactions alone and
+    SQLAlchemy emits BEGIN itself ("Serializable isolation / Savepoints / Transactional DDL")."""
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection: Any, _record: object) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    engine.dispose()  # connections made before the listeners would keep the driver's mode
+
+
+@pytest.fixture(scope="session")
+def _session_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("session")
+
+
+_apps: dict[str, Flask] = {}
+_schema_built: list[bool] = []  # SQLite: the run's database file has its tables
+
+
+def _shared_app(folder: Path, overrides: dict[str, object], *, fresh: bool = False) -> Flask:
+    """The app for one `app_config`, built once per run (or, `fresh`, for one test); every one
+    uses the same database."""
+    key = repr(sorted(overrides.items(), key=lambda item: item[0]))
+    if key in _apps and not fresh:
+        return _apps[key]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NGO_INSTANCE_PATH", str(folder / f"instance-{len(_apps)}"))
+        application = create_app({**_base_config(folder), **overrides})
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        if not _schema_built and not SERVICES:
+            db.create_all()
+        _schema_built.append(True)
+        if db.engine.dialect.name == "sqlite":
+            _sqlite_savepoints(db.engine)
+    if not fresh:
+        _apps[key] = application
+    return application
+
+
+def _per_test_state(application: Flask, tmp_path: Path) -> dict[str, Any]:
+    """Give the shared app this test's folders and fresh in-memory state; returns the config
+    to restore afterwards (tests may change `app.config`)."""
+    saved = dict(application.config)
+    application.config["MAIL_URL"] = f"file://{tmp_path / 'outbox'}"
+    application.config["NGO_FILES_PATH"] = str(tmp_path / "files")
+    application.extensions.pop("ngo_page_cache", None)
+    celery = application.extensions["celery"]
+    celery.conf.broker_url = application.config["CELERY_BROKER_URL"]
+    celery.set_default()
+    celery.set_current()
+    return saved
+
+
 @pytest.fixture
 def app(
+    request: pytest.FixtureRequest,
     tmp_path: Path,
     app_config: dict[str, object],
     migrated_test_database: str | None,
+    _session_folder: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Flask]:
     monkeypatch.setenv("NGO_INSTANCE_PATH", str(tmp_path / "instance"))
-    application = create_app({**_base_config(tmp_path), **app_config})
+    if request.node.get_closest_marker("committed"):
+        yield from _committed_app(tmp_path, app_config)
+        return
+    global _test_connection
+    fresh = request.node.get_closest_marker("fresh_app") is not None
+    application = _shared_app(_session_folder, app_config, fresh=fresh)
+    saved_config = _per_test_state(application, tmp_path)
     with application.app_context():
-        if not SERVICES:
-            db.create_all()
+        connection = db.engine.connect()
+        outer = connection.begin()
+        _test_connection = connection
         limiter.reset()
-        yield application
-        db.session.remove()
-        if SERVICES:
-            _empty_all_tables()
-        db.engine.dispose()
+        try:
+            yield application
+        finally:
+            db.session.remove()
+            _test_connection = None
+            outer.rollback()
+            connection.close()
+            application.config.clear()
+            application.config.update(saved_config)
+            if fresh:
+                with application.app_context():
+                    db.engine.dispose()
+
+
+def _committed_app(tmp_path: Path, app_config: dict[str, object]) -> Iterator[Flask]:
+    """An app of the test's own whose commits are real: a new SQLite file, or the PostgreSQL
+    test database emptied after the test."""
+    application = create_app({**_base_config(tmp_path), **app_config})
+    application.test_client_class = IsolatedClient
+    factories.commit_for_other_connections = True
+    try:
+        with application.app_context():
+            if not SERVICES:
+                db.create_all()
+            limiter.reset()
+            yield application
+            db.session.remove()
+            if SERVICES:
+                _empty_all_tables()
+            db.engine.dispose()
+    finally:
+        factories.commit_for_other_connections = False
 
 
 def _empty_all_tables() -> None:
@@ -161,15 +308,31 @@ class IsolatedClient(FlaskClient):
     Flask reuses an application context that is already pushed (the `app` fixture pushes one
     for factories and assertions), which would share `g`, the logged-in user and the database
     session between requests and hide bugs. Running the request in an empty context avoids it.
+
+    What the test arranged is committed first, as it would be by the time a browser asks (the
+    factories only flush): the request's own Session then reads it, the commit hooks have run,
+    and the test's objects are expired, so that what the test reads afterwards comes from the
+    database, as the request left it, not from the test's memory.
     """
 
     def open(self, *args: object, **kwargs: object):
+        _commit_arrangement()
         return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def _commit_arrangement() -> None:
+    from flask import has_app_context
+
+    if not has_app_context():
+        return
+    session = db.session()
+    transaction = session.get_transaction()
+    if transaction is not None and transaction.is_active:
+        session.commit()
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    app.test_client_class = IsolatedClient
     return app.test_client()
 
 
@@ -177,6 +340,23 @@ def client(app: Flask) -> FlaskClient:
 def browser(app: Flask, client: FlaskClient) -> Callable[[], FlaskClient]:
     """Another browser (its own cookies), built the same way as `client`."""
     return app.test_client
+
+
+@functools.cache
+def _rendered_sample_pdf(title: str, lines: tuple[str, ...]) -> bytes:
+    return _real_sample_pdf(title, list(lines))
+
+
+_real_sample_pdf = demo_cases.sample_pdf
+
+
+@pytest.fixture
+def sample_documents_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's sample PDFs are the same in every test: WeasyPrint draws each once per run
+    (about half a second each, seven per `seed_demo`)."""
+    monkeypatch.setattr(
+        demo_cases, "sample_pdf", lambda title, lines: _rendered_sample_pdf(title, tuple(lines))
+    )
 
 
 # Mail -------------------------------------------------------------------------------------

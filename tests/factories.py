@@ -2,26 +2,76 @@
 
 from __future__ import annotations
 
+import functools
+import io
+from datetime import date, timedelta
+from typing import Any
+
 import factory
 import pyotp
 from factory.alchemy import SQLAlchemyModelFactory
+from pypdf import PdfWriter
 
 from ngo.accounts.models import Membership, Organisation, User
 from ngo.accounts.passwords import hash_password
-from ngo.cases.models import Beneficiary
+from ngo.campaigns.models import Appeal, AppealUpdate
+from ngo.cases.models import (
+    Beneficiary,
+    CaseStatus,
+    CheckKind,
+    Consent,
+    ConsentAudience,
+    ConsentItem,
+    ConsentMethod,
+    EvidenceItem,
+    EvidenceKind,
+    RiskLevel,
+    StoryVersion,
+)
+from ngo.demo import cases as demo
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 
 PASSWORD = "correct horse battery staple"
 
-__all__ = ["PASSWORD", "BeneficiaryFactory", "Organisation", "OrganisationFactory", "UserFactory"]
+__all__ = [
+    "PASSWORD",
+    "AppealFactory",
+    "AppealUpdateFactory",
+    "BeneficiaryFactory",
+    "ConsentFactory",
+    "EvidenceFactory",
+    "Organisation",
+    "OrganisationFactory",
+    "StoryVersionFactory",
+    "UserFactory",
+    "seed_case",
+]
+
+
+# Factories flush: the test's transaction is rolled back at its end (tests/conftest.py). A test
+# marked `committed` has a database of its own that other connections read: there they commit.
+commit_for_other_connections = False
+
+
+def persist() -> None:
+    if commit_for_other_connections:
+        db.session.commit()
+    else:
+        db.session.flush()
 
 
 class _Base(SQLAlchemyModelFactory):
     class Meta:
         abstract = True
         sqlalchemy_session_factory = lambda: db.session  # noqa: E731
-        sqlalchemy_session_persistence = "commit"
+        sqlalchemy_session_persistence = "flush"
+
+    @classmethod
+    def _create(cls, model_class: type, *args: object, **kwargs: object) -> object:
+        made = super()._create(model_class, *args, **kwargs)
+        persist()
+        return made
 
 
 class OrganisationFactory(_Base):
@@ -61,7 +111,7 @@ class UserFactory(_Base):
         user = model_class(**kwargs)
         user.memberships.append(Membership(organisation=organisation, role=role))
         db.session.add(user)
-        db.session.commit()
+        persist()
         return user
 
 
@@ -88,5 +138,300 @@ class BeneficiaryFactory(_Base):
         db.session.add(beneficiary)
         db.session.flush()
         reindex_names(beneficiary)
-        db.session.commit()
+        persist()
         return beneficiary
+
+
+# Cases: built through the services, so that every row is one the application could write -----
+
+
+@functools.cache
+def sample_pdf() -> bytes:
+    """A real one-page PDF (made once per run: the demo draws its samples with WeasyPrint,
+    which costs about half a second each)."""
+    out = io.BytesIO()
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.write(out)
+    return out.getvalue()
+
+
+class EvidenceFactory(factory.Factory):
+    """`EvidenceFactory(beneficiary=case, actor=caseworker, checked_by=verifier)`: uploaded
+    through `evidence.upload_evidence`, and checked by a second person if `checked_by`."""
+
+    class Meta:
+        model = EvidenceItem
+
+    kind = EvidenceKind.OTHER
+    title = factory.Sequence(lambda n: f"Document {n} (sample)")
+    data = factory.LazyFunction(sample_pdf)
+    filename = factory.LazyAttribute(lambda o: f"{EvidenceKind(o.kind).value}.pdf")
+    checked_by = None
+
+    @classmethod
+    def _create(cls, model_class: type, *args: object, **kwargs: Any) -> EvidenceItem:
+        from ngo.cases import evidence
+
+        checked_by = kwargs.pop("checked_by")
+        item = evidence.upload_evidence(**kwargs)
+        if checked_by is not None:
+            evidence.mark_checked(item, actor=checked_by)
+        persist()
+        return item
+
+
+class ConsentFactory(factory.Factory):
+    """`ConsentFactory(beneficiary=case, actor=caseworker, items=[ConsentItem.PHOTO])`: one
+    `consent.record_consent`; returns the rows it wrote."""
+
+    class Meta:
+        model = Consent
+
+    items = factory.LazyFunction(lambda: [ConsentItem.PUBLIC_NAME, ConsentItem.STORY])
+    audiences = factory.LazyFunction(lambda: list(ConsentAudience))
+    given_on = factory.LazyFunction(lambda: date.today() - timedelta(days=7))
+    expires_on = None
+    method = ConsentMethod.VERBAL_WITNESSED
+    witness_name = "Volunteer"
+    form_evidence_id = None
+
+    @classmethod
+    def _create(cls, model_class: type, *args: object, **kwargs: Any) -> list[Consent]:
+        from ngo.cases import consent
+
+        rows = consent.record_consent(**kwargs)
+        persist()
+        return rows
+
+
+class StoryVersionFactory(factory.Factory):
+    """`StoryVersionFactory(beneficiary=case, actor=caseworker)`: a draft first version;
+    `verified_by=verifier, evidence={CheckKind.IDENTITY: item.id, ...}` also submits it and has
+    it verified with every check passed (evidence: one item for all checks by default)."""
+
+    class Meta:
+        model = StoryVersion
+
+    title = factory.Sequence(lambda n: f"A story {n}")
+    body = "He needs help with the rent."
+    verified_by = None
+    evidence = None
+    comments = "Checked against the documents."
+
+    @classmethod
+    def _create(cls, model_class: type, *args: object, **kwargs: Any) -> StoryVersion:
+        from ngo.cases import stories, verification
+
+        verifier = kwargs.pop("verified_by")
+        evidence_ids = kwargs.pop("evidence")
+        comments = kwargs.pop("comments")
+        actor = kwargs["actor"]
+        version = stories.start_story(**kwargs)
+        if verifier is not None:
+            if evidence_ids is None:
+                proof = EvidenceFactory(
+                    beneficiary=kwargs["beneficiary"], actor=actor, checked_by=verifier
+                )
+                evidence_ids = dict.fromkeys(CheckKind, proof.id)
+            stories.submit_for_verification(version, actor=actor)
+            verification.verify_version(
+                version,
+                verifier=verifier,
+                approved=True,
+                checks=[
+                    verification.CheckResult(kind, True, evidence_ids[kind], None)
+                    for kind in CheckKind
+                ],
+                comments=comments,
+            )
+        persist()
+        return version
+
+
+def seed_story_body() -> str:
+    """The seed appeal's story as the demo ships it (the safety check must pass it)."""
+    return (demo.CONTENT / "alexander_story.md").read_text(encoding="utf-8")
+
+
+def seed_case(organisation: Organisation, caseworker: User, verifier: User) -> Beneficiary:
+    """The seed appeal's person (Alexander) as the demo makes him, through the same services
+    with the same values: his private data, household, a note and a task, checked evidence for
+    each check, consent to publish, and a verified story. Only the sample PDFs differ (one
+    blank page instead of WeasyPrint's), and the demo's four other cases are left out."""
+    from ngo.cases import evidence, services
+    from ngo.cases.services import BeneficiaryData
+
+    case = services.create_beneficiary(
+        organisation.id,
+        BeneficiaryData(
+            legal_name="Аляксандр Кавалёў",
+            public_name="Alexander",
+            date_of_birth=date(1979, 4, 12),
+            nationality="Belarusian",
+            country_of_residence="Poland",
+            city_of_residence="Białystok",
+            phone="+48 600 100 200",
+            email="alexander.k@example.net",
+            messenger="Signal: +48 600 100 200",
+            legal_status="Applicant for international protection",
+            needs="Rent for three months and deposit; clothes and shoes; food and school "
+            "supplies; retraining and the code 95 exam.",
+            vulnerabilities="Former political prisoner; relatives still in Belarus.",
+            risk_level=RiskLevel.HIGH,
+            assigned_caseworker_id=caseworker.id,
+        ),
+        actor=caseworker,
+    )
+    for status in (CaseStatus.ASSESSMENT, CaseStatus.ACTIVE):
+        services.change_status(case, status, reason=None, actor=caseworker)
+    services.add_household_member(
+        case, relationship="wife", first_name="Volha", age=41, actor=caseworker
+    )
+    services.add_household_member(
+        case, relationship="son", first_name="Mikita", age=11, actor=caseworker
+    )
+    services.add_note(
+        case, "Intake interview at the office. Family arrived last month.", actor=caseworker
+    )
+    services.add_task(
+        case,
+        title="Book the code 95 medical examination",
+        due_date=date.today() + timedelta(days=10),
+        assignee_id=caseworker.id,
+        actor=caseworker,
+    )
+    documents = {
+        CheckKind.IDENTITY: (EvidenceKind.IDENTITY_DOCUMENT, "Passport (sample)"),
+        CheckKind.PERSECUTION: (
+            EvidenceKind.COURT_VERDICT,
+            "Court verdict, 2 years 6 months (sample)",
+        ),
+        CheckKind.CURRENT_SITUATION: (
+            EvidenceKind.PROTECTION_APPLICATION,
+            "Receipt of the application for international protection (sample)",
+        ),
+        CheckKind.BUDGET: (
+            EvidenceKind.QUOTE_OR_INVOICE,
+            "Rent quote: three months and deposit (sample)",
+        ),
+    }
+    evidence_ids = {
+        check: EvidenceFactory(
+            beneficiary=case, actor=caseworker, kind=kind, title=title, checked_by=verifier
+        ).id
+        for check, (kind, title) in documents.items()
+    }
+    EvidenceFactory(
+        beneficiary=case,
+        actor=caseworker,
+        kind=EvidenceKind.RELEASE_CERTIFICATE,
+        title="Release certificate (sample)",
+        filename="release.pdf",
+    )
+    evidence.add_listing(
+        case,
+        title="Listed as a political prisoner by a human-rights organisation",
+        url="https://prisoners.spring96.org/en",
+        listed_on=date(2021, 11, 1),
+        actor=caseworker,
+    )
+    form = EvidenceFactory(
+        beneficiary=case,
+        actor=caseworker,
+        kind=EvidenceKind.CONSENT_FORM,
+        title="Signed consent form (sample)",
+        filename="consent.pdf",
+    )
+    ConsentFactory(
+        beneficiary=case,
+        actor=caseworker,
+        items=[
+            ConsentItem.PUBLIC_NAME,
+            ConsentItem.STORY,
+            ConsentItem.IMPRISONMENT_HISTORY,
+            ConsentItem.FAMILY_DETAILS,
+        ],
+        method=ConsentMethod.SIGNED_FORM,
+        witness_name=None,
+        form_evidence_id=form.id,
+    )
+    StoryVersionFactory(
+        beneficiary=case,
+        actor=caseworker,
+        title=demo.STORY_TITLE,
+        body=seed_story_body(),
+        verified_by=verifier,
+        evidence=evidence_ids,
+        comments="Checked against the verdict, the protection receipt and the rent quote.",
+    )
+    persist()
+    return case
+
+
+# Appeals: through the services too (the publication gate, the safety check, four eyes) -------
+
+
+class AppealFactory(factory.Factory):
+    """`AppealFactory(beneficiary=case, actor=caseworker)`: a draft appeal of the person's
+    verified story, with its budget `lines` (label, amount in minor units, essential), in
+    `currency`. `published_by=admin` sends it for review as `actor` and publishes it through
+    the gate as the second person."""
+
+    class Meta:
+        model = Appeal
+
+    currency = "EUR"
+    language = "en"
+    title = factory.LazyFunction(lambda: demo.STORY_TITLE)
+    lines = factory.LazyFunction(lambda: [("Rent for three months and deposit", 210_000, True)])
+    published_by = None
+
+    @classmethod
+    def _create(cls, model_class: type, *args: object, **kwargs: Any) -> Appeal:
+        from ngo.campaigns import services
+        from ngo.money import Money
+
+        lines, approver = kwargs.pop("lines"), kwargs.pop("published_by")
+        actor = kwargs["actor"]
+        appeal = services.create_appeal(**kwargs)
+        for label, amount, essential in lines:
+            services.add_budget_line(
+                appeal,
+                amount=Money(amount, appeal.currency),
+                label=label,
+                language=appeal.fallback_language,
+                essential=essential,
+                actor=actor,
+            )
+        if approver is not None:
+            digest = services.submit_for_review(appeal, actor=actor)
+            services.approve_and_publish(appeal, approver=approver, digest=digest)
+        persist()
+        return appeal
+
+
+class AppealUpdateFactory(factory.Factory):
+    """`AppealUpdateFactory(appeal=published, actor=caseworker)`: a draft update of a published
+    appeal; `approved_by=admin` sends it for review and publishes it (followers are mailed
+    after the commit)."""
+
+    class Meta:
+        model = AppealUpdate
+
+    language = "en"
+    title = factory.Sequence(lambda n: f"News {n}")
+    body_markdown = "Thanks to you the rent for three months is paid."
+    approved_by = None
+
+    @classmethod
+    def _create(cls, model_class: type, *args: object, **kwargs: Any) -> AppealUpdate:
+        from ngo.campaigns import updates
+
+        approver = kwargs.pop("approved_by")
+        update = updates.draft_update(**kwargs)
+        if approver is not None:
+            digest = updates.submit_update(update, actor=kwargs["actor"])
+            updates.approve_update(update, approver=approver, digest=digest)
+        persist()
+        return update

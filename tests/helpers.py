@@ -2,8 +2,38 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from werkzeug.test import TestResponse
+
+from ngo.extensions import db
+
+# Each Session's transaction runs in a SAVEPOINT of the test's connection (tests/conftest.py);
+# production sends none of these (ngo nests no transaction), so statement counts leave them out.
+_HARNESS_STATEMENT = re.compile(
+    r"(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT) sa_savepoint_\d+"
+)
+
+
+@contextmanager
+def counted_statements() -> Iterator[list[str]]:
+    """The SQL statements the code sends while the block runs (the harness's SAVEPOINTs left
+    out)."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        if not _HARNESS_STATEMENT.fullmatch(statement.strip()):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def tamper_signature(token: str) -> str:

@@ -115,13 +115,10 @@ def test_form_errors_are_announced_and_linked(page, live_server):
 def test_caseworker_finds_the_seed_case_and_walks_its_tabs(
     app, page, live_server, organisation, make_user
 ):
-    from ngo.demo.cases import seed_cases
-
     caseworker = make_user("caseworker", two_factor=False, is_demo=True)
-    make_user("verifier")
-    db.session.refresh(organisation)
+    verifier = make_user("verifier")
     app.config["NGO_ENV"] = "development"  # demo users skip 2FA only here
-    seed_cases(organisation)
+    factories.seed_case(organisation, caseworker, verifier)
     db.session.commit()
 
     page.goto(f"{live_server}/login")

@@ -16,6 +16,7 @@ from ngo.timeutil import utcnow
 from tests.conftest import login
 
 renders: list[str] = []
+pytestmark = pytest.mark.fresh_app  # the probe route is added to the app
 
 
 @pytest.fixture

@@ -20,6 +20,10 @@ from ngo.cases.models import ConsentAudience, ConsentItem, ConsentMethod, Eviden
 from ngo.cases.services import BeneficiaryData
 from ngo.extensions import db
 
+# What is stored, as stored: committed rows, the database file itself, and the statement log of
+# a connection opened after logging was turned on (a test's shared connection predates it).
+pytestmark = pytest.mark.committed
+
 VALUES = {
     "legal_name": "Аляксандр Тэставы",
     "public_name": "Aliaksandr T.",
@@ -109,6 +113,7 @@ def _leaks(cell: Any) -> list[str]:
 
 @pytest.fixture
 def case_created(app: Flask, admin: User, caplog: pytest.LogCaptureFixture) -> str:
+    db.session.commit()  # the admin is there; the case comes on a connection that logs
     # Statement logging on, as an operator debugging production might turn it on.
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")

@@ -4,21 +4,19 @@ by name into a test module."""
 
 from __future__ import annotations
 
-import functools
 import io
 
 import pytest
 from PIL import ExifTags, Image
-from sqlalchemy import select
 
 from ngo.accounts.models import User
 from ngo.campaigns import services, updates
 from ngo.campaigns.models import Appeal, AppealUpdate
 from ngo.cases.models import Beneficiary
-from ngo.demo import cases as demo
-from ngo.demo.cases import STORY_TITLE, seed_cases
+from ngo.demo.cases import STORY_TITLE
 from ngo.extensions import db
 from ngo.money import Money
+from tests import conftest as root_fixtures
 from tests import factories
 
 POLISH_TITLE = "Pomoc dla rodziny z Białorusi"
@@ -35,26 +33,12 @@ def staff(organisation, make_user):
     }
 
 
-_real_sample_pdf = demo.sample_pdf
-
-
-@functools.cache
-def _sample_pdf(title: str, lines: tuple[str, ...]) -> bytes:
-    return _real_sample_pdf(title, list(lines))
+sample_documents_once = root_fixtures.sample_documents_once  # modules import it from here
 
 
 @pytest.fixture
-def sample_documents_once(monkeypatch):
-    """The seed's sample PDFs are the same in every test: render each once per run."""
-    monkeypatch.setattr(demo, "sample_pdf", lambda title, lines: _sample_pdf(title, tuple(lines)))
-
-
-@pytest.fixture
-def alexander(app, organisation, staff, sample_documents_once):
-    db.session.refresh(organisation)
-    seed_cases(organisation)
-    db.session.commit()
-    return db.session.scalars(select(Beneficiary).order_by(Beneficiary.id).limit(1)).one()
+def alexander(app, organisation, staff):
+    return factories.seed_case(organisation, staff["caseworker"], staff["verifier"])
 
 
 def draft_appeal(case: Beneficiary, staff: dict) -> Appeal:
@@ -109,7 +93,7 @@ def published(alexander, staff) -> Appeal:
 
 
 @pytest.fixture
-def other_organisation_appeal(app, sample_documents_once) -> Appeal:
+def other_organisation_appeal(app) -> Appeal:
     """A published appeal of another organisation, with its own staff."""
     other = factories.OrganisationFactory()
     other_staff = {
@@ -117,15 +101,7 @@ def other_organisation_appeal(app, sample_documents_once) -> Appeal:
         "verifier": factories.UserFactory(role="verifier", organisation=other),
         "admin": factories.UserFactory(role="admin", organisation=other),
     }
-    db.session.refresh(other)
-    seed_cases(other)
-    db.session.commit()
-    case = db.session.scalars(
-        select(Beneficiary)
-        .where(Beneficiary.organisation_id == other.id)
-        .order_by(Beneficiary.id)
-        .limit(1)
-    ).one()
+    case = factories.seed_case(other, other_staff["caseworker"], other_staff["verifier"])
     return publish(draft_appeal(case, other_staff), other_staff)
 
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 
 from ngo.campaigns import services
 from ngo.cases import consent
-from ngo.cases.models import Beneficiary, ConsentAudience, ConsentItem, ConsentMethod
-from ngo.demo.cases import STORY_TITLE, seed_cases
+from ngo.cases.models import ConsentAudience, ConsentItem, ConsentMethod
+from ngo.demo.cases import STORY_TITLE
 from ngo.extensions import db
-from ngo.money import Money
+from tests import factories
 
 SEED_LINES = [
     ("Rent for three months and deposit", 210_000),
@@ -34,26 +33,17 @@ def staff(organisation, make_user):
 
 @pytest.fixture
 def alexander(app, organisation, staff):
-    db.session.refresh(organisation)
-    seed_cases(organisation)
-    db.session.commit()
-    return db.session.scalars(select(Beneficiary).order_by(Beneficiary.id).limit(1)).one()
+    return factories.seed_case(organisation, staff["caseworker"], staff["verifier"])
 
 
 @pytest.fixture
 def appeal(alexander, staff):
-    appeal = services.create_appeal(
-        alexander, currency="EUR", language="en", title=STORY_TITLE, actor=staff["caseworker"]
+    appeal = factories.AppealFactory(
+        beneficiary=alexander,
+        actor=staff["caseworker"],
+        title=STORY_TITLE,
+        lines=[(label, amount, amount != 60_000) for label, amount in SEED_LINES],
     )
-    for label, amount in SEED_LINES:
-        services.add_budget_line(
-            appeal,
-            amount=Money(amount, "EUR"),
-            label=label,
-            language="en",
-            essential=amount != 60_000,
-            actor=staff["caseworker"],
-        )
     db.session.commit()
     return appeal
 

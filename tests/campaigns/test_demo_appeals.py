@@ -29,7 +29,7 @@ VISIBLE = {AppealStatus.PUBLISHED, AppealStatus.FUNDED}
 
 
 @pytest.fixture
-def appeals(app) -> list[Appeal]:
+def appeals(app, sample_documents_once) -> list[Appeal]:
     seed_demo()
     db.session.commit()
     return list(db.session.scalars(select(Appeal).order_by(Appeal.id)))

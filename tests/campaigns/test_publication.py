@@ -132,7 +132,7 @@ def test_the_app_registers_the_appeal_erasure_step(app):
     assert services.erase_public_copies in receivers
 
 
-def test_demo_seed_publishes_the_seed_appeal(app):
+def test_demo_seed_publishes_the_seed_appeal(app, sample_documents_once):
     from ngo.campaigns.models import Appeal, AppealTranslation
     from ngo.demo import seed_demo
     from ngo.demo.appeals import seed_appeal

@@ -12,8 +12,7 @@ from sqlalchemy import select
 from ngo.audit import AuditEvent
 from ngo.campaigns import review
 from ngo.campaigns.models import Appeal, AppealStatus, BudgetLine
-from ngo.cases.models import Beneficiary
-from ngo.demo.cases import STORY_TITLE, seed_cases
+from ngo.demo.cases import STORY_TITLE
 from ngo.extensions import db
 from tests import factories
 from tests.conftest import login
@@ -36,10 +35,7 @@ def staff(organisation, make_user):
 
 @pytest.fixture
 def alexander(app, organisation, staff):
-    db.session.refresh(organisation)
-    seed_cases(organisation)
-    db.session.commit()
-    return db.session.scalars(select(Beneficiary).order_by(Beneficiary.id).limit(1)).one()
+    return factories.seed_case(organisation, staff["caseworker"], staff["verifier"])
 
 
 def _create(client, case, title=STORY_TITLE, **data):

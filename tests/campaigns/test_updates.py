@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from ngo import outbox
 from ngo.audit import AuditEvent
@@ -41,7 +41,7 @@ from tests.campaigns.appeal_fixtures import (
     publish_update,
 )
 from tests.conftest import login, mail_text, readable_mail, sent_mail
-from tests.helpers import page_text
+from tests.helpers import counted_statements, page_text
 
 no_decoding = image_bombs.no_decoding
 BOMB = image_bombs.bomb_png()  # 9400x9400 pixels in 11 KB
@@ -294,16 +294,6 @@ def test_a_withdrawn_update_is_not_mailed(app, published, staff):
 # Overdue appeals --------------------------------------------------------------------------
 
 
-def _count_queries():
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    return statements, lambda: event.remove(db.engine, "before_cursor_execute", before)
-
-
 def test_overdue_lists_silent_appeals_oldest_first_in_constant_queries(
     published, staff, alexander, other_organisation_appeal
 ):
@@ -319,11 +309,8 @@ def test_overdue_lists_silent_appeals_oldest_first_in_constant_queries(
     db.session.commit()
     organisation_id, ids = published.organisation_id, (published.id, second.id)
 
-    statements, stop = _count_queries()
-    try:
+    with counted_statements() as statements:
         overdue = updates.overdue_appeals(organisation_id, now)
-    finally:
-        stop()
     assert len(statements) == 2, statements  # appeals, then their titles
     assert [(o.appeal.id, o.days_overdue) for o in overdue] == [(ids[0], 15), (ids[1], 1)]
 

@@ -4,17 +4,17 @@ constant number of SQL statements whatever the number of beneficiaries."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from ngo.cases.listing import CaseFilters, list_cases
 from ngo.cases.models import Beneficiary, BeneficiaryNameIndex
 from ngo.cases.names import name_tokens
-from ngo.cases.services import CaseFilters, list_cases, reindex_names
+from ngo.cases.services import reindex_names
 from ngo.extensions import db
 from tests import factories
+from tests.helpers import counted_statements
 
 NAME = "Аляксандр Зяльцэр"
 
@@ -93,20 +93,6 @@ def test_index_rows_hold_keyed_hashes_and_no_plaintext(app, organisation, zeltse
 
 
 # Statement count ---------------------------------------------------------------------------
-
-
-@contextmanager
-def counted_statements() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _add_namesakes(organisation_id: int, start: int, count: int) -> None:

@@ -19,20 +19,17 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from ngo.accounts.forms import LinkForm
 from ngo.campaigns import concerns, subscriptions
-from ngo.campaigns.concerns import ConcernError
 from ngo.campaigns.models import Appeal, UpdateSubscription
-from ngo.campaigns.subscriptions import FollowError
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import csrf, db, limiter
 from ngo.public.browse import AppealGoneError, find_listed, translation_for
 from ngo.public.forms import ConcernForm, FollowForm
-from ngo.rules import show_on_form
 from ngo.security import CROSS_SITE_MESSAGE, comes_from_another_site
+from ngo.unit_of_work import attempt, retry_on_conflict
 
 bp = Blueprint("appeal_forms", __name__)
 
@@ -97,22 +94,18 @@ def report_concern(slug: str) -> Response | tuple[str, int]:
     form = ConcernForm()
     if request.method == "GET":
         return _render("campaigns/concern_form.html", appeal, concern_form=form)
-    if form.validate_on_submit():
-        try:
-            concerns.report_concern(
-                appeal,
-                kind=form.kind.data,
-                message=form.message.data,
-                contact_email=form.contact_email.data or None,
-            )
-        except ConcernError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
-            db.session.commit()
-            # No flash: it would put a session cookie on the cacheable appeal page, which
-            # says "sent" itself when the address asks for it.
-            return redirect(f"{public_appeal_path(slug)}?concern=sent#concern", 303)
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: concerns.report_concern(
+            appeal,
+            kind=form.kind.data,
+            message=form.message.data,
+            contact_email=form.contact_email.data or None,
+        ),
+    ):
+        # No flash: it would put a session cookie on the cacheable appeal page, which
+        # says "sent" itself when the address asks for it.
+        return redirect(f"{public_appeal_path(slug)}?concern=sent#concern", 303)
     return _render("campaigns/concern_form.html", appeal, 400, concern_form=form)
 
 
@@ -129,18 +122,13 @@ def follow(slug: str) -> Response | tuple[str, int]:
         return _render("campaigns/follow_form.html", appeal, follow_form=form)
     if form.validate_on_submit():
         language = str(get_locale())
-        try:
-            try:
-                subscriptions.subscribe(appeal, form.email.data, language)
-            except IntegrityError:
-                # The same new address in two requests at once; the other one created it.
-                db.session.rollback()
-                subscriptions.subscribe(appeal, form.email.data, language)
-        except FollowError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
-            db.session.commit()
+        # The same new address in two requests at once: the second finds the first's row.
+        if attempt(
+            form,
+            lambda: retry_on_conflict(
+                lambda: subscriptions.subscribe(appeal, form.email.data, language)
+            ),
+        ):
             return redirect(url_for("appeal_forms.follow_sent", slug=slug), 303)
     return _render("campaigns/follow_form.html", appeal, 400, follow_form=form)
 
@@ -195,7 +183,6 @@ def confirm_follow() -> tuple[str, int]:
         return _link_form_page("confirm", form, 400 if form.errors else 200)
     _subscription_or_404(form.token.data)
     subscription = subscriptions.confirm_subscription(form.token.data)
-    db.session.commit()
     return _result_page(subscription)
 
 
@@ -206,7 +193,6 @@ def unsubscribe() -> tuple[str, int]:
         return _link_form_page("unsubscribe", form, 400 if form.errors else 200)
     _subscription_or_404(form.token.data)
     subscription = subscriptions.unsubscribe(form.token.data)
-    db.session.commit()
     return _result_page(subscription)
 
 
@@ -217,7 +203,6 @@ def one_click_unsubscribe(token: str) -> tuple[str, int]:
     stays there (and ngo.access_log takes it out of gunicorn's log lines)."""
     _subscription_or_404(token)
     subscription = subscriptions.unsubscribe(token)
-    db.session.commit()
     return _result_page(subscription)
 
 
