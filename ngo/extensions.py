@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -32,6 +34,14 @@ def client_address() -> str:
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Every model derives from Model. At run time that is db.Model, the subclass of Base that
+# Flask-SQLAlchemy makes; mypy cannot take an instance attribute as a base class
+# (python/mypy#8603), so for the checker it is Base itself, whose mapping API is the same.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

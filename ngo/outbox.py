@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from celery import shared_task
-from sqlalchemy import JSON, String, event, or_, select, update
+from sqlalchemy import JSON, CursorResult, String, event, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ngo.extensions import db
+from ngo.extensions import Model, db
 from ngo.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ CLAIM_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,7 +52,7 @@ def enqueue(kind: str, payload: dict[str, Any], session: Session | None = None) 
     """Add a message to the caller's transaction; payloads carry ids, never personal values."""
     if kind not in _handlers:
         raise ValueError(f"no outbox handler for {kind!r}")
-    session = session or db.session
+    session = session or db.session()
     message = OutboxMessage(kind=kind, payload=payload)
     session.add(message)
     session.flush()
@@ -87,7 +87,8 @@ def _claim(message_id: int) -> bool:
         .values(claimed_at=now, attempts=OutboxMessage.attempts + 1)
     )
     db.session.commit()
-    return result.rowcount == 1
+    # Session.execute is typed as returning a Result; for an UPDATE it is a CursorResult.
+    return cast(CursorResult[Any], result).rowcount == 1
 
 
 def deliver(message_id: int) -> bool:
@@ -95,6 +96,8 @@ def deliver(message_id: int) -> bool:
     if not _claim(message_id):
         return False
     message = db.session.get(OutboxMessage, message_id)
+    if message is None:  # the claim just updated it: only a concurrent delete gets here
+        raise LookupError(f"outbox message {message_id} disappeared after it was claimed")
     try:
         _handlers[message.kind](dict(message.payload))
     except Exception as exc:

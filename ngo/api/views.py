@@ -68,8 +68,8 @@ def strict_args(allowed: frozenset[str]) -> dict[str, str]:
         if values[0] == "":
             raise BrowseError(_l("Leave this parameter out rather than sending it empty."), name)
     single = args.to_dict()
-    for name, (values, message) in CHOICES.items():
-        if name in single and single[name] not in values:
+    for name, (known, message) in CHOICES.items():
+        if name in single and single[name] not in known:
             raise BrowseError(message, name)
     return single
 

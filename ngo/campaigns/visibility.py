@@ -12,9 +12,20 @@ tidies the stored flag afterwards.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
 
 from celery import shared_task
-from sqlalchemy import ColumnElement, and_, event, func, inspect, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Table,
+    and_,
+    event,
+    func,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from ngo.accounts.models import Organisation
@@ -210,12 +221,14 @@ def bump_public_version(session: Session) -> None:
         .scalar_subquery()
     )
     table = PublicSiteVersion.__table__
+    assert isinstance(table, Table)  # typed as any FromClause; a mapped class has a Table
     updated = session.execute(
         table.update()
         .where(table.c.id == 1)
         .values(version=table.c.version + 1, next_expiry=next_expiry)
     )
-    if updated.rowcount == 0:
+    # Session.execute is typed as returning a Result; for an UPDATE it is a CursorResult.
+    if cast(CursorResult[Any], updated).rowcount == 0:
         session.execute(table.insert().values(id=1, version=1, next_expiry=next_expiry))
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import selectinload
 
 from ngo import audit
@@ -337,7 +337,7 @@ class CaseFilters:
     page: int = 1
 
 
-def matching_ids_by_name(organisation_id: int, name: str):
+def matching_ids_by_name(organisation_id: int, name: str) -> Select[int]:
     """Ids of beneficiaries whose names contain every word of `name`, found by blind index:
     one query whatever the size of the table."""
     tokens = [blind_index(NAME_INDEX_PURPOSE, t) for t in sorted(name_tokens(name))]

@@ -10,7 +10,18 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import selectinload
 
 from ngo.campaigns import search
@@ -47,7 +58,7 @@ def _deadline_key() -> ColumnElement[date]:
     return func.coalesce(Appeal.deadline, literal(_NO_DEADLINE))
 
 
-def _filtered(filters: Filters, now: datetime) -> Select[tuple[Appeal]]:
+def _filtered(filters: Filters, now: datetime) -> Select[Appeal]:
     clauses: list[ColumnElement[bool]] = [publicly_listed(now)]
     if filters.terms:
         clauses.append(search.matching(list(filters.terms)))
@@ -74,7 +85,7 @@ def _filtered(filters: Filters, now: datetime) -> Select[tuple[Appeal]]:
     return select(Appeal).where(*clauses)
 
 
-def _sort_key(sort: Sort) -> tuple[ColumnElement[Any], bool]:
+def _sort_key(sort: Sort) -> tuple[SQLColumnExpression[Any], bool]:
     """The sort expression and whether it ascends; ties are broken by id in the same order."""
     if sort == Sort.DEADLINE:
         return _deadline_key(), True
@@ -85,14 +96,14 @@ def _sort_key(sort: Sort) -> tuple[ColumnElement[Any], bool]:
     return Appeal.published_at, False
 
 
-def _ordered(stmt: Select[tuple[Appeal]], sort: Sort) -> Select[tuple[Appeal]]:
+def _ordered(stmt: Select[Appeal], sort: Sort) -> Select[Appeal]:
     key, ascending = _sort_key(sort)
     if ascending:
         return stmt.order_by(key.asc(), Appeal.id.asc())
     return stmt.order_by(key.desc(), Appeal.id.desc())
 
 
-def _with_texts(stmt: Select[tuple[Appeal]]) -> Select[tuple[Appeal]]:
+def _with_texts(stmt: Select[Appeal]) -> Select[Appeal]:
     # Lists show title and summary: the stories stay in the database.
     return stmt.options(selectinload(Appeal.translations).defer(AppealTranslation.story_markdown))
 
