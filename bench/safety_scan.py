@@ -55,9 +55,9 @@ def old_engine():
 
 
 def story(chars: int) -> str:
-    parts = [(REPO / "ngo/cases/demo_content/alexander_story.md").read_text(encoding="utf-8")]
+    parts = [(REPO / "ngo/demo/content/cases/alexander_story.md").read_text(encoding="utf-8")]
     for name in ("03-marta-legal", "07-dmitri-relocation", "02-natallia-family"):
-        data = tomllib.loads((REPO / f"ngo/campaigns/demo_content/{name}.toml").read_text())
+        data = tomllib.loads((REPO / f"ngo/demo/content/appeals/{name}.toml").read_text())
         parts += [text["story"] for text in data["text"].values()]
     text = "\n\n".join(parts)
     while len(text) < chars:

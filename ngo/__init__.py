@@ -134,16 +134,18 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from ngo import api, public
+    from ngo import api
     from ngo.accounts import notifications  # noqa: F401  (registers outbox handlers)
     from ngo.accounts.views import admin_bp, bp
     from ngo.campaigns import services as campaigns  # noqa: F401  (registers its erasure step)
     from ngo.campaigns.views import bp as appeals_bp
-    from ngo.campaigns.views import concerns_bp, public_forms_bp
-    from ngo.campaigns.views.public import bp as public_appeals_bp
+    from ngo.campaigns.views import concerns_bp
     from ngo.cases.views import bp as cases_bp
+    from ngo.public.views.appeal_forms import bp as public_forms_bp
+    from ngo.public.views.appeals import bp as public_appeals_bp
+    from ngo.public.views.home import bp as public_bp
 
-    app.register_blueprint(public.bp)
+    app.register_blueprint(public_bp)
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(cases_bp)

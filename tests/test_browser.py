@@ -115,7 +115,7 @@ def test_form_errors_are_announced_and_linked(page, live_server):
 def test_caseworker_finds_the_seed_case_and_walks_its_tabs(
     app, page, live_server, organisation, make_user
 ):
-    from ngo.cases.demo import seed_cases
+    from ngo.demo.cases import seed_cases
 
     caseworker = make_user("caseworker", two_factor=False, is_demo=True)
     make_user("verifier")

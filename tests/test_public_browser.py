@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from ngo.campaigns.models import Appeal, AppealTranslation
-from ngo.cases.demo import STORY_TITLE as SEED_TITLE
 from ngo.demo import seed_demo
+from ngo.demo.cases import STORY_TITLE as SEED_TITLE
 from ngo.extensions import db
 from ngo.money import Money, format_money_short
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, live_server  # noqa: F401  (fixture)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ngo.campaigns.browse import (
+from ngo.campaigns.models import Category
+from ngo.config import LANGUAGES
+from ngo.public.browse import (
     MAX_LIMIT,
     MAX_VALUE_LENGTH,
     PAGE_SIZE,
@@ -19,8 +21,6 @@ from ngo.campaigns.browse import (
     Sort,
     country_names,
 )
-from ngo.campaigns.models import Category
-from ngo.config import LANGUAGES
 
 API_PREFIX = "/api/v1"
 # Limits the views enforce (the browse layer's own limits where it has them).

@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import current_app, url_for
 
-from ngo.campaigns.browse import Badge, line_text, translation_for
 from ngo.campaigns.models import Appeal, AppealUpdate
+from ngo.public.browse import Badge, line_text, translation_for
 
 # The public site's pages: the appeal page, and its images (served under their random token
 # while their appeal is listed).

@@ -26,11 +26,11 @@ from ngo.api.openapi import (
     STATUS_VALUES,
     openapi_document,
 )
-from ngo.campaigns import browse
-from ngo.campaigns.browse import BrowseError
 from ngo.errors import MESSAGES
 from ngo.extensions import limiter
 from ngo.http_cache import cacheable
+from ngo.public import browse
+from ngo.public.browse import BrowseError
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 

@@ -1,4 +1,4 @@
-"""Appeals: budgets, safe publication, and the public site where donors browse them."""
+"""Appeals, the staff write side: drafting, budgets, safe publication, updates, concerns."""
 
 from __future__ import annotations
 

@@ -56,7 +56,7 @@ def set_details(
 
 
 def _country_codes() -> frozenset[str]:
-    from ngo.campaigns.browse import country_names
+    from ngo.public.browse import country_names
 
     return frozenset(country_names("en"))
 

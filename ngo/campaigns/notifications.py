@@ -15,7 +15,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ngo import mail, outbox
-from ngo.campaigns.browse import translation_for
 from ngo.campaigns.models import (
     Appeal,
     AppealUpdate,
@@ -25,6 +24,7 @@ from ngo.campaigns.models import (
 )
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import db
+from ngo.public.browse import translation_for
 from ngo.urls import external_url
 
 FOLLOW_CONFIRMATION_EMAIL = "campaigns.follow_confirmation_email"

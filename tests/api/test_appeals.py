@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ngo.campaigns.browse import FULL, Sort
 from ngo.campaigns.models import Appeal
 from ngo.demo import DEMO_ORGANISATION
 from ngo.extensions import db
+from ngo.public.browse import FULL, Sort
 from tests.api.conftest import add_appeals, listed_appeals, walk
 
 LIST = "/api/v1/appeals"

@@ -8,9 +8,9 @@ from typing import Any
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from ngo.api.openapi import openapi_document
-from ngo.campaigns.browse import MAX_LIMIT, PUBLIC_STATUSES, Band, Sort
 from ngo.campaigns.models import Category
 from ngo.config import LANGUAGES
+from ngo.public.browse import MAX_LIMIT, PUBLIC_STATUSES, Band, Sort
 
 
 def test_the_document_is_valid_openapi_3_1():

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from ngo.accounts.models import User
 from ngo.campaigns import services, updates
 from ngo.campaigns.models import Appeal, AppealUpdate
-from ngo.cases import demo
-from ngo.cases.demo import STORY_TITLE, seed_cases
 from ngo.cases.models import Beneficiary
+from ngo.demo import cases as demo
+from ngo.demo.cases import STORY_TITLE, seed_cases
 from ngo.extensions import db
 from ngo.money import Money
 from tests import factories

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from ngo.campaigns import services
 from ngo.cases import consent
-from ngo.cases.demo import STORY_TITLE, seed_cases
 from ngo.cases.models import Beneficiary, ConsentAudience, ConsentItem, ConsentMethod
+from ngo.demo.cases import STORY_TITLE, seed_cases
 from ngo.extensions import db
 from ngo.money import Money
 

@@ -22,7 +22,7 @@ NO_FAMILY = SEED_CONSENT - {ConsentItem.FAMILY_DETAILS}
 
 
 def seed_person(**changes) -> Beneficiary:
-    """The seed case of ngo/cases/demo.py."""
+    """The seed case of ngo/demo/cases.py."""
     fields = {
         "legal_name": "Аляксандр Кавалёў",
         "public_name": "Alexander",

@@ -150,7 +150,7 @@ def test_unknown_and_unlisted_appeals(client, published, staff):
 def test_the_concern_partial_is_accessible_and_free_of_inline_code(app, published):
     from flask import render_template_string
 
-    from ngo.campaigns.forms_public import ConcernForm
+    from ngo.public.forms import ConcernForm
 
     with app.test_request_context(f"/appeals/{published.slug}?concern=sent"):
         html = render_template_string(

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 
 from ngo.campaigns import services
-from ngo.campaigns.demo import demo_appeals, tiny_pdf
 from ngo.campaigns.models import (
     Appeal,
     AppealStatus,
@@ -22,6 +21,7 @@ from ngo.campaigns.models import (
 from ngo.campaigns.visibility import is_listed
 from ngo.cases.models import Beneficiary, Consent, EvidenceItem, StoryVersion
 from ngo.demo import seed_demo
+from ngo.demo.appeals import demo_appeals, tiny_pdf
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 

@@ -6,10 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from ngo.campaigns import browse, details
+from ngo.campaigns import details
 from ngo.campaigns.models import Category
 from ngo.campaigns.services import AppealError
 from ngo.extensions import db
+from ngo.public import browse
 from tests.campaigns.conftest import publish
 
 

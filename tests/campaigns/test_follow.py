@@ -291,7 +291,7 @@ def test_following_is_rate_limited(client, published):
 def test_the_follow_form_partial_renders_for_the_appeal_page(app, published):
     from flask import render_template_string
 
-    from ngo.campaigns.forms_public import FollowForm
+    from ngo.public.forms import FollowForm
 
     with app.test_request_context("/"):
         html = render_template_string(

@@ -8,12 +8,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from ngo.campaigns import browse, services, visibility
+from ngo.campaigns import services, visibility
 from ngo.campaigns.models import Appeal, AppealSearchDocument
 from ngo.cases import consent
 from ngo.cases.models import Consent, Verification
 from ngo.extensions import db
 from ngo.money import Money
+from ngo.public import browse
 from ngo.timeutil import utcnow
 from tests.campaigns.conftest import publish as _publish
 

@@ -11,8 +11,8 @@ from ngo.campaigns import services, updates
 from ngo.campaigns.models import AppealStatus, PublicImage, ReviewSnapshot
 from ngo.campaigns.services import AppealError
 from ngo.cases import consent
-from ngo.cases.demo import STORY_TITLE
 from ngo.cases.models import Consent, Verification
+from ngo.demo.cases import STORY_TITLE
 from ngo.extensions import db
 from ngo.money import Money
 from ngo.timeutil import utcnow
@@ -132,9 +132,9 @@ def test_the_app_registers_the_appeal_erasure_step(app):
 
 
 def test_demo_seed_publishes_the_seed_appeal(app):
-    from ngo.campaigns.demo import seed_appeal
     from ngo.campaigns.models import Appeal, AppealTranslation
     from ngo.demo import seed_demo
+    from ngo.demo.appeals import seed_appeal
 
     seed_demo()
     db.session.commit()

@@ -17,9 +17,8 @@ from ngo.campaigns import safety
 from ngo.campaigns.safety import Finding, PrivateValue
 from ngo.cases.models import Beneficiary, ConsentItem, HouseholdMember
 
-STORY = (
-    Path(__file__).resolve().parents[2] / "ngo" / "cases" / "demo_content" / "alexander_story.md"
-).read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[2]
+STORY = (ROOT / "ngo" / "demo" / "content" / "cases" / "alexander_story.md").read_text("utf-8")
 
 # What the seed appeal's person agreed to show (CITY deliberately not).
 SEED_CONSENT = frozenset({ConsentItem.PUBLIC_NAME, ConsentItem.STORY, ConsentItem.FAMILY_DETAILS})

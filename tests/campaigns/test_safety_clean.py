@@ -17,8 +17,8 @@ from ngo.cases.models import Beneficiary, ConsentItem, HouseholdMember
 from tests.campaigns.safety_helpers import NO_FAMILY, SEED_CONSENT, seed_person
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_APPEALS = sorted((ROOT / "ngo" / "campaigns" / "demo_content").glob("*.toml"))
-SEED_STORY = (ROOT / "ngo" / "cases" / "demo_content" / "alexander_story.md").read_text("utf-8")
+DEMO_APPEALS = sorted((ROOT / "ngo" / "demo" / "content" / "appeals").glob("*.toml"))
+SEED_STORY = (ROOT / "ngo" / "demo" / "content" / "cases" / "alexander_story.md").read_text("utf-8")
 
 
 def person_of(data: dict) -> Beneficiary:

@@ -14,8 +14,8 @@ from ngo.audit import AuditEvent
 from ngo.campaigns import safety
 from ngo.campaigns.models import AppealSearchDocument, AppealUpdate
 from ngo.cases import consent
-from ngo.cases.demo import CONTENT
 from ngo.cases.models import ConsentAudience, ConsentItem, ConsentMethod
+from ngo.demo.cases import CONTENT
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 from tests.campaigns import appeal_fixtures

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from ngo.audit import AuditEvent
 from ngo.campaigns import review
 from ngo.campaigns.models import Appeal, AppealStatus, BudgetLine
-from ngo.cases.demo import STORY_TITLE, seed_cases
 from ngo.cases.models import Beneficiary
+from ngo.demo.cases import STORY_TITLE, seed_cases
 from ngo.extensions import db
 from tests import factories
 from tests.conftest import login

@@ -20,11 +20,11 @@ from ngo.accounts.access import current_membership, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.campaigns import concerns
-from ngo.campaigns.browse import translation_for
 from ngo.campaigns.concerns import ConcernError
-from ngo.campaigns.forms_public import CONCERN_KIND_LABELS
 from ngo.campaigns.models import ConcernReport
 from ngo.extensions import db
+from ngo.public.browse import translation_for
+from ngo.public.forms import CONCERN_KIND_LABELS
 
 concerns_bp = Blueprint("concerns", __name__, url_prefix="/staff/concerns")
 

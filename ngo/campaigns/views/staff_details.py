@@ -15,7 +15,6 @@ from ngo.accounts.access import allow_larger_body, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.campaigns import cover, details, images
-from ngo.campaigns.browse import country_names
 from ngo.campaigns.forms import AppealDetailsForm, CoverPhotoForm, LineTextForm
 from ngo.campaigns.labels import CATEGORY_LABELS
 from ngo.campaigns.models import Appeal, BudgetLine
@@ -33,6 +32,7 @@ from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
 from ngo.config import LANGUAGES
 from ngo.extensions import db
+from ngo.public.browse import country_names
 
 
 def details_form(appeal: Appeal | None = None) -> AppealDetailsForm:

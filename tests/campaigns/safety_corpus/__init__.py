@@ -9,7 +9,7 @@
 - The published demo stories themselves: the seed story and every demo appeal's texts, each
   against its own case.
 
-The people are the demo cases of `make run` (ngo/cases/demo.py, ngo/campaigns/demo_content),
+The people are the demo cases of `make run` (ngo/demo/cases.py, ngo/demo/content/appeals),
 built in memory: the check reads only their fields, so no database is needed. Private values
 come from `safety.private_values_of` with each case's own demo consents, unless an attempt
 names the consents it takes away (the seed case consents to family details, so its household
@@ -26,15 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from ngo.campaigns import safety
-from ngo.campaigns.demo import SEED_BUDGET, demo_appeals
-from ngo.cases.demo import CONTENT as CASES_CONTENT
-from ngo.cases.demo import STORY_TITLE
 from ngo.cases.models import Beneficiary, ConsentItem, HouseholdMember
+from ngo.demo.appeals import SEED_BUDGET, demo_appeals
+from ngo.demo.cases import CONTENT as CASES_CONTENT
+from ngo.demo.cases import STORY_TITLE
 
 HERE = Path(__file__).parent
 OPEN, CLOSE = "⟦", "⟧"
 
-# The seed case, as ngo/cases/demo.py creates it (tests/campaigns/test_safety_corpus.py checks
+# The seed case, as ngo/demo/cases.py creates it (tests/campaigns/test_safety_corpus.py checks
 # that the two agree).
 ALEXANDER: dict[str, Any] = {
     "legal_name": "Аляксандр Кавалёў",

@@ -64,8 +64,8 @@ def seed_demo() -> list[DemoLogin]:
         logins.append(DemoLogin(role, email, password))
     db.session.flush()
     db.session.refresh(organisation)
-    from ngo.campaigns.demo import seed_appeal
-    from ngo.cases.demo import seed_cases
+    from ngo.demo.appeals import seed_appeal
+    from ngo.demo.cases import seed_cases
 
     seed_cases(organisation)
     seed_appeal(organisation)

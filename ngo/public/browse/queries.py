@@ -25,15 +25,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import selectinload
 
 from ngo.campaigns import search
-from ngo.campaigns.browse.cards import Card, cards_for
-from ngo.campaigns.browse.filters import (
-    BAND_RANGES,
-    FULL,
-    PAGE_SIZE,
-    BrowseError,
-    Filters,
-    Sort,
-)
 from ngo.campaigns.models import (
     Appeal,
     AppealStatus,
@@ -42,6 +33,15 @@ from ngo.campaigns.models import (
 )
 from ngo.campaigns.visibility import publicly_listed
 from ngo.extensions import db
+from ngo.public.browse.cards import Card, cards_for
+from ngo.public.browse.filters import (
+    BAND_RANGES,
+    FULL,
+    PAGE_SIZE,
+    BrowseError,
+    Filters,
+    Sort,
+)
 from ngo.timeutil import utcnow
 
 # Queries ----------------------------------------------------------------------------------

@@ -26,11 +26,11 @@ from flask_babel import gettext as _
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
-from ngo.campaigns import browse
 from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.http_cache import cacheable, public_limit
 from ngo.money import format_money_short
+from ngo.public import browse
 from ngo.urls import safe_redirect_target
 
 bp = Blueprint("public", __name__)

@@ -8,7 +8,7 @@ The follow form answers the same whatever the address, so nobody can learn who f
 Links in e-mails only show a button: mail scanners open links, and a GET never changes state.
 The links carry their token after "#", which no server sees; the button posts it.
 
-The two public forms carry no CSRF token (see campaigns.forms_public: the page they sit on is
+The two public forms carry no CSRF token (see public.forms: the page they sit on is
 cookie-free and cacheable); instead a post that the browser shows as coming from another site
 (Sec-Fetch-Site, or without it Origin or Referer) is refused, so a hostile page cannot have its
 visitors' browsers file reports or sign up e-mail addresses from many network addresses at once.
@@ -24,13 +24,13 @@ from werkzeug.wrappers import Response
 
 from ngo.accounts.forms import LinkForm
 from ngo.campaigns import concerns, subscriptions
-from ngo.campaigns.browse import AppealGoneError, find_listed, translation_for
 from ngo.campaigns.concerns import ConcernError
-from ngo.campaigns.forms_public import ConcernForm, FollowForm
 from ngo.campaigns.models import Appeal, UpdateSubscription
 from ngo.campaigns.subscriptions import FollowError
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import csrf, db, limiter
+from ngo.public.browse import AppealGoneError, find_listed, translation_for
+from ngo.public.forms import ConcernForm, FollowForm
 from ngo.rules import show_on_form
 from ngo.security import CROSS_SITE_MESSAGE, comes_from_another_site
 

@@ -29,7 +29,7 @@ from ngo.cases.services import BeneficiaryData
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 
-CONTENT = Path(__file__).parent / "demo_content"
+CONTENT = Path(__file__).parent / "content" / "cases"
 STORY_TITLE = (
     "Helping a former political prisoner and his family to survive financially "
     "until he is allowed to work"

@@ -1,7 +1,7 @@
 """Demo appeals for `make run`: the seed appeal, and a dozen more in every state and language.
 
 The seed appeal is Alexander's family, "€231 of €4,400" in four lines (shared/seed-appeal.txt).
-The others are described one per file in `demo_content/*.toml`: the invented person behind the
+The others are described one per file in `content/appeals/*.toml`: the invented person behind the
 appeal (private fields included, all fictional), the evidence the verifier checked, the
 consents, the public texts in each language, the budget lines and the appeal's history. Each
 goes through the real services: a caseworker writes the story and drafts the appeal, a verifier
@@ -34,7 +34,6 @@ from ngo.campaigns.models import (
 )
 from ngo.cases import consent, evidence, stories
 from ngo.cases import services as cases
-from ngo.cases.demo import STORY_TITLE
 from ngo.cases.models import (
     Beneficiary,
     CaseStatus,
@@ -47,11 +46,12 @@ from ngo.cases.models import (
     RiskLevel,
 )
 from ngo.cases.services import BeneficiaryData
+from ngo.demo.cases import STORY_TITLE
 from ngo.extensions import db
 from ngo.money import Money
 from ngo.timeutil import utcnow
 
-CONTENT = Path(__file__).parent / "demo_content"
+CONTENT = Path(__file__).parent / "content" / "appeals"
 
 SEED_BUDGET = [
     ("Rent for three months and deposit", 210_000, True),
@@ -125,7 +125,7 @@ def _seed_alexander(organisation: Organisation) -> Appeal | None:
 
 @dataclass(frozen=True)
 class DemoAppeal:
-    """One demo_content/*.toml file, read as it is; see the files for the fields."""
+    """One content/appeals/*.toml file, read as it is; see the files for the fields."""
 
     key: str
     data: dict[str, Any]

@@ -6,7 +6,7 @@ updates) and never joins a case's personal fields. Each function issues a fixed 
 queries whatever the number of appeals, so a page costs the same on a small or a big site.
 """
 
-from ngo.campaigns.browse.cards import (
+from ngo.public.browse.cards import (
     AppealGoneError,
     Badge,
     Card,
@@ -19,7 +19,7 @@ from ngo.campaigns.browse.cards import (
     translation_for,
     verification_badge,
 )
-from ngo.campaigns.browse.filters import (
+from ngo.public.browse.filters import (
     BAND_RANGES,
     FILTER_NAMES,
     FULL,
@@ -37,7 +37,7 @@ from ngo.campaigns.browse.filters import (
     parse_filters,
     parse_positive_int,
 )
-from ngo.campaigns.browse.queries import (
+from ngo.public.browse.queries import (
     Page,
     cursor_page,
     funded_permyriad,

@@ -21,8 +21,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select
 from werkzeug.wrappers import Response
 
-from ngo.campaigns import browse
-from ngo.campaigns.browse import AppealGoneError, Band, BrowseError, Card, Sort
 from ngo.campaigns.labels import CATEGORY_LABELS
 from ngo.campaigns.models import (
     Appeal,
@@ -38,7 +36,9 @@ from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.http_cache import cacheable
 from ngo.money import Money
-from ngo.public import absolute_url, current_locale, refuse_long_query_string
+from ngo.public import browse
+from ngo.public.browse import AppealGoneError, Band, BrowseError, Card, Sort
+from ngo.public.views.home import absolute_url, current_locale, refuse_long_query_string
 
 bp = Blueprint("public_appeals", __name__)
 
