@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from ngo import audit
 from ngo.accounts import policy, services, signin
-from ngo.accounts.access import current_membership, get_in_organisation_or_404, staff_required
+from ngo.accounts.access import acting_membership, get_in_organisation_or_404, staff_required
 from ngo.accounts.forms import (
     ROLE_LABELS,
     ConfirmForm,
@@ -26,11 +26,12 @@ from ngo.accounts.services import AccountError
 from ngo.accounts.views import admin_bp
 from ngo.audit import AuditEvent
 from ngo.extensions import db
+from ngo.forms import add_error, given
 from ngo.timeutil import utcnow
 
 
 def _membership_or_404(user_id: int) -> Membership:
-    membership = current_membership()
+    membership = acting_membership()
     stmt = policy.scope(
         select(Membership).where(Membership.user_id == user_id),
         membership,
@@ -45,7 +46,7 @@ def _membership_or_404(user_id: int) -> Membership:
 @admin_bp.get("/users")
 @staff_required(Action.MANAGE_USERS)
 def users() -> str:
-    membership = current_membership()
+    membership = acting_membership()
     members = db.session.scalars(
         policy.scope(
             select(Membership).join(User).order_by(User.display_name),
@@ -82,18 +83,18 @@ def invite() -> Response | tuple[str, int]:
     if not form.is_submitted():
         form.locale.data = str(get_locale())
     if form.validate_on_submit():
-        membership = current_membership()
+        membership = acting_membership()
         try:
             services.invite_user(
                 membership.organisation,
-                form.email.data,
+                given(form.email.data),
                 Role(form.role.data),
                 locale=form.locale.data,
                 actor=current_user,
             )
         except AccountError as exc:
             db.session.rollback()
-            form.email.errors.append(str(exc.message))
+            add_error(form.email, str(exc.message))
         else:
             db.session.commit()
             hours = current_app.config["INVITATION_TTL_HOURS"]
@@ -140,7 +141,7 @@ def user_action(user_id: int, operation: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     target = _membership_or_404(user_id)
-    acting = current_membership()
+    acting = acting_membership()
     try:
         if operation == "suspend":
             services.suspend_membership(target, actor=current_user)
@@ -213,14 +214,14 @@ def revoke_invitation(invitation_id: int) -> Response:
 @admin_bp.route("/organisation", methods=["GET", "POST"])
 @staff_required(Action.EDIT_ORGANISATION)
 def organisation() -> Response | tuple[str, int]:
-    org = current_membership().organisation
+    org = acting_membership().organisation
     form = OrganisationForm(obj=org)
     if form.validate_on_submit():
         try:
-            services.rename_organisation(org, form.name.data, actor=current_user)
+            services.rename_organisation(org, given(form.name.data), actor=current_user)
         except AccountError as exc:
             db.session.rollback()
-            form.name.errors.append(str(exc.message))
+            add_error(form.name, str(exc.message))
         else:
             db.session.commit()
             flash(_("Saved."), "success")
@@ -234,7 +235,7 @@ def _latest_audit_events() -> list[AuditEvent]:
         db.session.scalars(
             policy.scope(
                 select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200),
-                current_membership(),
+                acting_membership(),
                 AuditEvent.organisation_id,
             )
         )
@@ -270,17 +271,17 @@ def organisations() -> Response | tuple[str, int]:
         form.locale.data = str(get_locale())
     if form.validate_on_submit():
         try:
-            org = services.create_organisation(form.name.data, actor=current_user)
+            org = services.create_organisation(given(form.name.data), actor=current_user)
             services.invite_user(
                 org,
-                form.admin_email.data,
+                given(form.admin_email.data),
                 Role.ADMIN,
                 locale=form.locale.data,
                 actor=current_user,
             )
         except AccountError as exc:
             db.session.rollback()
-            form.name.errors.append(str(exc.message))
+            add_error(form.name, str(exc.message))
         else:
             db.session.commit()
             flash(_("The organisation was created and its administrator invited."), "success")

@@ -9,6 +9,7 @@ import time
 from datetime import datetime
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -26,6 +27,7 @@ from ngo.accounts.models import User
 from ngo.accounts.signin import LoginResult
 from ngo.accounts.views import bp, end_session, login_rate_limit, start_signed_in_session
 from ngo.extensions import db, limiter
+from ngo.forms import add_error, given
 from ngo.urls import safe_redirect_target
 
 PENDING_KEY = "auth_pending"
@@ -96,12 +98,12 @@ def _paused_message(until: datetime) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
-def login() -> Response | str:
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("accounts.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        attempt = signin.check_password_login(form.email.data, form.password.data)
+        attempt = signin.check_password_login(given(form.email.data), given(form.password.data))
         db.session.commit()  # failed-login counters and pauses must stick
         if attempt.result is LoginResult.LOCKED:
             form.form_errors.append(
@@ -117,21 +119,21 @@ def login() -> Response | str:
                 )
             )
         else:
-            return continue_sign_in(attempt.user, _after_login_target())
+            return continue_sign_in(given(attempt.user), _after_login_target())
     status = 400 if form.errors or form.form_errors else 200
     return render_template("accounts/login.html", form=form), status
 
 
 @bp.route("/login/two-factor", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
-def second_factor() -> Response | str:
+def second_factor() -> ResponseReturnValue:
     user = _pending_user()
     if user is None or not user.has_second_factor:
         flash(_("Please sign in again."), "info")
         return redirect(url_for("accounts.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
-        if signin.check_second_factor(user, form.code.data):
+        if signin.check_second_factor(user, given(form.code.data)):
             return _finish_login(user)
         db.session.commit()
         until = signin.paused_until(user)
@@ -139,13 +141,13 @@ def second_factor() -> Response | str:
             session.pop(PENDING_KEY, None)
             flash(_paused_message(until), "error")
             return redirect(url_for("accounts.login"))
-        form.code.errors.append(_("That code is not valid. Codes change every 30 seconds."))
+        add_error(form.code, _("That code is not valid. Codes change every 30 seconds."))
     status = 400 if form.errors else 200
     return render_template("accounts/second_factor.html", form=form), status
 
 
 @bp.route("/two-factor/setup", methods=["GET", "POST"])
-def enrol_second_factor() -> Response | str:
+def enrol_second_factor() -> ResponseReturnValue:
     """Reached after the password step (pending) or from the account settings (signed in)."""
     user = current_user if current_user.is_authenticated else _pending_user()
     if user is None:
@@ -157,7 +159,7 @@ def enrol_second_factor() -> Response | str:
         two_factor.start_enrolment(user)
         db.session.commit()
     elif form.validate_on_submit():
-        codes = two_factor.confirm_enrolment(user, form.code.data)
+        codes = two_factor.confirm_enrolment(user, given(form.code.data))
         if codes is not None:
             continue_url = url_for("accounts.account")
             if not current_user.is_authenticated:
@@ -168,7 +170,7 @@ def enrol_second_factor() -> Response | str:
             return render_template(
                 "accounts/recovery_codes.html", codes=codes, continue_url=continue_url
             )
-        form.code.errors.append(_("That code is not valid. Check the clock of your phone."))
+        add_error(form.code, _("That code is not valid. Check the clock of your phone."))
     status = 400 if form.errors else 200
     return render_template(
         "accounts/enrol_second_factor.html",
@@ -196,7 +198,7 @@ def logout() -> Response:
 def forgot_password() -> Response | str | tuple[str, int]:
     form = ResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
+        services.request_password_reset(given(form.email.data))
         db.session.commit()
         # The same answer whether or not the address has an account.
         flash(

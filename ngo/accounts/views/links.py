@@ -30,6 +30,7 @@ from ngo.accounts.tokens import LinkError, LinkProblem
 from ngo.accounts.views import bp, end_session, login_rate_limit
 from ngo.accounts.views.auth import continue_sign_in
 from ngo.extensions import db, limiter
+from ngo.forms import add_error, given
 
 Page = Response | str | tuple[str, int]
 InvitationForm = AcceptInvitationForm | ExistingAccountInvitationForm
@@ -92,7 +93,7 @@ def open_invitation() -> Page:
     if not form.validate_on_submit():
         return _open_link_page(form, "invitation", 400)
     try:
-        invitation = services.load_invitation(form.token.data)
+        invitation = services.load_invitation(given(form.token.data))
     except LinkError as exc:
         return _link_problem_page(exc.problem, "invitation")
     accept_form = _invitation_form(invitation)
@@ -115,9 +116,9 @@ def accept_invitation() -> Page:
                 user = services.accept_invitation(
                     invitation,
                     display_name=form.display_name.data or "",
-                    password=form.password.data,
+                    password=given(form.password.data),
                 )
-            elif signin.confirm_password(existing, form.password.data):
+            elif signin.confirm_password(existing, given(form.password.data)):
                 services.accept_invitation_with_account(invitation, existing)
                 user = existing
             else:
@@ -125,7 +126,7 @@ def accept_invitation() -> Page:
                 raise AccountError(_("You already have an account: enter its current password."))
         except AccountError as exc:
             db.session.rollback()
-            form.password.errors.append(str(exc.message))
+            add_error(form.password, str(exc.message))
         else:
             db.session.commit()
             end_session()
@@ -153,7 +154,7 @@ def open_password_reset() -> Page:
     if not form.validate_on_submit():
         return _open_link_page(form, "reset", 400)
     try:
-        services.load_password_reset(form.token.data)
+        services.load_password_reset(given(form.token.data))
     except LinkError as exc:
         return _link_problem_page(exc.problem, "reset")
     reset_form = ResetPasswordForm()
@@ -171,10 +172,10 @@ def reset_password() -> Page:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(reset, form.password.data)
+            services.reset_password(reset, given(form.password.data))
         except AccountError as exc:
             db.session.rollback()
-            form.password.errors.append(str(exc.message))
+            add_error(form.password, str(exc.message))
         else:
             db.session.commit()
             end_session()

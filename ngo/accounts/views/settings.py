@@ -8,12 +8,13 @@ from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
 from ngo.accounts import services, signin, two_factor
-from ngo.accounts.access import current_membership, staff_required
+from ngo.accounts.access import acting_membership, staff_required
 from ngo.accounts.forms import ChangePasswordForm, ConfirmForm, LanguageForm
 from ngo.accounts.policy import Action, may
 from ngo.accounts.services import AccountError
 from ngo.accounts.views import bp, end_session, login_rate_limit
 from ngo.extensions import db, limiter
+from ngo.forms import add_error, given
 from ngo.i18n import remember_language
 from ngo.urls import safe_redirect_target
 
@@ -25,7 +26,7 @@ def dashboard() -> str:
     from ngo.campaigns.updates import overdue_appeals
     from ngo.cases.services import caseload_summary
 
-    membership = current_membership()
+    membership = acting_membership()
     caseload = (
         caseload_summary(current_user, membership.organisation_id)
         if may(membership, Action.VIEW_CASES)
@@ -64,7 +65,7 @@ def account() -> Response | tuple[str, int]:
     # The real user, not the proxy: login_user below stores what it gets as the current user,
     # and a proxy that points at itself recurses without end on the next access.
     user = current_user._get_current_object()
-    if not signin.confirm_password(user, form.current_password.data):
+    if not signin.confirm_password(user, given(form.current_password.data)):
         db.session.commit()  # the wrong guess counts towards the pause
         if signin.paused_until(user) is not None:
             # Whoever holds this session keeps guessing the password: end it, and any copy.
@@ -79,10 +80,10 @@ def account() -> Response | tuple[str, int]:
                 "error",
             )
             return redirect(url_for("accounts.login"))
-        form.current_password.errors.append(_("The current password is not correct."))
+        add_error(form.current_password, _("The current password is not correct."))
         return _account_page(form, 400)
     try:
-        services.change_password(user, form.password.data)
+        services.change_password(user, given(form.password.data))
     except AccountError as exc:
         db.session.rollback()
         getattr(form, exc.field or "password").errors.append(str(exc.message))

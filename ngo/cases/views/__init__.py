@@ -75,7 +75,9 @@ def commit_case_change(form: FlaskForm, change: Callable[[], T]) -> tuple[bool, 
     return True, result
 
 
-def render_case_tab(template: str, case: Beneficiary, status: int = 200, **context: Any):
+def render_case_tab(
+    template: str, case: Beneficiary, status: int = 200, **context: Any
+) -> tuple[str, int]:
     """Render one tab of a case page (the template extends cases/_case_layout.html)."""
     from ngo.cases.stories import story_flags
 

@@ -27,6 +27,7 @@ from ngo.cases.models import (
 from ngo.cases.services import record_personal_data_view
 from ngo.cases.views import bp, commit_case_change, load_case, render_case_tab
 from ngo.extensions import db
+from ngo.forms import given
 
 
 def _consent_form(case: Beneficiary) -> ConsentForm:
@@ -85,9 +86,9 @@ def record_consent(reference: str) -> Response | tuple[str, int]:
         form,
         lambda: consent_service.record_consent(
             case,
-            items=[ConsentItem(i) for i in form.items.data],
-            audiences=[ConsentAudience(a) for a in form.audiences.data],
-            given_on=form.given_on.data,
+            items=[ConsentItem(i) for i in given(form.items.data)],
+            audiences=[ConsentAudience(a) for a in given(form.audiences.data)],
+            given_on=given(form.given_on.data),
             expires_on=form.expires_on.data,
             method=ConsentMethod(form.method.data),
             witness_name=form.witness_name.data,

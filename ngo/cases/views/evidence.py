@@ -25,6 +25,7 @@ from ngo.cases.models import Beneficiary, EvidenceItem, EvidenceKind
 from ngo.cases.services import CaseError, record_personal_data_view
 from ngo.cases.views import bp, commit_case_change, find_case, load_case, render_case_tab
 from ngo.extensions import db
+from ngo.forms import given
 
 # Room for the multipart framing and the other fields around the file itself.
 UPLOAD_OVERHEAD = 64 * 1024
@@ -108,7 +109,7 @@ def upload_evidence(reference: str) -> Response | tuple[str, int]:
             lambda: evidence.upload_evidence(
                 case,
                 kind=EvidenceKind(form.kind.data),
-                title=form.title.data,
+                title=given(form.title.data),
                 data=upload.read(),
                 filename=upload.filename or "",
                 actor=current_user,
@@ -116,7 +117,8 @@ def upload_evidence(reference: str) -> Response | tuple[str, int]:
         )
         if done:
             flash(_("The document was uploaded."), "success")
-            if item.content_type and item.content_type.startswith("image/"):
+            content_type = given(item).content_type
+            if content_type and content_type.startswith("image/"):
                 # People send phone photos: say plainly that where and when it was taken is gone.
                 flash(
                     _(
@@ -139,9 +141,9 @@ def add_listing(reference: str) -> Response | tuple[str, int]:
             form,
             lambda: evidence.add_listing(
                 case,
-                title=form.title.data,
-                url=form.url.data,
-                listed_on=form.listed_on.data,
+                title=given(form.title.data),
+                url=given(form.url.data),
+                listed_on=given(form.listed_on.data),
                 actor=current_user,
             ),
         )

@@ -20,6 +20,7 @@ from ngo.cases.models import Beneficiary
 from ngo.cases.rights import ERASURE_REASON_LABELS, erase_case, export_case
 from ngo.cases.views import bp, load_case, render_case_tab
 from ngo.extensions import db
+from ngo.forms import given
 
 
 class EraseForm(FlaskForm):
@@ -79,7 +80,7 @@ def erase_view(reference: str) -> Response | tuple[str, int]:
     case = load_case(reference, Action.ERASE_CASE)
     form = EraseForm()
     if form.validate_on_submit():
-        if form.confirmation.data.strip() != case.reference:
+        if given(form.confirmation.data).strip() != case.reference:
             form.confirmation.errors = [
                 _("This is not the reference of this case. Nothing was erased.")
             ]
