@@ -15,7 +15,7 @@ DEV_LOCK := requirements-dev.lock
 UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command 'make lock'
 
-.PHONY: run test test-services lint format translations extract-messages lock \
+.PHONY: run test test-services lint typecheck format translations extract-messages lock \
 	lock-upgrade clean
 
 $(BIN)/activate:
@@ -59,6 +59,7 @@ run: $(VENV)/.installed translations
 test: $(VENV)/.installed translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 # The same suite against real PostgreSQL and Redis with a real Celery worker (used by .ci/run).
@@ -70,6 +71,11 @@ test-services: $(VENV)/.installed translations
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# What [tool.mypy] in pyproject.toml names (ngo/).
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

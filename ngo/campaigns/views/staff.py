@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from ngo.accounts import policy
-from ngo.accounts.access import current_membership, staff_required
+from ngo.accounts.access import acting_membership, current_membership, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.campaigns import services
@@ -39,6 +39,7 @@ from ngo.cases.services import record_personal_data_view
 from ngo.cases.views import load_case
 from ngo.config import LANGUAGES
 from ngo.extensions import db
+from ngo.forms import given
 from ngo.money import Money, MoneyError, format_money
 from ngo.rules import show_on_form
 
@@ -217,7 +218,7 @@ def apply_form(
 @staff_required(Action.VIEW_CASES)
 def appeal_list() -> str:
     """All the organisation's appeals, or with ?case=<reference> those of one person."""
-    membership = current_membership()
+    membership = acting_membership()
     stmt = policy.scope(select(Appeal), membership, Appeal.organisation_id)
     filter_case = load_case(request.args["case"]) if request.args.get("case") else None
     if filter_case is not None:
@@ -258,7 +259,7 @@ def new_appeal(case_reference: str) -> Response | tuple[str, int]:
                 case,
                 currency=form.currency.data,
                 language=form.language.data,
-                title=form.title.data,
+                title=given(form.title.data),
                 actor=current_user,
             )
         except AppealError as exc:
@@ -288,7 +289,7 @@ def save_translation(slug: str) -> Response | tuple[str, int]:
         lambda: services.set_translation(
             appeal,
             form.language.data,
-            title=form.title.data,
+            title=given(form.title.data),
             summary=form.summary.data or "",
             story_markdown=form.story_markdown.data or "",
             display_name=form.display_name.data or "",
@@ -307,7 +308,7 @@ def add_line(slug: str) -> Response | tuple[str, int]:
     form = BudgetLineForm()
     if form.validate():
         try:
-            amount = Money.parse(form.amount.data, appeal.currency)
+            amount = Money.parse(given(form.amount.data), appeal.currency)
         except MoneyError as exc:
             form.amount.errors = [*form.amount.errors, money_error_message(exc.code)]
         else:
@@ -316,7 +317,7 @@ def add_line(slug: str) -> Response | tuple[str, int]:
                 services.add_budget_line(
                     appeal,
                     amount=amount,
-                    label=form.label.data,
+                    label=given(form.label.data),
                     language=appeal.fallback_language,
                     essential=bool(form.essential.data),
                     priority=form.priority.data or 1,

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from ngo import audit
 from ngo.accounts import policy
-from ngo.accounts.access import current_membership, staff_required
+from ngo.accounts.access import acting_membership, current_membership, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.campaigns import concerns
@@ -46,7 +46,7 @@ def _report_or_404(reference: str) -> ConcernReport:
 
 
 def _render_queue(status: int = 200, action_error: str | None = None) -> tuple[str, int]:
-    membership = current_membership()
+    membership = acting_membership()
     locale = str(get_locale())
     reports = concerns.open_concerns(membership.organisation_id)
     audit.record(

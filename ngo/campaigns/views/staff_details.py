@@ -32,6 +32,7 @@ from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
 from ngo.config import LANGUAGES
 from ngo.extensions import db
+from ngo.forms import given
 from ngo.public.browse import country_names
 
 
@@ -92,7 +93,7 @@ def save_details(slug: str) -> Response | tuple[str, int]:
             categories=list(form.categories.data or []),
             country=form.country.data or None,
             deadline=form.deadline.data,
-            update_interval_days=form.update_interval_days.data,
+            update_interval_days=given(form.update_interval_days.data),
             actor=current_user,
         ),
         _("The details were saved."),
@@ -114,7 +115,7 @@ def save_line_text(slug: str, line_id: int) -> Response | tuple[str, int]:
         lambda: details.set_line_text(
             line,
             language=form.language.data,
-            label=form.label.data,
+            label=given(form.label.data),
             description=form.description.data or "",
             actor=current_user,
         ),
@@ -142,7 +143,7 @@ def save_cover(slug: str) -> Response | tuple[str, int]:
         lambda: cover.set_cover_photo(
             appeal,
             image_bytes=form.photo.data.read(),
-            alt_text=form.alt_text.data,
+            alt_text=given(form.alt_text.data),
             actor=current_user,
         ),
         _("The photo was saved. It becomes public when a second person approves the appeal."),
@@ -175,7 +176,7 @@ def cover_image(slug: str) -> Response:
     if image is None:
         abort(404)
     # A photo of the person, shown to staff before anyone approved it: an audited view.
-    person = db.session.get(Beneficiary, appeal.beneficiary_id)
+    person = db.session.get_one(Beneficiary, appeal.beneficiary_id)
     record_personal_data_view(person, actor=current_user, part="cover_photo")
     db.session.commit()
     response = make_response(images.image_bytes(image))

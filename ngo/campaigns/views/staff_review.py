@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from ngo.accounts import policy
-from ngo.accounts.access import current_membership, staff_required
+from ngo.accounts.access import acting_membership, staff_required
 from ngo.accounts.policy import Action
 from ngo.campaigns import cover, review, services, updates
 from ngo.campaigns.errors import AppealError
@@ -38,6 +38,7 @@ from ngo.campaigns.views.staff_updates import (
 from ngo.cases.markdown import render_markdown
 from ngo.config import LANGUAGES
 from ngo.extensions import db
+from ngo.forms import given
 from ngo.money import Money
 
 
@@ -45,7 +46,7 @@ from ngo.money import Money
 @staff_required(Action.VIEW_CASES)
 def review_queue() -> str:
     """Appeals and updates awaiting a second person; urgent updates first."""
-    membership = current_membership()
+    membership = acting_membership()
     appeals = db.session.scalars(
         policy.scope(
             select(Appeal).where(Appeal.status == AppealStatus.IN_REVIEW.value),
@@ -114,7 +115,7 @@ def approve(slug: str) -> Response | tuple[str, int]:
     if not form.validate():
         return render_review(appeal, 400, action_error=_("Open the review page again."))
     try:
-        services.approve_and_publish(appeal, approver=current_user, digest=form.digest.data)
+        services.approve_and_publish(appeal, approver=current_user, digest=given(form.digest.data))
     except ContentChangedError as exc:
         db.session.rollback()
         return render_review(
@@ -142,7 +143,9 @@ def approve_update(slug: str, public_id: str) -> Response | tuple[str, int]:
     return apply_update_change(
         appeal,
         update,
-        lambda: updates.approve_update(update, approver=current_user, digest=form.digest.data),
+        lambda: updates.approve_update(
+            update, approver=current_user, digest=given(form.digest.data)
+        ),
         _("The update was published. Followers will receive it by e-mail."),
         then=url_for("appeals.appeal", slug=appeal.slug, _anchor="updates"),
     )
@@ -156,7 +159,7 @@ def return_update(slug: str, public_id: str) -> Response | tuple[str, int]:
     form = ReturnForm()
     if form.validate():
         try:
-            updates.return_update(update, reason=form.reason.data, actor=current_user)
+            updates.return_update(update, reason=given(form.reason.data), actor=current_user)
         except AppealError as exc:
             db.session.rollback()
             form.reason.errors = [*form.reason.errors, str(exc.message)]

@@ -29,6 +29,7 @@ from ngo.campaigns.models import Appeal, UpdateSubscription
 from ngo.campaigns.subscriptions import FollowError
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import csrf, db, limiter
+from ngo.forms import given
 from ngo.public.browse import AppealGoneError, find_listed, translation_for
 from ngo.public.forms import ConcernForm, FollowForm
 from ngo.rules import show_on_form
@@ -102,7 +103,7 @@ def report_concern(slug: str) -> Response | tuple[str, int]:
             concerns.report_concern(
                 appeal,
                 kind=form.kind.data,
-                message=form.message.data,
+                message=given(form.message.data),
                 contact_email=form.contact_email.data or None,
             )
         except ConcernError as exc:
@@ -131,11 +132,11 @@ def follow(slug: str) -> Response | tuple[str, int]:
         language = str(get_locale())
         try:
             try:
-                subscriptions.subscribe(appeal, form.email.data, language)
+                subscriptions.subscribe(appeal, given(form.email.data), language)
             except IntegrityError:
                 # The same new address in two requests at once; the other one created it.
                 db.session.rollback()
-                subscriptions.subscribe(appeal, form.email.data, language)
+                subscriptions.subscribe(appeal, given(form.email.data), language)
         except FollowError as exc:
             db.session.rollback()
             show_on_form(form, exc)
@@ -193,8 +194,10 @@ def confirm_follow() -> tuple[str, int]:
     form = LinkForm()
     if request.method == "GET" or not form.validate_on_submit():
         return _link_form_page("confirm", form, 400 if form.errors else 200)
-    _subscription_or_404(form.token.data)
-    subscription = subscriptions.confirm_subscription(form.token.data)
+    token = given(form.token.data)
+    _subscription_or_404(token)
+    # Found just above: only a concurrent delete could make it None.
+    subscription = given(subscriptions.confirm_subscription(token))
     db.session.commit()
     return _result_page(subscription)
 
@@ -204,8 +207,9 @@ def unsubscribe() -> tuple[str, int]:
     form = LinkForm()
     if request.method == "GET" or not form.validate_on_submit():
         return _link_form_page("unsubscribe", form, 400 if form.errors else 200)
-    _subscription_or_404(form.token.data)
-    subscription = subscriptions.unsubscribe(form.token.data)
+    token = given(form.token.data)
+    _subscription_or_404(token)
+    subscription = given(subscriptions.unsubscribe(token))
     db.session.commit()
     return _result_page(subscription)
 
@@ -216,7 +220,7 @@ def one_click_unsubscribe(token: str) -> tuple[str, int]:
     """The List-Unsubscribe address: RFC 8058 needs the token in the address itself, so it
     stays there (and ngo.access_log takes it out of gunicorn's log lines)."""
     _subscription_or_404(token)
-    subscription = subscriptions.unsubscribe(token)
+    subscription = given(subscriptions.unsubscribe(token))
     db.session.commit()
     return _result_page(subscription)
 
