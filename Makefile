@@ -72,6 +72,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 # What [tool.mypy] in pyproject.toml names (ngo/).
 typecheck: $(VENV)/.installed

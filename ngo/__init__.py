@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -34,9 +33,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     resolve_keys(app.config, app.instance_path)
     check_production_safety(app.config)
-    _init_extensions(app)
-    _register_blueprints(app)
-    _init_cli(app)
+    _init_core(app)
+    # The domains, lowest first: each registers its blueprints, commands, outbox handlers,
+    # session hooks and signal receivers. Nothing registers itself by being imported.
+    from ngo import accounts, api, campaigns, cases, dashboard, demo, public
+
+    accounts.init_app(app)
+    cases.init_app(app)
+    campaigns.init_app(app)
+    public.init_app(app)
+    api.init_app(app)
+    dashboard.init_app(app)
+    demo.init_app(app)
     hops = int(os.environ.get("NGO_PROXY_HOPS", "0") or 0)
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
@@ -56,10 +64,10 @@ def _private_folder(path: str) -> None:
             logging.getLogger(__name__).warning("cannot restrict the instance folder to its owner")
 
 
-def _init_extensions(app: Flask) -> None:
-    from ngo import errors, models, security  # noqa: F401  (models: the whole schema)
-    from ngo.accounts import access, sessions  # noqa: F401  (access: the user loader)
-    from ngo.cases import images
+def _init_core(app: Flask) -> None:
+    """What belongs to no domain: extensions, the outbox, security headers, error pages,
+    template helpers and the core commands."""
+    from ngo import cli, errors, outbox, security
     from ngo.celery_app import celery_init_app
     from ngo.extensions import (
         babel,
@@ -67,12 +75,14 @@ def _init_extensions(app: Flask) -> None:
         db,
         include_in_migrations,
         limiter,
+        listen,
         login_manager,
         migrate,
         render_migration_type,
     )
     from ngo.i18n import select_locale
 
+    listen(Engine, "connect", _sqlite_pragmas)
     db.init_app(app)
     migrate.init_app(
         app,
@@ -84,18 +94,14 @@ def _init_extensions(app: Flask) -> None:
         include_object=include_in_migrations,
     )
     login_manager.init_app(app)
-    login_manager.login_view = "accounts.login"
-    login_manager.session_protection = "strong"
-    # Flask-Login has no public setting for this; its default trusts X-Forwarded-For blindly.
-    login_manager._session_identifier_generator = sessions.session_identifier
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     celery_init_app(app)
+    outbox.init_app(app)
     security.init_security(app)
-    images.init_app(app)
     errors.init_errors(app)
-
+    cli.register(app)
     _init_template_globals(app)
 
 
@@ -104,25 +110,17 @@ def _init_template_globals(app: Flask) -> None:
 
     from flask_babel import format_date, format_datetime, get_locale
 
-    from ngo.accounts import policy
-    from ngo.accounts.access import current_membership
-    from ngo.accounts.forms import ROLE_LABELS
-    from ngo.accounts.models import Role
     from ngo.config import LANGUAGES
 
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES,
         current_locale=lambda: str(get_locale()),
-        acting_membership=current_membership,
-        may=lambda membership, action: policy.may(membership, policy.Action(action)),
-        role_label=lambda role: str(ROLE_LABELS[Role(role)]),
         format_datetime=format_datetime,
         format_date=format_date,
         today=date.today,
     )
 
 
-@event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     # web, worker and beat share one SQLite file: WAL lets readers and a writer overlap.
     if type(dbapi_connection).__module__.startswith("sqlite3"):
@@ -131,33 +129,3 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
-
-
-def _register_blueprints(app: Flask) -> None:
-    from ngo import api
-    from ngo.accounts import notifications  # noqa: F401  (registers outbox handlers)
-    from ngo.accounts.views import admin_bp, bp
-    from ngo.campaigns import services as campaigns  # noqa: F401  (registers its erasure step)
-    from ngo.campaigns.views import bp as appeals_bp
-    from ngo.campaigns.views import concerns_bp
-    from ngo.cases.views import bp as cases_bp
-    from ngo.public.views.appeal_forms import bp as public_forms_bp
-    from ngo.public.views.appeals import bp as public_appeals_bp
-    from ngo.public.views.home import bp as public_bp
-
-    app.register_blueprint(public_bp)
-    app.register_blueprint(bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(cases_bp)
-    app.register_blueprint(appeals_bp)
-    app.register_blueprint(public_appeals_bp)
-    app.register_blueprint(concerns_bp)
-    app.register_blueprint(public_forms_bp)
-    app.register_blueprint(api.bp)
-
-
-def _init_cli(app: Flask) -> None:
-    from ngo import campaigns, cli
-
-    cli.register(app)
-    campaigns.register_cli(app)

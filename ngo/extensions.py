@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from flask import request
+from flask import Flask, current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names, so that Alembic migrations are the same on SQLite and PostgreSQL.
@@ -60,11 +61,29 @@ def render_migration_type(type_: str, obj: object, autogen_context: object) -> s
     return False
 
 
+_UNMANAGED = "ngo.unmanaged_schema"
+
+
+def leave_out_of_migrations(app: Flask, is_unmanaged: Callable[[str | None], bool]) -> None:
+    """A domain that makes tables or indexes with raw DDL (campaigns' full-text index) names
+    them here, in its init_app, so that the migrations' comparison with the metadata skips
+    them."""
+    app.extensions.setdefault(_UNMANAGED, []).append(is_unmanaged)
+
+
 def include_in_migrations(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    """The full-text index objects are raw DDL (an FTS5 table and its shadow tables on SQLite,
-    an expression GIN index on PostgreSQL): made by campaigns.search, not by the metadata."""
-    from ngo.campaigns.search import is_search_index_object
+    """Everything the metadata describes, but the raw-DDL objects domains named with
+    `leave_out_of_migrations`."""
+    if type_ not in ("table", "index"):
+        return True
+    return not any(unmanaged(name) for unmanaged in current_app.extensions.get(_UNMANAGED, ()))
 
-    return not (type_ in ("table", "index") and is_search_index_object(name))
+
+def listen(target: Any, identifier: str, fn: Callable[..., Any], **kw: Any) -> None:
+    """Register a SQLAlchemy event hook from an init_app. Hooks on classes (Session, Engine,
+    a Table) outlive the app, and create_app runs more than once in a process (tests, the
+    worker's app and a CLI's), so a hook already in place is not added twice."""
+    if not event.contains(target, identifier, fn):
+        event.listen(target, identifier, fn, **kw)

@@ -7,10 +7,12 @@ public. Readers share one per-client rate limit across pages and API, sized for 
 reading and low enough to make bulk scraping of the appeals slow.
 
 Each web worker also keeps the public pages it rendered for anonymous readers, by path, query
-and language, and serves them again while the public site's version (bumped in the same
-transaction as any change a public page shows, see campaigns.visibility) is unchanged and no
-listing has run out since. Checking costs one small query, so a withdrawn consent still takes
-an appeal off every page at once.
+and language, and serves them again while the public site's version is unchanged and no
+listing has run out since. This module does not know what makes a page stale: the public
+domain tells it in its init_app (`set_freshness`: campaigns.visibility bumps the version in the
+same transaction as any change a public page shows). Checking costs one small query, so a
+withdrawn consent still takes an appeal off every page at once. Without a freshness rule no
+page is kept.
 """
 
 from __future__ import annotations
@@ -23,14 +25,23 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import current_app, make_response, request, session
+from flask import Flask, current_app, make_response, request, session
 from flask_babel import get_locale
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Response
 
 from ngo.extensions import limiter
+from ngo.timeutil import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
+# The public site's version and the moment its earliest listing runs out.
+Freshness = Callable[[], tuple[int, datetime | None]]
+_FRESHNESS = "ngo.public_freshness"
+
+
+def set_freshness(app: Flask, freshness: Freshness) -> None:
+    """Tell the page cache how to know that its pages are stale."""
+    app.extensions[_FRESHNESS] = freshness
 
 
 def public_rate_limit() -> str:
@@ -126,12 +137,11 @@ def _page_cache() -> PageCache:
     return cache
 
 
-def _cached_view(view: Callable[..., Any], args: Any, kwargs: Any) -> Response:
-    from ngo.campaigns.visibility import public_version
-    from ngo.timeutil import utcnow
-
+def _cached_view(
+    freshness: Freshness, view: Callable[..., Any], args: Any, kwargs: Any
+) -> Response:
     key = (request.path, request.query_string.decode("latin-1"), str(get_locale()))
-    version, next_expiry = public_version()
+    version, next_expiry = freshness()
     now = utcnow()
     cache = _page_cache()
     hit = cache.get(key, version, now)
@@ -157,12 +167,14 @@ def cacheable(max_age: int | None = None) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
+            freshness = current_app.extensions.get(_FRESHNESS)
             if (
-                current_app.config["PUBLIC_PAGE_CACHE_SIZE"]
+                freshness is not None
+                and current_app.config["PUBLIC_PAGE_CACHE_SIZE"]
                 and request.method in ("GET", "HEAD")
                 and not _signed_in()
             ):
-                response = _cached_view(view, args, kwargs)
+                response = _cached_view(freshness, view, args, kwargs)
             else:
                 response = make_response(view(*args, **kwargs))
             return conditional(response, max_age=max_age)

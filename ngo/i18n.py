@@ -8,6 +8,7 @@ cookie (and of Flask-Login's session protection, which rewrites a session that h
 
 from __future__ import annotations
 
+from babel import Locale
 from flask import current_app, has_request_context, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -38,3 +39,16 @@ def select_locale() -> str:
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(list(LANGUAGES)) or "en"
+
+
+# Territory codes of CLDR that are not countries a person lives in.
+NOT_COUNTRIES = frozenset({"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"})
+
+
+def country_names(locale: str) -> dict[str, str]:
+    territories = Locale.parse(locale).territories
+    return {
+        code: name
+        for code, name in territories.items()
+        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+    }

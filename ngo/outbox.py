@@ -13,16 +13,17 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from celery import shared_task
-from sqlalchemy import JSON, CursorResult, String, event, or_, select, update
+from flask import Flask, current_app
+from sqlalchemy import JSON, CursorResult, String, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ngo.extensions import Model, db
+from ngo.extensions import Model, db, listen
 from ngo.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], None]
-_handlers: dict[str, Handler] = {}
+_HANDLERS = "ngo.outbox_handlers"
 CLAIM_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 
@@ -40,17 +41,30 @@ class OutboxMessage(Model):
     last_error: Mapped[str | None] = mapped_column(String(120))
 
 
-def handles(kind: str) -> Callable[[Handler], Handler]:
-    def register(func: Handler) -> Handler:
-        _handlers[kind] = func
-        return func
+def init_app(app: Flask) -> None:
+    """The app's handler registry (filled by each domain's init_app) and the session hooks
+    that hand committed messages to the broker."""
+    app.extensions.setdefault(_HANDLERS, {})
+    listen(Session, "after_commit", _dispatch_after_commit)
+    listen(Session, "after_rollback", _forget_after_rollback)
 
-    return register
+
+def register_handler(app: Flask, kind: str, handler: Handler) -> None:
+    """Name the function the worker runs for messages of `kind`; a domain calls it from its
+    init_app for each kind it enqueues."""
+    handlers: dict[str, Handler] = app.extensions.setdefault(_HANDLERS, {})
+    if handlers.get(kind, handler) is not handler:
+        raise ValueError(f"outbox kind {kind!r} already has another handler")
+    handlers[kind] = handler
+
+
+def _handlers() -> dict[str, Handler]:
+    return current_app.extensions.get(_HANDLERS, {})
 
 
 def enqueue(kind: str, payload: dict[str, Any], session: Session | None = None) -> OutboxMessage:
     """Add a message to the caller's transaction; payloads carry ids, never personal values."""
-    if kind not in _handlers:
+    if kind not in _handlers():
         raise ValueError(f"no outbox handler for {kind!r}")
     session = session or db.session()
     message = OutboxMessage(kind=kind, payload=payload)
@@ -60,7 +74,6 @@ def enqueue(kind: str, payload: dict[str, Any], session: Session | None = None) 
     return message
 
 
-@event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session: Session) -> None:
     ids = session.info.pop("outbox_committed", [])
     for message_id in ids:
@@ -70,7 +83,6 @@ def _dispatch_after_commit(session: Session) -> None:
             log.warning("outbox message %s not handed to the broker; relay will retry", message_id)
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop("outbox_committed", None)
 
@@ -99,7 +111,7 @@ def deliver(message_id: int) -> bool:
     if message is None:  # the claim just updated it: only a concurrent delete gets here
         raise LookupError(f"outbox message {message_id} disappeared after it was claimed")
     try:
-        _handlers[message.kind](dict(message.payload))
+        _handlers()[message.kind](dict(message.payload))
     except Exception as exc:
         db.session.rollback()
         db.session.execute(

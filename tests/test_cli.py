@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from ngo.accounts.cli import create_admin_command
 from ngo.accounts.models import Organisation, User
-from ngo.cli import create_admin_command, seed_demo_command
+from ngo.demo.cli import seed_demo_command
 from ngo.extensions import db
 
 

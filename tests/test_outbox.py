@@ -12,18 +12,18 @@ from ngo.outbox import OutboxMessage
 calls: list[dict[str, Any]] = []
 
 
-@outbox.handles("test.record_call")
 def _record_call(payload: dict[str, Any]) -> None:
     calls.append(payload)
 
 
-@outbox.handles("test.always_fails")
 def _always_fails(payload: dict[str, Any]) -> None:
     raise ConnectionError("smtp down: contains alice@example.org")
 
 
 @pytest.fixture(autouse=True)
-def _reset_calls():
+def _reset_calls(app):
+    outbox.register_handler(app, "test.record_call", _record_call)
+    outbox.register_handler(app, "test.always_fails", _always_fails)
     calls.clear()
 
 

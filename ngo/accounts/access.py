@@ -13,14 +13,14 @@ from sqlalchemy import select
 from ngo.accounts import policy
 from ngo.accounts.models import Membership, User
 from ngo.accounts.policy import Action
-from ngo.extensions import db, login_manager
+from ngo.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M")
 
 
-@login_manager.user_loader
 def load_user(user_id: str) -> User | None:
+    """Flask-Login's user loader (registered by accounts.init_app)."""
     user_part, _, version = user_id.partition(":")
     if not (user_part.isdigit() and version.isdigit()):
         return None

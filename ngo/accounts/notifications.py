@@ -16,7 +16,6 @@ from ngo.extensions import db
 from ngo.urls import external_url
 
 
-@outbox.handles("accounts.invitation_email")
 def send_invitation_email(payload: dict[str, Any]) -> None:
     invitation = db.session.get(Invitation, payload["invitation_id"])
     if invitation is None or not invitation.is_open:
@@ -37,7 +36,6 @@ def send_invitation_email(payload: dict[str, Any]) -> None:
         )
 
 
-@outbox.handles("accounts.password_reset_email")
 def send_password_reset_email(payload: dict[str, Any]) -> None:
     reset = db.session.get(PasswordReset, payload["reset_id"])
     if reset is None or reset.used_at is not None:
@@ -53,7 +51,6 @@ def send_password_reset_email(payload: dict[str, Any]) -> None:
         )
 
 
-@outbox.handles(signin.LOCKOUT_EMAIL)
 def send_lockout_email(payload: dict[str, Any]) -> None:
     """Only what the owner needs: that sign-in paused, until when, and what to do. No address,
     place or device of whoever tried: that would be personal data of someone, and of no use."""
@@ -72,3 +69,12 @@ def send_lockout_email(payload: dict[str, Any]) -> None:
             render_template("accounts/email/lockout.txt", **context),
             render_template("accounts/email/lockout.html", **context),
         )
+
+
+# The outbox kinds this domain enqueues and the function the worker runs for each
+# (registered by accounts.init_app).
+HANDLERS: dict[str, outbox.Handler] = {
+    "accounts.invitation_email": send_invitation_email,
+    "accounts.password_reset_email": send_password_reset_email,
+    signin.LOCKOUT_EMAIL: send_lockout_email,
+}

@@ -1,5 +1,11 @@
 """The public read-only JSON API (/api/v1) and its OpenAPI document."""
 
-from ngo.api.views import bp
+from __future__ import annotations
 
-__all__ = ["bp"]
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from ngo.api.views import bp
+
+    app.register_blueprint(bp)

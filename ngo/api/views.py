@@ -1,31 +1,35 @@
 """The public read-only JSON API under /api/v1, described by /api/v1/openapi.json.
 
-Strict on input: an unknown, repeated or empty query parameter, or a value outside what the
-document lists, is a 400 naming the parameter, never a silently different answer. Every GET
-shares the public rate limit and carries an ETag and Cache-Control (`cacheable`); any site may
-read the answers (public data, no credentials).
+Strict on input: an unknown, repeated or empty query parameter, or a value the document does
+not allow, is a 400 naming the parameter, never a silently different answer (the models of
+schemas.py decide). Every GET shares the public rate limit and carries an ETag and
+Cache-Control (`cacheable`); any site may read the answers (public data, no credentials).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
+from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 
 from ngo.api import serialize
-from ngo.api.openapi import (
+from ngo.api.openapi import openapi_document
+from ngo.api.schemas import (
     API_PREFIX,
-    BAND_VALUES,
-    CATEGORY_VALUES,
-    COUNTRY_CODES,
-    LANGUAGE_CODES,
-    SORT_VALUES,
-    STATUS_VALUES,
-    openapi_document,
+    MAX_QUERY_STRING,
+    AppealList,
+    AppealListQuery,
+    AppealQuery,
+    DocumentQuery,
+    ParameterError,
+    error,
+    parse_query,
 )
+from ngo.campaigns import search
 from ngo.errors import MESSAGES
 from ngo.extensions import limiter
 from ngo.http_cache import cacheable
@@ -34,69 +38,63 @@ from ngo.public.browse import BrowseError
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
-LIST_PARAMETERS = frozenset({*browse.FILTER_NAMES, "cursor", "limit", "lang"})
-DETAIL_PARAMETERS = frozenset({"lang"})
-# The exact values the document lists; the browse layer alone would also accept padded or
-# lower-case spellings, which a strict API refuses so that one URL means one thing.
-CHOICES: dict[str, tuple[frozenset[str], object]] = {
-    "category": (frozenset(CATEGORY_VALUES), _l("Unknown category.")),
-    "country": (
-        frozenset(COUNTRY_CODES),
-        _l("Unknown country code; use two letters such as PL."),
-    ),
-    "language": (frozenset(LANGUAGE_CODES), _l("Unknown language.")),
-    "lang": (frozenset(LANGUAGE_CODES), _l("Unknown language.")),
-    "status": (frozenset(STATUS_VALUES), _l("Unknown status.")),
-    "band": (frozenset(BAND_VALUES), _l("Unknown funding band.")),
-    "sort": (frozenset(SORT_VALUES), _l("Unknown sort order.")),
-}
-# A refused parameter's name is echoed in `field`; a long one is cut.
-MAX_FIELD_LENGTH = 60
-# What SQLite (and PostgreSQL's bigint) can compare: a cursor holding a larger number is forged.
+# How long a client should wait when the database cannot be reached (a restart, a failover).
+UNAVAILABLE_RETRY_SECONDS = 30
+TOO_LONG = _l("This address is too long.")
 
 
-def strict_args(allowed: frozenset[str]) -> dict[str, str]:
-    """The query parameters, each known, given once, not empty, and one of the listed values
-    where the document lists them."""
-    args = request.args
-    for name in args:
-        if name not in allowed:
-            raise BrowseError(_l("This parameter is not known."), name[:MAX_FIELD_LENGTH])
-        values = args.getlist(name)
-        if len(values) > 1:
-            raise BrowseError(_l("Send this parameter only once."), name)
-        if values[0] == "":
-            raise BrowseError(_l("Leave this parameter out rather than sending it empty."), name)
-    single = args.to_dict()
-    for name, (known, message) in CHOICES.items():
-        if name in single and single[name] not in known:
-            raise BrowseError(message, name)
-    return single
+def _answer(model: BaseModel, status: int = 200) -> Response:
+    # Serialised by Pydantic (in Rust): the models are the document's schemas.
+    return Response(model.model_dump_json(exclude_none=False), status, mimetype="application/json")
 
 
 def _error(status: int, message: object, field: str | None = None) -> Response:
-    body: dict[str, object] = {"status": status, "message": str(message)}
-    if field is not None:
-        body["field"] = field
-    response = jsonify({"error": body})
-    response.status_code = status
-    return response
+    body = error(status, message, field).model_dump_json(exclude_none=True)
+    return Response(body, status, mimetype="application/json")
 
 
+@bp.before_request
+def refuse_oversized_requests() -> Response | None:
+    """Answer in JSON what a server in front would refuse, so that the document holds without
+    one: a query over MAX_QUERY_STRING bytes (414), or a body the app would not read (413)."""
+    if len(request.query_string) > MAX_QUERY_STRING:
+        return _error(414, TOO_LONG)
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        return _error(413, MESSAGES[413][1])
+    return None
+
+
+@bp.errorhandler(ParameterError)
 @bp.errorhandler(BrowseError)
-def refused(error: BrowseError) -> Response:
-    return _error(400, error.message, error.field)
+def refused(refusal: ParameterError | BrowseError) -> Response:
+    return _error(400, refusal.message, refusal.field)
 
 
 @bp.errorhandler(RateLimitExceeded)
-def too_many(error: RateLimitExceeded) -> Response:
+def too_many(exceeded: RateLimitExceeded) -> Response:
     response = _error(429, MESSAGES[429][1])
     current = limiter.current_limit
     if current is not None:
         seconds = int(current.reset_at - time.time())
     else:
-        seconds = int(error.limit.limit.get_expiry())
+        seconds = int(exceeded.limit.limit.get_expiry())
     response.headers["Retry-After"] = str(max(1, seconds))
+    return response
+
+
+@bp.errorhandler(OperationalError)
+def unavailable(failure: OperationalError) -> Response:
+    """The database is unreachable or busy: a 503 the client may retry, not a 500. Logged by
+    type and route only (the statement's parameters may be a reader's search words)."""
+    current_app.logger.error(
+        "database unavailable (%s) at %s %s",
+        type(failure.orig).__name__,
+        request.method,
+        request.url_rule,
+    )
+    response = _error(503, MESSAGES[500][1])
+    response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
     return response
 
 
@@ -113,46 +111,56 @@ def allow_any_origin(response: Response) -> Response:
     return response
 
 
-def _lang(args: Mapping[str, str]) -> str | None:
-    return args.get("lang") or None
+def _filters(query: AppealListQuery) -> browse.Filters | None:
+    """The browse filters of a valid query; None when the search words hold nothing the search
+    indexes (letters of a script it does not fold), which no appeal can match."""
+    q = " ".join((query.q or "").split())
+    terms: tuple[str, ...] = ()
+    if q:
+        try:
+            terms = tuple(search.query_terms(q))
+        except search.SearchQueryError:
+            return None
+    return browse.Filters(
+        q=q,
+        terms=terms,
+        category=query.category,
+        country=query.country,
+        language=query.language,
+        status=query.status,
+        band=query.band,
+        sort=query.sort,
+    )
 
 
 @bp.get("/appeals")
 @cacheable()
 def appeal_list() -> Response:
-    args = strict_args(LIST_PARAMETERS)
-    filters = browse.parse_filters(args)
-    limit = browse.parse_positive_int(
-        args.get("limit"), "limit", default=browse.PAGE_SIZE, maximum=browse.MAX_LIMIT
-    )
-    cursor = args.get("cursor")
-    appeals, next_cursor = browse.cursor_page(filters, cursor, limit)
+    query = parse_query(AppealListQuery, request.args)
+    filters = _filters(query)
+    if filters is None:
+        return _answer(AppealList(data=[], next_cursor=None))
+    appeals, next_cursor = browse.cursor_page(filters, query.cursor, query.limit)
     covers = browse.cover_tokens([a.id for a in appeals])
-    lang = _lang(args)
-    return jsonify(
-        {
-            "data": [serialize.summary(a, lang, covers.get(a.id)) for a in appeals],
-            "next_cursor": next_cursor,
-        }
-    )
+    data = [serialize.summary(a, query.lang, covers.get(a.id)) for a in appeals]
+    return _answer(AppealList(data=data, next_cursor=next_cursor))
 
 
 @bp.get("/appeals/<slug>")
 @cacheable()
 def appeal_detail(slug: str) -> Response:
-    args = strict_args(DETAIL_PARAMETERS)
-    lang = _lang(args)
+    query = parse_query(AppealQuery, request.args)
     try:
-        public = browse.public_appeal(slug, lang or "")
+        public = browse.public_appeal(slug, query.lang or "")
     except browse.AppealGoneError:
         # Neutral: the answer never says why (consent withdrawn, verification expired...).
         abort(410)
     except LookupError:
         abort(404)
-    return jsonify(
+    return _answer(
         serialize.detail(
             public.appeal,
-            lang,
+            query.lang,
             cover_token=public.card.cover_token,
             badge=public.badge,
             updates=public.updates,
@@ -163,5 +171,5 @@ def appeal_detail(slug: str) -> Response:
 @bp.get("/openapi.json")
 @cacheable()
 def openapi_json() -> Response:
-    strict_args(frozenset())
+    parse_query(DocumentQuery, request.args)
     return jsonify(openapi_document())

@@ -1,12 +1,21 @@
-"""Appeals, the staff write side: drafting, budgets, safe publication, updates, concerns."""
+"""Appeals, the staff write side: drafting, budgets, safe publication, updates, concerns, and
+the stored listing the public side reads. Uses cases and accounts."""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from ngo import outbox, signals
 
-def register_cli(app: Flask) -> None:
-    """The domain's commands (`flask --app ngo safety ...`), added by the app factory."""
-    from ngo.campaigns import cli
 
+def init_app(app: Flask) -> None:
+    from ngo.campaigns import cli, erasure, notifications, search, views, visibility
+
+    search.init_app(app)
+    visibility.init_app()
+    signals.case_erased.connect(erasure.erase_public_copies)
+    for kind, handler in notifications.HANDLERS.items():
+        outbox.register_handler(app, kind, handler)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(views.concerns_bp)
     cli.register(app)

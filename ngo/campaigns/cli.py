@@ -1,4 +1,4 @@
-"""Commands of the appeals domain: `flask --app ngo safety check|rescan`.
+"""Commands of the appeals domain: `flask --app ngo safety check|rescan`, `reconcile-listings`.
 
 `check` prints the findings' contexts, which repeat private values: the operator gave the files
 and sees them on their own terminal. `rescan` runs unattended (after a deployment that improved
@@ -14,7 +14,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from ngo.campaigns import rescan, safety
+from ngo.campaigns import rescan, safety, visibility
 from ngo.extensions import db
 
 safety_cli = AppGroup("safety", help="The publication safety check, run by hand.")
@@ -81,5 +81,13 @@ def rescan_command() -> None:
         click.echo(f"  {item.slug}: {'; '.join(reasons)}")
 
 
+@click.command("reconcile-listings")
+def reconcile_listings_command() -> None:
+    """Recompute which appeals the public site lists (the worker also does it hourly)."""
+    count = visibility.reconcile_listings_task()
+    click.echo(f"Checked {count} appeal listing(s).")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(safety_cli)
+    app.cli.add_command(reconcile_listings_command)

@@ -18,10 +18,10 @@ from sqlalchemy import select
 
 from ngo.accounts.models import User
 from ngo.campaigns import images, safety
+from ngo.campaigns.appeals import EDITABLE, begin_edit, refuse_unless_editable
 from ngo.campaigns.errors import AppealError
 from ngo.campaigns.events import audit_appeal
 from ngo.campaigns.models import Appeal, AppealStatus, PublicImage
-from ngo.campaigns.services import EDITABLE, begin_edit, refuse_unless_editable
 from ngo.campaigns.updates import ALT_TEXT_MAX, SafetyCheckError, photo_format
 from ngo.cases.consent import consented_items
 from ngo.cases.models import Beneficiary, ConsentAudience

@@ -8,12 +8,13 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 
 from ngo.accounts.models import User
+from ngo.campaigns.appeals import begin_edit, refuse_unless_editable
 from ngo.campaigns.errors import AppealError
 from ngo.campaigns.events import audit_appeal
 from ngo.campaigns.models import Appeal, BudgetLine, BudgetLineLabel, Category
-from ngo.campaigns.services import begin_edit, refuse_unless_editable
 from ngo.config import LANGUAGES
 from ngo.extensions import db
+from ngo.i18n import country_names
 
 MIN_UPDATE_INTERVAL_DAYS = 7
 MAX_UPDATE_INTERVAL_DAYS = 365
@@ -56,8 +57,6 @@ def set_details(
 
 
 def _country_codes() -> frozenset[str]:
-    from ngo.public.browse import country_names
-
     return frozenset(country_names("en"))
 
 

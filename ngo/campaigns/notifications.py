@@ -22,9 +22,9 @@ from ngo.campaigns.models import (
     UpdateState,
     UpdateSubscription,
 )
+from ngo.campaigns.presentation import translation_for
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import db
-from ngo.public.browse import translation_for
 from ngo.urls import external_url
 
 FOLLOW_CONFIRMATION_EMAIL = "campaigns.follow_confirmation_email"
@@ -60,7 +60,6 @@ def _send(to: str, subject: str, body: str, unsubscribe_url: str | None = None) 
     mail.deliver(message)
 
 
-@outbox.handles(FOLLOW_CONFIRMATION_EMAIL)
 def send_follow_confirmation(payload: dict[str, Any]) -> None:
     subscription = db.session.get(UpdateSubscription, payload["subscription_id"])
     if subscription is None or subscription.unsubscribed_at is not None:
@@ -81,7 +80,6 @@ def send_follow_confirmation(payload: dict[str, Any]) -> None:
         )
 
 
-@outbox.handles(UPDATE_EMAIL)
 def send_update_emails(payload: dict[str, Any]) -> None:
     """Each confirmed follower gets the update once: the delivery row is written and committed
     with each mail, so a second run (or a retry after a failure half-way) skips those sent."""
@@ -131,3 +129,11 @@ def send_update_emails(payload: dict[str, Any]) -> None:
             )
             _send(address, _("News: %(title)s", title=title), body_text, one_click_url)
         db.session.commit()
+
+
+# The outbox kinds this domain enqueues and the function the worker runs for each
+# (registered by campaigns.init_app).
+HANDLERS: dict[str, outbox.Handler] = {
+    FOLLOW_CONFIRMATION_EMAIL: send_follow_confirmation,
+    UPDATE_EMAIL: send_update_emails,
+}

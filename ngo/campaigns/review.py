@@ -27,10 +27,10 @@ from sqlalchemy.orm import defer
 
 from ngo.campaigns.errors import AppealError
 from ngo.campaigns.models import Appeal, AppealUpdate, PublicImage, ReviewSnapshot
-from ngo.cases.markdown import render_markdown
 from ngo.cases.story_diff import DiffSegment, diff_words
 from ngo.config import LANGUAGES
 from ngo.extensions import db
+from ngo.markdown import render_markdown
 from ngo.money import Money, format_money
 
 Content = dict[str, Any]

@@ -7,7 +7,7 @@ never reaches the search engine as syntax: it becomes a list of quoted prefix te
 
 SQLite uses an FTS5 table over `appeal_search_documents`; PostgreSQL a GIN index over
 `to_tsvector('simple', document)`. Both are created by `install_search_index`, on `create_all`
-and in the migration, and are left out of the metadata comparison (extensions.include_object).
+and in the migration, and are left out of the metadata comparison (`init_app`).
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, event, select, text
+from flask import Flask
+from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.engine import Connection
 
 from ngo.campaigns.models import Appeal, AppealSearchDocument
 from ngo.cases.names import fold_to_latin
-from ngo.extensions import db
+from ngo.extensions import db, leave_out_of_migrations, listen
 
 FTS_TABLE = "appeal_fts"
 PG_INDEX = "ix_appeal_search_documents_tsv"
@@ -122,6 +123,12 @@ def is_search_index_object(name: str | None) -> bool:
     return name is not None and (name.startswith(FTS_TABLE) or name == PG_INDEX)
 
 
-@event.listens_for(AppealSearchDocument.__table__, "after_create")
+def init_app(app: Flask) -> None:
+    """The index is made with its table by `create_all` (the migration makes it with the same
+    DDL), and is left out of the migrations' comparison with the metadata."""
+    listen(AppealSearchDocument.__table__, "after_create", _after_create)
+    leave_out_of_migrations(app, is_search_index_object)
+
+
 def _after_create(_table: object, connection: Connection, **_kw: object) -> None:
     install_search_index(connection)

@@ -1,406 +1,55 @@
-"""Appeal operations: drafting, budgets, review and the publication gate.
-
-Publishing needs, all at once: a verified, unexpired story version (the one the public story
-was copied from); the consents the public fields rely on, for the public page; no finding of
-the publication safety check; and approval by a second staff member. `publication_problems`
-is asked again whenever visibility matters, so a withdrawn consent, an expired verification or
-a new finding takes an appeal off the public site at once.
-
-Four eyes (`accounts.policy.four_eyes_refusal`): the approver is not the appeal's author, not
-whoever sent it for review, and did not change it since it was last approved (every edit
-records its editor). The approver names the digest of the content they read
-(campaigns.review); if the appeal changed since, approval is refused and shows what changed.
-Any edit of an appeal in review sends it back to draft: it must be sent for review again.
-"""
+"""The verbs of the appeals domain in one place, for views, tasks, commands and tests: drafting
+and budgets (campaigns.appeals), review and the publication gate (campaigns.publication), and
+what erasure does to an appeal (campaigns.erasure). The rules live in those modules."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
-
-from ngo.accounts.models import User
-from ngo.accounts.policy import four_eyes_refusal
-from ngo.campaigns import images, review, safety
-from ngo.campaigns.errors import AppealError
-from ngo.campaigns.events import audit_appeal
-from ngo.campaigns.models import (
-    Appeal,
-    AppealStatus,
-    AppealTranslation,
-    AppealUpdate,
-    BudgetLine,
-    BudgetLineLabel,
-    ConcernReport,
-    PublicImage,
-    ReviewSnapshot,
+from ngo.campaigns.appeals import (
+    EDITABLE,
+    VISIBLE,
+    Totals,
+    add_budget_line,
+    appeals_of_case,
+    begin_edit,
+    create_appeal,
+    refuse_unless_editable,
+    remove_budget_line,
+    set_translation,
+    totals,
 )
-from ngo.cases.consent import consented_items
-from ngo.cases.models import Beneficiary, ConsentAudience, ConsentItem, EvidenceItem
-from ngo.cases.rights import also_on_erasure
-from ngo.cases.stories import current_verified_version
-from ngo.config import LANGUAGES
-from ngo.extensions import db
-from ngo.money import Money, MoneyError, sum_money
-from ngo.timeutil import utcnow
+from ngo.campaigns.erasure import erase_public_copies
+from ngo.campaigns.errors import AppealError
+from ngo.campaigns.publication import (
+    Problem,
+    approval_refusal,
+    approve_and_publish,
+    is_publicly_visible,
+    public_texts,
+    publication_problems,
+    return_to_draft,
+    submit_for_review,
+)
 
-EDITABLE = frozenset({AppealStatus.DRAFT, AppealStatus.IN_REVIEW})
-VISIBLE = frozenset({AppealStatus.PUBLISHED, AppealStatus.FUNDED})
-
-
-def refuse_unless_editable(appeal: Appeal) -> None:
-    if AppealStatus(appeal.status) not in EDITABLE:
-        raise AppealError(_l("A published appeal cannot be edited; withdraw it first."))
-
-
-def begin_edit(appeal: Appeal, actor: User) -> None:
-    """Before every change of the appeal's public content: refused once published; the editor
-    is recorded (they may not approve it); an appeal in review goes back to draft, since its
-    reviewer would otherwise approve what they did not read."""
-    refuse_unless_editable(appeal)
-    if actor.id not in (appeal.editor_ids or []):
-        appeal.editor_ids = [*(appeal.editor_ids or []), actor.id]
-    if appeal.status == AppealStatus.IN_REVIEW.value:
-        appeal.status = AppealStatus.DRAFT.value
-        appeal.submitted_by_id = None
-        audit_appeal(appeal, actor, "appeal.returned_to_draft", because="edited_in_review")
-
-
-# Drafting ---------------------------------------------------------------------------------
-
-
-def create_appeal(
-    beneficiary: Beneficiary, *, currency: str, language: str, title: str, actor: User
-) -> Appeal:
-    """A draft appeal whose public story starts as the person's verified story."""
-    if beneficiary.erased_at is not None:
-        raise AppealError(_l("This case was erased."))
-    if language not in LANGUAGES:
-        raise AppealError(_l("Choose one of the site's languages."), field="language")
-    try:
-        Money.zero(currency)
-    except MoneyError as exc:
-        raise AppealError(
-            _l("Choose a currency code such as EUR or PLN."), field="currency"
-        ) from exc
-    verified = current_verified_version(beneficiary)
-    if verified is None:
-        raise AppealError(_l("The person's story must be verified before an appeal is drafted."))
-    appeal = Appeal(
-        organisation_id=beneficiary.organisation_id,
-        beneficiary_id=beneficiary.id,
-        story_version_id=verified.id,
-        currency=currency,
-        fallback_language=language,
-        created_by_id=actor.id,
-    )
-    db.session.add(appeal)
-    db.session.flush()
-    set_translation(
-        appeal,
-        language,
-        title=title,
-        summary="",
-        story_markdown=verified.body_markdown or "",
-        display_name="",
-        actor=actor,
-    )
-    audit_appeal(appeal, actor, "appeal.created")
-    return appeal
-
-
-def set_translation(
-    appeal: Appeal,
-    language: str,
-    *,
-    title: str,
-    summary: str,
-    story_markdown: str,
-    display_name: str,
-    actor: User,
-) -> AppealTranslation:
-    refuse_unless_editable(appeal)
-    if language not in LANGUAGES:
-        raise AppealError(_l("Choose one of the site's languages."), field="language")
-    title = " ".join((title or "").split())
-    if not title:
-        raise AppealError(_l("Give the appeal a title."), field="title")
-    if len(title) > 200 or len(summary or "") > 600 or len(story_markdown or "") > 50_000:
-        raise AppealError(_l("The text is too long."), field="story_markdown")
-    begin_edit(appeal, actor)
-    translation = next((t for t in appeal.translations if t.language == language), None)
-    if translation is None:
-        translation = AppealTranslation(appeal=appeal, language=language, title=title)
-        db.session.add(translation)
-    translation.title = title
-    translation.summary = (summary or "").strip()
-    translation.story_markdown = (story_markdown or "").strip()
-    translation.display_name = " ".join((display_name or "").split())
-    db.session.flush()
-    audit_appeal(appeal, actor, "appeal.text_changed", language=language)
-    return translation
-
-
-def add_budget_line(
-    appeal: Appeal,
-    *,
-    amount: Money,
-    label: str,
-    language: str,
-    description: str = "",
-    essential: bool = True,
-    priority: int = 1,
-    evidence_item_id: int | None = None,
-    actor: User,
-) -> BudgetLine:
-    refuse_unless_editable(appeal)
-    if amount.currency != appeal.currency:
-        raise AppealError(_l("Budget lines are in the appeal's currency."), field="amount")
-    if amount.amount_minor <= 0:
-        raise AppealError(_l("Enter an amount above zero."), field="amount")
-    label = " ".join((label or "").split())
-    if not label:
-        raise AppealError(_l("Say what the money is for."), field="label")
-    if evidence_item_id is not None:
-        item = db.session.get(EvidenceItem, evidence_item_id)
-        if item is None or item.beneficiary_id != appeal.beneficiary_id:
-            raise AppealError(_l("Choose a document of this person's case."), field="evidence")
-    begin_edit(appeal, actor)
-    line = BudgetLine(
-        appeal=appeal,
-        amount_minor=amount.amount_minor,
-        essential=essential,
-        priority=priority,
-        evidence_item_id=evidence_item_id,
-    )
-    line.labels.append(
-        BudgetLineLabel(language=language, label=label, description=(description or "").strip())
-    )
-    db.session.add(line)
-    db.session.flush()
-    _recount_goal(appeal)
-    audit_appeal(appeal, actor, "appeal.budget_line_added", amount_minor=amount.amount_minor)
-    return line
-
-
-def remove_budget_line(line: BudgetLine, *, actor: User) -> None:
-    appeal = line.appeal
-    refuse_unless_editable(appeal)
-    if line.funded_minor or line.spent_minor:
-        raise AppealError(_l("Money was already given to this line; it cannot be removed."))
-    begin_edit(appeal, actor)
-    db.session.delete(line)
-    db.session.flush()
-    db.session.expire(appeal, ["budget_lines"])
-    _recount_goal(appeal)
-    audit_appeal(appeal, actor, "appeal.budget_line_removed")
-
-
-def _recount_goal(appeal: Appeal) -> None:
-    """The goal and its essential part are stored for lists to sort and filter by."""
-    appeal.goal_minor = sum(line.amount_minor for line in appeal.budget_lines)
-    appeal.essential_minor = sum(
-        line.amount_minor for line in appeal.budget_lines if line.essential
-    )
-
-
-@dataclass(frozen=True)
-class Totals:
-    goal: Money
-    essential: Money
-    raised: Money
-
-
-def totals(appeal: Appeal) -> Totals:
-    """Goal = sum of the lines; the essential part is the minimum the page shows."""
-    currency = appeal.currency
-    return Totals(
-        goal=sum_money(
-            (Money(line.amount_minor, currency) for line in appeal.budget_lines), currency
-        ),
-        essential=sum_money(
-            (Money(line.amount_minor, currency) for line in appeal.budget_lines if line.essential),
-            currency,
-        ),
-        raised=Money(appeal.raised_minor, currency),
-    )
-
-
-# The publication gate ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why an appeal may not be public. `finding` is set for safety findings, whose context
-    (which holds the private value) is shown only to staff on the publication screen."""
-
-    message: str
-    finding: safety.Finding | None = None
-
-
-def public_texts(appeal: Appeal) -> dict[str, str]:
-    texts = {"slug": appeal.slug.replace("-", " ")}
-    for t in appeal.translations:
-        texts[f"{t.language}:title"] = t.title
-        texts[f"{t.language}:summary"] = t.summary
-        texts[f"{t.language}:story"] = t.story_markdown
-        texts[f"{t.language}:display_name"] = t.display_name
-    for line in appeal.budget_lines:
-        for label in line.labels:
-            texts[f"{label.language}:budget:{line.id}"] = f"{label.label}\n{label.description}"
-    # Only what is (or would be, for the cover) public: drafts of updates are checked when
-    # they are saved, sent for review and approved, and must not unlist the appeal meanwhile.
-    shown = db.session.scalars(
-        select(AppealUpdate).where(
-            AppealUpdate.appeal_id == appeal.id, AppealUpdate.shown_publicly()
-        )
-    ).all()
-    for update in shown:
-        texts[f"update:{update.public_id}"] = f"{update.title}\n{update.body_markdown}"
-    shown_images = {update.image_id for update in shown if update.image_id is not None}
-    for image in db.session.scalars(select(PublicImage).where(PublicImage.appeal_id == appeal.id)):
-        if image.purpose == "cover" or image.id in shown_images:
-            texts[f"image:{image.token}:alt"] = image.alt_text
-    return texts
-
-
-def publication_problems(appeal: Appeal) -> list[Problem]:
-    problems: list[Problem] = []
-    beneficiary = db.session.get(Beneficiary, appeal.beneficiary_id)
-    if beneficiary is None or beneficiary.erased_at is not None:
-        return [Problem(str(_l("The person's data was erased.")))]
-    verified = current_verified_version(beneficiary)
-    if verified is None or verified.id != appeal.story_version_id:
-        problems.append(
-            Problem(
-                str(
-                    _l(
-                        "The story this appeal tells is not verified, or its verification "
-                        "has expired."
-                    )
-                )
-            )
-        )
-    consented = consented_items(beneficiary.id, ConsentAudience.PUBLIC_PAGE)
-    if any(t.story_markdown for t in appeal.translations) and ConsentItem.STORY not in consented:
-        problems.append(Problem(str(_l("The person has not agreed to publish the story."))))
-    if any(t.display_name for t in appeal.translations) and (
-        ConsentItem.PUBLIC_NAME not in consented
-    ):
-        problems.append(Problem(str(_l("The person has not agreed to publish a name."))))
-    has_cover = db.session.scalar(
-        select(PublicImage.id).where(
-            PublicImage.appeal_id == appeal.id, PublicImage.purpose == "cover"
-        )
-    )
-    if has_cover and ConsentItem.PHOTO not in consented:
-        problems.append(Problem(str(_l("The person has not agreed to publish a photo."))))
-    if not appeal.budget_lines:
-        problems.append(Problem(str(_l("Add at least one budget line."))))
-    if not any(t.language == appeal.fallback_language for t in appeal.translations):
-        problems.append(Problem(str(_l("Write the appeal in its fallback language."))))
-    private = safety.private_values_of(beneficiary, consented)
-    for finding in safety.scan_texts(public_texts(appeal), private):
-        problems.append(Problem(str(_l("Private information found in public text.")), finding))
-    return problems
-
-
-def submit_for_review(appeal: Appeal, *, actor: User) -> str:
-    """Send the draft to a second person; what they will read is kept under its digest, which
-    is returned."""
-    if appeal.status != AppealStatus.DRAFT.value:
-        raise AppealError(_l("Only a draft can be sent for review."))
-    appeal.status = AppealStatus.IN_REVIEW.value
-    appeal.submitted_by_id = actor.id
-    digest = review.save_snapshot(appeal, review.appeal_content(appeal))
-    audit_appeal(appeal, actor, "appeal.submitted", digest=digest)
-    return digest
-
-
-def return_to_draft(appeal: Appeal, *, actor: User) -> None:
-    if appeal.status not in (AppealStatus.IN_REVIEW.value, AppealStatus.PUBLISHED.value):
-        raise AppealError(_l("Only an appeal in review or published can go back to draft."))
-    appeal.status = AppealStatus.DRAFT.value
-    appeal.approved_by_id = None
-    audit_appeal(appeal, actor, "appeal.returned_to_draft")
-
-
-def approval_refusal(appeal: Appeal, approver: User) -> str | None:
-    """Why `approver` may not approve the appeal under the four-eyes rule, or None."""
-    return four_eyes_refusal(
-        approver.id,
-        authors=[appeal.created_by_id],
-        submitter=appeal.submitted_by_id,
-        editors=appeal.editor_ids or [],
-    )
-
-
-def approve_and_publish(appeal: Appeal, *, approver: User, digest: str) -> None:
-    """The second pair of eyes, approving exactly the content whose digest they read (the
-    review page's); its photos become public with it."""
-    if appeal.status != AppealStatus.IN_REVIEW.value:
-        raise AppealError(_l("Only an appeal in review can be published."))
-    refusal = approval_refusal(appeal, approver)
-    if refusal is not None:
-        raise AppealError(refusal)
-    content = review.appeal_content(appeal)
-    review.refuse_if_changed(_l("The appeal changed since you opened it."), digest, content, appeal)
-    problems = publication_problems(appeal)
-    if problems:
-        # The messages name what is wrong, never a private value (that is in findings only).
-        raise AppealError(
-            _l(
-                "The appeal cannot be published until every problem is solved: %(problems)s",
-                problems=" ".join(dict.fromkeys(p.message for p in problems)),
-            )
-        )
-    for image in db.session.scalars(select(PublicImage).where(PublicImage.appeal_id == appeal.id)):
-        if image.purpose == "cover":
-            images.publish_image(image)
-    review.save_snapshot(appeal, content)
-    appeal.status = AppealStatus.PUBLISHED.value
-    appeal.approved_by_id = approver.id
-    appeal.approved_digest = digest
-    appeal.editor_ids = []
-    appeal.published_at = utcnow()
-    audit_appeal(appeal, approver, "appeal.published", digest=digest)
-
-
-def is_publicly_visible(appeal: Appeal) -> bool:
-    """What the gate says now. Pages do not ask it (it decrypts the case): campaigns.visibility
-    stores its answer as `Appeal.listed` before every commit that could change it."""
-    return AppealStatus(appeal.status) in VISIBLE and not publication_problems(appeal)
-
-
-@also_on_erasure
-def erase_public_copies(beneficiary: Beneficiary) -> None:
-    """Erasure reaches the appeal: its public text goes and it leaves the site for good.
-    Budget lines and money counters stay, as financial records."""
-    for appeal in appeals_of_case(beneficiary.id):
-        appeal.status = AppealStatus.ARCHIVED.value
-        for translation in appeal.translations:
-            translation.title = "—"
-            translation.summary = ""
-            translation.story_markdown = ""
-            translation.display_name = ""
-        for update in db.session.scalars(
-            select(AppealUpdate).where(AppealUpdate.appeal_id == appeal.id)
-        ):
-            update.title = "—"
-            update.body_markdown = ""
-            update.return_reason = None
-            update.image_id = None
-        # Photos, what reviewers were shown and readers' reports (which may repeat the
-        # person's details) go entirely.
-        db.session.execute(delete(ReviewSnapshot).where(ReviewSnapshot.appeal_id == appeal.id))
-        db.session.execute(delete(PublicImage).where(PublicImage.appeal_id == appeal.id))
-        db.session.execute(delete(ConcernReport).where(ConcernReport.appeal_id == appeal.id))
-
-
-def appeals_of_case(beneficiary_id: int) -> list[Appeal]:
-    return list(
-        db.session.scalars(
-            select(Appeal).where(Appeal.beneficiary_id == beneficiary_id).order_by(Appeal.id)
-        )
-    )
+__all__ = [
+    "EDITABLE",
+    "VISIBLE",
+    "AppealError",
+    "Problem",
+    "Totals",
+    "add_budget_line",
+    "appeals_of_case",
+    "approval_refusal",
+    "approve_and_publish",
+    "begin_edit",
+    "create_appeal",
+    "erase_public_copies",
+    "is_publicly_visible",
+    "public_texts",
+    "publication_problems",
+    "refuse_unless_editable",
+    "remove_budget_line",
+    "return_to_draft",
+    "set_translation",
+    "submit_for_review",
+    "totals",
+]

@@ -1,5 +1,5 @@
 """The checks every save, submission and approval of an update passes: its fields' limits,
-and the publication safety check over its texts and photo.
+its photo's format and size, and the publication safety check over its texts and photo.
 
 A refusal names where something was found, never what: the finding's context is shown to
 staff on the appeal page only.
@@ -16,6 +16,9 @@ from ngo.campaigns import safety
 from ngo.campaigns.errors import AppealError
 from ngo.campaigns.models import Appeal, AppealUpdate
 from ngo.cases.consent import consented_items
+from ngo.cases.errors import CaseError
+from ngo.cases.evidence import format_size
+from ngo.cases.images import refuse_oversized_image
 from ngo.cases.models import Beneficiary, ConsentAudience
 from ngo.config import LANGUAGES
 from ngo.extensions import db
@@ -23,6 +26,10 @@ from ngo.extensions import db
 TITLE_MAX = 200
 BODY_MAX = 20_000
 ALT_TEXT_MAX = 300
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+
+_JPEG_MAGIC = b"\xff\xd8\xff"
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 # What a refusal calls each checked part of an update (never what was found in it).
 PART_LABELS = {
@@ -132,3 +139,25 @@ def refuse_findings(
         [*text_findings, *photo_findings],
         field=text_findings[0].field if text_findings else "photo",
     )
+
+
+def photo_format(data: bytes) -> str:
+    """ "JPEG" or "PNG", decided by the bytes; AppealError for anything else, too large in
+    bytes or in pixels."""
+    if len(data) > PHOTO_MAX_BYTES:
+        raise AppealError(
+            _l("The photo is larger than %(size)s.", size=format_size(PHOTO_MAX_BYTES)),
+            field="photo",
+        )
+    if data.startswith(_JPEG_MAGIC):
+        image_format = "JPEG"
+    elif data.startswith(_PNG_MAGIC):
+        image_format = "PNG"
+    else:
+        raise AppealError(_l("Only JPEG and PNG photos are accepted."), field="photo")
+    # Measured from the header here, before the safety check's metadata scan decodes it.
+    try:
+        refuse_oversized_image(data, field="photo")
+    except CaseError as exc:
+        raise AppealError(exc.message, field="photo") from exc
+    return image_format

@@ -23,79 +23,57 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from ngo import outbox
 from ngo.accounts import policy
 from ngo.accounts.models import User
 from ngo.campaigns import images, notifications, review
+from ngo.campaigns.appeals import VISIBLE
 from ngo.campaigns.errors import AppealError
 from ngo.campaigns.events import audit_appeal
 from ngo.campaigns.models import (
     Appeal,
     AppealStatus,
     AppealUpdate,
-    PublicImage,
     UpdateState,
 )
 from ngo.campaigns.overdue import OverdueAppeal, overdue_appeals
-from ngo.campaigns.services import VISIBLE
 from ngo.campaigns.update_checks import (
     ALT_TEXT_MAX,
     BODY_MAX,
     PART_LABELS,
+    PHOTO_MAX_BYTES,
     TITLE_MAX,
     SafetyCheckError,
     checked_fields,
+    photo_format,
     scan,
     texts_of,
 )
-from ngo.cases.evidence import format_size
-from ngo.cases.images import refuse_oversized_image
-from ngo.cases.services import CaseError
+from ngo.campaigns.update_queries import awaiting_review, display_state, update_of, updates_of
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 
 RETURN_REASON_MAX = 2_000
-PHOTO_MAX_BYTES = 10 * 1024 * 1024
-
-_JPEG_MAGIC = b"\xff\xd8\xff"
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 # Used by the forms, the views and the cover photo, which know updates by this module.
 __all__ = [
     "ALT_TEXT_MAX",
     "BODY_MAX",
     "PART_LABELS",
+    "PHOTO_MAX_BYTES",
     "TITLE_MAX",
     "OverdueAppeal",
     "SafetyCheckError",
+    "awaiting_review",
+    "display_state",
     "overdue_appeals",
+    "photo_format",
+    "update_of",
+    "updates_of",
 ]
 
 PENDING = frozenset({UpdateState.DRAFT.value, UpdateState.IN_REVIEW.value})
-
-
-def photo_format(data: bytes) -> str:
-    """ "JPEG" or "PNG", decided by the bytes; AppealError for anything else, too large in
-    bytes or in pixels."""
-    if len(data) > PHOTO_MAX_BYTES:
-        raise AppealError(
-            _l("The photo is larger than %(size)s.", size=format_size(PHOTO_MAX_BYTES)),
-            field="photo",
-        )
-    if data.startswith(_JPEG_MAGIC):
-        image_format = "JPEG"
-    elif data.startswith(_PNG_MAGIC):
-        image_format = "PNG"
-    else:
-        raise AppealError(_l("Only JPEG and PNG photos are accepted."), field="photo")
-    # Measured from the header here, before the safety check's metadata scan decodes it.
-    try:
-        refuse_oversized_image(data, field="photo")
-    except CaseError as exc:
-        raise AppealError(exc.message, field="photo") from exc
-    return image_format
 
 
 def _refuse_unless_published_appeal(appeal: Appeal) -> None:
@@ -351,51 +329,3 @@ def withdraw_update(update: AppealUpdate, actor: User) -> None:
         )
     )
     audit_appeal(appeal, actor, "appeal.update_withdrawn", update=update.public_id)
-
-
-# Reading ----------------------------------------------------------------------------------
-
-
-def display_state(update: AppealUpdate) -> str:
-    """draft, in_review, published or withdrawn: what staff are shown."""
-    return "withdrawn" if update.withdrawn_at is not None else update.state
-
-
-def updates_of(appeal: Appeal) -> list[AppealUpdate]:
-    """Every update of the appeal, drafts and withdrawn ones included, newest first (staff)."""
-    return list(
-        db.session.scalars(
-            select(AppealUpdate)
-            .where(AppealUpdate.appeal_id == appeal.id)
-            # The photo's bytes are not needed for the list.
-            .options(selectinload(AppealUpdate.image).defer(PublicImage.content))
-            .order_by(AppealUpdate.created_at.desc(), AppealUpdate.id.desc())
-        )
-    )
-
-
-def update_of(appeal: Appeal, public_id: str) -> AppealUpdate | None:
-    if not public_id or len(public_id) > 24:
-        return None
-    return db.session.scalars(
-        select(AppealUpdate).where(
-            AppealUpdate.appeal_id == appeal.id, AppealUpdate.public_id == public_id
-        )
-    ).first()
-
-
-def awaiting_review(organisation_id: int) -> list[AppealUpdate]:
-    """The organisation's updates awaiting a second person: urgent ones first, then the
-    longest waiting."""
-    return list(
-        db.session.scalars(
-            select(AppealUpdate)
-            .join(Appeal, Appeal.id == AppealUpdate.appeal_id)
-            .where(
-                Appeal.organisation_id == organisation_id,
-                AppealUpdate.state == UpdateState.IN_REVIEW.value,
-            )
-            .options(selectinload(AppealUpdate.appeal).selectinload(Appeal.translations))
-            .order_by(AppealUpdate.urgent.desc(), AppealUpdate.submitted_at, AppealUpdate.id)
-        )
-    )

@@ -7,6 +7,11 @@ the person's record, household, consents, story versions and verifications. `lis
 the earliest expiry of the verification and the consents the appeal relies on, so expiry takes
 it down at that moment with no job having to run; the beat task `reconcile_listings_task` only
 tidies the stored flag afterwards.
+
+Changes to the appeal's own rows are seen in the session's flushes; changes to the case's rows
+arrive as the cases domain's signals (`ngo.signals`, sent after each flush). Both only note
+what is pending; the recomputation runs once, before the commit. `init_app` (called by
+campaigns.init_app) registers the session hooks and connects the receivers.
 """
 
 from __future__ import annotations
@@ -15,21 +20,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
 from celery import shared_task
-from sqlalchemy import (
-    ColumnElement,
-    CursorResult,
-    Table,
-    and_,
-    event,
-    func,
-    inspect,
-    or_,
-    select,
-)
+from sqlalchemy import ColumnElement, CursorResult, Table, and_, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
+from ngo import signals
 from ngo.accounts.models import Organisation
 from ngo.campaigns import search
+from ngo.campaigns.appeals import VISIBLE
 from ngo.campaigns.models import (
     Appeal,
     AppealTranslation,
@@ -39,17 +36,15 @@ from ngo.campaigns.models import (
     PublicImage,
     PublicSiteVersion,
 )
-from ngo.campaigns.services import VISIBLE, is_publicly_visible
+from ngo.campaigns.publication import is_publicly_visible
 from ngo.cases.models import (
-    Beneficiary,
     Consent,
     ConsentAudience,
-    HouseholdMember,
     Story,
     StoryVersion,
     Verification,
 )
-from ngo.extensions import db
+from ngo.extensions import db, listen
 from ngo.timeutil import utcnow
 
 _PENDING = "ngo_appeal_visibility_pending"
@@ -154,20 +149,11 @@ def _touched(obj: object, session: Session) -> tuple[str, int | None] | None:
         return ("appeal", obj.appeal_id)
     if isinstance(obj, BudgetLineLabel):
         return ("line", obj.budget_line_id)
-    if isinstance(obj, Beneficiary):
-        return ("beneficiary", obj.id)
-    if isinstance(obj, HouseholdMember | Consent):
-        return ("beneficiary", obj.beneficiary_id)
-    if isinstance(obj, Story):
-        return ("beneficiary", obj.beneficiary_id)
-    if isinstance(obj, StoryVersion):
-        return ("story", obj.story_id)
-    if isinstance(obj, Verification):
-        return ("version", obj.story_version_id)
     return None
 
 
-# What public pages show: a change to any of these makes cached public pages stale.
+# What public pages show: a change to any of these makes cached public pages stale (and so
+# does a verification, whose date the page shows: see _story_changed).
 _SHOWN_IN_PUBLIC = (
     Appeal,
     AppealTranslation,
@@ -176,11 +162,44 @@ _SHOWN_IN_PUBLIC = (
     AppealUpdate,
     PublicImage,
     Organisation,
-    Verification,
 )
 
 
-@event.listens_for(Session, "after_flush")
+def init_app() -> None:
+    """Keep listings current: the session hooks, and the receivers of what cases announces."""
+    listen(Session, "after_flush", _remember_touched)
+    listen(Session, "before_commit", _refresh_before_commit)
+    listen(Session, "after_rollback", _forget_after_rollback)
+    signals.private_values_changed.connect(_case_changed)
+    signals.consent_given.connect(_case_changed)
+    signals.consent_withdrawn.connect(_case_changed)
+    signals.story_verification_changed.connect(_story_changed)
+
+
+def _note_pending(session: Session, kind: str, ids: frozenset[int]) -> None:
+    if ids and not session.info.get(_REFRESHING):
+        session.info.setdefault(_PENDING, set()).update((kind, id_) for id_ in ids)
+
+
+def _case_changed(session: Session, *, beneficiary_ids: frozenset[int], **_: Any) -> None:
+    _note_pending(session, "beneficiary", beneficiary_ids)
+
+
+def _story_changed(
+    session: Session,
+    *,
+    beneficiary_ids: frozenset[int],
+    story_ids: frozenset[int],
+    story_version_ids: frozenset[int],
+    **_: Any,
+) -> None:
+    if story_version_ids:
+        session.info[_PUBLIC_CHANGED] = True
+    _note_pending(session, "beneficiary", beneficiary_ids)
+    _note_pending(session, "story", story_ids)
+    _note_pending(session, "version", story_version_ids)
+
+
 def _remember_touched(session: Session, _context: object) -> None:
     changed = (*session.new, *session.dirty, *session.deleted)
     if any(isinstance(obj, _SHOWN_IN_PUBLIC) for obj in changed):
@@ -194,7 +213,6 @@ def _remember_touched(session: Session, _context: object) -> None:
             pending.add(touched)  # type: ignore[arg-type]
 
 
-@event.listens_for(Session, "before_commit")
 def _refresh_before_commit(session: Session) -> None:
     if session.info.get(_REFRESHING):
         return
@@ -274,7 +292,6 @@ def _refresh_in(session: Session, beneficiaries: set[int], appeals: set[int]) ->
     refresh_appeals_of(beneficiaries, appeals)
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
     session.info.pop(_PUBLIC_CHANGED, None)

@@ -20,7 +20,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
 from pypdf import PdfReader
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ngo import audit
@@ -30,7 +30,7 @@ from ngo.cases.images import refuse_oversized_image
 from ngo.cases.models import Beneficiary, EvidenceItem, EvidenceKind
 from ngo.cases.services import CaseError
 from ngo.crypto import decrypt_bytes, encrypt_bytes
-from ngo.extensions import db
+from ngo.extensions import db, listen
 from ngo.timeutil import utcnow
 
 PDF = "application/pdf"
@@ -377,12 +377,16 @@ def _forget_on_rollback(path: Path) -> None:
     db.session().info.setdefault(_PENDING_KEY, []).append(path)
 
 
-@event.listens_for(Session, "after_commit")
+def init_app() -> None:
+    """Files written for a transaction that rolls back are removed (called by cases.init_app)."""
+    listen(Session, "after_commit", _keep_committed_files)
+    listen(Session, "after_transaction_end", _remove_uncommitted_files)
+
+
 def _keep_committed_files(session: Session) -> None:
     session.info.pop(_PENDING_KEY, None)
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _remove_uncommitted_files(session: Session, transaction: SessionTransaction) -> None:
     # Runs after after_commit, so only files of a rolled-back or abandoned transaction remain.
     if transaction.parent is not None:

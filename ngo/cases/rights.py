@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -20,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, delete, select, update
 from sqlalchemy.orm import selectinload
 
-from ngo import audit
+from ngo import audit, signals
 from ngo.accounts.models import Organisation, User
 from ngo.cases.evidence import (
     EXTENSIONS,
@@ -339,17 +338,6 @@ def anonymised_rows(beneficiary_id: int) -> dict[type[Any], Any]:
     }
 
 
-# Other domains keep public copies of consented text (an appeal's story): they register a step
-# here, so that erasure reaches them without the cases domain importing theirs.
-ErasureStep = Callable[[Beneficiary], None]
-_erasure_steps: list[ErasureStep] = []
-
-
-def also_on_erasure(step: ErasureStep) -> ErasureStep:
-    _erasure_steps.append(step)
-    return step
-
-
 def erase_case(beneficiary: Beneficiary, *, actor: User, reason_code: str) -> bool:
     """Anonymise the case; True if it was erased now, False if it had been already.
 
@@ -381,8 +369,9 @@ def erase_case(beneficiary: Beneficiary, *, actor: User, reason_code: str) -> bo
 
     for item in db.session.scalars(select(EvidenceItem).where(EvidenceItem.beneficiary_id == b_id)):
         destroy_evidence_file(item, actor=actor)
-    for step in _erasure_steps:
-        step(beneficiary)
+    # Other domains keep copies of consented text (an appeal's story): they receive this signal,
+    # so that erasure reaches them without the cases domain importing theirs.
+    signals.case_erased.send(beneficiary, actor=actor)
 
     if first_time:
         beneficiary.erased_at = utcnow()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from ngo import audit
 from ngo.accounts.models import Membership, User
+from ngo.cases.errors import CaseError
 from ngo.cases.models import (
     Beneficiary,
     BeneficiaryNameIndex,
@@ -25,7 +26,6 @@ from ngo.cases.models import (
 from ngo.cases.names import name_tokens
 from ngo.crypto import blind_index
 from ngo.extensions import db
-from ngo.rules import RuleError
 from ngo.timeutil import utcnow
 
 NAME_INDEX_PURPOSE = "beneficiary-name"
@@ -38,10 +38,6 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.ACTIVE: frozenset({CaseStatus.CLOSED}),
     CaseStatus.CLOSED: frozenset({CaseStatus.ACTIVE}),
 }
-
-
-class CaseError(RuleError):
-    """A rule of cases was broken."""
 
 
 @dataclass

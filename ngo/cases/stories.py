@@ -37,7 +37,7 @@ from sqlalchemy.orm import selectinload
 from ngo import audit
 from ngo.accounts.models import User
 from ngo.accounts.policy import four_eyes_refusal
-from ngo.cases.markdown import visible_text
+from ngo.cases.errors import CaseError
 from ngo.cases.models import (
     Beneficiary,
     CheckKind,
@@ -48,8 +48,8 @@ from ngo.cases.models import (
     VerificationCheck,
     VersionStatus,
 )
-from ngo.cases.services import CaseError
 from ngo.extensions import db
+from ngo.markdown import visible_text
 from ngo.timeutil import utcnow
 
 MAX_TITLE_LENGTH = 200

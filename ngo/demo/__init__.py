@@ -1,72 +1,32 @@
-"""Demo data for `make run`: one organisation, one user per role, and its cases.
-
-Development passwords are fixed and printed so a new user can sign in at once; demo users skip
-two-factor enrolment only in development. In production the passwords are random and shown once.
-"""
+"""Demo data for `make run`, written through the real services: the organisation and one user
+per role (`seed`), its cases (`cases`) and its appeals (`appeals`, from `content/`). Nothing at
+run time imports it; `flask --app ngo seed-demo` loads it."""
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
+from flask import Flask
 
-from flask import current_app
-from sqlalchemy import select
+from ngo.demo.seed import (
+    DEMO_DOMAIN,
+    DEMO_ORGANISATION,
+    DemoLogin,
+    database_is_empty,
+    demo_password,
+    seed_demo,
+)
 
-from ngo.accounts import services
-from ngo.accounts.models import Organisation, Role, User
-from ngo.extensions import db
-
-DEMO_ORGANISATION = "Bridge of Solidarity (demo)"
-DEMO_DOMAIN = "demo.ngo.example"
-
-
-@dataclass(frozen=True)
-class DemoLogin:
-    role: Role
-    email: str
-    password: str | None  # None: the user already existed, its password was not changed
-
-
-def demo_password(role: Role) -> str:
-    if current_app.config["NGO_ENV"] == "development":
-        return f"{role.value}-demo-password"
-    return secrets.token_urlsafe(12)
+__all__ = [
+    "DEMO_DOMAIN",
+    "DEMO_ORGANISATION",
+    "DemoLogin",
+    "database_is_empty",
+    "demo_password",
+    "init_app",
+    "seed_demo",
+]
 
 
-def database_is_empty() -> bool:
-    return db.session.scalar(select(User.id).limit(1)) is None
+def init_app(app: Flask) -> None:
+    from ngo.demo import cli
 
-
-def seed_demo() -> list[DemoLogin]:
-    """Create what is missing; running it twice changes nothing."""
-    organisation = db.session.scalars(
-        select(Organisation).where(Organisation.name == DEMO_ORGANISATION)
-    ).first() or services.create_organisation(DEMO_ORGANISATION, actor=None)
-    logins = []
-    for role in Role:
-        email = f"{role.value}@{DEMO_DOMAIN}"
-        existing = services.find_user_by_email(email)
-        if existing is not None:
-            known = current_app.config["NGO_ENV"] == "development"
-            logins.append(DemoLogin(role, email, demo_password(role) if known else None))
-            continue
-        password = demo_password(role)
-        services.create_user(
-            email,
-            password,
-            display_name=f"Demo {role.value}",
-            organisation=organisation,
-            role=role,
-            actor=None,
-            is_platform_admin=role is Role.ADMIN,
-            is_demo=True,
-        )
-        logins.append(DemoLogin(role, email, password))
-    db.session.flush()
-    db.session.refresh(organisation)
-    from ngo.demo.appeals import seed_appeal
-    from ngo.demo.cases import seed_cases
-
-    seed_cases(organisation)
-    seed_appeal(organisation)
-    return logins
+    cli.register(app)

@@ -22,13 +22,8 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional
 
 from ngo.campaigns.concerns import KINDS, MESSAGE_MAX, MESSAGE_MIN
+from ngo.campaigns.labels import CONCERN_KIND_LABELS
 from ngo.campaigns.subscriptions import EMAIL_MAX
-
-CONCERN_KIND_LABELS = {
-    "fraud": _l("I think this appeal may be a fraud"),
-    "personal_data": _l("The page shows personal details that should not be public"),
-    "other": _l("Something else"),
-}
 
 
 def _strip(value: str | None) -> str | None:

@@ -1,13 +1,17 @@
-"""The OpenAPI document: valid OpenAPI 3.1, served as it is built, built from the same enums the
-views check, and strict (no undeclared properties) on every object the API returns."""
+"""The OpenAPI document: valid OpenAPI 3.1, served as it is built, generated from the models the
+views validate and answer with, and strict (no undeclared properties) on every object the API
+returns."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+from pydantic import ValidationError
 
 from ngo.api.openapi import openapi_document
+from ngo.api.schemas import ANSWERS, AppealListQuery, AppealQuery, BudgetLine
 from ngo.campaigns.models import Category
 from ngo.config import LANGUAGES
 from ngo.public.browse import MAX_LIMIT, PUBLIC_STATUSES, Band, Sort
@@ -86,3 +90,53 @@ def test_every_object_refuses_undeclared_properties():
     assert len(objects) >= 7
     for schema in objects:
         assert schema["additionalProperties"] is False, schema
+
+
+def test_parameters_and_answers_are_the_models():
+    document = openapi_document()
+
+    def query_names(path: str) -> list[str]:
+        parameters = document["paths"][path]["get"]["parameters"]
+        return [p["name"] for p in parameters if p["in"] == "query"]
+
+    assert query_names("/api/v1/appeals") == list(AppealListQuery.model_fields)
+    assert query_names("/api/v1/appeals/{slug}") == list(AppealQuery.model_fields)
+    assert query_names("/api/v1/openapi.json") == []
+    schemas = document["components"]["schemas"]
+    assert set(schemas) == {model.__name__ for model in ANSWERS}
+    for model in ANSWERS:
+        assert set(schemas[model.__name__]["properties"]) == set(model.model_fields), model
+
+
+def test_answers_refuse_what_the_document_refuses():
+    line = {
+        "label": "Rent",
+        "description": "",
+        "amount_minor": 100,
+        "funded_minor": 0,
+        "spent_minor": 0,
+        "essential": True,
+        "priority": 1,
+    }
+    BudgetLine(**line)
+    for wrong in (
+        {"amount_minor": 1.5},  # never floating point
+        {"amount_minor": "100"},
+        {"amount_minor": 0},
+        {"funded_minor": -1},
+        {"essential": 1},
+        {"note": "undeclared"},
+    ):
+        with pytest.raises(ValidationError):
+            BudgetLine(**{**line, **wrong})
+
+
+def test_links_name_real_operations_and_parameters():
+    document = openapi_document()
+    operations = {item["get"]["operationId"]: item["get"] for item in document["paths"].values()}
+    links = document["paths"]["/api/v1/appeals"]["get"]["responses"]["200"]["links"]
+    assert set(links) == {"nextPage", "firstAppeal"}
+    for link in links.values():
+        target = {p["name"] for p in operations[link["operationId"]]["parameters"]}
+        assert set(link["parameters"]) <= target, link
+    assert links["nextPage"]["parameters"]["cursor"] == "$response.body#/next_cursor"

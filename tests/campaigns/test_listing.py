@@ -112,6 +112,106 @@ def test_a_new_private_value_unlists_an_appeal_that_now_leaks(appeal, alexander,
     ]
 
 
+# Every kind of change to the case an appeal relies on reaches the listing in the commit that
+# makes it (the cases domain announces it through ngo.signals; campaigns recomputes).
+
+
+def test_a_household_change_reruns_the_gate_in_the_same_commit(
+    appeal, alexander, staff, monkeypatch
+):
+    # The seed case consents to family details, so no household name leaks: what matters
+    # here is that the gate runs again (a leaking name is then caught as any private value).
+    from ngo.cases import services as cases
+
+    _publish(appeal, staff)
+    calls = []
+    monkeypatch.setattr(visibility, "refresh_public_state", lambda a: calls.append(a))
+    member = cases.add_household_member(
+        alexander, relationship="son", first_name="Wojciech", age=9, actor=staff["caseworker"]
+    )
+    db.session.commit()
+    assert calls == [appeal]
+    cases.remove_household_member(member, actor=staff["caseworker"])
+    db.session.commit()
+    assert calls == [appeal, appeal]
+
+
+def test_a_newer_verified_version_unlists_the_appeal_of_the_old_one(appeal, alexander, staff):
+    from ngo.cases import stories
+    from ngo.cases.models import CheckKind, EvidenceItem
+
+    _publish(appeal, staff)
+    assert appeal.listed
+    story = stories.story_of(alexander)
+    version = stories.request_reverification(story, actor=staff["caseworker"])
+    db.session.commit()
+    assert appeal.listed  # the old approval counts until the new one is decided
+    proof = db.session.scalars(
+        select(EvidenceItem).where(EvidenceItem.beneficiary_id == alexander.id)
+    ).first()
+    stories.verify_version(
+        version,
+        verifier=staff["verifier"],
+        approved=True,
+        checks=[stories.CheckResult(kind, True, proof.id, None) for kind in CheckKind],
+        comments="Checked again.",
+    )
+    db.session.commit()
+    assert not appeal.listed  # the appeal shows the old text: it must be approved again
+    assert _listed_ids() == []
+
+
+def test_a_consent_recorded_again_lists_the_appeal_in_the_same_commit(appeal, alexander, staff):
+    from ngo.cases.models import ConsentAudience, ConsentItem, ConsentMethod
+
+    _publish(appeal, staff)
+    withdrawn = db.session.scalars(
+        select(Consent).where(Consent.beneficiary_id == alexander.id, Consent.item == "story")
+    ).first()
+    consent.withdraw_consent(withdrawn, actor=staff["caseworker"])
+    db.session.commit()
+    assert not appeal.listed
+    consent.record_consent(
+        alexander,
+        items=[ConsentItem(withdrawn.item)],
+        audiences=[ConsentAudience.PUBLIC_PAGE],
+        given_on=date.today(),
+        expires_on=None,
+        method=ConsentMethod.VERBAL_WITNESSED,
+        witness_name="Volunteer",
+        form_evidence_id=None,
+        actor=staff["caseworker"],
+    )
+    db.session.commit()
+    assert appeal.listed
+    assert _listed_ids() == [appeal.id]
+
+
+def test_erasure_unlists_the_appeal_in_the_same_commit(appeal, alexander, staff):
+    from ngo.cases.rights import erase_case
+
+    _publish(appeal, staff)
+    erase_case(alexander, actor=staff["admin"], reason_code="person_asked")
+    db.session.commit()
+    assert not appeal.listed
+    assert _listed_ids() == []
+    assert db.session.get(AppealSearchDocument, appeal.id) is None
+
+
+def test_a_rolled_back_withdrawal_leaves_the_listing_as_it_was(appeal, alexander, staff):
+    _publish(appeal, staff)
+    story_consent = db.session.scalars(
+        select(Consent).where(Consent.beneficiary_id == alexander.id, Consent.item == "story")
+    ).first()
+    consent.withdraw_consent(story_consent, actor=staff["caseworker"])
+    db.session.flush()
+    db.session.rollback()
+    db.session.commit()
+    db.session.refresh(appeal)
+    assert appeal.listed
+    assert _listed_ids() == [appeal.id]
+
+
 @pytest.mark.parametrize(
     ("args", "field"),
     [

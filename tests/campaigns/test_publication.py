@@ -126,9 +126,10 @@ def test_erasure_wipes_the_public_copy_and_keeps_the_budget(appeal, alexander, s
 
 
 def test_the_app_registers_the_appeal_erasure_step(app):
-    from ngo.cases import rights
+    from ngo import signals
 
-    assert services.erase_public_copies in rights._erasure_steps
+    receivers = [ref() for ref in signals.case_erased.receivers.values()]
+    assert services.erase_public_copies in receivers
 
 
 def test_demo_seed_publishes_the_seed_appeal(app):

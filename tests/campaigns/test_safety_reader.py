@@ -9,7 +9,7 @@ import pytest
 from ngo.campaigns.safety.mapped import Mapped
 from ngo.campaigns.safety.normalise import joined, normalise
 from ngo.campaigns.safety.reader import reader_view, source_view, views
-from ngo.cases.markdown import visible_text
+from ngo.markdown import visible_text
 from tests.campaigns.safety_helpers import scan
 
 

@@ -15,8 +15,8 @@ from ngo import audit
 from ngo.accounts.models import User
 from ngo.audit import AuditEvent
 from ngo.cases import evidence, rotation, services, stories
+from ngo.cases.cli import rotate_data_key_command
 from ngo.cases.models import Beneficiary, CaseNote, EvidenceItem, EvidenceKind
-from ngo.cli import rotate_data_key_command
 from ngo.extensions import db
 from tests import factories
 

@@ -6,6 +6,7 @@ from flask_login import login_user, logout_user
 from ngo.accounts import sessions
 from ngo.accounts.models import User
 
+# The routes are in the modules beside this one; accounts.init_app imports them.
 bp = Blueprint("accounts", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -33,6 +34,3 @@ def start_signed_in_session(user: User) -> None:
 def end_session() -> None:
     logout_user()
     restart_session()
-
-
-from ngo.accounts.views import admin, auth, links, settings  # noqa: E402, F401  (registers routes)

@@ -35,7 +35,7 @@ PENDING_SECONDS = 600
 
 
 def _after_login_target() -> str:
-    return safe_redirect_target(request.args.get("next"), url_for("accounts.dashboard"))
+    return safe_redirect_target(request.args.get("next"), url_for("dashboard.home"))
 
 
 def _set_pending(user: User, target: str) -> None:
@@ -65,7 +65,7 @@ def _pending_target() -> str:
     version of the check."""
     pending = session.get(PENDING_KEY)
     target = pending.get("next") if isinstance(pending, dict) else None
-    return safe_redirect_target(target, url_for("accounts.dashboard"))
+    return safe_redirect_target(target, url_for("dashboard.home"))
 
 
 def _finish_login(user: User) -> Response:
@@ -100,7 +100,7 @@ def _paused_message(until: datetime) -> str:
 @limiter.limit(login_rate_limit, methods=["POST"])
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
-        return redirect(url_for("accounts.dashboard"))
+        return redirect(url_for("dashboard.home"))
     form = LoginForm()
     if form.validate_on_submit():
         attempt = signin.check_password_login(given(form.email.data), given(form.password.data))

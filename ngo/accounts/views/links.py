@@ -130,7 +130,7 @@ def accept_invitation() -> Page:
         else:
             db.session.commit()
             end_session()
-            return continue_sign_in(user, url_for("accounts.dashboard"))
+            return continue_sign_in(user, url_for("dashboard.home"))
     return _invitation_page(invitation, form, 400)
 
 

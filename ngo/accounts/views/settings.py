@@ -1,4 +1,4 @@
-"""The signed-in user's own pages: dashboard, account settings, language, organisation switch."""
+"""The signed-in user's own pages: account settings, language, organisation switch."""
 
 from __future__ import annotations
 
@@ -8,42 +8,13 @@ from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
 from ngo.accounts import services, signin, two_factor
-from ngo.accounts.access import acting_membership, staff_required
 from ngo.accounts.forms import ChangePasswordForm, ConfirmForm, LanguageForm
-from ngo.accounts.policy import Action, may
 from ngo.accounts.services import AccountError
 from ngo.accounts.views import bp, end_session, login_rate_limit
 from ngo.extensions import db, limiter
 from ngo.forms import add_error, given
 from ngo.i18n import remember_language
 from ngo.urls import safe_redirect_target
-
-
-@bp.get("/dashboard")
-@staff_required(Action.VIEW_DASHBOARD)
-def dashboard() -> str:
-    from ngo.campaigns.concerns import open_concern_count
-    from ngo.campaigns.updates import overdue_appeals
-    from ngo.cases.services import caseload_summary
-
-    membership = acting_membership()
-    caseload = (
-        caseload_summary(current_user, membership.organisation_id)
-        if may(membership, Action.VIEW_CASES)
-        else None
-    )
-    return render_template(
-        "accounts/dashboard.html",
-        membership=membership,
-        caseload=caseload,
-        overdue_appeals=overdue_appeals(membership.organisation_id)
-        if may(membership, Action.VIEW_CASES)
-        else None,
-        open_concerns=open_concern_count(membership.organisation_id)
-        if may(membership, Action.HANDLE_CONCERNS)
-        else None,
-        confirm_form=ConfirmForm(),
-    )
 
 
 def _account_page(form: ChangePasswordForm, status: int = 200) -> tuple[str, int]:
@@ -117,7 +88,7 @@ def switch_organisation(organisation_id: int) -> Response:
     ):
         abort(404)
     session["org_id"] = organisation_id
-    return redirect(url_for("accounts.dashboard"))
+    return redirect(url_for("dashboard.home"))
 
 
 @bp.post("/language")

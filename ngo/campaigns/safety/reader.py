@@ -3,7 +3,7 @@
 A text reaches readers in two shapes, and both are scanned:
 
 - rendered: the page, the feed and the follower e-mail show the Markdown rendered by the
-  project's own renderer (`ngo.cases.markdown.render_markdown`: markdown-it, then nh3). What a
+  project's own renderer (`ngo.markdown.render_markdown`: markdown-it, then nh3). What a
   reader sees is the visible text of that HTML, plus the link targets (shown on hover, copied
   with the link). `Kava**liou**`, `[Kava](x)liou` and `alexander.k&#64;example.net` are one
   word there.
@@ -23,7 +23,7 @@ from html.parser import HTMLParser
 from urllib.parse import unquote
 
 from ngo.campaigns.safety.mapped import Mapped
-from ngo.cases.markdown import render_markdown
+from ngo.markdown import render_markdown
 
 # Tags that end a line on the page: words on either side of them are not one word.
 _BLOCK_TAGS = frozenset(

@@ -34,9 +34,10 @@ from ngo.campaigns.forms import (
 )
 from ngo.campaigns.models import Appeal, AppealStatus, AppealTranslation, BudgetLine
 from ngo.campaigns.services import AppealError
+from ngo.campaigns.views.sections import details_section, updates_section
+from ngo.cases.loading import load_case
 from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
-from ngo.cases.views import load_case
 from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.forms import given
@@ -146,10 +147,6 @@ def render_appeal(
     line_text_forms: dict[int, Any] | None = None,
     cover_form: Any = None,
 ) -> tuple[str, int]:
-    # Both modules import this one.
-    from ngo.campaigns.views.staff_details import details_section
-    from ngo.campaigns.views.staff_updates import updates_section
-
     problems = services.publication_problems(appeal)
     case = db.session.get(Beneficiary, appeal.beneficiary_id)
     if case is not None and any(p.finding for p in problems):

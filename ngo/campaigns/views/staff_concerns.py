@@ -21,10 +21,10 @@ from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.campaigns import concerns
 from ngo.campaigns.concerns import ConcernError
+from ngo.campaigns.labels import CONCERN_KIND_LABELS
 from ngo.campaigns.models import ConcernReport
+from ngo.campaigns.presentation import translation_for
 from ngo.extensions import db
-from ngo.public.browse import translation_for
-from ngo.public.forms import CONCERN_KIND_LABELS
 
 concerns_bp = Blueprint("concerns", __name__, url_prefix="/staff/concerns")
 

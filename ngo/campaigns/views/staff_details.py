@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, make_response, redirect, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -15,10 +14,10 @@ from ngo.accounts.access import allow_larger_body, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.campaigns import cover, details, images
-from ngo.campaigns.forms import AppealDetailsForm, CoverPhotoForm, LineTextForm
-from ngo.campaigns.labels import CATEGORY_LABELS
-from ngo.campaigns.models import Appeal, BudgetLine
+from ngo.campaigns.forms import CoverPhotoForm
+from ngo.campaigns.models import BudgetLine
 from ngo.campaigns.updates import PHOTO_MAX_BYTES
+from ngo.campaigns.views.sections import UPLOAD_OVERHEAD, details_form, line_text_form
 from ngo.campaigns.views.staff import (
     apply_form,
     bp,
@@ -27,58 +26,10 @@ from ngo.campaigns.views.staff import (
     render_appeal,
     say_if_returned_to_draft,
 )
-from ngo.campaigns.views.staff_updates import UPLOAD_OVERHEAD
 from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
-from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.forms import given
-from ngo.public.browse import country_names
-
-
-def details_form(appeal: Appeal | None = None) -> AppealDetailsForm:
-    """The form with its choices in the reader's language, filled from `appeal` if given."""
-    form = AppealDetailsForm(formdata=None) if appeal is not None else AppealDetailsForm()
-    form.categories.choices = [(c.value, str(label)) for c, label in CATEGORY_LABELS.items()]
-    names = country_names(str(get_locale()))
-    form.country.choices = [("", _("Not shown")), *sorted(names.items(), key=lambda i: i[1])]
-    if appeal is not None:
-        form.categories.data = [c.value for c in appeal.category_list]
-        form.country.data = appeal.country or ""
-        form.deadline.data = appeal.deadline
-        form.update_interval_days.data = appeal.update_interval_days
-    return form
-
-
-def line_text_form(line: BudgetLine, *, from_request: bool = False) -> LineTextForm:
-    """One form per budget line, told apart by a prefix so their fields have unique ids."""
-    prefix = f"line{line.id}"
-    if from_request:
-        return LineTextForm(prefix=prefix)
-    form = LineTextForm(formdata=None, prefix=prefix)
-    missing = [code for code in LANGUAGES if code not in {label.language for label in line.labels}]
-    form.language.data = missing[0] if missing else line.appeal.fallback_language
-    return form
-
-
-def details_section(
-    appeal: Appeal,
-    form: AppealDetailsForm | None,
-    line_forms: dict[int, LineTextForm],
-    photo_form: CoverPhotoForm | None = None,
-) -> dict[str, object]:
-    """What the staff appeal page needs to show and edit the details, cover and labels."""
-    names = country_names(str(get_locale()))
-    return {
-        "cover": cover.cover_of(appeal),
-        "cover_form": photo_form or CoverPhotoForm(formdata=None),
-        "details_form": form or details_form(appeal),
-        "line_text_forms": {
-            line.id: line_forms.get(line.id) or line_text_form(line) for line in appeal.budget_lines
-        },
-        "country_name": lambda code: names.get(code, code),
-        "category_label": lambda category: str(CATEGORY_LABELS[category]),
-    }
 
 
 @bp.post("/<slug>/details")

@@ -35,10 +35,10 @@ from ngo.campaigns.views.staff_updates import (
     load_update,
     render_update,
 )
-from ngo.cases.markdown import render_markdown
 from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.forms import given
+from ngo.markdown import render_markdown
 from ngo.money import Money
 
 

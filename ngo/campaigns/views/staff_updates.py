@@ -15,7 +15,6 @@ from typing import Any
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -28,27 +27,18 @@ from ngo.campaigns.forms_updates import ApproveForm, ReturnForm, UpdateForm, Urg
 from ngo.campaigns.models import Appeal, AppealUpdate, UpdateState
 from ngo.campaigns.review import Change, ContentChangedError
 from ngo.campaigns.safety import Finding
-from ngo.campaigns.services import VISIBLE
 from ngo.campaigns.updates import SafetyCheckError
+from ngo.campaigns.views.sections import UPLOAD_OVERHEAD, state_label, updates_section
 from ngo.campaigns.views.staff import bp, find_appeal, highlight, load_appeal, render_appeal
-from ngo.cases.markdown import render_markdown
 from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
 from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.forms import given
+from ngo.markdown import render_markdown
 from ngo.rules import show_on_form
 
-# Room for the multipart framing and the other fields around the photo.
-UPLOAD_OVERHEAD = 64 * 1024
 _PHOTO_ENDPOINTS = frozenset({"appeals.post_update", "appeals.edit_update"})
-
-STATE_LABELS = {
-    "draft": _l("Draft"),
-    "in_review": _l("Awaiting review"),
-    "published": _l("Published"),
-    "withdrawn": _l("Withdrawn"),
-}
 
 
 @bp.url_value_preprocessor
@@ -58,29 +48,6 @@ def _raise_size_limit_for_photos(endpoint: str | None, values: dict[str, Any] | 
     if endpoint in _PHOTO_ENDPOINTS and values:
         appeal = find_appeal(str(values.get("slug", "")))
         allow_larger_body(updates.PHOTO_MAX_BYTES + UPLOAD_OVERHEAD, Action.POST_UPDATE, appeal)
-
-
-def state_label(update: AppealUpdate) -> str:
-    return str(STATE_LABELS[updates.display_state(update)])
-
-
-def updates_section(
-    appeal: Appeal,
-    form: UpdateForm | None = None,
-    findings: Sequence[Finding] = (),
-) -> dict[str, object]:
-    """What the appeal page's Updates section needs."""
-    if form is None:
-        form = UpdateForm(formdata=None)
-        form.language.data = appeal.fallback_language
-    return {
-        "updates": updates.updates_of(appeal),
-        "update_form": form,
-        "update_findings": list(findings),
-        "update_part_labels": {name: str(label) for name, label in updates.PART_LABELS.items()},
-        "may_receive_updates": appeal.status in {s.value for s in VISIBLE},
-        "update_state_label": state_label,
-    }
 
 
 def load_update(appeal: Appeal, public_id: str) -> AppealUpdate:

@@ -1,25 +1,25 @@
 """URLs of the cases domain, split by subject: cases (list, profile, household, notes, tasks,
 history), consent, evidence, stories and data-subject rights. Every view loads its case through
-`load_case`, which applies the organisation scope and the policy."""
+`load_case` (cases.loading), which applies the organisation scope and the policy."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 
-from ngo.accounts import policy
-from ngo.accounts.access import current_membership
-from ngo.accounts.policy import Action
+from ngo.cases.loading import find_case, load_case
 from ngo.cases.models import Beneficiary
 from ngo.cases.services import CaseError
 from ngo.extensions import db
 from ngo.rules import show_on_form
 
+__all__ = ["CASE_TABS", "bp", "commit_case_change", "find_case", "load_case", "render_case_tab"]
+
+# The routes are in the modules beside this one; cases.init_app imports them.
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 T = TypeVar("T")
 
@@ -34,31 +34,6 @@ CASE_TABS = [
     ("cases.tasks", _l("Tasks")),
     ("cases.history", _l("History")),
 ]
-
-
-def find_case(reference: str) -> Beneficiary | None:
-    """The case with this reference in the acting organisation, or None."""
-    membership = current_membership()
-    if membership is None or len(reference) > 32:
-        return None
-    return db.session.scalars(
-        policy.scope(
-            select(Beneficiary).where(Beneficiary.reference == reference),
-            membership,
-            Beneficiary.organisation_id,
-        )
-    ).first()
-
-
-def load_case(reference: str, action: Action = Action.VIEW_CASES) -> Beneficiary:
-    """The case with this reference in the acting organisation: 404 if it is another
-    organisation's (or does not exist), 403 if the role may not do `action`."""
-    beneficiary = find_case(reference)
-    if beneficiary is None:
-        abort(404)
-    if not policy.may(current_membership(), action, beneficiary):
-        abort(403)
-    return beneficiary
 
 
 def commit_case_change(form: FlaskForm, change: Callable[[], T]) -> tuple[bool, T | None]:
@@ -84,6 +59,3 @@ def render_case_tab(
     return render_template(
         template, case=case, case_tabs=CASE_TABS, case_flags=story_flags(case), **context
     ), status
-
-
-from ngo.cases.views import cases, consent, evidence, rights, stories  # noqa: E402, F401

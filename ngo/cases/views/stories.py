@@ -25,12 +25,12 @@ from ngo.cases.forms_stories import (
     StoryForm,
     VerifyForm,
 )
-from ngo.cases.markdown import render_markdown
 from ngo.cases.models import Beneficiary, EvidenceItem, Story, StoryVersion, VersionStatus
 from ngo.cases.services import CaseError
 from ngo.cases.views import bp, load_case, render_case_tab
 from ngo.extensions import db
 from ngo.forms import given
+from ngo.markdown import render_markdown
 
 
 def _live_evidence(case: Beneficiary) -> list[EvidenceItem]:

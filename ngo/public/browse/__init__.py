@@ -6,18 +6,16 @@ updates) and never joins a case's personal fields. Each function issues a fixed 
 queries whatever the number of appeals, so a page costs the same on a small or a big site.
 """
 
+from ngo.campaigns.presentation import Badge, line_text, translation_for, verification_badge
+from ngo.i18n import NOT_COUNTRIES, country_names
 from ngo.public.browse.cards import (
     AppealGoneError,
-    Badge,
     Card,
     PublicAppeal,
     cards_for,
     cover_tokens,
     find_listed,
-    line_text,
     public_appeal,
-    translation_for,
-    verification_badge,
 )
 from ngo.public.browse.filters import (
     BAND_RANGES,
@@ -26,14 +24,12 @@ from ngo.public.browse.filters import (
     MAX_LIMIT,
     MAX_PAGE,
     MAX_VALUE_LENGTH,
-    NOT_COUNTRIES,
     PAGE_SIZE,
     PUBLIC_STATUSES,
     Band,
     BrowseError,
     Filters,
     Sort,
-    country_names,
     parse_filters,
     parse_positive_int,
 )

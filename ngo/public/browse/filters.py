@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from babel import Locale
 from flask_babel import lazy_gettext as _l
 
 from ngo.campaigns import search
@@ -16,6 +15,7 @@ from ngo.campaigns.models import (
     Category,
 )
 from ngo.config import LANGUAGES
+from ngo.i18n import country_names
 
 PAGE_SIZE = 20
 MAX_PAGE = 1000
@@ -86,18 +86,6 @@ class Filters:
 
 
 # Two-letter codes CLDR names that are not countries (unknown region, EU, UN, eurozone...).
-NOT_COUNTRIES = frozenset({"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"})
-
-
-def country_names(locale: str) -> dict[str, str]:
-    territories = Locale.parse(locale).territories
-    return {
-        code: name
-        for code, name in territories.items()
-        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
-    }
-
-
 _COUNTRY_CODES = frozenset(country_names("en"))
 
 

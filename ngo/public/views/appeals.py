@@ -1,7 +1,7 @@
-"""The public site of appeals: the list with its filters, one appeal, its images, and what
-machines read (sitemap, robots.txt, the Atom feed).
+"""The public site of appeals: the list with its filters, one appeal and its images (what
+machines read, on the same blueprint, is in feeds.py).
 
-Pages are built from the public tables through `campaigns.browse` (the feed's updates and the
+Pages are built from the public tables through `public.browse` (the feed's updates and the
 list's countries with one query each here, under the same `publicly_listed` clause); nothing
 joins a case's personal fields. The pages set no cookie and hold no form token, so shared
 caches may keep them: `cacheable` adds the per-client rate limit, the ETag and Cache-Control.
@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-from xml.etree import ElementTree as ET
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
@@ -22,6 +20,7 @@ from sqlalchemy import exists, or_, select
 from werkzeug.wrappers import Response
 
 from ngo.campaigns.labels import CATEGORY_LABELS
+from ngo.campaigns.labels import VERIFICATION_CHECK_LABELS as CHECK_LABELS
 from ngo.campaigns.models import (
     Appeal,
     AppealStatus,
@@ -30,23 +29,18 @@ from ngo.campaigns.models import (
     PublicImage,
 )
 from ngo.campaigns.visibility import publicly_listed
-from ngo.cases.forms_stories import CHECK_LABELS
-from ngo.cases.markdown import render_markdown, visible_text
 from ngo.config import LANGUAGES
 from ngo.extensions import db
-from ngo.forms import given
 from ngo.http_cache import cacheable
+from ngo.markdown import render_markdown, visible_text
 from ngo.money import Money
 from ngo.public import browse
-from ngo.public.browse import AppealGoneError, Band, BrowseError, Card, Sort
-from ngo.public.views.home import absolute_url, current_locale, refuse_long_query_string
+from ngo.public.browse import AppealGoneError, Band, BrowseError, Sort
+from ngo.public.views.home import current_locale, refuse_long_query_string
 
 bp = Blueprint("public_appeals", __name__)
 
-FEED_SIZE = 50
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
-ATOM = "http://www.w3.org/2005/Atom"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 STATUS_LABELS = {AppealStatus.PUBLISHED: _l("Open"), AppealStatus.FUNDED: _l("Funded")}
 SORT_LABELS = {
@@ -62,12 +56,6 @@ BAND_LABELS = {
     Band.UNDER_100: _l("%(low)s to %(high)s%% funded", low=75, high=100),
     Band.FUNDED: _l("Fully funded"),
 }
-# Staff pages and forms have nothing to index; readers' pages are all in the sitemap.
-ROBOTS_DISALLOW = (
-    "/staff/ /cases/ /admin/ /account /dashboard /login /password/ /invitation /two-factor/ "
-    "/follow/ /language /choose-language /api/ "
-    "/appeals/*/donate /appeals/*/follow /appeals/*/concern"
-)
 
 
 # Helpers shared by the public templates ---------------------------------------------------
@@ -263,118 +251,3 @@ def media(token: str) -> Response:
     if image is None or image.content_type not in IMAGE_TYPES:
         abort(404)
     return Response(image.content, mimetype=image.content_type)
-
-
-# For machines -----------------------------------------------------------------------------
-
-
-def _xml(root: ET.Element, mimetype: str) -> Response:
-    return Response(ET.tostring(root, encoding="utf-8", xml_declaration=True), mimetype=mimetype)
-
-
-def _rfc3339(moment: datetime) -> str:
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-@bp.get("/sitemap.xml")
-@cacheable()
-def sitemap() -> Response:
-    urlset = ET.Element("urlset", xmlns="http://www.sitemaps.org/schemas/sitemap/0.9")
-    pages: list[tuple[str, datetime | None]] = [
-        (absolute_url("public.home"), None),
-        (absolute_url(".appeal_list"), None),
-    ]
-    pages += [
-        (absolute_url(".appeal", slug=slug), changed)
-        for slug, changed in browse.listed_slugs_with_dates()
-    ]
-    for loc, changed in pages:
-        url = ET.SubElement(urlset, "url")
-        ET.SubElement(url, "loc").text = loc
-        if changed is not None:
-            ET.SubElement(url, "lastmod").text = _rfc3339(changed)
-    return _xml(urlset, "application/xml")
-
-
-@bp.get("/robots.txt")
-@cacheable()
-def robots() -> Response:
-    lines = ["User-agent: *", "Allow: /"]
-    lines += [f"Disallow: {path}" for path in ROBOTS_DISALLOW.split()]
-    lines += ["", f"Sitemap: {absolute_url('.sitemap')}", ""]
-    return Response("\n".join(lines), mimetype="text/plain")
-
-
-def listed_updates(limit: int) -> list[tuple[AppealUpdate, str]]:
-    """The newest published updates that are not withdrawn, of listed appeals only (one
-    query)."""
-    rows = db.session.execute(
-        select(AppealUpdate, Appeal.slug)
-        .join(Appeal, Appeal.id == AppealUpdate.appeal_id)
-        .where(publicly_listed(), AppealUpdate.shown_publicly())
-        .order_by(AppealUpdate.posted_at.desc(), AppealUpdate.id.desc())
-        .limit(limit)
-    )
-    return [(update, slug) for update, slug in rows]
-
-
-@dataclass
-class Entry:
-    id: str
-    title: str
-    link: str
-    language: str
-    published: datetime
-    text: str
-    html: bool
-
-
-def _appeal_entry(card: Card) -> Entry:
-    link = absolute_url(".appeal", slug=card.slug)
-    published = card.published_at or datetime(1970, 1, 1)
-    return Entry(link, card.title, link, card.language, published, card.summary, False)
-
-
-def _update_entry(update: AppealUpdate, slug: str) -> Entry:
-    link = absolute_url(".appeal", slug=slug, _anchor=f"update-{update.public_id}")
-    body = str(render_markdown(update.body_markdown))
-    # Only published updates reach the feed, and publishing sets posted_at.
-    posted_at = given(update.posted_at)
-    return Entry(link, update.title, link, update.language, posted_at, body, True)
-
-
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, attrs)
-    element.text = text
-    return element
-
-
-@bp.get("/feeds/appeals.atom")
-@cacheable()
-def feed() -> Response:
-    """Atom 1.0: the newest listed appeals and the newest updates, merged by date."""
-    cards = browse.list_page(browse.Filters(), 1, current_locale(), per_page=FEED_SIZE).cards
-    entries = [_appeal_entry(card) for card in cards]
-    entries += [_update_entry(update, slug) for update, slug in listed_updates(FEED_SIZE)]
-    entries.sort(key=lambda e: e.published, reverse=True)
-    root = ET.Element("feed", {"xmlns": ATOM, XML_LANG: current_locale()})
-    self_url = absolute_url(".feed")
-    _sub(root, "id", self_url)
-    _sub(root, "title", _("Appeals"))
-    _sub(root, "updated", _rfc3339(entries[0].published if entries else datetime(2000, 1, 1)))
-    _sub(_sub(root, "author"), "name", _("ngo"))
-    _sub(root, "link", rel="self", type="application/atom+xml", href=self_url)
-    _sub(root, "link", rel="alternate", type="text/html", href=absolute_url(".appeal_list"))
-    for entry in entries:
-        item = _sub(root, "entry", **{XML_LANG: entry.language})
-        _sub(item, "id", entry.id)
-        _sub(item, "title", entry.title)
-        _sub(item, "link", rel="alternate", type="text/html", href=entry.link)
-        _sub(item, "published", _rfc3339(entry.published))
-        _sub(item, "updated", _rfc3339(entry.published))
-        if entry.html:
-            _sub(item, "content", entry.text, type="html")
-        elif entry.text:
-            _sub(item, "summary", entry.text, type="text")
-    return _xml(root, "application/atom+xml")

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 import pytest
 from markupsafe import Markup
 
-from ngo.cases.markdown import ALLOWED_TAGS, render_markdown, visible_text
+from ngo.markdown import ALLOWED_TAGS, render_markdown, visible_text
 
 XSS_PAYLOADS = [
     "<script>alert(1)</script>",

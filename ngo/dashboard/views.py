@@ -1,0 +1,32 @@
+"""/dashboard, the first page after sign-in."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from ngo.accounts.access import acting_membership, staff_required
+from ngo.accounts.forms import ConfirmForm
+from ngo.accounts.policy import Action, may
+from ngo.campaigns.summary import open_concern_count, overdue_news
+from ngo.cases.services import caseload_summary
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/dashboard")
+@staff_required(Action.VIEW_DASHBOARD)
+def home() -> str:
+    membership = acting_membership()
+    organisation_id = membership.organisation_id
+    sees_cases = may(membership, Action.VIEW_CASES)
+    return render_template(
+        "dashboard/home.html",
+        membership=membership,
+        caseload=caseload_summary(current_user, organisation_id) if sees_cases else None,
+        overdue_appeals=overdue_news(organisation_id) if sees_cases else None,
+        open_concerns=open_concern_count(organisation_id)
+        if may(membership, Action.HANDLE_CONCERNS)
+        else None,
+        confirm_form=ConfirmForm(),
+    )
