@@ -38,9 +38,10 @@ from sqlalchemy import event, insert, inspect, select, text  # noqa: E402
 
 from ngo import create_app  # noqa: E402
 from ngo.accounts.models import Organisation  # noqa: E402
+from ngo.cases.listing import CaseFilters, list_cases  # noqa: E402
 from ngo.cases.models import Beneficiary, BeneficiaryNameIndex  # noqa: E402
 from ngo.cases.names import name_tokens  # noqa: E402
-from ngo.cases.services import NAME_INDEX_PURPOSE, CaseFilters, list_cases  # noqa: E402
+from ngo.cases.services import NAME_INDEX_PURPOSE  # noqa: E402
 from ngo.crypto import blind_index  # noqa: E402
 from ngo.extensions import db  # noqa: E402
 from ngo.timeutil import utcnow  # noqa: E402

@@ -67,7 +67,7 @@ def _private_folder(path: str) -> None:
 def _init_core(app: Flask) -> None:
     """What belongs to no domain: extensions, the outbox, security headers, error pages,
     template helpers and the core commands."""
-    from ngo import cli, errors, outbox, security
+    from ngo import audit, cli, errors, outbox, security, unit_of_work
     from ngo.celery_app import celery_init_app
     from ngo.extensions import (
         babel,
@@ -84,6 +84,8 @@ def _init_core(app: Flask) -> None:
 
     listen(Engine, "connect", _sqlite_pragmas)
     db.init_app(app)
+    # The first request hooks, so that the request's commit runs after every other after_request.
+    unit_of_work.init_app(app, audit_records=(audit.AuditEvent,))
     migrate.init_app(
         app,
         db,

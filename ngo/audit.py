@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Literal, overload
+from typing import Any, Literal, Protocol, overload
 
 from celery import shared_task
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -29,6 +29,7 @@ from ngo import chain
 from ngo.chain import GENESIS_HASH, ChainReport, Checkpoint
 from ngo.extensions import Model, db
 from ngo.timeutil import utcnow
+from ngo.unit_of_work import transaction
 
 __all__ = ["GENESIS_HASH", "AuditChainError", "AuditCheckpoint", "AuditEvent", "ChainReport"]
 
@@ -155,6 +156,38 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+class Subject(Protocol):
+    """A record events are about: of one organisation, filed under a kind and an id."""
+
+    organisation_id: int
+
+    @property
+    def audit_object(self) -> tuple[str, int]: ...
+
+
+class Actor(Protocol):
+    id: int
+
+
+def record_change(
+    subject: Subject, actor: Actor | None, action: str, **details: object
+) -> AuditEvent:
+    """Record `action` on `subject` in the caller's transaction: the one helper for an event
+    about a record. The record says what it is filed under (`audit_object`: a story's and a
+    document's events are the case's, a membership's the user's), so a case's History tab
+    shows them all. `actor` None is the operator or the system. `details` hold no personal
+    values and no public text (ids, digests, languages, kinds)."""
+    kind, object_id = subject.audit_object
+    return record(
+        action,
+        actor_id=actor.id if actor is not None else None,
+        organisation_id=subject.organisation_id,
+        object_type=kind,
+        object_id=object_id,
+        details=dict(details),
+    )
 
 
 def _head(session: Session) -> tuple[int, str]:
@@ -311,14 +344,13 @@ def write_audit_checkpoint_task() -> int | None:
     """Hourly from beat. The checkpoint line also goes to the log, which usually leaves the host:
     one more copy out of reach of someone who can only change the database."""
     try:
-        row = write_checkpoint(only_if_moved=True)
+        with transaction():
+            row = write_checkpoint(only_if_moved=True)
+            checkpoint = row.as_checkpoint() if row is not None else None
     except AuditChainError as exc:
-        db.session.rollback()
         log.error("audit checkpoint refused, run `flask --app ngo audit verify`: %s", exc)
         raise
-    if row is None:
-        db.session.rollback()
+    if checkpoint is None:
         return None
-    db.session.commit()
-    log.info("audit checkpoint %s", row.as_checkpoint().to_line())
-    return row.seq
+    log.info("audit checkpoint %s", checkpoint.to_line())
+    return checkpoint.seq

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 
 from ngo import audit
 from ngo.chain import Checkpoint, CheckpointFormatError
-from ngo.extensions import db
+from ngo.unit_of_work import transaction
 
 audit_cli = AppGroup("audit", help="Inspect the audit log.")
 
@@ -73,18 +73,17 @@ def audit_checkpoint_command() -> None:
     Keep the last line somewhere this server cannot change: `audit verify --checkpoint` then
     notices if events up to it were deleted, even together with the stored checkpoints."""
     try:
-        row = audit.write_checkpoint()
+        with transaction():
+            row = audit.write_checkpoint()
+            checkpoint = row.as_checkpoint()
     except audit.AuditChainError as exc:
-        db.session.rollback()
         click.echo(
             f"No checkpoint written: the chain is BROKEN at event {exc.report.broken_at_seq}: "
             f"{exc.report.problem}.",
             err=True,
         )
         sys.exit(1)
-    db.session.commit()
-    checkpoint = row.as_checkpoint()
-    click.echo(f"Checkpoint #{row.id} of the audit log:")
+    click.echo(f"Checkpoint #{checkpoint.number} of the audit log:")
     click.echo(f"  seq         {checkpoint.seq}")
     click.echo(f"  head hash   {checkpoint.head_hash}")
     click.echo(f"  time (UTC)  {checkpoint.time_text}")

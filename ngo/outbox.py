@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ngo.extensions import Model, db, listen
 from ngo.timeutil import utcnow
+from ngo.unit_of_work import transaction
 
 log = logging.getLogger(__name__)
 
@@ -89,41 +90,48 @@ def _forget_after_rollback(session: Session) -> None:
 
 def _claim(message_id: int) -> bool:
     now = utcnow()
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.sent_at.is_(None),
-            or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - CLAIM_LEASE),
+    # Committed on its own, before the handler runs: a second delivery must see the claim.
+    with transaction():
+        result = db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.sent_at.is_(None),
+                or_(
+                    OutboxMessage.claimed_at.is_(None),
+                    OutboxMessage.claimed_at < now - CLAIM_LEASE,
+                ),
+            )
+            .values(claimed_at=now, attempts=OutboxMessage.attempts + 1)
         )
-        .values(claimed_at=now, attempts=OutboxMessage.attempts + 1)
-    )
-    db.session.commit()
     # Session.execute is typed as returning a Result; for an UPDATE it is a CursorResult.
     return cast(CursorResult[Any], result).rowcount == 1
 
 
 def deliver(message_id: int) -> bool:
-    """Run the handler of one message unless it was sent or is being sent. True if it ran."""
+    """Run the handler of one message unless it was sent or is being sent. True if it ran.
+
+    Three units of work: the claim; the handler's work with the mark that it was sent; and,
+    if the handler fails, the release of the claim with the error's name. A handler that must
+    keep part of its work although a later part fails (one mail per follower) commits each
+    part in a `transaction()` of its own."""
     if not _claim(message_id):
         return False
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None:  # the claim just updated it: only a concurrent delete gets here
-        raise LookupError(f"outbox message {message_id} disappeared after it was claimed")
     try:
-        _handlers()[message.kind](dict(message.payload))
+        with transaction():
+            # The claim just updated the row: only a concurrent delete could make it vanish.
+            message = db.session.get_one(OutboxMessage, message_id)
+            _handlers()[message.kind](dict(message.payload))
+            message.sent_at = utcnow()
+            message.last_error = None
     except Exception as exc:
-        db.session.rollback()
-        db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
-            .values(claimed_at=None, last_error=type(exc).__name__[:120])
-        )
-        db.session.commit()
+        with transaction():
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id)
+                .values(claimed_at=None, last_error=type(exc).__name__[:120])
+            )
         raise
-    message.sent_at = utcnow()
-    message.last_error = None
-    db.session.commit()
     return True
 
 

@@ -16,7 +16,7 @@ from flask import Flask, request, request_started
 from gunicorn.config import Config
 
 from ngo.access_log import REDACTED, RedactingLogger, redact
-from ngo.accounts import services, tokens
+from ngo.accounts import invitations, password_reset, tokens
 from ngo.campaigns import subscriptions
 from tests.campaigns import appeal_fixtures
 from tests.campaigns.appeal_fixtures import publish_update
@@ -243,13 +243,13 @@ def test_following_and_stopping_never_put_the_token_in_an_address(
 
 def test_links_in_older_mails_are_sent_on_to_the_new_address(app, client, make_user, published):
     user = make_user("caseworker")
-    reset = services.request_password_reset(user.email)
+    reset = password_reset.request_password_reset(user.email)
     subscription = subscriptions.subscribe(published, "old.reader@example.org", "en")
     from ngo.extensions import db
 
     db.session.commit()
-    reset_token = services.password_reset_token(reset)
-    invitation_token = tokens.make_link_token(services.INVITATION_LINK, 1, "n")
+    reset_token = password_reset.password_reset_token(reset)
+    invitation_token = tokens.make_link_token(invitations.INVITATION_LINK, 1, "n")
     for old, new in (
         (f"/password/reset/{reset_token}", f"/password/reset#{reset_token}"),
         (f"/invitation/{invitation_token}", f"/invitation#{invitation_token}"),

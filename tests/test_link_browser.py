@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ngo.accounts import services
+from ngo.accounts import invitations
 from ngo.accounts.models import Role
 from ngo.campaigns import subscriptions
 from ngo.extensions import db
@@ -36,7 +36,7 @@ def _record_requests(page) -> list[str]:  # noqa: F811
 
 
 def test_an_invitation_link_opens_its_form(app, page, live_server, organisation, admin):  # noqa: F811
-    services.invite_user(
+    invitations.invite_user(
         organisation, "new.colleague@example.org", Role.VERIFIER, locale="en", actor=admin
     )
     db.session.commit()

@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from ngo import outbox
-from ngo.accounts import services
+from ngo.accounts import invitations, password_reset
 from ngo.accounts.models import Role
 from ngo.extensions import db
 from ngo.outbox import OutboxMessage
@@ -89,7 +89,7 @@ def app_config() -> dict[str, object]:
 def test_invitation_email_is_sent_by_the_worker(app, client, celery_worker, smtp, admin):
     inbox, _port = smtp
     organisation = admin.memberships[0].organisation
-    invitation = services.invite_user(
+    invitation = invitations.invite_user(
         organisation, "worker.test@example.org", Role.VERIFIER, locale="uk", actor=admin
     )
     db.session.commit()  # the after-commit hook hands the outbox message to Redis
@@ -106,7 +106,7 @@ def test_invitation_email_is_sent_by_the_worker(app, client, celery_worker, smtp
 def test_relay_hands_over_what_the_commit_hook_missed(app, celery_worker, smtp, make_user):
     inbox, _port = smtp
     user = make_user("treasurer", email="relay.test@example.org")
-    reset = services.request_password_reset(user.email)
+    reset = password_reset.request_password_reset(user.email)
     # Drop the after-commit dispatch, as if the broker had been down at that moment.
     db.session.info.pop("outbox_committed")
     db.session.commit()

@@ -84,13 +84,48 @@ def allow_larger_body(limit: int, action: Action, target: object | None) -> None
         request.max_content_length = limit
 
 
-def get_in_organisation_or_404(model: type[M], record_id: int, organisation_column: Any) -> M:
-    """Load a record of the acting organisation; any other organisation's record is a 404."""
+def find_in_organisation(
+    model: type[M], key: int | str, *criteria: Any, by: Any = None
+) -> M | None:
+    """The record of the acting organisation that `key` names, or None: its id for an int,
+    else the column the model names as its `lookup_key` (a case's reference, an appeal's
+    slug), or the column `by`. `criteria` narrow it further (the case an item belongs to).
+    A key longer than its column is refused unread."""
     membership = current_membership()
     if membership is None:
-        abort(404)
-    stmt = policy.scope(select(model).where(model.id == record_id), membership, organisation_column)  # type: ignore[attr-defined]
-    record = db.session.scalars(stmt).first()
+        return None
+    column = by if by is not None else _key_column(model, key)
+    length = getattr(column.type, "length", None)
+    if isinstance(key, str) and length is not None and len(key) > length:
+        return None
+    organisation_column: Any = getattr(model, "organisation_id")  # noqa: B009  (any model)
+    stmt = policy.scope(
+        select(model).where(column == key, *criteria), membership, organisation_column
+    )
+    return db.session.scalars(stmt).first()
+
+
+def load_in_organisation(
+    model: type[M], key: int | str, action: Action, *criteria: Any, by: Any = None
+) -> M:
+    """The one way a staff view loads a record by what its URL names (see find_in_organisation).
+
+    Another organisation's record is a 404, exactly as if it did not exist, so that ids and
+    references cannot be probed across organisations; a record of the acting organisation
+    that the role may not `action` is a 403 (nothing is revealed that the user's own
+    organisation does not already show them)."""
+    record = find_in_organisation(model, key, *criteria, by=by)
     if record is None:
         abort(404)
+    if not policy.may(current_membership(), action, record):
+        abort(403)
     return record
+
+
+def _key_column(model: type[Any], key: int | str) -> Any:
+    if isinstance(key, int):
+        return model.id
+    name = getattr(model, "lookup_key", None)
+    if name is None:
+        raise TypeError(f"{model.__name__} has no lookup_key: load it by id, or say `by`")
+    return getattr(model, name)

@@ -12,6 +12,7 @@ from ngo.accounts import services
 from ngo.accounts.models import Organisation, Role, User
 from ngo.accounts.services import AccountError
 from ngo.extensions import db
+from ngo.unit_of_work import transaction
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -46,22 +47,21 @@ def create_admin_command(
         raise click.ClickException(f"Not a valid e-mail address: {exc}") from exc
     password = _read_password(password_stdin)
     try:
-        organisation = db.session.scalars(
-            db.select(Organisation).where(Organisation.name == " ".join(org_name.split()))
-        ).first() or services.create_organisation(org_name, actor=None)
-        user = services.create_user(
-            email,
-            password,
-            display_name=display_name,
-            organisation=organisation,
-            role=Role.ADMIN,
-            actor=None,
-            is_platform_admin=platform_admin,
-        )
+        with transaction():
+            organisation = db.session.scalars(
+                db.select(Organisation).where(Organisation.name == " ".join(org_name.split()))
+            ).first() or services.create_organisation(org_name, actor=None)
+            user = services.create_user(
+                email,
+                password,
+                display_name=display_name,
+                organisation=organisation,
+                role=Role.ADMIN,
+                actor=None,
+                is_platform_admin=platform_admin,
+            )
     except AccountError as exc:
-        db.session.rollback()
         raise click.ClickException(str(exc.message)) from exc
-    db.session.commit()
     click.echo(f"Created administrator #{user.id} of {organisation.name}.")
     click.echo("At first sign-in they will set up two-factor authentication.")
 
@@ -86,8 +86,8 @@ def lock_user_command(email: str) -> None:
     if user.locked_at is not None:
         click.echo(f"Account #{user.id} was already locked.")
         return
-    services.lock_user(user, actor=None, organisation_id=None, reason="operator")
-    db.session.commit()
+    with transaction():
+        services.lock_user(user, actor=None, organisation_id=None, reason="operator")
     click.echo(f"Locked account #{user.id}; its sessions have ended.")
 
 
@@ -96,8 +96,8 @@ def lock_user_command(email: str) -> None:
 def unlock_user_command(email: str) -> None:
     """Lift the lock of EMAIL's account and any pause after wrong passwords."""
     user = _account_or_fail(email)
-    services.unlock_user(user, actor=None, organisation_id=None)
-    db.session.commit()
+    with transaction():
+        services.unlock_user(user, actor=None, organisation_id=None)
     click.echo(f"Account #{user.id} can sign in again.")
 
 
@@ -106,8 +106,8 @@ def unlock_user_command(email: str) -> None:
 def reset_second_factor_command(email: str) -> None:
     """Turn off EMAIL's second factor: they set it up again at their next sign-in."""
     user = _account_or_fail(email)
-    services.reset_second_factor(user, actor=None, organisation_id=None)
-    db.session.commit()
+    with transaction():
+        services.reset_second_factor(user, actor=None, organisation_id=None)
     click.echo(
         f"Two-factor authentication of account #{user.id} was reset; its sessions have ended."
     )

@@ -94,6 +94,11 @@ class Membership(Model):
     def is_suspended(self) -> bool:
         return self.suspended_at is not None
 
+    @property
+    def audit_object(self) -> tuple[str, int]:
+        """What audit events about it are filed under (ngo.audit.record_change)."""
+        return ("user", self.user_id)
+
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
 
 
@@ -117,6 +122,11 @@ class Invitation(Model):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > utcnow()
+
+    @property
+    def audit_object(self) -> tuple[str, int]:
+        """What audit events about it are filed under (ngo.audit.record_change)."""
+        return ("invitation", self.id)
 
 
 class PasswordReset(Model):

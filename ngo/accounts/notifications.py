@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ngo import mail, outbox
-from ngo.accounts import services, signin
+from ngo.accounts import invitations, password_reset, signin
 from ngo.accounts.models import Invitation, PasswordReset, User
 from ngo.extensions import db
 from ngo.urls import external_url
@@ -21,7 +21,7 @@ def send_invitation_email(payload: dict[str, Any]) -> None:
     if invitation is None or not invitation.is_open:
         return  # revoked or accepted before the worker got to it: nothing to send
     # The token goes after "#": see views/links.py.
-    link = f"{external_url('accounts.invitation_link')}#{services.invitation_token(invitation)}"
+    link = f"{external_url('accounts.invitation_link')}#{invitations.invitation_token(invitation)}"
     with force_locale(invitation.locale):
         context = {
             "link": link,
@@ -40,7 +40,8 @@ def send_password_reset_email(payload: dict[str, Any]) -> None:
     reset = db.session.get(PasswordReset, payload["reset_id"])
     if reset is None or reset.used_at is not None:
         return
-    link = f"{external_url('accounts.password_reset_link')}#{services.password_reset_token(reset)}"
+    token = password_reset.password_reset_token(reset)
+    link = f"{external_url('accounts.password_reset_link')}#{token}"
     with force_locale(reset.user.locale or "en"):
         context = {"link": link, "expires_at": reset.expires_at}
         mail.send_mail(

@@ -123,7 +123,7 @@ def may(membership: Membership | None, action: Action, target: Any = None) -> bo
 
 
 def may_platform(user: User, action: Action) -> bool:
-    return action in PLATFORM_ACTIONS and user.is_platform_admin
+    return action in PLATFORM_ACTIONS and bool(user.is_platform_admin)
 
 
 def scope(stmt: T, membership: Membership, organisation_column: Any) -> T:

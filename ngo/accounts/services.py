@@ -1,28 +1,20 @@
-"""Account operations. Each takes the acting user as an argument, changes state, writes the audit
-log and flushes; the caller (view, CLI command, task) commits."""
+"""Account operations: organisations, users and memberships, passwords. Each takes the acting
+user as an argument, changes state, writes the audit log and flushes; the caller (a request, a
+CLI command, a task) commits. Invitations are in accounts/invitations.py, password resets in
+accounts/password_reset.py.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TypeVar
-
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from ngo import audit, outbox
+from ngo import audit
 from ngo.accounts import passwords, policy, two_factor
-from ngo.accounts.models import Invitation, Membership, Organisation, PasswordReset, Role, User
-from ngo.accounts.tokens import LinkError, LinkProblem, make_link_token, new_nonce, nonce_matches
-from ngo.accounts.tokens import read_link_token as _read
+from ngo.accounts.models import Membership, Organisation, PasswordReset, Role, User
 from ngo.extensions import db
 from ngo.rules import RuleError
 from ngo.timeutil import utcnow
-
-LinkRecord = TypeVar("LinkRecord", Invitation, PasswordReset)
-
-INVITATION_LINK = "invitation"
-RESET_LINK = "password-reset"
 
 
 class AccountError(RuleError):
@@ -147,13 +139,8 @@ def change_role(membership: Membership, role: Role, *, actor: User) -> None:
     previous = membership.role
     membership.role = role.value
     membership.user.session_version += 1
-    audit.record(
-        "membership.role_changed",
-        actor_id=actor.id,
-        organisation_id=membership.organisation_id,
-        object_type="user",
-        object_id=membership.user_id,
-        details={"from": previous, "to": role.value},
+    audit.record_change(
+        membership, actor, "membership.role_changed", **{"from": previous, "to": role.value}
     )
 
 
@@ -163,13 +150,7 @@ def remove_membership(membership: Membership, *, actor: User) -> None:
     _refuse_removing_last_admin(membership, new_role=None)
     membership.user.session_version += 1
     db.session.delete(membership)
-    audit.record(
-        "membership.removed",
-        actor_id=actor.id,
-        organisation_id=membership.organisation_id,
-        object_type="user",
-        object_id=membership.user_id,
-    )
+    audit.record_change(membership, actor, "membership.removed")
 
 
 def _refuse_removing_last_admin(membership: Membership, *, new_role: Role | None) -> None:
@@ -251,26 +232,14 @@ def suspend_membership(membership: Membership, *, actor: User) -> None:
         return
     _refuse_removing_last_admin(membership, new_role=None)
     membership.suspended_at = utcnow()
-    audit.record(
-        "membership.suspended",
-        actor_id=actor.id,
-        organisation_id=membership.organisation_id,
-        object_type="user",
-        object_id=membership.user_id,
-    )
+    audit.record_change(membership, actor, "membership.suspended")
 
 
 def reinstate_membership(membership: Membership, *, actor: User) -> None:
     if not membership.is_suspended:
         return
     membership.suspended_at = None
-    audit.record(
-        "membership.reinstated",
-        actor_id=actor.id,
-        organisation_id=membership.organisation_id,
-        object_type="user",
-        object_id=membership.user_id,
-    )
+    audit.record_change(membership, actor, "membership.reinstated")
 
 
 # Passwords ---------------------------------------------------------------------------------
@@ -278,10 +247,11 @@ def reinstate_membership(membership: Membership, *, actor: User) -> None:
 
 def change_password(user: User, new: str) -> None:
     """For a user who has just confirmed the current password (see confirm_password)."""
-    _set_password(user, new, action="user.password_changed")
+    set_password(user, new, action="user.password_changed")
 
 
-def _set_password(user: User, new: str, *, action: str) -> None:
+def set_password(user: User, new: str, *, action: str) -> None:
+    """Change the password and end every session; `action` names why in the audit log."""
     check_new_password(new, user.email)
     user.password_hash = passwords.hash_password(new)
     user.session_version += 1
@@ -298,173 +268,3 @@ def _set_password(user: User, new: str, *, action: str) -> None:
         object_type="user",
         object_id=user.id,
     )
-
-
-# Invitations -------------------------------------------------------------------------------
-
-
-def invite_user(
-    organisation: Organisation, email: str, role: Role, *, locale: str, actor: User
-) -> Invitation:
-    email = normalise_email(email)
-    already_member = db.session.scalar(
-        select(Membership.id)
-        .join(User)
-        .where(User.email == email, Membership.organisation_id == organisation.id)
-    )
-    if already_member:
-        # Said to the admin at the address they typed; like every rule message it does not
-        # repeat the address itself (rules.RuleError).
-        raise AccountError(
-            _l(
-                "The person with this e-mail address is already a member of %(org)s.",
-                org=organisation.name,
-            ),
-            field="email",
-        )
-    ttl = timedelta(hours=int(current_app.config["INVITATION_TTL_HOURS"]))
-    invitation = Invitation(
-        organisation=organisation,
-        email=email,
-        role=role.value,
-        locale=locale,
-        invited_by_id=actor.id,
-        nonce=new_nonce(),
-        expires_at=utcnow() + ttl,
-    )
-    db.session.add(invitation)
-    db.session.flush()
-    outbox.enqueue("accounts.invitation_email", {"invitation_id": invitation.id})
-    audit.record(
-        "invitation.sent",
-        actor_id=actor.id,
-        organisation_id=organisation.id,
-        object_type="invitation",
-        object_id=invitation.id,
-        details={"role": role.value},
-    )
-    return invitation
-
-
-def invitation_token(invitation: Invitation) -> str:
-    return make_link_token(INVITATION_LINK, invitation.id, invitation.nonce)
-
-
-def load_invitation(token: str) -> Invitation:
-    return _load_link_record(Invitation, INVITATION_LINK, token)
-
-
-def accept_invitation(invitation: Invitation, *, display_name: str, password: str) -> User:
-    """A person new to ngo accepts: they choose a password and become a member."""
-    if find_user_by_email(invitation.email) is not None:
-        raise AccountError(_l("You already have an account: enter its current password."))
-    check_new_password(password, invitation.email)
-    user = User(
-        email=invitation.email,
-        display_name=display_name.strip() or invitation.email.split("@")[0],
-        password_hash=passwords.hash_password(password),
-        locale=invitation.locale,
-    )
-    db.session.add(user)
-    _join(invitation, user)
-    return user
-
-
-def accept_invitation_with_account(invitation: Invitation, user: User) -> None:
-    """Someone who already has an account (and has just confirmed its password) joins."""
-    if user.email != invitation.email:
-        raise AccountError(_l("This invitation is for another e-mail address."))
-    if any(m.organisation_id == invitation.organisation_id for m in user.memberships):
-        # A second invitation to the same organisation, sent before the first was accepted;
-        # said to the invitee.
-        raise AccountError(
-            _l("You are already a member of %(org)s.", org=invitation.organisation.name)
-        )
-    _join(invitation, user)
-
-
-def _join(invitation: Invitation, user: User) -> None:
-    user.memberships.append(
-        Membership(organisation_id=invitation.organisation_id, role=invitation.role)
-    )
-    invitation.accepted_at = utcnow()
-    db.session.flush()
-    audit.record(
-        "invitation.accepted",
-        actor_id=user.id,
-        organisation_id=invitation.organisation_id,
-        object_type="invitation",
-        object_id=invitation.id,
-        details={"role": invitation.role},
-    )
-
-
-def revoke_invitation(invitation: Invitation, *, actor: User) -> None:
-    if invitation.accepted_at is not None or invitation.revoked_at is not None:
-        return
-    invitation.revoked_at = utcnow()
-    audit.record(
-        "invitation.revoked",
-        actor_id=actor.id,
-        organisation_id=invitation.organisation_id,
-        object_type="invitation",
-        object_id=invitation.id,
-    )
-
-
-# Password reset ----------------------------------------------------------------------------
-
-
-def request_password_reset(email: str) -> PasswordReset | None:
-    """Send a reset link if the account exists; the caller says the same thing either way."""
-    user = find_user_by_email(email)
-    if user is None or user.password_hash is None:
-        return None
-    ttl = timedelta(minutes=int(current_app.config["PASSWORD_RESET_TTL_MINUTES"]))
-    reset = PasswordReset(user=user, nonce=new_nonce(), expires_at=utcnow() + ttl)
-    db.session.add(reset)
-    db.session.flush()
-    outbox.enqueue("accounts.password_reset_email", {"reset_id": reset.id})
-    audit.record(
-        "password_reset.requested",
-        actor_id=None,
-        organisation_id=home_organisation_id(user),
-        object_type="user",
-        object_id=user.id,
-    )
-    return reset
-
-
-def password_reset_token(reset: PasswordReset) -> str:
-    return make_link_token(RESET_LINK, reset.id, reset.nonce)
-
-
-def load_password_reset(token: str) -> PasswordReset:
-    return _load_link_record(PasswordReset, RESET_LINK, token)
-
-
-def _load_link_record(model: type[LinkRecord], purpose: str, token: str) -> LinkRecord:
-    """The record a signed link names, or LinkError saying whether the link is forged,
-    used (or withdrawn) or expired."""
-    record_id, nonce = _read(purpose, token)
-    record = db.session.get(model, record_id)
-    if record is None or not nonce_matches(record.nonce, nonce):
-        raise LinkError(LinkProblem.INVALID)
-    if getattr(record, "used_at", None) or getattr(record, "accepted_at", None):
-        raise LinkError(LinkProblem.USED)
-    if getattr(record, "revoked_at", None) is not None:
-        raise LinkError(LinkProblem.INVALID)
-    if record.expires_at <= utcnow():
-        raise LinkError(LinkProblem.EXPIRED)
-    return record
-
-
-def reset_password(reset: PasswordReset, new_password: str) -> User:
-    user = reset.user
-    _set_password(user, new_password, action="user.password_reset")
-    reset.used_at = utcnow()
-    # Whoever guessed before cannot use their guesses now, and the owner has just shown they
-    # read the account's mail: the pause is lifted. A deliberate lock is not: an admin decides.
-    user.locked_until = None
-    user.failed_logins = 0
-    return user

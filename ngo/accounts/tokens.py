@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import secrets
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
+
+from ngo.extensions import db
+from ngo.timeutil import utcnow
 
 
 class LinkProblem(StrEnum):
@@ -53,3 +56,27 @@ def read_link_token(purpose: str, token: str) -> tuple[int, str]:
 
 def nonce_matches(expected: str, given: str) -> bool:
     return secrets.compare_digest(expected.encode(), given.encode())
+
+
+class LinkRecord(Protocol):
+    nonce: str
+    expires_at: Any
+
+
+R = TypeVar("R", bound=LinkRecord)
+
+
+def load_link_record(model: type[R], purpose: str, token: str) -> R:
+    """The record a signed link names, or LinkError saying whether the link is forged,
+    used (or withdrawn) or expired."""
+    record_id, nonce = read_link_token(purpose, token)
+    record = db.session.get(model, record_id)
+    if record is None or not nonce_matches(record.nonce, nonce):
+        raise LinkError(LinkProblem.INVALID)
+    if getattr(record, "used_at", None) or getattr(record, "accepted_at", None):
+        raise LinkError(LinkProblem.USED)
+    if getattr(record, "revoked_at", None) is not None:
+        raise LinkError(LinkProblem.INVALID)
+    if record.expires_at <= utcnow():
+        raise LinkError(LinkProblem.EXPIRED)
+    return record

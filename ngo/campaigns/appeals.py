@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ngo import audit
 from ngo.accounts.models import User
 from ngo.campaigns.errors import AppealError
-from ngo.campaigns.events import audit_appeal
 from ngo.campaigns.models import (
     Appeal,
     AppealStatus,
@@ -44,7 +44,7 @@ def begin_edit(appeal: Appeal, actor: User) -> None:
     if appeal.status == AppealStatus.IN_REVIEW.value:
         appeal.status = AppealStatus.DRAFT.value
         appeal.submitted_by_id = None
-        audit_appeal(appeal, actor, "appeal.returned_to_draft", because="edited_in_review")
+        audit.record_change(appeal, actor, "appeal.returned_to_draft", because="edited_in_review")
 
 
 # Drafting ---------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ def create_appeal(
         display_name="",
         actor=actor,
     )
-    audit_appeal(appeal, actor, "appeal.created")
+    audit.record_change(appeal, actor, "appeal.created")
     return appeal
 
 
@@ -118,7 +118,7 @@ def set_translation(
     translation.story_markdown = (story_markdown or "").strip()
     translation.display_name = " ".join((display_name or "").split())
     db.session.flush()
-    audit_appeal(appeal, actor, "appeal.text_changed", language=language)
+    audit.record_change(appeal, actor, "appeal.text_changed", language=language)
     return translation
 
 
@@ -160,7 +160,7 @@ def add_budget_line(
     db.session.add(line)
     db.session.flush()
     _recount_goal(appeal)
-    audit_appeal(appeal, actor, "appeal.budget_line_added", amount_minor=amount.amount_minor)
+    audit.record_change(appeal, actor, "appeal.budget_line_added", amount_minor=amount.amount_minor)
     return line
 
 
@@ -174,7 +174,7 @@ def remove_budget_line(line: BudgetLine, *, actor: User) -> None:
     db.session.flush()
     db.session.expire(appeal, ["budget_lines"])
     _recount_goal(appeal)
-    audit_appeal(appeal, actor, "appeal.budget_line_removed")
+    audit.record_change(appeal, actor, "appeal.budget_line_removed")
 
 
 def _recount_goal(appeal: Appeal) -> None:

@@ -15,7 +15,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from ngo.campaigns import rescan, safety, visibility
-from ngo.extensions import db
+from ngo.unit_of_work import transaction
 
 safety_cli = AppGroup("safety", help="The publication safety check, run by hand.")
 
@@ -66,8 +66,8 @@ def check_command(slug: str, files: tuple[Path, ...]) -> None:
 def rescan_command() -> None:
     """Run the publication gate again over every listed appeal and its updates; unlist what
     now fails. Run it after the check's rules improve."""
-    report = rescan.rescan_public_appeals()
-    db.session.commit()
+    with transaction():
+        report = rescan.rescan_public_appeals()
     click.echo(
         f"Checked {report.appeals_checked} listed appeal(s) "
         f"and {report.updates_checked} published update(s)."

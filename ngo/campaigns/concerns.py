@@ -61,13 +61,13 @@ def report_concern(
     )
     db.session.add(report)
     db.session.flush()
-    audit.record(
+    audit.record_change(
+        appeal,
+        None,
         "appeal.concern_reported",
-        actor_id=None,
-        organisation_id=appeal.organisation_id,
-        object_type="appeal",
-        object_id=appeal.id,
-        details={"concern": report.reference, "kind": kind, "contact_left": contact is not None},
+        concern=report.reference,
+        kind=kind,
+        contact_left=contact is not None,
     )
     return report
 
@@ -80,14 +80,7 @@ def resolve_concern(report: ConcernReport, *, actor: User, dismissed: bool) -> N
     report.status = status.value
     report.handled_by_id = actor.id
     report.handled_at = utcnow()
-    audit.record(
-        f"appeal.concern_{status.value}",
-        actor_id=actor.id,
-        organisation_id=report.organisation_id,
-        object_type="appeal",
-        object_id=report.appeal_id,
-        details={"concern": report.reference},
-    )
+    audit.record_change(report, actor, f"appeal.concern_{status.value}", concern=report.reference)
 
 
 def open_concerns(organisation_id: int) -> list[ConcernReport]:

@@ -16,11 +16,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ngo import audit
 from ngo.accounts.models import User
 from ngo.campaigns import images, safety
 from ngo.campaigns.appeals import EDITABLE, begin_edit, refuse_unless_editable
 from ngo.campaigns.errors import AppealError
-from ngo.campaigns.events import audit_appeal
 from ngo.campaigns.models import Appeal, AppealStatus, PublicImage
 from ngo.campaigns.updates import ALT_TEXT_MAX, SafetyCheckError, photo_format
 from ngo.cases.consent import consented_items
@@ -77,7 +77,7 @@ def set_cover_photo(
     _delete_cover(appeal)
     image = images.store_pending_image(appeal, image_bytes, image_format, alt, purpose=COVER)
     db.session.flush()
-    audit_appeal(appeal, actor, "appeal.cover_photo_set")
+    audit.record_change(appeal, actor, "appeal.cover_photo_set")
     return image
 
 
@@ -89,7 +89,7 @@ def remove_cover_photo(appeal: Appeal, *, actor: User) -> None:
         begin_edit(appeal, actor)
     _delete_cover(appeal)
     db.session.flush()
-    audit_appeal(appeal, actor, "appeal.cover_photo_removed")
+    audit.record_change(appeal, actor, "appeal.cover_photo_removed")
 
 
 def _delete_cover(appeal: Appeal) -> None:

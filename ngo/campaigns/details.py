@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 
+from ngo import audit
 from ngo.accounts.models import User
 from ngo.campaigns.appeals import begin_edit, refuse_unless_editable
 from ngo.campaigns.errors import AppealError
-from ngo.campaigns.events import audit_appeal
 from ngo.campaigns.models import Appeal, BudgetLine, BudgetLineLabel, Category
 from ngo.config import LANGUAGES
 from ngo.extensions import db
@@ -53,7 +53,7 @@ def set_details(
     appeal.deadline = deadline
     appeal.update_interval_days = update_interval_days
     db.session.flush()
-    audit_appeal(appeal, actor, "appeal.details_changed")
+    audit.record_change(appeal, actor, "appeal.details_changed")
 
 
 def _country_codes() -> frozenset[str]:
@@ -81,5 +81,5 @@ def set_line_text(
     text.label = label
     text.description = (description or "").strip()
     db.session.flush()
-    audit_appeal(appeal, actor, "appeal.budget_line_text_changed", language=language)
+    audit.record_change(appeal, actor, "appeal.budget_line_text_changed", language=language)
     return text

@@ -17,8 +17,8 @@ from PIL import Image
 
 from ngo.campaigns.errors import AppealError
 from ngo.campaigns.models import Appeal, PublicImage
+from ngo.cases.errors import CaseError
 from ngo.cases.evidence import JPEG, PNG, _reencoded_image
-from ngo.cases.services import CaseError
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 

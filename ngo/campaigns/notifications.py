@@ -25,6 +25,7 @@ from ngo.campaigns.models import (
 from ngo.campaigns.presentation import translation_for
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import db
+from ngo.unit_of_work import transaction
 from ngo.urls import external_url
 
 FOLLOW_CONFIRMATION_EMAIL = "campaigns.follow_confirmation_email"
@@ -113,9 +114,10 @@ def send_update_emails(payload: dict[str, Any]) -> None:
     }
     recipients = [(f.id, f.email, f.language, f.token) for f in followers]
     for subscription_id, address, language, token in recipients:
-        db.session.add(UpdateDelivery(update_id=update_id, subscription_id=subscription_id))
-        db.session.flush()  # a second worker on the same pair stops here, before sending
-        with force_locale(language):
+        # One unit of work per mail: the delivery row commits with the mail it records.
+        with transaction(), force_locale(language):
+            db.session.add(UpdateDelivery(update_id=update_id, subscription_id=subscription_id))
+            db.session.flush()  # a second worker on the same pair stops here, before sending
             unsubscribe_url = _link(external_url("appeal_forms.unsubscribe"), token)
             one_click_url = external_url("appeal_forms.one_click_unsubscribe", token=token)
             body_text = render_template(
@@ -128,7 +130,6 @@ def send_update_emails(payload: dict[str, Any]) -> None:
                 unsubscribe_url=unsubscribe_url,
             )
             _send(address, _("News: %(title)s", title=title), body_text, one_click_url)
-        db.session.commit()
 
 
 # The outbox kinds this domain enqueues and the function the worker runs for each

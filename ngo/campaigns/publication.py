@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ngo import audit
 from ngo.accounts.models import User
 from ngo.accounts.policy import four_eyes_refusal
 from ngo.campaigns import images, review, safety
 from ngo.campaigns.appeals import VISIBLE
 from ngo.campaigns.errors import AppealError
-from ngo.campaigns.events import audit_appeal
 from ngo.campaigns.models import (
     Appeal,
     AppealStatus,
@@ -123,7 +123,7 @@ def submit_for_review(appeal: Appeal, *, actor: User) -> str:
     appeal.status = AppealStatus.IN_REVIEW.value
     appeal.submitted_by_id = actor.id
     digest = review.save_snapshot(appeal, review.appeal_content(appeal))
-    audit_appeal(appeal, actor, "appeal.submitted", digest=digest)
+    audit.record_change(appeal, actor, "appeal.submitted", digest=digest)
     return digest
 
 
@@ -132,7 +132,7 @@ def return_to_draft(appeal: Appeal, *, actor: User) -> None:
         raise AppealError(_l("Only an appeal in review or published can go back to draft."))
     appeal.status = AppealStatus.DRAFT.value
     appeal.approved_by_id = None
-    audit_appeal(appeal, actor, "appeal.returned_to_draft")
+    audit.record_change(appeal, actor, "appeal.returned_to_draft")
 
 
 def approval_refusal(appeal: Appeal, approver: User) -> str | None:
@@ -173,7 +173,7 @@ def approve_and_publish(appeal: Appeal, *, approver: User, digest: str) -> None:
     appeal.approved_digest = digest
     appeal.editor_ids = []
     appeal.published_at = utcnow()
-    audit_appeal(appeal, approver, "appeal.published", digest=digest)
+    audit.record_change(appeal, approver, "appeal.published", digest=digest)
 
 
 def is_publicly_visible(appeal: Appeal) -> bool:

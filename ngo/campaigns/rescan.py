@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from ngo import audit
 from ngo.campaigns import safety, services, visibility
-from ngo.campaigns.events import audit_appeal
 from ngo.campaigns.models import Appeal, AppealUpdate
 from ngo.cases.consent import consented_items
 from ngo.cases.models import Beneficiary, ConsentAudience
@@ -80,7 +80,7 @@ def rescan_public_appeals() -> RescanReport:
         kinds = tuple(sorted({p.finding.kind for p in problems if p.finding is not None}))
         other = tuple(dict.fromkeys(p.message for p in problems if p.finding is None))
         report.unlisted.append(Unlisted(appeal.slug, kinds, other))
-        audit_appeal(
+        audit.record_change(
             appeal, None, "appeal.unlisted_by_rescan", kinds=list(kinds), other_problems=len(other)
         )
     return report

@@ -24,13 +24,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ngo import outbox
+from ngo import audit, outbox
 from ngo.accounts import policy
 from ngo.accounts.models import User
 from ngo.campaigns import images, notifications, review
 from ngo.campaigns.appeals import VISIBLE
 from ngo.campaigns.errors import AppealError
-from ngo.campaigns.events import audit_appeal
 from ngo.campaigns.models import (
     Appeal,
     AppealStatus,
@@ -129,7 +128,7 @@ def draft_update(
     )
     db.session.add(update)
     db.session.flush()
-    audit_appeal(
+    audit.record_change(
         appeal,
         actor,
         "appeal.update_drafted",
@@ -184,7 +183,7 @@ def edit_update(
         update.submitted_by_id = None
         update.submitted_at = None
     db.session.flush()
-    audit_appeal(
+    audit.record_change(
         appeal,
         actor,
         "appeal.update_changed",
@@ -205,7 +204,7 @@ def discard_update(update: AppealUpdate, *, actor: User) -> None:
         db.session.delete(update.image)
     db.session.delete(update)
     db.session.flush()
-    audit_appeal(appeal, actor, "appeal.update_discarded", update=public_id)
+    audit.record_change(appeal, actor, "appeal.update_discarded", update=public_id)
 
 
 def mark_urgent(update: AppealUpdate, *, urgent: bool, actor: User) -> None:
@@ -219,7 +218,9 @@ def mark_urgent(update: AppealUpdate, *, urgent: bool, actor: User) -> None:
         raise AppealError(_l("Only an administrator of the organisation can mark it urgent."))
     _refuse_unless_pending(update)
     update.urgent = urgent
-    audit_appeal(appeal, actor, "appeal.update_urgency_set", update=update.public_id, urgent=urgent)
+    audit.record_change(
+        appeal, actor, "appeal.update_urgency_set", update=update.public_id, urgent=urgent
+    )
 
 
 # Review -----------------------------------------------------------------------------------
@@ -237,7 +238,9 @@ def submit_update(update: AppealUpdate, *, actor: User) -> str:
     update.submitted_by_id = actor.id
     update.submitted_at = utcnow()
     digest = review.save_snapshot(appeal, review.update_content(update), update)
-    audit_appeal(appeal, actor, "appeal.update_submitted", update=update.public_id, digest=digest)
+    audit.record_change(
+        appeal, actor, "appeal.update_submitted", update=update.public_id, digest=digest
+    )
     return digest
 
 
@@ -266,7 +269,7 @@ def return_update(update: AppealUpdate, *, reason: str, actor: User) -> None:
     update.return_reason = reason
     update.submitted_by_id = None
     update.submitted_at = None
-    audit_appeal(update.appeal, actor, "appeal.update_returned", update=update.public_id)
+    audit.record_change(update.appeal, actor, "appeal.update_returned", update=update.public_id)
 
 
 def approve_update(update: AppealUpdate, *, approver: User, digest: str) -> None:
@@ -297,7 +300,7 @@ def approve_update(update: AppealUpdate, *, approver: User, digest: str) -> None
     update.return_reason = None
     appeal.last_update_at = now
     db.session.flush()
-    audit_appeal(
+    audit.record_change(
         appeal,
         approver,
         "appeal.update_published",
@@ -328,4 +331,4 @@ def withdraw_update(update: AppealUpdate, actor: User) -> None:
             AppealUpdate.appeal_id == appeal.id, AppealUpdate.shown_publicly()
         )
     )
-    audit_appeal(appeal, actor, "appeal.update_withdrawn", update=update.public_id)
+    audit.record_change(appeal, actor, "appeal.update_withdrawn", update=update.public_id)

@@ -46,6 +46,7 @@ from ngo.cases.models import (
 )
 from ngo.extensions import db, listen
 from ngo.timeutil import utcnow
+from ngo.unit_of_work import transactional
 
 _PENDING = "ngo_appeal_visibility_pending"
 _REFRESHING = "ngo_appeal_visibility_refreshing"
@@ -298,6 +299,7 @@ def _forget_after_rollback(session: Session) -> None:
 
 
 @shared_task(name="campaigns.reconcile_listings")
+@transactional
 def reconcile_listings_task() -> int:
     """Tidy the stored listing: appeals whose listing ran out (already hidden by
     `listed_until`), and visible-status appeals not listed (after an upgrade, or to retry the
@@ -316,5 +318,4 @@ def reconcile_listings_task() -> int:
     ).all()
     for appeal in stale:
         refresh_public_state(appeal)
-    db.session.commit()
     return len(stale)

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Select, or_, select
 
 from ngo import audit
 from ngo.accounts.models import User
+from ngo.cases.errors import CaseError, refuse_erased
 from ngo.cases.models import (
     Beneficiary,
     Consent,
@@ -23,7 +24,6 @@ from ngo.cases.models import (
     EvidenceItem,
     EvidenceKind,
 )
-from ngo.cases.services import CaseError
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 
@@ -41,8 +41,7 @@ def record_consent(
     actor: User,
 ) -> list[Consent]:
     """One consent row per item and audience, all obtained the same way on the same day."""
-    if beneficiary.erased_at is not None:
-        raise CaseError(_l("This case was erased; it cannot be changed."))
+    refuse_erased(beneficiary)
     if not items or not audiences:
         raise CaseError(_l("Choose at least one item and one audience."), field="items")
     if given_on > date.today():
@@ -82,17 +81,13 @@ def record_consent(
     ]
     db.session.add_all(consents)
     db.session.flush()
-    audit.record(
+    audit.record_change(
+        beneficiary,
+        actor,
         "consent.recorded",
-        actor_id=actor.id,
-        organisation_id=beneficiary.organisation_id,
-        object_type="case",
-        object_id=beneficiary.id,
-        details={
-            "items": sorted(i.value for i in items),
-            "audiences": sorted(a.value for a in audiences),
-            "method": method.value,
-        },
+        items=sorted(i.value for i in items),
+        audiences=sorted(a.value for a in audiences),
+        method=method.value,
     )
     return consents
 
@@ -102,13 +97,12 @@ def withdraw_consent(consent: Consent, *, actor: User) -> None:
         return
     consent.withdrawn_at = utcnow()
     consent.withdrawn_by_id = actor.id
-    audit.record(
+    audit.record_change(
+        consent.beneficiary,
+        actor,
         "consent.withdrawn",
-        actor_id=actor.id,
-        organisation_id=consent.beneficiary.organisation_id,
-        object_type="case",
-        object_id=consent.beneficiary_id,
-        details={"item": consent.item, "audience": consent.audience},
+        item=consent.item,
+        audience=consent.audience,
     )
 
 

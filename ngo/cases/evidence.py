@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session, SessionTransaction
 from ngo import audit
 from ngo.accounts.models import User
 from ngo.accounts.policy import four_eyes_refusal
+from ngo.cases.errors import CaseError, refuse_erased
 from ngo.cases.images import refuse_oversized_image
 from ngo.cases.models import Beneficiary, EvidenceItem, EvidenceKind
-from ngo.cases.services import CaseError
 from ngo.crypto import decrypt_bytes, encrypt_bytes
 from ngo.extensions import db, listen
 from ngo.timeutil import utcnow
@@ -69,7 +69,7 @@ def upload_evidence(
     actor: User,
 ) -> EvidenceItem:
     """Check, clean, encrypt and store one file; the caller commits."""
-    _refuse_erased(beneficiary)
+    refuse_erased(beneficiary)
     kind = EvidenceKind(kind)
     clean_title = _required_title(title)
     content_type, stored = _checked_and_cleaned(data)
@@ -89,13 +89,8 @@ def upload_evidence(
         )
         db.session.add(item)
         db.session.flush()
-        audit.record(
-            "evidence.uploaded",
-            actor_id=actor.id,
-            organisation_id=beneficiary.organisation_id,
-            object_type="case",
-            object_id=beneficiary.id,
-            details={"kind": kind.value, "content_type": content_type},
+        audit.record_change(
+            beneficiary, actor, "evidence.uploaded", kind=kind.value, content_type=content_type
         )
     except BaseException:
         path.unlink(missing_ok=True)
@@ -207,11 +202,6 @@ def _clean_filename(filename: str) -> str | None:
     return name[:FILENAME_MAX] or None
 
 
-def _refuse_erased(beneficiary: Beneficiary) -> None:
-    if beneficiary.erased_at is not None:
-        raise CaseError(_l("This case was erased; it cannot be changed."))
-
-
 # Listings -------------------------------------------------------------------------------
 
 
@@ -219,7 +209,7 @@ def add_listing(
     beneficiary: Beneficiary, *, title: str, url: str, listed_on: date, actor: User
 ) -> EvidenceItem:
     """A listing of the person by a human-rights organisation: a link and a date, no file."""
-    _refuse_erased(beneficiary)
+    refuse_erased(beneficiary)
     clean_title = _required_title(title)
     clean_url = (url or "").strip()
     parts = urlsplit(clean_url)
@@ -242,14 +232,7 @@ def add_listing(
     )
     db.session.add(item)
     db.session.flush()
-    audit.record(
-        "evidence.listing_added",
-        actor_id=actor.id,
-        organisation_id=beneficiary.organisation_id,
-        object_type="case",
-        object_id=beneficiary.id,
-        details={"kind": item.kind},
-    )
+    audit.record_change(beneficiary, actor, "evidence.listing_added", kind=item.kind)
     return item
 
 
@@ -279,14 +262,7 @@ def read_evidence_file(item: EvidenceItem) -> bytes:
 
 
 def record_download(item: EvidenceItem, *, actor: User) -> None:
-    audit.record(
-        "evidence.downloaded",
-        actor_id=actor.id,
-        organisation_id=item.organisation_id,
-        object_type="case",
-        object_id=item.beneficiary_id,
-        details={"evidence_id": item.id},
-    )
+    audit.record_change(item, actor, "evidence.downloaded", evidence_id=item.id)
 
 
 def check_refusal(item: EvidenceItem, actor: User) -> str | None:
@@ -305,14 +281,7 @@ def mark_checked(item: EvidenceItem, *, actor: User) -> None:
         return
     item.checked_by_id = actor.id
     item.checked_at = utcnow()
-    audit.record(
-        "evidence.checked",
-        actor_id=actor.id,
-        organisation_id=item.organisation_id,
-        object_type="case",
-        object_id=item.beneficiary_id,
-        details={"evidence_id": item.id},
-    )
+    audit.record_change(item, actor, "evidence.checked", evidence_id=item.id)
 
 
 def destroy_evidence_file(item: EvidenceItem, *, actor: User | None = None) -> None:
@@ -326,14 +295,7 @@ def destroy_evidence_file(item: EvidenceItem, *, actor: User | None = None) -> N
         _path_of(item.storage_key).unlink(missing_ok=True)
     item.original_filename = None
     item.destroyed_at = utcnow()
-    audit.record(
-        "evidence.destroyed",
-        actor_id=actor.id if actor else None,
-        organisation_id=item.organisation_id,
-        object_type="case",
-        object_id=item.beneficiary_id,
-        details={"evidence_id": item.id},
-    )
+    audit.record_change(item, actor, "evidence.destroyed", evidence_id=item.id)
 
 
 def download_name(item: EvidenceItem) -> str:

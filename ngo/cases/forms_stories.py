@@ -19,12 +19,8 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, Length, Optional
 
 from ngo.cases.models import CheckKind, EvidenceItem, EvidenceKind, VersionStatus
-from ngo.cases.stories import (
-    MAX_BODY_LENGTH,
-    MAX_COMMENTS_LENGTH,
-    MAX_NOTE_LENGTH,
-    MAX_TITLE_LENGTH,
-)
+from ngo.cases.stories import MAX_BODY_LENGTH, MAX_TITLE_LENGTH
+from ngo.cases.verification import MAX_COMMENTS_LENGTH, MAX_NOTE_LENGTH
 
 VERSION_STATUS_LABELS = {
     VersionStatus.DRAFT: _l("draft"),

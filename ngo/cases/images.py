@@ -19,7 +19,7 @@ from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from PIL import Image
 
-from ngo.cases.services import CaseError
+from ngo.cases.errors import CaseError
 
 # The only formats an upload may be; Pillow tries no other parser on the bytes.
 _FORMATS = ("JPEG", "PNG")

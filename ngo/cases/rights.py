@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from ngo import audit, signals
 from ngo.accounts.models import Organisation, User
+from ngo.cases.errors import CaseError
 from ngo.cases.evidence import (
     EXTENSIONS,
     EvidenceFileMissing,
@@ -40,7 +41,6 @@ from ngo.cases.models import (
     Verification,
     VerificationCheck,
 )
-from ngo.cases.services import CaseError
 from ngo.crypto import EncryptedText
 from ngo.extensions import db
 from ngo.timeutil import utcnow
@@ -154,13 +154,11 @@ def export_case(beneficiary: Beneficiary, *, actor: User) -> bytes:
             if document.path is not None and document.data is not None:
                 # PDFs, JPEGs and PNGs are compressed already; deflating them again is waste.
                 archive.writestr(document.path, document.data, compress_type=zipfile.ZIP_STORED)
-    audit.record(
+    audit.record_change(
+        beneficiary,
+        actor,
         "case.exported",
-        actor_id=actor.id,
-        organisation_id=beneficiary.organisation_id,
-        object_type="case",
-        object_id=beneficiary.id,
-        details={"documents": sum(1 for d in documents if d.data is not None)},
+        documents=sum(1 for d in documents if d.data is not None),
     )
     return buffer.getvalue()
 

@@ -25,6 +25,7 @@ from sqlalchemy import Column, LargeBinary, Table, bindparam, func, select, type
 from ngo import audit
 from ngo.crypto import EncryptedBytes, EncryptedText, keyring
 from ngo.extensions import db
+from ngo.unit_of_work import transaction
 
 DEFAULT_BATCH_SIZE = 500
 PARTIAL_SUFFIX = ".part"
@@ -147,10 +148,10 @@ def rotate_table(
                     result.rotated += 1
             if unreadable:
                 result.unreadable.append(row[0])
-        for column in columns:
-            if changes[column.name]:
-                db.session.execute(_guarded_update(table, pk, column), changes[column.name])
-        db.session.commit()
+        with transaction():  # one commit per batch, so that an interrupted run keeps its work
+            for column in columns:
+                if changes[column.name]:
+                    db.session.execute(_guarded_update(table, pk, column), changes[column.name])
         result.rows += len(rows)
         last = rows[-1][0]
         progress(f"{table.name}: {result.rows}/{total} rows")
@@ -237,6 +238,8 @@ def rotate_data_keys(
             )
     if files:
         report.files = rotate_files(progress)
-    audit.record("data_keys.rotated", actor_id=None, organisation_id=None, details=report.counts())
-    db.session.commit()
+    with transaction():
+        audit.record(
+            "data_keys.rotated", actor_id=None, organisation_id=None, details=report.counts()
+        )
     return report

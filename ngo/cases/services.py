@@ -8,12 +8,11 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import delete, select
 
 from ngo import audit
 from ngo.accounts.models import Membership, User
-from ngo.cases.errors import CaseError
+from ngo.cases.errors import CaseError, refuse_erased
 from ngo.cases.models import (
     Beneficiary,
     BeneficiaryNameIndex,
@@ -29,7 +28,6 @@ from ngo.extensions import db
 from ngo.timeutil import utcnow
 
 NAME_INDEX_PURPOSE = "beneficiary-name"
-PAGE_SIZE = 50
 
 # Where a case may go next. Closing needs a reason; a closed case can be reopened.
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
@@ -121,38 +119,21 @@ def create_beneficiary(organisation_id: int, data: BeneficiaryData, *, actor: Us
     db.session.flush()
     _apply(beneficiary, data)
     db.session.flush()
-    audit.record(
-        "case.created",
-        actor_id=actor.id,
-        organisation_id=organisation_id,
-        object_type="case",
-        object_id=beneficiary.id,
-    )
+    audit.record_change(beneficiary, actor, "case.created")
     return beneficiary
 
 
 def update_beneficiary(beneficiary: Beneficiary, data: BeneficiaryData, *, actor: User) -> None:
-    _refuse_erased(beneficiary)
+    refuse_erased(beneficiary)
     _check(data, beneficiary.organisation_id)
     _apply(beneficiary, data)
-    audit.record(
-        "case.updated",
-        actor_id=actor.id,
-        organisation_id=beneficiary.organisation_id,
-        object_type="case",
-        object_id=beneficiary.id,
-    )
-
-
-def _refuse_erased(beneficiary: Beneficiary) -> None:
-    if beneficiary.erased_at is not None:
-        raise CaseError(_l("This case was erased; it cannot be changed."))
+    audit.record_change(beneficiary, actor, "case.updated")
 
 
 def change_status(
     beneficiary: Beneficiary, status: CaseStatus, *, reason: str | None, actor: User
 ) -> None:
-    _refuse_erased(beneficiary)
+    refuse_erased(beneficiary)
     current = CaseStatus(beneficiary.status)
     if status is current:
         raise CaseError(_l("The case already has this status. Choose another one."), field="status")
@@ -167,45 +148,14 @@ def change_status(
         beneficiary.closed_reason = None
         beneficiary.closed_at = None
     beneficiary.status = status.value
-    audit.record(
-        "case.status_changed",
-        actor_id=actor.id,
-        organisation_id=beneficiary.organisation_id,
-        object_type="case",
-        object_id=beneficiary.id,
-        details={"from": current.value, "to": status.value},
+    audit.record_change(
+        beneficiary, actor, "case.status_changed", **{"from": current.value, "to": status.value}
     )
 
 
 def record_personal_data_view(beneficiary: Beneficiary, *, actor: User, part: str) -> None:
     """Looking at a person's data is itself recorded: who looked, at which part, when."""
-    audit.record(
-        "case.personal_data_viewed",
-        actor_id=actor.id,
-        organisation_id=beneficiary.organisation_id,
-        object_type="case",
-        object_id=beneficiary.id,
-        details={"part": part},
-    )
-
-
-def record_case_list_view(
-    rows: list[Beneficiary], *, actor: User, organisation_id: int, filters: CaseFilters
-) -> None:
-    """The case list shows names too: one event per page shown, naming the cases on it by
-    their ids. One event rather than one per case keeps each case's History tab readable.
-    Whether a name was searched is recorded, the name itself never."""
-    audit.record(
-        "case.personal_data_viewed",
-        actor_id=actor.id,
-        organisation_id=organisation_id,
-        details={
-            "part": "list",
-            "cases": [row.id for row in rows],
-            "page": filters.page,
-            "name_search": bool(filters.name.strip()),
-        },
-    )
+    audit.record_change(beneficiary, actor, "case.personal_data_viewed", part=part)
 
 
 # Household, notes, tasks ----------------------------------------------------------------
@@ -219,7 +169,7 @@ def add_household_member(
     age: int | None,
     actor: User,
 ) -> HouseholdMember:
-    _refuse_erased(beneficiary)
+    refuse_erased(beneficiary)
     if not _clean(relationship):
         raise CaseError(_l("Say how this person is related."), field="relationship")
     if age is not None and not 0 <= age <= 120:
@@ -232,25 +182,25 @@ def add_household_member(
     member.age = age
     db.session.add(member)
     db.session.flush()
-    _audit_case_change(beneficiary, actor, "case.household_added")
+    audit.record_change(beneficiary, actor, "case.household_added")
     return member
 
 
 def remove_household_member(member: HouseholdMember, *, actor: User) -> None:
     beneficiary = member.beneficiary
-    _refuse_erased(beneficiary)
+    refuse_erased(beneficiary)
     db.session.delete(member)
-    _audit_case_change(beneficiary, actor, "case.household_removed")
+    audit.record_change(beneficiary, actor, "case.household_removed")
 
 
 def add_note(beneficiary: Beneficiary, body: str, *, actor: User) -> CaseNote:
-    _refuse_erased(beneficiary)
+    refuse_erased(beneficiary)
     if not _clean(body):
         raise CaseError(_l("Write something in the note."), field="body")
     note = CaseNote(beneficiary=beneficiary, body=body.strip(), author_id=actor.id)
     db.session.add(note)
     db.session.flush()
-    _audit_case_change(beneficiary, actor, "case.note_added")
+    audit.record_change(beneficiary, actor, "case.note_added")
     return note
 
 
@@ -262,7 +212,7 @@ def add_task(
     assignee_id: int | None,
     actor: User,
 ) -> CaseTask:
-    _refuse_erased(beneficiary)
+    refuse_erased(beneficiary)
     if not _clean(title):
         raise CaseError(_l("Say what needs doing."), field="title")
     if assignee_id is not None:
@@ -284,122 +234,11 @@ def add_task(
     )
     db.session.add(task)
     db.session.flush()
-    _audit_case_change(beneficiary, actor, "case.task_added")
+    audit.record_change(beneficiary, actor, "case.task_added")
     return task
 
 
 def complete_task(task: CaseTask, *, actor: User) -> None:
     if task.done_at is None:
         task.done_at = utcnow()
-        _audit_case_change(task.beneficiary, actor, "case.task_done")
-
-
-def open_tasks_of(user: User, organisation_id: int) -> list[CaseTask]:
-    """'My tasks': open tasks assigned to the user in the acting organisation, soonest first."""
-    return list(
-        db.session.scalars(
-            select(CaseTask)
-            .where(
-                CaseTask.organisation_id == organisation_id,
-                CaseTask.assignee_id == user.id,
-                CaseTask.done_at.is_(None),
-            )
-            .options(selectinload(CaseTask.beneficiary))
-            .order_by(CaseTask.due_date, CaseTask.id)
-        )
-    )
-
-
-def _audit_case_change(beneficiary: Beneficiary, actor: User, action: str) -> None:
-    audit.record(
-        action,
-        actor_id=actor.id,
-        organisation_id=beneficiary.organisation_id,
-        object_type="case",
-        object_id=beneficiary.id,
-    )
-
-
-# Listing and search ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CaseFilters:
-    status: CaseStatus | None = None
-    caseworker_id: int | None = None
-    risk_level: RiskLevel | None = None
-    has_unverified_story: bool = False
-    name: str = ""
-    page: int = 1
-
-
-def matching_ids_by_name(organisation_id: int, name: str) -> Select[int]:
-    """Ids of beneficiaries whose names contain every word of `name`, found by blind index:
-    one query whatever the size of the table."""
-    tokens = [blind_index(NAME_INDEX_PURPOSE, t) for t in sorted(name_tokens(name))]
-    return (
-        select(BeneficiaryNameIndex.beneficiary_id)
-        .where(
-            BeneficiaryNameIndex.organisation_id == organisation_id,
-            BeneficiaryNameIndex.token.in_(tokens),
-        )
-        .group_by(BeneficiaryNameIndex.beneficiary_id)
-        .having(func.count(func.distinct(BeneficiaryNameIndex.token)) == len(tokens))
-    )
-
-
-def list_cases(organisation_id: int, filters: CaseFilters) -> tuple[list[Beneficiary], int]:
-    """A page of the organisation's cases and the total count: three queries (the page's
-    caseworkers are loaded in one more), whatever the page size."""
-    stmt = select(Beneficiary).where(Beneficiary.organisation_id == organisation_id)
-    if filters.status is not None:
-        stmt = stmt.where(Beneficiary.status == filters.status.value)
-    if filters.caseworker_id is not None:
-        stmt = stmt.where(Beneficiary.assigned_caseworker_id == filters.caseworker_id)
-    if filters.risk_level is not None:
-        stmt = stmt.where(Beneficiary.risk_level == filters.risk_level.value)
-    if filters.has_unverified_story:
-        from ngo.cases.stories import beneficiaries_with_unverified_story
-
-        stmt = stmt.where(Beneficiary.id.in_(beneficiaries_with_unverified_story(organisation_id)))
-    if filters.name.strip():
-        if not name_tokens(filters.name):
-            return [], 0
-        stmt = stmt.where(Beneficiary.id.in_(matching_ids_by_name(organisation_id, filters.name)))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    page = max(1, filters.page)
-    rows = db.session.scalars(
-        stmt.options(selectinload(Beneficiary.assigned_caseworker))
-        .order_by(Beneficiary.created_at.desc(), Beneficiary.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return list(rows), int(total or 0)
-
-
-@dataclass(frozen=True)
-class Caseload:
-    open_tasks: int
-    overdue_tasks: int
-    unverified_stories: int
-
-
-def caseload_summary(user: User, organisation_id: int) -> Caseload:
-    """What the dashboard shows a caseworker or verifier: three counts, three queries."""
-    from ngo.cases.stories import beneficiaries_with_unverified_story
-
-    open_tasks = select(func.count(CaseTask.id)).where(
-        CaseTask.organisation_id == organisation_id,
-        CaseTask.assignee_id == user.id,
-        CaseTask.done_at.is_(None),
-    )
-    return Caseload(
-        open_tasks=db.session.scalar(open_tasks) or 0,
-        overdue_tasks=db.session.scalar(open_tasks.where(CaseTask.due_date < date.today())) or 0,
-        unverified_stories=db.session.scalar(
-            select(func.count()).select_from(
-                beneficiaries_with_unverified_story(organisation_id).subquery()
-            )
-        )
-        or 0,
-    )
+        audit.record_change(task.beneficiary, actor, "case.task_done")

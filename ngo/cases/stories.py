@@ -1,4 +1,5 @@
-"""A beneficiary's story: versions written by caseworkers, each verified by someone else.
+"""A beneficiary's story: versions written by caseworkers, each verified by someone else
+(the verification itself is in cases/verification.py).
 
 Rules, in one place:
 
@@ -20,7 +21,7 @@ Rules, in one place:
   version, so the old approval keeps counting until the new decision).
 
 Like ngo.cases.services, every function takes the acting user, writes the audit log with no
-personal values (never a title, a body or a comment) and flushes; the view commits.
+personal values (never a title, a body or a comment) and flushes; the caller commits.
 """
 
 from __future__ import annotations
@@ -29,23 +30,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Exists, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ngo import audit
 from ngo.accounts.models import User
-from ngo.accounts.policy import four_eyes_refusal
-from ngo.cases.errors import CaseError
+from ngo.cases.errors import CaseError, refuse_erased
 from ngo.cases.models import (
     Beneficiary,
-    CheckKind,
-    EvidenceItem,
     Story,
     StoryVersion,
     Verification,
-    VerificationCheck,
     VersionStatus,
 )
 from ngo.extensions import db
@@ -54,22 +50,10 @@ from ngo.timeutil import utcnow
 
 MAX_TITLE_LENGTH = 200
 MAX_BODY_LENGTH = 50_000
-MAX_NOTE_LENGTH = 2_000
-MAX_COMMENTS_LENGTH = 5_000
 # How long before expiry the case starts warning that re-verification is coming.
 EXPIRY_WARNING_DAYS = 30
 
 PENDING_STATUSES = frozenset({VersionStatus.DRAFT, VersionStatus.SUBMITTED, VersionStatus.RETURNED})
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One of the four checks as the verifier decided it."""
-
-    kind: CheckKind
-    passed: bool
-    evidence_item_id: int | None = None
-    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -237,11 +221,6 @@ def beneficiaries_with_unverified_story(organisation_id: int) -> Select[int]:
 # Writing ----------------------------------------------------------------------------------
 
 
-def _refuse_erased(beneficiary: Beneficiary) -> None:
-    if beneficiary.erased_at is not None:
-        raise CaseError(_l("This case was erased; it cannot be changed."))
-
-
 def _checked_text(title: str | None, body: str | None) -> tuple[str, str]:
     title = (title or "").strip()
     body = (body or "").strip()
@@ -261,18 +240,7 @@ def _checked_text(title: str | None, body: str | None) -> tuple[str, str]:
     return title, body
 
 
-def _audit(story: Story, actor: User, action: str, number: int) -> None:
-    audit.record(
-        action,
-        actor_id=actor.id,
-        organisation_id=story.organisation_id,
-        object_type="case",
-        object_id=story.beneficiary_id,
-        details={"version": number},
-    )
-
-
-def _beneficiary_of(story: Story) -> Beneficiary:
+def beneficiary_of(story: Story) -> Beneficiary:
     beneficiary = db.session.get(Beneficiary, story.beneficiary_id)
     if beneficiary is None:  # pragma: no cover - the foreign key cascades
         raise CaseError(_l("This case no longer exists."))
@@ -281,7 +249,7 @@ def _beneficiary_of(story: Story) -> Beneficiary:
 
 def start_story(beneficiary: Beneficiary, *, title: str, body: str, actor: User) -> StoryVersion:
     """Write the first version of the person's story; if there is a story already, edit it."""
-    _refuse_erased(beneficiary)
+    refuse_erased(beneficiary)
     existing = story_of(beneficiary)
     if existing is not None and existing.versions:
         return edit_story(existing, title=title, body=body, actor=actor)
@@ -299,18 +267,18 @@ def start_story(beneficiary: Beneficiary, *, title: str, body: str, actor: User)
     )
     story.versions.append(version)
     db.session.flush()
-    _audit(story, actor, "story.version_created", 1)
+    audit.record_change(story, actor, "story.version_created", version=1)
     return version
 
 
 def edit_story(story: Story, *, title: str, body: str, actor: User) -> StoryVersion:
     """Save a change. The author's own unsubmitted draft changes in place; anything else
     becomes a new draft version (see the module's rules)."""
-    _refuse_erased(_beneficiary_of(story))
+    refuse_erased(beneficiary_of(story))
     title, body = _checked_text(title, body)
     latest = latest_version(story)
     if latest is None:
-        return start_story(_beneficiary_of(story), title=title, body=body, actor=actor)
+        return start_story(beneficiary_of(story), title=title, body=body, actor=actor)
     unchanged = latest.title == title and latest.body_markdown == body
     if (
         latest.status == VersionStatus.DRAFT.value
@@ -322,7 +290,7 @@ def edit_story(story: Story, *, title: str, body: str, actor: User) -> StoryVers
         latest.title = title
         latest.body_markdown = body
         db.session.flush()
-        _audit(story, actor, "story.draft_saved", latest.number)
+        audit.record_change(story, actor, "story.draft_saved", version=latest.number)
         return latest
     if unchanged:
         # A copy would only need verifying again; re-verification has its own button.
@@ -339,13 +307,13 @@ def edit_story(story: Story, *, title: str, body: str, actor: User) -> StoryVers
     )
     story.versions.append(version)
     db.session.flush()
-    _audit(story, actor, "story.version_created", version.number)
+    audit.record_change(story, actor, "story.version_created", version=version.number)
     return version
 
 
 def submit_for_verification(version: StoryVersion, *, actor: User) -> None:
     story = version.story
-    _refuse_erased(_beneficiary_of(story))
+    refuse_erased(beneficiary_of(story))
     if version is not latest_version(story):
         raise CaseError(_l("Only the latest version can be submitted."))
     if version.status not in (VersionStatus.DRAFT.value, VersionStatus.RETURNED.value):
@@ -353,13 +321,13 @@ def submit_for_verification(version: StoryVersion, *, actor: User) -> None:
     version.status = VersionStatus.SUBMITTED.value
     version.submitted_at = utcnow()
     db.session.flush()
-    _audit(story, actor, "story.submitted", version.number)
+    audit.record_change(story, actor, "story.submitted", version=version.number)
 
 
 def request_reverification(story: Story, *, actor: User) -> StoryVersion:
     """Send the verified text, unchanged, for verification again (its approval has expired or
     soon will). It becomes a new version, so the old approval keeps counting until then."""
-    _refuse_erased(_beneficiary_of(story))
+    refuse_erased(beneficiary_of(story))
     latest = latest_version(story)
     if latest is None or latest.status != VersionStatus.VERIFIED.value:
         raise CaseError(_l("Only a verified story can be sent for verification again."))
@@ -373,137 +341,5 @@ def request_reverification(story: Story, *, actor: User) -> StoryVersion:
     )
     story.versions.append(version)
     db.session.flush()
-    _audit(story, actor, "story.reverification_requested", version.number)
+    audit.record_change(story, actor, "story.reverification_requested", version=version.number)
     return version
-
-
-def _authors_under_review(version: StoryVersion) -> set[int | None]:
-    """Authors whose text the verifier would confirm: this version back to, and including,
-    the last approved version (or every version if none was ever approved)."""
-    authors: set[int | None] = set()
-    for earlier in reversed(version.story.versions):
-        if earlier.number > version.number:
-            continue
-        authors.add(earlier.author_id)
-        if earlier.number < version.number and approval_of(earlier) is not None:
-            break
-    return authors
-
-
-def verification_refusal(version: StoryVersion, verifier: User) -> str | None:
-    """Why `verifier` may not verify this version (they wrote some of the text), or None."""
-    return four_eyes_refusal(verifier.id, authors=_authors_under_review(version))
-
-
-def four_eyes_conflict(version: StoryVersion, verifier: User) -> bool:
-    """True if `verifier` wrote any of the text they would be verifying."""
-    return verification_refusal(version, verifier) is not None
-
-
-def _checked_evidence(beneficiary: Beneficiary, evidence_ids: set[int]) -> set[int]:
-    """The ids among `evidence_ids` that are live evidence of this beneficiary."""
-    if not evidence_ids:
-        return set()
-    return set(
-        db.session.scalars(
-            select(EvidenceItem.id).where(
-                EvidenceItem.id.in_(evidence_ids),
-                EvidenceItem.beneficiary_id == beneficiary.id,
-                EvidenceItem.organisation_id == beneficiary.organisation_id,
-                EvidenceItem.destroyed_at.is_(None),
-            )
-        )
-    )
-
-
-def verify_version(
-    version: StoryVersion,
-    *,
-    verifier: User,
-    approved: bool,
-    checks: list[CheckResult],
-    comments: str | None,
-) -> Verification:
-    """Approve the version (it becomes the verified story) or return it to its author.
-
-    A refusal names its field as the verification form does: "comments", or "<check>-passed",
-    "<check>-evidence", "<check>-note" (e.g. "budget-evidence")."""
-    story = version.story
-    beneficiary = _beneficiary_of(story)
-    _refuse_erased(beneficiary)
-    if version.status != VersionStatus.SUBMITTED.value or version is not latest_version(story):
-        raise CaseError(_l("Only the latest version, once submitted, can be verified."))
-    refusal = verification_refusal(version, verifier)
-    if refusal is not None:
-        raise CaseError(refusal)
-    comments = (comments or "").strip() or None
-    if comments is not None and len(comments) > MAX_COMMENTS_LENGTH:
-        raise CaseError(_l("The comments are too long."), field="comments")
-
-    by_kind: dict[CheckKind, CheckResult] = {}
-    for check in checks:
-        kind = CheckKind(check.kind)
-        if kind in by_kind:
-            raise CaseError(_l("Each check can be given only once."))
-        if check.note is not None and len(check.note) > MAX_NOTE_LENGTH:
-            raise CaseError(_l("A note is too long."), field=f"{kind.value}-note")
-        by_kind[kind] = check
-    cited = {c.evidence_item_id for c in by_kind.values() if c.evidence_item_id is not None}
-    valid = _checked_evidence(beneficiary, cited)
-    for kind, check in by_kind.items():
-        if check.evidence_item_id is not None and check.evidence_item_id not in valid:
-            raise CaseError(
-                _l("Choose evidence of this case that has not been destroyed."),
-                field=f"{kind.value}-evidence",
-            )
-
-    if approved:
-        for kind in CheckKind:
-            found = by_kind.get(kind)
-            if found is None or not found.passed:
-                raise CaseError(
-                    _l("To approve, every check must be passed."), field=f"{kind.value}-passed"
-                )
-            if found.evidence_item_id is None:
-                raise CaseError(
-                    _l("To approve, link each check to the evidence that supports it."),
-                    field=f"{kind.value}-evidence",
-                )
-    elif comments is None:
-        raise CaseError(
-            _l("Say what needs to change before the story can be verified."), field="comments"
-        )
-
-    now = utcnow()
-    verification = Verification(
-        verifier_id=verifier.id,
-        approved=approved,
-        comments=comments,
-        decided_at=now,
-        expires_at=now + timedelta(days=int(current_app.config["VERIFICATION_VALID_DAYS"]))
-        if approved
-        else None,
-    )
-    for kind in CheckKind:
-        given = by_kind.get(kind)
-        if given is None:
-            continue
-        verification.checks.append(
-            VerificationCheck(
-                check=kind.value,
-                passed=bool(given.passed),
-                evidence_item_id=given.evidence_item_id,
-                note=(given.note or "").strip() or None,
-            )
-        )
-    version.verifications.append(verification)
-    if approved:
-        for other in story.versions:
-            if other is not version and other.status == VersionStatus.VERIFIED.value:
-                other.status = VersionStatus.SUPERSEDED.value
-        version.status = VersionStatus.VERIFIED.value
-    else:
-        version.status = VersionStatus.RETURNED.value
-    db.session.flush()
-    _audit(story, verifier, "story.verified" if approved else "story.returned", version.number)
-    return verification

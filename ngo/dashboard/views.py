@@ -9,7 +9,7 @@ from ngo.accounts.access import acting_membership, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action, may
 from ngo.campaigns.summary import open_concern_count, overdue_news
-from ngo.cases.services import caseload_summary
+from ngo.cases.listing import caseload_summary
 
 bp = Blueprint("dashboard", __name__)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ngo.accounts.models import Organisation, Role, User
-from ngo.cases import consent, evidence, services, stories
+from ngo.cases import consent, evidence, services, stories, verification
 from ngo.cases.models import (
     Beneficiary,
     CaseStatus,
@@ -173,11 +173,13 @@ def _alexander(org: Organisation, caseworker: User, verifier: User) -> Beneficia
         actor=caseworker,
     )
     stories.submit_for_verification(version, actor=caseworker)
-    stories.verify_version(
+    verification.verify_version(
         version,
         verifier=verifier,
         approved=True,
-        checks=[stories.CheckResult(kind, True, evidence_ids[kind], None) for kind in CheckKind],
+        checks=[
+            verification.CheckResult(kind, True, evidence_ids[kind], None) for kind in CheckKind
+        ],
         comments="Checked against the verdict, the protection receipt and the rent quote.",
     )
     return case
@@ -251,11 +253,11 @@ def _others(org: Organisation, caseworker: User, verifier: User) -> None:
         actor=caseworker,
     )
     stories.submit_for_verification(old, actor=caseworker)
-    approval = stories.verify_version(
+    approval = verification.verify_version(
         old,
         verifier=verifier,
         approved=True,
-        checks=[stories.CheckResult(kind, True, proof.id, None) for kind in CheckKind],
+        checks=[verification.CheckResult(kind, True, proof.id, None) for kind in CheckKind],
         comments="Verified last year.",
     )
     # Verified more than a year ago: the case shows it as due for re-verification.

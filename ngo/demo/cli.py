@@ -8,7 +8,7 @@ from flask import Flask, current_app
 from ngo.accounts import services
 from ngo.accounts.models import Role
 from ngo.demo import seed as demo
-from ngo.extensions import db
+from ngo.unit_of_work import transaction
 
 
 @click.command("seed-demo")
@@ -25,8 +25,8 @@ def seed_demo_command(if_empty: bool) -> None:
             if services.find_user_by_email(f"{role.value}@{demo.DEMO_DOMAIN}")
         ]
     else:
-        logins = demo.seed_demo()
-        db.session.commit()
+        with transaction():
+            logins = demo.seed_demo()
         click.echo(f"Demo organisation: {demo.DEMO_ORGANISATION}")
     if not logins:
         return

@@ -30,7 +30,7 @@ from ngo.campaigns.models import (
     BudgetLineLabel,
     Category,
 )
-from ngo.cases import consent, evidence, stories
+from ngo.cases import consent, evidence, stories, verification
 from ngo.cases import services as cases
 from ngo.cases.models import (
     Beneficiary,
@@ -194,11 +194,11 @@ def _case(
         case, title=text["title"], body=text["story"].strip(), actor=caseworker
     )
     stories.submit_for_verification(version, actor=caseworker)
-    approval = stories.verify_version(
+    approval = verification.verify_version(
         version,
         verifier=verifier,
         approved=True,
-        checks=[stories.CheckResult(kind, True, checked[kind].id, None) for kind in CheckKind],
+        checks=[verification.CheckResult(kind, True, checked[kind].id, None) for kind in CheckKind],
         comments=spec.data.get("verifier_comments", "Checked against the documents on file."),
     )
     # Verified a few days before the appeal went out; valid for the usual period from then.

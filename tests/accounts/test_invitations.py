@@ -16,7 +16,7 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from ngo.accounts import passwords, services, tokens
+from ngo.accounts import invitations, password_reset, passwords, tokens
 from ngo.accounts.models import Invitation, Membership, User
 from ngo.audit import AuditEvent
 from ngo.extensions import db
@@ -345,8 +345,10 @@ def test_link_signed_with_another_key_is_not_valid(app, admin_client, browser):
 def test_signed_link_with_the_wrong_nonce_or_purpose_is_not_valid(app, admin_client, browser):
     invite_and_get_link(app, admin_client)
     invitation = the_invitation()
-    wrong_nonce = tokens.make_link_token(services.INVITATION_LINK, invitation.id, "guessed")
-    wrong_purpose = tokens.make_link_token(services.RESET_LINK, invitation.id, invitation.nonce)
+    wrong_nonce = tokens.make_link_token(invitations.INVITATION_LINK, invitation.id, "guessed")
+    wrong_purpose = tokens.make_link_token(
+        password_reset.RESET_LINK, invitation.id, invitation.nonce
+    )
     garbage = "not-a-token-at-all"
 
     for token in (wrong_nonce, wrong_purpose, garbage):

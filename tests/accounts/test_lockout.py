@@ -15,7 +15,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from ngo.accounts import services, signin
+from ngo.accounts import password_reset, services, signin
 from ngo.accounts.models import User
 from ngo.audit import AuditEvent
 from ngo.extensions import db
@@ -224,10 +224,10 @@ def test_wrong_current_passwords_on_the_account_page_pause_and_sign_out(client, 
 def test_a_password_reset_lifts_the_pause(app, client, make_user):
     user = make_user("caseworker")
     fail(client, user)
-    reset = services.request_password_reset(user.email)
+    reset = password_reset.request_password_reset(user.email)
     db.session.commit()
 
-    services.reset_password(reset, "a brand new passphrase")
+    password_reset.reset_password(reset, "a brand new passphrase")
     db.session.commit()
 
     assert signin.paused_until(fresh(user)) is None

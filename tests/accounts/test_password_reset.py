@@ -12,7 +12,7 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from ngo.accounts import passwords, services, tokens
+from ngo.accounts import invitations, password_reset, passwords, services, tokens
 from ngo.accounts.models import PasswordReset, User
 from ngo.audit import AuditEvent
 from ngo.extensions import db
@@ -219,8 +219,8 @@ def test_tampered_link_is_not_valid(app, browser, make_user):
     forged_with_other_key = URLSafeSerializer(
         "another-secret-key", salt="ngo.password-reset"
     ).dumps({"id": reset.id, "n": reset.nonce})
-    wrong_nonce = tokens.make_link_token(services.RESET_LINK, reset.id, "guessed")
-    invitation_purpose = tokens.make_link_token(services.INVITATION_LINK, reset.id, reset.nonce)
+    wrong_nonce = tokens.make_link_token(password_reset.RESET_LINK, reset.id, "guessed")
+    invitation_purpose = tokens.make_link_token(invitations.INVITATION_LINK, reset.id, reset.nonce)
 
     for bad in (tamper_signature(token), forged_with_other_key, wrong_nonce, invitation_purpose):
         for response in (
@@ -304,14 +304,13 @@ def test_reset_does_not_lift_a_deliberate_lock(app, browser, make_user):
 
 
 def test_changing_the_password_kills_other_reset_links(app, client, make_user):
-    from ngo.accounts import services
 
     user = make_user("caseworker")
-    first = services.request_password_reset(user.email)
-    second = services.request_password_reset(user.email)
+    first = password_reset.request_password_reset(user.email)
+    second = password_reset.request_password_reset(user.email)
     db.session.commit()
-    token = services.password_reset_token(second)
-    services.reset_password(first, "an entirely new password")
+    token = password_reset.password_reset_token(second)
+    password_reset.reset_password(first, "an entirely new password")
     db.session.commit()
     response = open_link(client, f"/password/reset#{token}")
     assert response.status_code == 410

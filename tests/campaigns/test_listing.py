@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ngo.campaigns import services, visibility
 from ngo.campaigns.models import Appeal, AppealSearchDocument
-from ngo.cases import consent
+from ngo.cases import consent, verification
 from ngo.cases.models import Consent, Verification
 from ngo.extensions import db
 from ngo.money import Money
@@ -73,8 +73,8 @@ def test_an_expiring_consent_bounds_the_listing(appeal, alexander, staff):
 
 def test_expired_verification_unlists_on_commit(appeal, staff):
     _publish(appeal, staff)
-    for verification in db.session.scalars(select(Verification)):
-        verification.expires_at = utcnow() - timedelta(days=1)
+    for approval in db.session.scalars(select(Verification)):
+        approval.expires_at = utcnow() - timedelta(days=1)
     db.session.commit()
     assert not appeal.listed
 
@@ -149,11 +149,11 @@ def test_a_newer_verified_version_unlists_the_appeal_of_the_old_one(appeal, alex
     proof = db.session.scalars(
         select(EvidenceItem).where(EvidenceItem.beneficiary_id == alexander.id)
     ).first()
-    stories.verify_version(
+    verification.verify_version(
         version,
         verifier=staff["verifier"],
         approved=True,
-        checks=[stories.CheckResult(kind, True, proof.id, None) for kind in CheckKind],
+        checks=[verification.CheckResult(kind, True, proof.id, None) for kind in CheckKind],
         comments="Checked again.",
     )
     db.session.commit()

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from ngo.audit import AuditEvent
-from ngo.cases import services
+from ngo.cases import listing, services
+from ngo.cases.errors import CaseError
 from ngo.cases.models import Beneficiary, CaseStatus, CaseTask
 from ngo.extensions import db
 from tests import factories
@@ -268,7 +269,7 @@ def test_task_for_someone_outside_the_organisation_is_refused(app, organisation,
     outsider = factories.UserFactory(
         role="caseworker", organisation=factories.OrganisationFactory()
     )
-    with pytest.raises(services.CaseError):
+    with pytest.raises(CaseError):
         services.add_task(
             case, title="x", due_date=date.today(), assignee_id=outsider.id, actor=caseworker
         )
@@ -343,7 +344,7 @@ def test_search_strings_with_sql_are_harmless(cw_client, organisation):
 
 
 def test_pages_of_a_name_search_keep_the_name_out_of_urls(cw_client, organisation):
-    for n in range(services.PAGE_SIZE + 3):
+    for n in range(listing.PAGE_SIZE + 3):
         factories.BeneficiaryFactory(organisation=organisation, legal_name=f"Ivan{n} Sidarau")
     first = cw_client.post("/cases/", data={"q": "Sidarau"}).get_data(as_text=True)
     assert "Page 1 of 2" in first

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ngo.audit import AuditEvent
 from ngo.cases import consent
+from ngo.cases.errors import CaseError
 from ngo.cases.models import (
     Consent,
     ConsentAudience,
@@ -16,7 +17,6 @@ from ngo.cases.models import (
     ConsentMethod,
     EvidenceItem,
 )
-from ngo.cases.services import CaseError
 from ngo.extensions import db
 from tests import factories
 from tests.conftest import login

@@ -24,8 +24,8 @@ from ngo.accounts import policy
 from ngo.accounts.models import User
 from ngo.audit import AuditEvent
 from ngo.cases import evidence
+from ngo.cases.errors import CaseError
 from ngo.cases.models import Beneficiary, EvidenceItem, EvidenceKind
-from ngo.cases.services import CaseError
 from ngo.crypto import decrypt_bytes
 from ngo.extensions import db
 from ngo.timeutil import utcnow

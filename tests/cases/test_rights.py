@@ -19,7 +19,9 @@ from sqlalchemy import func, select, text
 from ngo import audit
 from ngo.accounts.models import User
 from ngo.audit import AuditEvent
-from ngo.cases import consent, evidence, rights, services, stories
+from ngo.cases import consent, evidence, listing, rights, services, stories, verification
+from ngo.cases.errors import CaseError
+from ngo.cases.listing import CaseFilters
 from ngo.cases.models import (
     Beneficiary,
     BeneficiaryNameIndex,
@@ -37,7 +39,7 @@ from ngo.cases.models import (
     Verification,
     VerificationCheck,
 )
-from ngo.cases.services import BeneficiaryData, CaseError, CaseFilters
+from ngo.cases.services import BeneficiaryData
 from ngo.crypto import EncryptedBytes, EncryptedText
 from ngo.extensions import db
 from tests import factories
@@ -137,12 +139,12 @@ def build_full_case(organisation: factories.Organisation, admin: User, verifier:
         case, title=OTHER_VALUES["story_title"], body=OTHER_VALUES["story_body"], actor=admin
     )
     stories.submit_for_verification(version, actor=admin)
-    stories.verify_version(
+    verification.verify_version(
         version,
         verifier=verifier,
         approved=False,
         checks=[
-            stories.CheckResult(
+            verification.CheckResult(
                 CheckKind.IDENTITY,
                 passed=True,
                 evidence_item_id=document.id,
@@ -342,12 +344,12 @@ def test_after_erasure_no_table_and_no_file_holds_a_former_value(app, full_case,
 def test_after_erasure_search_finds_nothing_and_the_export_is_empty(full_case, admin):
     case, _ = full_case
     org_id = case.organisation_id
-    assert services.list_cases(org_id, CaseFilters(name="Havryla"))[1] == 1
+    assert listing.list_cases(org_id, CaseFilters(name="Havryla"))[1] == 1
     rights.erase_case(case, actor=admin, reason_code="person_asked")
     db.session.commit()
 
     for query in ("Гаўрыла", "Havryla", "Shklianik", "Гаўрыла Шклянік"):
-        assert services.list_cases(org_id, CaseFilters(name=query)) == ([], 0)
+        assert listing.list_cases(org_id, CaseFilters(name=query)) == ([], 0)
     archive = _zip(rights.export_case(case, actor=admin))
     db.session.commit()
     assert not any(n.startswith("documents/") for n in archive.namelist())
@@ -388,7 +390,7 @@ def test_erasure_leaves_other_cases_alone(organisation, full_case, admin):
     db.session.expire_all()
     assert db.session.get(Beneficiary, other.id).legal_name == "Ihar Untouched"
     assert [n.body for n in db.session.scalars(select(CaseNote))] == ["A note that stays"]
-    assert services.list_cases(organisation.id, CaseFilters(name="Ihar"))[1] == 1
+    assert listing.list_cases(organisation.id, CaseFilters(name="Ihar"))[1] == 1
 
 
 def test_every_table_with_personal_columns_is_covered_by_erasure():

@@ -14,7 +14,7 @@ from sqlalchemy import LargeBinary, func, select, type_coerce
 from ngo import audit
 from ngo.accounts.models import User
 from ngo.audit import AuditEvent
-from ngo.cases import evidence, rotation, services, stories
+from ngo.cases import evidence, listing, rotation, services, stories
 from ngo.cases.cli import rotate_data_key_command
 from ngo.cases.models import Beneficiary, CaseNote, EvidenceItem, EvidenceKind
 from ngo.extensions import db
@@ -105,7 +105,7 @@ def _assert_everything_reads_with_b_alone(app: Flask, data: dict) -> None:
         assert item.title.startswith("Document ")
     assert stories.story_of(people[0]).versions[0].body_markdown == "Told in key A"
     # Search keeps working: the blind index does not depend on the data keys.
-    _, total = services.list_cases(people[0].organisation_id, services.CaseFilters(name="Rotated"))
+    _, total = listing.list_cases(people[0].organisation_id, listing.CaseFilters(name="Rotated"))
     assert total == CASES
 
 

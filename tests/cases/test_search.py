@@ -10,9 +10,10 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, select
 
+from ngo.cases.listing import CaseFilters, list_cases
 from ngo.cases.models import Beneficiary, BeneficiaryNameIndex
 from ngo.cases.names import name_tokens
-from ngo.cases.services import CaseFilters, list_cases, reindex_names
+from ngo.cases.services import reindex_names
 from ngo.extensions import db
 from tests import factories
 

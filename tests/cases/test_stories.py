@@ -10,7 +10,9 @@ from sqlalchemy import event, func, select
 
 from ngo.accounts import policy
 from ngo.audit import AuditEvent
-from ngo.cases import services, stories, story_diff
+from ngo.cases import listing, stories, story_diff
+from ngo.cases.errors import CaseError
+from ngo.cases.listing import CaseFilters
 from ngo.cases.models import (
     Beneficiary,
     CheckKind,
@@ -21,8 +23,12 @@ from ngo.cases.models import (
     VerificationCheck,
     VersionStatus,
 )
-from ngo.cases.services import CaseError, CaseFilters
-from ngo.cases.stories import CheckResult
+from ngo.cases.verification import (
+    CheckResult,
+    four_eyes_conflict,
+    verification_refusal,
+    verify_version,
+)
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 from tests import factories
@@ -87,7 +93,7 @@ def _submitted(case, author, title=TITLE, body=BODY) -> StoryVersion:
 
 
 def _approve(version, verifier, evidence_id) -> Verification:
-    verification = stories.verify_version(
+    verification = verify_version(
         version, verifier=verifier, approved=True, checks=_checks(evidence_id), comments=None
     )
     db.session.commit()
@@ -180,13 +186,11 @@ def test_erased_case_cannot_get_a_story(case, caseworker):
 def test_author_cannot_verify_own_version(case, admin, evidence):
     version = _submitted(case, admin)  # an administrator may both write and verify
     with pytest.raises(CaseError):
-        stories.verify_version(
+        verify_version(
             version, verifier=admin, approved=True, checks=_checks(evidence.id), comments=None
         )
     with pytest.raises(CaseError):
-        stories.verify_version(
-            version, verifier=admin, approved=False, checks=[], comments="Looks odd"
-        )
+        verify_version(version, verifier=admin, approved=False, checks=[], comments="Looks odd")
     assert version.status == VersionStatus.SUBMITTED.value
 
 
@@ -200,26 +204,26 @@ def test_author_of_the_text_it_builds_on_cannot_verify(case, make_user, verifier
     # A colleague edits the verified text: its original author would confirm their own claims.
     second = stories.edit_story(first.story, title=TITLE, body=BODY + " Edit.", actor=caseworker)
     stories.submit_for_verification(second, actor=caseworker)
-    assert stories.four_eyes_conflict(second, writer_admin)
+    assert four_eyes_conflict(second, writer_admin)
     # The one four-eyes rule decides: the text built on counts as the verifier's own.
     reason = policy.four_eyes_refusal(writer_admin.id, authors=[writer_admin.id])
-    assert stories.verification_refusal(second, writer_admin) == reason
+    assert verification_refusal(second, writer_admin) == reason
     with pytest.raises(CaseError, match=reason):
-        stories.verify_version(
+        verify_version(
             second,
             verifier=writer_admin,
             approved=True,
             checks=_checks(evidence.id),
             comments=None,
         )
-    assert not stories.four_eyes_conflict(second, other_admin)
+    assert not four_eyes_conflict(second, other_admin)
     _approve(second, other_admin, evidence.id)
 
     # Once a newer text is verified by someone else, the chain starts again from it.
     third = stories.edit_story(first.story, title=TITLE, body=BODY + " Again.", actor=caseworker)
     stories.submit_for_verification(third, actor=caseworker)
-    assert not stories.four_eyes_conflict(third, writer_admin)
-    assert stories.four_eyes_conflict(third, caseworker)
+    assert not four_eyes_conflict(third, writer_admin)
+    assert four_eyes_conflict(third, caseworker)
 
 
 def test_unverified_chain_counts_every_author(case, make_user, evidence):
@@ -228,7 +232,7 @@ def test_unverified_chain_counts_every_author(case, make_user, evidence):
     first = stories.start_story(case, title=TITLE, body=BODY, actor=admin_writer)
     second = stories.edit_story(first.story, title=TITLE, body=BODY + " x", actor=caseworker)
     stories.submit_for_verification(second, actor=caseworker)
-    assert stories.four_eyes_conflict(second, admin_writer)
+    assert four_eyes_conflict(second, admin_writer)
 
 
 # Verification -----------------------------------------------------------------------------
@@ -260,7 +264,7 @@ def test_approval_needs_every_check_passed_with_evidence(
 ):
     version = _submitted(case, caseworker)
     with pytest.raises(CaseError):
-        stories.verify_version(
+        verify_version(
             version,
             verifier=verifier,
             approved=True,
@@ -277,12 +281,12 @@ def test_evidence_must_be_live_evidence_of_the_same_case(case, caseworker, verif
     destroyed = _evidence(case, destroyed_at=utcnow())
     for item in (_evidence(other_case), _evidence(other_org_case), destroyed):
         with pytest.raises(CaseError):
-            stories.verify_version(
+            verify_version(
                 version, verifier=verifier, approved=True, checks=_checks(item.id), comments=None
             )
         # Not even a returned story may cite another person's documents.
         with pytest.raises(CaseError):
-            stories.verify_version(
+            verify_version(
                 version,
                 verifier=verifier,
                 approved=False,
@@ -296,9 +300,9 @@ def test_evidence_must_be_live_evidence_of_the_same_case(case, caseworker, verif
 def test_return_needs_comments(case, caseworker, verifier):
     version = _submitted(case, caseworker)
     with pytest.raises(CaseError) as refused:
-        stories.verify_version(version, verifier=verifier, approved=False, checks=[], comments=" ")
+        verify_version(version, verifier=verifier, approved=False, checks=[], comments=" ")
     assert refused.value.field == "comments"
-    decision = stories.verify_version(
+    decision = verify_version(
         version, verifier=verifier, approved=False, checks=[], comments=SECRET_COMMENT
     )
     assert version.status == VersionStatus.RETURNED.value
@@ -311,7 +315,7 @@ def test_return_needs_comments(case, caseworker, verifier):
 def test_only_submitted_versions_are_verified(case, caseworker, verifier, evidence):
     version = stories.start_story(case, title=TITLE, body=BODY, actor=caseworker)
     with pytest.raises(CaseError):
-        stories.verify_version(
+        verify_version(
             version, verifier=verifier, approved=True, checks=_checks(evidence.id), comments=None
         )
 
@@ -370,14 +374,14 @@ def test_expired_verification_is_due_again(case, caseworker, verifier, evidence,
             stories.beneficiaries_with_unverified_story(case.organisation_id)
         ).all()
     )
-    rows, total = services.list_cases(case.organisation_id, CaseFilters(has_unverified_story=True))
+    rows, total = listing.list_cases(case.organisation_id, CaseFilters(has_unverified_story=True))
     assert [r.id for r in rows] == [case.id] and total == 1
 
     # The unchanged text is sent again as a new version; its author is not its verifier.
     again = stories.request_reverification(version.story, actor=caseworker)
     assert (again.number, again.status) == (2, VersionStatus.SUBMITTED.value)
     assert again.body_markdown == version.body_markdown
-    assert stories.four_eyes_conflict(again, caseworker)
+    assert four_eyes_conflict(again, caseworker)
     second_verifier = make_user("verifier")
     _approve(again, second_verifier, evidence.id)
     assert not stories.reverification_due(case)
@@ -455,9 +459,7 @@ def test_diff_marks_inserted_and_deleted_words(case, caseworker):
 
 def test_audit_details_never_hold_story_text(case, caseworker, verifier, evidence):
     first = _submitted(case, caseworker)
-    stories.verify_version(
-        first, verifier=verifier, approved=False, checks=[], comments=SECRET_COMMENT
-    )
+    verify_version(first, verifier=verifier, approved=False, checks=[], comments=SECRET_COMMENT)
     stories.submit_for_verification(first, actor=caseworker)
     _approve(first, verifier, evidence.id)
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("story.%"))).all()

@@ -10,8 +10,12 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ngo import audit
-from ngo.accounts import policy, services, signin
-from ngo.accounts.access import acting_membership, get_in_organisation_or_404, staff_required
+from ngo.accounts import invitations, policy, services, signin
+from ngo.accounts.access import (
+    acting_membership,
+    load_in_organisation,
+    staff_required,
+)
 from ngo.accounts.forms import (
     ROLE_LABELS,
     ConfirmForm,
@@ -22,25 +26,17 @@ from ngo.accounts.forms import (
 )
 from ngo.accounts.models import Invitation, Membership, Organisation, Role, User
 from ngo.accounts.policy import Action
-from ngo.accounts.services import AccountError
 from ngo.accounts.views import admin_bp
 from ngo.audit import AuditEvent
 from ngo.extensions import db
-from ngo.forms import add_error, given
+from ngo.forms import given
 from ngo.timeutil import utcnow
+from ngo.unit_of_work import attempt
 
 
-def _membership_or_404(user_id: int) -> Membership:
-    membership = acting_membership()
-    stmt = policy.scope(
-        select(Membership).where(Membership.user_id == user_id),
-        membership,
-        Membership.organisation_id,
-    )
-    found = db.session.scalars(stmt).first()
-    if found is None:
-        abort(404)
-    return found
+def _member(user_id: int) -> Membership:
+    """A member of the acting organisation, named by their user id."""
+    return load_in_organisation(Membership, user_id, Action.MANAGE_USERS, by=Membership.user_id)
 
 
 @admin_bp.get("/users")
@@ -84,19 +80,18 @@ def invite() -> Response | tuple[str, int]:
         form.locale.data = str(get_locale())
     if form.validate_on_submit():
         membership = acting_membership()
-        try:
-            services.invite_user(
+        invited = attempt(
+            form,
+            lambda: invitations.invite_user(
                 membership.organisation,
                 given(form.email.data),
                 Role(form.role.data),
                 locale=form.locale.data,
                 actor=current_user,
-            )
-        except AccountError as exc:
-            db.session.rollback()
-            add_error(form.email, str(exc.message))
-        else:
-            db.session.commit()
+            ),
+            field="email",
+        )
+        if invited:
             hours = current_app.config["INVITATION_TTL_HOURS"]
             flash(
                 ngettext(
@@ -128,7 +123,7 @@ def _user_page(membership: Membership, form: RoleForm) -> str:
 @admin_bp.get("/users/<int:user_id>")
 @staff_required(Action.MANAGE_USERS)
 def user_detail(user_id: int) -> str:
-    membership = _membership_or_404(user_id)
+    membership = _member(user_id)
     return _user_page(membership, RoleForm(role=membership.role))
 
 
@@ -140,61 +135,56 @@ USER_OPERATIONS = "lock, unlock, 'reset-two-factor', suspend, reinstate, remove"
 def user_action(user_id: int, operation: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    target = _membership_or_404(user_id)
-    acting = acting_membership()
-    try:
-        if operation == "suspend":
-            services.suspend_membership(target, actor=current_user)
-            message = _("The membership is suspended: this person cannot act in the organisation.")
-        elif operation == "reinstate":
-            services.reinstate_membership(target, actor=current_user)
-            message = _("The membership is active again.")
-        elif operation == "lock":
-            services.lock_user(
-                target.user,
-                actor=current_user,
-                organisation_id=acting.organisation_id,
-                reason="admin",
-            )
-            message = _("The account is locked and its sessions have ended.")
-        elif operation == "unlock":
-            services.unlock_user(
-                target.user, actor=current_user, organisation_id=acting.organisation_id
-            )
-            message = _("The account is unlocked.")
-        elif operation == "reset-two-factor":
-            services.reset_second_factor(
-                target.user, actor=current_user, organisation_id=acting.organisation_id
-            )
-            message = _("Two-factor authentication was reset; the user sets it up at next sign-in.")
-        else:
-            services.remove_membership(target, actor=current_user)
-            db.session.commit()
-            flash(_("The user was removed from the organisation."), "success")
-            return redirect(url_for("admin.users"))
-    except AccountError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
+    target = _member(user_id)
+    done = attempt(None, lambda: _user_operation(operation, target))
+    if not done:
+        flash(done.message, "error")
         return redirect(url_for("admin.user_detail", user_id=user_id))
-    db.session.commit()
-    flash(message, "success")
+    flash(done.value, "success")
+    if operation == "remove":
+        return redirect(url_for("admin.users"))
     return redirect(url_for("admin.user_detail", user_id=user_id))
+
+
+def _user_operation(operation: str, target: Membership) -> str:
+    """Do one of USER_OPERATIONS to a member; returns what to tell the admin."""
+    organisation_id = acting_membership().organisation_id
+    if operation == "suspend":
+        services.suspend_membership(target, actor=current_user)
+        return _("The membership is suspended: this person cannot act in the organisation.")
+    if operation == "reinstate":
+        services.reinstate_membership(target, actor=current_user)
+        return _("The membership is active again.")
+    if operation == "lock":
+        services.lock_user(
+            target.user, actor=current_user, organisation_id=organisation_id, reason="admin"
+        )
+        return _("The account is locked and its sessions have ended.")
+    if operation == "unlock":
+        services.unlock_user(target.user, actor=current_user, organisation_id=organisation_id)
+        return _("The account is unlocked.")
+    if operation == "reset-two-factor":
+        services.reset_second_factor(
+            target.user, actor=current_user, organisation_id=organisation_id
+        )
+        return _("Two-factor authentication was reset; the user sets it up at next sign-in.")
+    services.remove_membership(target, actor=current_user)
+    return _("The user was removed from the organisation.")
 
 
 @admin_bp.post("/users/<int:user_id>/role")
 @staff_required(Action.MANAGE_USERS)
 def change_role(user_id: int) -> Response | tuple[str, int]:
-    target = _membership_or_404(user_id)
+    target = _member(user_id)
     form = RoleForm()
     if form.validate_on_submit():
-        try:
-            services.change_role(target, Role(form.role.data), actor=current_user)
-        except AccountError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            db.session.commit()
+        changed = attempt(
+            None, lambda: services.change_role(target, Role(form.role.data), actor=current_user)
+        )
+        if changed:
             flash(_("The role was changed."), "success")
+        else:
+            flash(changed.message, "error")
         return redirect(url_for("admin.user_detail", user_id=user_id))
     return _user_page(target, form), 400
 
@@ -204,9 +194,8 @@ def change_role(user_id: int) -> Response | tuple[str, int]:
 def revoke_invitation(invitation_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    invitation = get_in_organisation_or_404(Invitation, invitation_id, Invitation.organisation_id)
-    services.revoke_invitation(invitation, actor=current_user)
-    db.session.commit()
+    invitation = load_in_organisation(Invitation, invitation_id, Action.MANAGE_USERS)
+    invitations.revoke_invitation(invitation, actor=current_user)
     flash(_("The invitation was withdrawn."), "success")
     return redirect(url_for("admin.users"))
 
@@ -216,16 +205,13 @@ def revoke_invitation(invitation_id: int) -> Response:
 def organisation() -> Response | tuple[str, int]:
     org = acting_membership().organisation
     form = OrganisationForm(obj=org)
-    if form.validate_on_submit():
-        try:
-            services.rename_organisation(org, given(form.name.data), actor=current_user)
-        except AccountError as exc:
-            db.session.rollback()
-            add_error(form.name, str(exc.message))
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for("admin.organisation"))
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: services.rename_organisation(org, given(form.name.data), actor=current_user),
+        field="name",
+    ):
+        flash(_("Saved."), "success")
+        return redirect(url_for("admin.organisation"))
     status = 400 if form.errors else 200
     return render_template("admin/organisation.html", form=form, organisation=org), status
 
@@ -269,23 +255,22 @@ def organisations() -> Response | tuple[str, int]:
     form = NewOrganisationForm()
     if not form.is_submitted():
         form.locale.data = str(get_locale())
-    if form.validate_on_submit():
-        try:
-            org = services.create_organisation(given(form.name.data), actor=current_user)
-            services.invite_user(
-                org,
-                given(form.admin_email.data),
-                Role.ADMIN,
-                locale=form.locale.data,
-                actor=current_user,
-            )
-        except AccountError as exc:
-            db.session.rollback()
-            add_error(form.name, str(exc.message))
-        else:
-            db.session.commit()
-            flash(_("The organisation was created and its administrator invited."), "success")
-            return redirect(url_for("admin.organisations"))
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: _create_organisation(
+            given(form.name.data), given(form.admin_email.data), form.locale.data
+        ),
+        field="name",
+    ):
+        flash(_("The organisation was created and its administrator invited."), "success")
+        return redirect(url_for("admin.organisations"))
     listing = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
     status = 400 if form.errors else 200
     return render_template("admin/organisations.html", form=form, organisations=listing), status
+
+
+def _create_organisation(name: str, admin_email: str, locale: str) -> None:
+    organisation = services.create_organisation(name, actor=current_user)
+    invitations.invite_user(
+        organisation, admin_email, Role.ADMIN, locale=locale, actor=current_user
+    )

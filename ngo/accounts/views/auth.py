@@ -8,14 +8,14 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ngo.accounts import policy, services, signin, two_factor
+from ngo.accounts import password_reset, policy, signin, two_factor
 from ngo.accounts.forms import (
     ConfirmForm,
     EnrolSecondFactorForm,
@@ -28,6 +28,7 @@ from ngo.accounts.signin import LoginResult
 from ngo.accounts.views import bp, end_session, login_rate_limit, start_signed_in_session
 from ngo.extensions import db, limiter
 from ngo.forms import add_error, given
+from ngo.unit_of_work import commit_even_if_refused
 from ngo.urls import safe_redirect_target
 
 PENDING_KEY = "auth_pending"
@@ -72,17 +73,21 @@ def _finish_login(user: User) -> Response:
     target = _pending_target()
     start_signed_in_session(user)
     signin.complete_login(user)
-    db.session.commit()
     return redirect(target)
 
 
 def continue_sign_in(user: User, target: str) -> Response:
     """After the first factor (a password, or joining through an invitation): on to the
-    second factor, its enrolment, or (demo users in development) straight in."""
+    second factor, its enrolment, or (demo users in development) straight in.
+
+    Enrolment gets a fresh secret here, in the POST that proved the first factor, since the
+    enrolment page is a GET and never writes: whoever saw a secret offered to an earlier
+    sign-in cannot use it once the owner has signed in again."""
     _set_pending(user, target)
     if user.has_second_factor:
         return redirect(url_for("accounts.second_factor"))
     if policy.must_use_second_factor(user):
+        two_factor.start_enrolment(user)
         return redirect(url_for("accounts.enrol_second_factor"))
     return _finish_login(user)
 
@@ -103,8 +108,8 @@ def login() -> ResponseReturnValue:
         return redirect(url_for("dashboard.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        attempt = signin.check_password_login(given(form.email.data), given(form.password.data))
-        db.session.commit()  # failed-login counters and pauses must stick
+        with commit_even_if_refused():  # failed-login counters and pauses must stick
+            attempt = signin.check_password_login(given(form.email.data), given(form.password.data))
         if attempt.result is LoginResult.LOCKED:
             form.form_errors.append(
                 _("This account is locked. Ask an administrator of your organisation to unlock it.")
@@ -133,9 +138,10 @@ def second_factor() -> ResponseReturnValue:
         return redirect(url_for("accounts.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
-        if signin.check_second_factor(user, given(form.code.data)):
+        with commit_even_if_refused():  # a wrong code counts towards the pause
+            passed = signin.check_second_factor(user, given(form.code.data))
+        if passed:
             return _finish_login(user)
-        db.session.commit()
         until = signin.paused_until(user)
         if until is not None:
             session.pop(PENDING_KEY, None)
@@ -146,19 +152,25 @@ def second_factor() -> ResponseReturnValue:
     return render_template("accounts/second_factor.html", form=form), status
 
 
+def _enrolling_user() -> User | None:
+    return current_user if current_user.is_authenticated else _pending_user()
+
+
 @bp.route("/two-factor/setup", methods=["GET", "POST"])
-def enrol_second_factor() -> ResponseReturnValue:
-    """Reached after the password step (pending) or from the account settings (signed in)."""
-    user = current_user if current_user.is_authenticated else _pending_user()
+def enrol_second_factor() -> Response | str | tuple[str, int]:
+    """Reached after the password step (pending, with the secret it chose) or from the account
+    settings (signed in: the secret is chosen by start_second_factor, a POST)."""
+    user = _enrolling_user()
     if user is None:
         return redirect(url_for("accounts.login"))
     if user.has_second_factor:
         return redirect(url_for("accounts.account"))
     form = EnrolSecondFactorForm()
-    if request.method == "GET" or user.totp_secret is None:
-        two_factor.start_enrolment(user)
-        db.session.commit()
-    elif form.validate_on_submit():
+    if user.totp_secret is None:
+        return render_template(
+            "accounts/enrol_second_factor.html", form=form, start_form=ConfirmForm()
+        ), 200
+    if request.method == "POST" and form.validate_on_submit():
         codes = two_factor.confirm_enrolment(user, given(form.code.data))
         if codes is not None:
             continue_url = url_for("accounts.account")
@@ -166,7 +178,6 @@ def enrol_second_factor() -> ResponseReturnValue:
                 continue_url = _pending_target()
                 start_signed_in_session(user)
                 signin.complete_login(user)
-            db.session.commit()
             return render_template(
                 "accounts/recovery_codes.html", codes=codes, continue_url=continue_url
             )
@@ -180,6 +191,19 @@ def enrol_second_factor() -> ResponseReturnValue:
     ), status
 
 
+@bp.post("/two-factor/setup/start")
+def start_second_factor() -> Response:
+    """Choose a new secret to scan (the enrolment page shows it) and start over."""
+    user = _enrolling_user()
+    if user is None:
+        return redirect(url_for("accounts.login"))
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not user.has_second_factor:
+        two_factor.start_enrolment(user)
+    return redirect(url_for("accounts.enrol_second_factor"), 303)
+
+
 @bp.post("/logout")
 def logout() -> Response:
     form = ConfirmForm()
@@ -188,7 +212,6 @@ def logout() -> Response:
             # The cookie cannot be taken back from the browser (or from whoever copied it):
             # moving the version on makes it, and every other session of the user, worthless.
             signin.sign_out(current_user._get_current_object())
-            db.session.commit()
         end_session()
     return redirect(url_for("public.home"))
 
@@ -198,8 +221,7 @@ def logout() -> Response:
 def forgot_password() -> Response | str | tuple[str, int]:
     form = ResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(given(form.email.data))
-        db.session.commit()
+        password_reset.request_password_reset(given(form.email.data))
         # The same answer whether or not the address has an account.
         flash(
             ngettext(

@@ -17,20 +17,21 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ngo.accounts import services, signin
+from ngo.accounts import invitations, password_reset, services, signin
 from ngo.accounts.forms import (
     AcceptInvitationForm,
     ExistingAccountInvitationForm,
     LinkForm,
     ResetPasswordForm,
 )
-from ngo.accounts.models import Invitation
+from ngo.accounts.models import Invitation, User
 from ngo.accounts.services import AccountError
 from ngo.accounts.tokens import LinkError, LinkProblem
 from ngo.accounts.views import bp, end_session, login_rate_limit
 from ngo.accounts.views.auth import continue_sign_in
-from ngo.extensions import db, limiter
-from ngo.forms import add_error, given
+from ngo.extensions import limiter
+from ngo.forms import given
+from ngo.unit_of_work import attempt, commit_even_if_refused
 
 Page = Response | str | tuple[str, int]
 InvitationForm = AcceptInvitationForm | ExistingAccountInvitationForm
@@ -93,7 +94,7 @@ def open_invitation() -> Page:
     if not form.validate_on_submit():
         return _open_link_page(form, "invitation", 400)
     try:
-        invitation = services.load_invitation(given(form.token.data))
+        invitation = invitations.load_invitation(given(form.token.data))
     except LinkError as exc:
         return _link_problem_page(exc.problem, "invitation")
     accept_form = _invitation_form(invitation)
@@ -105,33 +106,39 @@ def open_invitation() -> Page:
 @limiter.limit(login_rate_limit)
 def accept_invitation() -> Page:
     try:
-        invitation = services.load_invitation(request.form.get("token", ""))
+        invitation = invitations.load_invitation(request.form.get("token", ""))
     except LinkError as exc:
         return _link_problem_page(exc.problem, "invitation")
     existing = services.find_user_by_email(invitation.email)
     form = _invitation_form(invitation)
     if form.validate_on_submit():
-        try:
-            if existing is None:
-                user = services.accept_invitation(
+        if existing is None:
+            joined = attempt(
+                form,
+                lambda: invitations.accept_invitation(
                     invitation,
                     display_name=form.display_name.data or "",
                     password=given(form.password.data),
-                )
-            elif signin.confirm_password(existing, given(form.password.data)):
-                services.accept_invitation_with_account(invitation, existing)
-                user = existing
-            else:
-                db.session.commit()  # the wrong guess counts towards the pause
-                raise AccountError(_("You already have an account: enter its current password."))
-        except AccountError as exc:
-            db.session.rollback()
-            add_error(form.password, str(exc.message))
+                ),
+                field="password",
+            )
         else:
-            db.session.commit()
+            with commit_even_if_refused():  # a wrong guess counts towards the pause
+                confirmed = signin.confirm_password(existing, given(form.password.data))
+            joined = attempt(
+                form, lambda: _join_with_account(invitation, existing, confirmed), field="password"
+            )
+        if joined:
             end_session()
-            return continue_sign_in(user, url_for("dashboard.home"))
+            return continue_sign_in(joined.value, url_for("dashboard.home"))
     return _invitation_page(invitation, form, 400)
+
+
+def _join_with_account(invitation: Invitation, user: User, password_confirmed: bool) -> User:
+    if not password_confirmed:
+        raise AccountError(_("You already have an account: enter its current password."))
+    invitations.accept_invitation_with_account(invitation, user)
+    return user
 
 
 @bp.get("/invitation/<token>")
@@ -154,7 +161,7 @@ def open_password_reset() -> Page:
     if not form.validate_on_submit():
         return _open_link_page(form, "reset", 400)
     try:
-        services.load_password_reset(given(form.token.data))
+        password_reset.load_password_reset(given(form.token.data))
     except LinkError as exc:
         return _link_problem_page(exc.problem, "reset")
     reset_form = ResetPasswordForm()
@@ -166,21 +173,18 @@ def open_password_reset() -> Page:
 @limiter.limit(login_rate_limit)
 def reset_password() -> Page:
     try:
-        reset = services.load_password_reset(request.form.get("token", ""))
+        reset = password_reset.load_password_reset(request.form.get("token", ""))
     except LinkError as exc:
         return _link_problem_page(exc.problem, "reset")
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.reset_password(reset, given(form.password.data))
-        except AccountError as exc:
-            db.session.rollback()
-            add_error(form.password, str(exc.message))
-        else:
-            db.session.commit()
-            end_session()
-            flash(_("Your password has been changed. Sign in with the new password."), "success")
-            return redirect(url_for("accounts.login"))
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: password_reset.reset_password(reset, given(form.password.data)),
+        field="password",
+    ):
+        end_session()
+        flash(_("Your password has been changed. Sign in with the new password."), "success")
+        return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form), 400
 
 

@@ -9,11 +9,11 @@ from werkzeug.wrappers import Response
 
 from ngo.accounts import services, signin, two_factor
 from ngo.accounts.forms import ChangePasswordForm, ConfirmForm, LanguageForm
-from ngo.accounts.services import AccountError
 from ngo.accounts.views import bp, end_session, login_rate_limit
-from ngo.extensions import db, limiter
+from ngo.extensions import limiter
 from ngo.forms import add_error, given
 from ngo.i18n import remember_language
+from ngo.unit_of_work import attempt, commit_even_if_refused
 from ngo.urls import safe_redirect_target
 
 
@@ -36,12 +36,12 @@ def account() -> Response | tuple[str, int]:
     # The real user, not the proxy: login_user below stores what it gets as the current user,
     # and a proxy that points at itself recurses without end on the next access.
     user = current_user._get_current_object()
-    if not signin.confirm_password(user, given(form.current_password.data)):
-        db.session.commit()  # the wrong guess counts towards the pause
+    with commit_even_if_refused():  # a wrong guess counts towards the pause
+        confirmed = signin.confirm_password(user, given(form.current_password.data))
+    if not confirmed:
         if signin.paused_until(user) is not None:
             # Whoever holds this session keeps guessing the password: end it, and any copy.
             signin.sign_out(user)
-            db.session.commit()
             end_session()
             flash(
                 _(
@@ -53,13 +53,10 @@ def account() -> Response | tuple[str, int]:
             return redirect(url_for("accounts.login"))
         add_error(form.current_password, _("The current password is not correct."))
         return _account_page(form, 400)
-    try:
-        services.change_password(user, given(form.password.data))
-    except AccountError as exc:
-        db.session.rollback()
-        getattr(form, exc.field or "password").errors.append(str(exc.message))
+    if not attempt(
+        form, lambda: services.change_password(user, given(form.password.data)), field="password"
+    ):
         return _account_page(form, 400)
-    db.session.commit()
     login_user(user)  # the session version moved on; keep this session
     flash(_("Your password has been changed. Other sessions were signed out."), "success")
     return redirect(url_for("accounts.account"))
@@ -71,7 +68,6 @@ def new_recovery_codes() -> Response | str:
     if not ConfirmForm().validate_on_submit() or not current_user.has_second_factor:
         abort(400)
     codes = two_factor.issue_recovery_codes(current_user)
-    db.session.commit()
     return render_template(
         "accounts/recovery_codes.html", codes=codes, continue_url=url_for("accounts.account")
     )
@@ -98,7 +94,6 @@ def change_language() -> Response:
         abort(400)
     if current_user.is_authenticated:
         current_user.locale = form.language.data
-        db.session.commit()
     response = redirect(safe_redirect_target(request.form.get("next"), url_for("public.home")))
     remember_language(response, form.language.data)
     return response

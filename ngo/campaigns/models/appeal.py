@@ -49,6 +49,8 @@ def new_public_slug() -> str:
 
 class Appeal(Model):
     __tablename__ = "appeals"
+    # Staff URLs name an appeal by its slug (accounts.access.load_in_organisation).
+    lookup_key = "slug"
     # The public list (newest listed first) and its count read from this index alone.
     __table_args__ = (
         Index("ix_appeals_listed_published_at", "listed", "published_at", "listed_until"),
@@ -98,6 +100,11 @@ class Appeal(Model):
         cascade="all, delete-orphan",
         order_by="(BudgetLine.priority, BudgetLine.id)",
     )
+
+    @property
+    def audit_object(self) -> tuple[str, int]:
+        """What audit events about it are filed under (ngo.audit.record_change)."""
+        return ("appeal", self.id)
 
     @property
     def category_list(self) -> list[Category]:

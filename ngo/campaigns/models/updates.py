@@ -172,6 +172,8 @@ class ConcernReport(Model):
     it is encrypted; nothing identifies the reporter unless they leave an address."""
 
     __tablename__ = "concern_reports"
+    # The staff queue names a report by its reference (accounts.access.load_in_organisation).
+    lookup_key = "reference"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(24), unique=True, default=new_public_slug)
@@ -186,6 +188,11 @@ class ConcernReport(Model):
     handled_at: Mapped[datetime | None]
 
     appeal: Mapped[Appeal] = relationship()
+
+    @property
+    def audit_object(self) -> tuple[str, int]:
+        """Events about a report are the appeal's (ngo.audit.record_change)."""
+        return ("appeal", self.appeal_id)
 
 
 class AppealSearchDocument(Model):

@@ -1,15 +1,15 @@
 """Staff pages of appeals: list, drafting from a case, text, budget and the publication check.
 
-Every appeal is loaded through `load_appeal`, which applies the organisation scope (another
-organisation's appeal is a 404) and the policy (403). The publication check shows the context
-of safety findings, which repeats the person's private values: it is rendered on the appeal
-page for staff and goes nowhere else (no flash, no log, no audit detail).
+Every appeal is loaded through `accounts.access.load_in_organisation`, which applies the
+organisation scope (another organisation's appeal is a 404) and the policy (403). The
+publication check shows the context of safety findings, which repeats the person's private
+values: it is rendered on the appeal page for staff and goes nowhere else (no flash, no log,
+no audit detail).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -22,7 +22,12 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from ngo.accounts import policy
-from ngo.accounts.access import acting_membership, current_membership, staff_required
+from ngo.accounts.access import (
+    acting_membership,
+    current_membership,
+    load_in_organisation,
+    staff_required,
+)
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.campaigns import services
@@ -33,16 +38,14 @@ from ngo.campaigns.forms import (
     money_error_message,
 )
 from ngo.campaigns.models import Appeal, AppealStatus, AppealTranslation, BudgetLine
-from ngo.campaigns.services import AppealError
 from ngo.campaigns.views.sections import details_section, updates_section
-from ngo.cases.loading import load_case
 from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
 from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.forms import given
 from ngo.money import Money, MoneyError, format_money
-from ngo.rules import show_on_form
+from ngo.unit_of_work import attempt, audited_read
 
 bp = Blueprint("appeals", __name__, url_prefix="/staff/appeals")
 
@@ -78,27 +81,6 @@ def _appeal_helpers() -> dict[str, object]:
     }
 
 
-def find_appeal(slug: str) -> Appeal | None:
-    """The appeal with this slug in the acting organisation, or None."""
-    membership = current_membership()
-    if membership is None or len(slug) > 24:
-        return None
-    return db.session.scalars(
-        policy.scope(select(Appeal).where(Appeal.slug == slug), membership, Appeal.organisation_id)
-    ).first()
-
-
-def load_appeal(slug: str, action: Action = Action.VIEW_CASES) -> Appeal:
-    """The appeal with this slug in the acting organisation: 404 if it is another
-    organisation's (or does not exist), 403 if the role may not do `action`."""
-    appeal = find_appeal(slug)
-    if appeal is None:
-        abort(404)
-    if not policy.may(current_membership(), action, appeal):
-        abort(403)
-    return appeal
-
-
 def fallback_translation(appeal: Appeal) -> AppealTranslation | None:
     for translation in appeal.translations:
         if translation.language == appeal.fallback_language:
@@ -121,6 +103,22 @@ def approval_blocker(appeal: Appeal, problems: list[services.Problem]) -> str | 
     if problems:
         return _("The appeal cannot be published until every problem is solved.")
     return None
+
+
+def back_to_appeal(
+    appeal: Appeal,
+    done: str | None = None,
+    *,
+    status_before: str | None = None,
+    anchor: str | None = None,
+) -> Response:
+    """After a change went through: say `done`, say if an edit sent the appeal back to draft
+    (when the status before it is given), and show the appeal page."""
+    if done:
+        flash(done, "success")
+    if status_before is not None:
+        say_if_returned_to_draft(appeal, status_before)
+    return redirect(url_for("appeals.appeal", slug=appeal.slug, _anchor=anchor))
 
 
 def say_if_returned_to_draft(appeal: Appeal, status_before: str) -> None:
@@ -152,8 +150,8 @@ def render_appeal(
     if case is not None and any(p.finding for p in problems):
         # The findings' context repeats private values: looking at it is recorded like
         # looking at the case's personal fields (which part only, never the values).
-        record_personal_data_view(case, actor=current_user, part="appeal_publication_check")
-        db.session.commit()
+        with audited_read():
+            record_personal_data_view(case, actor=current_user, part="appeal_publication_check")
     if translation_form is None:
         translation_form = TranslationForm(formdata=None)
         wanted = request.args.get("language", appeal.fallback_language)
@@ -183,31 +181,6 @@ def render_appeal(
     ), status
 
 
-def apply_form(
-    form: Any,
-    change: Callable[[], object],
-    done: str,
-    appeal: Appeal,
-    anchor: str | None = None,
-) -> Response | None:
-    """The shape of every staff edit: validate, run the service, commit and go back to the
-    appeal page. On a refusal: roll back, show it on the form, and return None so that the
-    view renders the page again with the form (status 400)."""
-    if not form.validate():
-        return None
-    status_before = appeal.status
-    try:
-        change()
-    except AppealError as exc:
-        db.session.rollback()
-        show_on_form(form, exc)
-        return None
-    db.session.commit()
-    flash(done, "success")
-    say_if_returned_to_draft(appeal, status_before)
-    return redirect(url_for("appeals.appeal", slug=appeal.slug, _anchor=anchor))
-
-
 # Pages ------------------------------------------------------------------------------------
 
 
@@ -217,7 +190,11 @@ def appeal_list() -> str:
     """All the organisation's appeals, or with ?case=<reference> those of one person."""
     membership = acting_membership()
     stmt = policy.scope(select(Appeal), membership, Appeal.organisation_id)
-    filter_case = load_case(request.args["case"]) if request.args.get("case") else None
+    filter_case = (
+        load_in_organisation(Beneficiary, request.args["case"], Action.VIEW_CASES)
+        if request.args.get("case")
+        else None
+    )
     if filter_case is not None:
         stmt = stmt.where(Appeal.beneficiary_id == filter_case.id)
     appeals = db.session.scalars(
@@ -246,26 +223,23 @@ def appeal_list() -> str:
 @bp.route("/new/<case_reference>", methods=["GET", "POST"])
 @staff_required(Action.EDIT_APPEAL)
 def new_appeal(case_reference: str) -> Response | tuple[str, int]:
-    case = load_case(case_reference, Action.EDIT_APPEAL)
+    case = load_in_organisation(Beneficiary, case_reference, Action.EDIT_APPEAL)
     form = NewAppealForm()
     if not form.is_submitted():
         form.language.data = str(request.accept_languages.best_match(LANGUAGES) or "en")
     if form.validate_on_submit():
-        try:
-            appeal = services.create_appeal(
+        drafted = attempt(
+            form,
+            lambda: services.create_appeal(
                 case,
                 currency=form.currency.data,
                 language=form.language.data,
                 title=given(form.title.data),
                 actor=current_user,
-            )
-        except AppealError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
-            db.session.commit()
-            flash(_("The appeal was drafted."), "success")
-            return redirect(url_for("appeals.appeal", slug=appeal.slug))
+            ),
+        )
+        if drafted:
+            return back_to_appeal(drafted.value, _("The appeal was drafted."))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("campaigns/staff_new.html", form=form, case=case), status
 
@@ -273,15 +247,16 @@ def new_appeal(case_reference: str) -> Response | tuple[str, int]:
 @bp.get("/<slug>")
 @staff_required(Action.VIEW_CASES)
 def appeal(slug: str) -> tuple[str, int]:
-    return render_appeal(load_appeal(slug))
+    return render_appeal(load_in_organisation(Appeal, slug, Action.VIEW_CASES))
 
 
 @bp.post("/<slug>/translation")
 @staff_required(Action.EDIT_APPEAL)
 def save_translation(slug: str) -> Response | tuple[str, int]:
-    appeal = load_appeal(slug, Action.EDIT_APPEAL)
+    appeal = load_in_organisation(Appeal, slug, Action.EDIT_APPEAL)
     form = TranslationForm()
-    saved = apply_form(
+    status_before = appeal.status
+    if form.validate() and attempt(
         form,
         lambda: services.set_translation(
             appeal,
@@ -292,16 +267,15 @@ def save_translation(slug: str) -> Response | tuple[str, int]:
             display_name=form.display_name.data or "",
             actor=current_user,
         ),
-        _("The text was saved."),
-        appeal,
-    )
-    return saved or render_appeal(appeal, 400, translation_form=form)
+    ):
+        return back_to_appeal(appeal, _("The text was saved."), status_before=status_before)
+    return render_appeal(appeal, 400, translation_form=form)
 
 
 @bp.post("/<slug>/lines")
 @staff_required(Action.EDIT_APPEAL)
 def add_line(slug: str) -> Response | tuple[str, int]:
-    appeal = load_appeal(slug, Action.EDIT_APPEAL)
+    appeal = load_in_organisation(Appeal, slug, Action.EDIT_APPEAL)
     form = BudgetLineForm()
     if form.validate():
         try:
@@ -310,8 +284,9 @@ def add_line(slug: str) -> Response | tuple[str, int]:
             form.amount.errors = [*form.amount.errors, money_error_message(exc.code)]
         else:
             status_before = appeal.status
-            try:
-                services.add_budget_line(
+            if attempt(
+                form,
+                lambda: services.add_budget_line(
                     appeal,
                     amount=amount,
                     label=given(form.label.data),
@@ -319,69 +294,47 @@ def add_line(slug: str) -> Response | tuple[str, int]:
                     essential=bool(form.essential.data),
                     priority=form.priority.data or 1,
                     actor=current_user,
-                )
-            except AppealError as exc:
-                db.session.rollback()
-                show_on_form(form, exc)
-            else:
-                db.session.commit()
-                say_if_returned_to_draft(appeal, status_before)
-                return redirect(url_for("appeals.appeal", slug=slug))
+                ),
+            ):
+                return back_to_appeal(appeal, status_before=status_before)
     return render_appeal(appeal, 400, line_form=form)
 
 
 @bp.post("/<slug>/lines/<int:line_id>/remove")
 @staff_required(Action.EDIT_APPEAL)
 def remove_line(slug: str, line_id: int) -> Response | tuple[str, int]:
-    appeal = load_appeal(slug, Action.EDIT_APPEAL)
+    appeal = load_in_organisation(Appeal, slug, Action.EDIT_APPEAL)
     line = db.session.get(BudgetLine, line_id)
     if line is None or line.appeal_id != appeal.id:
         abort(404)
     status_before = appeal.status
-    try:
-        services.remove_budget_line(line, actor=current_user)
-    except AppealError as exc:
-        db.session.rollback()
-        return render_appeal(appeal, 400, action_error=str(exc.message))
-    db.session.commit()
-    say_if_returned_to_draft(appeal, status_before)
-    return redirect(url_for("appeals.appeal", slug=slug))
-
-
-def _change_status(appeal: Appeal, change: Any, done_message: str) -> Response | tuple[str, int]:
-    try:
-        change()
-    except AppealError as exc:
-        db.session.rollback()
-        return render_appeal(appeal, 400, action_error=str(exc.message))
-    db.session.commit()
-    flash(done_message, "success")
-    return redirect(url_for("appeals.appeal", slug=appeal.slug))
+    removed = attempt(None, lambda: services.remove_budget_line(line, actor=current_user))
+    if not removed:
+        return render_appeal(appeal, 400, action_error=removed.message)
+    return back_to_appeal(appeal, status_before=status_before)
 
 
 @bp.post("/<slug>/submit")
 @staff_required(Action.EDIT_APPEAL)
 def submit(slug: str) -> Response | tuple[str, int]:
-    appeal = load_appeal(slug, Action.EDIT_APPEAL)
-    return _change_status(
-        appeal,
-        lambda: services.submit_for_review(appeal, actor=current_user),
-        _("The appeal was sent for review."),
-    )
+    appeal = load_in_organisation(Appeal, slug, Action.EDIT_APPEAL)
+    submitted = attempt(None, lambda: services.submit_for_review(appeal, actor=current_user))
+    if not submitted:
+        return render_appeal(appeal, 400, action_error=submitted.message)
+    return back_to_appeal(appeal, _("The appeal was sent for review."))
 
 
 @bp.post("/<slug>/return")
 @staff_required(Action.VIEW_CASES)
 def return_to_draft(slug: str) -> Response | tuple[str, int]:
-    appeal = load_appeal(slug)
+    appeal = load_in_organisation(Appeal, slug, Action.VIEW_CASES)
     membership = current_membership()
     if not (
         policy.may(membership, Action.EDIT_APPEAL, appeal)
         or policy.may(membership, Action.APPROVE_APPEAL, appeal)
     ):
         abort(403)
-    return _change_status(
-        appeal,
-        lambda: services.return_to_draft(appeal, actor=current_user),
-        _("The appeal is a draft again."),
-    )
+    returned = attempt(None, lambda: services.return_to_draft(appeal, actor=current_user))
+    if not returned:
+        return render_appeal(appeal, 400, action_error=returned.message)
+    return back_to_appeal(appeal, _("The appeal is a draft again."))

@@ -7,55 +7,36 @@ and the address they left): each showing of the queue is in the audit log, witho
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ngo import audit
-from ngo.accounts import policy
-from ngo.accounts.access import acting_membership, current_membership, staff_required
+from ngo.accounts.access import acting_membership, load_in_organisation, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.campaigns import concerns
-from ngo.campaigns.concerns import ConcernError
 from ngo.campaigns.labels import CONCERN_KIND_LABELS
 from ngo.campaigns.models import ConcernReport
 from ngo.campaigns.presentation import translation_for
-from ngo.extensions import db
+from ngo.unit_of_work import attempt, audited_read
 
 concerns_bp = Blueprint("concerns", __name__, url_prefix="/staff/concerns")
-
-
-def _report_or_404(reference: str) -> ConcernReport:
-    membership = current_membership()
-    if membership is None or len(reference) > 24:
-        abort(404)
-    report = db.session.scalars(
-        policy.scope(
-            select(ConcernReport).where(ConcernReport.reference == reference),
-            membership,
-            ConcernReport.organisation_id,
-        )
-    ).first()
-    if report is None:
-        abort(404)
-    return report
 
 
 def _render_queue(status: int = 200, action_error: str | None = None) -> tuple[str, int]:
     membership = acting_membership()
     locale = str(get_locale())
     reports = concerns.open_concerns(membership.organisation_id)
-    audit.record(
-        "appeal.concerns_viewed",
-        actor_id=current_user.id,
-        organisation_id=membership.organisation_id,
-        details={"count": len(reports)},
-    )
-    db.session.commit()
+    with audited_read():
+        audit.record(
+            "appeal.concerns_viewed",
+            actor_id=current_user.id,
+            organisation_id=membership.organisation_id,
+            details={"count": len(reports)},
+        )
     return render_template(
         "campaigns/staff_concerns.html",
         reports=reports,
@@ -73,13 +54,12 @@ def queue() -> tuple[str, int]:
 
 
 def _close(reference: str, *, dismissed: bool) -> Response | tuple[str, int]:
-    report = _report_or_404(reference)
-    try:
-        concerns.resolve_concern(report, actor=current_user, dismissed=dismissed)
-    except ConcernError as exc:
-        db.session.rollback()
-        return _render_queue(400, action_error=str(exc.message))
-    db.session.commit()
+    report = load_in_organisation(ConcernReport, reference, Action.HANDLE_CONCERNS)
+    closed = attempt(
+        None, lambda: concerns.resolve_concern(report, actor=current_user, dismissed=dismissed)
+    )
+    if not closed:
+        return _render_queue(400, action_error=closed.message)
     flash(
         _("The concern was dismissed.") if dismissed else _("The concern was marked resolved."),
         "success",

@@ -17,19 +17,13 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from ngo.accounts import policy
-from ngo.accounts.access import acting_membership, staff_required
+from ngo.accounts.access import acting_membership, load_in_organisation, staff_required
 from ngo.accounts.policy import Action
 from ngo.campaigns import cover, review, services, updates
-from ngo.campaigns.errors import AppealError
 from ngo.campaigns.forms_updates import ApproveForm, ReturnForm, UrgentForm
 from ngo.campaigns.models import Appeal, AppealStatus
 from ngo.campaigns.review import Change, ContentChangedError
-from ngo.campaigns.views.staff import (
-    approval_blocker,
-    bp,
-    fallback_translation,
-    load_appeal,
-)
+from ngo.campaigns.views.staff import approval_blocker, back_to_appeal, bp, fallback_translation
 from ngo.campaigns.views.staff_updates import (
     apply_update_change,
     load_update,
@@ -40,6 +34,7 @@ from ngo.extensions import db
 from ngo.forms import given
 from ngo.markdown import render_markdown
 from ngo.money import Money
+from ngo.unit_of_work import attempt
 
 
 @bp.get("/reviews")
@@ -104,29 +99,33 @@ def render_review(
 @bp.get("/<slug>/review")
 @staff_required(Action.VIEW_CASES)
 def review_appeal(slug: str) -> tuple[str, int]:
-    return render_review(load_appeal(slug))
+    return render_review(load_in_organisation(Appeal, slug, Action.VIEW_CASES))
 
 
 @bp.post("/<slug>/approve")
 @staff_required(Action.APPROVE_APPEAL)
 def approve(slug: str) -> Response | tuple[str, int]:
-    appeal = load_appeal(slug, Action.APPROVE_APPEAL)
+    appeal = load_in_organisation(Appeal, slug, Action.APPROVE_APPEAL)
     form = ApproveForm()
     if not form.validate():
         return render_review(appeal, 400, action_error=_("Open the review page again."))
-    try:
-        services.approve_and_publish(appeal, approver=current_user, digest=given(form.digest.data))
-    except ContentChangedError as exc:
-        db.session.rollback()
+    published = attempt(
+        None,
+        lambda: services.approve_and_publish(
+            appeal, approver=current_user, digest=given(form.digest.data)
+        ),
+    )
+    if published:
+        return back_to_appeal(appeal, _("The appeal was published."))
+    if isinstance(published.refusal, ContentChangedError):
         return render_review(
-            appeal, 409, action_error=str(exc.message), changes=exc.changes, changed=True
+            appeal,
+            409,
+            action_error=published.message,
+            changes=published.refusal.changes,
+            changed=True,
         )
-    except AppealError as exc:
-        db.session.rollback()
-        return render_review(appeal, 400, action_error=str(exc.message))
-    db.session.commit()
-    flash(_("The appeal was published."), "success")
-    return redirect(url_for("appeals.appeal", slug=appeal.slug))
+    return render_review(appeal, 400, action_error=published.message)
 
 
 # Updates ----------------------------------------------------------------------------------
@@ -135,7 +134,7 @@ def approve(slug: str) -> Response | tuple[str, int]:
 @bp.post("/<slug>/updates/<public_id>/approve")
 @staff_required(Action.APPROVE_APPEAL)
 def approve_update(slug: str, public_id: str) -> Response | tuple[str, int]:
-    appeal = load_appeal(slug, Action.APPROVE_APPEAL)
+    appeal = load_in_organisation(Appeal, slug, Action.APPROVE_APPEAL)
     update = load_update(appeal, public_id)
     form = ApproveForm()
     if not form.validate():
@@ -154,36 +153,33 @@ def approve_update(slug: str, public_id: str) -> Response | tuple[str, int]:
 @bp.post("/<slug>/updates/<public_id>/return")
 @staff_required(Action.APPROVE_APPEAL)
 def return_update(slug: str, public_id: str) -> Response | tuple[str, int]:
-    appeal = load_appeal(slug, Action.APPROVE_APPEAL)
+    appeal = load_in_organisation(Appeal, slug, Action.APPROVE_APPEAL)
     update = load_update(appeal, public_id)
     form = ReturnForm()
-    if form.validate():
-        try:
-            updates.return_update(update, reason=given(form.reason.data), actor=current_user)
-        except AppealError as exc:
-            db.session.rollback()
-            form.reason.errors = [*form.reason.errors, str(exc.message)]
-        else:
-            db.session.commit()
-            flash(_("The update went back to its author."), "success")
-            return redirect(url_for("appeals.review_queue"))
+    if form.validate() and attempt(
+        form,
+        lambda: updates.return_update(update, reason=given(form.reason.data), actor=current_user),
+        field="reason",
+    ):
+        flash(_("The update went back to its author."), "success")
+        return redirect(url_for("appeals.review_queue"))
     return render_update(appeal, update, 400, return_form=form)
 
 
 @bp.post("/<slug>/updates/<public_id>/urgent")
 @staff_required(Action.MARK_UPDATE_URGENT)
 def mark_update_urgent(slug: str, public_id: str) -> Response | tuple[str, int]:
-    appeal = load_appeal(slug, Action.MARK_UPDATE_URGENT)
+    appeal = load_in_organisation(Appeal, slug, Action.MARK_UPDATE_URGENT)
     update = load_update(appeal, public_id)
     form = UrgentForm()
     if not form.validate_on_submit() or form.urgent.data not in ("1", "0"):
         abort(400)
-    try:
-        updates.mark_urgent(update, urgent=form.urgent.data == "1", actor=current_user)
-    except AppealError as exc:
-        db.session.rollback()
-        return render_update(appeal, update, 400, action_error=str(exc.message))
-    db.session.commit()
+    marked = attempt(
+        None,
+        lambda: updates.mark_urgent(update, urgent=form.urgent.data == "1", actor=current_user),
+    )
+    if not marked:
+        return render_update(appeal, update, 400, action_error=marked.message)
     flash(
         _("Marked as urgent: it is first in the review queue, and still needs a second person.")
         if update.urgent

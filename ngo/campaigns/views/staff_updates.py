@@ -18,25 +18,30 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ngo.accounts.access import allow_larger_body, current_membership, staff_required
+from ngo.accounts.access import (
+    allow_larger_body,
+    current_membership,
+    find_in_organisation,
+    load_in_organisation,
+    staff_required,
+)
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action, may
 from ngo.campaigns import images, review, updates
-from ngo.campaigns.errors import AppealError
 from ngo.campaigns.forms_updates import ApproveForm, ReturnForm, UpdateForm, UrgentForm
 from ngo.campaigns.models import Appeal, AppealUpdate, UpdateState
 from ngo.campaigns.review import Change, ContentChangedError
 from ngo.campaigns.safety import Finding
 from ngo.campaigns.updates import SafetyCheckError
 from ngo.campaigns.views.sections import UPLOAD_OVERHEAD, state_label, updates_section
-from ngo.campaigns.views.staff import bp, find_appeal, highlight, load_appeal, render_appeal
+from ngo.campaigns.views.staff import bp, highlight, render_appeal
 from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
 from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.forms import given
 from ngo.markdown import render_markdown
-from ngo.rules import show_on_form
+from ngo.unit_of_work import Attempt, attempt, audited_read
 
 _PHOTO_ENDPOINTS = frozenset({"appeals.post_update", "appeals.edit_update"})
 
@@ -46,7 +51,7 @@ def _raise_size_limit_for_photos(endpoint: str | None, values: dict[str, Any] | 
     # Before CSRF protection parses the form (see cases.views.evidence), and only for someone
     # who may post an update on this very appeal.
     if endpoint in _PHOTO_ENDPOINTS and values:
-        appeal = find_appeal(str(values.get("slug", "")))
+        appeal = find_in_organisation(Appeal, str(values.get("slug", "")))
         allow_larger_body(updates.PHOTO_MAX_BYTES + UPLOAD_OVERHEAD, Action.POST_UPDATE, appeal)
 
 
@@ -66,28 +71,16 @@ def _photo(form: UpdateForm) -> bytes | None:
 def show_findings(appeal: Appeal, exc: SafetyCheckError) -> list[Finding]:
     case = db.session.get(Beneficiary, appeal.beneficiary_id)
     if case is not None and any(f.end > f.start for f in exc.findings):
-        record_personal_data_view(case, actor=current_user, part="appeal_update_check")
-        db.session.commit()
+        with audited_read():
+            record_personal_data_view(case, actor=current_user, part="appeal_update_check")
     return exc.findings
 
 
-def _save(form: UpdateForm, appeal: Appeal, change: Callable[[], object]) -> list[Finding] | None:
-    """Run a save of an update's form: None when it was saved (and committed), else the
-    findings to show beside the refused form (the refusal itself is on the form)."""
-    if not form.validate():
-        return []
-    try:
-        change()
-    except SafetyCheckError as exc:
-        db.session.rollback()
-        show_on_form(form, exc)
-        return show_findings(appeal, exc)
-    except AppealError as exc:
-        db.session.rollback()
-        show_on_form(form, exc)
-        return []
-    db.session.commit()
-    return None
+def findings_of(appeal: Appeal, refused: Attempt[Any]) -> list[Finding]:
+    """What to show beside a refused form: the safety check's findings, if it refused."""
+    if isinstance(refused.refusal, SafetyCheckError):
+        return show_findings(appeal, refused.refusal)
+    return []
 
 
 def render_update(
@@ -150,14 +143,13 @@ def _back(appeal: Appeal, update: AppealUpdate | None = None) -> Response:
 @staff_required(Action.POST_UPDATE)
 def post_update(slug: str) -> Response | tuple[str, int]:
     """Save a new update as a draft (nothing of it is public yet)."""
-    appeal = load_appeal(slug, Action.POST_UPDATE)
+    appeal = load_in_organisation(Appeal, slug, Action.POST_UPDATE)
     form = UpdateForm()
-    drafted: list[AppealUpdate] = []
-    findings = _save(
-        form,
-        appeal,
-        lambda: drafted.append(
-            updates.draft_update(
+    findings: list[Finding] = []
+    if form.validate():
+        drafted = attempt(
+            form,
+            lambda: updates.draft_update(
                 appeal,
                 language=form.language.data,
                 title=given(form.title.data),
@@ -165,40 +157,39 @@ def post_update(slug: str) -> Response | tuple[str, int]:
                 image_bytes=_photo(form),
                 alt_text=form.alt_text.data or "",
                 actor=current_user,
-            )
-        ),
-    )
-    if findings is None:
-        flash(
-            _(
-                "The draft was saved. Send it for review when it is ready: it becomes public "
-                "once a second person approves it."
             ),
-            "success",
         )
-        return _back(appeal, drafted[0])
+        if drafted:
+            flash(
+                _(
+                    "The draft was saved. Send it for review when it is ready: it becomes "
+                    "public once a second person approves it."
+                ),
+                "success",
+            )
+            return _back(appeal, drafted.value)
+        findings = findings_of(appeal, drafted)
     return render_appeal(appeal, 400, updates=updates_section(appeal, form, findings))
 
 
 @bp.get("/<slug>/updates/<public_id>")
 @staff_required(Action.VIEW_CASES)
 def update_page(slug: str, public_id: str) -> tuple[str, int]:
-    appeal = load_appeal(slug)
+    appeal = load_in_organisation(Appeal, slug, Action.VIEW_CASES)
     return render_update(appeal, load_update(appeal, public_id))
 
 
 @bp.post("/<slug>/updates/<public_id>/edit")
 @staff_required(Action.POST_UPDATE)
 def edit_update(slug: str, public_id: str) -> Response | tuple[str, int]:
-    appeal = load_appeal(slug, Action.POST_UPDATE)
+    appeal = load_in_organisation(Appeal, slug, Action.POST_UPDATE)
     update = load_update(appeal, public_id)
     form = UpdateForm()
-    returned: list[bool] = []
-    findings = _save(
-        form,
-        appeal,
-        lambda: returned.append(
-            updates.edit_update(
+    findings: list[Finding] = []
+    if form.validate():
+        edited = attempt(
+            form,
+            lambda: updates.edit_update(
                 update,
                 language=form.language.data,
                 title=given(form.title.data),
@@ -207,12 +198,13 @@ def edit_update(slug: str, public_id: str) -> Response | tuple[str, int]:
                 alt_text=form.alt_text.data or "",
                 remove_photo=bool(form.remove_photo.data),
                 actor=current_user,
-            )
-        ),
-    )
-    if findings is None:
+            ),
+        )
+        if not edited:
+            findings = findings_of(appeal, edited)
+            return render_update(appeal, update, 400, form=form, findings=findings)
         flash(_("The update was saved."), "success")
-        if returned[0]:
+        if edited.value:
             flash(
                 _(
                     "It was awaiting review: your change sent it back to draft, because its "
@@ -239,37 +231,31 @@ def apply_update_change(
     done: str,
     then: str | None = None,
 ) -> Response | tuple[str, int]:
-    """Run one change of an update: commit and go to `then` (the update's page by default), or
-    roll back and show the update page with the refusal (the difference, if its content changed
-    since the approver read it; the findings, if the safety check refused it)."""
-    try:
-        change()
-    except ContentChangedError as exc:
-        db.session.rollback()
+    """Run one change of an update and go to `then` (the update's page by default), or show
+    the update page with the refusal (the difference, if its content changed since the
+    approver read it; the findings, if the safety check refused it)."""
+    changed = attempt(None, change)
+    if changed:
+        flash(done, "success")
+        return redirect(then) if then else _back(appeal, update)
+    refusal = changed.refusal
+    if isinstance(refusal, ContentChangedError):
         return render_update(
             appeal,
             update,
             409,
-            action_error=str(exc.message),
-            changes=exc.changes,
+            action_error=changed.message,
+            changes=refusal.changes,
             changed=True,
         )
-    except SafetyCheckError as exc:
-        db.session.rollback()
-        findings = show_findings(appeal, exc)
-        return render_update(appeal, update, 400, findings=findings, action_error=str(exc.message))
-    except AppealError as exc:
-        db.session.rollback()
-        return render_update(appeal, update, 400, action_error=str(exc.message))
-    db.session.commit()
-    flash(done, "success")
-    return redirect(then) if then else _back(appeal, update)
+    findings = findings_of(appeal, changed)
+    return render_update(appeal, update, 400, findings=findings, action_error=changed.message)
 
 
 @bp.post("/<slug>/updates/<public_id>/submit")
 @staff_required(Action.POST_UPDATE)
 def submit_update(slug: str, public_id: str) -> Response | tuple[str, int]:
-    appeal = load_appeal(slug, Action.POST_UPDATE)
+    appeal = load_in_organisation(Appeal, slug, Action.POST_UPDATE)
     update = load_update(appeal, public_id)
     return _act(
         appeal,
@@ -282,7 +268,7 @@ def submit_update(slug: str, public_id: str) -> Response | tuple[str, int]:
 @bp.post("/<slug>/updates/<public_id>/discard")
 @staff_required(Action.POST_UPDATE)
 def discard_update(slug: str, public_id: str) -> Response | tuple[str, int]:
-    appeal = load_appeal(slug, Action.POST_UPDATE)
+    appeal = load_in_organisation(Appeal, slug, Action.POST_UPDATE)
     update = load_update(appeal, public_id)
     response = _act(
         appeal,
@@ -296,14 +282,11 @@ def discard_update(slug: str, public_id: str) -> Response | tuple[str, int]:
 @bp.post("/<slug>/updates/<public_id>/withdraw")
 @staff_required(Action.POST_UPDATE)
 def withdraw_update(slug: str, public_id: str) -> Response | tuple[str, int]:
-    appeal = load_appeal(slug, Action.POST_UPDATE)
+    appeal = load_in_organisation(Appeal, slug, Action.POST_UPDATE)
     update = load_update(appeal, public_id)
-    try:
-        updates.withdraw_update(update, current_user)
-    except AppealError as exc:
-        db.session.rollback()
-        return render_appeal(appeal, 400, action_error=str(exc.message))
-    db.session.commit()
+    withdrawn = attempt(None, lambda: updates.withdraw_update(update, current_user))
+    if not withdrawn:
+        return render_appeal(appeal, 400, action_error=withdrawn.message)
     flash(_("The update was withdrawn from the public page."), "success")
     return _back(appeal)
 
@@ -313,15 +296,15 @@ def withdraw_update(slug: str, public_id: str) -> Response | tuple[str, int]:
 def update_photo(slug: str, public_id: str) -> Response:
     """The update's photo for staff: decrypted while it awaits approval (the public /media
     route serves it only once the update is published)."""
-    appeal = load_appeal(slug)
+    appeal = load_in_organisation(Appeal, slug, Action.VIEW_CASES)
     update = load_update(appeal, public_id)
     data = images.image_bytes(update.image) if update.image is not None else None
     if update.image is None or data is None:
         abort(404)
     # A photo from the person's life, possibly before anyone approved it: an audited view.
     person = db.session.get_one(Beneficiary, appeal.beneficiary_id)
-    record_personal_data_view(person, actor=current_user, part="update_photo")
-    db.session.commit()
+    with audited_read():
+        record_personal_data_view(person, actor=current_user, part="update_photo")
     response = make_response(data)
     response.headers["Content-Type"] = update.image.content_type
     return response

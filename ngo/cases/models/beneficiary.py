@@ -36,6 +36,8 @@ def new_case_reference() -> str:
 
 class Beneficiary(Model):
     __tablename__ = "beneficiaries"
+    # Staff URLs name a case by its reference (accounts.access.load_in_organisation).
+    lookup_key = "reference"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True, default=new_case_reference)
@@ -86,6 +88,11 @@ class Beneficiary(Model):
     @date_of_birth.setter
     def date_of_birth(self, value: date | None) -> None:
         self.date_of_birth_text = value.isoformat() if value else None
+
+    @property
+    def audit_object(self) -> tuple[str, int]:
+        """What audit events about it are filed under (ngo.audit.record_change)."""
+        return ("case", self.id)
 
     @property
     def display_label(self) -> str:

@@ -51,3 +51,8 @@ class EvidenceItem(Model):
 
     uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
     checked_by: Mapped[User | None] = relationship(foreign_keys=[checked_by_id])
+
+    @property
+    def audit_object(self) -> tuple[str, int]:
+        """What audit events about it are filed under (ngo.audit.record_change)."""
+        return ("case", self.beneficiary_id)

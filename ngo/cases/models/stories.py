@@ -43,6 +43,11 @@ class Story(Model):
         back_populates="story", cascade="all, delete-orphan", order_by="StoryVersion.number"
     )
 
+    @property
+    def audit_object(self) -> tuple[str, int]:
+        """What audit events about it are filed under (ngo.audit.record_change)."""
+        return ("case", self.beneficiary_id)
+
 
 class StoryVersion(Model):
     __tablename__ = "story_versions"

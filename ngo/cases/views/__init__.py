@@ -1,27 +1,23 @@
 """URLs of the cases domain, split by subject: cases (list, profile, household, notes, tasks,
 history), consent, evidence, stories and data-subject rights. Every view loads its case through
-`load_case` (cases.loading), which applies the organisation scope and the policy."""
+`accounts.access.load_in_organisation`, which applies the organisation scope and the policy."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from flask_login import current_user
 
-from ngo.cases.loading import find_case, load_case
 from ngo.cases.models import Beneficiary
-from ngo.cases.services import CaseError
-from ngo.extensions import db
-from ngo.rules import show_on_form
+from ngo.cases.services import record_personal_data_view
+from ngo.unit_of_work import audited_read
 
-__all__ = ["CASE_TABS", "bp", "commit_case_change", "find_case", "load_case", "render_case_tab"]
+__all__ = ["CASE_TABS", "bp", "record_view", "render_case_tab"]
 
 # The routes are in the modules beside this one; cases.init_app imports them.
 bp = Blueprint("cases", __name__, url_prefix="/cases")
-T = TypeVar("T")
 
 # The tabs of a case page, in order: (endpoint, label).
 CASE_TABS = [
@@ -36,18 +32,11 @@ CASE_TABS = [
 ]
 
 
-def commit_case_change(form: FlaskForm, change: Callable[[], T]) -> tuple[bool, T | None]:
-    """Run one service call for a submitted form. On success commit and return (True, result);
-    on a refusal roll back, put the message on the form and return (False, None), so that the
-    view re-renders the form and nothing partial is stored."""
-    try:
-        result = change()
-    except CaseError as exc:
-        db.session.rollback()
-        show_on_form(form, exc)
-        return False, None
-    db.session.commit()
-    return True, result
+def record_view(case: Beneficiary, part: str) -> None:
+    """Record that the current user is shown `part` of the person's data (a GET too): kept
+    whatever the page's status, before the page leaves."""
+    with audited_read():
+        record_personal_data_view(case, actor=current_user, part=part)
 
 
 def render_case_tab(

@@ -10,12 +10,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ngo.accounts.access import acting_membership, staff_required
+from ngo.accounts.access import acting_membership, load_in_organisation, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.models import Membership, Role, User
 from ngo.accounts.policy import Action
 from ngo.audit import AuditEvent
-from ngo.cases import services
+from ngo.cases import listing, services
 from ngo.cases.forms import (
     RISK_LABELS,
     STATUS_LABELS,
@@ -25,11 +25,13 @@ from ngo.cases.forms import (
     StatusForm,
     TaskForm,
 )
+from ngo.cases.listing import CaseFilters
 from ngo.cases.models import Beneficiary, CaseStatus, CaseTask, HouseholdMember, RiskLevel
-from ngo.cases.services import BeneficiaryData, CaseFilters
-from ngo.cases.views import bp, commit_case_change, load_case, render_case_tab
+from ngo.cases.services import BeneficiaryData
+from ngo.cases.views import bp, record_view, render_case_tab
 from ngo.extensions import db
 from ngo.forms import given
+from ngo.unit_of_work import attempt, audited_read
 
 MAX_PAGE = 10_000
 
@@ -94,23 +96,23 @@ def _parse_filters() -> CaseFilters:
 def case_list() -> str:
     membership = acting_membership()
     filters = _parse_filters()
-    rows, total = services.list_cases(membership.organisation_id, filters)
+    rows, total = listing.list_cases(membership.organisation_id, filters)
     page = render_template(
         "cases/list.html",
         rows=rows,
         total=total,
         filters=filters,
-        page_size=services.PAGE_SIZE,
+        page_size=listing.PAGE_SIZE,
         caseworkers=_caseworker_choices(membership.organisation_id)[1:],
         status_labels=STATUS_LABELS,
         risk_labels=RISK_LABELS,
     )
-    # Committed before the page leaves, after rendering: a commit first would expire the
-    # loaded rows and reload each one.
-    services.record_case_list_view(
-        rows, actor=current_user, organisation_id=membership.organisation_id, filters=filters
-    )
-    db.session.commit()
+    # Recorded once the page is rendered (a commit first would expire the loaded rows and
+    # reload each one), committed before it leaves.
+    with audited_read():
+        listing.record_case_list_view(
+            rows, actor=current_user, organisation_id=membership.organisation_id, filters=filters
+        )
     return page
 
 
@@ -132,15 +134,15 @@ def new_case() -> Response | tuple[str, int]:
     if not form.is_submitted():
         form.assigned_caseworker_id.data = str(current_user.id)
     if form.validate_on_submit():
-        done, case = commit_case_change(
+        created = attempt(
             form,
             lambda: services.create_beneficiary(
                 membership.organisation_id, _beneficiary_data(form), actor=current_user
             ),
         )
-        if done:
+        if created:
             flash(_("The case was registered."), "success")
-            return redirect(url_for("cases.profile", reference=given(case).reference))
+            return redirect(url_for("cases.profile", reference=created.value.reference))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("cases/edit.html", form=form, case=None), status
 
@@ -148,9 +150,8 @@ def new_case() -> Response | tuple[str, int]:
 @bp.get("/<reference>")
 @staff_required(Action.VIEW_CASES)
 def profile(reference: str) -> tuple[str, int]:
-    case = load_case(reference)
-    services.record_personal_data_view(case, actor=current_user, part="profile")
-    db.session.commit()
+    case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
+    record_view(case, "profile")
     return render_case_tab("cases/profile.html", case, status_form=_status_form(case))
 
 
@@ -166,19 +167,16 @@ def _status_form(case: Beneficiary) -> StatusForm:
 @bp.route("/<reference>/edit", methods=["GET", "POST"])
 @staff_required(Action.EDIT_CASE)
 def edit_case(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.EDIT_CASE)
+    case = load_in_organisation(Beneficiary, reference, Action.EDIT_CASE)
     form = BeneficiaryForm(obj=case)
     form.assigned_caseworker_id.choices = _caseworker_choices(case.organisation_id)
     if not form.is_submitted():
         form.assigned_caseworker_id.data = str(case.assigned_caseworker_id or "")
-    if form.validate_on_submit():
-        done, _result = commit_case_change(
-            form,
-            lambda: services.update_beneficiary(case, _beneficiary_data(form), actor=current_user),
-        )
-        if done:
-            flash(_("Saved."), "success")
-            return redirect(url_for("cases.profile", reference=case.reference))
+    if form.validate_on_submit() and attempt(
+        form, lambda: services.update_beneficiary(case, _beneficiary_data(form), actor=current_user)
+    ):
+        flash(_("Saved."), "success")
+        return redirect(url_for("cases.profile", reference=case.reference))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("cases/edit.html", form=form, case=case), status
 
@@ -186,104 +184,90 @@ def edit_case(reference: str) -> Response | tuple[str, int]:
 @bp.post("/<reference>/status")
 @staff_required(Action.EDIT_CASE)
 def change_status(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.EDIT_CASE)
+    case = load_in_organisation(Beneficiary, reference, Action.EDIT_CASE)
     form = _status_form(case)
-    if form.validate_on_submit():
-        done, _result = commit_case_change(
-            form,
-            lambda: services.change_status(
-                case, CaseStatus(form.status.data), reason=form.reason.data, actor=current_user
-            ),
-        )
-        if done:
-            flash(_("The status was changed."), "success")
-            return redirect(url_for("cases.profile", reference=case.reference))
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: services.change_status(
+            case, CaseStatus(form.status.data), reason=form.reason.data, actor=current_user
+        ),
+    ):
+        flash(_("The status was changed."), "success")
+        return redirect(url_for("cases.profile", reference=case.reference))
     return render_case_tab("cases/profile.html", case, 400, status_form=form)
 
 
 @bp.route("/<reference>/household", methods=["GET", "POST"])
 @staff_required(Action.VIEW_CASES)
 def household(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference)
+    case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
     form = HouseholdForm()
     if form.is_submitted():
-        case = load_case(reference, Action.EDIT_CASE)
-        if (
-            form.validate()
-            and commit_case_change(
-                form,
-                lambda: services.add_household_member(
-                    case,
-                    relationship=given(form.relationship.data),
-                    first_name=form.first_name.data or "",
-                    age=form.age.data,
-                    actor=current_user,
-                ),
-            )[0]
+        case = load_in_organisation(Beneficiary, reference, Action.EDIT_CASE)
+        if form.validate() and attempt(
+            form,
+            lambda: services.add_household_member(
+                case,
+                relationship=given(form.relationship.data),
+                first_name=form.first_name.data or "",
+                age=form.age.data,
+                actor=current_user,
+            ),
         ):
             return redirect(url_for("cases.household", reference=reference))
         return render_case_tab(
             "cases/household.html", case, 400, form=form, confirm_form=ConfirmForm()
         )
-    services.record_personal_data_view(case, actor=current_user, part="household")
-    db.session.commit()
+    record_view(case, "household")
     return render_case_tab("cases/household.html", case, form=form, confirm_form=ConfirmForm())
 
 
 @bp.post("/<reference>/household/<int:member_id>/remove")
 @staff_required(Action.EDIT_CASE)
 def remove_household_member(reference: str, member_id: int) -> Response:
-    case = load_case(reference, Action.EDIT_CASE)
+    case = load_in_organisation(Beneficiary, reference, Action.EDIT_CASE)
     member = db.session.get(HouseholdMember, member_id)
     if member is None or member.beneficiary_id != case.id:
         abort(404)
     services.remove_household_member(member, actor=current_user)
-    db.session.commit()
     return redirect(url_for("cases.household", reference=reference))
 
 
 @bp.route("/<reference>/notes", methods=["GET", "POST"])
 @staff_required(Action.VIEW_CASES)
 def notes(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference)
+    case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
     form = NoteForm()
     if form.is_submitted():
-        case = load_case(reference, Action.EDIT_CASE)
-        if (
-            form.validate()
-            and commit_case_change(
-                form, lambda: services.add_note(case, given(form.body.data), actor=current_user)
-            )[0]
+        case = load_in_organisation(Beneficiary, reference, Action.EDIT_CASE)
+        if form.validate() and attempt(
+            form, lambda: services.add_note(case, given(form.body.data), actor=current_user)
         ):
             return redirect(url_for("cases.notes", reference=reference))
         return render_case_tab("cases/notes.html", case, 400, form=form)
-    services.record_personal_data_view(case, actor=current_user, part="notes")
-    db.session.commit()
+    record_view(case, "notes")
     return render_case_tab("cases/notes.html", case, form=form)
 
 
 @bp.route("/<reference>/tasks", methods=["GET", "POST"])
 @staff_required(Action.VIEW_CASES)
 def tasks(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference)
+    case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
     form = TaskForm()
     form.assignee_id.choices = _staff_choices(
         case.organisation_id, {Role.CASEWORKER, Role.ADMIN, Role.VERIFIER}
     )
     if form.is_submitted():
-        case = load_case(reference, Action.EDIT_CASE)
-        if (
-            form.validate()
-            and commit_case_change(
-                form,
-                lambda: services.add_task(
-                    case,
-                    title=given(form.title.data),
-                    due_date=given(form.due_date.data),
-                    assignee_id=int(form.assignee_id.data) if form.assignee_id.data else None,
-                    actor=current_user,
-                ),
-            )[0]
+        case = load_in_organisation(Beneficiary, reference, Action.EDIT_CASE)
+        if form.validate() and attempt(
+            form,
+            lambda: services.add_task(
+                case,
+                title=given(form.title.data),
+                due_date=given(form.due_date.data),
+                assignee_id=int(form.assignee_id.data) if form.assignee_id.data else None,
+                actor=current_user,
+            ),
         ):
             return redirect(url_for("cases.tasks", reference=reference))
         return _render_tasks(case, form, 400)
@@ -292,20 +276,18 @@ def tasks(reference: str) -> Response | tuple[str, int]:
 
 def _render_tasks(case: Beneficiary, form: TaskForm, status: int = 200) -> tuple[str, int]:
     # Task titles speak of the person ("call about the flat in ..."): every rendering is a view.
-    services.record_personal_data_view(case, actor=current_user, part="tasks")
-    db.session.commit()
+    record_view(case, "tasks")
     return render_case_tab("cases/tasks.html", case, status, form=form, confirm_form=ConfirmForm())
 
 
 @bp.post("/<reference>/tasks/<int:task_id>/done")
 @staff_required(Action.EDIT_CASE)
 def complete_task(reference: str, task_id: int) -> Response:
-    case = load_case(reference, Action.EDIT_CASE)
-    task = db.session.get(CaseTask, task_id)
-    if task is None or task.beneficiary_id != case.id:
-        abort(404)
+    case = load_in_organisation(Beneficiary, reference, Action.EDIT_CASE)
+    task = load_in_organisation(
+        CaseTask, task_id, Action.EDIT_CASE, CaseTask.beneficiary_id == case.id
+    )
     services.complete_task(task, actor=current_user)
-    db.session.commit()
     target = request.form.get("next")
     if target == "mine":
         return redirect(url_for("cases.my_tasks"))
@@ -318,7 +300,7 @@ def my_tasks() -> str:
     membership = acting_membership()
     return render_template(
         "cases/my_tasks.html",
-        tasks=services.open_tasks_of(current_user, membership.organisation_id),
+        tasks=listing.open_tasks_of(current_user, membership.organisation_id),
         confirm_form=ConfirmForm(),
     )
 
@@ -326,7 +308,7 @@ def my_tasks() -> str:
 @bp.get("/<reference>/history")
 @staff_required(Action.VIEW_CASES)
 def history(reference: str) -> tuple[str, int]:
-    case = load_case(reference)
+    case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
     events = db.session.scalars(
         select(AuditEvent)
         .where(
@@ -345,6 +327,5 @@ def history(reference: str) -> tuple[str, int]:
     }
     page = render_case_tab("cases/history.html", case, events=events, actors=actors)
     # As in the case list: recorded once the page is rendered, committed before it leaves.
-    services.record_personal_data_view(case, actor=current_user, part="history")
-    db.session.commit()
+    record_view(case, "history")
     return page

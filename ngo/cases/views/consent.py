@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ngo.accounts.access import staff_required
+from ngo.accounts.access import load_in_organisation, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.cases import consent as consent_service
@@ -24,10 +24,10 @@ from ngo.cases.models import (
     EvidenceItem,
     EvidenceKind,
 )
-from ngo.cases.services import record_personal_data_view
-from ngo.cases.views import bp, commit_case_change, load_case, render_case_tab
+from ngo.cases.views import bp, record_view, render_case_tab
 from ngo.extensions import db
 from ngo.forms import given
+from ngo.unit_of_work import attempt
 
 
 def _consent_form(case: Beneficiary) -> ConsentForm:
@@ -49,8 +49,7 @@ def _consent_form(case: Beneficiary) -> ConsentForm:
 
 def _render(case: Beneficiary, form: ConsentForm, status: int = 200) -> tuple[str, int]:
     # The history names witnesses and the person's signed forms: every rendering is a view.
-    record_personal_data_view(case, actor=current_user, part="consent")
-    db.session.commit()
+    record_view(case, "consent")
     history = consent_service.consent_history(case.id)
     today = date.today()
     in_force = {(c.item, c.audience) for c in history if c.in_force(today)}
@@ -71,18 +70,18 @@ def _render(case: Beneficiary, form: ConsentForm, status: int = 200) -> tuple[st
 @bp.get("/<reference>/consent")
 @staff_required(Action.VIEW_CASES)
 def consent(reference: str) -> tuple[str, int]:
-    case = load_case(reference)
+    case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
     return _render(case, _consent_form(case))
 
 
 @bp.post("/<reference>/consent")
 @staff_required(Action.MANAGE_CONSENT)
 def record_consent(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.MANAGE_CONSENT)
+    case = load_in_organisation(Beneficiary, reference, Action.MANAGE_CONSENT)
     form = _consent_form(case)
     if not form.validate_on_submit():
         return _render(case, form, 400)
-    done, _result = commit_case_change(
+    recorded = attempt(
         form,
         lambda: consent_service.record_consent(
             case,
@@ -98,7 +97,7 @@ def record_consent(reference: str) -> Response | tuple[str, int]:
             actor=current_user,
         ),
     )
-    if not done:
+    if not recorded:
         return _render(case, form, 400)
     flash(_("Consent recorded."), "success")
     return redirect(url_for("cases.consent", reference=reference))
@@ -107,13 +106,12 @@ def record_consent(reference: str) -> Response | tuple[str, int]:
 @bp.post("/<reference>/consent/<int:consent_id>/withdraw")
 @staff_required(Action.MANAGE_CONSENT)
 def withdraw_consent(reference: str, consent_id: int) -> Response:
-    case = load_case(reference, Action.MANAGE_CONSENT)
+    case = load_in_organisation(Beneficiary, reference, Action.MANAGE_CONSENT)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     record = db.session.get(Consent, consent_id)
     if record is None or record.beneficiary_id != case.id:
         abort(404)
     consent_service.withdraw_consent(record, actor=current_user)
-    db.session.commit()
     flash(_("Consent withdrawn. It no longer applies anywhere, from now on."), "success")
     return redirect(url_for("cases.consent", reference=reference))

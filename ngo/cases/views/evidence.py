@@ -7,11 +7,16 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ngo.accounts import policy
-from ngo.accounts.access import allow_larger_body, current_membership, staff_required
+from ngo.accounts.access import (
+    allow_larger_body,
+    current_membership,
+    find_in_organisation,
+    load_in_organisation,
+    staff_required,
+)
 from ngo.accounts.policy import Action
 from ngo.cases import evidence
 from ngo.cases.forms_evidence import (
@@ -22,10 +27,9 @@ from ngo.cases.forms_evidence import (
     UploadEvidenceForm,
 )
 from ngo.cases.models import Beneficiary, EvidenceItem, EvidenceKind
-from ngo.cases.services import CaseError, record_personal_data_view
-from ngo.cases.views import bp, commit_case_change, find_case, load_case, render_case_tab
-from ngo.extensions import db
+from ngo.cases.views import bp, record_view, render_case_tab
 from ngo.forms import given
+from ngo.unit_of_work import attempt, audited_read
 
 # Room for the multipart framing and the other fields around the file itself.
 UPLOAD_OVERHEAD = 64 * 1024
@@ -37,7 +41,7 @@ def _raise_size_limit_for_uploads(endpoint: str | None, values: dict[str, Any] |
     # those hooks) parses the form: the larger limit has to be set before that, and only for
     # someone who may upload to this very case. Anyone else is refused at 1 MB, unread.
     if endpoint == "cases.upload_evidence" and values:
-        case = find_case(str(values.get("reference", "")))
+        case = find_in_organisation(Beneficiary, str(values.get("reference", "")))
         allow_larger_body(
             int(current_app.config["EVIDENCE_MAX_BYTES"]) + UPLOAD_OVERHEAD,
             Action.UPLOAD_EVIDENCE,
@@ -54,8 +58,7 @@ def _render_tab(
     check_form: CheckEvidenceForm | None = None,
 ) -> tuple[str, int]:
     """Every rendering lists titles and files of the person: each one is an audited view."""
-    record_personal_data_view(case, actor=current_user, part="evidence")
-    db.session.commit()
+    record_view(case, "evidence")
     membership = current_membership()
     writable = case.erased_at is None
     return render_case_tab(
@@ -76,35 +79,22 @@ def _render_tab(
     )
 
 
-def _item_or_404(case: Beneficiary, item_id: int) -> EvidenceItem:
-    item = db.session.scalar(
-        select(EvidenceItem).where(
-            EvidenceItem.id == item_id,
-            EvidenceItem.beneficiary_id == case.id,
-            EvidenceItem.organisation_id == case.organisation_id,
-        )
-    )
-    if item is None:
-        abort(404)
-    return item
-
-
 # The endpoint is "cases.evidence", like the other tabs'; the function has another name
 # because this module uses `evidence` for the service.
 @bp.get("/<reference>/evidence", endpoint="evidence")
 @staff_required(Action.VIEW_CASES)
 def evidence_tab(reference: str) -> tuple[str, int]:
-    return _render_tab(load_case(reference))
+    return _render_tab(load_in_organisation(Beneficiary, reference, Action.VIEW_CASES))
 
 
 @bp.post("/<reference>/evidence")
 @staff_required(Action.UPLOAD_EVIDENCE)
 def upload_evidence(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.UPLOAD_EVIDENCE)
+    case = load_in_organisation(Beneficiary, reference, Action.UPLOAD_EVIDENCE)
     form = UploadEvidenceForm(prefix="upload")
     if form.validate_on_submit():
         upload = form.file.data
-        done, item = commit_case_change(
+        uploaded = attempt(
             form,
             lambda: evidence.upload_evidence(
                 case,
@@ -115,9 +105,9 @@ def upload_evidence(reference: str) -> Response | tuple[str, int]:
                 actor=current_user,
             ),
         )
-        if done:
+        if uploaded:
             flash(_("The document was uploaded."), "success")
-            content_type = given(item).content_type
+            content_type = uploaded.value.content_type
             if content_type and content_type.startswith("image/"):
                 # People send phone photos: say plainly that where and when it was taken is gone.
                 flash(
@@ -134,40 +124,37 @@ def upload_evidence(reference: str) -> Response | tuple[str, int]:
 @bp.post("/<reference>/evidence/listing")
 @staff_required(Action.UPLOAD_EVIDENCE)
 def add_listing(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.UPLOAD_EVIDENCE)
+    case = load_in_organisation(Beneficiary, reference, Action.UPLOAD_EVIDENCE)
     form = ListingForm(prefix="listing")
-    if form.validate_on_submit():
-        done, _item = commit_case_change(
-            form,
-            lambda: evidence.add_listing(
-                case,
-                title=given(form.title.data),
-                url=given(form.url.data),
-                listed_on=given(form.listed_on.data),
-                actor=current_user,
-            ),
-        )
-        if done:
-            flash(_("The listing was added."), "success")
-            return redirect(url_for("cases.evidence", reference=reference))
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: evidence.add_listing(
+            case,
+            title=given(form.title.data),
+            url=given(form.url.data),
+            listed_on=given(form.listed_on.data),
+            actor=current_user,
+        ),
+    ):
+        flash(_("The listing was added."), "success")
+        return redirect(url_for("cases.evidence", reference=reference))
     return _render_tab(case, 400, listing_form=form)
 
 
 @bp.post("/<reference>/evidence/<int:item_id>/check")
 @staff_required(Action.CHECK_EVIDENCE)
 def check_evidence(reference: str, item_id: int) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.CHECK_EVIDENCE)
-    item = _item_or_404(case, item_id)
+    case = load_in_organisation(Beneficiary, reference, Action.CHECK_EVIDENCE)
+    item = load_in_organisation(
+        EvidenceItem, item_id, Action.CHECK_EVIDENCE, EvidenceItem.beneficiary_id == case.id
+    )
     form = CheckEvidenceForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        evidence.mark_checked(item, actor=current_user)
-    except CaseError as exc:
-        db.session.rollback()
-        form.form_errors.append(str(exc.message))
+    checked = attempt(None, lambda: evidence.mark_checked(item, actor=current_user))
+    if not checked:
+        form.form_errors.append(checked.message)
         return _render_tab(case, 400, check_form=form)
-    db.session.commit()
     flash(_("The document is marked as checked."), "success")
     return redirect(url_for("cases.evidence", reference=reference))
 
@@ -175,8 +162,10 @@ def check_evidence(reference: str, item_id: int) -> Response | tuple[str, int]:
 @bp.get("/<reference>/evidence/<int:item_id>/download")
 @staff_required(Action.DOWNLOAD_EVIDENCE)
 def download_evidence(reference: str, item_id: int) -> Response:
-    case = load_case(reference, Action.DOWNLOAD_EVIDENCE)
-    item = _item_or_404(case, item_id)
+    case = load_in_organisation(Beneficiary, reference, Action.DOWNLOAD_EVIDENCE)
+    item = load_in_organisation(
+        EvidenceItem, item_id, Action.DOWNLOAD_EVIDENCE, EvidenceItem.beneficiary_id == case.id
+    )
     if item.destroyed_at is not None:
         abort(410)
     try:
@@ -184,8 +173,8 @@ def download_evidence(reference: str, item_id: int) -> Response:
     except evidence.EvidenceFileMissing:
         abort(404)
     # The audit event is committed before a single byte leaves.
-    evidence.record_download(item, actor=current_user)
-    db.session.commit()
+    with audited_read():
+        evidence.record_download(item, actor=current_user)
     response = Response(data, mimetype=item.content_type or "application/octet-stream")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{evidence.download_name(item)}"'

@@ -13,13 +13,12 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, Length
 
 from ngo.accounts import policy
-from ngo.accounts.access import current_membership, staff_required
+from ngo.accounts.access import current_membership, load_in_organisation, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.cases.models import Beneficiary
 from ngo.cases.rights import ERASURE_REASON_LABELS, erase_case, export_case
-from ngo.cases.views import bp, load_case, render_case_tab
-from ngo.extensions import db
+from ngo.cases.views import bp, render_case_tab
 from ngo.forms import given
 
 
@@ -54,18 +53,18 @@ def _page(case: Beneficiary, erase_form: EraseForm, status: int = 200) -> tuple[
 @bp.get("/<reference>/rights", endpoint="rights")
 @staff_required(Action.VIEW_CASES)
 def rights_page(reference: str) -> tuple[str, int]:
-    case = load_case(reference, Action.EXPORT_CASE)
+    case = load_in_organisation(Beneficiary, reference, Action.EXPORT_CASE)
     return _page(case, EraseForm())
 
 
 @bp.post("/<reference>/export", endpoint="export")
 @staff_required(Action.VIEW_CASES)
 def export_view(reference: str) -> Response:
-    case = load_case(reference, Action.EXPORT_CASE)
+    case = load_in_organisation(Beneficiary, reference, Action.EXPORT_CASE)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    # The export's audit event is committed with the 200 answer, before the file leaves.
     data = export_case(case, actor=current_user)
-    db.session.commit()
     response = Response(data, mimetype="application/zip")
     # The reference only: a file name with the person's name would give them away in a
     # downloads folder or a browser history.
@@ -77,7 +76,7 @@ def export_view(reference: str) -> Response:
 @bp.post("/<reference>/erase", endpoint="erase")
 @staff_required(Action.VIEW_CASES)
 def erase_view(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.ERASE_CASE)
+    case = load_in_organisation(Beneficiary, reference, Action.ERASE_CASE)
     form = EraseForm()
     if form.validate_on_submit():
         if given(form.confirmation.data).strip() != case.reference:
@@ -86,7 +85,6 @@ def erase_view(reference: str) -> Response | tuple[str, int]:
             ]
         else:
             erase_case(case, actor=current_user, reason_code=form.reason.data)
-            db.session.commit()
             flash(_("The personal data of this case was erased."), "success")
             return redirect(url_for("cases.rights", reference=case.reference))
     return _page(case, form, 400)

@@ -13,10 +13,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ngo.accounts.access import current_membership, staff_required
+from ngo.accounts.access import current_membership, load_in_organisation, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action, may
-from ngo.cases import services, stories
+from ngo.cases import stories, verification
 from ngo.cases import story_diff as diffs
 from ngo.cases.forms_stories import (
     CHECK_HINTS,
@@ -26,11 +26,11 @@ from ngo.cases.forms_stories import (
     VerifyForm,
 )
 from ngo.cases.models import Beneficiary, EvidenceItem, Story, StoryVersion, VersionStatus
-from ngo.cases.services import CaseError
-from ngo.cases.views import bp, load_case, render_case_tab
+from ngo.cases.views import bp, record_view, render_case_tab
 from ngo.extensions import db
 from ngo.forms import given
 from ngo.markdown import render_markdown
+from ngo.unit_of_work import attempt
 
 
 def _live_evidence(case: Beneficiary) -> list[EvidenceItem]:
@@ -61,11 +61,6 @@ def _story_form(latest: StoryVersion | None) -> StoryForm:
     return form
 
 
-def _record_view(case: Beneficiary) -> None:
-    services.record_personal_data_view(case, actor=current_user, part="story")
-    db.session.commit()
-
-
 def _render_story(
     case: Beneficiary,
     status: int = 200,
@@ -74,7 +69,7 @@ def _render_story(
     verify_form: VerifyForm | None = None,
 ) -> tuple[str, int]:
     """The story tab. Also used to show a refused form again, with its errors and a 400."""
-    _record_view(case)
+    record_view(case, "story")
     story = stories.story_of(case)
     latest = stories.latest_version(story) if story else None
     verified = stories.verified_version(case) if story else None
@@ -83,7 +78,7 @@ def _render_story(
     may_verify = may(membership, Action.VERIFY_STORY, case) and case.erased_at is None
     awaiting = latest is not None and latest.status == VersionStatus.SUBMITTED.value
     refusal = (
-        stories.verification_refusal(latest, current_user)
+        verification.verification_refusal(latest, current_user)
         if awaiting and latest is not None
         else None
     )
@@ -142,91 +137,71 @@ def _version_or_404(story: Story, number: int) -> StoryVersion:
     return version
 
 
-def _attach_error(form: Any, exc: CaseError) -> None:
-    """Show a service refusal beside its field (`identity-evidence` names a subform's field)."""
-    target = None
-    if exc.field:
-        name, _sep, sub = exc.field.partition("-")
-        target = getattr(form, name, None)
-        if target is not None and sub:
-            target = getattr(target.form, sub, None)
-    if target is not None:
-        target.errors = [*target.errors, str(exc.message)]
-    else:
-        form.form_errors.append(str(exc.message))
-
-
 @bp.get("/<reference>/story")
 @staff_required(Action.VIEW_CASES)
 def story(reference: str) -> tuple[str, int]:
-    return _render_story(load_case(reference))
+    return _render_story(load_in_organisation(Beneficiary, reference, Action.VIEW_CASES))
 
 
 @bp.post("/<reference>/story")
 @staff_required(Action.VIEW_CASES)
 def save_story(reference: str) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.WRITE_STORY)
+    case = load_in_organisation(Beneficiary, reference, Action.WRITE_STORY)
     form = StoryForm()
     if not form.validate_on_submit():
         return _render_story(case, 400, story_form=form)
-    try:
-        version = stories.start_story(
+    saved = attempt(
+        form,
+        lambda: stories.start_story(
             case, title=given(form.title.data), body=given(form.body.data), actor=current_user
-        )
-    except CaseError as exc:
-        db.session.rollback()
-        _attach_error(form, exc)
+        ),
+    )
+    if not saved:
         return _render_story(case, 400, story_form=form)
-    db.session.commit()
-    flash(_("Saved as version %(number)d (draft).", number=version.number), "success")
+    flash(_("Saved as version %(number)d (draft).", number=saved.value.number), "success")
     return redirect(url_for("cases.story", reference=reference))
 
 
 @bp.post("/<reference>/story/versions/<int:number>/submit")
 @staff_required(Action.VIEW_CASES)
 def submit_story(reference: str, number: int) -> Response:
-    case = load_case(reference, Action.WRITE_STORY)
+    case = load_in_organisation(Beneficiary, reference, Action.WRITE_STORY)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     version = _version_or_404(_story_or_404(case), number)
-    try:
-        stories.submit_for_verification(version, actor=current_user)
-    except CaseError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.session.commit()
+    submitted = attempt(None, lambda: stories.submit_for_verification(version, actor=current_user))
+    if submitted:
         flash(_("Version %(number)d was sent for verification.", number=number), "success")
+    else:
+        flash(submitted.message, "error")
     return redirect(url_for("cases.story", reference=reference))
 
 
 @bp.post("/<reference>/story/reverify")
 @staff_required(Action.VIEW_CASES)
 def request_reverification(reference: str) -> Response:
-    case = load_case(reference, Action.WRITE_STORY)
+    case = load_in_organisation(Beneficiary, reference, Action.WRITE_STORY)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        version = stories.request_reverification(_story_or_404(case), actor=current_user)
-    except CaseError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.session.commit()
+    story = _story_or_404(case)
+    sent = attempt(None, lambda: stories.request_reverification(story, actor=current_user))
+    if sent:
         flash(
             _(
                 "The story was sent for verification again as version %(number)d.",
-                number=version.number,
+                number=sent.value.number,
             ),
             "success",
         )
+    else:
+        flash(sent.message, "error")
     return redirect(url_for("cases.story", reference=reference))
 
 
 @bp.post("/<reference>/story/versions/<int:number>/verify")
 @staff_required(Action.VIEW_CASES)
 def verify_story(reference: str, number: int) -> Response | tuple[str, int]:
-    case = load_case(reference, Action.VERIFY_STORY)
+    case = load_in_organisation(Beneficiary, reference, Action.VERIFY_STORY)
     version = _version_or_404(_story_or_404(case), number)
     form = _verify_form(case)
     if not form.validate_on_submit():
@@ -236,7 +211,7 @@ def verify_story(reference: str, number: int) -> Response | tuple[str, int]:
         form.form_errors.append(_("Choose to approve the story or to return it."))
         return _render_story(case, 400, verify_form=form)
     checks = [
-        stories.CheckResult(
+        verification.CheckResult(
             kind=kind,
             passed=bool(sub.form.passed.data),
             evidence_item_id=int(sub.form.evidence.data) if sub.form.evidence.data else None,
@@ -244,19 +219,18 @@ def verify_story(reference: str, number: int) -> Response | tuple[str, int]:
         )
         for kind, sub in form.check_fields()
     ]
-    try:
-        stories.verify_version(
+    decided = attempt(
+        form,
+        lambda: verification.verify_version(
             version,
             verifier=current_user,
             approved=approved,
             checks=checks,
             comments=form.comments.data,
-        )
-    except CaseError as exc:
-        db.session.rollback()
-        _attach_error(form, exc)
+        ),
+    )
+    if not decided:
         return _render_story(case, 400, verify_form=form)
-    db.session.commit()
     if approved:
         flash(_("Version %(number)d is verified.", number=number), "success")
     else:
@@ -267,11 +241,11 @@ def verify_story(reference: str, number: int) -> Response | tuple[str, int]:
 @bp.get("/<reference>/story/versions/<int:number>")
 @staff_required(Action.VIEW_CASES)
 def story_version(reference: str, number: int) -> tuple[str, int]:
-    case = load_case(reference)
+    case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
     story = _story_or_404(case)
     version = _version_or_404(story, number)
     evidence = {item.id: item for item in _live_evidence(case)}
-    _record_view(case)
+    record_view(case, "story")
     return render_case_tab(
         "cases/story_version.html",
         case,
@@ -300,7 +274,7 @@ def _diff_numbers(story: Story) -> tuple[int | None, int | None, str | None, int
 @bp.get("/<reference>/story/diff")
 @staff_required(Action.VIEW_CASES)
 def story_diff(reference: str) -> tuple[str, int]:
-    case = load_case(reference)
+    case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
     story = _story_or_404(case)
     old_number, new_number, problem, status = _diff_numbers(story)
     context: dict[str, Any] = {
@@ -319,5 +293,5 @@ def story_diff(reference: str) -> tuple[str, int]:
             title_diff=diffs.diff_words(old.title or "", new.title or ""),
             rows=diffs.diff_versions(old, new),
         )
-        _record_view(case)
+        record_view(case, "story")
     return render_case_tab("cases/story_diff.html", case, status, **context, **_labels())

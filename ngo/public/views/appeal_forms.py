@@ -19,21 +19,18 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from ngo.accounts.forms import LinkForm
 from ngo.campaigns import concerns, subscriptions
-from ngo.campaigns.concerns import ConcernError
 from ngo.campaigns.models import Appeal, UpdateSubscription
-from ngo.campaigns.subscriptions import FollowError
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import csrf, db, limiter
 from ngo.forms import given
 from ngo.public.browse import AppealGoneError, find_listed, translation_for
 from ngo.public.forms import ConcernForm, FollowForm
-from ngo.rules import show_on_form
 from ngo.security import CROSS_SITE_MESSAGE, comes_from_another_site
+from ngo.unit_of_work import attempt, retry_on_conflict
 
 bp = Blueprint("appeal_forms", __name__)
 
@@ -98,22 +95,18 @@ def report_concern(slug: str) -> Response | tuple[str, int]:
     form = ConcernForm()
     if request.method == "GET":
         return _render("campaigns/concern_form.html", appeal, concern_form=form)
-    if form.validate_on_submit():
-        try:
-            concerns.report_concern(
-                appeal,
-                kind=form.kind.data,
-                message=given(form.message.data),
-                contact_email=form.contact_email.data or None,
-            )
-        except ConcernError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
-            db.session.commit()
-            # No flash: it would put a session cookie on the cacheable appeal page, which
-            # says "sent" itself when the address asks for it.
-            return redirect(f"{public_appeal_path(slug)}?concern=sent#concern", 303)
+    if form.validate_on_submit() and attempt(
+        form,
+        lambda: concerns.report_concern(
+            appeal,
+            kind=form.kind.data,
+            message=given(form.message.data),
+            contact_email=form.contact_email.data or None,
+        ),
+    ):
+        # No flash: it would put a session cookie on the cacheable appeal page, which
+        # says "sent" itself when the address asks for it.
+        return redirect(f"{public_appeal_path(slug)}?concern=sent#concern", 303)
     return _render("campaigns/concern_form.html", appeal, 400, concern_form=form)
 
 
@@ -130,18 +123,13 @@ def follow(slug: str) -> Response | tuple[str, int]:
         return _render("campaigns/follow_form.html", appeal, follow_form=form)
     if form.validate_on_submit():
         language = str(get_locale())
-        try:
-            try:
-                subscriptions.subscribe(appeal, given(form.email.data), language)
-            except IntegrityError:
-                # The same new address in two requests at once; the other one created it.
-                db.session.rollback()
-                subscriptions.subscribe(appeal, given(form.email.data), language)
-        except FollowError as exc:
-            db.session.rollback()
-            show_on_form(form, exc)
-        else:
-            db.session.commit()
+        # The same new address in two requests at once: the second finds the first's row.
+        if attempt(
+            form,
+            lambda: retry_on_conflict(
+                lambda: subscriptions.subscribe(appeal, given(form.email.data), language)
+            ),
+        ):
             return redirect(url_for("appeal_forms.follow_sent", slug=slug), 303)
     return _render("campaigns/follow_form.html", appeal, 400, follow_form=form)
 
@@ -194,11 +182,9 @@ def confirm_follow() -> tuple[str, int]:
     form = LinkForm()
     if request.method == "GET" or not form.validate_on_submit():
         return _link_form_page("confirm", form, 400 if form.errors else 200)
-    token = given(form.token.data)
-    _subscription_or_404(token)
+    _subscription_or_404(given(form.token.data))
     # Found just above: only a concurrent delete could make it None.
-    subscription = given(subscriptions.confirm_subscription(token))
-    db.session.commit()
+    subscription = given(subscriptions.confirm_subscription(given(form.token.data)))
     return _result_page(subscription)
 
 
@@ -207,10 +193,8 @@ def unsubscribe() -> tuple[str, int]:
     form = LinkForm()
     if request.method == "GET" or not form.validate_on_submit():
         return _link_form_page("unsubscribe", form, 400 if form.errors else 200)
-    token = given(form.token.data)
-    _subscription_or_404(token)
-    subscription = given(subscriptions.unsubscribe(token))
-    db.session.commit()
+    _subscription_or_404(given(form.token.data))
+    subscription = given(subscriptions.unsubscribe(given(form.token.data)))
     return _result_page(subscription)
 
 
@@ -221,7 +205,6 @@ def one_click_unsubscribe(token: str) -> tuple[str, int]:
     stays there (and ngo.access_log takes it out of gunicorn's log lines)."""
     _subscription_or_404(token)
     subscription = given(subscriptions.unsubscribe(token))
-    db.session.commit()
     return _result_page(subscription)
 
 

@@ -100,7 +100,6 @@ def _database_ok() -> bool:
         db.session.execute(text("SELECT 1"))
     except Exception:
         current_app.logger.exception("health check: database unreachable")
-        db.session.rollback()
         return False
     return True
 

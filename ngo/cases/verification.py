@@ -1,0 +1,176 @@
+"""Verifying a version of a story: a second person approves it, with four checks each backed
+by evidence, or returns it with comments (the rules are listed in cases/stories.py). Flushes;
+the caller commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ngo import audit
+from ngo.accounts.models import User
+from ngo.accounts.policy import four_eyes_refusal
+from ngo.cases.errors import CaseError, refuse_erased
+from ngo.cases.models import (
+    Beneficiary,
+    CheckKind,
+    EvidenceItem,
+    StoryVersion,
+    Verification,
+    VerificationCheck,
+    VersionStatus,
+)
+from ngo.cases.stories import approval_of, beneficiary_of, latest_version
+from ngo.extensions import db
+from ngo.timeutil import utcnow
+
+MAX_NOTE_LENGTH = 2_000
+MAX_COMMENTS_LENGTH = 5_000
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One of the four checks as the verifier decided it."""
+
+    kind: CheckKind
+    passed: bool
+    evidence_item_id: int | None = None
+    note: str | None = None
+
+
+def _authors_under_review(version: StoryVersion) -> set[int | None]:
+    """Authors whose text the verifier would confirm: this version back to, and including,
+    the last approved version (or every version if none was ever approved)."""
+    authors: set[int | None] = set()
+    for earlier in reversed(version.story.versions):
+        if earlier.number > version.number:
+            continue
+        authors.add(earlier.author_id)
+        if earlier.number < version.number and approval_of(earlier) is not None:
+            break
+    return authors
+
+
+def verification_refusal(version: StoryVersion, verifier: User) -> str | None:
+    """Why `verifier` may not verify this version (they wrote some of the text), or None."""
+    return four_eyes_refusal(verifier.id, authors=_authors_under_review(version))
+
+
+def four_eyes_conflict(version: StoryVersion, verifier: User) -> bool:
+    """True if `verifier` wrote any of the text they would be verifying."""
+    return verification_refusal(version, verifier) is not None
+
+
+def _checked_evidence(beneficiary: Beneficiary, evidence_ids: set[int]) -> set[int]:
+    """The ids among `evidence_ids` that are live evidence of this beneficiary."""
+    if not evidence_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(EvidenceItem.id).where(
+                EvidenceItem.id.in_(evidence_ids),
+                EvidenceItem.beneficiary_id == beneficiary.id,
+                EvidenceItem.organisation_id == beneficiary.organisation_id,
+                EvidenceItem.destroyed_at.is_(None),
+            )
+        )
+    )
+
+
+def verify_version(
+    version: StoryVersion,
+    *,
+    verifier: User,
+    approved: bool,
+    checks: list[CheckResult],
+    comments: str | None,
+) -> Verification:
+    """Approve the version (it becomes the verified story) or return it to its author.
+
+    A refusal names its field as the verification form does: "comments", or "<check>-passed",
+    "<check>-evidence", "<check>-note" (e.g. "budget-evidence")."""
+    story = version.story
+    beneficiary = beneficiary_of(story)
+    refuse_erased(beneficiary)
+    if version.status != VersionStatus.SUBMITTED.value or version is not latest_version(story):
+        raise CaseError(_l("Only the latest version, once submitted, can be verified."))
+    refusal = verification_refusal(version, verifier)
+    if refusal is not None:
+        raise CaseError(refusal)
+    comments = (comments or "").strip() or None
+    if comments is not None and len(comments) > MAX_COMMENTS_LENGTH:
+        raise CaseError(_l("The comments are too long."), field="comments")
+
+    by_kind: dict[CheckKind, CheckResult] = {}
+    for check in checks:
+        kind = CheckKind(check.kind)
+        if kind in by_kind:
+            raise CaseError(_l("Each check can be given only once."))
+        if check.note is not None and len(check.note) > MAX_NOTE_LENGTH:
+            raise CaseError(_l("A note is too long."), field=f"{kind.value}-note")
+        by_kind[kind] = check
+    cited = {c.evidence_item_id for c in by_kind.values() if c.evidence_item_id is not None}
+    valid = _checked_evidence(beneficiary, cited)
+    for kind, check in by_kind.items():
+        if check.evidence_item_id is not None and check.evidence_item_id not in valid:
+            raise CaseError(
+                _l("Choose evidence of this case that has not been destroyed."),
+                field=f"{kind.value}-evidence",
+            )
+
+    if approved:
+        for kind in CheckKind:
+            found = by_kind.get(kind)
+            if found is None or not found.passed:
+                raise CaseError(
+                    _l("To approve, every check must be passed."), field=f"{kind.value}-passed"
+                )
+            if found.evidence_item_id is None:
+                raise CaseError(
+                    _l("To approve, link each check to the evidence that supports it."),
+                    field=f"{kind.value}-evidence",
+                )
+    elif comments is None:
+        raise CaseError(
+            _l("Say what needs to change before the story can be verified."), field="comments"
+        )
+
+    now = utcnow()
+    verification = Verification(
+        verifier_id=verifier.id,
+        approved=approved,
+        comments=comments,
+        decided_at=now,
+        expires_at=now + timedelta(days=int(current_app.config["VERIFICATION_VALID_DAYS"]))
+        if approved
+        else None,
+    )
+    for kind in CheckKind:
+        given = by_kind.get(kind)
+        if given is None:
+            continue
+        verification.checks.append(
+            VerificationCheck(
+                check=kind.value,
+                passed=bool(given.passed),
+                evidence_item_id=given.evidence_item_id,
+                note=(given.note or "").strip() or None,
+            )
+        )
+    version.verifications.append(verification)
+    if approved:
+        for other in story.versions:
+            if other is not version and other.status == VersionStatus.VERIFIED.value:
+                other.status = VersionStatus.SUPERSEDED.value
+        version.status = VersionStatus.VERIFIED.value
+    else:
+        version.status = VersionStatus.RETURNED.value
+    db.session.flush()
+    audit.record_change(
+        story, verifier, "story.verified" if approved else "story.returned", version=version.number
+    )
+    return verification

@@ -1,0 +1,190 @@
+"""GET never writes: every GET route of the url_map, with real ids of a small published
+appeal and its case, asked by an anonymous reader and by each role, runs no INSERT, UPDATE or
+DELETE and flushes nothing.
+
+The one exception is explicit (AUDITED_READS): pages that show a beneficiary's personal data
+record that look in the audit log, as the threat model requires, through
+`unit_of_work.audited_read`, and may then write audit events and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from ngo.campaigns import concerns, cover
+from ngo.cases import stories
+from ngo.cases.models import EvidenceItem
+from ngo.extensions import db
+from tests import factories
+from tests.campaigns.appeal_fixtures import (
+    alexander,
+    draft_appeal,
+    jpeg,
+    publish,
+    publish_update,
+    sample_documents_once,
+    staff,
+)
+from tests.campaigns.conftest import consent_to_photo
+from tests.conftest import login
+
+__all__ = ["alexander", "sample_documents_once", "staff"]  # fixtures used by name
+
+# Endpoints that show personal data of a beneficiary (or a reader's concern report) and record
+# each showing in the audit log, on GET too: the only reads allowed to write, and only
+# audit events. The staff appeal page records one only when the publication check shows the
+# context of a finding, which this appeal has none of.
+AUDITED_READS = frozenset(
+    {
+        "cases.case_list",
+        "cases.profile",
+        "cases.household",
+        "cases.notes",
+        "cases.tasks",
+        "cases.history",
+        "cases.consent",
+        "cases.evidence",
+        "cases.download_evidence",
+        "cases.story",
+        "cases.story_version",
+        "cases.story_diff",
+        "appeals.appeal",
+        "appeals.cover_image",
+        "appeals.update_photo",
+        "concerns.queue",
+    }
+)
+QUERY_STRINGS = {"cases.story_diff": "?from=1&to=2", "appeals.appeal_list": "?case={reference}"}
+
+
+@pytest.fixture
+def site(organisation, staff, alexander, make_user):
+    """A published appeal with a cover, a published update with a photo, a concern report,
+    and a case with two story versions; staff of every role."""
+    consent_to_photo(alexander, staff["caseworker"])
+    appeal = draft_appeal(alexander, staff)
+    image = cover.set_cover_photo(
+        appeal, image_bytes=jpeg(), alt_text="A kitchen table", actor=staff["caseworker"]
+    )
+    db.session.commit()
+    publish(appeal, staff)
+    update = publish_update(
+        appeal, staff["caseworker"], staff["admin"], image_bytes=jpeg(), alt_text="The new flat"
+    )
+    story = stories.story_of(alexander)
+    stories.edit_story(
+        story, title="A new start in Białystok", body="A second version.", actor=staff["admin"]
+    )
+    concerns.report_concern(appeal, kind="other", message="Is this real?")
+    db.session.commit()
+    assert appeal.listed
+    people = {
+        **staff,
+        "treasurer": make_user("treasurer"),
+        "funder": make_user("funder"),
+        "platform admin": make_user("caseworker", is_platform_admin=True),
+    }
+    evidence = db.session.scalars(
+        select(EvidenceItem.id).where(EvidenceItem.beneficiary_id == alexander.id)
+    ).first()
+    values = {
+        "user_id": staff["verifier"].id,
+        "slug": appeal.slug,
+        "reference": alexander.reference,
+        "case_reference": alexander.reference,
+        "item_id": evidence,
+        "number": 1,
+        "public_id": update.public_id,
+        "token": image.token,
+        "filename": "css/ngo.css",
+    }
+    return people, values
+
+
+def _get_routes(app: Flask, values: dict[str, object]) -> list[tuple[str, str]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()):
+            continue
+        path = rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)
+        assert path is not None, rule
+        query = QUERY_STRINGS.get(rule.endpoint, "").format(**values)
+        routes.append((rule.endpoint, path[1] + query))
+    return sorted(routes)
+
+
+@contextmanager
+def recorded_writes() -> Iterator[tuple[list[str], list[set[str]]]]:
+    """Every INSERT, UPDATE or DELETE sent to the database, and what each flush wrote."""
+    statements: list[str] = []
+    flushes: list[set[str]] = []
+
+    def on_statement(_conn, _cursor, statement, _parameters, _context, _many) -> None:
+        words = statement.split(None, 3)
+        if words and words[0].upper() in ("INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE"):
+            statements.append(" ".join(words[:3]))
+
+    def on_flush(session: Session, _context: object) -> None:
+        written = (*session.new, *session.dirty, *session.deleted)
+        flushes.append({type(obj).__name__ for obj in written})
+
+    event.listen(db.engine, "before_cursor_execute", on_statement)
+    event.listen(Session, "after_flush", on_flush)
+    try:
+        yield statements, flushes
+    finally:
+        event.remove(db.engine, "before_cursor_execute", on_statement)
+        event.remove(Session, "after_flush", on_flush)
+
+
+def test_no_get_route_writes_but_the_audited_personal_data_views(app, browser, site):
+    people, values = site
+    clients = {"anonymous": browser()}
+    for name, user in people.items():
+        clients[name] = browser()
+        login(clients[name], user)
+    routes = _get_routes(app, values)
+    assert {endpoint for endpoint, _ in routes} >= AUDITED_READS
+
+    wrong: list[str] = []
+    answered: dict[str, set[int]] = {}
+    for endpoint, url in routes:
+        for who, client in clients.items():
+            with recorded_writes() as (statements, flushes):
+                status = client.get(url).status_code
+            answered.setdefault(endpoint, set()).add(status)
+            if endpoint in AUDITED_READS:
+                statements = [s for s in statements if s != "INSERT INTO audit_events"]
+                flushes = [f for f in flushes if f != {"AuditEvent"}]
+            if statements or flushes:
+                wrong.append(f"{who} GET {url} ({status}): {statements or flushes}")
+    assert not wrong, "\n".join(wrong)
+    # The ids are real: every route did its work for someone, not only refused or redirected.
+    not_run = {e: s for e, s in answered.items() if not any(code < 300 for code in s)}
+    redirects_only = {
+        "accounts.second_factor",  # without a password step, back to sign-in
+        "accounts.enrol_second_factor",  # everyone here has a second factor already
+        "accounts.legacy_invitation_link",
+        "accounts.legacy_password_reset_link",
+        "appeal_forms.legacy_confirm_link",
+        "appeal_forms.legacy_unsubscribe_link",
+    }
+    assert set(not_run) == redirects_only, not_run
+
+
+def test_the_enrolment_page_writes_nothing(app, browser, make_user):
+    """The secret to scan was chosen by the sign-in's POST; showing it is a read."""
+    user = make_user("caseworker", two_factor=False)
+    client = browser()
+    signed = client.post("/login", data={"email": user.email, "password": factories.PASSWORD})
+    assert signed.headers["Location"].endswith("/two-factor/setup")
+    with recorded_writes() as (statements, flushes):
+        page = client.get("/two-factor/setup")
+    assert page.status_code == 200
+    assert 'src="data:image/svg+xml' in page.get_data(as_text=True)
+    assert not statements and not flushes
