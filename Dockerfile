@@ -22,11 +22,10 @@ RUN groupadd --system --gid 10001 ngo \
 
 WORKDIR /app
 
-# Dependencies first, read from pyproject.toml, so that a code change does not reinstall them.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+# Dependencies first, so that a code change does not reinstall them: the runtime lock's exact
+# versions, each checked against its hash (`make lock` writes it from pyproject.toml's ranges).
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 # Catalogues are compiled before the install so the installed package carries the .mo files

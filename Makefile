@@ -8,16 +8,37 @@ FLASK := $(BIN)/flask --app ngo
 LANGS := pl be ru uk
 PO := $(foreach l,$(LANGS),ngo/translations/$(l)/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
+# Exact versions with hashes, for every Python from 3.11 on Linux: what the venv, CI and the image
+# install. pyproject.toml keeps the ranges; `make lock` resolves them into these files.
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock'
 
-.PHONY: run test test-services lint format translations extract-messages clean
+.PHONY: run test test-services lint typecheck format translations extract-messages lock \
+	lock-upgrade clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+# Re-installed whenever the lock changes. --no-deps: every dependency comes from the lock;
+# `pip check` then fails if pyproject.toml asks for something the lock lacks (run `make lock`).
+$(VENV)/.installed: $(DEV_LOCK) pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
 	touch $@
+
+# The dev lock (runtime and the dev extra) first; the runtime lock is constrained by it, so both
+# files pin the same version of every package they share. Pins that still satisfy the ranges
+# are kept; `make lock-upgrade` moves everything to the newest release within the ranges.
+lock: | $(BIN)/activate
+	test -x $(BIN)/uv || $(BIN)/pip install --quiet 'uv>=0.5,<1'
+	$(UV_COMPILE) $(UPGRADE) --extra dev -o $(DEV_LOCK) pyproject.toml
+	$(UV_COMPILE) --constraint $(DEV_LOCK) -o $(LOCK) pyproject.toml
+
+lock-upgrade:
+	$(MAKE) lock UPGRADE=--upgrade
 
 %.mo: %.po
 	$(BIN)/pybabel compile --use-fuzzy -d ngo/translations -D messages -l $(word 3,$(subst /, ,$@)) >/dev/null
@@ -38,6 +59,7 @@ run: $(VENV)/.installed translations
 test: $(VENV)/.installed translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 # The same suite against real PostgreSQL and Redis with a real Celery worker (used by .ci/run).
@@ -49,7 +71,12 @@ test-services: $(VENV)/.installed translations
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
+
+# What [tool.mypy] in pyproject.toml names (ngo/).
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

@@ -14,9 +14,17 @@ gunicorn reads gunicorn.conf.py from its working directory (the repository root 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from gunicorn.glogging import Logger
+
+if TYPE_CHECKING:
+    from collections.abc import MutableMapping
+    from datetime import timedelta
+
+    from gunicorn.glogging import _AtomsDict
+    from gunicorn.http import Request
+    from gunicorn.http.wsgi import Response
 
 REDACTED = "[redacted]"
 
@@ -40,9 +48,18 @@ class RedactingLogger(Logger):
     header or environ atom a custom access_log_format may use) and the error log's arguments
     (gunicorn names the request's address when a request fails)."""
 
-    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict:
+    def atoms(
+        self,
+        resp: Response,
+        req: Request,
+        environ: MutableMapping[str, Any],
+        request_time: timedelta,
+    ) -> _AtomsDict:
         found = super().atoms(resp, req, environ, request_time)
-        return {key: redact(v) if isinstance(v, str) else v for key, v in found.items()}
+        # Same keys, and a str value stays a str: the shape the stub declares is kept.
+        return cast(
+            "_AtomsDict", {k: redact(v) if isinstance(v, str) else v for k, v in found.items()}
+        )
 
     def _clean(self, msg: Any, args: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
         msg = redact(msg) if isinstance(msg, str) else msg

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, overload
 
 from celery import shared_task
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ngo import chain
 from ngo.chain import GENESIS_HASH, ChainReport, Checkpoint
-from ngo.extensions import db
+from ngo.extensions import Model, db
 from ngo.timeutil import utcnow
 from ngo.unit_of_work import transaction
 
@@ -66,7 +66,7 @@ def public_key() -> str:
     return chain.public_key_text(signing_key())
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,7 +99,7 @@ class AuditEvent(db.Model):
         return chain.entry_hash(key or chain_key(), self.hashed_fields(), self.prev_hash)
 
 
-class AuditCheckpoint(db.Model):
+class AuditCheckpoint(Model):
     __tablename__ = "audit_checkpoints"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,7 +138,7 @@ def record(
     session: Session | None = None,
 ) -> AuditEvent:
     """Append an event in the caller's transaction. `details` must hold no personal values."""
-    session = session or db.session
+    session = session or db.session()
     _lock_chain(session)
     last = _head(session)
     event = AuditEvent(
@@ -197,7 +197,9 @@ def _head(session: Session) -> tuple[int, str]:
     return (last.seq, last.hash) if last else (0, GENESIS_HASH)
 
 
-def _events_in_order(session: Session, after: int = 0, up_to: int | None = None) -> Iterator[Any]:
+def _events_in_order(
+    session: Session, after: int = 0, up_to: int | None = None
+) -> Iterator[AuditEvent]:
     stmt = select(AuditEvent).where(AuditEvent.seq > after)
     if up_to is not None:
         stmt = stmt.where(AuditEvent.seq <= up_to)
@@ -234,7 +236,7 @@ def verify_chain(
 ) -> ChainReport:
     """Walk the whole chain with the key, then check every stored checkpoint (and `external`,
     a copy the operator kept) against it; report the first event that cannot be trusted."""
-    session = session or db.session
+    session = session or db.session()
     checkpoints = _stored_checkpoints(session)
     if external is not None:
         problem = _foreign_checkpoint_problem(external)
@@ -277,12 +279,20 @@ def _hash_at(session: Session, seq: int) -> str | None:
 
 
 def newest_checkpoint(session: Session | None = None) -> AuditCheckpoint | None:
-    session = session or db.session
+    session = session or db.session()
     return session.scalars(
         select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
     ).first()
 
 
+@overload
+def write_checkpoint(
+    session: Session | None = None, *, only_if_moved: Literal[False] = False
+) -> AuditCheckpoint: ...
+@overload
+def write_checkpoint(
+    session: Session | None = None, *, only_if_moved: bool
+) -> AuditCheckpoint | None: ...
 def write_checkpoint(
     session: Session | None = None, *, only_if_moved: bool = False
 ) -> AuditCheckpoint | None:
@@ -293,7 +303,7 @@ def write_checkpoint(
     rewritten. Raises AuditChainError otherwise. With `only_if_moved`, returns None when the
     head has not changed since the newest checkpoint.
     """
-    session = session or db.session
+    session = session or db.session()
     head_seq, head_hash = _head(session)
     previous_row = newest_checkpoint(session)
     previous = previous_row.as_checkpoint() if previous_row else None

@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -120,6 +120,10 @@ class Entry(Protocol):
     def hash(self) -> str: ...
 
 
+# The log's own entry type, so that `expected_hash` may use what that type has beyond Entry.
+E = TypeVar("E", bound=Entry)
+
+
 @dataclass(frozen=True)
 class ChainReport:
     """What a check found. `broken_at_seq` is the first entry that cannot be trusted."""
@@ -144,8 +148,8 @@ class ChainReport:
 
 
 def walk(
-    entries: Iterable[Entry],
-    expected_hash: Callable[[Entry], str],
+    entries: Iterable[E],
+    expected_hash: Callable[[E], str],
     *,
     start_seq: int = 1,
     start_hash: str = GENESIS_HASH,

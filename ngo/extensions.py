@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, request
 from flask_babel import Babel
@@ -35,6 +35,15 @@ def client_address() -> str:
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Every model derives from Model. At run time that is db.Model, the subclass of Base that
+# Flask-SQLAlchemy makes; mypy cannot take an instance attribute as a base class
+# (python/mypy#8603), so for the checker it is Base itself, whose mapping API is the same.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from celery import shared_task
 from flask import Flask, current_app
-from sqlalchemy import JSON, String, or_, select, update
+from sqlalchemy import JSON, CursorResult, String, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ngo.extensions import db, listen
+from ngo.extensions import Model, db, listen
 from ngo.timeutil import utcnow
 from ngo.unit_of_work import transaction
 
@@ -29,7 +29,7 @@ CLAIM_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,7 +67,7 @@ def enqueue(kind: str, payload: dict[str, Any], session: Session | None = None) 
     """Add a message to the caller's transaction; payloads carry ids, never personal values."""
     if kind not in _handlers():
         raise ValueError(f"no outbox handler for {kind!r}")
-    session = session or db.session
+    session = session or db.session()
     message = OutboxMessage(kind=kind, payload=payload)
     session.add(message)
     session.flush()
@@ -104,7 +104,8 @@ def _claim(message_id: int) -> bool:
             )
             .values(claimed_at=now, attempts=OutboxMessage.attempts + 1)
         )
-    return result.rowcount == 1
+    # Session.execute is typed as returning a Result; for an UPDATE it is a CursorResult.
+    return cast(CursorResult[Any], result).rowcount == 1
 
 
 def deliver(message_id: int) -> bool:
@@ -118,7 +119,8 @@ def deliver(message_id: int) -> bool:
         return False
     try:
         with transaction():
-            message = db.session.get(OutboxMessage, message_id)
+            # The claim just updated the row: only a concurrent delete could make it vanish.
+            message = db.session.get_one(OutboxMessage, message_id)
             _handlers()[message.kind](dict(message.payload))
             message.sent_at = utcnow()
             message.last_error = None

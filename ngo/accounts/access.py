@@ -40,6 +40,15 @@ def current_membership() -> Membership | None:
     return g.membership
 
 
+def acting_membership() -> Membership:
+    """The acting membership in a view behind staff_required, which has refused every request
+    without one: None here is a bug, so it fails loudly."""
+    membership = current_membership()
+    if membership is None:
+        raise RuntimeError("acting_membership() is for views behind staff_required")
+    return membership
+
+
 def needs_enrolment() -> bool:
     return policy.must_use_second_factor(current_user) and not current_user.has_second_factor
 

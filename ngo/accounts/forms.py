@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in its stubs
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from ngo.accounts.models import Role
@@ -24,7 +24,7 @@ LANGUAGE_CHOICES = [
 ]
 
 
-def _email_field(label: object, missing: object = None) -> EmailField:
+def _email_field(label: str, missing: str | None = None) -> EmailField:
     return EmailField(
         label,
         validators=[

@@ -157,13 +157,13 @@ def _refuse_removing_last_admin(membership: Membership, *, new_role: Role | None
     """Refuse leaving the organisation with no administrator who can act."""
     if membership.role != Role.ADMIN.value or new_role == Role.ADMIN or membership.is_suspended:
         return
-    admins = db.session.scalar(
+    admins = db.session.execute(
         select(func.count(Membership.id)).where(
             Membership.organisation_id == membership.organisation_id,
             Membership.role == Role.ADMIN.value,
             Membership.suspended_at.is_(None),
         )
-    )
+    ).scalar_one()
     if admins <= 1:
         raise AccountError(_l("The organisation must keep at least one administrator."))
 

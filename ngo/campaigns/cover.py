@@ -51,7 +51,7 @@ def set_cover_photo(
             field="alt_text",
         )
     image_format = photo_format(image_bytes)
-    beneficiary = db.session.get(Beneficiary, appeal.beneficiary_id)
+    beneficiary = db.session.get_one(Beneficiary, appeal.beneficiary_id)
     consented = consented_items(beneficiary.id, ConsentAudience.PUBLIC_PAGE)
     text_findings = safety.scan_texts(
         {"alt_text": alt}, safety.private_values_of(beneficiary, consented)

@@ -16,7 +16,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in its stubs
 from wtforms.validators import DataRequired, Length, Optional
 
 from ngo.campaigns.updates import ALT_TEXT_MAX, BODY_MAX, RETURN_REASON_MAX, TITLE_MAX

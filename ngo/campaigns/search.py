@@ -131,7 +131,7 @@ def install_search_index(connection: Connection) -> None:
 
 
 def is_search_index_object(name: str | None) -> bool:
-    return bool(name) and (name.startswith(FTS_TABLE) or name == PG_INDEX)
+    return name is not None and (name.startswith(FTS_TABLE) or name == PG_INDEX)
 
 
 def init_app(app: Flask) -> None:

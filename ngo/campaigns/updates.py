@@ -319,7 +319,7 @@ def withdraw_update(update: AppealUpdate, actor: User) -> None:
         raise AppealError(_l("Only a published update can be withdrawn; discard a draft."))
     if update.withdrawn_at is not None:
         raise AppealError(_l("This update was already withdrawn."))
-    appeal = db.session.get(Appeal, update.appeal_id)
+    appeal = db.session.get_one(Appeal, update.appeal_id)
     update.withdrawn_at = utcnow()
     if update.image is not None:
         image = update.image

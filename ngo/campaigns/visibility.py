@@ -17,10 +17,10 @@ campaigns.init_app) registers the session hooks and connects the receivers.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from celery import shared_task
-from sqlalchemy import ColumnElement, and_, func, inspect, or_, select
+from sqlalchemy import ColumnElement, CursorResult, Table, and_, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from ngo import signals
@@ -242,12 +242,14 @@ def bump_public_version(session: Session) -> None:
         .scalar_subquery()
     )
     table = PublicSiteVersion.__table__
+    assert isinstance(table, Table)  # typed as any FromClause; a mapped class has a Table
     updated = session.execute(
         table.update()
         .where(table.c.id == 1)
         .values(version=table.c.version + 1, next_expiry=next_expiry)
     )
-    if updated.rowcount == 0:
+    # Session.execute is typed as returning a Result; for an UPDATE it is a CursorResult.
+    if cast(CursorResult[Any], updated).rowcount == 0:
         session.execute(table.insert().values(id=1, version=1, next_expiry=next_expiry))
 
 

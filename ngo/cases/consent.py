@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 
 from ngo import audit
 from ngo.accounts.models import User
@@ -106,7 +106,7 @@ def withdraw_consent(consent: Consent, *, actor: User) -> None:
     )
 
 
-def _in_force(on: date):
+def _in_force(on: date) -> tuple[ColumnElement[bool], ...]:
     return (
         Consent.withdrawn_at.is_(None),
         Consent.given_on <= on,
@@ -135,7 +135,9 @@ def has_consent(
     return item in consented_items(beneficiary_id, audience, on)
 
 
-def beneficiaries_consenting(item: ConsentItem, audience: ConsentAudience, on: date | None = None):
+def beneficiaries_consenting(
+    item: ConsentItem, audience: ConsentAudience, on: date | None = None
+) -> Select[int]:
     """A subquery of beneficiary ids with that consent in force: for publishing many at once."""
     on = on or date.today()
     return select(Consent.beneficiary_id).where(

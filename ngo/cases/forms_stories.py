@@ -15,7 +15,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in its stubs
 from wtforms.validators import DataRequired, Length, Optional
 
 from ngo.cases.models import CheckKind, EvidenceItem, EvidenceKind, VersionStatus
@@ -29,7 +29,8 @@ VERSION_STATUS_LABELS = {
     VersionStatus.RETURNED: _l("returned for changes"),
     VersionStatus.SUPERSEDED: _l("superseded"),
 }
-CHECK_LABELS = {
+# Keyed by str: a CheckKind is one, and stored checks are looked up by their plain value.
+CHECK_LABELS: dict[str, str] = {
     CheckKind.IDENTITY: _l("Identity"),
     CheckKind.PERSECUTION: _l("Persecution"),
     CheckKind.CURRENT_SITUATION: _l("Current situation"),

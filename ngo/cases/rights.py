@@ -233,7 +233,9 @@ def _case_payload(
                 "expires_on": _iso(c.expires_on),
                 "method": c.method,
                 "witness_name": c.witness_name,
-                "signed_form_document": number_of.get(c.form_evidence_id),
+                "signed_form_document": None
+                if c.form_evidence_id is None
+                else number_of.get(c.form_evidence_id),
                 "recorded_at": _iso(c.recorded_at),
                 "withdrawn_at": _iso(c.withdrawn_at),
             }

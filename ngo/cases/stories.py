@@ -193,7 +193,7 @@ def reverification_due(beneficiary: Beneficiary) -> bool:
     return story_flags(beneficiary).reverification_due
 
 
-def beneficiaries_with_unverified_story(organisation_id: int) -> Select[tuple[int]]:
+def beneficiaries_with_unverified_story(organisation_id: int) -> Select[int]:
     """Ids of the organisation's beneficiaries whose story's latest version is not verified,
     or is verified but its approval has expired. Usable in `Beneficiary.id.in_(...)`."""
     newest_number = (

@@ -124,12 +124,12 @@ def verify_version(
 
     if approved:
         for kind in CheckKind:
-            check = by_kind.get(kind)
-            if check is None or not check.passed:
+            found = by_kind.get(kind)
+            if found is None or not found.passed:
                 raise CaseError(
                     _l("To approve, every check must be passed."), field=f"{kind.value}-passed"
                 )
-            if check.evidence_item_id is None:
+            if found.evidence_item_id is None:
                 raise CaseError(
                     _l("To approve, link each check to the evidence that supports it."),
                     field=f"{kind.value}-evidence",
@@ -150,15 +150,15 @@ def verify_version(
         else None,
     )
     for kind in CheckKind:
-        check = by_kind.get(kind)
-        if check is None:
+        given = by_kind.get(kind)
+        if given is None:
             continue
         verification.checks.append(
             VerificationCheck(
                 check=kind.value,
-                passed=bool(check.passed),
-                evidence_item_id=check.evidence_item_id,
-                note=(check.note or "").strip() or None,
+                passed=bool(given.passed),
+                evidence_item_id=given.evidence_item_id,
+                note=(given.note or "").strip() or None,
             )
         )
     version.verifications.append(verification)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from ngo.accounts.access import current_membership, staff_required
+from ngo.accounts.access import acting_membership, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action, may
 from ngo.campaigns.summary import open_concern_count, overdue_news
@@ -17,7 +17,7 @@ bp = Blueprint("dashboard", __name__)
 @bp.get("/dashboard")
 @staff_required(Action.VIEW_DASHBOARD)
 def home() -> str:
-    membership = current_membership()
+    membership = acting_membership()
     organisation_id = membership.organisation_id
     sees_cases = may(membership, Action.VIEW_CASES)
     return render_template(

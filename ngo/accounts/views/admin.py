@@ -11,7 +11,11 @@ from werkzeug.wrappers import Response
 
 from ngo import audit
 from ngo.accounts import invitations, policy, services, signin
-from ngo.accounts.access import current_membership, load_in_organisation, staff_required
+from ngo.accounts.access import (
+    acting_membership,
+    load_in_organisation,
+    staff_required,
+)
 from ngo.accounts.forms import (
     ROLE_LABELS,
     ConfirmForm,
@@ -25,6 +29,7 @@ from ngo.accounts.policy import Action
 from ngo.accounts.views import admin_bp
 from ngo.audit import AuditEvent
 from ngo.extensions import db
+from ngo.forms import given
 from ngo.timeutil import utcnow
 from ngo.unit_of_work import attempt
 
@@ -37,7 +42,7 @@ def _member(user_id: int) -> Membership:
 @admin_bp.get("/users")
 @staff_required(Action.MANAGE_USERS)
 def users() -> str:
-    membership = current_membership()
+    membership = acting_membership()
     members = db.session.scalars(
         policy.scope(
             select(Membership).join(User).order_by(User.display_name),
@@ -74,12 +79,12 @@ def invite() -> Response | tuple[str, int]:
     if not form.is_submitted():
         form.locale.data = str(get_locale())
     if form.validate_on_submit():
-        membership = current_membership()
+        membership = acting_membership()
         invited = attempt(
             form,
             lambda: invitations.invite_user(
                 membership.organisation,
-                form.email.data,
+                given(form.email.data),
                 Role(form.role.data),
                 locale=form.locale.data,
                 actor=current_user,
@@ -143,7 +148,7 @@ def user_action(user_id: int, operation: str) -> Response:
 
 def _user_operation(operation: str, target: Membership) -> str:
     """Do one of USER_OPERATIONS to a member; returns what to tell the admin."""
-    organisation_id = current_membership().organisation_id
+    organisation_id = acting_membership().organisation_id
     if operation == "suspend":
         services.suspend_membership(target, actor=current_user)
         return _("The membership is suspended: this person cannot act in the organisation.")
@@ -198,11 +203,11 @@ def revoke_invitation(invitation_id: int) -> Response:
 @admin_bp.route("/organisation", methods=["GET", "POST"])
 @staff_required(Action.EDIT_ORGANISATION)
 def organisation() -> Response | tuple[str, int]:
-    org = current_membership().organisation
+    org = acting_membership().organisation
     form = OrganisationForm(obj=org)
     if form.validate_on_submit() and attempt(
         form,
-        lambda: services.rename_organisation(org, form.name.data, actor=current_user),
+        lambda: services.rename_organisation(org, given(form.name.data), actor=current_user),
         field="name",
     ):
         flash(_("Saved."), "success")
@@ -216,7 +221,7 @@ def _latest_audit_events() -> list[AuditEvent]:
         db.session.scalars(
             policy.scope(
                 select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200),
-                current_membership(),
+                acting_membership(),
                 AuditEvent.organisation_id,
             )
         )
@@ -252,7 +257,9 @@ def organisations() -> Response | tuple[str, int]:
         form.locale.data = str(get_locale())
     if form.validate_on_submit() and attempt(
         form,
-        lambda: _create_organisation(form.name.data, form.admin_email.data, form.locale.data),
+        lambda: _create_organisation(
+            given(form.name.data), given(form.admin_email.data), form.locale.data
+        ),
         field="name",
     ):
         flash(_("The organisation was created and its administrator invited."), "success")

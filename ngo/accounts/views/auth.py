@@ -9,6 +9,7 @@ import time
 from datetime import datetime
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -26,6 +27,7 @@ from ngo.accounts.models import User
 from ngo.accounts.signin import LoginResult
 from ngo.accounts.views import bp, end_session, login_rate_limit, start_signed_in_session
 from ngo.extensions import db, limiter
+from ngo.forms import add_error, given
 from ngo.unit_of_work import commit_even_if_refused
 from ngo.urls import safe_redirect_target
 
@@ -101,13 +103,13 @@ def _paused_message(until: datetime) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
-def login() -> Response | str:
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.home"))
     form = LoginForm()
     if form.validate_on_submit():
         with commit_even_if_refused():  # failed-login counters and pauses must stick
-            attempt = signin.check_password_login(form.email.data, form.password.data)
+            attempt = signin.check_password_login(given(form.email.data), given(form.password.data))
         if attempt.result is LoginResult.LOCKED:
             form.form_errors.append(
                 _("This account is locked. Ask an administrator of your organisation to unlock it.")
@@ -122,14 +124,14 @@ def login() -> Response | str:
                 )
             )
         else:
-            return continue_sign_in(attempt.user, _after_login_target())
+            return continue_sign_in(given(attempt.user), _after_login_target())
     status = 400 if form.errors or form.form_errors else 200
     return render_template("accounts/login.html", form=form), status
 
 
 @bp.route("/login/two-factor", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
-def second_factor() -> Response | str:
+def second_factor() -> ResponseReturnValue:
     user = _pending_user()
     if user is None or not user.has_second_factor:
         flash(_("Please sign in again."), "info")
@@ -137,7 +139,7 @@ def second_factor() -> Response | str:
     form = SecondFactorForm()
     if form.validate_on_submit():
         with commit_even_if_refused():  # a wrong code counts towards the pause
-            passed = signin.check_second_factor(user, form.code.data)
+            passed = signin.check_second_factor(user, given(form.code.data))
         if passed:
             return _finish_login(user)
         until = signin.paused_until(user)
@@ -145,7 +147,7 @@ def second_factor() -> Response | str:
             session.pop(PENDING_KEY, None)
             flash(_paused_message(until), "error")
             return redirect(url_for("accounts.login"))
-        form.code.errors.append(_("That code is not valid. Codes change every 30 seconds."))
+        add_error(form.code, _("That code is not valid. Codes change every 30 seconds."))
     status = 400 if form.errors else 200
     return render_template("accounts/second_factor.html", form=form), status
 
@@ -169,7 +171,7 @@ def enrol_second_factor() -> Response | str | tuple[str, int]:
             "accounts/enrol_second_factor.html", form=form, start_form=ConfirmForm()
         ), 200
     if request.method == "POST" and form.validate_on_submit():
-        codes = two_factor.confirm_enrolment(user, form.code.data)
+        codes = two_factor.confirm_enrolment(user, given(form.code.data))
         if codes is not None:
             continue_url = url_for("accounts.account")
             if not current_user.is_authenticated:
@@ -179,7 +181,7 @@ def enrol_second_factor() -> Response | str | tuple[str, int]:
             return render_template(
                 "accounts/recovery_codes.html", codes=codes, continue_url=continue_url
             )
-        form.code.errors.append(_("That code is not valid. Check the clock of your phone."))
+        add_error(form.code, _("That code is not valid. Check the clock of your phone."))
     status = 400 if form.errors else 200
     return render_template(
         "accounts/enrol_second_factor.html",
@@ -219,7 +221,7 @@ def logout() -> Response:
 def forgot_password() -> Response | str | tuple[str, int]:
     form = ResetRequestForm()
     if form.validate_on_submit():
-        password_reset.request_password_reset(form.email.data)
+        password_reset.request_password_reset(given(form.email.data))
         # The same answer whether or not the address has an account.
         flash(
             ngettext(

@@ -30,6 +30,7 @@ from ngo.accounts.tokens import LinkError, LinkProblem
 from ngo.accounts.views import bp, end_session, login_rate_limit
 from ngo.accounts.views.auth import continue_sign_in
 from ngo.extensions import limiter
+from ngo.forms import given
 from ngo.unit_of_work import attempt, commit_even_if_refused
 
 Page = Response | str | tuple[str, int]
@@ -93,7 +94,7 @@ def open_invitation() -> Page:
     if not form.validate_on_submit():
         return _open_link_page(form, "invitation", 400)
     try:
-        invitation = invitations.load_invitation(form.token.data)
+        invitation = invitations.load_invitation(given(form.token.data))
     except LinkError as exc:
         return _link_problem_page(exc.problem, "invitation")
     accept_form = _invitation_form(invitation)
@@ -117,13 +118,13 @@ def accept_invitation() -> Page:
                 lambda: invitations.accept_invitation(
                     invitation,
                     display_name=form.display_name.data or "",
-                    password=form.password.data,
+                    password=given(form.password.data),
                 ),
                 field="password",
             )
         else:
             with commit_even_if_refused():  # a wrong guess counts towards the pause
-                confirmed = signin.confirm_password(existing, form.password.data)
+                confirmed = signin.confirm_password(existing, given(form.password.data))
             joined = attempt(
                 form, lambda: _join_with_account(invitation, existing, confirmed), field="password"
             )
@@ -160,7 +161,7 @@ def open_password_reset() -> Page:
     if not form.validate_on_submit():
         return _open_link_page(form, "reset", 400)
     try:
-        password_reset.load_password_reset(form.token.data)
+        password_reset.load_password_reset(given(form.token.data))
     except LinkError as exc:
         return _link_problem_page(exc.problem, "reset")
     reset_form = ResetPasswordForm()
@@ -177,7 +178,9 @@ def reset_password() -> Page:
         return _link_problem_page(exc.problem, "reset")
     form = ResetPasswordForm()
     if form.validate_on_submit() and attempt(
-        form, lambda: password_reset.reset_password(reset, form.password.data), field="password"
+        form,
+        lambda: password_reset.reset_password(reset, given(form.password.data)),
+        field="password",
     ):
         end_session()
         flash(_("Your password has been changed. Sign in with the new password."), "success")

@@ -11,6 +11,7 @@ from ngo.accounts import services, signin, two_factor
 from ngo.accounts.forms import ChangePasswordForm, ConfirmForm, LanguageForm
 from ngo.accounts.views import bp, end_session, login_rate_limit
 from ngo.extensions import limiter
+from ngo.forms import add_error, given
 from ngo.i18n import remember_language
 from ngo.unit_of_work import attempt, commit_even_if_refused
 from ngo.urls import safe_redirect_target
@@ -36,7 +37,7 @@ def account() -> Response | tuple[str, int]:
     # and a proxy that points at itself recurses without end on the next access.
     user = current_user._get_current_object()
     with commit_even_if_refused():  # a wrong guess counts towards the pause
-        confirmed = signin.confirm_password(user, form.current_password.data)
+        confirmed = signin.confirm_password(user, given(form.current_password.data))
     if not confirmed:
         if signin.paused_until(user) is not None:
             # Whoever holds this session keeps guessing the password: end it, and any copy.
@@ -50,10 +51,10 @@ def account() -> Response | tuple[str, int]:
                 "error",
             )
             return redirect(url_for("accounts.login"))
-        form.current_password.errors.append(_("The current password is not correct."))
+        add_error(form.current_password, _("The current password is not correct."))
         return _account_page(form, 400)
     if not attempt(
-        form, lambda: services.change_password(user, form.password.data), field="password"
+        form, lambda: services.change_password(user, given(form.password.data)), field="password"
     ):
         return _account_page(form, 400)
     login_user(user)  # the session version moved on; keep this session

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ngo.extensions import db
+from ngo.extensions import Model
 from ngo.timeutil import utcnow
 
 
@@ -47,7 +47,7 @@ def new_public_slug() -> str:
     return secrets.token_urlsafe(8).lower().replace("_", "x").replace("-", "y")
 
 
-class Appeal(db.Model):
+class Appeal(Model):
     __tablename__ = "appeals"
     # Staff URLs name an appeal by its slug (accounts.access.load_in_organisation).
     lookup_key = "slug"
@@ -117,7 +117,7 @@ class Appeal(db.Model):
         self.categories = ",".join(sorted({Category(v).value for v in values}))
 
 
-class AppealTranslation(db.Model):
+class AppealTranslation(Model):
     """Public text of an appeal in one language; it is checked for private values before
     publication, like everything public."""
 
@@ -135,7 +135,7 @@ class AppealTranslation(db.Model):
     appeal: Mapped[Appeal] = relationship(back_populates="translations")
 
 
-class BudgetLine(db.Model):
+class BudgetLine(Model):
     __tablename__ = "budget_lines"
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
@@ -162,7 +162,7 @@ class BudgetLine(db.Model):
     )
 
 
-class BudgetLineLabel(db.Model):
+class BudgetLineLabel(Model):
     __tablename__ = "budget_line_labels"
     __table_args__ = (UniqueConstraint("budget_line_id", "language"),)
 
@@ -175,7 +175,7 @@ class BudgetLineLabel(db.Model):
     line: Mapped[BudgetLine] = relationship(back_populates="labels")
 
 
-class PublicSiteVersion(db.Model):
+class PublicSiteVersion(Model):
     """One row: bumped in every transaction that changes what the public site shows, with the
     earliest moment a listing runs out. Web workers keep rendered public pages while both say
     the page is current, so a reader gets a cached page only if it is still true."""

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ngo.campaigns.models.appeal import Appeal, new_public_slug
 from ngo.crypto import EncryptedBytes, EncryptedText
-from ngo.extensions import db
+from ngo.extensions import Model
 from ngo.timeutil import utcnow
 
 
-class PublicImage(db.Model):
+class PublicImage(Model):
     """A photo meant for the public site (an appeal's cover or an update's picture), kept only
     after re-encoding without metadata and a safety check. Served under a random token, and
     only while its appeal is on the public site.
@@ -57,7 +57,7 @@ class UpdateState(StrEnum):
     PUBLISHED = "published"
 
 
-class AppealUpdate(db.Model):
+class AppealUpdate(Model):
     """News on a published appeal; public text, checked like the appeal's own, and public only
     once a second person approved it (campaigns.updates)."""
 
@@ -105,7 +105,7 @@ class AppealUpdate(db.Model):
         )
 
 
-class ReviewSnapshot(db.Model):
+class ReviewSnapshot(Model):
     """What a reviewer was shown of an appeal or an update, keyed by its digest: written when it
     is sent for review, so that an approval naming an older digest can show what changed.
     Only public text, but unapproved: kept encrypted like drafts."""
@@ -123,7 +123,7 @@ class ReviewSnapshot(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class UpdateSubscription(db.Model):
+class UpdateSubscription(Model):
     """Someone who asked to be e-mailed when an appeal has news. The address is a donor's
     personal data: encrypted, with a keyed blind index to find duplicates; confirmed by a
     link first (double opt-in), and every e-mail carries the unsubscribe link."""
@@ -145,7 +145,7 @@ class UpdateSubscription(db.Model):
     confirmation_sent_at: Mapped[datetime | None]
 
 
-class UpdateDelivery(db.Model):
+class UpdateDelivery(Model):
     """One e-mail of one update to one subscriber: the unique pair makes sending idempotent
     when the worker runs a task twice."""
 
@@ -166,7 +166,7 @@ class ConcernStatus(StrEnum):
     DISMISSED = "dismissed"
 
 
-class ConcernReport(db.Model):
+class ConcernReport(Model):
     """A reader's report about an appeal (suspected fraud, or personal data that should not be
     public), queued for the organisation's staff. The text may itself repeat private data, so
     it is encrypted; nothing identifies the reporter unless they leave an address."""
@@ -195,7 +195,7 @@ class ConcernReport(db.Model):
         return ("appeal", self.appeal_id)
 
 
-class AppealSearchDocument(db.Model):
+class AppealSearchDocument(Model):
     """The folded words of a listed appeal's public text in every language, for full-text
     search: an FTS5 index over it on SQLite, a GIN index over its tsvector on PostgreSQL
     (both made by campaigns.search, outside the ORM's metadata comparison)."""

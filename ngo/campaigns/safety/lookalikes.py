@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 
 from confusable_homoglyphs import confusables
 
@@ -58,10 +59,11 @@ def _tables() -> tuple[dict[str, str], dict[str, str], re.Pattern[str]]:
     for char in list(parent):
         classes.setdefault(find(char), []).append(char)
 
-    def pick(members: list[str], char: str, wanted) -> str | None:
+    def pick(members: list[str], char: str, wanted: Callable[[str], bool]) -> str | None:
         candidates = sorted(m for m in members if wanted(m))
         same_case = [m for m in candidates if m.isupper() == char.isupper()]
-        return (same_case or candidates or [None])[0]
+        chosen = same_case or candidates
+        return chosen[0] if chosen else None
 
     to_latin: dict[str, str] = {}
     to_cyrillic: dict[str, str] = {}

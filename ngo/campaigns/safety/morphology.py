@@ -26,6 +26,12 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported on first use: the dictionaries take a while to load
+    import morfeusz2
+    import pymorphy3
 
 _CYRILLIC_WORD = re.compile(r"^[\u0400-\u052f'’ʼ]+$")
 _LATIN_WORD = re.compile(r"^[A-Za-z\u00c0-\u024f]+$")
@@ -35,14 +41,14 @@ _morfeusz_lock = threading.Lock()
 
 
 @functools.cache
-def _morfeusz():
+def _morfeusz() -> morfeusz2.Morfeusz:
     import morfeusz2
 
     return morfeusz2.Morfeusz()
 
 
 @functools.cache
-def _pymorphy(lang: str):
+def _pymorphy(lang: str) -> pymorphy3.MorphAnalyzer:
     import pymorphy3
 
     return pymorphy3.MorphAnalyzer(lang=lang)
@@ -116,7 +122,7 @@ def _lexemes(lang: str, word: str, singular: bool = False, limit: int = 3) -> se
 
 
 @functools.cache
-def _simplemma():
+def _simplemma() -> ModuleType:
     import simplemma
 
     return simplemma

@@ -22,7 +22,12 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from ngo.accounts import policy
-from ngo.accounts.access import current_membership, load_in_organisation, staff_required
+from ngo.accounts.access import (
+    acting_membership,
+    current_membership,
+    load_in_organisation,
+    staff_required,
+)
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.campaigns import services
@@ -38,6 +43,7 @@ from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
 from ngo.config import LANGUAGES
 from ngo.extensions import db
+from ngo.forms import given
 from ngo.money import Money, MoneyError, format_money
 from ngo.unit_of_work import attempt, audited_read
 
@@ -182,7 +188,7 @@ def render_appeal(
 @staff_required(Action.VIEW_CASES)
 def appeal_list() -> str:
     """All the organisation's appeals, or with ?case=<reference> those of one person."""
-    membership = current_membership()
+    membership = acting_membership()
     stmt = policy.scope(select(Appeal), membership, Appeal.organisation_id)
     filter_case = (
         load_in_organisation(Beneficiary, request.args["case"], Action.VIEW_CASES)
@@ -228,7 +234,7 @@ def new_appeal(case_reference: str) -> Response | tuple[str, int]:
                 case,
                 currency=form.currency.data,
                 language=form.language.data,
-                title=form.title.data,
+                title=given(form.title.data),
                 actor=current_user,
             ),
         )
@@ -255,7 +261,7 @@ def save_translation(slug: str) -> Response | tuple[str, int]:
         lambda: services.set_translation(
             appeal,
             form.language.data,
-            title=form.title.data,
+            title=given(form.title.data),
             summary=form.summary.data or "",
             story_markdown=form.story_markdown.data or "",
             display_name=form.display_name.data or "",
@@ -273,7 +279,7 @@ def add_line(slug: str) -> Response | tuple[str, int]:
     form = BudgetLineForm()
     if form.validate():
         try:
-            amount = Money.parse(form.amount.data, appeal.currency)
+            amount = Money.parse(given(form.amount.data), appeal.currency)
         except MoneyError as exc:
             form.amount.errors = [*form.amount.errors, money_error_message(exc.code)]
         else:
@@ -283,7 +289,7 @@ def add_line(slug: str) -> Response | tuple[str, int]:
                 lambda: services.add_budget_line(
                     appeal,
                     amount=amount,
-                    label=form.label.data,
+                    label=given(form.label.data),
                     language=appeal.fallback_language,
                     essential=bool(form.essential.data),
                     priority=form.priority.data or 1,

@@ -14,7 +14,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ngo import audit
-from ngo.accounts.access import current_membership, load_in_organisation, staff_required
+from ngo.accounts.access import acting_membership, load_in_organisation, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.campaigns import concerns
@@ -27,7 +27,7 @@ concerns_bp = Blueprint("concerns", __name__, url_prefix="/staff/concerns")
 
 
 def _render_queue(status: int = 200, action_error: str | None = None) -> tuple[str, int]:
-    membership = current_membership()
+    membership = acting_membership()
     locale = str(get_locale())
     reports = concerns.open_concerns(membership.organisation_id)
     with audited_read():

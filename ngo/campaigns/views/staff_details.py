@@ -27,6 +27,7 @@ from ngo.campaigns.views.staff import back_to_appeal, bp, render_appeal
 from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
 from ngo.extensions import db
+from ngo.forms import given
 from ngo.unit_of_work import attempt, audited_read
 
 
@@ -43,7 +44,7 @@ def save_details(slug: str) -> Response | tuple[str, int]:
             categories=list(form.categories.data or []),
             country=form.country.data or None,
             deadline=form.deadline.data,
-            update_interval_days=form.update_interval_days.data,
+            update_interval_days=given(form.update_interval_days.data),
             actor=current_user,
         ),
     ):
@@ -65,7 +66,7 @@ def save_line_text(slug: str, line_id: int) -> Response | tuple[str, int]:
         lambda: details.set_line_text(
             line,
             language=form.language.data,
-            label=form.label.data,
+            label=given(form.label.data),
             description=form.description.data or "",
             actor=current_user,
         ),
@@ -93,7 +94,7 @@ def save_cover(slug: str) -> Response | tuple[str, int]:
         lambda: cover.set_cover_photo(
             appeal,
             image_bytes=form.photo.data.read(),
-            alt_text=form.alt_text.data,
+            alt_text=given(form.alt_text.data),
             actor=current_user,
         ),
     ):
@@ -127,7 +128,7 @@ def cover_image(slug: str) -> Response:
     if image is None:
         abort(404)
     # A photo of the person, shown to staff before anyone approved it: an audited view.
-    person = db.session.get(Beneficiary, appeal.beneficiary_id)
+    person = db.session.get_one(Beneficiary, appeal.beneficiary_id)
     with audited_read():
         record_personal_data_view(person, actor=current_user, part="cover_photo")
     response = make_response(images.image_bytes(image))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from ngo.accounts import policy
-from ngo.accounts.access import current_membership, load_in_organisation, staff_required
+from ngo.accounts.access import acting_membership, load_in_organisation, staff_required
 from ngo.accounts.policy import Action
 from ngo.campaigns import cover, review, services, updates
 from ngo.campaigns.forms_updates import ApproveForm, ReturnForm, UrgentForm
@@ -31,6 +31,7 @@ from ngo.campaigns.views.staff_updates import (
 )
 from ngo.config import LANGUAGES
 from ngo.extensions import db
+from ngo.forms import given
 from ngo.markdown import render_markdown
 from ngo.money import Money
 from ngo.unit_of_work import attempt
@@ -40,7 +41,7 @@ from ngo.unit_of_work import attempt
 @staff_required(Action.VIEW_CASES)
 def review_queue() -> str:
     """Appeals and updates awaiting a second person; urgent updates first."""
-    membership = current_membership()
+    membership = acting_membership()
     appeals = db.session.scalars(
         policy.scope(
             select(Appeal).where(Appeal.status == AppealStatus.IN_REVIEW.value),
@@ -111,7 +112,7 @@ def approve(slug: str) -> Response | tuple[str, int]:
     published = attempt(
         None,
         lambda: services.approve_and_publish(
-            appeal, approver=current_user, digest=form.digest.data
+            appeal, approver=current_user, digest=given(form.digest.data)
         ),
     )
     if published:
@@ -141,7 +142,9 @@ def approve_update(slug: str, public_id: str) -> Response | tuple[str, int]:
     return apply_update_change(
         appeal,
         update,
-        lambda: updates.approve_update(update, approver=current_user, digest=form.digest.data),
+        lambda: updates.approve_update(
+            update, approver=current_user, digest=given(form.digest.data)
+        ),
         _("The update was published. Followers will receive it by e-mail."),
         then=url_for("appeals.appeal", slug=appeal.slug, _anchor="updates"),
     )
@@ -155,7 +158,7 @@ def return_update(slug: str, public_id: str) -> Response | tuple[str, int]:
     form = ReturnForm()
     if form.validate() and attempt(
         form,
-        lambda: updates.return_update(update, reason=form.reason.data, actor=current_user),
+        lambda: updates.return_update(update, reason=given(form.reason.data), actor=current_user),
         field="reason",
     ):
         flash(_("The update went back to its author."), "success")

@@ -39,6 +39,7 @@ from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
 from ngo.config import LANGUAGES
 from ngo.extensions import db
+from ngo.forms import given
 from ngo.markdown import render_markdown
 from ngo.unit_of_work import Attempt, attempt, audited_read
 
@@ -63,7 +64,7 @@ def load_update(appeal: Appeal, public_id: str) -> AppealUpdate:
 
 def _photo(form: UpdateForm) -> bytes | None:
     photo = form.photo.data
-    data = photo.read() if photo is not None and getattr(photo, "filename", "") else None
+    data = photo.read() if photo is not None and getattr(photo, "filename", None) else None
     return data or None
 
 
@@ -151,7 +152,7 @@ def post_update(slug: str) -> Response | tuple[str, int]:
             lambda: updates.draft_update(
                 appeal,
                 language=form.language.data,
-                title=form.title.data,
+                title=given(form.title.data),
                 body_markdown=form.body_markdown.data or "",
                 image_bytes=_photo(form),
                 alt_text=form.alt_text.data or "",
@@ -191,7 +192,7 @@ def edit_update(slug: str, public_id: str) -> Response | tuple[str, int]:
             lambda: updates.edit_update(
                 update,
                 language=form.language.data,
-                title=form.title.data,
+                title=given(form.title.data),
                 body_markdown=form.body_markdown.data or "",
                 image_bytes=_photo(form),
                 alt_text=form.alt_text.data or "",
@@ -301,7 +302,7 @@ def update_photo(slug: str, public_id: str) -> Response:
     if update.image is None or data is None:
         abort(404)
     # A photo from the person's life, possibly before anyone approved it: an audited view.
-    person = db.session.get(Beneficiary, appeal.beneficiary_id)
+    person = db.session.get_one(Beneficiary, appeal.beneficiary_id)
     with audited_read():
         record_personal_data_view(person, actor=current_user, part="update_photo")
     response = make_response(data)

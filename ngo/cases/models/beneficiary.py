@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ngo.accounts.models import User
 from ngo.crypto import EncryptedText
-from ngo.extensions import db
+from ngo.extensions import Model
 from ngo.timeutil import utcnow
 
 
@@ -34,7 +34,7 @@ def new_case_reference() -> str:
     return secrets.token_urlsafe(9)
 
 
-class Beneficiary(db.Model):
+class Beneficiary(Model):
     __tablename__ = "beneficiaries"
     # Staff URLs name a case by its reference (accounts.access.load_in_organisation).
     lookup_key = "reference"
@@ -102,7 +102,7 @@ class Beneficiary(db.Model):
         return self.public_name or self.legal_name or self.reference
 
 
-class BeneficiaryNameIndex(db.Model):
+class BeneficiaryNameIndex(Model):
     """One keyed hash per word of the legal and public names: search without plaintext."""
 
     __tablename__ = "beneficiary_name_index"
@@ -119,7 +119,7 @@ class BeneficiaryNameIndex(db.Model):
     token: Mapped[str] = mapped_column(String(32))
 
 
-class HouseholdMember(db.Model):
+class HouseholdMember(Model):
     __tablename__ = "household_members"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -141,7 +141,7 @@ class HouseholdMember(db.Model):
         self.age_text = None if value is None else str(value)
 
 
-class CaseNote(db.Model):
+class CaseNote(Model):
     __tablename__ = "case_notes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -156,7 +156,7 @@ class CaseNote(db.Model):
     author: Mapped[User | None] = relationship()
 
 
-class CaseTask(db.Model):
+class CaseTask(Model):
     __tablename__ = "case_tasks"
 
     id: Mapped[int] = mapped_column(primary_key=True)

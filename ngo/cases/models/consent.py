@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ngo.crypto import EncryptedText
-from ngo.extensions import db
+from ngo.extensions import Model
 from ngo.timeutil import utcnow
 
 
@@ -33,7 +33,7 @@ class ConsentMethod(StrEnum):
     VERBAL_WITNESSED = "verbal_witnessed"
 
 
-class Consent(db.Model):
+class Consent(Model):
     __tablename__ = "consents"
 
     id: Mapped[int] = mapped_column(primary_key=True)

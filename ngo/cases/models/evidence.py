@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ngo.accounts.models import User
 from ngo.crypto import EncryptedText
-from ngo.extensions import db
+from ngo.extensions import Model
 from ngo.timeutil import utcnow
 
 
@@ -25,7 +25,7 @@ class EvidenceKind(StrEnum):
     OTHER = "other"
 
 
-class EvidenceItem(db.Model):
+class EvidenceItem(Model):
     __tablename__ = "evidence_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)

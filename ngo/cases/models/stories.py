@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ngo.accounts.models import User
 from ngo.crypto import EncryptedText
-from ngo.extensions import db
+from ngo.extensions import Model
 from ngo.timeutil import utcnow
 
 
@@ -29,7 +29,7 @@ class CheckKind(StrEnum):
     BUDGET = "budget"
 
 
-class Story(db.Model):
+class Story(Model):
     __tablename__ = "stories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,7 +49,7 @@ class Story(db.Model):
         return ("case", self.beneficiary_id)
 
 
-class StoryVersion(db.Model):
+class StoryVersion(Model):
     __tablename__ = "story_versions"
     __table_args__ = (UniqueConstraint("story_id", "number"),)
 
@@ -70,7 +70,7 @@ class StoryVersion(db.Model):
     )
 
 
-class Verification(db.Model):
+class Verification(Model):
     __tablename__ = "verifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,7 +91,7 @@ class Verification(db.Model):
     )
 
 
-class VerificationCheck(db.Model):
+class VerificationCheck(Model):
     __tablename__ = "verification_checks"
 
     id: Mapped[int] = mapped_column(primary_key=True)

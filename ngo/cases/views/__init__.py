@@ -39,7 +39,9 @@ def record_view(case: Beneficiary, part: str) -> None:
         record_personal_data_view(case, actor=current_user, part=part)
 
 
-def render_case_tab(template: str, case: Beneficiary, status: int = 200, **context: Any):
+def render_case_tab(
+    template: str, case: Beneficiary, status: int = 200, **context: Any
+) -> tuple[str, int]:
     """Render one tab of a case page (the template extends cases/_case_layout.html)."""
     from ngo.cases.stories import story_flags
 

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ngo.accounts.access import current_membership, load_in_organisation, staff_required
+from ngo.accounts.access import acting_membership, load_in_organisation, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.models import Membership, Role, User
 from ngo.accounts.policy import Action
@@ -30,6 +30,7 @@ from ngo.cases.models import Beneficiary, CaseStatus, CaseTask, HouseholdMember,
 from ngo.cases.services import BeneficiaryData
 from ngo.cases.views import bp, record_view, render_case_tab
 from ngo.extensions import db
+from ngo.forms import given
 from ngo.unit_of_work import attempt, audited_read
 
 MAX_PAGE = 10_000
@@ -93,7 +94,7 @@ def _parse_filters() -> CaseFilters:
 @bp.route("/", methods=["GET", "POST"])
 @staff_required(Action.VIEW_CASES)
 def case_list() -> str:
-    membership = current_membership()
+    membership = acting_membership()
     filters = _parse_filters()
     rows, total = listing.list_cases(membership.organisation_id, filters)
     page = render_template(
@@ -127,7 +128,7 @@ def _beneficiary_data(form: BeneficiaryForm) -> BeneficiaryData:
 @bp.route("/new", methods=["GET", "POST"])
 @staff_required(Action.EDIT_CASE)
 def new_case() -> Response | tuple[str, int]:
-    membership = current_membership()
+    membership = acting_membership()
     form = BeneficiaryForm()
     form.assigned_caseworker_id.choices = _caseworker_choices(membership.organisation_id)
     if not form.is_submitted():
@@ -207,7 +208,7 @@ def household(reference: str) -> Response | tuple[str, int]:
             form,
             lambda: services.add_household_member(
                 case,
-                relationship=form.relationship.data,
+                relationship=given(form.relationship.data),
                 first_name=form.first_name.data or "",
                 age=form.age.data,
                 actor=current_user,
@@ -240,7 +241,7 @@ def notes(reference: str) -> Response | tuple[str, int]:
     if form.is_submitted():
         case = load_in_organisation(Beneficiary, reference, Action.EDIT_CASE)
         if form.validate() and attempt(
-            form, lambda: services.add_note(case, form.body.data, actor=current_user)
+            form, lambda: services.add_note(case, given(form.body.data), actor=current_user)
         ):
             return redirect(url_for("cases.notes", reference=reference))
         return render_case_tab("cases/notes.html", case, 400, form=form)
@@ -262,8 +263,8 @@ def tasks(reference: str) -> Response | tuple[str, int]:
             form,
             lambda: services.add_task(
                 case,
-                title=form.title.data,
-                due_date=form.due_date.data,
+                title=given(form.title.data),
+                due_date=given(form.due_date.data),
                 assignee_id=int(form.assignee_id.data) if form.assignee_id.data else None,
                 actor=current_user,
             ),
@@ -296,7 +297,7 @@ def complete_task(reference: str, task_id: int) -> Response:
 @bp.get("/tasks/mine")
 @staff_required(Action.VIEW_CASES)
 def my_tasks() -> str:
-    membership = current_membership()
+    membership = acting_membership()
     return render_template(
         "cases/my_tasks.html",
         tasks=listing.open_tasks_of(current_user, membership.organisation_id),

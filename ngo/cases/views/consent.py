@@ -26,6 +26,7 @@ from ngo.cases.models import (
 )
 from ngo.cases.views import bp, record_view, render_case_tab
 from ngo.extensions import db
+from ngo.forms import given
 from ngo.unit_of_work import attempt
 
 
@@ -84,9 +85,9 @@ def record_consent(reference: str) -> Response | tuple[str, int]:
         form,
         lambda: consent_service.record_consent(
             case,
-            items=[ConsentItem(i) for i in form.items.data],
-            audiences=[ConsentAudience(a) for a in form.audiences.data],
-            given_on=form.given_on.data,
+            items=[ConsentItem(i) for i in given(form.items.data)],
+            audiences=[ConsentAudience(a) for a in given(form.audiences.data)],
+            given_on=given(form.given_on.data),
             expires_on=form.expires_on.data,
             method=ConsentMethod(form.method.data),
             witness_name=form.witness_name.data,

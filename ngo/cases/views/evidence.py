@@ -28,6 +28,7 @@ from ngo.cases.forms_evidence import (
 )
 from ngo.cases.models import Beneficiary, EvidenceItem, EvidenceKind
 from ngo.cases.views import bp, record_view, render_case_tab
+from ngo.forms import given
 from ngo.unit_of_work import attempt, audited_read
 
 # Room for the multipart framing and the other fields around the file itself.
@@ -98,7 +99,7 @@ def upload_evidence(reference: str) -> Response | tuple[str, int]:
             lambda: evidence.upload_evidence(
                 case,
                 kind=EvidenceKind(form.kind.data),
-                title=form.title.data,
+                title=given(form.title.data),
                 data=upload.read(),
                 filename=upload.filename or "",
                 actor=current_user,
@@ -129,9 +130,9 @@ def add_listing(reference: str) -> Response | tuple[str, int]:
         form,
         lambda: evidence.add_listing(
             case,
-            title=form.title.data,
-            url=form.url.data,
-            listed_on=form.listed_on.data,
+            title=given(form.title.data),
+            url=given(form.url.data),
+            listed_on=given(form.listed_on.data),
             actor=current_user,
         ),
     ):

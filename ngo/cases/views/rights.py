@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField, SubmitField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in its stubs
 from wtforms.validators import DataRequired, Length
 
 from ngo.accounts import policy
@@ -19,6 +19,7 @@ from ngo.accounts.policy import Action
 from ngo.cases.models import Beneficiary
 from ngo.cases.rights import ERASURE_REASON_LABELS, erase_case, export_case
 from ngo.cases.views import bp, render_case_tab
+from ngo.forms import given
 
 
 class EraseForm(FlaskForm):
@@ -78,7 +79,7 @@ def erase_view(reference: str) -> Response | tuple[str, int]:
     case = load_in_organisation(Beneficiary, reference, Action.ERASE_CASE)
     form = EraseForm()
     if form.validate_on_submit():
-        if form.confirmation.data.strip() != case.reference:
+        if given(form.confirmation.data).strip() != case.reference:
             form.confirmation.errors = [
                 _("This is not the reference of this case. Nothing was erased.")
             ]

@@ -28,6 +28,7 @@ from ngo.cases.forms_stories import (
 from ngo.cases.models import Beneficiary, EvidenceItem, Story, StoryVersion, VersionStatus
 from ngo.cases.views import bp, record_view, render_case_tab
 from ngo.extensions import db
+from ngo.forms import given
 from ngo.markdown import render_markdown
 from ngo.unit_of_work import attempt
 
@@ -76,7 +77,11 @@ def _render_story(
     may_write = may(membership, Action.WRITE_STORY, case) and case.erased_at is None
     may_verify = may(membership, Action.VERIFY_STORY, case) and case.erased_at is None
     awaiting = latest is not None and latest.status == VersionStatus.SUBMITTED.value
-    refusal = verification.verification_refusal(latest, current_user) if awaiting else None
+    refusal = (
+        verification.verification_refusal(latest, current_user)
+        if awaiting and latest is not None
+        else None
+    )
     conflict = refusal is not None
     if may_write and story_form is None:
         story_form = _story_form(latest)
@@ -101,7 +106,9 @@ def _render_story(
         story_form=story_form,
         verify_form=verify_form,
         show_verify_form=show_verify_form,
-        has_evidence=bool(verify_form and len(verify_form.identity.form.evidence.choices) > 1),
+        has_evidence=bool(
+            verify_form and len(verify_form.identity.form.evidence.choices or ()) > 1
+        ),
         confirm_form=ConfirmForm(),
         **_labels(),
     )
@@ -146,7 +153,7 @@ def save_story(reference: str) -> Response | tuple[str, int]:
     saved = attempt(
         form,
         lambda: stories.start_story(
-            case, title=form.title.data, body=form.body.data, actor=current_user
+            case, title=given(form.title.data), body=given(form.body.data), actor=current_user
         ),
     )
     if not saved:
@@ -277,8 +284,9 @@ def story_diff(reference: str) -> tuple[str, int]:
         "new_number": new_number,
     }
     if problem is None:
-        old = stories.version_by_number(story, old_number)
-        new = stories.version_by_number(story, new_number)
+        # _diff_numbers found both versions when it saw no problem.
+        old = given(stories.version_by_number(story, given(old_number)))
+        new = given(stories.version_by_number(story, given(new_number)))
         context.update(
             old=old,
             new=new,

@@ -26,6 +26,7 @@ from ngo.campaigns import concerns, subscriptions
 from ngo.campaigns.models import Appeal, UpdateSubscription
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import csrf, db, limiter
+from ngo.forms import given
 from ngo.public.browse import AppealGoneError, find_listed, translation_for
 from ngo.public.forms import ConcernForm, FollowForm
 from ngo.security import CROSS_SITE_MESSAGE, comes_from_another_site
@@ -99,7 +100,7 @@ def report_concern(slug: str) -> Response | tuple[str, int]:
         lambda: concerns.report_concern(
             appeal,
             kind=form.kind.data,
-            message=form.message.data,
+            message=given(form.message.data),
             contact_email=form.contact_email.data or None,
         ),
     ):
@@ -126,7 +127,7 @@ def follow(slug: str) -> Response | tuple[str, int]:
         if attempt(
             form,
             lambda: retry_on_conflict(
-                lambda: subscriptions.subscribe(appeal, form.email.data, language)
+                lambda: subscriptions.subscribe(appeal, given(form.email.data), language)
             ),
         ):
             return redirect(url_for("appeal_forms.follow_sent", slug=slug), 303)
@@ -181,8 +182,9 @@ def confirm_follow() -> tuple[str, int]:
     form = LinkForm()
     if request.method == "GET" or not form.validate_on_submit():
         return _link_form_page("confirm", form, 400 if form.errors else 200)
-    _subscription_or_404(form.token.data)
-    subscription = subscriptions.confirm_subscription(form.token.data)
+    _subscription_or_404(given(form.token.data))
+    # Found just above: only a concurrent delete could make it None.
+    subscription = given(subscriptions.confirm_subscription(given(form.token.data)))
     return _result_page(subscription)
 
 
@@ -191,8 +193,8 @@ def unsubscribe() -> tuple[str, int]:
     form = LinkForm()
     if request.method == "GET" or not form.validate_on_submit():
         return _link_form_page("unsubscribe", form, 400 if form.errors else 200)
-    _subscription_or_404(form.token.data)
-    subscription = subscriptions.unsubscribe(form.token.data)
+    _subscription_or_404(given(form.token.data))
+    subscription = given(subscriptions.unsubscribe(given(form.token.data)))
     return _result_page(subscription)
 
 
@@ -202,7 +204,7 @@ def one_click_unsubscribe(token: str) -> tuple[str, int]:
     """The List-Unsubscribe address: RFC 8058 needs the token in the address itself, so it
     stays there (and ngo.access_log takes it out of gunicorn's log lines)."""
     _subscription_or_404(token)
-    subscription = subscriptions.unsubscribe(token)
+    subscription = given(subscriptions.unsubscribe(token))
     return _result_page(subscription)
 
 

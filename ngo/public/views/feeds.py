@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from ngo.campaigns.models import Appeal, AppealUpdate
 from ngo.campaigns.visibility import publicly_listed
 from ngo.extensions import db
+from ngo.forms import given
 from ngo.http_cache import cacheable
 from ngo.markdown import render_markdown
 from ngo.public import browse
@@ -103,7 +104,9 @@ def _appeal_entry(card: Card) -> Entry:
 def _update_entry(update: AppealUpdate, slug: str) -> Entry:
     link = absolute_url(".appeal", slug=slug, _anchor=f"update-{update.public_id}")
     body = str(render_markdown(update.body_markdown))
-    return Entry(link, update.title, link, update.language, update.posted_at, body, True)
+    # Only published updates reach the feed, and publishing sets posted_at.
+    posted_at = given(update.posted_at)
+    return Entry(link, update.title, link, update.language, posted_at, body, True)
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:

@@ -32,7 +32,8 @@ from ngo.campaigns.safety.values import (
 
 
 class SpanMatcher(Protocol):
-    kind: str
+    @property  # read-only, so that the frozen dataclasses below satisfy it
+    def kind(self) -> str: ...
 
     def spans(self, text: Mapped, hay: Haystacks) -> Iterator[tuple[int, int, str]]: ...
 

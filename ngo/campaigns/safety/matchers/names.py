@@ -176,7 +176,7 @@ class NameIndex:
         raw = text.text
         words = [(m.start(), m.end()) for m in WORD.finditer(raw)]
         seen, lookup = self._seen, self.lookup_with_lemmas
-        hits = []
+        hits: list[frozenset[_Ref]] = []
         for s, e in words:
             word = raw[s:e]
             refs = seen.get(word)
@@ -193,7 +193,9 @@ class NameIndex:
         yield from self._sequences(text, words, hits)
         yield from self._chains(text, words, hits)
 
-    def _sequences(self, text: Mapped, words, hits) -> Iterator[tuple[int, int, str]]:
+    def _sequences(
+        self, text: Mapped, words: list[tuple[int, int]], hits: list[frozenset[_Ref]]
+    ) -> Iterator[tuple[int, int, str]]:
         """Consecutive words each matching its key, whatever punctuation or line breaks
         between them (a full legal name, a two-word city)."""
         for i, refs in enumerate(hits):
@@ -205,7 +207,9 @@ class NameIndex:
                     s, e = words[i][0], words[i + length - 1][1]
                     yield (*text.source_span(s, e), self.matchers[m].kind)
 
-    def _chains(self, text: Mapped, words, hits) -> Iterator[tuple[int, int, str]]:
+    def _chains(
+        self, text: Mapped, words: list[tuple[int, int]], hits: list[frozenset[_Ref]]
+    ) -> Iterator[tuple[int, int, str]]:
         """A name written in pieces with spaces or separators between them on one line
         ("Kava liou", "Kav aliou"). Pieces are joined only while the result is still the
         beginning of a private skeleton or form, and only if one piece is not a word of its
