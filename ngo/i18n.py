@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date as date_
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, cast
 
 from babel import Locale
 from babel.dates import DateTimePattern, get_date_format, parse_pattern
@@ -111,13 +111,16 @@ def _formatted(context: Context, text: str, variables: dict[str, Any]) -> str:
     return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704
 
 
+DateFormatName = Literal["full", "long", "medium", "short"]
+
+
 def _date_formatter(locale: Locale) -> Callable[..., str]:
     """Flask-Babel's `format_date` for one render: the locale's default date pattern parsed
     once. Other formats, and no date at all (today), go to Flask-Babel itself."""
     formats = get_babel().instance.date_formats
     name = formats["date"]
     named = name in ("short", "medium", "long", "full") and formats.get(f"date.{name}") is None
-    pattern = _date_pattern(locale, name) if named else None
+    pattern = _date_pattern(locale, cast(DateFormatName, name)) if named else None
 
     def format_date(
         date: date_ | None = None, format: str | None = None, rebase: bool = True
@@ -132,7 +135,7 @@ def _date_formatter(locale: Locale) -> Callable[..., str]:
 
 
 @lru_cache(maxsize=64)
-def _date_pattern(locale: Locale, name: str) -> DateTimePattern:
+def _date_pattern(locale: Locale, name: DateFormatName) -> DateTimePattern:
     """The parsed pattern of one of the locale's named date formats ("medium")."""
     return parse_pattern(get_date_format(name, locale=locale))
 

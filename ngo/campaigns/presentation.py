@@ -64,7 +64,7 @@ class Badge:
 
 
 @cache
-def _badge_statement() -> Select[Any]:
+def _badge_statement() -> Select[*tuple[Any, ...]]:
     """Built once, run with the story version: the approval decided last and its checks."""
     latest = (
         select(Verification.id)

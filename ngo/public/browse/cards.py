@@ -117,7 +117,7 @@ def _card(appeal: Any, texts: Sequence[PublicText], locale: str, cover_token: st
 
 
 @cache
-def _covers_statement() -> Select[tuple[int, str]]:
+def _covers_statement() -> Select[int, str]:
     return (
         select(PublicImage.appeal_id, PublicImage.token)
         .where(
@@ -138,7 +138,7 @@ def cover_tokens(appeal_ids: list[int]) -> dict[int, str]:
 
 
 @cache
-def _texts_statement() -> Select[Any]:
+def _texts_statement() -> Select[*tuple[Any, ...]]:
     return (
         select(*TEXT_COLUMNS)
         .where(AppealTranslation.appeal_id.in_(bindparam("ids", expanding=True)))
@@ -146,9 +146,9 @@ def _texts_statement() -> Select[Any]:
     )
 
 
-def card_texts(appeal_ids: list[int]) -> dict[int, list[Row[Any]]]:
+def card_texts(appeal_ids: list[int]) -> dict[int, list[Row[*tuple[Any, ...]]]]:
     """The list texts (no stories) of these appeals, each appeal's ordered by language."""
-    texts: dict[int, list[Row[Any]]] = {}
+    texts: dict[int, list[Row[*tuple[Any, ...]]]] = {}
     if appeal_ids:
         for row in db.session.execute(_texts_statement(), {"ids": appeal_ids}):
             texts.setdefault(row.appeal_id, []).append(row)
@@ -156,7 +156,7 @@ def card_texts(appeal_ids: list[int]) -> dict[int, list[Row[Any]]]:
 
 
 def cards_from(
-    stmt: Select[Any], locale: str, parameters: dict[str, Any] | None = None
+    stmt: Select[*tuple[Any, ...]], locale: str, parameters: dict[str, Any] | None = None
 ) -> list[Card]:
     """The cards of the appeals `stmt` selects (CARD_COLUMNS of appeals, filtered, ordered
     and limited), in three queries: the appeals' card columns, their texts and their covers."""
@@ -183,7 +183,7 @@ class Listing:
 
 
 @cache
-def _budget_sums_statement() -> Select[tuple[int, int, int]]:
+def _budget_sums_statement() -> Select[int, int, int]:
     return (
         select(
             BudgetLine.appeal_id,
@@ -195,7 +195,7 @@ def _budget_sums_statement() -> Select[tuple[int, int, int]]:
     )
 
 
-def listings_for(rows: Sequence[Row[Any]], locale: str) -> list[Listing]:
+def listings_for(rows: Sequence[Row[*tuple[Any, ...]]], locale: str) -> list[Listing]:
     """Listings of rows of CARD_COLUMNS, in three queries: texts, covers, budget sums."""
     ids = [row.id for row in rows]
     texts, covers = card_texts(ids), cover_tokens(ids)
@@ -266,7 +266,7 @@ def _organisation_name() -> ScalarSelect[str]:
 
 
 @cache
-def _by_slug(with_page_columns: bool) -> Select[Any]:
+def _by_slug(with_page_columns: bool) -> Select[*tuple[Any, ...]]:
     """The appeal with a slug, its texts joined, its budget lines and their labels read
     together (two queries); for the page also its cover token and organisation's name."""
     columns = (_cover_token(), _organisation_name()) if with_page_columns else ()
@@ -281,7 +281,7 @@ def _by_slug(with_page_columns: bool) -> Select[Any]:
 
 
 @cache
-def _shown_updates() -> Select[tuple[AppealUpdate]]:
+def _shown_updates() -> Select[AppealUpdate]:
     return (
         select(AppealUpdate)
         .where(AppealUpdate.appeal_id == bindparam("appeal_id"), AppealUpdate.shown_publicly())
@@ -290,7 +290,7 @@ def _shown_updates() -> Select[tuple[AppealUpdate]]:
     )
 
 
-def _listed(slug: str, with_page_columns: bool = False) -> Row[Any]:
+def _listed(slug: str, with_page_columns: bool = False) -> Row[*tuple[Any, ...]]:
     if not slug or len(slug) > 24 or not slug.isascii():
         raise LookupError(slug)
     row = db.session.execute(_by_slug(with_page_columns), {"slug": slug}).unique().first()

@@ -8,13 +8,14 @@ import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
     DateTime,
     Select,
+    SQLColumnExpression,
     String,
     and_,
     bindparam,
@@ -48,6 +49,10 @@ from ngo.timeutil import utcnow
 # Queries ----------------------------------------------------------------------------------
 
 
+# A select of any columns: sorting keeps the columns it is given.
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+
+
 def funded_permyriad() -> ColumnElement[int]:
     return case((Appeal.goal_minor > 0, (Appeal.raised_minor * FULL) / Appeal.goal_minor), else_=0)
 
@@ -59,7 +64,7 @@ def _deadline_key() -> ColumnElement[date]:
     return func.coalesce(Appeal.deadline, literal(_NO_DEADLINE))
 
 
-def _filtered(filters: Filters, now: datetime) -> Select[tuple[Appeal]]:
+def _filtered(filters: Filters, now: datetime) -> Select[Appeal]:
     clauses = _clauses(filters, now)
     if filters.terms:
         clauses.append(search.matching(list(filters.terms)))
@@ -77,7 +82,9 @@ def _parameters(filters: Filters, now: datetime) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=256)
-def _list_statements(shape: Filters, dialect: str) -> tuple[Select[Any], Select[Any]]:
+def _list_statements(
+    shape: Filters, dialect: str
+) -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]:
     """The count and the page of a list, built once per shape of filters (which filters, not
     their country or search words, which are parameters): building them and their cache keys
     cost as much as running them.
@@ -143,7 +150,7 @@ def _clauses(
     return clauses
 
 
-def _sort_key(sort: Sort) -> tuple[ColumnElement[Any], bool]:
+def _sort_key(sort: Sort) -> tuple[SQLColumnExpression[Any], bool]:
     """The sort expression and whether it ascends; ties are broken by id in the same order."""
     if sort == Sort.DEADLINE:
         return _deadline_key(), True
@@ -154,7 +161,7 @@ def _sort_key(sort: Sort) -> tuple[ColumnElement[Any], bool]:
     return Appeal.published_at, False
 
 
-def _ordered(stmt: Select[tuple[Appeal]], sort: Sort) -> Select[tuple[Appeal]]:
+def _ordered(stmt: SelectT, sort: Sort) -> SelectT:
     key, ascending = _sort_key(sort)
     if ascending:
         return stmt.order_by(key.asc(), Appeal.id.asc())
@@ -287,7 +294,7 @@ def listed_countries() -> list[str]:
 
 
 @cache
-def _countries_statement() -> Select[tuple[str]]:
+def _countries_statement() -> Select[str]:
     """Built once: constructing the recursive query and its cache key took 30 times as long
     as SQLite took to run it."""
     now = bindparam("now", type_=DateTime())
