@@ -139,9 +139,9 @@ def _base_config(tmp: Path) -> dict[str, object]:
         else f"sqlite:///{tmp / 'test.sqlite'}",
         "CELERY_BROKER_URL": TEST_BROKER_URL if SERVICES else "memory://",
         "CELERY_TASK_ALWAYS_EAGER": True,
-        "RATELIMIT_STORAGE_URI": TEST_BROKER_URL.rsplit("/", 1)[0] + "/14"
-        if SERVICES
-        else "memory://",
+        # The run's own Redis database: a fixed one was shared with (and reset by) any other
+        # suite running at the same time. The limiter's keys have their own prefix.
+        "RATELIMIT_STORAGE_URI": TEST_BROKER_URL if SERVICES else "memory://",
         "MAIL_URL": f"file://{tmp / 'outbox'}",
         "NGO_FILES_PATH": str(tmp / "files"),
         "WTF_CSRF_ENABLED": False,
