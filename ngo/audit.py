@@ -182,7 +182,7 @@ def verify_chain(
 
 
 def newest_checkpoint(session: Session | None = None) -> AuditCheckpoint | None:
-    return AUDIT_LOG.newest_checkpoint(session)  # type: ignore[no-any-return]
+    return AUDIT_LOG.newest_checkpoint(session)
 
 
 @overload
@@ -198,7 +198,7 @@ def write_checkpoint(
 ) -> AuditCheckpoint | None:
     """Sign the current head into a new checkpoint (see ChainedLog.write_checkpoint); raises
     AuditChainError when the chain does not follow from the newest checkpoint."""
-    return AUDIT_LOG.write_checkpoint(session, only_if_moved=only_if_moved)  # type: ignore[no-any-return]
+    return AUDIT_LOG.write_checkpoint(session, only_if_moved=only_if_moved)
 
 
 @shared_task(name="audit.write_checkpoint")
