@@ -214,3 +214,14 @@ def test_the_confirmation_mail_says_what_was_given_and_names_no_one(app, appeal,
     assert donation.receipt_code in body
     assert message["To"] == donation.donor.email
     assert "Anna" not in readable_mail(message)
+
+
+def test_a_gift_leaves_the_public_site_version_alone(appeal, give):
+    """Pages keep their cache while money moves; figures are at most PUBLIC_CACHE_SECONDS old."""
+    from ngo.campaigns.visibility import public_version
+
+    db.session.commit()
+    before = public_version()[0]
+    give(5_000)
+    db.session.commit()
+    assert public_version()[0] == before
