@@ -143,15 +143,27 @@ class BeneficiaryFactory(_Base):
 # Cases: built through the services, so that every row is one the application could write -----
 
 
-@functools.cache
-def sample_pdf() -> bytes:
-    """A real one-page PDF (made once per run: the demo draws its samples with WeasyPrint,
-    which costs about half a second each)."""
-    out = io.BytesIO()
+def blank_pdf(
+    *, width: int = 595, height: int = 842, title: str | None = None, password: str | None = None
+) -> bytes:
+    """A real PDF of one blank page (A4 by default), with `title` in its metadata, or
+    encrypted with `password`."""
     writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
+    writer.add_blank_page(width=width, height=height)
+    if title is not None:
+        writer.add_metadata({"/Title": title})
+    if password is not None:
+        writer.encrypt(user_password=password, owner_password=f"{password}-owner")
+    out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+@functools.cache
+def sample_pdf() -> bytes:
+    """The factories' evidence file, made once per run (the demo draws its samples with
+    WeasyPrint, which costs about half a second each)."""
+    return blank_pdf()
 
 
 class EvidenceFactory(factory.Factory):
