@@ -167,16 +167,15 @@ def test_verify_finds_a_journal_rewritten_behind_the_application(appeal, give):
     give(7_000)
     # Someone with the database but not the key moves money between lines and keeps it
     # balanced: the counters could be made to agree, the chain cannot.
-    db.session.execute(
-        text("UPDATE journal_lines SET amount_minor = amount_minor - 1 WHERE id = 2")
-    )
-    db.session.execute(
-        text("UPDATE journal_lines SET amount_minor = amount_minor + 1 WHERE id = 3")
-    )
+    first = db.session.scalars(select(LedgerTransaction).order_by(LedgerTransaction.seq)).first()
+    one, other = sorted(line.id for line in first.lines)[:2]
+    change = "UPDATE journal_lines SET amount_minor = amount_minor + :d WHERE id = :id"
+    db.session.execute(text(change), {"d": -1, "id": one})
+    db.session.execute(text(change), {"d": 1, "id": other})
     db.session.expire_all()
     report = ledger.verify()
     assert not report.chain.ok
-    assert report.chain.broken_at_seq == 1
+    assert report.chain.broken_at_seq == first.seq
 
 
 def test_the_ledger_cli(app, appeal, give):
