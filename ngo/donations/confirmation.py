@@ -69,6 +69,9 @@ def confirm_donation(
     replayed, a statement imported twice). `fee_minor` is what the provider kept, in the gift's
     currency."""
     session = session or db.session()
+    # What the caller set on the gift (an approver, a payment) is kept: flushed, then re-read
+    # under the lock, so two deliveries of one webhook cannot both confirm it.
+    session.flush()
     appeal = funding.lock_for_money(donation.appeal_id, session)
     session.refresh(donation, with_for_update=True)
     if donation.status == DonationStatus.CONFIRMED:
@@ -178,6 +181,7 @@ def reverse_donation(
     if kind not in ("refund", "chargeback"):
         raise ValueError(kind)
     session = session or db.session()
+    session.flush()
     appeal = funding.lock_for_money(donation.appeal_id, session)
     session.refresh(donation, with_for_update=True)
     if donation.status not in (

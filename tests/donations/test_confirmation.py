@@ -224,3 +224,11 @@ def test_a_gift_leaves_the_public_site_version_alone(appeal, give):
     give(5_000)
     db.session.commit()
     assert public_version()[0] == before
+
+
+def test_what_the_caller_set_before_confirming_is_kept(appeal, staff):
+    donation = factories.DonationFactory(appeal=appeal)
+    donation.approved_by_id = staff["treasurer"].id
+    confirm_donation(donation)
+    db.session.expire_all()
+    assert donation.approved_by_id == staff["treasurer"].id
