@@ -10,6 +10,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from ngo.donations import cli
+    from ngo.accounts import organisation_details
+    from ngo.donations import cli, models, organisation_texts, tasks  # noqa: F401  (tasks)
+    from ngo.donations.views import settings
 
     cli.register(app)
+    app.register_blueprint(settings.bp)
+    organisation_details.register_check(app, organisation_texts.check_organisation_texts)
