@@ -24,7 +24,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -167,16 +167,17 @@ def store_reference_rates(rates: Iterable[ReferenceRate]) -> tuple[int, int]:
     rates = list(rates)
     if not rates:
         return 0, 0
-    existing = set(
-        db.session.execute(
+    existing = {
+        (currency, rate_date)
+        for currency, rate_date in db.session.execute(
             select(ExchangeRate.currency, ExchangeRate.rate_date).where(
                 ExchangeRate.source == RateSource.ECB.value,
                 ExchangeRate.rate_date.between(
                     min(r.rate_date for r in rates), max(r.rate_date for r in rates)
                 ),
             )
-        ).tuples()
-    )
+        )
+    }
     new = [r for r in rates if (r.currency, r.rate_date) not in existing]
     if new:
         db.session.flush()
@@ -186,7 +187,7 @@ def store_reference_rates(rates: Iterable[ReferenceRate]) -> tuple[int, int]:
         assert isinstance(table, Table)  # typed as any FromClause; a mapped class has a Table
         statement = insert(table).on_conflict_do_nothing(
             index_elements=["currency", "rate_date"],
-            index_where=table.c.source == RateSource.ECB.value,
+            index_where=text("source = 'ecb'"),
         )
         db.session.execute(
             statement,
