@@ -133,7 +133,7 @@ def test_editing_changes_only_holder_bic_and_bank_and_is_audited_without_values(
 
 
 def test_an_admin_adds_edits_and_retires_an_account(app, client, admin_of):
-    admin, organisation = admin_of()
+    admin, _organisation = admin_of()
     login(client, admin)
     assert client.get("/admin/bank-accounts").status_code == 200
     assert client.get("/admin/bank-accounts/new").status_code == 200
