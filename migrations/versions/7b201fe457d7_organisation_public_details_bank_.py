@@ -7,7 +7,7 @@ per currency; exchange rates are the ECB's (one per currency and day) or an orga
 failed fetches of the ECB's file are kept for staff to see.
 
 Revision ID: 7b201fe457d7
-Revises: b7c3e1a9d2f4
+Revises: 95ddaab52f69
 Create Date: 2026-12-01 13:16:00.690516
 
 """
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "7b201fe457d7"
-down_revision = "b7c3e1a9d2f4"
+down_revision = "95ddaab52f69"
 branch_labels = None
 depends_on = None
 

@@ -8,12 +8,26 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ngo import outbox
+
 
 def init_app(app: Flask) -> None:
     from ngo.accounts import organisation_details
-    from ngo.donations import cli, models, organisation_texts, tasks  # noqa: F401  (tasks)
+    from ngo.donations import (
+        cli,
+        confirmation,
+        ledger,
+        models,
+        notifications,
+        organisation_texts,
+        tasks,
+    )
     from ngo.donations.views import settings
 
+    del models, tasks  # imported for their tables and task names
+    ledger.init_app(app)
+    outbox.register_handler(app, confirmation.RECEIPT_KIND, notifications.send_receipt)
     cli.register(app)
     app.register_blueprint(settings.bp)
+    # The organisation's public texts pass the publication safety check (accounts knows no case).
     organisation_details.register_check(app, organisation_texts.check_organisation_texts)
