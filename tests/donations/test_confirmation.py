@@ -232,3 +232,31 @@ def test_what_the_caller_set_before_confirming_is_kept(appeal, staff):
     confirm_donation(donation)
     db.session.expire_all()
     assert donation.approved_by_id == staff["treasurer"].id
+
+
+def test_a_gift_in_another_currency_is_converted_at_a_stored_rate(appeal):
+    from datetime import date
+    from decimal import Decimal
+
+    from ngo.donations.models import ExchangeRate
+
+    db.session.add(
+        ExchangeRate(currency="PLN", rate=Decimal("4.2500"), rate_date=date.today(), source="ecb")
+    )
+    donation = factories.DonationFactory(appeal=appeal, amount_minor=21_250, currency="PLN")
+    confirm_donation(donation, fee_minor=425)
+    assert (donation.appeal_amount_minor, donation.rate, donation.rate_source) == (
+        5_000,
+        "0.23529411764705882353",
+        "ecb",
+    )
+    db.session.expire_all()
+    assert db.session.get(Appeal, appeal.id).raised_minor == 5_000
+    assert lines_of(appeal)[1].funded_minor == 4_900  # 208.25 PLN arrived after the fee
+    balances = account_balances()
+    assert balances[(chart.FX, "PLN")] == -21_250
+    assert balances[(chart.FX, "EUR")] == 5_000
+    assert_ledger_agrees()
+    assert reverse_donation(donation, 21_250, kind="refund")
+    assert db.session.get(Appeal, appeal.id).raised_minor == 0
+    assert_ledger_agrees()
