@@ -29,6 +29,8 @@ from ngo.cases.models import (
     StoryVersion,
 )
 from ngo.demo import cases as demo
+from ngo.donations.models import Donation, Donor
+from ngo.donations.models.donors import email_index as donor_email_index
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 
@@ -40,6 +42,8 @@ __all__ = [
     "AppealUpdateFactory",
     "BeneficiaryFactory",
     "ConsentFactory",
+    "DonationFactory",
+    "DonorFactory",
     "EvidenceFactory",
     "Organisation",
     "OrganisationFactory",
@@ -435,3 +439,40 @@ class AppealUpdateFactory(factory.Factory):
             updates.approve_update(update, approver=approver, digest=digest)
         persist()
         return update
+
+
+# Donations --------------------------------------------------------------------------------
+
+
+class DonorFactory(_Base):
+    """`DonorFactory(organisation=org)`: a donor with an encrypted name and e-mail."""
+
+    class Meta:
+        model = Donor
+
+    class Params:
+        organisation = None
+
+    organisation_id = factory.LazyAttribute(lambda d: (d.organisation or OrganisationFactory()).id)
+    name = "Anna Kowalska"
+    email = factory.Sequence(lambda n: f"donor{n}@example.org")
+    email_index = factory.LazyAttribute(lambda d: donor_email_index(d.email))
+    locale = "en"
+
+
+class DonationFactory(_Base):
+    """`DonationFactory(appeal=published)`: a pending gift of 50.00 in the appeal's currency for
+    the whole appeal, by bank transfer; confirm it with donations.confirmation."""
+
+    class Meta:
+        model = Donation
+
+    class Params:
+        appeal = None
+
+    organisation_id = factory.LazyAttribute(lambda d: d.appeal.organisation_id)
+    appeal_id = factory.LazyAttribute(lambda d: d.appeal.id)
+    donor = factory.LazyAttribute(lambda d: DonorFactory(organisation_id=d.organisation_id))
+    amount_minor = 5_000
+    currency = factory.LazyAttribute(lambda d: d.appeal.currency)
+    method = "bank_transfer"

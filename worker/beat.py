@@ -21,6 +21,11 @@ def beat_schedule(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             "task": "audit.write_checkpoint",
             "schedule": 3600.0,
         },
+        # The same for the donations ledger (ngo/donations/ledger.py).
+        "write-ledger-checkpoint": {
+            "task": "ledger.write_checkpoint",
+            "schedule": 3600.0,
+        },
         "reconcile-appeal-listings": {
             "task": "campaigns.reconcile_listings",
             "schedule": 3600.0,

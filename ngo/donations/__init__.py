@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ngo import outbox
+
 
 def init_app(app: Flask) -> None:
-    from ngo.donations import cli
+    from ngo.donations import cli, confirmation, ledger, models, notifications, tasks
 
+    del models, tasks  # imported for their tables and task names
+    ledger.init_app(app)
+    outbox.register_handler(app, confirmation.RECEIPT_KIND, notifications.send_receipt)
     cli.register(app)

@@ -1,12 +1,20 @@
-"""`flask --app ngo donations ...` and `flask --app ngo ledger ...`: each command one unit of work."""
+"""`flask --app ngo donations ...` and `flask --app ngo ledger ...`: one unit of work each."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
-donations_cli = AppGroup("donations", help="Donations: statements, rates.")
+from ngo.chained_log import ChainError
+from ngo.cli import read_checkpoint
+from ngo.donations import ledger
+from ngo.extensions import db
+from ngo.unit_of_work import transaction
+
+donations_cli = AppGroup("donations", help="Donations: bank statements, exchange rates.")
 ledger_cli = AppGroup("ledger", help="The double-entry ledger of every money movement.")
 
 
@@ -15,4 +23,51 @@ def register(app: Flask) -> None:
     app.cli.add_command(ledger_cli)
 
 
-__all__ = ["click", "donations_cli", "ledger_cli", "register"]
+@ledger_cli.command("verify")
+@click.option(
+    "--checkpoint",
+    "given",
+    metavar="LINE_OR_FILE",
+    help="Also check against a checkpoint kept outside: a file holding its line, or the line.",
+)
+def ledger_verify_command(given: str | None) -> None:
+    """Check the chain against its checkpoints, that every transaction balances, and that every
+    appeal's public counters equal the journal's sums. Exits 1 on any difference."""
+    external = read_checkpoint(given) if given else None
+    report = ledger.verify(db.session(), external=external)
+    problems = []
+    if not report.chain.ok:
+        problems.append(
+            f"the chain is BROKEN at transaction {report.chain.broken_at_seq}: "
+            f"{report.chain.problem}"
+        )
+    problems += [f"transaction {tid} does not balance" for tid in report.unbalanced_transactions]
+    problems += report.counter_differences
+    for problem in problems:
+        click.echo(f"Ledger: {problem}.", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(
+        f"Ledger intact: {report.chain.entries_checked} transactions, head "
+        f"{report.chain.head_hash}; {report.chain.checkpoints_checked} signed checkpoint(s) "
+        "agree with it; every transaction balances; every appeal's raised, funded and spent "
+        "equal the journal."
+    )
+
+
+@ledger_cli.command("checkpoint")
+def ledger_checkpoint_command() -> None:
+    """Sign the head of the ledger's chain into a checkpoint and print it (beat writes one
+    hourly); keep the line outside this server for `ledger verify --checkpoint`."""
+    try:
+        with transaction():
+            checkpoint = ledger.LEDGER_LOG.write_checkpoint().as_checkpoint()
+    except ChainError as exc:
+        click.echo(
+            f"No checkpoint written: the ledger's chain is BROKEN at transaction "
+            f"{exc.report.broken_at_seq}: {exc.report.problem}.",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"Checkpoint #{checkpoint.number} of the ledger, seq {checkpoint.seq}:")
+    click.echo(checkpoint.to_line())
