@@ -12,9 +12,21 @@ from ngo import outbox
 
 
 def init_app(app: Flask) -> None:
-    from ngo.donations import cli, confirmation, ledger, models, notifications, tasks
+    from ngo.accounts import organisation_details
+    from ngo.donations import (
+        cli,
+        confirmation,
+        ledger,
+        models,
+        notifications,
+        organisation_texts,
+        tasks,
+    )
+    from ngo.donations.views import settings
 
     del models, tasks  # imported for their tables and task names
     ledger.init_app(app)
     outbox.register_handler(app, confirmation.RECEIPT_KIND, notifications.send_receipt)
     cli.register(app)
+    app.register_blueprint(settings.bp)
+    organisation_details.register_check(app, organisation_texts.check_organisation_texts)

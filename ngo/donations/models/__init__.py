@@ -1,5 +1,7 @@
-"""Donors, donations and payments, and the ledger they post to."""
+"""The donations domain's models, one module per subject: donors, donations and payments, the
+ledger they post to, the organisation's bank accounts and exchange rates."""
 
+from ngo.donations.models.bank_accounts import BankAccount
 from ngo.donations.models.donations import (
     Donation,
     DonationStatus,
@@ -10,16 +12,22 @@ from ngo.donations.models.donations import (
 )
 from ngo.donations.models.donors import Donor
 from ngo.donations.models.ledger import JournalLine, LedgerCheckpoint, LedgerTransaction
+from ngo.donations.models.rates import DecimalText, ExchangeRate, RateFetchFailure, RateSource
 
 __all__ = [
+    "BankAccount",
+    "DecimalText",
     "Donation",
     "DonationStatus",
     "Donor",
+    "ExchangeRate",
     "Frequency",
     "JournalLine",
     "LedgerCheckpoint",
     "LedgerTransaction",
     "Payment",
     "PaymentMethod",
+    "RateFetchFailure",
+    "RateSource",
     "RecurringPlan",
 ]
