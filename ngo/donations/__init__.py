@@ -22,11 +22,12 @@ def init_app(app: Flask) -> None:
         organisation_texts,
         tasks,
     )
-    from ngo.donations.views import settings
+    from ngo.donations.views import settings, treasury
 
     del models, tasks  # imported for their tables and task names
     ledger.init_app(app)
     outbox.register_handler(app, confirmation.RECEIPT_KIND, notifications.send_receipt)
     cli.register(app)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(treasury.bp)
     organisation_details.register_check(app, organisation_texts.check_organisation_texts)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ngo.crypto import EncryptedText
 from ngo.extensions import Model
+from ngo.money import Money
 from ngo.timeutil import utcnow
 
 
@@ -92,6 +93,10 @@ class StatementLine(Model):
     @property
     def audit_object(self) -> tuple[str, int]:
         return ("statement_line", self.id)
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount_minor, self.currency)
 
     @property
     def reference_list(self) -> list[str]:
