@@ -178,8 +178,10 @@ def load_config(instance_path: str) -> dict[str, object]:
         "LANGUAGES": LANGUAGES,
         "LOGIN_RATE_LIMIT": "10 per minute;60 per hour",
         "PUBLIC_RATE_LIMIT": _env("NGO_PUBLIC_RATE_LIMIT", "300 per minute;5000 per hour"),
-        # How long browsers and proxies may reuse a public page or API answer.
-        "PUBLIC_CACHE_SECONDS": 60,
+        # How long browsers, proxies and the page cache may reuse a public page or API answer:
+        # money figures (raised, funded, spent) are at most this many seconds stale, since a
+        # gift changes no page's version (that would empty the page cache every few seconds).
+        "PUBLIC_CACHE_SECONDS": 10,
         "PUBLIC_PAGE_CACHE_SIZE": _non_negative_int("NGO_PUBLIC_PAGE_CACHE", "512"),
         "LOGIN_LOCKOUT_THRESHOLD": 5,
         "INVITATION_TTL_HOURS": 72,
