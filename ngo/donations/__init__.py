@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
         organisation_texts,
         tasks,
     )
-    from ngo.donations.views import settings
+    from ngo.donations.views import settings, treasury
 
     del models, tasks  # imported for their tables and task names
     ledger.init_app(app)
@@ -30,4 +30,5 @@ def init_app(app: Flask) -> None:
     cli.register(app)
     app.register_blueprint(settings.bp)
     # The organisation's public texts pass the publication safety check (accounts knows no case).
+    app.register_blueprint(treasury.bp)
     organisation_details.register_check(app, organisation_texts.check_organisation_texts)

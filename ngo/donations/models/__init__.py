@@ -13,6 +13,13 @@ from ngo.donations.models.donations import (
 from ngo.donations.models.donors import Donor
 from ngo.donations.models.ledger import JournalLine, LedgerCheckpoint, LedgerTransaction
 from ngo.donations.models.rates import DecimalText, ExchangeRate, RateFetchFailure, RateSource
+from ngo.donations.models.statements import (
+    LineStatus,
+    QueueReason,
+    StatementImport,
+    StatementLine,
+    StatementMapping,
+)
 
 __all__ = [
     "BankAccount",
@@ -25,9 +32,14 @@ __all__ = [
     "JournalLine",
     "LedgerCheckpoint",
     "LedgerTransaction",
+    "LineStatus",
     "Payment",
     "PaymentMethod",
+    "QueueReason",
     "RateFetchFailure",
     "RateSource",
     "RecurringPlan",
+    "StatementImport",
+    "StatementLine",
+    "StatementMapping",
 ]
