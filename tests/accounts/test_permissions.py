@@ -39,6 +39,13 @@ ALLOWED: dict[Action, set[str]] = {
     Action.POST_UPDATE: {A, C},
     Action.MARK_UPDATE_URGENT: {A},
     Action.HANDLE_CONCERNS: {A, C, V},
+    Action.RECORD_GIFT: {A, T},
+    Action.APPROVE_GIFT: {A, T},
+    Action.VIEW_DONATIONS: {A, T},
+    Action.EXPORT_DONATIONS: {A, T},
+    Action.REALLOCATE_FUNDS: {A, T},
+    Action.EXPORT_DONOR: {A},
+    Action.ERASE_DONOR: {A},
     # Not a role's: only platform administrators, whatever their role (below).
     Action.MANAGE_ORGANISATIONS: set(),
 }
