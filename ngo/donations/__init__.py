@@ -12,9 +12,11 @@ from ngo import outbox
 
 
 def init_app(app: Flask) -> None:
-    from ngo.donations import cli, confirmation, ledger, models, notifications, tasks
+    from ngo.donations import cli, confirmation, ledger, models, notifications, tasks, views
 
     del models, tasks  # imported for their tables and task names
     ledger.init_app(app)
     outbox.register_handler(app, confirmation.RECEIPT_KIND, notifications.send_receipt)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(views.donors_bp)
     cli.register(app)
