@@ -101,6 +101,9 @@ SMOKE_PAGES = [
     ("/staff/concerns", Action.HANDLE_CONCERNS),
     ("/admin/users", Action.MANAGE_USERS),
     ("/admin/audit", Action.VIEW_AUDIT_LOG),
+    ("/staff/donations/", Action.VIEW_DONATIONS),
+    ("/staff/donations/appeals", Action.VIEW_DONATIONS),
+    ("/staff/donors/", Action.EXPORT_DONOR),
 ]
 
 

@@ -16,6 +16,7 @@ from ngo.donations.models import Donation, Donor, RecurringPlan
 from ngo.donations.rights import erase_donor, export_donor, find_donor
 from ngo.extensions import db
 from tests import factories
+from tests.conftest import login
 
 
 @pytest.fixture
@@ -87,3 +88,74 @@ def test_a_donor_with_a_running_monthly_gift_is_not_erased(donor, appeal, staff)
     with pytest.raises(DonorRightsError, match="monthly"):
         erase_donor(donor, actor=staff["admin"])
     assert db.session.get(Donor, donor.id).name == "Jan Kowalski"
+
+
+# The admin's page and the command line --------------------------------------------------
+
+
+def test_an_admin_finds_exports_and_erases_a_donor(client, donor, admin):
+    db.session.commit()
+    login(client, admin)
+    assert client.get("/staff/donors/").status_code == 200
+    assert client.post("/staff/donors/", data={"email": ""}).status_code == 400
+    found = client.post("/staff/donors/", data={"email": "jan@example.org"})
+    assert found.status_code == 200
+    assert f"Donor #{donor.id}" in found.get_data(as_text=True)
+    assert "Jan Kowalski" not in found.get_data(as_text=True)
+
+    exported = client.post(f"/staff/donors/{donor.id}/export")
+    assert exported.status_code == 200
+    assert exported.headers["Cache-Control"] == "no-store"
+    assert "jan" not in exported.headers["Content-Disposition"]
+    assert json.loads(exported.get_data())["donor"]["email"] == "jan@example.org"
+
+    wrong = client.post(f"/staff/donors/{donor.id}/erase", data={"confirmation": "x@y.org"})
+    assert wrong.status_code == 400
+    assert "Nothing was erased" in wrong.get_data(as_text=True)
+    assert client.post(f"/staff/donors/{donor.id}/erase", data={}).status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Donor, donor.id).erased_at is None
+
+    erased = client.post(
+        f"/staff/donors/{donor.id}/erase", data={"confirmation": " Jan@Example.org "}
+    )
+    assert erased.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Donor, donor.id).erased_at is not None
+    assert ledger.verify().ok
+
+
+def test_the_cli_exports_and_erases(app, donor, organisation, tmp_path):
+    db.session.commit()
+    runner = app.test_cli_runner()
+    out = tmp_path / "donor.json"
+    result = runner.invoke(
+        args=[
+            "donations",
+            "export-donor",
+            "jan@example.org",
+            "--org",
+            organisation.name,
+            "--output",
+            str(out),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["donor"]["name"] == "Jan Kowalski"
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+
+    missing = runner.invoke(
+        args=["donations", "erase-donor", "nobody@example.org", "--org", organisation.name, "--yes"]
+    )
+    assert missing.exit_code == 1
+    assert "nobody@example.org" not in missing.output
+    no_org = runner.invoke(args=["donations", "erase-donor", "jan@example.org", "--org", "Nope"])
+    assert no_org.exit_code == 2
+
+    result = runner.invoke(
+        args=["donations", "erase-donor", "jan@example.org", "--org", organisation.name, "--yes"]
+    )
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.get(Donor, donor.id).erased_at is not None
+    assert ledger.verify().ok

@@ -263,7 +263,7 @@ def record_gift(slug: str) -> Response | tuple[str, int]:
         flash(_("The gift was recorded. A second person has to approve it."), "info")
     else:
         flash(_("The gift was recorded and confirmed."), "success")
-    return redirect(url_for("donations.gift", public_id=donation.public_id))
+    return redirect(url_for("donations.gift", gift_id=donation.public_id))
 
 
 def _load_gift(public_id: str, action: Action) -> Donation:
@@ -296,16 +296,16 @@ def _render_gift(
     ), status
 
 
-@bp.get("/gifts/<public_id>")
+@bp.get("/gifts/<gift_id>")
 @staff_required(Action.VIEW_DONATIONS)
-def gift(public_id: str) -> tuple[str, int]:
-    return _render_gift(_load_gift(public_id, Action.VIEW_DONATIONS))
+def gift(gift_id: str) -> tuple[str, int]:
+    return _render_gift(_load_gift(gift_id, Action.VIEW_DONATIONS))
 
 
-@bp.post("/gifts/<public_id>/approve")
+@bp.post("/gifts/<gift_id>/approve")
 @staff_required(Action.APPROVE_GIFT)
-def approve_gift(public_id: str) -> Response | tuple[str, int]:
-    donation = _load_gift(public_id, Action.APPROVE_GIFT)
+def approve_gift(gift_id: str) -> Response | tuple[str, int]:
+    donation = _load_gift(gift_id, Action.APPROVE_GIFT)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     approved = attempt(None, lambda: manual.approve_manual_gift(donation, actor=current_user))
@@ -313,13 +313,13 @@ def approve_gift(public_id: str) -> Response | tuple[str, int]:
         db.session.refresh(donation)
         return _render_gift(donation, 400, approved.message)
     flash(_("The gift was approved and confirmed."), "success")
-    return redirect(url_for("donations.gift", public_id=donation.public_id))
+    return redirect(url_for("donations.gift", gift_id=donation.public_id))
 
 
-@bp.post("/gifts/<public_id>/reject")
+@bp.post("/gifts/<gift_id>/reject")
 @staff_required(Action.APPROVE_GIFT)
-def reject_gift(public_id: str) -> Response | tuple[str, int]:
-    donation = _load_gift(public_id, Action.APPROVE_GIFT)
+def reject_gift(gift_id: str) -> Response | tuple[str, int]:
+    donation = _load_gift(gift_id, Action.APPROVE_GIFT)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     rejected = attempt(None, lambda: manual.reject_manual_gift(donation, actor=current_user))
@@ -327,4 +327,4 @@ def reject_gift(public_id: str) -> Response | tuple[str, int]:
         db.session.refresh(donation)
         return _render_gift(donation, 400, rejected.message)
     flash(_("The gift was rejected. Nothing was posted to the ledger."), "success")
-    return redirect(url_for("donations.gift", public_id=donation.public_id))
+    return redirect(url_for("donations.gift", gift_id=donation.public_id))
