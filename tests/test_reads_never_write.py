@@ -21,6 +21,7 @@ from ngo.campaigns import concerns, cover
 from ngo.cases import stories
 from ngo.cases.models import EvidenceItem
 from ngo.donations import manual
+from ngo.donations.bank_accounts import BankAccountDetails, add_bank_account
 from ngo.extensions import db
 from ngo.money import Money
 from tests import factories
@@ -62,6 +63,8 @@ AUDITED_READS = frozenset(
         "concerns.queue",
         # A gift's page shows the treasurer's note, which may name people.
         "donations.gift",
+        # What donors' banks say about them (statement lines waiting for a treasurer).
+        "donations_treasury.queue",
     }
 )
 QUERY_STRINGS = {"cases.story_diff": "?from=1&to=2", "appeals.appeal_list": "?case={reference}"}
@@ -105,7 +108,17 @@ def site(organisation, staff, alexander, make_user):
     evidence = db.session.scalars(
         select(EvidenceItem.id).where(EvidenceItem.beneficiary_id == alexander.id)
     ).first()
+    account = add_bank_account(
+        appeal_organisation(appeal),
+        currency="EUR",
+        iban="DE89370400440532013000",
+        details=BankAccountDetails(account_holder="Hilfsverein e.V.", bic="COBADEFFXXX"),
+        actor=staff["admin"],
+    )
+    db.session.commit()
     values = {
+        "account_id": account.id,
+        "org_slug": appeal_organisation(appeal).slug,
         "user_id": staff["verifier"].id,
         "slug": appeal.slug,
         "reference": alexander.reference,
@@ -118,6 +131,12 @@ def site(organisation, staff, alexander, make_user):
         "gift_id": gift.public_id,
     }
     return people, values
+
+
+def appeal_organisation(appeal):
+    from ngo.accounts.models import Organisation
+
+    return db.session.get(Organisation, appeal.organisation_id)
 
 
 def _get_routes(app: Flask, values: dict[str, object]) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ encrypted column (LargeBinary holding a Fernet token), like a gift's message. Gi
 person turns down get the status "rejected", which needs no schema change (status is text).
 
 Revision ID: 4c1e7a2b9d30
-Revises: 95ddaab52f69
+Revises: df8970c99db4
 Create Date: 2026-12-02 09:00:00.000000
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "4c1e7a2b9d30"
-down_revision = "95ddaab52f69"
+down_revision = "df8970c99db4"
 branch_labels = None
 depends_on = None
 

@@ -54,6 +54,13 @@ class Action(StrEnum):
     # Donors' rights: a copy of everything held about a donor, and erasure.
     EXPORT_DONOR = "export_donor"
     ERASE_DONOR = "erase_donor"
+    # Donations: the organisation's own exchange rates, entered by hand (bank accounts and
+    # the public details are EDIT_ORGANISATION's).
+    MANAGE_EXCHANGE_RATES = "manage_exchange_rates"
+    # Bank statements: importing them, and deciding what an unmatched line is (a gift to an
+    # appeal, or not a gift); both move money, so they are the treasurer's alone.
+    IMPORT_STATEMENTS = "import_statements"
+    RECONCILE_STATEMENTS = "reconcile_statements"
     # Platform actions are not tied to a membership: they create and list organisations.
     MANAGE_ORGANISATIONS = "manage_organisations"
 
@@ -100,6 +107,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.HANDLE_CONCERNS,
             Action.EXPORT_DONOR,
             Action.ERASE_DONOR,
+            Action.MANAGE_EXCHANGE_RATES,
         }
     )
     | _CASEWORK
@@ -111,7 +119,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
     | _CASEWORK,
     Role.VERIFIER: frozenset({Action.VIEW_DASHBOARD, Action.APPROVE_APPEAL, Action.HANDLE_CONCERNS})
     | _VERIFICATION,
-    Role.TREASURER: frozenset({Action.VIEW_DASHBOARD}) | _TREASURY,
+    Role.TREASURER: frozenset(
+        {
+            Action.VIEW_DASHBOARD,
+            Action.MANAGE_EXCHANGE_RATES,
+            Action.IMPORT_STATEMENTS,
+            Action.RECONCILE_STATEMENTS,
+        }
+    )
+    | _TREASURY,
     Role.FUNDER: frozenset({Action.VIEW_DASHBOARD}),
 }
 

@@ -1,9 +1,9 @@
 """What the treasurer's dashboard shows of donations, as plain data (the dashboard composes the
-domains' summaries and imports no model): gifts waiting for a second person, and payments that
-failed or are disputed.
+domains' summaries and imports no model): gifts waiting for a second person, payments that
+failed or are disputed, and bank statement lines waiting in the reconciliation queue.
 
-Unmatched bank statement lines and disbursements waiting for approval are summarised by the
-modules that hold them (statements, disbursements), beside these functions.
+Disbursements waiting for approval belong here too once they exist (their module adds its
+count to TreasurySummary).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from ngo.campaigns.models import Appeal
+from ngo.donations import reconciliation
 from ngo.donations.models import Donation, DonationStatus
 from ngo.extensions import db
 from ngo.money import Money
@@ -43,6 +44,8 @@ class TreasurySummary:
     awaiting_approval_count: int
     payment_problems: list[GiftSummary]
     payment_problem_count: int
+    # Statement lines the importer could not match (donations.reconciliation).
+    unmatched_statement_lines: int = 0
 
 
 def _rows(stmt: Select[*tuple[Any, ...]], user_id: int | None) -> list[GiftSummary]:
@@ -111,4 +114,5 @@ def treasury_summary(organisation_id: int, user_id: int | None = None) -> Treasu
         int(db.session.scalar(select(count).where(*waiting)) or 0),
         problem_rows,
         int(db.session.scalar(select(count).where(*problems)) or 0),
+        reconciliation.queued_count(organisation_id),
     )

@@ -46,6 +46,9 @@ ALLOWED: dict[Action, set[str]] = {
     Action.REALLOCATE_FUNDS: {A, T},
     Action.EXPORT_DONOR: {A},
     Action.ERASE_DONOR: {A},
+    Action.MANAGE_EXCHANGE_RATES: {A, T},
+    Action.IMPORT_STATEMENTS: {T},
+    Action.RECONCILE_STATEMENTS: {T},
     # Not a role's: only platform administrators, whatever their role (below).
     Action.MANAGE_ORGANISATIONS: set(),
 }
@@ -101,9 +104,9 @@ SMOKE_PAGES = [
     ("/staff/concerns", Action.HANDLE_CONCERNS),
     ("/admin/users", Action.MANAGE_USERS),
     ("/admin/audit", Action.VIEW_AUDIT_LOG),
-    ("/staff/donations/", Action.VIEW_DONATIONS),
-    ("/staff/donations/appeals", Action.VIEW_DONATIONS),
-    ("/staff/donors/", Action.EXPORT_DONOR),
+    ("/treasury/donations/", Action.VIEW_DONATIONS),
+    ("/treasury/donations/appeals", Action.VIEW_DONATIONS),
+    ("/admin/donors/", Action.EXPORT_DONOR),
 ]
 
 

@@ -96,28 +96,28 @@ def test_a_donor_with_a_running_monthly_gift_is_not_erased(donor, appeal, staff)
 def test_an_admin_finds_exports_and_erases_a_donor(client, donor, admin):
     db.session.commit()
     login(client, admin)
-    assert client.get("/staff/donors/").status_code == 200
-    assert client.post("/staff/donors/", data={"email": ""}).status_code == 400
-    found = client.post("/staff/donors/", data={"email": "jan@example.org"})
+    assert client.get("/admin/donors/").status_code == 200
+    assert client.post("/admin/donors/", data={"email": ""}).status_code == 400
+    found = client.post("/admin/donors/", data={"email": "jan@example.org"})
     assert found.status_code == 200
     assert f"Donor #{donor.id}" in found.get_data(as_text=True)
     assert "Jan Kowalski" not in found.get_data(as_text=True)
 
-    exported = client.post(f"/staff/donors/{donor.id}/export")
+    exported = client.post(f"/admin/donors/{donor.id}/export")
     assert exported.status_code == 200
     assert exported.headers["Cache-Control"] == "no-store"
     assert "jan" not in exported.headers["Content-Disposition"]
     assert json.loads(exported.get_data())["donor"]["email"] == "jan@example.org"
 
-    wrong = client.post(f"/staff/donors/{donor.id}/erase", data={"confirmation": "x@y.org"})
+    wrong = client.post(f"/admin/donors/{donor.id}/erase", data={"confirmation": "x@y.org"})
     assert wrong.status_code == 400
     assert "Nothing was erased" in wrong.get_data(as_text=True)
-    assert client.post(f"/staff/donors/{donor.id}/erase", data={}).status_code == 400
+    assert client.post(f"/admin/donors/{donor.id}/erase", data={}).status_code == 400
     db.session.expire_all()
     assert db.session.get(Donor, donor.id).erased_at is None
 
     erased = client.post(
-        f"/staff/donors/{donor.id}/erase", data={"confirmation": " Jan@Example.org "}
+        f"/admin/donors/{donor.id}/erase", data={"confirmation": " Jan@Example.org "}
     )
     assert erased.status_code == 302
     db.session.expire_all()
