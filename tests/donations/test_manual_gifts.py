@@ -220,3 +220,24 @@ def test_verify_stays_ok_across_approvals_and_rejections(app, appeal, staff):
     assert report.ok, report.counter_differences
     db.session.expire_all()
     assert db.session.get(Appeal, appeal.id).raised_minor == 6_000 + 100
+
+
+def test_a_gift_in_another_currency_is_measured_in_the_appeals(app, appeal, staff):
+    from decimal import Decimal
+
+    from ngo.donations.models import ExchangeRate
+
+    db.session.add(
+        ExchangeRate(currency="PLN", rate=Decimal("4.0000"), rate_date=date.today(), source="ecb")
+    )
+    db.session.flush()
+    app.config["MANUAL_GIFT_APPROVAL_MINOR"] = 50_000
+    # 2 000.00 PLN is 500.00 EUR: at the threshold, confirmed; 2 000.04 PLN is above it.
+    small = record_manual_gift(appeal, entry(200_000, "PLN"), actor=staff["treasurer"])
+    assert small.status == DonationStatus.CONFIRMED
+    assert (small.appeal_amount_minor, small.rate_source) == (50_000, "ecb")
+    large = record_manual_gift(appeal, entry(200_004, "PLN"), actor=staff["treasurer"])
+    assert large.status == DonationStatus.AWAITING_APPROVAL
+    approve_manual_gift(large, actor=staff["admin"])
+    assert large.appeal_amount_minor == 50_001
+    assert_ledger_agrees()

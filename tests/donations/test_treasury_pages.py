@@ -351,3 +351,12 @@ def test_a_treasurer_moves_the_reserve_to_a_stretch_line(treasurer_client, appea
     assert moved.status_code == 302
     assert lines_of(appeal)[4].funded_minor == 9_000
     assert_ledger_agrees()
+
+
+def test_the_dashboard_counts_unmatched_statement_lines(treasurer_client, monkeypatch):
+    from ngo.donations import reconciliation
+
+    monkeypatch.setattr(reconciliation, "queued_count", lambda organisation_id: 3)
+    page = treasurer_client.get("/dashboard").get_data(as_text=True)
+    assert "3 unmatched lines" in page
+    assert "/treasury/reconciliation" in page
