@@ -34,6 +34,11 @@ NGO_PUBLIC_RATE_LIMIT  per-client limit of public pages and the API together, ag
 NGO_STAFF_IDLE_MINUTES a signed-in session ends after this many minutes without a request
                        (default 30)
 NGO_SESSION_MAX_HOURS  and this many hours after sign-in however active (default 12)
+NGO_MANUAL_GIFT_APPROVAL_MINOR  a gift a treasurer enters by hand (cash, other) above this amount,
+                       in minor units of the appeal's currency, waits for a second person's
+                       approval (default 50000: 500.00 EUR; 0 sends every such gift to approval)
+NGO_MANUAL_GIFT_MAX_MINOR  and none above this is accepted at all, a slipped key caught
+                       (default 10000000: 100 000.00 EUR)
 NGO_ECB_RATES_URL      where the beat task fetches the ECB's euro reference rates (default
                        https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml); "off"
                        turns fetching off (rates then come from `flask --app ngo donations
@@ -197,6 +202,10 @@ def load_config(instance_path: str) -> dict[str, object]:
         # one twice as long, up to LOGIN_LOCKOUT_MAX_SECONDS).
         "STAFF_IDLE_MINUTES": _positive_int("NGO_STAFF_IDLE_MINUTES", "30", unit="minutes"),
         "SESSION_MAX_HOURS": _positive_int("NGO_SESSION_MAX_HOURS", "12", unit="hours"),
+        "MANUAL_GIFT_APPROVAL_MINOR": _non_negative_int("NGO_MANUAL_GIFT_APPROVAL_MINOR", "50000"),
+        "MANUAL_GIFT_MAX_MINOR": _positive_int(
+            "NGO_MANUAL_GIFT_MAX_MINOR", "10000000", unit="minor units"
+        ),
         "ECB_RATES_URL": _ecb_rates_url(),
         "EXCHANGE_RATE_MAX_AGE_DAYS": _positive_int("NGO_EXCHANGE_RATE_MAX_AGE_DAYS", "10"),
         "LOGIN_LOCKOUT_FIRST_SECONDS": 60,

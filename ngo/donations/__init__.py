@@ -22,11 +22,14 @@ def init_app(app: Flask) -> None:
         organisation_texts,
         tasks,
     )
-    from ngo.donations.views import settings, treasury
+    from ngo.donations.views import blueprints, donors, funds, gifts, settings, treasury
 
     del models, tasks  # imported for their tables and task names
     ledger.init_app(app)
     outbox.register_handler(app, confirmation.RECEIPT_KIND, notifications.send_receipt)
+    del donors, funds, gifts  # their routes are on the blueprints' modules
+    app.register_blueprint(blueprints.bp)
+    app.register_blueprint(blueprints.donors_bp)
     cli.register(app)
     app.register_blueprint(settings.bp)
     # The organisation's public texts pass the publication safety check (accounts knows no case).

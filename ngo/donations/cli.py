@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy import select
 
+from ngo.accounts.models import Organisation
 from ngo.chained_log import ChainError
 from ngo.cli import read_checkpoint
-from ngo.donations import ledger
+from ngo.donations import ledger, rights
+from ngo.donations.models import Donor
 from ngo.extensions import db
+from ngo.rules import RuleError
 from ngo.unit_of_work import transaction
 
-donations_cli = AppGroup("donations", help="Donations: bank statements, exchange rates.")
+donations_cli = AppGroup(
+    "donations", help="Donations: bank statements, exchange rates, donors' rights."
+)
 ledger_cli = AppGroup("ledger", help="The double-entry ledger of every money movement.")
 
 
@@ -25,6 +32,70 @@ def register(app: Flask) -> None:
     donations_cli.add_command(import_statement_command)
     app.cli.add_command(donations_cli)
     app.cli.add_command(ledger_cli)
+
+
+def _organisation(name: str) -> Organisation:
+    organisation = db.session.scalars(
+        select(Organisation).where(Organisation.name == " ".join(name.split()))
+    ).first()
+    if organisation is None:
+        click.echo(f"No organisation is named {name!r}.", err=True)
+        sys.exit(2)
+    return organisation
+
+
+def _donor(email: str, organisation: Organisation) -> Donor:
+    donor = rights.find_donor(organisation.id, email)
+    if donor is None:
+        # The address is not repeated: the terminal's scrollback is a log too.
+        click.echo(f"{organisation.name} holds no donor with that e-mail address.", err=True)
+        sys.exit(1)
+    return donor
+
+
+@donations_cli.command("export-donor")
+@click.argument("email")
+@click.option("--org", "org_name", required=True, help="The organisation's name.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the JSON to this file (mode 0600) instead of standard output.",
+)
+def export_donor_command(email: str, org_name: str, output: str | None) -> None:
+    """Everything the organisation holds about the donor with this e-mail, as JSON
+    (audited; the actor is the operator)."""
+    with transaction():
+        donor = _donor(email, _organisation(org_name))
+        data = rights.export_donor(donor, actor=None)
+    if output is None:
+        click.echo(data.decode("utf-8"))
+        return
+    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+    click.echo(f"Wrote the export of donor #{donor.id} to {output}.")
+
+
+@donations_cli.command("erase-donor")
+@click.argument("email")
+@click.option("--org", "org_name", required=True, help="The organisation's name.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase_donor_command(email: str, org_name: str, yes: bool) -> None:
+    """Erase the donor with this e-mail: name, e-mail, messages and the display names of their
+    gifts go; the gifts and the ledger stay."""
+    with transaction():
+        donor = _donor(email, _organisation(org_name))
+        if not yes:
+            click.confirm(f"Erase the personal data of donor #{donor.id}?", abort=True)
+        try:
+            erased = rights.erase_donor(donor, actor=None)
+        except RuleError as exc:
+            click.echo(f"Not erased: {exc.message}", err=True)
+            sys.exit(1)
+    if erased:
+        click.echo(f"Donor #{donor.id} was erased; their gifts stay in the ledger.")
+    else:
+        click.echo(f"Donor #{donor.id} had been erased already.")
 
 
 @ledger_cli.command("verify")

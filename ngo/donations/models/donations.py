@@ -22,6 +22,8 @@ class DonationStatus(StrEnum):
     CONFIRMED = "confirmed"
     # Entered by a treasurer above the threshold: waits for a second person.
     AWAITING_APPROVAL = "awaiting_approval"
+    # A gift entered by hand that the second person turned down: it never reached the ledger.
+    REJECTED = "rejected"
     FAILED = "failed"
     REFUNDED = "refunded"
     DISPUTED = "disputed"
@@ -95,6 +97,8 @@ class Donation(Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     received_on: Mapped[date | None]
+    # The treasurer's note on a gift entered by hand (where and how it came): may name people.
+    note: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     # Money returned: refunds and chargebacks, in the gift's currency.
