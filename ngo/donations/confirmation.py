@@ -162,6 +162,28 @@ def _held_for(donation: Donation, session: Session) -> dict[tuple[str, int | Non
     return {key: amount for key, amount in held.items() if amount > 0}
 
 
+def _within_what_lines_hold(
+    shares: dict[tuple[str, int | None], int], appeal: Appeal
+) -> dict[tuple[str, int | None], int]:
+    """A line gives back at most what it holds now: a treasurer may have moved the gift's money
+    to another line since. The rest comes from the appeal's reserve, which may then go below
+    zero: the appeal owes it, and a treasurer sees it on the appeal's funds."""
+    holding = {line.id: line.funded_minor for line in appeal.budget_lines}
+    result: dict[tuple[str, int | None], int] = {}
+    short = 0
+    for (account, line_id), share in shares.items():
+        if line_id is not None:
+            take = min(share, max(holding.get(line_id, 0), 0))
+            short += share - take
+            share = take
+        if share:
+            result[(account, line_id)] = share
+    if short:
+        reserve = (chart.appeal_reserve(appeal.id), None)
+        result[reserve] = result.get(reserve, 0) + short
+    return result
+
+
 def reverse_donation(
     donation: Donation,
     amount_minor: int,
@@ -199,7 +221,7 @@ def reverse_donation(
     back_before = gross * donation.reversed_minor // donation.amount_minor
     back = back_total - back_before
     held = _held_for(donation, session)
-    shares = share_back(back, held)
+    shares = _within_what_lines_hold(share_back(back, held), appeal)
     postings = [Posting(chart.clearing(donation.method), -amount_minor, donation.currency)]
     if donation.currency != appeal.currency:
         postings += [

@@ -260,3 +260,33 @@ def test_a_gift_in_another_currency_is_converted_at_a_stored_rate(appeal):
     assert reverse_donation(donation, 21_250, kind="refund")
     assert db.session.get(Appeal, appeal.id).raised_minor == 0
     assert_ledger_agrees()
+
+
+def test_a_refund_after_the_money_moved_to_another_line_takes_the_rest_from_the_reserve(
+    appeal, give
+):
+    from ngo.campaigns import funding
+
+    rent, food = lines_of(appeal)[1], lines_of(appeal)[3]
+    donation = give(5_000)
+    # A treasurer moved 30.00 of the gift from rent to food (as donations.reallocation does).
+    funding.lock_for_money(appeal.id)
+    ledger.post(
+        organisation_id=appeal.organisation_id,
+        kind="reallocation",
+        appeal_id=appeal.id,
+        postings=[
+            ledger.Posting(chart.line_fund(rent.id), 3_000, "EUR", appeal.id, rent.id),
+            ledger.Posting(chart.line_fund(food.id), -3_000, "EUR", appeal.id, food.id),
+        ],
+    )
+    funding.move_counters(
+        db.session.get(Appeal, appeal.id), funded={rent.id: -3_000, food.id: 3_000}
+    )
+    assert reverse_donation(donation, 5_000, kind="refund")
+    assert lines_of(appeal)[1].funded_minor == 0
+    assert lines_of(appeal)[3].funded_minor == 3_000
+    balances = account_balances(appeal_id=appeal.id)
+    assert balances[(chart.appeal_reserve(appeal.id), "EUR")] == 3_000  # owed by the appeal
+    assert db.session.get(Appeal, appeal.id).raised_minor == 0
+    assert_ledger_agrees()
