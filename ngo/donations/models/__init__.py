@@ -9,6 +9,7 @@ from ngo.donations.models.donations import (
     RecurringPlan,
 )
 from ngo.donations.models.donors import Donor
+from ngo.donations.models.events import ProviderEvent
 from ngo.donations.models.ledger import JournalLine, LedgerCheckpoint, LedgerTransaction
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "LedgerTransaction",
     "Payment",
     "PaymentMethod",
+    "ProviderEvent",
     "RecurringPlan",
 ]
