@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ngo.campaigns import concerns, cover
 from ngo.cases import stories
 from ngo.cases.models import EvidenceItem
+from ngo.donations import bank_accounts
 from ngo.extensions import db
 from tests import factories
 from tests.campaigns.appeal_fixtures import (
@@ -89,6 +90,14 @@ def site(organisation, staff, alexander, make_user):
         "funder": make_user("funder"),
         "platform admin": make_user("caseworker", is_platform_admin=True),
     }
+    account = bank_accounts.add_bank_account(
+        organisation,
+        currency="PLN",
+        iban="PL61 1090 1014 0000 0712 1981 2874",
+        details=bank_accounts.BankAccountDetails(account_holder="Fundacja", bic="WBKPPLPP"),
+        actor=staff["admin"],
+    )
+    db.session.commit()
     evidence = db.session.scalars(
         select(EvidenceItem.id).where(EvidenceItem.beneficiary_id == alexander.id)
     ).first()
@@ -102,6 +111,8 @@ def site(organisation, staff, alexander, make_user):
         "public_id": update.public_id,
         "token": image.token,
         "filename": "css/ngo.css",
+        "org_slug": organisation.slug,
+        "account_id": account.id,
     }
     return people, values
 

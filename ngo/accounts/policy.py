@@ -43,6 +43,9 @@ class Action(StrEnum):
     # Putting an update at the top of the review queue (it still needs a second person).
     MARK_UPDATE_URGENT = "mark_update_urgent"
     HANDLE_CONCERNS = "handle_concerns"
+    # Donations: the organisation's own exchange rates, entered by hand (bank accounts and
+    # the public details are EDIT_ORGANISATION's).
+    MANAGE_EXCHANGE_RATES = "manage_exchange_rates"
     # Platform actions are not tied to a membership: they create and list organisations.
     MANAGE_ORGANISATIONS = "manage_organisations"
 
@@ -78,6 +81,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.POST_UPDATE,
             Action.MARK_UPDATE_URGENT,
             Action.HANDLE_CONCERNS,
+            Action.MANAGE_EXCHANGE_RATES,
         }
     )
     | _CASEWORK
@@ -88,7 +92,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
     | _CASEWORK,
     Role.VERIFIER: frozenset({Action.VIEW_DASHBOARD, Action.APPROVE_APPEAL, Action.HANDLE_CONCERNS})
     | _VERIFICATION,
-    Role.TREASURER: frozenset({Action.VIEW_DASHBOARD}),
+    Role.TREASURER: frozenset({Action.VIEW_DASHBOARD, Action.MANAGE_EXCHANGE_RATES}),
     Role.FUNDER: frozenset({Action.VIEW_DASHBOARD}),
 }
 

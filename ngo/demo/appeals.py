@@ -17,7 +17,9 @@ from ngo.cases.models import (
     Beneficiary,
 )
 from ngo.demo.cases import STORY_TITLE
+from ngo.demo.gifts import demo_gift
 from ngo.demo.more_appeals import demo_appeals, seed_more_appeals, staff_of, tiny_pdf
+from ngo.donations.models import Frequency, PaymentMethod
 from ngo.extensions import db
 from ngo.money import Money
 
@@ -29,6 +31,7 @@ SEED_BUDGET = [
     ("Food, household expenses for the first time, school supplies", 70_000, True),
     ("Retraining and the code 95 exam to work as an international driver", 60_000, False),
 ]
+# What the five demo gifts add up to (_seed_gifts), the figure of the real appeal.
 SEED_RAISED_MINOR = 23_100
 
 
@@ -77,10 +80,38 @@ def _seed_alexander(organisation: Organisation) -> Appeal | None:
         )
     digest = services.submit_for_review(appeal, actor=caseworker)
     services.approve_and_publish(appeal, approver=verifier, digest=digest)
-    # The donations issue records real gifts; the demo shows the seed appeal's progress, given
-    # so far to the first line (rent), as gifts are spent by priority.
-    appeal.raised_minor = SEED_RAISED_MINOR
-    lines[0].funded_minor = SEED_RAISED_MINOR
+    _seed_gifts(appeal)
     db.session.flush()
     visibility.refresh_public_state(appeal)
     return appeal
+
+
+def _seed_gifts(appeal: Appeal) -> None:
+    """€231 from five gifts, funding the rent line first (the priority rule)."""
+    demo_gift(
+        appeal,
+        10_000,
+        fee_minor=175,
+        display_name="Marta from Kraków",
+        donor_email="marta.donor@example.org",
+        donor_name="Marta Nowak",
+        locale="pl",
+        days_ago=12,
+    )
+    demo_gift(
+        appeal,
+        2_000,
+        fee_minor=55,
+        frequency=Frequency.MONTHLY,
+        donor_email="monthly.donor@example.org",
+        days_ago=9,
+    )
+    demo_gift(appeal, 2_000, fee_minor=55, days_ago=6)  # anonymous: no name, no display name
+    demo_gift(appeal, 5_000, fee_minor=100, donor_email="third.donor@example.org", days_ago=4)
+    demo_gift(
+        appeal,
+        4_100,
+        method=PaymentMethod.BANK_TRANSFER,
+        donor_email="transfer.donor@example.org",
+        days_ago=2,
+    )

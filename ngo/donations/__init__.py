@@ -12,8 +12,19 @@ from ngo import outbox
 
 
 def init_app(app: Flask) -> None:
-    from ngo.donations import cli, confirmation, fees, giving, ledger, models, notifications, tasks
-    from ngo.donations.views import public, webhooks
+    from ngo.accounts import organisation_details
+    from ngo.donations import (
+        cli,
+        confirmation,
+        fees,
+        giving,
+        ledger,
+        models,
+        notifications,
+        organisation_texts,
+        tasks,
+    )
+    from ngo.donations.views import public, settings, webhooks
 
     del models, tasks  # imported for their tables and task names
     # Refuse to start with a malformed fee rule or maximum, not at a donor's first gift.
@@ -24,3 +35,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(webhooks.bp)
     outbox.register_handler(app, confirmation.RECEIPT_KIND, notifications.send_receipt)
     cli.register(app)
+    app.register_blueprint(settings.bp)
+    # The organisation's public texts pass the publication safety check (accounts knows no case).
+    organisation_details.register_check(app, organisation_texts.check_organisation_texts)

@@ -1,5 +1,7 @@
-"""Donors, donations and payments, and the ledger they post to."""
+"""Donors, donations and payments, and the ledger they post to; the organisations' bank
+accounts and the exchange rates."""
 
+from ngo.donations.models.bank_accounts import BankAccount
 from ngo.donations.models.donations import (
     Donation,
     DonationStatus,
@@ -11,11 +13,15 @@ from ngo.donations.models.donations import (
 from ngo.donations.models.donors import Donor
 from ngo.donations.models.events import ProviderEvent
 from ngo.donations.models.ledger import JournalLine, LedgerCheckpoint, LedgerTransaction
+from ngo.donations.models.rates import DecimalText, ExchangeRate, RateFetchFailure, RateSource
 
 __all__ = [
+    "BankAccount",
+    "DecimalText",
     "Donation",
     "DonationStatus",
     "Donor",
+    "ExchangeRate",
     "Frequency",
     "JournalLine",
     "LedgerCheckpoint",
@@ -23,5 +29,7 @@ __all__ = [
     "Payment",
     "PaymentMethod",
     "ProviderEvent",
+    "RateFetchFailure",
+    "RateSource",
     "RecurringPlan",
 ]

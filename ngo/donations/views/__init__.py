@@ -1,1 +1,2 @@
-"""The donations domain's views: the donor's pages (public) and Stripe's webhook."""
+"""URLs of the donations domain, by audience; each module holds its own blueprint, registered
+by donations.init_app: staff settings, the donor's pages (public) and Stripe's webhook."""

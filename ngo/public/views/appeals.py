@@ -37,6 +37,7 @@ from ngo.markdown import render_markdown, visible_text
 from ngo.money import Money
 from ngo.public import browse
 from ngo.public.browse import AppealGoneError, Band, BrowseError, Sort
+from ngo.public.organisations import organisation_of_appeal
 from ngo.public.views.home import current_locale, refuse_long_query_string
 
 bp = Blueprint("public_appeals", __name__)
@@ -218,6 +219,7 @@ def appeal(slug: str) -> str:
         cover=_cover(public.card.cover_token),
         check_labels=[str(CHECK_LABELS.get(c, c)) for c in checks],
         description=description,
+        organiser=organisation_of_appeal(public.appeal.organisation_id),
     )
 
 
