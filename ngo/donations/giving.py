@@ -23,6 +23,7 @@ from ngo.campaigns.visibility import is_listed
 from ngo.config import ConfigurationError
 from ngo.donations import donation_texts
 from ngo.donations.allocation import accepting_gifts
+from ngo.donations.bank_accounts import bank_account_for
 from ngo.donations.confirmation import line_states
 from ngo.donations.fees import fee_to_cover
 from ngo.donations.models import Donation, Donor, Frequency, PaymentMethod
@@ -184,14 +185,6 @@ def _new_reference() -> str:
         if taken is None:
             return code
     raise GiftError(_l("Something went wrong. Please send the form again."))
-
-
-def bank_account_for(organisation_id: int, currency: str) -> object | None:
-    """The organisation's account for transfers in `currency` (the orgmoney branch's
-    `ngo.donations.bank_accounts`)."""
-    bank_accounts = importlib.import_module("ngo.donations.bank_accounts")
-    account: object | None = bank_accounts.bank_account_for(organisation_id, currency)
-    return account
 
 
 def start_gift(appeal: Appeal, request: GiftRequest, *, online_available: bool) -> Donation:

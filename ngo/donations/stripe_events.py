@@ -241,7 +241,7 @@ def dispute_created(dispute: dict[str, Any]) -> str:
         return "ignored: not a gift"
     if payment("dispute", str(dispute["id"])) is not None:
         return "already disputed"
-    fee = sum(fee_of(bt, donation.currency) for bt in dispute.get("balance_transactions") or [])
+    fee = sum(fee_of(bt, donation) for bt in dispute.get("balance_transactions") or [])
     amount = int(dispute.get("amount") or 0)
     record_payment(donation, "dispute", str(dispute["id"]), amount, fee)
     reverse_donation(donation, amount, kind="chargeback", extra_fee_minor=fee)

@@ -9,14 +9,13 @@ provider), which is what makes a renewal invoice one donation however often it a
 
 from __future__ import annotations
 
-import importlib
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from sqlalchemy import select
 
-from ngo.donations import stripe_api
+from ngo.donations import rates, stripe_api
 from ngo.donations.confirmation import confirm_donation
 from ngo.donations.models import (
     Donation,
@@ -96,19 +95,18 @@ def donation_by_intent(payment_intent_id: str | None) -> Donation | None:
 # What a payment cost -------------------------------------------------------------------------
 
 
-def _converted_fee(fee: int, from_currency: str, to_currency: str, bt: dict[str, Any]) -> int:
+def _converted_fee(
+    fee: int, from_currency: str, to_currency: str, bt: dict[str, Any], organisation_id: int
+) -> int:
     """A fee in the balance transaction's currency, in the gift's: at the stored rate of
     `donations.rates` where one exists, else at the rate Stripe itself used for the charge."""
-    on = datetime.fromtimestamp(int(bt.get("created") or 0), UTC).date() if bt else date.today()
+    on = datetime.fromtimestamp(int(bt["created"]), UTC).date() if bt.get("created") else None
     try:
-        rates = importlib.import_module("ngo.donations.rates")
-        converted: int = rates.convert(fee, from_currency, to_currency, on=on).amount_minor
-        return converted
-    except ModuleNotFoundError:
-        pass
-    except Exception as exc:  # no usable rate: fall back to Stripe's own
-        if type(exc).__name__ != "ExchangeRateError":
-            raise
+        return rates.convert(
+            fee, from_currency, to_currency, on or date.today(), organisation_id=organisation_id
+        ).amount_minor
+    except rates.ExchangeRateError:
+        pass  # no usable stored rate: Stripe's own
     rate = bt.get("exchange_rate")
     if not rate:
         raise RetryLater("no rate to convert the fee")
@@ -118,8 +116,9 @@ def _converted_fee(fee: int, from_currency: str, to_currency: str, bt: dict[str,
     return int(value.to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
-def fee_of(balance_transaction: Any, currency: str) -> int:
-    """The fee Stripe charged for a payment, in `currency` (the gift's)."""
+def fee_of(balance_transaction: Any, donation: Donation) -> int:
+    """The fee Stripe charged for a payment, in the gift's currency."""
+    currency = donation.currency
     bt = balance_transaction
     if isinstance(bt, str):
         bt = stripe_api.retrieve_balance_transaction(bt)
@@ -129,7 +128,7 @@ def fee_of(balance_transaction: Any, currency: str) -> int:
     bt_currency = str(bt.get("currency") or currency).upper()
     if fee == 0 or bt_currency == currency:
         return fee
-    return _converted_fee(fee, bt_currency, currency, bt)
+    return _converted_fee(fee, bt_currency, currency, bt, donation.organisation_id)
 
 
 def _method(charge: dict[str, Any]) -> str:
@@ -164,7 +163,7 @@ def confirm_with_intent(donation: Donation, payment_intent_id: str | None) -> st
             charge = stripe_api.as_dict(charge)
         charge = charge or {}
         donation.method = _method(charge)
-        fee = min(fee_of(charge.get("balance_transaction"), donation.currency), received)
+        fee = min(fee_of(charge.get("balance_transaction"), donation), received)
         record_payment(donation, "payment_intent", payment_intent_id, received, fee)
     db.session.flush()  # confirm_donation reloads the gift under its lock
     confirm_donation(donation, fee_minor=fee)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date
+from decimal import Decimal
 
 import pytest
 import stripe
@@ -17,6 +19,7 @@ from ngo.donations import ledger
 from ngo.donations.models import (
     Donation,
     DonationStatus,
+    ExchangeRate,
     Payment,
     ProviderEvent,
     RecurringPlan,
@@ -138,20 +141,36 @@ def test_a_paid_checkout_confirms_the_gift_with_the_fee_stripe_charged(
 
 
 def test_a_fee_in_another_currency_is_converted_to_the_gifts(client, pending, stripe_stub):
-    donation = pending(amount_minor=20_000, currency="PLN")
-    # Stripe settles in EUR: 50.00 EUR per 200.00 PLN, fee 1.00 EUR = 4.00 PLN.
-    intent = paid_intent(
-        stripe_stub, 20_000, "PLN", fee=100, balance_currency="EUR", exchange_rate=0.25
+    # The ECB's rate: 1 EUR = 4.25 PLN; Stripe settles the PLN gift in EUR.
+    db.session.add(
+        ExchangeRate(currency="PLN", rate=Decimal("4.2500"), rate_date=date.today(), source="ecb")
     )
-    try:
-        response = signed_post(
-            client, event("checkout.session.completed", checkout_session(donation, intent=intent))
-        )
-    except ModuleNotFoundError:
-        pytest.skip("converting the gift needs the orgmoney branch's rates")
-    if response.status_code != 200:
-        pytest.skip("no stored PLN rate to convert the gift itself")
-    assert reload(donation).fee_minor == 400
+    donation = pending(amount_minor=21_250, currency="PLN")
+    intent = paid_intent(
+        stripe_stub, 21_250, "PLN", fee=100, balance_currency="EUR", exchange_rate=0.2
+    )
+    response = signed_post(
+        client, event("checkout.session.completed", checkout_session(donation, intent=intent))
+    )
+    assert response.status_code == 200
+    donation = reload(donation)
+    assert donation.fee_minor == 425  # 1.00 EUR at the stored rate, not Stripe's 0.2
+    assert donation.appeal_amount_minor == 5_000
+    assert_ledger_agrees()
+
+
+def test_without_a_stored_rate_the_fee_is_converted_at_stripes(client, appeal, stripe_stub):
+    donation = factories.DonationFactory(
+        appeal=appeal, amount_minor=5_000, currency="EUR", method="card"
+    )
+    # A EUR gift settled in GBP (no GBP rate stored): Stripe's rate 0.8 GBP per EUR.
+    intent = paid_intent(
+        stripe_stub, 5_000, "EUR", fee=80, balance_currency="GBP", exchange_rate=0.8
+    )
+    signed_post(
+        client, event("checkout.session.completed", checkout_session(donation, intent=intent))
+    )
+    assert reload(donation).fee_minor == 100
 
 
 def test_a_sepa_debit_stays_pending_until_it_succeeds_or_fails(

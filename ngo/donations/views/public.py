@@ -24,9 +24,10 @@ from ngo.campaigns.models import Appeal
 from ngo.campaigns.presentation import line_text, translation_for
 from ngo.campaigns.visibility import is_listed
 from ngo.donations import giving, plans, stripe_api
+from ngo.donations.bank_accounts import bank_account_for
 from ngo.donations.fees import fee_rule, fee_to_cover
 from ngo.donations.forms import DonateForm
-from ngo.donations.models import Donation, DonationStatus, Frequency
+from ngo.donations.models import BankAccount, Donation, DonationStatus, Frequency
 from ngo.donations.stripe_settle import record_payment
 from ngo.donations.suggestions import suggested_amounts
 from ngo.extensions import db, limiter
@@ -238,8 +239,8 @@ def _continue(donation: Donation) -> Response:
     return redirect(url_for("donations_public.gift", token=plans.gift_token(donation)), 303)
 
 
-def _bank_account(donation: Donation) -> Any:
-    return giving.bank_account_for(donation.organisation_id, donation.currency)
+def _bank_account(donation: Donation) -> BankAccount | None:
+    return bank_account_for(donation.organisation_id, donation.currency)
 
 
 @bp.get("/giving/<token>")
