@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from ngo.campaigns import concerns, cover
 from ngo.cases import stories
 from ngo.cases.models import EvidenceItem
-from ngo.donations import bank_accounts
+from ngo.donations import bank_accounts, plans
+from ngo.donations.models import RecurringPlan
 from ngo.extensions import db
 from tests import factories
 from tests.campaigns.appeal_fixtures import (
@@ -97,6 +98,17 @@ def site(organisation, staff, alexander, make_user):
         details=bank_accounts.BankAccountDetails(account_holder="Fundacja", bic="WBKPPLPP"),
         actor=staff["admin"],
     )
+    # A pending bank-transfer gift and a monthly plan, for the donor's signed pages.
+    gift = factories.DonationFactory(appeal=appeal, currency="PLN", reference_code="9357-T4VW")
+    plan = RecurringPlan(
+        organisation_id=appeal.organisation_id,
+        appeal_id=appeal.id,
+        amount_minor=2_000,
+        currency=appeal.currency,
+        provider="stripe",
+        external_id="sub_reads",
+    )
+    db.session.add(plan)
     db.session.commit()
     evidence = db.session.scalars(
         select(EvidenceItem.id).where(EvidenceItem.beneficiary_id == alexander.id)
@@ -113,6 +125,8 @@ def site(organisation, staff, alexander, make_user):
         "filename": "css/ngo.css",
         "org_slug": organisation.slug,
         "account_id": account.id,
+        "gift_token": plans.gift_token(gift),
+        "plan_token": plans.cancel_token(plan),
     }
     return people, values
 

@@ -37,7 +37,7 @@ def send_receipt(payload: dict[str, Any]) -> None:
         else None
     )
     cancel_url = (
-        external_url("donations_public.cancel_monthly", token=plans.cancel_token(plan))
+        external_url("donations_public.cancel_monthly", plan_token=plans.cancel_token(plan))
         if plan is not None and plan.active
         else None
     )

@@ -121,6 +121,8 @@ def _page(appeal: Appeal, form: DonateForm, online: bool, status: int = 200) -> 
         fee_rules=_fee_rules(),
         fee_example=_fee_example(form),
         maximum=Money(maximum, appeal.currency),
+        raised=Money(appeal.raised_minor, appeal.currency),
+        goal=Money(appeal.goal_minor, appeal.currency),
     ), status
 
 
@@ -212,14 +214,14 @@ def donate_post(slug: str) -> Response | tuple[str, int]:
 def _checkout(donation: Donation, appeal: Appeal) -> str:
     """The Stripe Checkout page of a pending online gift; asked again (a second post of the
     form), Stripe answers the same idempotency key with the same session."""
-    gift_page = external_url("donations_public.gift", token=plans.gift_token(donation))
+    gift_page = external_url("donations_public.gift", gift_token=plans.gift_token(donation))
     params = stripe_api.checkout_params(
         donation,
         email=(donation.donor.email if donation.donor else None) or "",
         success_url=gift_page,
         # Neither address names the appeal: Stripe keeps them with the donor's e-mail.
         cancel_url=external_url(
-            "donations_public.gift", token=plans.gift_token(donation), left="1"
+            "donations_public.gift", gift_token=plans.gift_token(donation), left="1"
         ),
         product_name=_("Donation"),
     )
@@ -236,16 +238,16 @@ def _continue(donation: Donation) -> Response:
             return redirect(_checkout(donation, appeal), 303)
         except stripe_api.PaymentProviderError:
             pass
-    return redirect(url_for("donations_public.gift", token=plans.gift_token(donation)), 303)
+    return redirect(url_for("donations_public.gift", gift_token=plans.gift_token(donation)), 303)
 
 
 def _bank_account(donation: Donation) -> BankAccount | None:
     return bank_account_for(donation.organisation_id, donation.currency)
 
 
-@bp.get("/giving/<token>")
-def gift(token: str) -> tuple[str, int]:
-    donation = plans.gift_from_token(token)
+@bp.get("/giving/<gift_token>")
+def gift(gift_token: str) -> tuple[str, int]:
+    donation = plans.gift_from_token(gift_token)
     if donation is None:
         abort(404)
     appeal = db.session.get_one(Appeal, donation.appeal_id)
@@ -263,10 +265,10 @@ def gift(token: str) -> tuple[str, int]:
     ), 200
 
 
-@bp.route("/giving/monthly/<token>/cancel", methods=["GET", "POST"])
+@bp.route("/giving/monthly/<plan_token>/cancel", methods=["GET", "POST"])
 @limiter.limit(CANCEL_RATE_LIMIT, methods=["POST"])
-def cancel_monthly(token: str) -> tuple[str, int]:
-    plan = plans.plan_from_token(token)
+def cancel_monthly(plan_token: str) -> tuple[str, int]:
+    plan = plans.plan_from_token(plan_token)
     if plan is None:
         abort(404)
     state = "cancelled" if plan.cancelled_at is not None else "confirm"
