@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from ngo.campaigns import concerns, cover
 from ngo.cases import stories
 from ngo.cases.models import EvidenceItem
-from ngo.donations import bank_accounts, plans
+from ngo.donations import plans
+from ngo.donations.bank_accounts import BankAccountDetails, add_bank_account
 from ngo.donations.models import RecurringPlan
 from ngo.extensions import db
 from tests import factories
@@ -59,6 +60,8 @@ AUDITED_READS = frozenset(
         "appeals.cover_image",
         "appeals.update_photo",
         "concerns.queue",
+        # What donors' banks say about them (statement lines waiting for a treasurer).
+        "donations_treasury.queue",
     }
 )
 QUERY_STRINGS = {"cases.story_diff": "?from=1&to=2", "appeals.appeal_list": "?case={reference}"}
@@ -91,15 +94,18 @@ def site(organisation, staff, alexander, make_user):
         "funder": make_user("funder"),
         "platform admin": make_user("caseworker", is_platform_admin=True),
     }
-    account = bank_accounts.add_bank_account(
-        organisation,
-        currency="PLN",
-        iban="PL61 1090 1014 0000 0712 1981 2874",
-        details=bank_accounts.BankAccountDetails(account_holder="Fundacja", bic="WBKPPLPP"),
+    evidence = db.session.scalars(
+        select(EvidenceItem.id).where(EvidenceItem.beneficiary_id == alexander.id)
+    ).first()
+    account = add_bank_account(
+        appeal_organisation(appeal),
+        currency="EUR",
+        iban="DE89370400440532013000",
+        details=BankAccountDetails(account_holder="Hilfsverein e.V.", bic="COBADEFFXXX"),
         actor=staff["admin"],
     )
     # A pending bank-transfer gift and a monthly plan, for the donor's signed pages.
-    gift = factories.DonationFactory(appeal=appeal, currency="PLN", reference_code="9357-T4VW")
+    gift = factories.DonationFactory(appeal=appeal, currency="EUR", reference_code="9357-T4VW")
     plan = RecurringPlan(
         organisation_id=appeal.organisation_id,
         appeal_id=appeal.id,
@@ -110,10 +116,11 @@ def site(organisation, staff, alexander, make_user):
     )
     db.session.add(plan)
     db.session.commit()
-    evidence = db.session.scalars(
-        select(EvidenceItem.id).where(EvidenceItem.beneficiary_id == alexander.id)
-    ).first()
     values = {
+        "gift_token": plans.gift_token(gift),
+        "plan_token": plans.cancel_token(plan),
+        "account_id": account.id,
+        "org_slug": appeal_organisation(appeal).slug,
         "user_id": staff["verifier"].id,
         "slug": appeal.slug,
         "reference": alexander.reference,
@@ -123,12 +130,14 @@ def site(organisation, staff, alexander, make_user):
         "public_id": update.public_id,
         "token": image.token,
         "filename": "css/ngo.css",
-        "org_slug": organisation.slug,
-        "account_id": account.id,
-        "gift_token": plans.gift_token(gift),
-        "plan_token": plans.cancel_token(plan),
     }
     return people, values
+
+
+def appeal_organisation(appeal):
+    from ngo.accounts.models import Organisation
+
+    return db.session.get(Organisation, appeal.organisation_id)
 
 
 def _get_routes(app: Flask, values: dict[str, object]) -> list[tuple[str, str]]:

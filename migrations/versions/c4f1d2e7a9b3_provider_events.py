@@ -1,7 +1,7 @@
 """provider events: the Stripe webhook's record of the events it handled, by event id
 
 Revision ID: c4f1d2e7a9b3
-Revises: 7b201fe457d7
+Revises: df8970c99db4
 Create Date: 2026-12-02 10:00:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "c4f1d2e7a9b3"
-down_revision = "7b201fe457d7"
+down_revision = "df8970c99db4"
 branch_labels = None
 depends_on = None
 

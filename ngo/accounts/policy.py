@@ -46,6 +46,10 @@ class Action(StrEnum):
     # Donations: the organisation's own exchange rates, entered by hand (bank accounts and
     # the public details are EDIT_ORGANISATION's).
     MANAGE_EXCHANGE_RATES = "manage_exchange_rates"
+    # Bank statements: importing them, and deciding what an unmatched line is (a gift to an
+    # appeal, or not a gift); both move money, so they are the treasurer's alone.
+    IMPORT_STATEMENTS = "import_statements"
+    RECONCILE_STATEMENTS = "reconcile_statements"
     # Platform actions are not tied to a membership: they create and list organisations.
     MANAGE_ORGANISATIONS = "manage_organisations"
 
@@ -92,7 +96,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
     | _CASEWORK,
     Role.VERIFIER: frozenset({Action.VIEW_DASHBOARD, Action.APPROVE_APPEAL, Action.HANDLE_CONCERNS})
     | _VERIFICATION,
-    Role.TREASURER: frozenset({Action.VIEW_DASHBOARD, Action.MANAGE_EXCHANGE_RATES}),
+    Role.TREASURER: frozenset(
+        {
+            Action.VIEW_DASHBOARD,
+            Action.MANAGE_EXCHANGE_RATES,
+            Action.IMPORT_STATEMENTS,
+            Action.RECONCILE_STATEMENTS,
+        }
+    ),
     Role.FUNDER: frozenset({Action.VIEW_DASHBOARD}),
 }
 

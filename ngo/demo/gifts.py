@@ -7,11 +7,43 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ngo.campaigns.models import Appeal, BudgetLine
+from ngo.donations import references
 from ngo.donations.confirmation import confirm_donation
 from ngo.donations.models import Donation, Donor, Frequency, PaymentMethod
 from ngo.donations.models.donors import email_index
 from ngo.extensions import db
 from ngo.timeutil import utcnow
+
+
+def _donor(appeal: Appeal, email: str | None, name: str | None, locale: str) -> Donor | None:
+    if not email:
+        return None
+    donor = Donor(
+        organisation_id=appeal.organisation_id,
+        name=name,
+        email=email,
+        email_index=email_index(email),
+        locale=locale,
+    )
+    db.session.add(donor)
+    return donor
+
+
+def pending_transfer(appeal: Appeal, amount_minor: int, *, donor_email: str) -> Donation:
+    """A gift promised by bank transfer: pending until the statement shows its code."""
+    donation = Donation(
+        organisation_id=appeal.organisation_id,
+        appeal_id=appeal.id,
+        donor=_donor(appeal, donor_email, None, "en"),
+        amount_minor=amount_minor,
+        currency=appeal.currency,
+        method=PaymentMethod.BANK_TRANSFER.value,
+        reference_code=references.generate_reference(),
+        created_at=utcnow() - timedelta(days=3),
+    )
+    db.session.add(donation)
+    db.session.flush()
+    return donation
 
 
 def demo_gift(
@@ -29,16 +61,7 @@ def demo_gift(
     frequency: Frequency = Frequency.ONE_OFF,
     days_ago: int = 0,
 ) -> Donation:
-    donor = None
-    if donor_email:
-        donor = Donor(
-            organisation_id=appeal.organisation_id,
-            name=donor_name,
-            email=donor_email,
-            email_index=email_index(donor_email),
-            locale=locale,
-        )
-        db.session.add(donor)
+    donor = _donor(appeal, donor_email, donor_name, locale)
     donation = Donation(
         organisation_id=appeal.organisation_id,
         appeal_id=appeal.id,

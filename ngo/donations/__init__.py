@@ -24,7 +24,7 @@ def init_app(app: Flask) -> None:
         organisation_texts,
         tasks,
     )
-    from ngo.donations.views import public, settings, webhooks
+    from ngo.donations.views import public, settings, treasury, webhooks
 
     del models, tasks  # imported for their tables and task names
     # Refuse to start with a malformed fee rule or maximum, not at a donor's first gift.
@@ -37,4 +37,5 @@ def init_app(app: Flask) -> None:
     cli.register(app)
     app.register_blueprint(settings.bp)
     # The organisation's public texts pass the publication safety check (accounts knows no case).
+    app.register_blueprint(treasury.bp)
     organisation_details.register_check(app, organisation_texts.check_organisation_texts)

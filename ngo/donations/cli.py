@@ -20,6 +20,9 @@ ledger_cli = AppGroup("ledger", help="The double-entry ledger of every money mov
 
 
 def register(app: Flask) -> None:
+    from ngo.donations.cli_statements import import_statement_command
+
+    donations_cli.add_command(import_statement_command)
     app.cli.add_command(donations_cli)
     app.cli.add_command(ledger_cli)
 

@@ -40,6 +40,8 @@ ALLOWED: dict[Action, set[str]] = {
     Action.MARK_UPDATE_URGENT: {A},
     Action.HANDLE_CONCERNS: {A, C, V},
     Action.MANAGE_EXCHANGE_RATES: {A, T},
+    Action.IMPORT_STATEMENTS: {T},
+    Action.RECONCILE_STATEMENTS: {T},
     # Not a role's: only platform administrators, whatever their role (below).
     Action.MANAGE_ORGANISATIONS: set(),
 }

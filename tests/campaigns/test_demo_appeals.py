@@ -24,6 +24,7 @@ from ngo.demo import seed_demo
 from ngo.demo.appeals import demo_appeals, tiny_pdf
 from ngo.donations import chart
 from ngo.donations.ledger import account_balances
+from ngo.donations.models import Donation, StatementLine
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 
@@ -193,3 +194,12 @@ def test_the_demo_figures_are_the_ledger_s(appeals):
     report = ledger.verify()
     assert report.chain.ok and not report.unbalanced_transactions
     assert not [d for d in report.counter_differences if "raised" in d or "funded" in d]
+    gifts = db.session.scalars(select(Donation).where(Donation.appeal_id == seed.id)).all()
+    assert {(g.currency, g.method, g.frequency, g.status) for g in gifts} >= {
+        ("PLN", "blik", "one_off", "confirmed"),
+        ("EUR", "card", "monthly", "confirmed"),
+        ("EUR", "bank_transfer", "one_off", "confirmed"),
+    }
+    assert any(g.display_name is None and g.donor is None for g in gifts)  # anonymous
+    lines = db.session.scalars(select(StatementLine)).all()
+    assert sorted(line.status for line in lines) == ["matched", "queued"]

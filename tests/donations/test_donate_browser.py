@@ -51,9 +51,9 @@ def phone(live_server, tmp_path):  # noqa: F811
 
 def test_the_donate_form_fits_a_phone_and_every_field_is_labelled(
     phone,
-    live_server,
+    live_server,  # noqa: F811
     stripe_stub,
-    app,  # noqa: F811
+    app,
 ):
     seed_demo()
     db.session.commit()

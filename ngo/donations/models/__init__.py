@@ -14,6 +14,13 @@ from ngo.donations.models.donors import Donor
 from ngo.donations.models.events import ProviderEvent
 from ngo.donations.models.ledger import JournalLine, LedgerCheckpoint, LedgerTransaction
 from ngo.donations.models.rates import DecimalText, ExchangeRate, RateFetchFailure, RateSource
+from ngo.donations.models.statements import (
+    LineStatus,
+    QueueReason,
+    StatementImport,
+    StatementLine,
+    StatementMapping,
+)
 
 __all__ = [
     "BankAccount",
@@ -26,10 +33,15 @@ __all__ = [
     "JournalLine",
     "LedgerCheckpoint",
     "LedgerTransaction",
+    "LineStatus",
     "Payment",
     "PaymentMethod",
     "ProviderEvent",
+    "QueueReason",
     "RateFetchFailure",
     "RateSource",
     "RecurringPlan",
+    "StatementImport",
+    "StatementLine",
+    "StatementMapping",
 ]
