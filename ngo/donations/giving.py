@@ -10,7 +10,6 @@ post with the same key finds the first gift instead of making another.
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass
 
@@ -21,7 +20,7 @@ from sqlalchemy import select
 from ngo.campaigns.models import Appeal, BudgetLine, OverfundingPolicy
 from ngo.campaigns.visibility import is_listed
 from ngo.config import ConfigurationError
-from ngo.donations import donation_texts
+from ngo.donations import donation_texts, references
 from ngo.donations.allocation import accepting_gifts
 from ngo.donations.bank_accounts import bank_account_for
 from ngo.donations.confirmation import line_states
@@ -176,11 +175,9 @@ def _donor(appeal: Appeal, request: GiftRequest) -> Donor:
 
 
 def _new_reference() -> str:
-    # Bank-transfer reference codes (check character, unambiguous letters) are the statements
-    # branch's `ngo.donations.references`.
-    references = importlib.import_module("ngo.donations.references")
+    # Check character, unambiguous letters, no vowels: see donations.references.
     for _ in range(8):
-        code: str = references.generate_reference()
+        code = references.generate_reference()
         taken = db.session.scalar(select(Donation.id).where(Donation.reference_code == code))
         if taken is None:
             return code

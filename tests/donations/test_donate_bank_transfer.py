@@ -10,24 +10,17 @@ import secrets
 import pytest
 from sqlalchemy import func, select
 
+from ngo.donations import references
 from ngo.donations.bank_accounts import BankAccountDetails, add_bank_account
 from ngo.donations.models import Donation, DonationStatus
 from ngo.extensions import db
-
-
-@pytest.fixture
-def references():
-    return pytest.importorskip(
-        "ngo.donations.references", reason="reference codes come with the statements branch"
-    )
-
 
 PL_IBAN = "PL61 1090 1014 0000 0712 1981 2874"
 EUR_IBAN = "DE89 3704 0044 0532 0130 00"
 
 
 @pytest.fixture
-def accounts(organisation, staff, references):
+def accounts(organisation, staff):
     for currency, iban, bic in (("PLN", PL_IBAN, "WBKPPLPP"), ("EUR", EUR_IBAN, "COBADEFFXXX")):
         add_bank_account(
             organisation,
@@ -74,9 +67,7 @@ def test_the_appeal_page_links_to_the_donate_form(client, appeal):
     assert "Online giving opens soon" not in client.get(f"/appeals/{appeal.slug}/donate").text
 
 
-def test_a_bank_transfer_shows_the_account_and_a_neutral_reference(
-    client, appeal, accounts, references
-):
+def test_a_bank_transfer_shows_the_account_and_a_neutral_reference(client, appeal, accounts):
     key = secrets.token_urlsafe(24)
     response = post(appeal, client, currency="PLN", amount="200,50", idempotency_key=key)
     assert response.status_code == 303
