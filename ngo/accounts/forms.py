@@ -201,7 +201,7 @@ class OrganisationDetailsForm(OrganisationForm):
     """The organisation's public details, on its settings page."""
 
     legal_name = StringField(
-        _l("Legal name"),
+        _l("Registered name"),
         validators=[
             DataRequired(message=_l("Give the organisation's legal name.")),
             Length(max=details.LIMITS["legal_name"]),
