@@ -45,6 +45,19 @@ NGO_ECB_RATES_URL      where the beat task fetches the ECB's euro reference rate
                        import-rates FILE` or are entered by hand)
 NGO_EXCHANGE_RATE_MAX_AGE_DAYS  a conversion uses a rate at most this many days older than
                        the day converted (default 10: the ECB publishes on working days only)
+STRIPE_SECRET_KEY      Stripe's secret API key; unset, the donate form offers bank transfer only
+STRIPE_WEBHOOK_SECRET  the signing secret of the Stripe webhook endpoint (/webhooks/stripe);
+                       online giving is offered only when both Stripe settings are set
+STRIPE_API_BASE        where the Stripe library sends API calls (default Stripe's own; the tests
+                       point it at a local stub)
+NGO_FEE_RULE           the online payment fee a donor may choose to cover, per currency:
+                       basis points + fixed minor units (default
+                       "EUR=150+25,PLN=150+100,USD=290+30,GBP=150+20")
+NGO_MAX_DONATION_MINOR the largest gift the donate form accepts, in minor units of the gift's
+                       currency (default 1000000: 10 000.00); "EUR=500000,PLN=2000000" sets it
+                       per currency
+NGO_STATEMENT_DESCRIPTOR  what a donor's card statement says when the organisation has no short
+                       name: 5 to 22 Latin letters, digits and spaces, neutral (default DONATION)
 """
 
 from __future__ import annotations
@@ -208,6 +221,13 @@ def load_config(instance_path: str) -> dict[str, object]:
         ),
         "ECB_RATES_URL": _ecb_rates_url(),
         "EXCHANGE_RATE_MAX_AGE_DAYS": _positive_int("NGO_EXCHANGE_RATE_MAX_AGE_DAYS", "10"),
+        # Giving online: without both Stripe keys only bank transfer is offered.
+        "STRIPE_SECRET_KEY": _env("STRIPE_SECRET_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": _env("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": _env("STRIPE_API_BASE", "").rstrip("/"),
+        "FEE_RULE": _env("NGO_FEE_RULE", "EUR=150+25,PLN=150+100,USD=290+30,GBP=150+20"),
+        "MAX_DONATION_MINOR": _env("NGO_MAX_DONATION_MINOR", "1000000"),
+        "STATEMENT_DESCRIPTOR": _env("NGO_STATEMENT_DESCRIPTOR", "DONATION"),
         "LOGIN_LOCKOUT_FIRST_SECONDS": 60,
         "LOGIN_LOCKOUT_MAX_SECONDS": 3600,
     }

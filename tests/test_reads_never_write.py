@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from ngo.campaigns import concerns, cover
 from ngo.cases import stories
 from ngo.cases.models import EvidenceItem
-from ngo.donations import manual
+from ngo.donations import manual, plans
 from ngo.donations.bank_accounts import BankAccountDetails, add_bank_account
+from ngo.donations.models import RecurringPlan
 from ngo.extensions import db
 from ngo.money import Money
 from tests import factories
@@ -115,8 +116,21 @@ def site(organisation, staff, alexander, make_user):
         details=BankAccountDetails(account_holder="Hilfsverein e.V.", bic="COBADEFFXXX"),
         actor=staff["admin"],
     )
+    # A pending bank-transfer gift and a monthly plan, for the donor's signed pages.
+    gift = factories.DonationFactory(appeal=appeal, currency="EUR", reference_code="9357-T4VW")
+    plan = RecurringPlan(
+        organisation_id=appeal.organisation_id,
+        appeal_id=appeal.id,
+        amount_minor=2_000,
+        currency=appeal.currency,
+        provider="stripe",
+        external_id="sub_reads",
+    )
+    db.session.add(plan)
     db.session.commit()
     values = {
+        "gift_token": plans.gift_token(gift),
+        "plan_token": plans.cancel_token(plan),
         "account_id": account.id,
         "org_slug": appeal_organisation(appeal).slug,
         "user_id": staff["verifier"].id,

@@ -16,16 +16,32 @@ def init_app(app: Flask) -> None:
     from ngo.donations import (
         cli,
         confirmation,
+        fees,
+        giving,
         ledger,
         models,
         notifications,
         organisation_texts,
         tasks,
     )
-    from ngo.donations.views import blueprints, donors, funds, gifts, settings, treasury
+    from ngo.donations.views import (
+        blueprints,
+        donors,
+        funds,
+        gifts,
+        public,
+        settings,
+        treasury,
+        webhooks,
+    )
 
     del models, tasks  # imported for their tables and task names
+    # Refuse to start with a malformed fee rule or maximum, not at a donor's first gift.
+    fees.parse_fee_rule(str(app.config.get("FEE_RULE") or fees.DEFAULT_FEE_RULE))
+    giving.parse_max_donation(str(app.config.get("MAX_DONATION_MINOR") or "1000000"))
     ledger.init_app(app)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(webhooks.bp)
     outbox.register_handler(app, confirmation.RECEIPT_KIND, notifications.send_receipt)
     del donors, funds, gifts  # their routes are on the blueprints' modules
     app.register_blueprint(blueprints.bp)

@@ -1,7 +1,8 @@
 """The donor's confirmation e-mail, sent by the worker through the outbox: what was given, to
 which appeal (its public title only), and the private code that finds the gift in the appeal's
-public ledger. The PDF receipt joins this mail with the receipts issue; the outbox row that
-asks for it is written when the gift is confirmed."""
+public ledger; for a monthly gift, the signed link that cancels it. The PDF receipt joins this
+mail with the receipts issue; the outbox row that asks for it is written when the gift is
+confirmed."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from ngo import mail
 from ngo.campaigns.models import Appeal
 from ngo.campaigns.notifications import public_appeal_url, public_title
 from ngo.config import LANGUAGES
-from ngo.donations.models import Donation, DonationStatus
+from ngo.donations import plans
+from ngo.donations.models import Donation, DonationStatus, RecurringPlan
 from ngo.extensions import db
 from ngo.money import Money, format_money
+from ngo.urls import external_url
 
 
 def send_receipt(payload: dict[str, Any]) -> None:
@@ -28,6 +31,16 @@ def send_receipt(payload: dict[str, Any]) -> None:
     if donor is None or not donor.email:
         return  # an anonymous cash gift, or the donor was erased before the worker came
     appeal = db.session.get_one(Appeal, donation.appeal_id)
+    plan = (
+        db.session.get(RecurringPlan, donation.recurring_plan_id)
+        if donation.recurring_plan_id is not None
+        else None
+    )
+    cancel_url = (
+        external_url("donations_public.cancel_monthly", plan_token=plans.cancel_token(plan))
+        if plan is not None and plan.active
+        else None
+    )
     language = donor.locale if donor.locale in LANGUAGES else "en"
     with force_locale(language):
         body = render_template(
@@ -37,6 +50,7 @@ def send_receipt(payload: dict[str, Any]) -> None:
             appeal_url=public_appeal_url(appeal.slug),
             code=donation.receipt_code,
             monthly=donation.recurring_plan_id is not None,
+            cancel_url=cancel_url,
             confirmed_on=donation.confirmed_at,
         )
         mail.deliver(mail.compose(donor.email, _("Thank you: your gift is confirmed"), body))

@@ -11,6 +11,7 @@ from ngo.donations.models.donations import (
     RecurringPlan,
 )
 from ngo.donations.models.donors import Donor
+from ngo.donations.models.events import ProviderEvent
 from ngo.donations.models.ledger import JournalLine, LedgerCheckpoint, LedgerTransaction
 from ngo.donations.models.rates import DecimalText, ExchangeRate, RateFetchFailure, RateSource
 from ngo.donations.models.statements import (
@@ -35,6 +36,7 @@ __all__ = [
     "LineStatus",
     "Payment",
     "PaymentMethod",
+    "ProviderEvent",
     "QueueReason",
     "RateFetchFailure",
     "RateSource",

@@ -239,19 +239,6 @@ def appeal(slug: str) -> str:
     )
 
 
-@bp.get("/appeals/<slug>/donate")
-@cacheable()
-def donate(slug: str) -> str:
-    """Until online giving opens (the donations issue), say so and who to contact."""
-    public = _load(slug, current_locale())
-    return render_template(
-        "campaigns/appeal_donate.html",
-        public=public,
-        card=public.card,
-        organisation=public.badge.organisation if public.badge else "",
-    )
-
-
 @bp.get("/media/<token>")
 @cacheable()
 def media(token: str) -> Response:

@@ -1,0 +1,156 @@
+"""Talking to Stripe through the official `stripe` library: Checkout sessions for a pending gift,
+what a payment cost (its balance transaction), and cancelling a monthly plan's subscription.
+
+Stripe is told as little as it needs. The only metadata is the donation's public id; the
+product is called "Donation"; the card statement's suffix is the organisation's short name or
+the neutral NGO_STATEMENT_DESCRIPTOR, never the appeal, the person or the cause. (Non-card
+methods and subscriptions' invoices show the Stripe account's own descriptor, which the
+organisation must keep neutral in its Stripe settings.) Every answer is read as plain dicts.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import stripe
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from ngo.accounts.models import Organisation
+from ngo.donations.models import Donation
+from ngo.extensions import db
+from ngo.rules import RuleError
+
+PROVIDER = "stripe"
+METADATA_KEY = "donation"
+# What Checkout may offer, by currency (Stripe's own compatibility tables: BLIK and
+# Przelewy24 are PLN methods that do not support subscription mode; SEPA Direct Debit is EUR
+# and supports both).
+ONE_OFF_METHODS = {"PLN": ["card", "blik", "p24"], "EUR": ["card", "sepa_debit"]}
+MONTHLY_METHODS = {"EUR": ["card", "sepa_debit"]}
+_DESCRIPTOR_OK = re.compile(r"[^A-Z0-9 .\-]")
+
+
+class PaymentProviderError(RuleError):
+    """Stripe did not answer as expected; the request is refused and nothing is recorded."""
+
+
+def configured() -> bool:
+    config = current_app.config
+    return bool(config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET"))
+
+
+def client() -> stripe.StripeClient:
+    config = current_app.config
+    base = str(config.get("STRIPE_API_BASE") or "")
+    return stripe.StripeClient(
+        str(config["STRIPE_SECRET_KEY"]),
+        base_addresses={"api": base} if base else None,
+        max_network_retries=2,
+    )
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, stripe.StripeObject):
+        return value.to_dict()
+    return dict(value or {})
+
+
+def payment_method_types(currency: str, monthly: bool) -> list[str]:
+    table = MONTHLY_METHODS if monthly else ONE_OFF_METHODS
+    return list(table.get(currency, ["card"]))
+
+
+def neutral_descriptor(text: str) -> str:
+    """Upper-case Latin letters, digits and spaces, at most 22 characters, with a letter."""
+    cleaned = " ".join(_DESCRIPTOR_OK.sub(" ", text.upper()).split())[:22].strip()
+    return cleaned if re.search(r"[A-Z]", cleaned) else "DONATION"
+
+
+def descriptor_for(organisation_id: int) -> str:
+    organisation = db.session.get(Organisation, organisation_id)
+    short_name = getattr(organisation, "short_name", None) if organisation else None
+    return neutral_descriptor(short_name or str(current_app.config["STATEMENT_DESCRIPTOR"]))
+
+
+def checkout_params(
+    donation: Donation, *, email: str, success_url: str, cancel_url: str, product_name: str
+) -> dict[str, Any]:
+    """The Checkout session for a pending gift, from the stored gift alone: a second post of
+    the same form sends the same parameters with the same idempotency key, and Stripe answers
+    with the same session."""
+    monthly = donation.frequency == "monthly"
+    price: dict[str, Any] = {
+        "currency": donation.currency.lower(),
+        "unit_amount": donation.amount_minor,
+        "product_data": {"name": product_name},
+    }
+    metadata = {METADATA_KEY: donation.public_id}
+    params: dict[str, Any] = {
+        "mode": "subscription" if monthly else "payment",
+        "line_items": [{"price_data": price, "quantity": 1}],
+        "payment_method_types": payment_method_types(donation.currency, monthly),
+        "customer_email": email,
+        "metadata": metadata,
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
+    if monthly:
+        price["recurring"] = {"interval": "month"}
+        params["subscription_data"] = {"metadata": metadata}
+    else:
+        params["payment_intent_data"] = {
+            "metadata": metadata,
+            "statement_descriptor_suffix": descriptor_for(donation.organisation_id),
+        }
+    return params
+
+
+def create_checkout_session(params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+    try:
+        session = client().v1.checkout.sessions.create(
+            params,  # type: ignore[arg-type]  # built as a plain dict
+            {"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as exc:
+        current_app.logger.warning("Stripe refused a Checkout session: %s", type(exc).__name__)
+        raise PaymentProviderError(
+            _l("Online payment is not available right now. Try again, or pay by bank transfer.")
+        ) from exc
+    return as_dict(session)
+
+
+def retrieve_payment_intent(payment_intent_id: str) -> dict[str, Any]:
+    """The payment intent with its latest charge and that charge's balance transaction."""
+    intent = client().v1.payment_intents.retrieve(
+        payment_intent_id, {"expand": ["latest_charge.balance_transaction"]}
+    )
+    return as_dict(intent)
+
+
+def retrieve_invoice(invoice_id: str) -> dict[str, Any]:
+    return as_dict(client().v1.invoices.retrieve(invoice_id, {"expand": ["payments"]}))
+
+
+def retrieve_subscription(subscription_id: str) -> dict[str, Any]:
+    return as_dict(client().v1.subscriptions.retrieve(subscription_id))
+
+
+def retrieve_balance_transaction(balance_transaction_id: str) -> dict[str, Any]:
+    return as_dict(client().v1.balance_transactions.retrieve(balance_transaction_id))
+
+
+def cancel_subscription(subscription_id: str) -> None:
+    """Cancel at Stripe; a subscription Stripe no longer has counts as cancelled."""
+    try:
+        client().v1.subscriptions.cancel(subscription_id)
+    except stripe.InvalidRequestError as exc:
+        if exc.code != "resource_missing":
+            raise PaymentProviderError(
+                _l("The monthly gift could not be cancelled right now. Please try again.")
+            ) from exc
+    except stripe.StripeError as exc:
+        raise PaymentProviderError(
+            _l("The monthly gift could not be cancelled right now. Please try again.")
+        ) from exc

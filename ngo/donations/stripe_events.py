@@ -1,0 +1,259 @@
+"""Stripe's webhook events, verified by the view, applied here: idempotent by event id, and
+safe when they arrive out of order.
+
+Each event is recorded (ProviderEvent: provider, id, type, when) in the transaction that
+applies it, before anything else is written, so a replayed event finds its row and changes
+nothing, and two deliveries of one event at once collide on the unique id instead of applying
+twice. An event that cannot be applied yet raises RetryLater (the view answers 409, the
+transaction rolls back with its ProviderEvent row, and Stripe delivers it again with its
+backoff, for up to three days): a refund, a dispute or a subscription's end that arrives
+before the payment it is about was confirmed. Events that are complete in themselves are
+applied in any order: `invoice.paid` for a subscription's first invoice confirms the
+checkout's gift whether or not `checkout.session.completed` came first, and whichever comes
+second finds the gift confirmed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ngo.donations import stripe_api
+from ngo.donations.confirmation import reverse_donation
+from ngo.donations.models import Donation, DonationStatus, Payment, ProviderEvent, RecurringPlan
+from ngo.donations.stripe_settle import (
+    PROVIDER,
+    EventError,
+    RetryLater,
+    cancel_plan,
+    confirm_with_intent,
+    donation_by_intent,
+    donation_by_metadata,
+    ensure_plan,
+    fee_of,
+    first_gift,
+    object_id,
+    payment,
+    record_payment,
+    renewal,
+)
+from ngo.extensions import db
+
+__all__ = ["EventError", "RetryLater", "handle_event"]
+
+Handler = Callable[[dict[str, Any]], str]
+
+
+def handle_event(event: dict[str, Any]) -> str:
+    """Apply one verified event; returns what was done, in a few neutral words."""
+    event_id, kind = str(event.get("id") or ""), str(event.get("type") or "")
+    if not event_id or not kind:
+        raise EventError("an event has an id and a type")
+    try:
+        with db.session.begin_nested():
+            db.session.add(ProviderEvent(provider=PROVIDER, event_id=event_id, type=kind[:64]))
+    except IntegrityError:
+        return "duplicate"
+    handler = HANDLERS.get(kind)
+    if handler is None:
+        return "ignored"
+    obj = (event.get("data") or {}).get("object") or {}
+    return handler(obj)
+
+
+# Checkout ----------------------------------------------------------------------------------
+
+
+def _checkout_donation(session: dict[str, Any]) -> Donation | None:
+    donation = donation_by_metadata(session.get("metadata"))
+    if donation is not None:
+        record_payment(donation, "checkout_session", str(session["id"]), donation.amount_minor)
+        subscription_id = object_id(session.get("subscription"))
+        if subscription_id:
+            ensure_plan(donation, subscription_id)
+    return donation
+
+
+def _invoice_intent(invoice: dict[str, Any]) -> str | None:
+    """The payment intent that paid an invoice: `payment_intent` in API versions before
+    2025-03-31, the invoice's `payments` since."""
+    legacy = object_id(invoice.get("payment_intent"))
+    if legacy:
+        return legacy
+    payments = invoice.get("payments")
+    if payments is None and invoice.get("id"):
+        payments = stripe_api.retrieve_invoice(str(invoice["id"])).get("payments")
+    for row in (payments or {}).get("data", []):
+        paid = row.get("payment") or {}
+        if paid.get("type", "payment_intent") == "payment_intent" and paid.get("payment_intent"):
+            return object_id(paid["payment_intent"])
+    return None
+
+
+def checkout_completed(session: dict[str, Any]) -> str:
+    donation = _checkout_donation(session)
+    if donation is None:
+        return "ignored: not a gift"
+    if session.get("payment_status") not in ("paid", "no_payment_required"):
+        return "pending"  # SEPA Direct Debit: the async_payment events follow
+    return _settle_checkout(donation, session)
+
+
+def _settle_checkout(donation: Donation, session: dict[str, Any]) -> str:
+    if session.get("mode") == "subscription":
+        invoice_id = object_id(session.get("invoice"))
+        intent = _invoice_intent(stripe_api.retrieve_invoice(invoice_id)) if invoice_id else None
+        if invoice_id:
+            record_payment(donation, "invoice", invoice_id, donation.amount_minor)
+        return confirm_with_intent(donation, intent)
+    return confirm_with_intent(donation, object_id(session.get("payment_intent")))
+
+
+def async_payment_succeeded(session: dict[str, Any]) -> str:
+    donation = _checkout_donation(session)
+    if donation is None:
+        return "ignored: not a gift"
+    return _settle_checkout(donation, session)
+
+
+def async_payment_failed(session: dict[str, Any]) -> str:
+    donation = _checkout_donation(session)
+    if donation is None:
+        return "ignored: not a gift"
+    if donation.status != DonationStatus.PENDING:
+        return f"ignored: the donation is {donation.status}"
+    donation.status = DonationStatus.FAILED.value
+    db.session.flush()
+    return "failed"
+
+
+# Monthly plans -----------------------------------------------------------------------------
+
+
+def _invoice_subscription(invoice: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    details = ((invoice.get("parent") or {}).get("subscription_details")) or {}
+    legacy = invoice.get("subscription_details") or {}
+    subscription_id = object_id(details.get("subscription")) or object_id(
+        invoice.get("subscription")
+    )
+    return subscription_id, details.get("metadata") or legacy.get("metadata") or {}
+
+
+def _plan_of(subscription_id: str, metadata: dict[str, Any]) -> RecurringPlan | None:
+    plan = db.session.scalars(
+        select(RecurringPlan).where(RecurringPlan.external_id == subscription_id)
+    ).first()
+    if plan is not None:
+        return plan
+    if not metadata:
+        metadata = stripe_api.retrieve_subscription(subscription_id).get("metadata") or {}
+    donation = donation_by_metadata(metadata)
+    return ensure_plan(donation, subscription_id) if donation is not None else None
+
+
+def invoice_paid(invoice: dict[str, Any]) -> str:
+    subscription_id, metadata = _invoice_subscription(invoice)
+    if not subscription_id:
+        return "ignored: not a subscription's invoice"
+    plan = _plan_of(subscription_id, metadata)
+    if plan is None:
+        return "ignored: not a gift"
+    invoice_id = str(invoice["id"])
+    seen = payment("invoice", invoice_id)
+    if seen is not None:
+        donation = db.session.get_one(Donation, seen.donation_id)
+        if donation.status != DonationStatus.PENDING:
+            return "already confirmed"
+    elif invoice.get("billing_reason") == "subscription_create":
+        # The checkout's own gift, not a second one.
+        first = donation_by_metadata(metadata) or first_gift(plan)
+        if first is None:
+            raise RetryLater("the plan's first gift is not known yet")
+        donation = first
+    else:
+        if int(invoice.get("amount_paid") or 0) <= 0:
+            return "ignored: nothing paid"
+        donation = renewal(plan, int(invoice.get("amount_paid") or 0))
+    record_payment(donation, "invoice", invoice_id, donation.amount_minor)
+    if int(invoice.get("amount_paid") or 0) != donation.amount_minor:
+        raise EventError("the amount paid is not the gift's amount")
+    return confirm_with_intent(donation, _invoice_intent(invoice))
+
+
+def subscription_deleted(subscription: dict[str, Any]) -> str:
+    plan = db.session.scalars(
+        select(RecurringPlan).where(RecurringPlan.external_id == str(subscription["id"]))
+    ).first()
+    if plan is None:
+        if donation_by_metadata(subscription.get("metadata")) is not None:
+            raise RetryLater("the plan of this subscription is not known yet")
+        return "ignored: not a gift"
+    return "cancelled" if cancel_plan(plan) else "already cancelled"
+
+
+# Money taken back --------------------------------------------------------------------------
+
+
+def _settled_donation(payment_intent_id: str | None) -> Donation | None:
+    """The confirmed gift a charge paid; RetryLater while it is one of ours not confirmed yet."""
+    donation = donation_by_intent(payment_intent_id)
+    if donation is None and payment_intent_id:
+        intent = stripe_api.retrieve_payment_intent(payment_intent_id)
+        if donation_by_metadata(intent.get("metadata")) is not None:
+            raise RetryLater("the payment is not confirmed yet")
+        return None
+    if donation is not None and donation.status == DonationStatus.PENDING:
+        raise RetryLater("the payment is not confirmed yet")
+    return donation
+
+
+def charge_refunded(charge: dict[str, Any]) -> str:
+    donation = _settled_donation(object_id(charge.get("payment_intent")))
+    if donation is None:
+        return "ignored: not a gift"
+    if str(charge.get("currency", "")).upper() != donation.currency:
+        raise EventError("the refund is not in the gift's currency")
+    refunded_total = int(charge.get("amount_refunded") or 0)
+    before = db.session.scalar(
+        select(func.coalesce(func.sum(Payment.amount_minor), 0)).where(
+            Payment.donation_id == donation.id, Payment.kind == "refund"
+        )
+    )
+    amount = refunded_total - int(before or 0)
+    if amount <= 0:
+        return "already refunded"
+    # The total refunded so far names the step: the same event twice is one refund.
+    record_payment(donation, "refund", f"{charge['id']}:{refunded_total}", amount)
+    reverse_donation(donation, amount, kind="refund")
+    return "refunded"
+
+
+def dispute_created(dispute: dict[str, Any]) -> str:
+    intent_id = object_id(dispute.get("payment_intent"))
+    if not intent_id and object_id(dispute.get("charge")):
+        charge = stripe_api.client().v1.charges.retrieve(str(object_id(dispute["charge"])))
+        intent_id = object_id(stripe_api.as_dict(charge).get("payment_intent"))
+    donation = _settled_donation(intent_id)
+    if donation is None:
+        return "ignored: not a gift"
+    if payment("dispute", str(dispute["id"])) is not None:
+        return "already disputed"
+    fee = sum(fee_of(bt, donation) for bt in dispute.get("balance_transactions") or [])
+    amount = int(dispute.get("amount") or 0)
+    record_payment(donation, "dispute", str(dispute["id"]), amount, fee)
+    reverse_donation(donation, amount, kind="chargeback", extra_fee_minor=fee)
+    return "disputed"
+
+
+HANDLERS: dict[str, Handler] = {
+    "checkout.session.completed": checkout_completed,
+    "checkout.session.async_payment_succeeded": async_payment_succeeded,
+    "checkout.session.async_payment_failed": async_payment_failed,
+    "invoice.paid": invoice_paid,
+    "charge.refunded": charge_refunded,
+    "charge.dispute.created": dispute_created,
+    "customer.subscription.deleted": subscription_deleted,
+}

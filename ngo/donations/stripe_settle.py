@@ -1,0 +1,232 @@
+"""Settling a Stripe payment into a confirmed gift: which donation an object of Stripe's belongs
+to, what the payment cost (the fee Stripe charged, from its balance transaction, in the gift's
+currency), the monthly plan behind a subscription, and each renewal as its own donation.
+
+Everything Stripe is asked is asked before `confirm_donation` takes the appeal's lock, so no
+lock is held over the network. Payment rows record each Stripe object by its id (unique per
+provider), which is what makes a renewal invoice one donation however often it arrives.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from ngo.donations import rates, stripe_api
+from ngo.donations.confirmation import confirm_donation
+from ngo.donations.models import (
+    Donation,
+    DonationStatus,
+    Frequency,
+    Payment,
+    PaymentMethod,
+    RecurringPlan,
+)
+from ngo.extensions import db
+from ngo.money import minor_units
+from ngo.timeutil import utcnow
+
+PROVIDER = stripe_api.PROVIDER
+_METHODS = {m.value for m in PaymentMethod} - {"bank_transfer", "cash"}
+
+
+class EventError(Exception):
+    """The event cannot be applied as it stands (an amount that does not match): 422, and
+    Stripe sends it again, where a treasurer sees it failing."""
+
+
+class RetryLater(Exception):  # noqa: N818  (a signal to the caller, not a failure)
+    """The event is about something not settled yet (a refund before the payment's
+    confirmation): 409, and Stripe sends it again later."""
+
+
+def object_id(value: Any) -> str | None:
+    """Stripe sends a related object as its id or, expanded, as the object."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def donation_by_metadata(metadata: dict[str, Any] | None) -> Donation | None:
+    public_id = (metadata or {}).get(stripe_api.METADATA_KEY)
+    if not public_id:
+        return None
+    return db.session.scalars(select(Donation).where(Donation.public_id == public_id)).first()
+
+
+def payment(kind: str, external_id: str) -> Payment | None:
+    return db.session.scalars(
+        select(Payment).where(
+            Payment.provider == PROVIDER, Payment.kind == kind, Payment.external_id == external_id
+        )
+    ).first()
+
+
+def record_payment(
+    donation: Donation, kind: str, external_id: str, amount_minor: int, fee_minor: int = 0
+) -> Payment:
+    found = payment(kind, external_id)
+    if found is not None:
+        return found
+    row = Payment(
+        donation_id=donation.id,
+        provider=PROVIDER,
+        kind=kind,
+        external_id=external_id,
+        amount_minor=amount_minor,
+        currency=donation.currency,
+        fee_minor=fee_minor,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def donation_by_intent(payment_intent_id: str | None) -> Donation | None:
+    if not payment_intent_id:
+        return None
+    row = payment("payment_intent", payment_intent_id)
+    return db.session.get(Donation, row.donation_id) if row is not None else None
+
+
+# What a payment cost -------------------------------------------------------------------------
+
+
+def _converted_fee(
+    fee: int, from_currency: str, to_currency: str, bt: dict[str, Any], organisation_id: int
+) -> int:
+    """A fee in the balance transaction's currency, in the gift's: at the stored rate of
+    `donations.rates` where one exists, else at the rate Stripe itself used for the charge."""
+    on = datetime.fromtimestamp(int(bt["created"]), UTC).date() if bt.get("created") else None
+    try:
+        return rates.convert(
+            fee, from_currency, to_currency, on or date.today(), organisation_id=organisation_id
+        ).amount_minor
+    except rates.ExchangeRateError:
+        pass  # no usable stored rate: Stripe's own
+    rate = bt.get("exchange_rate")
+    if not rate:
+        raise RetryLater("no rate to convert the fee")
+    # exchange_rate: units of the balance currency per unit of the charge's currency.
+    shift = minor_units(to_currency) - minor_units(from_currency)
+    value = (Decimal(fee) / Decimal(str(rate))).scaleb(shift)
+    return int(value.to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def fee_of(balance_transaction: Any, donation: Donation) -> int:
+    """The fee Stripe charged for a payment, in the gift's currency."""
+    currency = donation.currency
+    bt = balance_transaction
+    if isinstance(bt, str):
+        bt = stripe_api.retrieve_balance_transaction(bt)
+    if not isinstance(bt, dict):
+        return 0
+    fee = int(bt.get("fee") or 0)
+    bt_currency = str(bt.get("currency") or currency).upper()
+    if fee == 0 or bt_currency == currency:
+        return fee
+    return _converted_fee(fee, bt_currency, currency, bt, donation.organisation_id)
+
+
+def _method(charge: dict[str, Any]) -> str:
+    kind = str((charge.get("payment_method_details") or {}).get("type") or "card")
+    return kind if kind in _METHODS else PaymentMethod.OTHER.value
+
+
+# Confirming --------------------------------------------------------------------------------
+
+
+def confirm_with_intent(donation: Donation, payment_intent_id: str | None) -> str:
+    """Confirm a pending gift from its payment intent: the method the donor used, the amount
+    Stripe received (it must be the gift's), the fee charged."""
+    if donation.status == DonationStatus.CONFIRMED:
+        return "already confirmed"
+    if donation.status != DonationStatus.PENDING:
+        return f"ignored: the donation is {donation.status}"
+    fee = 0
+    if payment_intent_id:
+        intent = stripe_api.retrieve_payment_intent(payment_intent_id)
+        received = int(intent.get("amount_received") or intent.get("amount") or 0)
+        if (
+            received != donation.amount_minor
+            or str(intent.get("currency", "")).upper() != donation.currency
+        ):
+            raise EventError("the amount paid is not the gift's amount")
+        charge = intent.get("latest_charge")
+        if isinstance(charge, str):
+            charge = stripe_api.client().v1.charges.retrieve(
+                charge, {"expand": ["balance_transaction"]}
+            )
+            charge = stripe_api.as_dict(charge)
+        charge = charge or {}
+        donation.method = _method(charge)
+        fee = min(fee_of(charge.get("balance_transaction"), donation), received)
+        record_payment(donation, "payment_intent", payment_intent_id, received, fee)
+    db.session.flush()  # confirm_donation reloads the gift under its lock
+    confirm_donation(donation, fee_minor=fee)
+    return "confirmed"
+
+
+def ensure_plan(donation: Donation, subscription_id: str) -> RecurringPlan:
+    """The monthly plan of a subscription, made from its first gift the first time either the
+    checkout or the first invoice is seen."""
+    plan = db.session.scalars(
+        select(RecurringPlan).where(RecurringPlan.external_id == subscription_id)
+    ).first()
+    if plan is None and donation.recurring_plan_id is not None:
+        plan = db.session.get(RecurringPlan, donation.recurring_plan_id)
+    if plan is None:
+        plan = RecurringPlan(
+            organisation_id=donation.organisation_id,
+            appeal_id=donation.appeal_id,
+            budget_line_id=donation.budget_line_id,
+            donor_id=donation.donor_id,
+            amount_minor=donation.amount_minor,
+            currency=donation.currency,
+            provider=PROVIDER,
+            display_name=donation.display_name,
+        )
+        db.session.add(plan)
+    plan.external_id = plan.external_id or subscription_id
+    db.session.flush()
+    donation.recurring_plan_id = plan.id
+    db.session.flush()
+    return plan
+
+
+def first_gift(plan: RecurringPlan) -> Donation | None:
+    return db.session.scalars(
+        select(Donation).where(Donation.recurring_plan_id == plan.id).order_by(Donation.id)
+    ).first()
+
+
+def renewal(plan: RecurringPlan, amount_minor: int) -> Donation:
+    """A new pending gift for one more month of the plan, like its first."""
+    first = first_gift(plan)
+    donation = Donation(
+        organisation_id=plan.organisation_id,
+        appeal_id=plan.appeal_id,
+        budget_line_id=plan.budget_line_id,
+        donor_id=plan.donor_id,
+        recurring_plan_id=plan.id,
+        amount_minor=amount_minor,
+        currency=plan.currency,
+        fee_covered_minor=min(first.fee_covered_minor, amount_minor) if first else 0,
+        method=first.method if first else PaymentMethod.CARD.value,
+        frequency=Frequency.MONTHLY.value,
+        display_name=plan.display_name,
+    )
+    db.session.add(donation)
+    db.session.flush()
+    return donation
+
+
+def cancel_plan(plan: RecurringPlan) -> bool:
+    if plan.cancelled_at is not None:
+        return False
+    plan.cancelled_at = utcnow()
+    db.session.flush()
+    return True
