@@ -9,6 +9,7 @@ record that look in the audit log, as the threat model requires, through
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from contextlib import contextmanager
 
 import pytest
@@ -17,6 +18,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ngo.campaigns import concerns, cover
+from ngo.donations import disbursements
+from ngo.donations.disbursements import NewDisbursement, Proof
 from ngo.cases import stories
 from ngo.cases.models import EvidenceItem
 from ngo.extensions import db
@@ -57,6 +60,7 @@ AUDITED_READS = frozenset(
         "appeals.cover_image",
         "appeals.update_photo",
         "concerns.queue",
+        "disbursements.download_proof",
     }
 )
 QUERY_STRINGS = {"cases.story_diff": "?from=1&to=2", "appeals.appeal_list": "?case={reference}"}
@@ -89,6 +93,22 @@ def site(organisation, staff, alexander, make_user):
         "funder": make_user("funder"),
         "platform admin": make_user("caseworker", is_platform_admin=True),
     }
+    payment = disbursements.record_disbursement(
+        appeal,
+        NewDisbursement(
+            budget_line_id=appeal.budget_lines[0].id,
+            amount_minor=10_000,
+            paid_on=date.today(),
+            payee_kind="supplier",
+            payee_note="Landlord",
+            public_description="Rent for March",
+            proof=Proof(factories.sample_pdf(), "invoice.pdf"),
+            override=True,
+            override_reason="Paid before the gifts arrived",
+        ),
+        actor=people["treasurer"],
+    )
+    db.session.commit()
     evidence = db.session.scalars(
         select(EvidenceItem.id).where(EvidenceItem.beneficiary_id == alexander.id)
     ).first()
@@ -102,6 +122,7 @@ def site(organisation, staff, alexander, make_user):
         "public_id": update.public_id,
         "token": image.token,
         "filename": "css/ngo.css",
+        "payment_id": payment.public_id,
     }
     return people, values
 

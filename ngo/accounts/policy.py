@@ -43,6 +43,10 @@ class Action(StrEnum):
     # Putting an update at the top of the review queue (it still needs a second person).
     MARK_UPDATE_URGENT = "mark_update_urgent"
     HANDLE_CONCERNS = "handle_concerns"
+    # Money paid out of an appeal's budget lines, and the second person's approval of a large
+    # payment (never by whoever recorded it).
+    RECORD_DISBURSEMENT = "record_disbursement"
+    APPROVE_DISBURSEMENT = "approve_disbursement"
     # Platform actions are not tied to a membership: they create and list organisations.
     MANAGE_ORGANISATIONS = "manage_organisations"
 
@@ -63,6 +67,8 @@ _VERIFICATION = frozenset(
     {Action.VIEW_CASES, Action.DOWNLOAD_EVIDENCE, Action.CHECK_EVIDENCE, Action.VERIFY_STORY}
 )
 
+_TREASURY = frozenset({Action.RECORD_DISBURSEMENT, Action.APPROVE_DISBURSEMENT})
+
 # Treasurers and funders never see beneficiaries' personal data.
 ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(
@@ -81,14 +87,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
         }
     )
     | _CASEWORK
-    | _VERIFICATION,
+    | _VERIFICATION
+    | _TREASURY,
     Role.CASEWORKER: frozenset(
         {Action.VIEW_DASHBOARD, Action.EDIT_APPEAL, Action.POST_UPDATE, Action.HANDLE_CONCERNS}
     )
     | _CASEWORK,
     Role.VERIFIER: frozenset({Action.VIEW_DASHBOARD, Action.APPROVE_APPEAL, Action.HANDLE_CONCERNS})
     | _VERIFICATION,
-    Role.TREASURER: frozenset({Action.VIEW_DASHBOARD}),
+    Role.TREASURER: frozenset({Action.VIEW_DASHBOARD}) | _TREASURY,
     Role.FUNDER: frozenset({Action.VIEW_DASHBOARD}),
 }
 

@@ -13,8 +13,11 @@ from ngo import outbox
 
 def init_app(app: Flask) -> None:
     from ngo.donations import cli, confirmation, ledger, models, notifications, tasks
+    from ngo.donations.views import public_ledger, staff_disbursements
 
     del models, tasks  # imported for their tables and task names
     ledger.init_app(app)
+    app.register_blueprint(staff_disbursements.bp)
+    app.register_blueprint(public_ledger.bp)
     outbox.register_handler(app, confirmation.RECEIPT_KIND, notifications.send_receipt)
     cli.register(app)

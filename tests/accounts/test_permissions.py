@@ -39,6 +39,8 @@ ALLOWED: dict[Action, set[str]] = {
     Action.POST_UPDATE: {A, C},
     Action.MARK_UPDATE_URGENT: {A},
     Action.HANDLE_CONCERNS: {A, C, V},
+    Action.RECORD_DISBURSEMENT: {A, T},
+    Action.APPROVE_DISBURSEMENT: {A, T},
     # Not a role's: only platform administrators, whatever their role (below).
     Action.MANAGE_ORGANISATIONS: set(),
 }

@@ -1,5 +1,6 @@
 """Donors, donations and payments, and the ledger they post to."""
 
+from ngo.donations.models.disbursements import Disbursement, DisbursementStatus, PayeeKind
 from ngo.donations.models.donations import (
     Donation,
     DonationStatus,
@@ -12,6 +13,8 @@ from ngo.donations.models.donors import Donor
 from ngo.donations.models.ledger import JournalLine, LedgerCheckpoint, LedgerTransaction
 
 __all__ = [
+    "Disbursement",
+    "DisbursementStatus",
     "Donation",
     "DonationStatus",
     "Donor",
@@ -19,6 +22,7 @@ __all__ = [
     "JournalLine",
     "LedgerCheckpoint",
     "LedgerTransaction",
+    "PayeeKind",
     "Payment",
     "PaymentMethod",
     "RecurringPlan",
