@@ -9,8 +9,8 @@ record that look in the audit log, as the threat model requires, through
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from contextlib import contextmanager
+from datetime import date
 
 import pytest
 from flask import Flask
@@ -18,10 +18,10 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ngo.campaigns import concerns, cover
-from ngo.donations import disbursements
-from ngo.donations.disbursements import NewDisbursement, Proof
 from ngo.cases import stories
 from ngo.cases.models import EvidenceItem
+from ngo.donations import disbursements
+from ngo.donations.disbursements import NewDisbursement, Proof
 from ngo.extensions import db
 from tests import factories
 from tests.campaigns.appeal_fixtures import (

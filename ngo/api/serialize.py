@@ -168,9 +168,11 @@ def ledger(
             currency=entry.amount.currency,
             budget_lines=labels(entry.budget_line_ids),
             gift_id=entry.gift_id,
-            gift_amount_minor=entry.gift_amount.amount_minor if entry.gift_amount else None,
-            gift_currency=entry.gift_amount.currency if entry.gift_amount else None,
-            fee_minor=entry.fee.amount_minor if entry.fee else None,
+            gift_amount_minor=entry.gift_amount.amount_minor
+            if entry.gift_amount is not None
+            else None,
+            gift_currency=entry.gift_amount.currency if entry.gift_amount is not None else None,
+            fee_minor=entry.fee.amount_minor if entry.fee is not None else None,
             donor=entry.donor_name,
             receipt_code_hash=entry.receipt_code_hash,
             description=entry.description,

@@ -154,9 +154,7 @@ def test_the_proof_download_is_audited_and_never_cached(treasurer_client, appeal
         f"/staff/disbursements/{appeal.slug}", data=form(rent), content_type="multipart/form-data"
     )
     payment = db.session.scalars(select(Disbursement)).one()
-    response = treasurer_client.get(
-        f"/staff/disbursements/{appeal.slug}/{payment.public_id}/proof"
-    )
+    response = treasurer_client.get(f"/staff/disbursements/{appeal.slug}/{payment.public_id}/proof")
     assert response.status_code == 200
     assert response.data.startswith(b"%PDF-")
     assert response.headers["Cache-Control"] == "no-store"

@@ -72,7 +72,9 @@ def test_a_small_payment_is_approved_as_recorded_and_posts_to_the_ledger(appeal,
     transaction = db.session.get(LedgerTransaction, payment.ledger_transaction_id)
     assert transaction.kind == "disbursement"
     assert transaction.disbursement_id == payment.id
-    postings = {(line.account, line.amount_minor, line.budget_line_id) for line in transaction.lines}
+    postings = {
+        (line.account, line.amount_minor, line.budget_line_id) for line in transaction.lines
+    }
     assert postings == {
         (chart.line_spent(rent.id), 20_000, rent.id),
         (chart.PAYOUTS, -20_000, None),
@@ -93,9 +95,7 @@ def test_the_proof_is_evidence_of_the_case_and_the_note_is_encrypted(appeal, giv
     ).scalar_one()
     assert b"Nowak" not in bytes(raw)
     # The audit says what happened, never the amount, the payee or the description.
-    details = " ".join(
-        str(e.details) for e in db.session.scalars(select(AuditEvent)) if e.details
-    )
+    details = " ".join(str(e.details) for e in db.session.scalars(select(AuditEvent)) if e.details)
     assert "Nowak" not in details and "20000" not in details and "Rent" not in details
 
 
@@ -184,7 +184,8 @@ def test_an_override_that_is_not_needed_is_not_recorded_as_one(appeal, give, sta
     give(30_000)
     rent = lines_of(appeal)[1]
     payment = disbursements.record_disbursement(
-        appeal, new(rent, 10_000, override=True, override_reason="just in case"),
+        appeal,
+        new(rent, 10_000, override=True, override_reason="just in case"),
         actor=staff["treasurer"],
     )
     assert not payment.overspend_override and payment.override_reason is None
