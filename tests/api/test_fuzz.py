@@ -89,7 +89,11 @@ class Checks:
             cursor = response.json()["next_cursor"]
             if cursor is not None:
                 self.issued[cursor] = (case.query or {}).get("sort", "newest")
-        if case.operation.label == LEDGER and response.status_code == 200:
+        if (
+            case.operation.label == LEDGER
+            and response.status_code == 200
+            and response.request.method == "GET"
+        ):
             cursor = response.json()["next_cursor"]
             if cursor is not None:
                 self.issued[cursor] = "ledger"
