@@ -1,7 +1,7 @@
 """disbursements
 
 Revision ID: 73a277ccc60a
-Revises: 95ddaab52f69
+Revises: df8970c99db4
 Create Date: 2026-12-01 13:30:42.481799
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "73a277ccc60a"
-down_revision = "95ddaab52f69"
+down_revision = "df8970c99db4"
 branch_labels = None
 depends_on = None
 

@@ -43,6 +43,13 @@ class Action(StrEnum):
     # Putting an update at the top of the review queue (it still needs a second person).
     MARK_UPDATE_URGENT = "mark_update_urgent"
     HANDLE_CONCERNS = "handle_concerns"
+    # Donations: the organisation's own exchange rates, entered by hand (bank accounts and
+    # the public details are EDIT_ORGANISATION's).
+    MANAGE_EXCHANGE_RATES = "manage_exchange_rates"
+    # Bank statements: importing them, and deciding what an unmatched line is (a gift to an
+    # appeal, or not a gift); both move money, so they are the treasurer's alone.
+    IMPORT_STATEMENTS = "import_statements"
+    RECONCILE_STATEMENTS = "reconcile_statements"
     # Money paid out of an appeal's budget lines, and the second person's approval of a large
     # payment (never by whoever recorded it).
     RECORD_DISBURSEMENT = "record_disbursement"
@@ -84,6 +91,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.POST_UPDATE,
             Action.MARK_UPDATE_URGENT,
             Action.HANDLE_CONCERNS,
+            Action.MANAGE_EXCHANGE_RATES,
         }
     )
     | _CASEWORK
@@ -95,7 +103,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
     | _CASEWORK,
     Role.VERIFIER: frozenset({Action.VIEW_DASHBOARD, Action.APPROVE_APPEAL, Action.HANDLE_CONCERNS})
     | _VERIFICATION,
-    Role.TREASURER: frozenset({Action.VIEW_DASHBOARD}) | _TREASURY,
+    Role.TREASURER: frozenset(
+        {
+            Action.VIEW_DASHBOARD,
+            Action.MANAGE_EXCHANGE_RATES,
+            Action.IMPORT_STATEMENTS,
+            Action.RECONCILE_STATEMENTS,
+        }
+    )
+    | _TREASURY,
     Role.FUNDER: frozenset({Action.VIEW_DASHBOARD}),
 }
 

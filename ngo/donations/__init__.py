@@ -12,8 +12,17 @@ from ngo import outbox
 
 
 def init_app(app: Flask) -> None:
-    from ngo.donations import cli, confirmation, ledger, models, notifications, tasks
-    from ngo.donations.views import public_ledger, staff_disbursements
+    from ngo.accounts import organisation_details
+    from ngo.donations import (
+        cli,
+        confirmation,
+        ledger,
+        models,
+        notifications,
+        organisation_texts,
+        tasks,
+    )
+    from ngo.donations.views import public_ledger, settings, staff_disbursements, treasury
 
     del models, tasks  # imported for their tables and task names
     ledger.init_app(app)
@@ -21,3 +30,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public_ledger.bp)
     outbox.register_handler(app, confirmation.RECEIPT_KIND, notifications.send_receipt)
     cli.register(app)
+    app.register_blueprint(settings.bp)
+    # The organisation's public texts pass the publication safety check (accounts knows no case).
+    app.register_blueprint(treasury.bp)
+    organisation_details.register_check(app, organisation_texts.check_organisation_texts)

@@ -8,7 +8,6 @@ the caller's transaction: either all of it happens or none of it does.
 
 from __future__ import annotations
 
-import importlib
 from collections import defaultdict
 from datetime import date, datetime
 
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from ngo import outbox, signals
 from ngo.campaigns import funding
 from ngo.campaigns.models import AllocationRule, Appeal, OverfundingPolicy
-from ngo.donations import chart, ledger, receipt_codes
+from ngo.donations import chart, ledger, rates, receipt_codes
 from ngo.donations.allocation import Allocation, LineState, allocate, share_back
 from ngo.donations.ledger import Posting
 from ngo.donations.models import Donation, DonationStatus, JournalLine, LedgerTransaction
@@ -45,13 +44,12 @@ def _in_appeal_currency(
 ) -> tuple[int, str | None, date | None, str | None]:
     if donation.currency == appeal.currency:
         return amount_minor, None, None, None
-    # Exchange rates land with their importers (the ECB's daily file, admin entry).
-    rates = importlib.import_module("ngo.donations.rates")
-
-    conversion = rates.convert(amount_minor, donation.currency, appeal.currency, on=on)
+    conversion = rates.convert(
+        amount_minor, donation.currency, appeal.currency, on, organisation_id=appeal.organisation_id
+    )
     return (
         conversion.amount_minor,
-        str(conversion.rate),
+        format(conversion.rate, "f"),
         conversion.rate_date,
         conversion.source,
     )
@@ -69,6 +67,9 @@ def confirm_donation(
     replayed, a statement imported twice). `fee_minor` is what the provider kept, in the gift's
     currency."""
     session = session or db.session()
+    # What the caller set on the gift (an approver, a payment) is kept: flushed, then re-read
+    # under the lock, so two deliveries of one webhook cannot both confirm it.
+    session.flush()
     appeal = funding.lock_for_money(donation.appeal_id, session)
     session.refresh(donation, with_for_update=True)
     if donation.status == DonationStatus.CONFIRMED:
@@ -178,6 +179,7 @@ def reverse_donation(
     if kind not in ("refund", "chargeback"):
         raise ValueError(kind)
     session = session or db.session()
+    session.flush()
     appeal = funding.lock_for_money(donation.appeal_id, session)
     session.refresh(donation, with_for_update=True)
     if donation.status not in (

@@ -39,6 +39,9 @@ ALLOWED: dict[Action, set[str]] = {
     Action.POST_UPDATE: {A, C},
     Action.MARK_UPDATE_URGENT: {A},
     Action.HANDLE_CONCERNS: {A, C, V},
+    Action.MANAGE_EXCHANGE_RATES: {A, T},
+    Action.IMPORT_STATEMENTS: {T},
+    Action.RECONCILE_STATEMENTS: {T},
     Action.RECORD_DISBURSEMENT: {A, T},
     Action.APPROVE_DISBURSEMENT: {A, T},
     # Not a role's: only platform administrators, whatever their role (below).

@@ -167,16 +167,15 @@ def test_verify_finds_a_journal_rewritten_behind_the_application(appeal, give):
     give(7_000)
     # Someone with the database but not the key moves money between lines and keeps it
     # balanced: the counters could be made to agree, the chain cannot.
-    db.session.execute(
-        text("UPDATE journal_lines SET amount_minor = amount_minor - 1 WHERE id = 2")
-    )
-    db.session.execute(
-        text("UPDATE journal_lines SET amount_minor = amount_minor + 1 WHERE id = 3")
-    )
+    first = db.session.scalars(select(LedgerTransaction).order_by(LedgerTransaction.seq)).first()
+    one, other = sorted(line.id for line in first.lines)[:2]
+    change = "UPDATE journal_lines SET amount_minor = amount_minor + :d WHERE id = :id"
+    db.session.execute(text(change), {"d": -1, "id": one})
+    db.session.execute(text(change), {"d": 1, "id": other})
     db.session.expire_all()
     report = ledger.verify()
     assert not report.chain.ok
-    assert report.chain.broken_at_seq == 1
+    assert report.chain.broken_at_seq == first.seq
 
 
 def test_the_ledger_cli(app, appeal, give):
@@ -214,3 +213,50 @@ def test_the_confirmation_mail_says_what_was_given_and_names_no_one(app, appeal,
     assert donation.receipt_code in body
     assert message["To"] == donation.donor.email
     assert "Anna" not in readable_mail(message)
+
+
+def test_a_gift_leaves_the_public_site_version_alone(appeal, give):
+    """Pages keep their cache while money moves; figures are at most PUBLIC_CACHE_SECONDS old."""
+    from ngo.campaigns.visibility import public_version
+
+    db.session.commit()
+    before = public_version()[0]
+    give(5_000)
+    db.session.commit()
+    assert public_version()[0] == before
+
+
+def test_what_the_caller_set_before_confirming_is_kept(appeal, staff):
+    donation = factories.DonationFactory(appeal=appeal)
+    donation.approved_by_id = staff["treasurer"].id
+    confirm_donation(donation)
+    db.session.expire_all()
+    assert donation.approved_by_id == staff["treasurer"].id
+
+
+def test_a_gift_in_another_currency_is_converted_at_a_stored_rate(appeal):
+    from datetime import date
+    from decimal import Decimal
+
+    from ngo.donations.models import ExchangeRate
+
+    db.session.add(
+        ExchangeRate(currency="PLN", rate=Decimal("4.2500"), rate_date=date.today(), source="ecb")
+    )
+    donation = factories.DonationFactory(appeal=appeal, amount_minor=21_250, currency="PLN")
+    confirm_donation(donation, fee_minor=425)
+    assert (donation.appeal_amount_minor, donation.rate, donation.rate_source) == (
+        5_000,
+        "0.23529411764705882353",
+        "ecb",
+    )
+    db.session.expire_all()
+    assert db.session.get(Appeal, appeal.id).raised_minor == 5_000
+    assert lines_of(appeal)[1].funded_minor == 4_900  # 208.25 PLN arrived after the fee
+    balances = account_balances()
+    assert balances[(chart.FX, "PLN")] == -21_250
+    assert balances[(chart.FX, "EUR")] == 5_000
+    assert_ledger_agrees()
+    assert reverse_donation(donation, 21_250, kind="refund")
+    assert db.session.get(Appeal, appeal.id).raised_minor == 0
+    assert_ledger_agrees()

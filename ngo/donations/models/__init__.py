@@ -1,5 +1,7 @@
-"""Donors, donations and payments, and the ledger they post to."""
+"""Donors, donations and payments, and the ledger they post to; the organisations' bank
+accounts and the exchange rates."""
 
+from ngo.donations.models.bank_accounts import BankAccount
 from ngo.donations.models.disbursements import Disbursement, DisbursementStatus, PayeeKind
 from ngo.donations.models.donations import (
     Donation,
@@ -11,19 +13,37 @@ from ngo.donations.models.donations import (
 )
 from ngo.donations.models.donors import Donor
 from ngo.donations.models.ledger import JournalLine, LedgerCheckpoint, LedgerTransaction
+from ngo.donations.models.rates import DecimalText, ExchangeRate, RateFetchFailure, RateSource
+from ngo.donations.models.statements import (
+    LineStatus,
+    QueueReason,
+    StatementImport,
+    StatementLine,
+    StatementMapping,
+)
 
 __all__ = [
+    "BankAccount",
+    "DecimalText",
     "Disbursement",
     "DisbursementStatus",
     "Donation",
     "DonationStatus",
     "Donor",
+    "ExchangeRate",
     "Frequency",
     "JournalLine",
     "LedgerCheckpoint",
     "LedgerTransaction",
+    "LineStatus",
     "PayeeKind",
     "Payment",
     "PaymentMethod",
+    "QueueReason",
+    "RateFetchFailure",
+    "RateSource",
     "RecurringPlan",
+    "StatementImport",
+    "StatementLine",
+    "StatementMapping",
 ]

@@ -1,2 +1,2 @@
-"""The donations domain's pages: staff pages of disbursements, and the public ledger of each
-appeal (a blueprint of its own, on the public site's rules)."""
+"""URLs of the donations domain, by audience; each module holds its own blueprint, registered
+by donations.init_app."""

@@ -38,6 +38,7 @@ from ngo.markdown import render_markdown, visible_text
 from ngo.money import Money
 from ngo.public import browse
 from ngo.public.browse import AppealGoneError, Band, BrowseError, Sort
+from ngo.public.organisations import organisation_of_appeal
 from ngo.public.views.home import current_locale, refuse_long_query_string
 
 bp = Blueprint("public_appeals", __name__)
@@ -234,6 +235,7 @@ def appeal(slug: str) -> str:
         check_labels=[str(CHECK_LABELS.get(c, c)) for c in checks],
         description=description,
         organisation_name=public.badge.organisation if public.badge else "",
+        organiser=organisation_of_appeal(public.appeal.organisation_id),
     )
 
 
