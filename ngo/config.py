@@ -21,6 +21,8 @@ NGO_FILES_PATH         folder for encrypted evidence files (default <instance>/f
 NGO_MAX_IMAGE_PIXELS   largest uploaded image, width times height, read from the file's header
                        before anything decodes it (default 40000000: 40 megapixels)
 NGO_VERIFICATION_VALID_DAYS  how long a story verification holds (default 365)
+NGO_DISBURSEMENT_APPROVAL_MINOR  a disbursement above this many minor units of the appeal's
+                       currency needs a second person's approval (default 50000: 500.00)
 RATELIMIT_STORAGE_URI  default memory://; production: redis://... shared by all web workers
 NGO_PORT               port `make run` serves on (default 8000)
 NGO_BASE_URL           base of the links the app writes (e-mails, canonical and og:url), default
@@ -209,6 +211,9 @@ def load_config(instance_path: str) -> dict[str, object]:
         # Decoded, 40 megapixels take 120-160 MB per copy; a larger image is refused unread.
         "MAX_IMAGE_PIXELS": _positive_int("NGO_MAX_IMAGE_PIXELS", "40000000", unit="pixels"),
         "VERIFICATION_VALID_DAYS": _positive_int("NGO_VERIFICATION_VALID_DAYS", "365"),
+        "DISBURSEMENT_APPROVAL_MINOR": _non_negative_int(
+            "NGO_DISBURSEMENT_APPROVAL_MINOR", "50000"
+        ),
         "CELERY_TASK_ALWAYS_EAGER": False,
         # Accounts: how long a signed-in session lasts, and the temporary lock-out after
         # wrong passwords or codes (the first lasts LOGIN_LOCKOUT_FIRST_SECONDS, each further

@@ -100,7 +100,7 @@ def _check_budget_and_progress(page, locale: str) -> None:
     assert _plain(raised) in headline and _plain(goal) in headline
     assert headline != f"{_plain(raised)} of {_plain(goal)}" or locale == "en"
     table = page.get_by_role("table")
-    rows = table.locator("tbody tr:not(.budget-group)")
+    rows = table.locator("tbody tr:not(.budget-group):not(.budget-spending)")
     assert rows.count() == 4
     amounts = [_plain(rows.nth(i).locator("td").first.inner_text()) for i in range(rows.count())]
     assert amounts == [
@@ -120,3 +120,67 @@ def test_the_list_filters_without_javascript(reader, live_server, demo):  # noqa
     titles = reader.locator(".appeal-card .card-title").all_inner_texts()
     assert titles and SEED_TITLE not in titles  # the seed appeal is written in English only
     assert json.dumps(serious_accessibility_problems(reader)) == "[]"
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def demo_with_spending(demo):
+    """The seed appeal with a payment out of its rent line, recorded by a treasurer."""
+    from datetime import date
+
+    from ngo.accounts.models import Organisation
+    from ngo.donations import disbursements
+    from ngo.donations.disbursements import NewDisbursement, Proof
+    from tests import factories
+
+    organisation = db.session.get(Organisation, demo.organisation_id)
+    treasurer = factories.UserFactory(role="treasurer", organisation=organisation)
+    rent = min(demo.budget_lines, key=lambda line: line.id)
+    disbursements.record_disbursement(
+        demo,
+        NewDisbursement(
+            budget_line_id=rent.id,
+            amount_minor=10_000,
+            paid_on=date.today(),
+            payee_kind="supplier",
+            payee_note="Landlord",
+            public_description="Deposit for the flat",
+            proof=Proof(factories.sample_pdf(), "invoice.pdf"),
+            override=True,
+            override_reason="Demo",
+        ),
+        actor=treasurer,
+    )
+    db.session.commit()
+    return demo
+
+
+def test_the_budget_table_reads_on_a_phone(reader, live_server, demo_with_spending):  # noqa: F811
+    """390 px wide: no horizontal scroll, the caption keeps its width, every figure is
+    labelled (amount, funded, spent), and the ledger page reads too."""
+    reader.set_viewport_size(PHONE)
+    reader.goto(f"{live_server}/appeals/{demo_with_spending.slug}")
+    assert reader.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    caption = reader.locator("table.budget caption")
+    box = caption.bounding_box()
+    assert box is not None and box["width"] > PHONE["width"] * 0.6, box
+    words = len(caption.inner_text().split())
+    assert box["height"] < words * 12, (box, words)  # not one word a line
+    figures = reader.locator("table.budget td.num")
+    assert figures.count() == 15  # 4 lines and the total, three figures each
+    labels = figures.evaluate_all(
+        "cells => cells.map(c => getComputedStyle(c, '::before').content)"
+    )
+    assert labels == ['"Amount"', '"Funded"', '"Spent"'] * 5, labels
+    for i in range(figures.count()):
+        assert figures.nth(i).is_visible()
+    assert "Deposit for the flat" in reader.locator("table.budget").inner_text()
+    assert serious_accessibility_problems(reader) == []
+
+    reader.get_by_role("link", name="Public ledger", exact=False).click()
+    reader.wait_for_url(f"**/appeals/{demo_with_spending.slug}/ledger")
+    assert reader.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert "Deposit for the flat" in reader.locator("table.ledger").inner_text()
+    assert serious_accessibility_problems(reader) == []

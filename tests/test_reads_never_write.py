@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from ngo.campaigns import concerns, cover
 from ngo.cases import stories
 from ngo.cases.models import EvidenceItem
-from ngo.donations import manual, plans
+from ngo.donations import disbursements, manual, plans
 from ngo.donations.bank_accounts import BankAccountDetails, add_bank_account
+from ngo.donations.disbursements import NewDisbursement, Proof
 from ngo.donations.models import RecurringPlan
 from ngo.extensions import db
 from ngo.money import Money
@@ -64,6 +65,7 @@ AUDITED_READS = frozenset(
         "concerns.queue",
         # A gift's page shows the treasurer's note, which may name people.
         "donations.gift",
+        "disbursements.download_proof",
         # What donors' banks say about them (statement lines waiting for a treasurer).
         "donations_treasury.queue",
     }
@@ -106,6 +108,22 @@ def site(organisation, staff, alexander, make_user):
         "funder": make_user("funder"),
         "platform admin": make_user("caseworker", is_platform_admin=True),
     }
+    payment = disbursements.record_disbursement(
+        appeal,
+        NewDisbursement(
+            budget_line_id=appeal.budget_lines[0].id,
+            amount_minor=10_000,
+            paid_on=date.today(),
+            payee_kind="supplier",
+            payee_note="Landlord",
+            public_description="Rent for March",
+            proof=Proof(factories.sample_pdf(), "invoice.pdf"),
+            override=True,
+            override_reason="Paid before the gifts arrived",
+        ),
+        actor=people["treasurer"],
+    )
+    db.session.commit()
     evidence = db.session.scalars(
         select(EvidenceItem.id).where(EvidenceItem.beneficiary_id == alexander.id)
     ).first()
@@ -143,6 +161,7 @@ def site(organisation, staff, alexander, make_user):
         "token": image.token,
         "filename": "css/ngo.css",
         "gift_id": gift.public_id,
+        "payment_id": payment.public_id,
     }
     return people, values
 

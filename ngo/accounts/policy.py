@@ -61,6 +61,10 @@ class Action(StrEnum):
     # appeal, or not a gift); both move money, so they are the treasurer's alone.
     IMPORT_STATEMENTS = "import_statements"
     RECONCILE_STATEMENTS = "reconcile_statements"
+    # Money paid out of an appeal's budget lines, and the second person's approval of a large
+    # payment (never by whoever recorded it).
+    RECORD_DISBURSEMENT = "record_disbursement"
+    APPROVE_DISBURSEMENT = "approve_disbursement"
     # Platform actions are not tied to a membership: they create and list organisations.
     MANAGE_ORGANISATIONS = "manage_organisations"
 
@@ -87,6 +91,8 @@ _TREASURY = frozenset(
         Action.VIEW_DONATIONS,
         Action.EXPORT_DONATIONS,
         Action.REALLOCATE_FUNDS,
+        Action.RECORD_DISBURSEMENT,
+        Action.APPROVE_DISBURSEMENT,
     }
 )
 

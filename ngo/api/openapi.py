@@ -21,6 +21,7 @@ from ngo.api.schemas import (
     AppealListQuery,
     AppealQuery,
     DocumentQuery,
+    LedgerQuery,
     Slug,
 )
 
@@ -231,6 +232,19 @@ LIST_LINKS = {
 }
 
 
+LEDGER_LINKS = {
+    "nextLedgerPage": {
+        "operationId": "getAppealLedger",
+        "description": "The next page of the same appeal's ledger, with the same limit.",
+        "parameters": {
+            "slug": "$request.path.slug",
+            "limit": "$request.query.limit",
+            "cursor": "$response.body#/next_cursor",
+        },
+    },
+}
+
+
 def openapi_document() -> Schema:
     """A fresh copy of the document (callers may change theirs)."""
     return copy.deepcopy(_document())
@@ -240,6 +254,8 @@ def openapi_document() -> Schema:
 def _document() -> Schema:
     list_answer = _json(_ref("AppealList"), "A page of appeals.", CACHE_HEADERS)
     list_answer["links"] = LIST_LINKS
+    ledger_answer = _json(_ref("Ledger"), "A page of the appeal's ledger.", CACHE_HEADERS)
+    ledger_answer["links"] = LEDGER_LINKS
     slug = {
         "name": "slug",
         "in": "path",
@@ -252,7 +268,7 @@ def _document() -> Schema:
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "info": {
             "title": "ngo public appeals API",
-            "version": "1.1.0",
+            "version": "1.2.0",
             "description": (
                 "Read-only JSON of the appeals on the public site: only their published, "
                 "consented texts and money counters. Amounts are integers in minor units "
@@ -273,6 +289,14 @@ def _document() -> Schema:
                 "One listed appeal in full.",
                 [slug, *query_parameters(AppealQuery)],
                 _json(_ref("Appeal"), "The appeal.", CACHE_HEADERS),
+                {"404": "NotFound", "410": "Gone"},
+            ),
+            f"{API_PREFIX}/appeals/{{slug}}/ledger": _get(
+                "getAppealLedger",
+                "The public ledger of one listed appeal, newest first (cursor pagination), "
+                "with the ledger's newest signed checkpoint.",
+                [slug, *query_parameters(LedgerQuery)],
+                ledger_answer,
                 {"404": "NotFound", "410": "Gone"},
             ),
             f"{API_PREFIX}/openapi.json": _get(

@@ -27,6 +27,8 @@ from werkzeug.datastructures import MultiDict
 
 from ngo.campaigns.models import AppealStatus, Category
 from ngo.config import LANGUAGES
+from ngo.donations.public_ledger import MAX_LIMIT as LEDGER_MAX_LIMIT
+from ngo.donations.public_ledger import PAGE_SIZE as LEDGER_PAGE_SIZE
 from ngo.public.browse import (
     MAX_LIMIT,
     MAX_VALUE_LENGTH,
@@ -207,6 +209,25 @@ class DocumentQuery(Query):
     pass
 
 
+class LedgerQuery(Query):
+    cursor: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=MAX_CURSOR_LENGTH,
+            pattern="^[A-Za-z0-9_-]+$",
+            description="The `next_cursor` of the previous page of the same appeal's ledger.",
+        ),
+        Refusal(_l("This cursor is not valid; start again from the first page.")),
+    ] = None
+    limit: Annotated[
+        int,
+        Field(ge=1, le=LEDGER_MAX_LIMIT, description="How many entries per page."),
+        BeforeValidator(_ascii_digits),
+        Refusal(_l("Use a whole number from 1 to %(maximum)s.", maximum=LEDGER_MAX_LIMIT)),
+    ] = LEDGER_PAGE_SIZE
+
+
 Q = TypeVar("Q", bound=Query)
 
 
@@ -335,6 +356,78 @@ class Appeal(AppealSummary):
     updates: list[AppealUpdate]
 
 
+Hash = Annotated[str, Field(pattern="^[0-9a-f]{64}$")]
+
+
+class LedgerEntry(Answer):
+    """One movement of the appeal's money. Never a donor's name unless they chose one to show
+    for this gift; never an e-mail, a message or anything about a payee."""
+
+    seq: Annotated[int, Field(ge=1, description="The entry's place in the ledger's chain.")]
+    occurred_at: Timestamp
+    kind: Annotated[
+        str,
+        Field(
+            description="donation, refund, chargeback, disbursement, reallocation, "
+            "general_fund or another kind of movement."
+        ),
+    ]
+    amount_minor: Annotated[
+        int, Field(ge=0, description="What moved, in minor units of the appeal's currency.")
+    ]
+    currency: Annotated[str, Field(pattern="^[A-Z]{3}$", description="The appeal's currency.")]
+    budget_lines: Annotated[
+        list[str],
+        Field(description="Labels of the budget lines it concerns; empty for the whole appeal."),
+    ]
+    gift_id: Annotated[
+        str | None, Field(description="A gift's public reference (gifts and their refunds).")
+    ]
+    gift_amount_minor: Annotated[
+        int | None, Field(ge=1, description="What the donor gave, in `gift_currency`.")
+    ]
+    gift_currency: Annotated[str, Field(pattern="^[A-Z]{3}$")] | None
+    fee_minor: Annotated[
+        int | None, Field(ge=0, description="The payment fee, in `gift_currency`.")
+    ]
+    donor: Annotated[
+        str | None,
+        Field(description="The name the donor chose to show for this gift; null: anonymous."),
+    ]
+    receipt_code_hash: Annotated[
+        Hash | None,
+        Field(
+            description="SHA-256 of `ngo-gift:<gift_id>:<receipt code>` (the code in capitals "
+            "without dashes): the donor can find their gift; nobody else can link it to them."
+        ),
+    ]
+    description: Annotated[str | None, Field(description="A disbursement's public description.")]
+    hash: Annotated[Hash, Field(description="The entry's hash in the ledger's chain.")]
+
+
+class LedgerCheckpointInfo(Answer):
+    """The newest signed checkpoint of the whole ledger (every appeal's entries)."""
+
+    seq: Annotated[int, Field(ge=1)]
+    head_hash: Hash
+    created_at: Timestamp
+    signature: str
+    public_key: Annotated[str, Field(description="The Ed25519 key that signed it.")]
+    line: Annotated[str, Field(description="The checkpoint as one line, to keep a copy of.")]
+
+
+class Ledger(Answer):
+    slug: Slug
+    currency: Annotated[str, Field(pattern="^[A-Z]{3}$")]
+    data: Annotated[list[LedgerEntry], Field(max_length=LEDGER_MAX_LIMIT)]
+    next_cursor: Annotated[
+        Annotated[str, Field(max_length=MAX_CURSOR_LENGTH)] | None,
+        Field(description="Pass as `cursor` for the next page; null on the last page."),
+    ]
+    checkpoint: LedgerCheckpointInfo | None
+    how_to_verify: str
+
+
 class ErrorDetail(Answer):
     status: Annotated[int, Field(ge=400, le=599)]
     message: Annotated[str, Field(min_length=1)]
@@ -355,6 +448,9 @@ ANSWERS: tuple[type[Answer], ...] = (
     BudgetLine,
     Verification,
     AppealUpdate,
+    Ledger,
+    LedgerEntry,
+    LedgerCheckpointInfo,
     Error,
     ErrorDetail,
 )

@@ -13,6 +13,8 @@ from flask import current_app, url_for
 
 from ngo.api import schemas
 from ngo.campaigns.models import Appeal, AppealUpdate
+from ngo.donations import public_ledger
+from ngo.donations.models import LedgerCheckpoint
 from ngo.public.browse import Badge, Card, Listing, card_of, line_text, translation_for
 
 # The public site's pages: the appeal page, and its images (served under their random token
@@ -130,4 +132,69 @@ def detail(
         budget_lines=budget_lines,
         verification=_verification(badge),
         updates=[_update(u) for u in updates],
+    )
+
+
+HOW_TO_VERIFY = (
+    "Each gift's receipt_code_hash is SHA-256 of 'ngo-gift:<gift_id>:<code>', the code being "
+    "the private code on the donor's receipt in capitals without dashes or spaces: a donor "
+    "can find their own gift, nobody else can link an entry to a person. Entries are chained "
+    "with a keyed hash (seq, hash) and the chain's head is signed into checkpoints with "
+    "Ed25519 (public_key); keep a copy of checkpoint.line: `flask --app ngo ledger verify "
+    "--checkpoint LINE` run by the organisation's auditors shows any rewrite since. The "
+    "appeal's funded and spent figures are sums of these entries."
+)
+
+
+def ledger(
+    appeal: Appeal, page: public_ledger.Page, checkpoint: LedgerCheckpoint | None
+) -> schemas.Ledger:
+    """A page of the appeal's public ledger: only what the public page shows."""
+    fallback = appeal.fallback_language
+
+    def labels(line_ids: tuple[int, ...]) -> list[str]:
+        return [
+            public_ledger.line_label(page.lines[i], fallback, fallback)
+            for i in line_ids
+            if i in page.lines
+        ]
+
+    data = [
+        schemas.LedgerEntry(
+            seq=entry.seq,
+            occurred_at=entry.occurred_at,
+            kind=entry.kind,
+            amount_minor=entry.amount.amount_minor,
+            currency=entry.amount.currency,
+            budget_lines=labels(entry.budget_line_ids),
+            gift_id=entry.gift_id,
+            gift_amount_minor=entry.gift_amount.amount_minor
+            if entry.gift_amount is not None
+            else None,
+            gift_currency=entry.gift_amount.currency if entry.gift_amount is not None else None,
+            fee_minor=entry.fee.amount_minor if entry.fee is not None else None,
+            donor=entry.donor_name,
+            receipt_code_hash=entry.receipt_code_hash,
+            description=entry.description,
+            hash=entry.hash,
+        )
+        for entry in page.entries
+    ]
+    info = None
+    if checkpoint is not None:
+        info = schemas.LedgerCheckpointInfo(
+            seq=checkpoint.seq,
+            head_hash=checkpoint.head_hash,
+            created_at=checkpoint.created_at,
+            signature=checkpoint.signature,
+            public_key=checkpoint.public_key,
+            line=checkpoint.as_checkpoint().to_line(),
+        )
+    return schemas.Ledger(
+        slug=appeal.slug,
+        currency=appeal.currency,
+        data=data,
+        next_cursor=page.next_cursor,
+        checkpoint=info,
+        how_to_verify=HOW_TO_VERIFY,
     )

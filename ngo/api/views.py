@@ -25,11 +25,13 @@ from ngo.api.schemas import (
     AppealListQuery,
     AppealQuery,
     DocumentQuery,
+    LedgerQuery,
     ParameterError,
     error,
     parse_query,
 )
 from ngo.campaigns import search
+from ngo.donations import public_ledger
 from ngo.errors import MESSAGES
 from ngo.extensions import limiter
 from ngo.http_cache import cacheable
@@ -165,6 +167,25 @@ def appeal_detail(slug: str) -> Response:
             updates=public.updates,
         )
     )
+
+
+@bp.get("/appeals/<slug>/ledger")
+@cacheable()
+def appeal_ledger(slug: str) -> Response:
+    query = parse_query(LedgerQuery, request.args)
+    try:
+        appeal = browse.find_listed(slug)
+    except browse.AppealGoneError:
+        abort(410)
+    except LookupError:
+        abort(404)
+    try:
+        page = public_ledger.cursor_page(appeal, query.cursor, query.limit)
+    except public_ledger.LedgerCursorError:
+        raise ParameterError(
+            _l("This cursor is not valid; start again from the first page."), "cursor"
+        ) from None
+    return _answer(serialize.ledger(appeal, page, public_ledger.newest_checkpoint()))
 
 
 @bp.get("/openapi.json")

@@ -9,6 +9,7 @@ from datetime import timedelta
 from ngo.campaigns.models import Appeal, BudgetLine
 from ngo.donations import references
 from ngo.donations.confirmation import confirm_donation
+from ngo.donations.display_names import set_display_name
 from ngo.donations.models import Donation, Donor, Frequency, PaymentMethod
 from ngo.donations.models.donors import email_index
 from ngo.extensions import db
@@ -71,10 +72,10 @@ def demo_gift(
         currency=currency or appeal.currency,
         method=method.value,
         frequency=frequency.value,
-        display_name=display_name,
     )
     db.session.add(donation)
     db.session.flush()
+    set_display_name(donation, display_name, donor_email=donor_email)
     confirm_donation(
         donation, fee_minor=fee_minor, occurred_at=utcnow() - timedelta(days=days_ago, hours=1)
     )

@@ -30,7 +30,9 @@ def init_app(app: Flask) -> None:
         funds,
         gifts,
         public,
+        public_ledger,
         settings,
+        staff_disbursements,
         treasury,
         webhooks,
     )
@@ -42,6 +44,8 @@ def init_app(app: Flask) -> None:
     ledger.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(staff_disbursements.bp)
+    app.register_blueprint(public_ledger.bp)
     outbox.register_handler(app, confirmation.RECEIPT_KIND, notifications.send_receipt)
     del donors, funds, gifts  # their routes are on the blueprints' modules
     app.register_blueprint(blueprints.bp)

@@ -21,10 +21,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in its stubs
 from wtforms.validators import DataRequired, Email, Length
 
+from ngo.donations.display_names import DISPLAY_NAME_MAX
 from ngo.donations.giving import (
     BANK_TRANSFER,
     CURRENCIES,
-    DISPLAY_NAME_MAX,
     EMAIL_MAX,
     MESSAGE_MAX,
     ONLINE,

@@ -24,6 +24,7 @@ from ngo.donations import donation_texts, references
 from ngo.donations.allocation import accepting_gifts
 from ngo.donations.bank_accounts import bank_account_for
 from ngo.donations.confirmation import line_states
+from ngo.donations.display_names import checked_display_name
 from ngo.donations.fees import fee_to_cover
 from ngo.donations.models import Donation, Donor, Frequency, PaymentMethod
 from ngo.donations.models.donors import email_index
@@ -31,12 +32,12 @@ from ngo.extensions import db
 from ngo.money import MoneyError, minor_units
 from ngo.money.parsing import parse_minor
 from ngo.rules import RuleError
+from ngo.timeutil import utcnow
 
 CURRENCIES = ("EUR", "PLN", "USD", "GBP")
 # The smallest gift per currency: below it the payment fee would eat most of it (and Stripe
 # refuses charges under about half a euro).
 MINIMUM_MINOR = {"EUR": 100, "USD": 100, "GBP": 100, "PLN": 500}
-DISPLAY_NAME_MAX = 60
 MESSAGE_MAX = 1000
 EMAIL_MAX = 254
 # secrets.token_urlsafe(24): 32 characters of the URL-safe alphabet.
@@ -219,19 +220,14 @@ def start_gift(appeal: Appeal, request: GiftRequest, *, online_available: bool) 
     email = request.email.strip()
     if not email or len(email) > EMAIL_MAX or "@" not in email:
         raise GiftError(_l("Enter the e-mail address your receipt goes to."), field="email")
-    display_name = " ".join(request.display_name.split())
+    display_name = checked_display_name(appeal, request.display_name, donor_email=email)
     message = request.message.strip()
-    if len(display_name) > DISPLAY_NAME_MAX:
-        raise GiftError(
-            _l("Use at most %(max)d characters for the name.", max=DISPLAY_NAME_MAX),
-            field="display_name",
-        )
     if len(message) > MESSAGE_MAX:
         raise GiftError(
             _l("Use at most %(max)d characters for the message.", max=MESSAGE_MAX),
             field="message",
         )
-    donation_texts.check(appeal, display_name=display_name, message=message, donor_email=email)
+    donation_texts.check_message(appeal, message, donor_email=email)
     fee_covered = fee_to_cover(amount, request.currency) if request.cover_fee else 0
     if request.method != ONLINE:
         fee_covered = 0  # a bank transfer has no payment fee to cover
@@ -248,7 +244,8 @@ def start_gift(appeal: Appeal, request: GiftRequest, *, online_available: bool) 
         # Online, the method the donor picks on Stripe's page is known when it is paid.
         method=PaymentMethod.CARD.value if request.method == ONLINE else BANK_TRANSFER,
         frequency=(Frequency.MONTHLY if request.monthly else Frequency.ONE_OFF).value,
-        display_name=display_name or None,
+        display_name=display_name,
+        display_name_checked_at=utcnow() if display_name else None,
         message=message or None,
         idempotency_key=request.idempotency_key,
     )

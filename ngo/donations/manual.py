@@ -28,10 +28,10 @@ from ngo.accounts.policy import four_eyes_refusal
 from ngo.campaigns import funding
 from ngo.campaigns.models import Appeal, AppealStatus
 from ngo.donations.confirmation import confirm_donation
+from ngo.donations.display_names import checked_display_name
 from ngo.donations.errors import GiftError
 from ngo.donations.models import Donation, DonationStatus, Donor, PaymentMethod
 from ngo.donations.models.donors import email_index
-from ngo.donations.public_names import checked_display_name
 from ngo.extensions import db
 from ngo.money import Money, MoneyError
 from ngo.money.currencies import check_currency
@@ -219,6 +219,7 @@ def record_manual_gift(appeal: Appeal, entry: GiftEntry, *, actor: User) -> Dona
         method=entry.method,
         status=DonationStatus.PENDING.value,
         display_name=display_name,
+        display_name_checked_at=utcnow() if display_name else None,
         note=note,
         idempotency_key=entry.idempotency_key or None,
         recorded_by_id=actor.id,

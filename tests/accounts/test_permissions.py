@@ -49,6 +49,8 @@ ALLOWED: dict[Action, set[str]] = {
     Action.MANAGE_EXCHANGE_RATES: {A, T},
     Action.IMPORT_STATEMENTS: {T},
     Action.RECONCILE_STATEMENTS: {T},
+    Action.RECORD_DISBURSEMENT: {A, T},
+    Action.APPROVE_DISBURSEMENT: {A, T},
     # Not a role's: only platform administrators, whatever their role (below).
     Action.MANAGE_ORGANISATIONS: set(),
 }

@@ -294,7 +294,8 @@ def get(client, api_document):
     def fetch(url: str, **kwargs: Any) -> tuple[Any, Any]:
         response = client.get(url, **kwargs)
         path = url.split("?", 1)[0]
-        template_path = paths.get(path, "/api/v1/appeals/{slug}")
+        default = "/api/v1/appeals/{slug}" + ("/ledger" if path.endswith("/ledger") else "")
+        template_path = paths.get(path, default)
         body = api_document.validate(response, template_path)
         return response, body
 

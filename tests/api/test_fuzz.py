@@ -23,9 +23,11 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 from schemathesis.core.parameters import ParameterLocation
+from sqlalchemy import select
 
 from ngo.campaigns.models import Appeal
 from ngo.extensions import db
+from tests import factories
 from tests.api.conftest import add_appeals
 
 MAX_EXAMPLES = 60
@@ -39,6 +41,7 @@ FUZZ_SETTINGS = settings(
 )
 LIST = "GET /api/v1/appeals"
 DETAIL = "GET /api/v1/appeals/{slug}"
+LEDGER = "GET /api/v1/appeals/{slug}/ledger"
 
 
 @pytest.fixture
@@ -86,11 +89,20 @@ class Checks:
             cursor = response.json()["next_cursor"]
             if cursor is not None:
                 self.issued[cursor] = (case.query or {}).get("sort", "newest")
+        if (
+            case.operation.label == LEDGER
+            and response.status_code == 200
+            and response.request.method == "GET"
+        ):
+            cursor = response.json()["next_cursor"]
+            if cursor is not None:
+                self.issued[cursor] = "ledger"
 
     def accepts_valid_data(self, ctx: Any, response: Any, case: Any) -> bool | None:
         query = case.query or {}
         cursor = query.get("cursor")
-        if cursor is not None and self.issued.get(cursor) != query.get("sort", "newest"):
+        expected = "ledger" if case.operation.label == LEDGER else query.get("sort", "newest")
+        if cursor is not None and self.issued.get(cursor) != expected:
             return None
         positive_data_acceptance(ctx, response, case)
         if cursor is not None and response.status_code == 200:
@@ -115,7 +127,7 @@ def _operations(schema) -> list:
     operations = [result.ok() for result in schema.get_all_operations()]
     # Schemathesis leaves out the operation that serves the schema it was loaded from;
     # test_openapi.py checks that one.
-    assert {op.label for op in operations} == {LIST, DETAIL}
+    assert {op.label for op in operations} == {LIST, DETAIL, LEDGER}
     return operations
 
 
@@ -153,6 +165,26 @@ def test_existing_appeals_conform_to_the_document(api_schema, checks, slugs):
         )
         _fuzz(strategy, checks)
     assert {200, 400} <= checks.statuses[DETAIL], checks.statuses
+
+
+def test_existing_ledgers_conform_to_the_document(api_schema, checks, slugs):
+    """The ledger of real appeals, with gifts on them: every parameter fuzzed."""
+    from ngo.donations.confirmation import confirm_donation
+
+    for slug in slugs[:2]:
+        appeal = db.session.scalars(select(Appeal).where(Appeal.slug == slug)).one()
+        for amount in (1_000, 2_500, 400):
+            confirm_donation(factories.DonationFactory(appeal=appeal, amount_minor=amount))
+    db.session.commit()
+    (operation,) = [op for op in _operations(api_schema) if op.label == LEDGER]
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        strategy = st.sampled_from(slugs).flatmap(
+            lambda slug, mode=mode: operation.as_strategy(
+                generation_mode=mode, path_parameters={"slug": slug}
+            )
+        )
+        _fuzz(strategy, checks)
+    assert {200, 400} <= checks.statuses[LEDGER], checks.statuses
 
 
 def test_boundary_values_conform_to_the_document(api_schema, checks):

@@ -461,7 +461,7 @@ def test_appeal_page_shows_the_budget_and_progress(client, seed):
     assert SEED_LABELS[3] in stretch and 'class="tag tag-stretch">Stretch' in stretch
     assert "<caption>" in page and "<tfoot>" in page
     for amount in ("€2,100", "€1,000", "€700", "€600"):
-        assert f'<td class="num">{amount}</td>' in page
+        assert f'<td class="num" data-label="Amount">{amount}</td>' in page
     assert "Mogilev prison" in page  # the story, rendered from Markdown
     assert "The rent is paid for March" in page and "<strong>first month</strong>" in page
     assert f'href="/appeals/{seed.slug}/donate"' in page

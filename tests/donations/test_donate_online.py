@@ -218,15 +218,16 @@ def test_an_appeal_not_accepting_gifts_refuses_them(client, appeal, stripe_stub)
 def test_a_display_name_or_message_with_private_details_is_refused(client, appeal, stripe_stub):
     response = gift(appeal, client, display_name="A friend of Kavaliou")
     assert response.status_code == 400
-    assert "This name cannot be shown" in response.text
+    assert "The name shown would make private information public" in response.text
     response = gift(appeal, client, display_name="donor@example.org")
-    assert "This name cannot be shown" in response.text
+    assert "The name shown would make private information public" in response.text
     response = gift(appeal, client, message="Call him on +48 600 100 200")
     assert response.status_code == 400
     assert "Your message contains private details" in response.text
     assert donations_count() == 0
     assert gift(appeal, client, display_name="Anna from Gdańsk").status_code == 303
     assert db.session.scalars(select(Donation.display_name)).one() == "Anna from Gdańsk"
+    assert db.session.scalars(select(Donation.display_name_checked_at)).one() is not None
 
 
 def test_the_message_is_stored_encrypted(client, appeal, stripe_stub):

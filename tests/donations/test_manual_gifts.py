@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from ngo.audit import AuditEvent
 from ngo.campaigns.models import Appeal
 from ngo.donations import ledger
+from ngo.donations.display_names import DisplayNameError
 from ngo.donations.errors import GiftError
 from ngo.donations.manual import (
     GiftEntry,
@@ -20,7 +21,6 @@ from ngo.donations.manual import (
 )
 from ngo.donations.models import Donation, DonationStatus, Donor, LedgerTransaction
 from ngo.donations.models.donors import email_index
-from ngo.donations.public_names import DisplayNameError
 from ngo.extensions import db
 from ngo.money import Money
 from tests.donations.test_confirmation import assert_ledger_agrees

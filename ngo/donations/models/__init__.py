@@ -2,6 +2,7 @@
 accounts and the exchange rates."""
 
 from ngo.donations.models.bank_accounts import BankAccount
+from ngo.donations.models.disbursements import Disbursement, DisbursementStatus, PayeeKind
 from ngo.donations.models.donations import (
     Donation,
     DonationStatus,
@@ -25,6 +26,8 @@ from ngo.donations.models.statements import (
 __all__ = [
     "BankAccount",
     "DecimalText",
+    "Disbursement",
+    "DisbursementStatus",
     "Donation",
     "DonationStatus",
     "Donor",
@@ -34,6 +37,7 @@ __all__ = [
     "LedgerCheckpoint",
     "LedgerTransaction",
     "LineStatus",
+    "PayeeKind",
     "Payment",
     "PaymentMethod",
     "ProviderEvent",

@@ -84,6 +84,9 @@ class Donation(Model):
     rate_source: Mapped[str | None] = mapped_column(String(16))
     # Public only if the donor chose one for this gift, and only after the safety check.
     display_name: Mapped[str | None] = mapped_column(String(80))
+    # Set by donations.display_names when the name passed the check: the public ledger shows
+    # a display name only then ("Anonymous" otherwise).
+    display_name_checked_at: Mapped[datetime | None]
     message: Mapped[str | None] = mapped_column(EncryptedText)
     # For bank transfers: the neutral code the donor writes in the transfer's title.
     reference_code: Mapped[str | None] = mapped_column(String(24), unique=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request
@@ -37,6 +37,7 @@ from ngo.campaigns.models import (
 )
 from ngo.campaigns.visibility import publicly_listed
 from ngo.config import LANGUAGES
+from ngo.donations.disbursements import PublicSpending, public_spending
 from ngo.extensions import db
 from ngo.http_cache import cacheable
 from ngo.markdown import render_markdown, visible_text
@@ -159,18 +160,32 @@ class LineRow:
     amount: Money
     funded: Money
     spent: Money
+    # Approved payments out of the line: when, how much, and their public description.
+    spending: list[PublicSpending] = field(default_factory=list)
 
 
 def _line_rows(public: browse.PublicAppeal, language: str) -> list[LineRow]:
     """The budget in the text's language, essential lines first, then the stretch lines."""
     fallback, currency = public.appeal.fallback_language, public.appeal.currency
+    spending = public_spending(public.appeal.id)
     rows = []
     for line in sorted(public.lines, key=lambda line: not line.essential):
         label, description = browse.line_text(line, language, fallback)
         written = next((lb.language for lb in line.labels if lb.label == label), fallback)
         amounts = (line.amount_minor, line.funded_minor, line.spent_minor)
-        money = [Money(amount, currency) for amount in amounts]
-        rows.append(LineRow(label, description, written, line.essential, *money))
+        amount, funded, spent = (Money(amount, currency) for amount in amounts)
+        rows.append(
+            LineRow(
+                label,
+                description,
+                written,
+                line.essential,
+                amount,
+                funded,
+                spent,
+                spending.get(line.id, []),
+            )
+        )
     return rows
 
 
@@ -235,6 +250,7 @@ def appeal(slug: str) -> str:
         check_labels=[str(CHECK_LABELS.get(c, c)) for c in checks],
         description=description,
         giving_rules=giving_rules(public.appeal),
+        organisation_name=public.badge.organisation if public.badge else "",
         organiser=organisation_of_appeal(public.appeal.organisation_id),
     )
 
