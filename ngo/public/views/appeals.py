@@ -33,7 +33,7 @@ from ngo.campaigns.visibility import publicly_listed
 from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.http_cache import cacheable
-from ngo.markdown import render_markdown, visible_text
+from ngo.markdown import render_published_markdown, visible_text
 from ngo.money import Money
 from ngo.public import browse
 from ngo.public.browse import AppealGoneError, Band, BrowseError, Sort
@@ -87,11 +87,14 @@ def _translated(labels: Mapping[Any, Any], default: Callable[[Any], str]) -> Cal
 @bp.app_context_processor
 def _public_helpers() -> dict[str, object]:
     countries = _countries(current_locale())
+    category_label = _translated(CATEGORY_LABELS, str)
     return {
-        "category_label": _translated(CATEGORY_LABELS, str),
+        "category_label": category_label,
+        "category_list": lambda categories: ", ".join(map(category_label, categories)),
         "public_status_label": _translated(STATUS_LABELS, lambda _: ""),
         "country_name": lambda code: countries.get(code or "", code or ""),
-        "render_markdown": render_markdown,
+        # Published texts only: what the safety check read, rendered once per process.
+        "render_published_markdown": render_published_markdown,
     }
 
 
