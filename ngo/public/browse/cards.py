@@ -4,31 +4,24 @@ verification badge."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, ScalarSelect, Select, bindparam, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Row, Select, bindparam, func, select
 
-from ngo.accounts.models import Organisation
 from ngo.campaigns.models import (
     Appeal,
     AppealTranslation,
-    AppealUpdate,
     BudgetLine,
     Category,
     PublicImage,
 )
 from ngo.campaigns.presentation import (
-    Badge,
     PublicText,
     pick_text,
-    translation_for,
-    verification_badge,
 )
-from ngo.campaigns.visibility import is_listed
 from ngo.extensions import db
 from ngo.money import Money, percent_of
 
@@ -221,106 +214,3 @@ def cards_for(appeals: list[Appeal] | Any, locale: str) -> list[Card]:
 
 
 # One appeal -------------------------------------------------------------------------------
-
-
-class AppealGoneError(Exception):
-    """The appeal existed on the public site and is not there any more (HTTP 410)."""
-
-
-@dataclass
-class PublicAppeal:
-    appeal: Appeal
-    card: Card
-    text: AppealTranslation | None
-    lines: list[BudgetLine]
-    updates: list[AppealUpdate]
-    badge: Badge | None
-    spent: Money
-    funded: Money
-    alternates: list[str] = field(default_factory=list)
-
-
-def _cover_token() -> ScalarSelect[str]:
-    """The appeal's cover: its newest approved cover image, as `cover_tokens` picks it."""
-    return (
-        select(PublicImage.token)
-        .where(
-            PublicImage.appeal_id == Appeal.id,
-            PublicImage.purpose == "cover",
-            PublicImage.approved_at.is_not(None),
-        )
-        .order_by(PublicImage.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
-def _organisation_name() -> ScalarSelect[str]:
-    return (
-        select(Organisation.name).where(Organisation.id == Appeal.organisation_id).scalar_subquery()
-    )
-
-
-# The appeal page's statements are built once and run with the slug or id: building them and
-# their cache keys cost more than SQLite took to answer them.
-
-
-@cache
-def _by_slug(with_page_columns: bool) -> Select[*tuple[Any, ...]]:
-    """The appeal with a slug, its texts joined, its budget lines and their labels read
-    together (two queries); for the page also its cover token and organisation's name."""
-    columns = (_cover_token(), _organisation_name()) if with_page_columns else ()
-    return (
-        select(Appeal, *columns)
-        .where(Appeal.slug == bindparam("slug"))
-        .options(
-            joinedload(Appeal.translations),
-            selectinload(Appeal.budget_lines).joinedload(BudgetLine.labels),
-        )
-    )
-
-
-@cache
-def _shown_updates() -> Select[AppealUpdate]:
-    return (
-        select(AppealUpdate)
-        .where(AppealUpdate.appeal_id == bindparam("appeal_id"), AppealUpdate.shown_publicly())
-        .options(joinedload(AppealUpdate.image).defer(PublicImage.content))
-        .order_by(AppealUpdate.posted_at.desc(), AppealUpdate.id.desc())
-    )
-
-
-def _listed(slug: str, with_page_columns: bool = False) -> Row[*tuple[Any, ...]]:
-    if not slug or len(slug) > 24 or not slug.isascii():
-        raise LookupError(slug)
-    row = db.session.execute(_by_slug(with_page_columns), {"slug": slug}).unique().first()
-    if row is None:
-        raise LookupError(slug)
-    if not is_listed(row[0]):
-        raise AppealGoneError(slug)
-    return row
-
-
-def find_listed(slug: str) -> Appeal:
-    """The listed appeal with this slug. LookupError if no appeal ever had it,
-    AppealGoneError if it is not on the public site (any more): neither says why."""
-    appeal: Appeal = _listed(slug)[0]
-    return appeal
-
-
-def public_appeal(slug: str, locale: str) -> PublicAppeal:
-    """Everything the appeal page and the API's detail show, in four queries."""
-    appeal, cover_token, organisation = _listed(slug, with_page_columns=True)
-    updates = list(db.session.scalars(_shown_updates(), {"appeal_id": appeal.id}))
-    currency = appeal.currency
-    return PublicAppeal(
-        appeal=appeal,
-        card=_card(appeal, appeal.translations, locale, cover_token),
-        text=translation_for(appeal, locale),
-        lines=list(appeal.budget_lines),
-        updates=updates,
-        badge=verification_badge(appeal, organisation),
-        funded=Money(sum(line.funded_minor for line in appeal.budget_lines), currency),
-        spent=Money(sum(line.spent_minor for line in appeal.budget_lines), currency),
-        alternates=sorted(t.language for t in appeal.translations),
-    )
