@@ -22,10 +22,14 @@ from ngo.extensions import db
 class PublicText(Protocol):
     """What a list reads of a text: an AppealTranslation, or a row of the same columns."""
 
-    language: str
-    title: str
-    summary: str
-    display_name: str
+    @property
+    def language(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
 
 
 T = TypeVar("T", bound=PublicText)

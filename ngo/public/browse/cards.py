@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from ngo.campaigns.models import (
     Appeal,
@@ -83,6 +83,50 @@ TEXT_COLUMNS = (
 )
 
 
+class CardRow(NamedTuple):
+    """A row of CARD_COLUMNS as a named tuple: a card reads a dozen of its fields, and a
+    SQLAlchemy Row's attributes cost ten times a tuple's."""
+
+    id: int
+    slug: str
+    status: str
+    currency: str
+    fallback_language: str
+    country: str | None
+    categories: str
+    deadline: date | None
+    published_at: datetime | None
+    last_update_at: datetime | None
+    goal_minor: int
+    essential_minor: int
+    raised_minor: int
+
+
+class TextRow(NamedTuple):
+    """A row of TEXT_COLUMNS."""
+
+    appeal_id: int
+    language: str
+    title: str
+    summary: str
+    display_name: str
+
+
+for _row, _columns in ((CardRow, CARD_COLUMNS), (TextRow, TEXT_COLUMNS)):
+    if _row._fields != tuple(column.key for column in _columns):
+        raise RuntimeError(f"{_row.__name__} does not name its columns in their order")
+
+
+def read_rows(stmt: Select[*tuple[Any, ...]], parameters: dict[str, Any] | None = None) -> Any:
+    """Run a statement of plain columns on the session's connection: the ORM's handling of a
+    statement (compile state, loading) is a tenth of a millisecond each that plain columns
+    do not need. Same transaction as the session; only for reading columns."""
+    return db.session.connection().execute(stmt, parameters or {})
+
+
+_CATEGORIES = {category.value: category for category in Category}
+
+
 def _card(appeal: Any, texts: Sequence[PublicText], locale: str, cover_token: str | None) -> Card:
     """`appeal` is an Appeal or a row of CARD_COLUMNS; `texts` its translations by language."""
     text = pick_text(texts, locale, appeal.fallback_language)
@@ -96,7 +140,7 @@ def _card(appeal: Any, texts: Sequence[PublicText], locale: str, cover_token: st
         language=text.language if text else appeal.fallback_language,
         languages=sorted(t.language for t in texts),
         status=appeal.status,
-        categories=[Category(c) for c in appeal.categories.split(",") if c],
+        categories=[_CATEGORIES.get(c) or Category(c) for c in appeal.categories.split(",") if c],
         country=appeal.country,
         deadline=appeal.deadline,
         published_at=appeal.published_at,
@@ -126,8 +170,9 @@ def cover_tokens(appeal_ids: list[int]) -> dict[int, str]:
     """Each appeal's newest approved cover."""
     if not appeal_ids:
         return {}
-    rows = db.session.execute(_covers_statement(), {"ids": appeal_ids})
-    return {appeal_id: token for appeal_id, token in rows}
+    return {
+        appeal_id: token for appeal_id, token in read_rows(_covers_statement(), {"ids": appeal_ids})
+    }
 
 
 @cache
@@ -139,12 +184,13 @@ def _texts_statement() -> Select[*tuple[Any, ...]]:
     )
 
 
-def card_texts(appeal_ids: list[int]) -> dict[int, list[Row[*tuple[Any, ...]]]]:
+def card_texts(appeal_ids: list[int]) -> dict[int, list[TextRow]]:
     """The list texts (no stories) of these appeals, each appeal's ordered by language."""
-    texts: dict[int, list[Row[*tuple[Any, ...]]]] = {}
+    texts: dict[int, list[TextRow]] = {}
     if appeal_ids:
-        for row in db.session.execute(_texts_statement(), {"ids": appeal_ids}):
-            texts.setdefault(row.appeal_id, []).append(row)
+        for row in read_rows(_texts_statement(), {"ids": appeal_ids}):
+            text = TextRow._make(row)
+            texts.setdefault(text.appeal_id, []).append(text)
     return texts
 
 
@@ -153,10 +199,10 @@ def cards_from(
 ) -> list[Card]:
     """The cards of the appeals `stmt` selects (CARD_COLUMNS of appeals, filtered, ordered
     and limited), in three queries: the appeals' card columns, their texts and their covers."""
-    rows = db.session.execute(stmt, parameters or {}).all()
-    ids = [row.id for row in rows]
+    found = [CardRow._make(row) for row in read_rows(stmt, parameters)]
+    ids = [row.id for row in found]
     texts, covers = card_texts(ids), cover_tokens(ids)
-    return [_card(row, texts.get(row.id, []), locale, covers.get(row.id)) for row in rows]
+    return [_card(row, texts.get(row.id, []), locale, covers.get(row.id)) for row in found]
 
 
 def card_of(appeal: Appeal, locale: str, cover_token: str | None) -> Card:
@@ -188,13 +234,13 @@ def _budget_sums_statement() -> Select[int, int, int]:
     )
 
 
-def listings_for(rows: Sequence[Row[*tuple[Any, ...]]], locale: str) -> list[Listing]:
+def listings_for(rows: Sequence[CardRow], locale: str) -> list[Listing]:
     """Listings of rows of CARD_COLUMNS, in three queries: texts, covers, budget sums."""
     ids = [row.id for row in rows]
     texts, covers = card_texts(ids), cover_tokens(ids)
     sums: dict[int, tuple[int, int]] = {}
     if ids:
-        totals = db.session.execute(_budget_sums_statement(), {"ids": ids})
+        totals = read_rows(_budget_sums_statement(), {"ids": ids})
         sums = {appeal_id: (int(funded), int(spent)) for appeal_id, funded, spent in totals}
     return [
         Listing(

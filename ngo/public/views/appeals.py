@@ -105,17 +105,26 @@ bp.before_request(refuse_long_query_string)
 # The list ---------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=16)
+def _fixed_choices(locale: str) -> dict[str, list[tuple[str, str]]]:
+    """The choices that only the language changes, translated once per language (`locale`
+    is the current request's: the lazy labels translate into it)."""
+    return {
+        "category": [(c.value, str(CATEGORY_LABELS[c])) for c in Category],
+        "language": list(LANGUAGES.items()),
+        "status": [(s.value, str(STATUS_LABELS[s])) for s in browse.PUBLIC_STATUSES],
+        "band": [(b.value, str(BAND_LABELS[b])) for b in Band],
+        "sort": [(s.value, str(SORT_LABELS[s])) for s in Sort],
+    }
+
+
 def _filter_choices(filters: browse.Filters) -> dict[str, list[tuple[str, str]]]:
     countries = set(browse.listed_countries())
     if filters.country:
         countries.add(filters.country)
     return {
-        "category": [(c.value, str(CATEGORY_LABELS[c])) for c in Category],
+        **_fixed_choices(current_locale()),
         "country": sorted(((c, country_name(c)) for c in countries), key=lambda c: c[1]),
-        "language": list(LANGUAGES.items()),
-        "status": [(s.value, str(STATUS_LABELS[s])) for s in browse.PUBLIC_STATUSES],
-        "band": [(b.value, str(BAND_LABELS[b])) for b in Band],
-        "sort": [(s.value, str(SORT_LABELS[s])) for s in Sort],
     }
 
 
