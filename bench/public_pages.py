@@ -178,6 +178,7 @@ def generate(appeal_count: int, seed: int = 7) -> str:
     )
     from ngo.extensions import db
     from ngo.timeutil import utcnow
+    from ngo.unit_of_work import transaction
 
     rng = random.Random(seed)
     app = create_app()
@@ -189,18 +190,18 @@ def generate(appeal_count: int, seed: int = 7) -> str:
         batch: dict[str, list[dict[str, object]]] = {}
 
         def flush() -> None:
-            for model in (
-                Appeal,
-                AppealTranslation,
-                BudgetLine,
-                BudgetLineLabel,
-                AppealUpdate,
-                AppealSearchDocument,
-            ):
-                rows = batch.pop(model.__tablename__, [])
-                if rows:
-                    db.session.execute(insert(model), rows)
-            db.session.commit()
+            with transaction() as session:  # one batch, one unit of work
+                for model in (
+                    Appeal,
+                    AppealTranslation,
+                    BudgetLine,
+                    BudgetLineLabel,
+                    AppealUpdate,
+                    AppealSearchDocument,
+                ):
+                    rows = batch.pop(model.__tablename__, [])
+                    if rows:
+                        session.execute(insert(model), rows)
 
         def add(model: type, **row: object) -> None:
             batch.setdefault(model.__tablename__, []).append(row)

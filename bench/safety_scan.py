@@ -25,14 +25,15 @@ import sys
 import tempfile
 import time
 import tomllib
-from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ngo.campaigns import safety  # noqa: E402
-from ngo.cases.models import Beneficiary, ConsentItem, HouseholdMember  # noqa: E402
+from ngo.cases.models import ConsentItem  # noqa: E402
+from ngo.demo.cases import seed_story_body  # noqa: E402
+from tests.campaigns.safety_helpers import seed_person  # noqa: E402
 
 OLD_COMMIT = "610ea20"
 
@@ -55,7 +56,7 @@ def old_engine():
 
 
 def story(chars: int) -> str:
-    parts = [(REPO / "ngo/demo/content/cases/alexander_story.md").read_text(encoding="utf-8")]
+    parts = [seed_story_body()]
     for name in ("03-marta-legal", "07-dmitri-relocation", "02-natallia-family"):
         data = tomllib.loads((REPO / f"ngo/demo/content/appeals/{name}.toml").read_text())
         parts += [text["story"] for text in data["text"].values()]
@@ -63,23 +64,6 @@ def story(chars: int) -> str:
     while len(text) < chars:
         text += "\n\n" + text
     return text[:chars]
-
-
-def seed_person() -> Beneficiary:
-    person = Beneficiary(
-        legal_name="Аляксандр Кавалёў",
-        public_name="Alexander",
-        date_of_birth=date(1979, 4, 12),
-        phone="+48 600 100 200",
-        email="alexander.k@example.net",
-        messenger="Signal: +48 600 100 200",
-        city_of_residence="Białystok",
-    )
-    for relationship, first_name in (("wife", "Volha"), ("son", "Mikita")):
-        person.household.append(
-            HouseholdMember(relationship_to_beneficiary=relationship, first_name=first_name)
-        )
-    return person
 
 
 def per_scan_ms(scan, text: str, repeat: int) -> float:

@@ -45,6 +45,7 @@ from ngo.cases.services import NAME_INDEX_PURPOSE  # noqa: E402
 from ngo.crypto import blind_index  # noqa: E402
 from ngo.extensions import db  # noqa: E402
 from ngo.timeutil import utcnow  # noqa: E402
+from ngo.unit_of_work import transaction  # noqa: E402
 
 FIRST_NAMES = (
     "Аляксандр", "Сяргей", "Андрэй", "Дзмітрый", "Уладзімір", "Мікалай", "Павел", "Віктар",
@@ -130,15 +131,15 @@ def insert_people(organisation_id: int, first_id: int, count: int, rng: random.R
                 }
                 for token in sorted(name_tokens(f"{legal} {public or ''}"))
             )
-        db.session.execute(insert(table), people)
-        db.session.execute(insert(BeneficiaryNameIndex.__table__), tokens)
-        db.session.commit()
+        with transaction() as session:  # one batch, one unit of work
+            session.execute(insert(table), people)
+            session.execute(insert(BeneficiaryNameIndex.__table__), tokens)
         done = min(offset + batch, count)
         if done % 10_000 == 0 or done == count:
             _progress(f"  inserted {done:>6}/{count} ({time.perf_counter() - start:.1f} s)")
     # Planner statistics, as autovacuum (PostgreSQL) or a periodic ANALYZE would keep them.
-    db.session.execute(text("ANALYZE"))
-    db.session.commit()
+    with transaction() as session:
+        session.execute(text("ANALYZE"))
 
 
 def _timed(
@@ -267,9 +268,9 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit("The database is not empty: give an empty one.")
             db.create_all()
             try:
-                organisation = Organisation(name="Benchmark")
-                db.session.add(organisation)
-                db.session.commit()
+                with transaction() as session:
+                    organisation = Organisation(name="Benchmark")
+                    session.add(organisation)
                 print(f"Database: {db.engine.url.get_backend_name()}; inserting {args.small}")
                 insert_people(organisation.id, 1, args.small, rng)
                 measurements = measure(organisation.id, args.small, args.searches, rng)
@@ -277,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                 insert_people(organisation.id, args.small + 1, args.count - args.small, rng)
                 measurements += measure(organisation.id, args.count, args.searches, rng)
             finally:
-                db.session.rollback()
+                db.session.remove()  # end the measurements' read transaction before dropping
                 if args.database_url:
                     db.drop_all()
                 db.engine.dispose()

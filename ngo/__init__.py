@@ -36,11 +36,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_core(app)
     # The domains, lowest first: each registers its blueprints, commands, outbox handlers,
     # session hooks and signal receivers. Nothing registers itself by being imported.
-    from ngo import accounts, api, campaigns, cases, dashboard, demo, public
+    from ngo import accounts, api, campaigns, cases, dashboard, demo, donations, public
 
     accounts.init_app(app)
     cases.init_app(app)
     campaigns.init_app(app)
+    donations.init_app(app)
     public.init_app(app)
     api.init_app(app)
     dashboard.init_app(app)

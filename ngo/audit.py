@@ -13,20 +13,17 @@ the newest checkpoints were deleted too.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from dataclasses import replace
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Literal, Protocol, overload
 
 from celery import shared_task
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from flask import current_app
-from sqlalchemy import JSON, BigInteger, String, select, text
+from sqlalchemy import JSON, BigInteger, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ngo import chain
 from ngo.chain import GENESIS_HASH, ChainReport, Checkpoint
+from ngo.chained_log import ChainedLog, ChainError
 from ngo.extensions import Model, db
 from ngo.timeutil import utcnow
 from ngo.unit_of_work import transaction
@@ -40,30 +37,20 @@ CHAIN_NAME = "audit"
 _CHAIN_LOCK_KEY = 7_331_001
 
 
-class AuditChainError(RuntimeError):
-    """The chain does not follow from the newest checkpoint: no new checkpoint may vouch for it."""
-
-    def __init__(self, report: ChainReport) -> None:
-        super().__init__(report.problem)
-        self.report = report
+AuditChainError = ChainError
 
 
 def chain_key() -> bytes:
-    return chain.hmac_key(str(current_app.config["NGO_AUDIT_KEY"]))
-
-
-@lru_cache(maxsize=4)
-def _signing_key(setting: str) -> Ed25519PrivateKey:
-    return chain.load_signing_key(setting, "NGO_AUDIT_SIGNING_KEY")
+    return AUDIT_LOG.key()
 
 
 def signing_key() -> Ed25519PrivateKey:
-    return _signing_key(str(current_app.config["NGO_AUDIT_SIGNING_KEY"]))
+    return AUDIT_LOG.signing_key()
 
 
 def public_key() -> str:
     """The key that checks the checkpoints: safe to publish and to keep with a checkpoint copy."""
-    return chain.public_key_text(signing_key())
+    return AUDIT_LOG.public_key()
 
 
 class AuditEvent(Model):
@@ -121,10 +108,9 @@ class AuditCheckpoint(Model):
         )
 
 
-def _lock_chain(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
-    # SQLite serialises writers itself; the unique seq catches a lost race anywhere else.
+AUDIT_LOG = ChainedLog(
+    CHAIN_NAME, AuditEvent, AuditCheckpoint, lock_key=_CHAIN_LOCK_KEY, derive_key=False
+)
 
 
 def record(
@@ -139,10 +125,7 @@ def record(
 ) -> AuditEvent:
     """Append an event in the caller's transaction. `details` must hold no personal values."""
     session = session or db.session()
-    _lock_chain(session)
-    last = _head(session)
     event = AuditEvent(
-        seq=last[0] + 1,
         occurred_at=utcnow(),
         actor_id=actor_id,
         organisation_id=organisation_id,
@@ -150,12 +133,8 @@ def record(
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
         details=details or {},
-        prev_hash=last[1],
     )
-    event.hash = event.compute_hash()
-    session.add(event)
-    session.flush()
-    return event
+    return AUDIT_LOG.append(session, event)
 
 
 class Subject(Protocol):
@@ -191,44 +170,7 @@ def record_change(
 
 
 def _head(session: Session) -> tuple[int, str]:
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    return (last.seq, last.hash) if last else (0, GENESIS_HASH)
-
-
-def _events_in_order(
-    session: Session, after: int = 0, up_to: int | None = None
-) -> Iterator[AuditEvent]:
-    stmt = select(AuditEvent).where(AuditEvent.seq > after)
-    if up_to is not None:
-        stmt = stmt.where(AuditEvent.seq <= up_to)
-    yield from session.scalars(stmt.order_by(AuditEvent.seq).execution_options(yield_per=1000))
-
-
-def _walk(
-    session: Session, *, after: Checkpoint | None = None, up_to: int | None = None, **kwargs: Any
-) -> tuple[ChainReport, dict[int, str]]:
-    key = chain_key()
-    start_seq, start_hash = (after.seq, after.head_hash) if after else (0, GENESIS_HASH)
-    report, seen = chain.walk(
-        _events_in_order(session, start_seq, up_to),
-        lambda event: event.compute_hash(key),
-        start_seq=start_seq + 1,
-        start_hash=start_hash,
-        **kwargs,
-    )
-    if report.kind == "altered" and report.broken_at_seq == 1:
-        report = replace(
-            report,
-            problem=f"{report.problem}, or NGO_AUDIT_KEY is not the key the log was written with",
-        )
-    return report, seen
-
-
-def _stored_checkpoints(session: Session) -> list[Checkpoint]:
-    rows = session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id))
-    return [row.as_checkpoint() for row in rows]
+    return AUDIT_LOG.head(session)
 
 
 def verify_chain(
@@ -236,53 +178,11 @@ def verify_chain(
 ) -> ChainReport:
     """Walk the whole chain with the key, then check every stored checkpoint (and `external`,
     a copy the operator kept) against it; report the first event that cannot be trusted."""
-    session = session or db.session()
-    checkpoints = _stored_checkpoints(session)
-    if external is not None:
-        problem = _foreign_checkpoint_problem(external)
-        if problem:
-            return ChainReport(
-                0, 0, GENESIS_HASH, broken_at_seq=external.seq, problem=problem, kind="foreign"
-            )
-    seqs = {c.seq for c in checkpoints} | ({external.seq} if external else set())
-    report, seen = _walk(session, remember=frozenset(seqs))
-    if not report.ok:
-        return report
-    public = signing_key().public_key()
-    for group in (checkpoints, [external] if external else []):
-        found = chain.check_checkpoints(
-            group, public_key=public, head_seq=report.head_seq, hash_at=seen
-        )
-        if found:
-            seq, kind, problem = found
-            if kind == "checkpoint_forged" and group is checkpoints:
-                problem += ", or NGO_AUDIT_SIGNING_KEY is not the key that signed it"
-            return replace(report, broken_at_seq=seq, kind=kind, problem=problem)
-    return replace(report, checkpoints_checked=len(checkpoints))
-
-
-def _foreign_checkpoint_problem(checkpoint: Checkpoint) -> str | None:
-    if checkpoint.chain != CHAIN_NAME:
-        return f"the given checkpoint is one of the {checkpoint.chain!r} log, not of the audit log"
-    if checkpoint.public_key != public_key():
-        return (
-            f"the given checkpoint was signed by the key {checkpoint.public_key}, "
-            f"not by this deployment's key {public_key()} (NGO_AUDIT_SIGNING_KEY)"
-        )
-    return None
-
-
-def _hash_at(session: Session, seq: int) -> str | None:
-    if seq == 0:
-        return GENESIS_HASH
-    return session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq))
+    return AUDIT_LOG.verify(session, external=external)
 
 
 def newest_checkpoint(session: Session | None = None) -> AuditCheckpoint | None:
-    session = session or db.session()
-    return session.scalars(
-        select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
-    ).first()
+    return AUDIT_LOG.newest_checkpoint(session)
 
 
 @overload
@@ -296,47 +196,9 @@ def write_checkpoint(
 def write_checkpoint(
     session: Session | None = None, *, only_if_moved: bool = False
 ) -> AuditCheckpoint | None:
-    """Sign the current head into a new checkpoint in the caller's transaction.
-
-    Only a head that follows, under the key, from the newest checkpoint is signed (the whole
-    chain for the first one): a checkpoint never vouches for a log that was already cut or
-    rewritten. Raises AuditChainError otherwise. With `only_if_moved`, returns None when the
-    head has not changed since the newest checkpoint.
-    """
-    session = session or db.session()
-    head_seq, head_hash = _head(session)
-    previous_row = newest_checkpoint(session)
-    previous = previous_row.as_checkpoint() if previous_row else None
-    if only_if_moved and previous and (previous.seq, previous.head_hash) == (head_seq, head_hash):
-        return None
-    key = signing_key()
-    if previous is not None:
-        stored = _hash_at(session, previous.seq)
-        found = chain.check_checkpoints(
-            [previous],
-            public_key=key.public_key(),
-            head_seq=head_seq,
-            hash_at={} if stored is None else {previous.seq: stored},
-        )
-        if found:
-            seq, kind, problem = found
-            raise AuditChainError(
-                ChainReport(0, head_seq, head_hash, broken_at_seq=seq, problem=problem, kind=kind)
-            )
-    report, _ = _walk(session, after=previous, up_to=head_seq)
-    if not report.ok:
-        raise AuditChainError(report)
-    signed = Checkpoint(CHAIN_NAME, head_seq, head_hash, utcnow()).signed(key)
-    row = AuditCheckpoint(
-        seq=signed.seq,
-        head_hash=signed.head_hash,
-        created_at=signed.created_at,
-        signature=signed.signature,
-        public_key=signed.public_key,
-    )
-    session.add(row)
-    session.flush()
-    return row
+    """Sign the current head into a new checkpoint (see ChainedLog.write_checkpoint); raises
+    AuditChainError when the chain does not follow from the newest checkpoint."""
+    return AUDIT_LOG.write_checkpoint(session, only_if_moved=only_if_moved)
 
 
 @shared_task(name="audit.write_checkpoint")

@@ -28,7 +28,7 @@ audit_cli = AppGroup("audit", help="Inspect the audit log.")
 def audit_verify_command(given: str | None) -> None:
     """Check the keyed chain and the signed checkpoints; exits 1 and names the first event that
     cannot be trusted (altered, deleted, or cut off after a checkpoint)."""
-    external = _read_checkpoint(given) if given else None
+    external = read_checkpoint(given) if given else None
     report = audit.verify_chain(external=external)
     if report.kind == "foreign":
         click.echo(
@@ -55,15 +55,13 @@ def audit_verify_command(given: str | None) -> None:
         )
 
 
-def _read_checkpoint(given: str) -> Checkpoint:
+def read_checkpoint(given: str) -> Checkpoint:
     path = Path(given)
     try:
         text = path.read_text(encoding="utf-8") if path.is_file() else given
         return Checkpoint.from_line(text)
     except (OSError, UnicodeDecodeError, CheckpointFormatError) as exc:
-        raise click.ClickException(
-            f"Not a checkpoint written by `audit checkpoint`: {exc}."
-        ) from exc
+        raise click.ClickException(f"Not a checkpoint line written by ngo: {exc}.") from exc
 
 
 @audit_cli.command("checkpoint")

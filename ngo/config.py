@@ -34,6 +34,17 @@ NGO_PUBLIC_RATE_LIMIT  per-client limit of public pages and the API together, ag
 NGO_STAFF_IDLE_MINUTES a signed-in session ends after this many minutes without a request
                        (default 30)
 NGO_SESSION_MAX_HOURS  and this many hours after sign-in however active (default 12)
+NGO_MANUAL_GIFT_APPROVAL_MINOR  a gift a treasurer enters by hand (cash, other) above this amount,
+                       in minor units of the appeal's currency, waits for a second person's
+                       approval (default 50000: 500.00 EUR; 0 sends every such gift to approval)
+NGO_MANUAL_GIFT_MAX_MINOR  and none above this is accepted at all, a slipped key caught
+                       (default 10000000: 100 000.00 EUR)
+NGO_ECB_RATES_URL      where the beat task fetches the ECB's euro reference rates (default
+                       https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml); "off"
+                       turns fetching off (rates then come from `flask --app ngo donations
+                       import-rates FILE` or are entered by hand)
+NGO_EXCHANGE_RATE_MAX_AGE_DAYS  a conversion uses a rate at most this many days older than
+                       the day converted (default 10: the ECB publishes on working days only)
 """
 
 from __future__ import annotations
@@ -52,6 +63,8 @@ RETIRED_DEVELOPMENT_KEYS = frozenset(
         "development-blind-index-key-not-for-production",
     }
 )
+
+ECB_DAILY_URL = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
 
 LANGUAGES = {
     "en": "English",
@@ -83,6 +96,17 @@ def _positive_int(name: str, default: str, unit: str = "days") -> int:
     if not value.isdigit() or int(value) == 0:
         raise ConfigurationError(f"{name} must be a whole number of {unit} above 0, not {value!r}.")
     return int(value)
+
+
+def _ecb_rates_url() -> str:
+    url = _env("NGO_ECB_RATES_URL", ECB_DAILY_URL)
+    if url == "off":
+        return ""
+    if not url.startswith(("https://", "http://")):
+        raise ConfigurationError(
+            f"NGO_ECB_RATES_URL must be an http(s) address or off, not {url!r}."
+        )
+    return url
 
 
 def _non_negative_int(name: str, default: str) -> int:
@@ -159,8 +183,10 @@ def load_config(instance_path: str) -> dict[str, object]:
         "LANGUAGES": LANGUAGES,
         "LOGIN_RATE_LIMIT": "10 per minute;60 per hour",
         "PUBLIC_RATE_LIMIT": _env("NGO_PUBLIC_RATE_LIMIT", "300 per minute;5000 per hour"),
-        # How long browsers and proxies may reuse a public page or API answer.
-        "PUBLIC_CACHE_SECONDS": 60,
+        # How long browsers, proxies and the page cache may reuse a public page or API answer:
+        # money figures (raised, funded, spent) are at most this many seconds stale, since a
+        # gift changes no page's version (that would empty the page cache every few seconds).
+        "PUBLIC_CACHE_SECONDS": 10,
         "PUBLIC_PAGE_CACHE_SIZE": _non_negative_int("NGO_PUBLIC_PAGE_CACHE", "512"),
         "LOGIN_LOCKOUT_THRESHOLD": 5,
         "INVITATION_TTL_HOURS": 72,
@@ -176,6 +202,12 @@ def load_config(instance_path: str) -> dict[str, object]:
         # one twice as long, up to LOGIN_LOCKOUT_MAX_SECONDS).
         "STAFF_IDLE_MINUTES": _positive_int("NGO_STAFF_IDLE_MINUTES", "30", unit="minutes"),
         "SESSION_MAX_HOURS": _positive_int("NGO_SESSION_MAX_HOURS", "12", unit="hours"),
+        "MANUAL_GIFT_APPROVAL_MINOR": _non_negative_int("NGO_MANUAL_GIFT_APPROVAL_MINOR", "50000"),
+        "MANUAL_GIFT_MAX_MINOR": _positive_int(
+            "NGO_MANUAL_GIFT_MAX_MINOR", "10000000", unit="minor units"
+        ),
+        "ECB_RATES_URL": _ecb_rates_url(),
+        "EXCHANGE_RATE_MAX_AGE_DAYS": _positive_int("NGO_EXCHANGE_RATE_MAX_AGE_DAYS", "10"),
         "LOGIN_LOCKOUT_FIRST_SECONDS": 60,
         "LOGIN_LOCKOUT_MAX_SECONDS": 3600,
     }

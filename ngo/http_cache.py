@@ -7,12 +7,14 @@ public. Readers share one per-client rate limit across pages and API, sized for 
 reading and low enough to make bulk scraping of the appeals slow.
 
 Each web worker also keeps the public pages it rendered for anonymous readers, by path, query
-and language, and serves them again while the public site's version is unchanged and no
-listing has run out since. This module does not know what makes a page stale: the public
-domain tells it in its init_app (`set_freshness`: campaigns.visibility bumps the version in the
-same transaction as any change a public page shows). Checking costs one small query, so a
-withdrawn consent still takes an appeal off every page at once. Without a freshness rule no
-page is kept.
+and language, and serves them again while the public site's version is unchanged, no listing
+has run out since, and for PUBLIC_CACHE_SECONDS (10) at most: texts, images and listings bump
+the version and take effect on the next request, while money figures, which move with every
+gift and do not bump it, are at most that many seconds stale. This module does not know what
+makes a page stale: the public domain tells it in its init_app (`set_freshness`:
+campaigns.visibility bumps the version in the same transaction as any change a public page
+shows). Checking costs one small query, so a withdrawn consent still takes an appeal off every
+page at once. Without a freshness rule no page is kept.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -149,6 +151,9 @@ def _cached_view(
         return Response(hit.body, status=200, headers=Headers(hit.headers))
     response = make_response(view(*args, **kwargs))
     body = response.get_data() if not response.direct_passthrough else b""
+    good_until = now + timedelta(seconds=int(current_app.config["PUBLIC_CACHE_SECONDS"]))
+    if next_expiry is not None:
+        good_until = min(good_until, next_expiry)
     if (
         response.status_code == 200
         and body
@@ -156,7 +161,7 @@ def _cached_view(
         and "Set-Cookie" not in response.headers
         and not session.modified
     ):
-        cache.put(key, _Rendered(body, Headers(response.headers), version, next_expiry))
+        cache.put(key, _Rendered(body, Headers(response.headers), version, good_until))
     return response
 
 

@@ -66,12 +66,13 @@ case_erased = _signals.signal(
 
 donation_confirmed = _signals.signal(
     "donation-confirmed",
-    doc="""Reserved for the donations domain (next issue), not sent yet: a payment provider or
-    a treasurer confirmed a donation. Receivers (the appeal's counters, receipts, thank-you
-    mail through the outbox) act in the confirming transaction.
+    doc="""A payment provider's webhook, a matched bank statement line or a treasurer
+    confirmed a donation (donations.confirmation.confirm_donation). Sent after the ledger
+    transaction, the appeal's counters and the outbox row asking for the receipt are in the
+    session, inside the confirming transaction.
 
     sender: the Donation.
-    actor: the User who confirmed it, or None for a provider's webhook.""",
+    actor_id: the id of the User who confirmed it, or None for a webhook or a statement.""",
 )
 
 ALL = (

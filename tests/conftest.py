@@ -16,7 +16,8 @@ task it starts) run exactly as in production. The test's end rolls the outer tra
 
 Tests that need commits other connections or processes can see (a live server for Chromium,
 the real Celery worker, migrations, files of the database itself) are marked `committed`: they
-get an app and a database of their own, built for the test and emptied after it, as before.
+get an app of their own and a database whose tables are emptied before the test (TRUNCATE ...
+RESTART IDENTITY CASCADE on PostgreSQL, DELETE on SQLite) and, on PostgreSQL, after it.
 """
 
 from __future__ import annotations
@@ -278,7 +279,9 @@ def app(
 
 def _committed_app(tmp_path: Path, app_config: dict[str, object]) -> Iterator[Flask]:
     """An app of the test's own whose commits are real: a new SQLite file, or the PostgreSQL
-    test database emptied after the test."""
+    test database. The tables are emptied before the test (an earlier committed test that
+    failed in its teardown, or an interrupted run, can have left rows) and, on PostgreSQL,
+    after it too, for the tests that follow on the same database."""
     application = create_app({**_base_config(tmp_path), **app_config})
     application.test_client_class = IsolatedClient
     factories.commit_for_other_connections = True
@@ -286,20 +289,31 @@ def _committed_app(tmp_path: Path, app_config: dict[str, object]) -> Iterator[Fl
         with application.app_context():
             if not SERVICES:
                 db.create_all()
+            _empty_all_tables()
             limiter.reset()
-            yield application
-            db.session.remove()
-            if SERVICES:
-                _empty_all_tables()
-            db.engine.dispose()
+            try:
+                yield application
+            finally:
+                db.session.remove()
+                if SERVICES:
+                    _empty_all_tables()
+                db.engine.dispose()
     finally:
         factories.commit_for_other_connections = False
 
 
 def _empty_all_tables() -> None:
-    names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    """Every table of the models, empty, its sequences back at 1 (Alembic's version table is
+    not a model's and stays)."""
+    tables = db.metadata.sorted_tables
     with db.engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        if connection.dialect.name == "postgresql":
+            quote = connection.dialect.identifier_preparer.quote
+            names = ", ".join(quote(t.name) for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):  # children before the rows they point at
+                connection.execute(table.delete())
 
 
 class IsolatedClient(FlaskClient):

@@ -17,7 +17,6 @@ from ngo.accounts.passwords import hash_password
 from ngo.campaigns.models import Appeal, AppealUpdate
 from ngo.cases.models import (
     Beneficiary,
-    CaseStatus,
     CheckKind,
     Consent,
     ConsentAudience,
@@ -25,10 +24,11 @@ from ngo.cases.models import (
     ConsentMethod,
     EvidenceItem,
     EvidenceKind,
-    RiskLevel,
     StoryVersion,
 )
 from ngo.demo import cases as demo
+from ngo.donations.models import Donation, Donor
+from ngo.donations.models.donors import email_index as donor_email_index
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 
@@ -40,6 +40,8 @@ __all__ = [
     "AppealUpdateFactory",
     "BeneficiaryFactory",
     "ConsentFactory",
+    "DonationFactory",
+    "DonorFactory",
     "EvidenceFactory",
     "Organisation",
     "OrganisationFactory",
@@ -145,15 +147,27 @@ class BeneficiaryFactory(_Base):
 # Cases: built through the services, so that every row is one the application could write -----
 
 
-@functools.cache
-def sample_pdf() -> bytes:
-    """A real one-page PDF (made once per run: the demo draws its samples with WeasyPrint,
-    which costs about half a second each)."""
-    out = io.BytesIO()
+def blank_pdf(
+    *, width: int = 595, height: int = 842, title: str | None = None, password: str | None = None
+) -> bytes:
+    """A real PDF of one blank page (A4 by default), with `title` in its metadata, or
+    encrypted with `password`."""
     writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
+    writer.add_blank_page(width=width, height=height)
+    if title is not None:
+        writer.add_metadata({"/Title": title})
+    if password is not None:
+        writer.encrypt(user_password=password, owner_password=f"{password}-owner")
+    out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+@functools.cache
+def sample_pdf() -> bytes:
+    """The factories' evidence file, made once per run (the demo draws its samples with
+    WeasyPrint, which costs about half a second each)."""
+    return blank_pdf()
 
 
 class EvidenceFactory(factory.Factory):
@@ -249,121 +263,12 @@ class StoryVersionFactory(factory.Factory):
         return version
 
 
-def seed_story_body() -> str:
-    """The seed appeal's story as the demo ships it (the safety check must pass it)."""
-    return (demo.CONTENT / "alexander_story.md").read_text(encoding="utf-8")
-
-
 def seed_case(organisation: Organisation, caseworker: User, verifier: User) -> Beneficiary:
-    """The seed appeal's person (Alexander) as the demo makes him, through the same services
-    with the same values: his private data, household, a note and a task, checked evidence for
-    each check, consent to publish, and a verified story. Only the sample PDFs differ (one
-    blank page instead of WeasyPrint's), and the demo's four other cases are left out."""
-    from ngo.cases import evidence, services
-    from ngo.cases.services import BeneficiaryData
-
-    case = services.create_beneficiary(
-        organisation.id,
-        BeneficiaryData(
-            legal_name="Аляксандр Кавалёў",
-            public_name="Alexander",
-            date_of_birth=date(1979, 4, 12),
-            nationality="Belarusian",
-            country_of_residence="Poland",
-            city_of_residence="Białystok",
-            phone="+48 600 100 200",
-            email="alexander.k@example.net",
-            messenger="Signal: +48 600 100 200",
-            legal_status="Applicant for international protection",
-            needs="Rent for three months and deposit; clothes and shoes; food and school "
-            "supplies; retraining and the code 95 exam.",
-            vulnerabilities="Former political prisoner; relatives still in Belarus.",
-            risk_level=RiskLevel.HIGH,
-            assigned_caseworker_id=caseworker.id,
-        ),
-        actor=caseworker,
-    )
-    for status in (CaseStatus.ASSESSMENT, CaseStatus.ACTIVE):
-        services.change_status(case, status, reason=None, actor=caseworker)
-    services.add_household_member(
-        case, relationship="wife", first_name="Volha", age=41, actor=caseworker
-    )
-    services.add_household_member(
-        case, relationship="son", first_name="Mikita", age=11, actor=caseworker
-    )
-    services.add_note(
-        case, "Intake interview at the office. Family arrived last month.", actor=caseworker
-    )
-    services.add_task(
-        case,
-        title="Book the code 95 medical examination",
-        due_date=date.today() + timedelta(days=10),
-        assignee_id=caseworker.id,
-        actor=caseworker,
-    )
-    documents = {
-        CheckKind.IDENTITY: (EvidenceKind.IDENTITY_DOCUMENT, "Passport (sample)"),
-        CheckKind.PERSECUTION: (
-            EvidenceKind.COURT_VERDICT,
-            "Court verdict, 2 years 6 months (sample)",
-        ),
-        CheckKind.CURRENT_SITUATION: (
-            EvidenceKind.PROTECTION_APPLICATION,
-            "Receipt of the application for international protection (sample)",
-        ),
-        CheckKind.BUDGET: (
-            EvidenceKind.QUOTE_OR_INVOICE,
-            "Rent quote: three months and deposit (sample)",
-        ),
-    }
-    evidence_ids = {
-        check: EvidenceFactory(
-            beneficiary=case, actor=caseworker, kind=kind, title=title, checked_by=verifier
-        ).id
-        for check, (kind, title) in documents.items()
-    }
-    EvidenceFactory(
-        beneficiary=case,
-        actor=caseworker,
-        kind=EvidenceKind.RELEASE_CERTIFICATE,
-        title="Release certificate (sample)",
-        filename="release.pdf",
-    )
-    evidence.add_listing(
-        case,
-        title="Listed as a political prisoner by a human-rights organisation",
-        url="https://prisoners.spring96.org/en",
-        listed_on=date(2021, 11, 1),
-        actor=caseworker,
-    )
-    form = EvidenceFactory(
-        beneficiary=case,
-        actor=caseworker,
-        kind=EvidenceKind.CONSENT_FORM,
-        title="Signed consent form (sample)",
-        filename="consent.pdf",
-    )
-    ConsentFactory(
-        beneficiary=case,
-        actor=caseworker,
-        items=[
-            ConsentItem.PUBLIC_NAME,
-            ConsentItem.STORY,
-            ConsentItem.IMPRISONMENT_HISTORY,
-            ConsentItem.FAMILY_DETAILS,
-        ],
-        method=ConsentMethod.SIGNED_FORM,
-        witness_name=None,
-        form_evidence_id=form.id,
-    )
-    StoryVersionFactory(
-        beneficiary=case,
-        actor=caseworker,
-        title=demo.STORY_TITLE,
-        body=seed_story_body(),
-        verified_by=verifier,
-        evidence=evidence_ids,
-        comments="Checked against the verdict, the protection receipt and the rent quote.",
+    """The seed appeal's person (Alexander) as the demo makes him: `demo.seed_person`, with one
+    blank page for each sample PDF instead of WeasyPrint's drawing (the demo's four other cases
+    are left out)."""
+    case = demo.seed_person(
+        organisation, caseworker, verifier, draw=lambda _title, _lines: sample_pdf()
     )
     persist()
     return case
@@ -435,3 +340,40 @@ class AppealUpdateFactory(factory.Factory):
             updates.approve_update(update, approver=approver, digest=digest)
         persist()
         return update
+
+
+# Donations --------------------------------------------------------------------------------
+
+
+class DonorFactory(_Base):
+    """`DonorFactory(organisation=org)`: a donor with an encrypted name and e-mail."""
+
+    class Meta:
+        model = Donor
+
+    class Params:
+        organisation = None
+
+    organisation_id = factory.LazyAttribute(lambda d: (d.organisation or OrganisationFactory()).id)
+    name = "Anna Kowalska"
+    email = factory.Sequence(lambda n: f"donor{n}@example.org")
+    email_index = factory.LazyAttribute(lambda d: donor_email_index(d.email))
+    locale = "en"
+
+
+class DonationFactory(_Base):
+    """`DonationFactory(appeal=published)`: a pending gift of 50.00 in the appeal's currency for
+    the whole appeal, by bank transfer; confirm it with donations.confirmation."""
+
+    class Meta:
+        model = Donation
+
+    class Params:
+        appeal = None
+
+    organisation_id = factory.LazyAttribute(lambda d: d.appeal.organisation_id)
+    appeal_id = factory.LazyAttribute(lambda d: d.appeal.id)
+    donor = factory.LazyAttribute(lambda d: DonorFactory(organisation_id=d.organisation_id))
+    amount_minor = 5_000
+    currency = factory.LazyAttribute(lambda d: d.appeal.currency)
+    method = "bank_transfer"

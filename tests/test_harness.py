@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, insert, select
 
 from ngo.accounts import invitations
 from ngo.accounts.models import Organisation, Role
 from ngo.extensions import db
 from ngo.outbox import OutboxMessage
 from tests import factories
-from tests.conftest import sent_mail
+from tests.conftest import _base_config, sent_mail
 
 MARKER = "Harness check organisation"
+LEFT_OVER = "Left over by an earlier committed test"
 
 
 def test_a_commit_runs_the_after_commit_hooks(app, admin):
@@ -85,3 +88,26 @@ def test_a_committed_test_commits_for_real(app):
     finally:
         other.dispose()
     assert seen == 1
+
+
+@pytest.fixture
+def rows_left_over(tmp_path: Path, migrated_test_database: str | None) -> None:
+    """What a committed test that failed in its teardown, or an interrupted run, leaves: rows
+    committed in the database the next committed test gets, before its app is built."""
+    engine = create_engine(str(_base_config(tmp_path)["SQLALCHEMY_DATABASE_URI"]))
+    try:
+        if engine.dialect.name == "sqlite":
+            db.metadata.create_all(engine)
+        with engine.begin() as connection:
+            connection.execute(insert(Organisation), [{"name": LEFT_OVER}, {"name": MARKER}])
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.committed
+def test_a_committed_test_starts_from_an_empty_database(rows_left_over, app):
+    """`rows_left_over` runs before `app` (the order of the arguments)."""
+    for table in db.metadata.sorted_tables:
+        assert db.session.scalar(select(func.count()).select_from(table)) == 0, table.name
+    organisation = factories.OrganisationFactory(name=MARKER)  # no clash with the left-over
+    assert organisation.id == 1  # the sequences start again

@@ -39,7 +39,7 @@ def test_second_anonymous_read_is_served_from_the_cache(client, probe):
     assert first.status_code == second.status_code == 200
     assert second.get_json() == {"renders": 1}
     assert len(renders) == 1
-    assert second.headers["Cache-Control"] == "public, max-age=60"
+    assert second.headers["Cache-Control"] == "public, max-age=10"
     assert second.headers["ETag"] == first.headers["ETag"]
     assert "Set-Cookie" not in second.headers
 
@@ -79,6 +79,17 @@ def test_a_listing_that_runs_out_ends_the_cached_page(client, probe, organisatio
     db.session.commit()
     client.get(probe)
     assert client.get(probe).get_json() == {"renders": 2}  # the entry was already out of date
+
+
+def test_a_kept_page_is_rendered_again_after_its_lifetime(client, probe, monkeypatch):
+    """Money figures move without a version bump: they are at most PUBLIC_CACHE_SECONDS old."""
+    from ngo import http_cache
+
+    client.get(probe)
+    assert client.get(probe).get_json() == {"renders": 1}
+    later = utcnow() + timedelta(seconds=10)
+    monkeypatch.setattr(http_cache, "utcnow", lambda: later)
+    assert client.get(probe).get_json() == {"renders": 2}
 
 
 def test_languages_are_cached_apart(client, probe):

@@ -3,7 +3,6 @@ beneficiary's personal values, in any column, as text or as UTF-8 bytes."""
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import date, timedelta
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from pypdf import PdfWriter
 from sqlalchemy import text
 
 from ngo.accounts.models import User
@@ -19,6 +17,7 @@ from ngo.cases import consent, evidence, services, stories
 from ngo.cases.models import ConsentAudience, ConsentItem, ConsentMethod, EvidenceKind
 from ngo.cases.services import BeneficiaryData
 from ngo.extensions import db
+from tests import factories
 
 # What is stored, as stored: committed rows, the database file itself, and the statement log of
 # a connection opened after logging was turned on (a test's shared connection predates it).
@@ -44,12 +43,7 @@ VALUES = {
 
 
 def _pdf() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=100, height=100)
-    writer.add_metadata({"/Title": VALUES["document_text"]})
-    out = io.BytesIO()
-    writer.write(out)
-    data = out.getvalue()
+    data = factories.blank_pdf(width=100, height=100, title=VALUES["document_text"])
     assert VALUES["document_text"].encode() in data
     return data
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 import pytest
 from flask import Flask
@@ -19,7 +20,10 @@ from sqlalchemy.orm import Session
 from ngo.campaigns import concerns, cover
 from ngo.cases import stories
 from ngo.cases.models import EvidenceItem
+from ngo.donations import manual
+from ngo.donations.bank_accounts import BankAccountDetails, add_bank_account
 from ngo.extensions import db
+from ngo.money import Money
 from tests import factories
 from tests.campaigns.appeal_fixtures import (
     alexander,
@@ -57,6 +61,10 @@ AUDITED_READS = frozenset(
         "appeals.cover_image",
         "appeals.update_photo",
         "concerns.queue",
+        # A gift's page shows the treasurer's note, which may name people.
+        "donations.gift",
+        # What donors' banks say about them (statement lines waiting for a treasurer).
+        "donations_treasury.queue",
     }
 )
 QUERY_STRINGS = {"cases.story_diff": "?from=1&to=2", "appeals.appeal_list": "?case={reference}"}
@@ -81,18 +89,36 @@ def site(organisation, staff, alexander, make_user):
         story, title="A new start in Białystok", body="A second version.", actor=staff["admin"]
     )
     concerns.report_concern(appeal, kind="other", message="Is this real?")
+    treasurer = make_user("treasurer")
+    gift = manual.record_manual_gift(
+        appeal,
+        manual.GiftEntry(
+            Money(2_000, appeal.currency), "cash", date.today(), note="From the Sunday meeting"
+        ),
+        actor=treasurer,
+    )
     db.session.commit()
     assert appeal.listed
     people = {
         **staff,
-        "treasurer": make_user("treasurer"),
+        "treasurer": treasurer,
         "funder": make_user("funder"),
         "platform admin": make_user("caseworker", is_platform_admin=True),
     }
     evidence = db.session.scalars(
         select(EvidenceItem.id).where(EvidenceItem.beneficiary_id == alexander.id)
     ).first()
+    account = add_bank_account(
+        appeal_organisation(appeal),
+        currency="EUR",
+        iban="DE89370400440532013000",
+        details=BankAccountDetails(account_holder="Hilfsverein e.V.", bic="COBADEFFXXX"),
+        actor=staff["admin"],
+    )
+    db.session.commit()
     values = {
+        "account_id": account.id,
+        "org_slug": appeal_organisation(appeal).slug,
         "user_id": staff["verifier"].id,
         "slug": appeal.slug,
         "reference": alexander.reference,
@@ -102,8 +128,15 @@ def site(organisation, staff, alexander, make_user):
         "public_id": update.public_id,
         "token": image.token,
         "filename": "css/ngo.css",
+        "gift_id": gift.public_id,
     }
     return people, values
+
+
+def appeal_organisation(appeal):
+    from ngo.accounts.models import Organisation
+
+    return db.session.get(Organisation, appeal.organisation_id)
 
 
 def _get_routes(app: Flask, values: dict[str, object]) -> list[tuple[str, str]]:

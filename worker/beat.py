@@ -21,8 +21,19 @@ def beat_schedule(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             "task": "audit.write_checkpoint",
             "schedule": 3600.0,
         },
+        # The same for the donations ledger (ngo/donations/ledger.py).
+        "write-ledger-checkpoint": {
+            "task": "ledger.write_checkpoint",
+            "schedule": 3600.0,
+        },
         "reconcile-appeal-listings": {
             "task": "campaigns.reconcile_listings",
             "schedule": 3600.0,
+        },
+        # The ECB publishes its reference rates once a working day, around 16:00 CET; storing
+        # them is idempotent, and each failed fetch is shown on the exchange rates page.
+        "fetch-ecb-rates": {
+            "task": "donations.fetch_ecb_rates",
+            "schedule": 4 * 3600.0,
         },
     }

@@ -2,10 +2,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import (
+    EmailField,
+    Field,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in its stubs
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
+from ngo.accounts import organisation_details as details
 from ngo.accounts.models import Role
 from ngo.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from ngo.config import LANGUAGES
@@ -171,6 +181,60 @@ class OrganisationForm(FlaskForm):
         validators=[DataRequired(message=_l("Give the organisation a name.")), Length(max=120)],
     )
     submit = SubmitField(_l("Save"))
+
+
+def _by_service(check: object) -> object:
+    """A field validator that asks the service's own check, so the form and the service
+    can never disagree."""
+
+    def validate(_form: FlaskForm, field: Field) -> None:
+        if field.data:
+            try:
+                check(field.data)  # type: ignore[operator]
+            except details.AccountError as exc:
+                raise ValidationError(str(exc.message)) from exc
+
+    return validate
+
+
+class OrganisationDetailsForm(OrganisationForm):
+    """The organisation's public details, on its settings page."""
+
+    legal_name = StringField(
+        _l("Registered name"),
+        validators=[
+            DataRequired(message=_l("Give the organisation's legal name.")),
+            Length(max=details.LIMITS["legal_name"]),
+        ],
+    )
+    short_name = StringField(
+        _l("Short name on donors' bank and card statements"),
+        validators=[
+            DataRequired(message=_l("Give the organisation a short name.")),
+            _by_service(details.check_short_name),
+        ],
+    )
+    slug = StringField(
+        _l("Address of the public page"),
+        validators=[DataRequired(message=_l("Choose the address of the public page."))],
+    )
+    registration_number = StringField(
+        _l("Registration number"),
+        validators=[Length(max=details.LIMITS["registration_number"])],
+    )
+    postal_address = TextAreaField(
+        _l("Postal address"), validators=[Length(max=details.LIMITS["postal_address"])]
+    )
+    contact_email = _email_field(
+        _l("Contact e-mail for donors"), missing=_l("Give an e-mail address donors can write to.")
+    )
+    website = StringField(
+        _l("Website (optional)"), validators=[Optional(), _by_service(details.check_website)]
+    )
+    about = TextAreaField(_l("About the organisation"), validators=[Length(max=details.TEXT_MAX)])
+    how_we_verify = TextAreaField(
+        _l("How we verify the people we help"), validators=[Length(max=details.TEXT_MAX)]
+    )
 
 
 class NewOrganisationForm(OrganisationForm):

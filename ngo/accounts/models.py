@@ -4,9 +4,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ngo.accounts.slugs import SLUG_MAX, slugify, unique_slug
 from ngo.crypto import EncryptedText
 from ngo.extensions import Model
 from ngo.timeutil import utcnow
@@ -24,12 +26,37 @@ class Role(StrEnum):
 STAFF_ROLES = frozenset({Role.ADMIN, Role.CASEWORKER, Role.VERIFIER, Role.TREASURER})
 
 
+def _default_slug(context: DefaultExecutionContext) -> str:
+    """A readable public slug from the name, made unique against the stored ones."""
+    base = slugify(str(context.get_current_parameters()["name"]))
+    table = Organisation.__table__
+    taken = set(
+        context.connection.scalars(
+            select(table.c.slug).where(table.c.slug.like(f"{base[: SLUG_MAX - 4]}%"))
+        )
+    )
+    return unique_slug(base, taken)
+
+
 class Organisation(Model):
+    """An NGO. Its public details (legal name to "how we verify") are shown on its public page
+    and on each of its appeals: they are the organisation's, never a beneficiary's. The short
+    name is what a donor's card statement and transfer reference show, so it is neutral."""
+
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX), unique=True, default=_default_slug)
+    legal_name: Mapped[str | None] = mapped_column(String(200))
+    short_name: Mapped[str | None] = mapped_column(String(22))
+    postal_address: Mapped[str | None] = mapped_column(String(500))
+    registration_number: Mapped[str | None] = mapped_column(String(64))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    website: Mapped[str | None] = mapped_column(String(300))
+    about: Mapped[str | None] = mapped_column(Text)
+    how_we_verify: Mapped[str | None] = mapped_column(Text)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation")
 

@@ -43,6 +43,24 @@ class Action(StrEnum):
     # Putting an update at the top of the review queue (it still needs a second person).
     MARK_UPDATE_URGENT = "mark_update_urgent"
     HANDLE_CONCERNS = "handle_concerns"
+    # Money: gifts entered by hand (cash, other) and the second person's approval of the large
+    # ones, the donations list and the accountant's export, moving money between an appeal's
+    # lines, its reserve and the general fund.
+    RECORD_GIFT = "record_gift"
+    APPROVE_GIFT = "approve_gift"
+    VIEW_DONATIONS = "view_donations"
+    EXPORT_DONATIONS = "export_donations"
+    REALLOCATE_FUNDS = "reallocate_funds"
+    # Donors' rights: a copy of everything held about a donor, and erasure.
+    EXPORT_DONOR = "export_donor"
+    ERASE_DONOR = "erase_donor"
+    # Donations: the organisation's own exchange rates, entered by hand (bank accounts and
+    # the public details are EDIT_ORGANISATION's).
+    MANAGE_EXCHANGE_RATES = "manage_exchange_rates"
+    # Bank statements: importing them, and deciding what an unmatched line is (a gift to an
+    # appeal, or not a gift); both move money, so they are the treasurer's alone.
+    IMPORT_STATEMENTS = "import_statements"
+    RECONCILE_STATEMENTS = "reconcile_statements"
     # Platform actions are not tied to a membership: they create and list organisations.
     MANAGE_ORGANISATIONS = "manage_organisations"
 
@@ -62,6 +80,15 @@ _CASEWORK = frozenset(
 _VERIFICATION = frozenset(
     {Action.VIEW_CASES, Action.DOWNLOAD_EVIDENCE, Action.CHECK_EVIDENCE, Action.VERIFY_STORY}
 )
+_TREASURY = frozenset(
+    {
+        Action.RECORD_GIFT,
+        Action.APPROVE_GIFT,
+        Action.VIEW_DONATIONS,
+        Action.EXPORT_DONATIONS,
+        Action.REALLOCATE_FUNDS,
+    }
+)
 
 # Treasurers and funders never see beneficiaries' personal data.
 ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -78,17 +105,29 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.POST_UPDATE,
             Action.MARK_UPDATE_URGENT,
             Action.HANDLE_CONCERNS,
+            Action.EXPORT_DONOR,
+            Action.ERASE_DONOR,
+            Action.MANAGE_EXCHANGE_RATES,
         }
     )
     | _CASEWORK
-    | _VERIFICATION,
+    | _VERIFICATION
+    | _TREASURY,
     Role.CASEWORKER: frozenset(
         {Action.VIEW_DASHBOARD, Action.EDIT_APPEAL, Action.POST_UPDATE, Action.HANDLE_CONCERNS}
     )
     | _CASEWORK,
     Role.VERIFIER: frozenset({Action.VIEW_DASHBOARD, Action.APPROVE_APPEAL, Action.HANDLE_CONCERNS})
     | _VERIFICATION,
-    Role.TREASURER: frozenset({Action.VIEW_DASHBOARD}),
+    Role.TREASURER: frozenset(
+        {
+            Action.VIEW_DASHBOARD,
+            Action.MANAGE_EXCHANGE_RATES,
+            Action.IMPORT_STATEMENTS,
+            Action.RECONCILE_STATEMENTS,
+        }
+    )
+    | _TREASURY,
     Role.FUNDER: frozenset({Action.VIEW_DASHBOARD}),
 }
 

@@ -11,7 +11,14 @@ from ngo import audit
 from ngo.accounts.models import User
 from ngo.campaigns.appeals import begin_edit, refuse_unless_editable
 from ngo.campaigns.errors import AppealError
-from ngo.campaigns.models import Appeal, BudgetLine, BudgetLineLabel, Category
+from ngo.campaigns.models import (
+    AllocationRule,
+    Appeal,
+    BudgetLine,
+    BudgetLineLabel,
+    Category,
+    OverfundingPolicy,
+)
 from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.i18n import country_names
@@ -54,6 +61,39 @@ def set_details(
     appeal.update_interval_days = update_interval_days
     db.session.flush()
     audit.record_change(appeal, actor, "appeal.details_changed")
+
+
+def set_allocation(appeal: Appeal, *, rule: str, policy: str, actor: User) -> None:
+    """How gifts for the whole appeal are shared among its lines, and what happens once the
+    essential lines are funded. Donors are told which applies, so it is public content like
+    the rest: changed only before publication, and approved by a second person."""
+    refuse_unless_editable(appeal)
+    try:
+        chosen_rule = AllocationRule(rule)
+    except ValueError:
+        raise AppealError(_l("Choose a rule from the list."), field="allocation_rule") from None
+    try:
+        chosen_policy = OverfundingPolicy(policy)
+    except ValueError:
+        raise AppealError(
+            _l("Choose what happens from the list."), field="overfunding_policy"
+        ) from None
+    if (chosen_rule.value, chosen_policy.value) == (
+        appeal.allocation_rule,
+        appeal.overfunding_policy,
+    ):
+        return
+    begin_edit(appeal, actor)
+    appeal.allocation_rule = chosen_rule.value
+    appeal.overfunding_policy = chosen_policy.value
+    db.session.flush()
+    audit.record_change(
+        appeal,
+        actor,
+        "appeal.allocation_changed",
+        rule=chosen_rule.value,
+        policy=chosen_policy.value,
+    )
 
 
 def _country_codes() -> frozenset[str]:

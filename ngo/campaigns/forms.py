@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in its stubs
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ngo.campaigns.labels import ALLOCATION_RULE_LABELS, OVERFUNDING_POLICY_LABELS
 from ngo.config import LANGUAGES
 
 APPEAL_CURRENCIES = ("EUR", "PLN", "USD")
@@ -108,6 +109,25 @@ class AppealDetailsForm(FlaskForm):
         ],
     )
     submit = SubmitField(_l("Save the details"))
+
+
+class AllocationForm(FlaskForm):
+    """How gifts are shared and what happens once the essential lines are funded."""
+
+    allocation_rule = SelectField(_l("How a gift for the whole appeal is shared"), choices=[])
+    overfunding_policy = SelectField(_l("Once the essential lines are funded"), choices=[])
+    submit = SubmitField(_l("Save the giving rules"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("prefix", "allocation")
+        super().__init__(*args, **kwargs)
+        self.allocation_rule.choices = [
+            SelectChoice(rule.value, str(label)) for rule, label in ALLOCATION_RULE_LABELS.items()
+        ]
+        self.overfunding_policy.choices = [
+            SelectChoice(policy.value, str(label))
+            for policy, label in OVERFUNDING_POLICY_LABELS.items()
+        ]
 
 
 class LineTextForm(FlaskForm):

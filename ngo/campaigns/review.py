@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer
 
 from ngo.campaigns.errors import AppealError
+from ngo.campaigns.labels import ALLOCATION_RULE_LABELS, OVERFUNDING_POLICY_LABELS
 from ngo.campaigns.models import Appeal, AppealUpdate, PublicImage, ReviewSnapshot
 from ngo.cases.story_diff import DiffSegment, diff_words
 from ngo.config import LANGUAGES
@@ -106,6 +107,9 @@ def appeal_content(appeal: Appeal) -> Content:
             "country": appeal.country,
             "deadline": appeal.deadline.isoformat() if appeal.deadline else None,
             "update_interval_days": appeal.update_interval_days,
+            # The page tells donors where their gift goes: the approver approves that too.
+            "allocation_rule": appeal.allocation_rule,
+            "overfunding_policy": appeal.overfunding_policy,
         },
         "texts": texts,
         "budget": budget,
@@ -226,6 +230,8 @@ _DETAIL_LABELS = {
     "country": _l("Country"),
     "deadline": _l("Deadline"),
     "update_interval_days": _l("Promised update interval"),
+    "allocation_rule": _l("How a gift for the whole appeal is shared"),
+    "overfunding_policy": _l("Once the essential lines are funded"),
 }
 
 
@@ -313,6 +319,14 @@ def _facts(content: Content) -> dict[str, str]:
     facts = {key: details.get(key) for key in _DETAIL_LABELS}
     categories = facts.get("categories") or []
     facts["categories"] = ", ".join(categories)
+    for key, labels in (
+        ("allocation_rule", ALLOCATION_RULE_LABELS),
+        ("overfunding_policy", OVERFUNDING_POLICY_LABELS),
+    ):
+        code = facts.get(key)
+        # A snapshot from before the rules were part of the content has none.
+        known = {member.value: label for member, label in labels.items()}
+        facts[key] = str(known[code]) if code in known else code
     return {key: "" if value is None else str(value) for key, value in facts.items()}
 
 

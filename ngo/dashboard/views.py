@@ -10,6 +10,7 @@ from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action, may
 from ngo.campaigns.summary import open_concern_count, overdue_news
 from ngo.cases.listing import caseload_summary
+from ngo.donations.summary import treasury_summary
 
 bp = Blueprint("dashboard", __name__)
 
@@ -27,6 +28,9 @@ def home() -> str:
         overdue_appeals=overdue_news(organisation_id) if sees_cases else None,
         open_concerns=open_concern_count(organisation_id)
         if may(membership, Action.HANDLE_CONCERNS)
+        else None,
+        treasury=treasury_summary(organisation_id, current_user.id)
+        if may(membership, Action.VIEW_DONATIONS)
         else None,
         confirm_form=ConfirmForm(),
     )

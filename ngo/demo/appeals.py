@@ -5,9 +5,12 @@ real publication gate; then the other demo appeals (demo.more_appeals).
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from decimal import Decimal
+
 from sqlalchemy import select
 
-from ngo.accounts.models import Organisation, Role
+from ngo.accounts.models import Organisation, Role, User
 from ngo.campaigns import services, visibility
 from ngo.campaigns.models import (
     Appeal,
@@ -17,7 +20,10 @@ from ngo.cases.models import (
     Beneficiary,
 )
 from ngo.demo.cases import STORY_TITLE
+from ngo.demo.gifts import demo_gift, pending_transfer
 from ngo.demo.more_appeals import demo_appeals, seed_more_appeals, staff_of, tiny_pdf
+from ngo.demo.statements import import_demo_statement
+from ngo.donations.models import ExchangeRate, Frequency, PaymentMethod
 from ngo.extensions import db
 from ngo.money import Money
 
@@ -29,6 +35,7 @@ SEED_BUDGET = [
     ("Food, household expenses for the first time, school supplies", 70_000, True),
     ("Retraining and the code 95 exam to work as an international driver", 60_000, False),
 ]
+# What the five demo gifts add up to (_seed_gifts), the figure of the real appeal.
 SEED_RAISED_MINOR = 23_100
 
 
@@ -77,10 +84,61 @@ def _seed_alexander(organisation: Organisation) -> Appeal | None:
         )
     digest = services.submit_for_review(appeal, actor=caseworker)
     services.approve_and_publish(appeal, approver=verifier, digest=digest)
-    # The donations issue records real gifts; the demo shows the seed appeal's progress, given
-    # so far to the first line (rent), as gifts are spent by priority.
-    appeal.raised_minor = SEED_RAISED_MINOR
-    lines[0].funded_minor = SEED_RAISED_MINOR
+    _seed_gifts(appeal, staff[Role.TREASURER.value])
     db.session.flush()
     visibility.refresh_public_state(appeal)
     return appeal
+
+
+def _seed_gifts(appeal: Appeal, treasurer: User) -> None:
+    """€231 from five gifts, funding the rent line first (the priority rule): by card with a
+    display name, a monthly card gift, an anonymous one, zł212.50 by BLIK (€50.00 at the demo's
+    ECB rate of 4.25), and €41 by bank transfer, matched from a camt.053 statement."""
+    rate_day = date.today() - timedelta(days=5)
+    if (
+        db.session.scalar(
+            select(ExchangeRate.id).where(
+                ExchangeRate.currency == "PLN", ExchangeRate.rate_date == rate_day
+            )
+        )
+        is None
+    ):
+        db.session.add(
+            ExchangeRate(currency="PLN", rate=Decimal("4.25"), rate_date=rate_day, source="ecb")
+        )
+    demo_gift(
+        appeal,
+        10_000,
+        fee_minor=175,
+        display_name="Marta from Kraków",
+        donor_email="marta.donor@example.org",
+        donor_name="Marta Nowak",
+        locale="pl",
+        days_ago=12,
+    )
+    demo_gift(
+        appeal,
+        2_000,
+        fee_minor=55,
+        frequency=Frequency.MONTHLY,
+        donor_email="monthly.donor@example.org",
+        days_ago=9,
+    )
+    demo_gift(appeal, 2_000, fee_minor=55, days_ago=6)  # anonymous: no name, no display name
+    demo_gift(
+        appeal,
+        21_250,
+        currency="PLN",
+        method=PaymentMethod.BLIK,
+        fee_minor=425,
+        donor_email="blik.donor@example.org",
+        locale="pl",
+        days_ago=4,
+    )
+    transfer = pending_transfer(appeal, 4_100, donor_email="transfer.donor@example.org")
+    import_demo_statement(
+        db.session.get_one(Organisation, appeal.organisation_id),
+        treasurer,
+        transfer.reference_code or "",
+        days_ago=2,
+    )

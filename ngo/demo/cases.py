@@ -7,6 +7,7 @@ WeasyPrint and marked as samples.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from ngo.cases.models import (
     ConsentAudience,
     ConsentItem,
     ConsentMethod,
+    EvidenceItem,
     EvidenceKind,
     RiskLevel,
 )
@@ -34,6 +36,11 @@ STORY_TITLE = (
     "Helping a former political prisoner and his family to survive financially "
     "until he is allowed to work"
 )
+
+
+def seed_story_body() -> str:
+    """The seed appeal's story as the demo ships it."""
+    return (CONTENT / "alexander_story.md").read_text(encoding="utf-8")
 
 
 def sample_pdf(title: str, lines: list[str]) -> bytes:
@@ -54,35 +61,89 @@ def _advance(case: Beneficiary, to: CaseStatus, actor: User, reason: str | None 
         services.change_status(case, status, reason=reason, actor=actor)
 
 
-def _alexander(org: Organisation, caseworker: User, verifier: User) -> Beneficiary:
-    case = services.create_beneficiary(
-        org.id,
-        BeneficiaryData(
-            legal_name="Аляксандр Кавалёў",
-            public_name="Alexander",
-            date_of_birth=date(1979, 4, 12),
-            nationality="Belarusian",
-            country_of_residence="Poland",
-            city_of_residence="Białystok",
-            phone="+48 600 100 200",
-            email="alexander.k@example.net",
-            messenger="Signal: +48 600 100 200",
-            legal_status="Applicant for international protection",
-            needs="Rent for three months and deposit; clothes and shoes; food and school "
-            "supplies; retraining and the code 95 exam.",
-            vulnerabilities="Former political prisoner; relatives still in Belarus.",
-            risk_level=RiskLevel.HIGH,
-            assigned_caseworker_id=caseworker.id,
-        ),
-        actor=caseworker,
+# The seed person's household: relationship, first name, age.
+SEED_HOUSEHOLD = (("wife", "Volha", 41), ("son", "Mikita", 11))
+
+# What the sample evidence shows (what it proves, its kind, title and lines), drawn as PDFs.
+Draw = Callable[[str, list[str]], bytes]
+_SEED_EVIDENCE = {
+    CheckKind.IDENTITY: (
+        EvidenceKind.IDENTITY_DOCUMENT,
+        "Passport (sample)",
+        ["Identity document of the beneficiary.", "Checked against the original."],
+    ),
+    CheckKind.PERSECUTION: (
+        EvidenceKind.COURT_VERDICT,
+        "Court verdict, 2 years 6 months (sample)",
+        ["Criminal case related to online comments.", "Sentence: 2 years 6 months."],
+    ),
+    CheckKind.CURRENT_SITUATION: (
+        EvidenceKind.PROTECTION_APPLICATION,
+        "Receipt of the application for international protection (sample)",
+        ["Office for Foreigners, Poland.", "Application registered, decision pending."],
+    ),
+    CheckKind.BUDGET: (
+        EvidenceKind.QUOTE_OR_INVOICE,
+        "Rent quote: three months and deposit (sample)",
+        ["Flat for a family of three.", "Three months' rent and deposit: EUR 2,100."],
+    ),
+}
+
+
+def seed_person_data(caseworker_id: int | None = None) -> BeneficiaryData:
+    """The private data of the seed appeal's person (Alexander), as the intake form takes it."""
+    return BeneficiaryData(
+        legal_name="Аляксандр Кавалёў",
+        public_name="Alexander",
+        date_of_birth=date(1979, 4, 12),
+        nationality="Belarusian",
+        country_of_residence="Poland",
+        city_of_residence="Białystok",
+        phone="+48 600 100 200",
+        email="alexander.k@example.net",
+        messenger="Signal: +48 600 100 200",
+        legal_status="Applicant for international protection",
+        needs="Rent for three months and deposit; clothes and shoes; food and school "
+        "supplies; retraining and the code 95 exam.",
+        vulnerabilities="Former political prisoner; relatives still in Belarus.",
+        risk_level=RiskLevel.HIGH,
+        assigned_caseworker_id=caseworker_id,
     )
+
+
+def _sample_document(
+    case: Beneficiary,
+    kind: EvidenceKind,
+    title: str,
+    lines: list[str],
+    *,
+    actor: User,
+    draw: Draw | None = None,
+    filename: str | None = None,
+) -> EvidenceItem:
+    data = (draw or sample_pdf)(title, lines)
+    return evidence.upload_evidence(
+        case,
+        kind=kind,
+        title=title,
+        data=data,
+        filename=filename or f"{kind.value}.pdf",
+        actor=actor,
+    )
+
+
+def seed_person(
+    org: Organisation, caseworker: User, verifier: User, *, draw: Draw | None = None
+) -> Beneficiary:
+    """The seed appeal's person, ready for an appeal: his private data, household, a note and
+    a task, checked evidence for each check, consent to publish, and a verified story.
+    `draw(title, lines)` makes each sample PDF (default: WeasyPrint's `sample_pdf`)."""
+    case = services.create_beneficiary(org.id, seed_person_data(caseworker.id), actor=caseworker)
     _advance(case, CaseStatus.ACTIVE, caseworker)
-    services.add_household_member(
-        case, relationship="wife", first_name="Volha", age=41, actor=caseworker
-    )
-    services.add_household_member(
-        case, relationship="son", first_name="Mikita", age=11, actor=caseworker
-    )
+    for relationship, first_name, age in SEED_HOUSEHOLD:
+        services.add_household_member(
+            case, relationship=relationship, first_name=first_name, age=age, actor=caseworker
+        )
     services.add_note(
         case, "Intake interview at the office. Family arrived last month.", actor=caseworker
     )
@@ -93,47 +154,19 @@ def _alexander(org: Organisation, caseworker: User, verifier: User) -> Beneficia
         assignee_id=caseworker.id,
         actor=caseworker,
     )
-    documents = {
-        CheckKind.IDENTITY: (
-            EvidenceKind.IDENTITY_DOCUMENT,
-            "Passport (sample)",
-            ["Identity document of the beneficiary.", "Checked against the original."],
-        ),
-        CheckKind.PERSECUTION: (
-            EvidenceKind.COURT_VERDICT,
-            "Court verdict, 2 years 6 months (sample)",
-            ["Criminal case related to online comments.", "Sentence: 2 years 6 months."],
-        ),
-        CheckKind.CURRENT_SITUATION: (
-            EvidenceKind.PROTECTION_APPLICATION,
-            "Receipt of the application for international protection (sample)",
-            ["Office for Foreigners, Poland.", "Application registered, decision pending."],
-        ),
-        CheckKind.BUDGET: (
-            EvidenceKind.QUOTE_OR_INVOICE,
-            "Rent quote: three months and deposit (sample)",
-            ["Flat for a family of three.", "Three months' rent and deposit: EUR 2,100."],
-        ),
-    }
     evidence_ids = {}
-    for check, (kind, title, lines) in documents.items():
-        item = evidence.upload_evidence(
-            case,
-            kind=kind,
-            title=title,
-            data=sample_pdf(title, lines),
-            filename=f"{kind.value}.pdf",
-            actor=caseworker,
-        )
+    for check, (kind, title, lines) in _SEED_EVIDENCE.items():
+        item = _sample_document(case, kind, title, lines, actor=caseworker, draw=draw)
         evidence.mark_checked(item, actor=verifier)
         evidence_ids[check] = item.id
-    evidence.upload_evidence(
+    _sample_document(
         case,
-        kind=EvidenceKind.RELEASE_CERTIFICATE,
-        title="Release certificate (sample)",
-        data=sample_pdf("Release certificate", ["Released after serving the full sentence."]),
-        filename="release.pdf",
+        EvidenceKind.RELEASE_CERTIFICATE,
+        "Release certificate (sample)",
+        ["Released after serving the full sentence."],
         actor=caseworker,
+        draw=draw,
+        filename="release.pdf",
     )
     evidence.add_listing(
         case,
@@ -142,13 +175,14 @@ def _alexander(org: Organisation, caseworker: User, verifier: User) -> Beneficia
         listed_on=date(2021, 11, 1),
         actor=caseworker,
     )
-    form = evidence.upload_evidence(
+    form = _sample_document(
         case,
-        kind=EvidenceKind.CONSENT_FORM,
-        title="Signed consent form (sample)",
-        data=sample_pdf("Consent to publish", ["Public name, city and story may be shown."]),
-        filename="consent.pdf",
+        EvidenceKind.CONSENT_FORM,
+        "Signed consent form (sample)",
+        ["Consent to publish", "Public name, city and story may be shown."],
         actor=caseworker,
+        draw=draw,
+        filename="consent.pdf",
     )
     consent.record_consent(
         case,
@@ -166,12 +200,7 @@ def _alexander(org: Organisation, caseworker: User, verifier: User) -> Beneficia
         form_evidence_id=form.id,
         actor=caseworker,
     )
-    version = stories.start_story(
-        case,
-        title=STORY_TITLE,
-        body=(CONTENT / "alexander_story.md").read_text(encoding="utf-8"),
-        actor=caseworker,
-    )
+    version = stories.start_story(case, title=STORY_TITLE, body=seed_story_body(), actor=caseworker)
     stories.submit_for_verification(version, actor=caseworker)
     verification.verify_version(
         version,
@@ -238,13 +267,13 @@ def _others(org: Organisation, caseworker: User, verifier: User) -> None:
         actor=caseworker,
     )
     _advance(tatsiana, CaseStatus.ACTIVE, caseworker)
-    proof = evidence.upload_evidence(
+    proof = _sample_document(
         tatsiana,
-        kind=EvidenceKind.RELEASE_CERTIFICATE,
-        title="Release certificate (sample)",
-        data=sample_pdf("Release certificate", ["Released after one year."]),
-        filename="release.pdf",
+        EvidenceKind.RELEASE_CERTIFICATE,
+        "Release certificate (sample)",
+        ["Released after one year."],
         actor=caseworker,
+        filename="release.pdf",
     )
     old = stories.start_story(
         tatsiana,
@@ -286,7 +315,7 @@ def seed_cases(organisation: Organisation) -> bool:
         if m.role in (Role.CASEWORKER, Role.VERIFIER)
     }
     caseworker, verifier = staff[Role.CASEWORKER.value], staff[Role.VERIFIER.value]
-    _alexander(organisation, caseworker, verifier)
+    seed_person(organisation, caseworker, verifier)
     _others(organisation, caseworker, verifier)
     db.session.flush()
     return True

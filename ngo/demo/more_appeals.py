@@ -6,8 +6,9 @@ a caseworker writes the story and drafts the appeal, a verifier verifies the sto
 person approves the appeal (naming the digest of what they read), so every published one has
 passed the publication gate; its updates are drafted by the caseworker and approved by a second
 person too. Only what those services do not offer yet is set directly afterwards, as history:
-dates back in time, budget-line translations, donation counters (the donations issue), and
-funded and closed states.
+dates back in time, budget-line translations, money spent (until disbursements are
+recorded through their service), and funded and closed states. Gifts go through the donations
+services (demo.gifts).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from ngo.cases.models import (
     RiskLevel,
 )
 from ngo.cases.services import BeneficiaryData
+from ngo.demo.gifts import demo_gift
+from ngo.donations.models import PaymentMethod
 from ngo.extensions import db
 from ngo.money import Money
 from ngo.timeutil import utcnow
@@ -319,12 +322,19 @@ def _history(appeal: Appeal, spec: DemoAppeal, caseworker: User, approver: User)
     appeal.published_at = published
     funding = zip(appeal.budget_lines, data["lines"], strict=True)
     for line, spec_line in funding:
-        line.funded_minor = _minor(spec_line.get("funded", "0"), appeal.currency)
+        funded = _minor(spec_line.get("funded", "0"), appeal.currency)
+        if spec.status is AppealStatus.FUNDED:
+            funded = line.amount_minor
+        if funded:
+            # Given by bank transfer for that line: no fee, so the line holds what was given.
+            demo_gift(
+                appeal,
+                funded,
+                line=line,
+                method=PaymentMethod.BANK_TRANSFER,
+                days_ago=max(spec.published_days_ago - 1, 0),
+            )
         line.spent_minor = _minor(spec_line.get("spent", "0"), appeal.currency)
-    if spec.status is AppealStatus.FUNDED:
-        for line in appeal.budget_lines:
-            line.funded_minor = line.amount_minor
-    appeal.raised_minor = sum(line.funded_minor for line in appeal.budget_lines)
     latest: datetime | None = None
     for news in data.get("updates", []):
         posted = utcnow() - timedelta(days=int(news["days_ago"]), hours=3)

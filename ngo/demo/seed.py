@@ -16,6 +16,7 @@ from ngo.accounts import services
 from ngo.accounts.models import Organisation, Role, User
 from ngo.demo.appeals import seed_appeal
 from ngo.demo.cases import seed_cases
+from ngo.demo.organisation import seed_organisation_details
 from ngo.extensions import db
 
 DEMO_ORGANISATION = "Bridge of Solidarity (demo)"
@@ -66,6 +67,9 @@ def seed_demo() -> list[DemoLogin]:
         logins.append(DemoLogin(role, email, password))
     db.session.flush()
     db.session.refresh(organisation)
+    admin = services.find_user_by_email(f"{Role.ADMIN.value}@{DEMO_DOMAIN}")
+    if admin is not None:
+        seed_organisation_details(organisation, admin)
     seed_cases(organisation)
     seed_appeal(organisation)
     return logins

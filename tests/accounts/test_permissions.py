@@ -39,6 +39,16 @@ ALLOWED: dict[Action, set[str]] = {
     Action.POST_UPDATE: {A, C},
     Action.MARK_UPDATE_URGENT: {A},
     Action.HANDLE_CONCERNS: {A, C, V},
+    Action.RECORD_GIFT: {A, T},
+    Action.APPROVE_GIFT: {A, T},
+    Action.VIEW_DONATIONS: {A, T},
+    Action.EXPORT_DONATIONS: {A, T},
+    Action.REALLOCATE_FUNDS: {A, T},
+    Action.EXPORT_DONOR: {A},
+    Action.ERASE_DONOR: {A},
+    Action.MANAGE_EXCHANGE_RATES: {A, T},
+    Action.IMPORT_STATEMENTS: {T},
+    Action.RECONCILE_STATEMENTS: {T},
     # Not a role's: only platform administrators, whatever their role (below).
     Action.MANAGE_ORGANISATIONS: set(),
 }
@@ -94,6 +104,9 @@ SMOKE_PAGES = [
     ("/staff/concerns", Action.HANDLE_CONCERNS),
     ("/admin/users", Action.MANAGE_USERS),
     ("/admin/audit", Action.VIEW_AUDIT_LOG),
+    ("/treasury/donations/", Action.VIEW_DONATIONS),
+    ("/treasury/donations/appeals", Action.VIEW_DONATIONS),
+    ("/admin/donors/", Action.EXPORT_DONOR),
 ]
 
 

@@ -334,7 +334,7 @@ def test_etag_and_304(get, one_appeal):
 def _etag_and_304(get, url: str) -> None:
     response, _ = get(url)
     assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "public, max-age=60"
+    assert response.headers["Cache-Control"] == "public, max-age=10"
     etag = response.headers["ETag"]
     again, body = get(url, headers={"If-None-Match": etag})
     assert again.status_code == 304 and body is None

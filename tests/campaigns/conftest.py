@@ -8,8 +8,7 @@ from datetime import date
 import pytest
 
 from ngo.campaigns import services
-from ngo.cases import consent
-from ngo.cases.models import ConsentAudience, ConsentItem, ConsentMethod
+from ngo.cases.models import ConsentAudience, ConsentItem
 from ngo.demo.cases import STORY_TITLE
 from ngo.extensions import db
 from tests import factories
@@ -50,16 +49,12 @@ def appeal(alexander, staff):
 
 def consent_to_photo(person, actor) -> None:
     """The person agrees to a public photo (a cover needs it)."""
-    consent.record_consent(
-        person,
+    factories.ConsentFactory(
+        beneficiary=person,
+        actor=actor,
         items=[ConsentItem.PHOTO],
         audiences=[ConsentAudience.PUBLIC_PAGE],
         given_on=date.today(),
-        expires_on=None,
-        method=ConsentMethod.VERBAL_WITNESSED,
-        witness_name="Volunteer",
-        form_evidence_id=None,
-        actor=actor,
     )
 
 

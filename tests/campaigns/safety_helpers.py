@@ -3,11 +3,12 @@ and short ways to scan a text against them."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import asdict
 
 from ngo.campaigns import safety
 from ngo.campaigns.safety import Finding, PrivateValue
-from ngo.cases.models import Beneficiary, ConsentItem, HouseholdMember
+from ngo.cases.models import Beneficiary, ConsentItem, HouseholdMember, RiskLevel
+from ngo.demo import cases as demo
 
 # What the seed appeal's person agreed to show (the city deliberately not).
 SEED_CONSENT = frozenset(
@@ -22,18 +23,11 @@ NO_FAMILY = SEED_CONSENT - {ConsentItem.FAMILY_DETAILS}
 
 
 def seed_person(**changes) -> Beneficiary:
-    """The seed case of ngo/demo/cases.py."""
-    fields = {
-        "legal_name": "Аляксандр Кавалёў",
-        "public_name": "Alexander",
-        "date_of_birth": date(1979, 4, 12),
-        "phone": "+48 600 100 200",
-        "email": "alexander.k@example.net",
-        "messenger": "Signal: +48 600 100 200",
-        "city_of_residence": "Białystok",
-        "country_of_residence": "Poland",
-    }
-    household = changes.pop("household", [("wife", "Volha", 41), ("son", "Mikita", 11)])
+    """The seed case of ngo/demo/cases.py (its data and household), in memory; `changes`
+    replace fields, `household=[(relationship, first name, age), ...]` the household."""
+    fields = asdict(demo.seed_person_data())
+    fields["risk_level"] = RiskLevel(fields["risk_level"]).value
+    household = changes.pop("household", demo.SEED_HOUSEHOLD)
     fields.update(changes)
     person = Beneficiary(**fields)
     for relationship, first_name, age in household:

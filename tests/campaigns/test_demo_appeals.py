@@ -22,6 +22,9 @@ from ngo.campaigns.visibility import is_listed
 from ngo.cases.models import Beneficiary, Consent, EvidenceItem, StoryVersion
 from ngo.demo import seed_demo
 from ngo.demo.appeals import demo_appeals, tiny_pdf
+from ngo.donations import chart
+from ngo.donations.ledger import account_balances
+from ngo.donations.models import Donation, StatementLine
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 
@@ -111,7 +114,11 @@ def test_money_adds_up(appeals):
         assert lines
         assert appeal.goal_minor == sum(line.amount_minor for line in lines)
         assert appeal.essential_minor == sum(line.amount_minor for line in lines if line.essential)
-        assert appeal.raised_minor == sum(line.funded_minor for line in lines)
+        # Raised is what donors gave; the lines hold it less what went to payment fees.
+        held = account_balances(appeal_id=appeal.id)
+        fees = -held.get((chart.appeal_fees(appeal.id), appeal.currency), 0)
+        reserve = -held.get((chart.appeal_reserve(appeal.id), appeal.currency), 0)
+        assert appeal.raised_minor == sum(line.funded_minor for line in lines) + fees + reserve
         for line in lines:
             assert 0 <= line.spent_minor <= line.funded_minor <= line.amount_minor
         if _status(appeal) in (AppealStatus.DRAFT, AppealStatus.IN_REVIEW):
@@ -174,3 +181,25 @@ def test_demo_updates_were_approved_by_a_second_person(appeals):
         assert update.state == "published" and update.withdrawn_at is None
         assert update.approved_by_id not in (None, update.posted_by_id)
         assert update.approved_digest and update.posted_at < utcnow()
+
+
+def test_the_demo_figures_are_the_ledger_s(appeals):
+    """Every demo gift went through the donations services: `ledger verify` holds, and the seed
+    appeal shows €231 as the real appeal did."""
+    from ngo.demo.appeals import SEED_RAISED_MINOR
+    from ngo.donations import ledger
+
+    seed = db.session.scalars(select(Appeal).order_by(Appeal.id)).first()
+    assert seed.raised_minor == SEED_RAISED_MINOR
+    report = ledger.verify()
+    assert report.chain.ok and not report.unbalanced_transactions
+    assert not [d for d in report.counter_differences if "raised" in d or "funded" in d]
+    gifts = db.session.scalars(select(Donation).where(Donation.appeal_id == seed.id)).all()
+    assert {(g.currency, g.method, g.frequency, g.status) for g in gifts} >= {
+        ("PLN", "blik", "one_off", "confirmed"),
+        ("EUR", "card", "monthly", "confirmed"),
+        ("EUR", "bank_transfer", "one_off", "confirmed"),
+    }
+    assert any(g.display_name is None and g.donor is None for g in gifts)  # anonymous
+    lines = db.session.scalars(select(StatementLine)).all()
+    assert sorted(line.status for line in lines) == ["matched", "queued"]

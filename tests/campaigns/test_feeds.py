@@ -146,7 +146,7 @@ def test_media_serves_images_of_listed_appeals_only(client, seed, staff):
     response = client.get(f"/media/{cover_token(seed)}")
     assert response.status_code == 200
     assert response.mimetype == "image/png" and response.get_data() == png()
-    assert response.headers["Cache-Control"] == "public, max-age=60"
+    assert response.headers["Cache-Control"] == "public, max-age=10"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     update_image = db.session.scalar(
         select(PublicImage.token).where(

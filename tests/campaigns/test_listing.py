@@ -16,6 +16,7 @@ from ngo.extensions import db
 from ngo.money import Money
 from ngo.public import browse
 from ngo.timeutil import utcnow
+from tests import factories
 from tests.campaigns.conftest import publish as _publish
 
 
@@ -162,7 +163,7 @@ def test_a_newer_verified_version_unlists_the_appeal_of_the_old_one(appeal, alex
 
 
 def test_a_consent_recorded_again_lists_the_appeal_in_the_same_commit(appeal, alexander, staff):
-    from ngo.cases.models import ConsentAudience, ConsentItem, ConsentMethod
+    from ngo.cases.models import ConsentAudience, ConsentItem
 
     _publish(appeal, staff)
     withdrawn = db.session.scalars(
@@ -171,16 +172,12 @@ def test_a_consent_recorded_again_lists_the_appeal_in_the_same_commit(appeal, al
     consent.withdraw_consent(withdrawn, actor=staff["caseworker"])
     db.session.commit()
     assert not appeal.listed
-    consent.record_consent(
-        alexander,
+    factories.ConsentFactory(
+        beneficiary=alexander,
+        actor=staff["caseworker"],
         items=[ConsentItem(withdrawn.item)],
         audiences=[ConsentAudience.PUBLIC_PAGE],
         given_on=date.today(),
-        expires_on=None,
-        method=ConsentMethod.VERBAL_WITNESSED,
-        witness_name="Volunteer",
-        form_evidence_id=None,
-        actor=staff["caseworker"],
     )
     db.session.commit()
     assert appeal.listed

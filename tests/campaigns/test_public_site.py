@@ -635,7 +635,7 @@ def test_public_pages_set_no_cookie_and_hold_no_form_token(client, seed):
         assert "Set-Cookie" not in response.headers, path
         assert "csrf_token" not in page
         assert 'method="post"' not in page
-        assert response.headers["Cache-Control"] == "public, max-age=60"
+        assert response.headers["Cache-Control"] == "public, max-age=10"
         assert " style=" not in page and "<script" not in page
 
 

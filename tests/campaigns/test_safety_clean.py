@@ -14,11 +14,12 @@ import pytest
 
 from ngo.campaigns import safety
 from ngo.cases.models import Beneficiary, ConsentItem, HouseholdMember
+from ngo.demo import cases as demo
 from tests.campaigns.safety_helpers import NO_FAMILY, SEED_CONSENT, seed_person
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_APPEALS = sorted((ROOT / "ngo" / "demo" / "content" / "appeals").glob("*.toml"))
-SEED_STORY = (ROOT / "ngo" / "demo" / "content" / "cases" / "alexander_story.md").read_text("utf-8")
+SEED_STORY = demo.seed_story_body()
 
 
 def person_of(data: dict) -> Beneficiary:

@@ -9,7 +9,7 @@ import pytest
 from ngo import signals
 from ngo.cases import consent
 from ngo.cases import services as cases
-from ngo.cases.models import ConsentAudience, ConsentItem, ConsentMethod
+from ngo.cases.models import ConsentAudience, ConsentItem
 from ngo.extensions import db
 from tests import factories
 
@@ -39,16 +39,12 @@ def case(organisation):
 
 
 def _record(case, actor):
-    return consent.record_consent(
-        case,
+    return factories.ConsentFactory(
+        beneficiary=case,
+        actor=actor,
         items=[ConsentItem.STORY],
         audiences=[ConsentAudience.PUBLIC_PAGE],
         given_on=date.today(),
-        expires_on=None,
-        method=ConsentMethod.VERBAL_WITNESSED,
-        witness_name="Volunteer",
-        form_evidence_id=None,
-        actor=actor,
     )
 
 

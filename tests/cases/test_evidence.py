@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image, ImageCms, PngImagePlugin
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 from sqlalchemy import func, select, text
 
 from ngo.accounts import policy
@@ -83,12 +83,7 @@ def png_with_text() -> bytes:
 
 
 def pdf_bytes() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    writer.add_metadata({"/Title": "Court verdict"})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return factories.blank_pdf(title="Court verdict")
 
 
 def noise_png(side: int) -> bytes:
@@ -318,17 +313,13 @@ def test_refused_content_leaves_nothing(
 
 
 def test_password_protected_pdf_is_refused(app: Flask, case, caseworker) -> None:
-    writer = PdfWriter()
-    writer.add_blank_page(width=100, height=100)
-    writer.encrypt(user_password="secret", owner_password="owner")
-    out = io.BytesIO()
-    writer.write(out)
+    encrypted = factories.blank_pdf(width=100, height=100, password="secret")
     with pytest.raises(CaseError, match="password"):
         evidence.upload_evidence(
             case,
             kind=EvidenceKind.COURT_VERDICT,
             title="Verdict",
-            data=out.getvalue(),
+            data=encrypted,
             filename="v.pdf",
             actor=caseworker,
         )

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from pypdf import PdfWriter
 from sqlalchemy import func, select, text
 
 from ngo import audit
@@ -78,12 +77,7 @@ FORMER_VALUES = [*PERSONAL.values(), *OTHER_VALUES.values()]
 
 
 def small_pdf() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=200, height=200)
-    writer.add_metadata({"/Title": "Shklianik court verdict PDF-Metadata"})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return factories.blank_pdf(width=200, height=200, title="Shklianik court verdict PDF-Metadata")
 
 
 def build_full_case(organisation: factories.Organisation, admin: User, verifier: User) -> Any:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ngo import audit
-from ngo.accounts import invitations, policy, services, signin
+from ngo.accounts import invitations, organisation_details, policy, services, signin
 from ngo.accounts.access import (
     acting_membership,
     load_in_organisation,
@@ -21,7 +21,7 @@ from ngo.accounts.forms import (
     ConfirmForm,
     InviteForm,
     NewOrganisationForm,
-    OrganisationForm,
+    OrganisationDetailsForm,
     RoleForm,
 )
 from ngo.accounts.models import Invitation, Membership, Organisation, Role, User
@@ -203,17 +203,36 @@ def revoke_invitation(invitation_id: int) -> Response:
 @admin_bp.route("/organisation", methods=["GET", "POST"])
 @staff_required(Action.EDIT_ORGANISATION)
 def organisation() -> Response | tuple[str, int]:
+    """The organisation's name and public details (shown on its public page and appeals)."""
     org = acting_membership().organisation
-    form = OrganisationForm(obj=org)
+    form = OrganisationDetailsForm(obj=org)
     if form.validate_on_submit() and attempt(
-        form,
-        lambda: services.rename_organisation(org, given(form.name.data), actor=current_user),
-        field="name",
+        form, lambda: _save_organisation(org, form), field="name"
     ):
         flash(_("Saved."), "success")
         return redirect(url_for("admin.organisation"))
-    status = 400 if form.errors else 200
+    status = 400 if form.errors or form.form_errors else 200
     return render_template("admin/organisation.html", form=form, organisation=org), status
+
+
+def _save_organisation(org: Organisation, form: OrganisationDetailsForm) -> None:
+    if " ".join(given(form.name.data).split()) != org.name:
+        services.rename_organisation(org, given(form.name.data), actor=current_user)
+    organisation_details.update_organisation_details(
+        org,
+        organisation_details.OrganisationDetails(
+            slug=form.slug.data or "",
+            legal_name=form.legal_name.data or "",
+            short_name=form.short_name.data or "",
+            postal_address=form.postal_address.data or "",
+            registration_number=form.registration_number.data or "",
+            contact_email=form.contact_email.data or "",
+            website=form.website.data or "",
+            about=form.about.data or "",
+            how_we_verify=form.how_we_verify.data or "",
+        ),
+        actor=current_user,
+    )
 
 
 def _latest_audit_events() -> list[AuditEvent]:

@@ -3,12 +3,14 @@ here, copied from consented, verified sources and checked for private values; no
 is ever rendered from a case's personal fields."""
 
 from ngo.campaigns.models.appeal import (
+    AllocationRule,
     Appeal,
     AppealStatus,
     AppealTranslation,
     BudgetLine,
     BudgetLineLabel,
     Category,
+    OverfundingPolicy,
     PublicSiteVersion,
     new_public_slug,
 )
@@ -25,6 +27,7 @@ from ngo.campaigns.models.updates import (
 )
 
 __all__ = [
+    "AllocationRule",
     "Appeal",
     "AppealSearchDocument",
     "AppealStatus",
@@ -35,6 +38,7 @@ __all__ = [
     "Category",
     "ConcernReport",
     "ConcernStatus",
+    "OverfundingPolicy",
     "PublicImage",
     "PublicSiteVersion",
     "ReviewSnapshot",

@@ -23,6 +23,26 @@ from ngo.extensions import Model
 from ngo.timeutil import utcnow
 
 
+class AllocationRule(StrEnum):
+    """How a gift for the whole appeal is shared among its budget lines."""
+
+    # Essential lines in priority order, then the stretch lines in priority order.
+    PRIORITY = "priority"
+    # Each line of the tier being funded gets a share in proportion to what it still needs.
+    PRO_RATA = "pro_rata"
+
+
+class OverfundingPolicy(StrEnum):
+    """What happens once the essential lines are funded; the public page says which applies."""
+
+    # Giving closes when the essential lines are funded.
+    STOP = "stop"
+    # Giving goes on into the stretch lines and closes when every line is funded.
+    STRETCH = "stretch"
+    # As STRETCH, and after that gifts are accepted and passed to the organisation's general fund.
+    GENERAL_FUND = "general_fund"
+
+
 class AppealStatus(StrEnum):
     DRAFT = "draft"
     IN_REVIEW = "in_review"
@@ -83,6 +103,18 @@ class Appeal(Model):
     # Money counters, in minor units of `currency`, updated in the same transaction as the
     # money movement (donations issue), so public pages never sum donation tables.
     raised_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # How gifts are shared among the lines, and what happens after the essential ones are
+    # funded (donations.allocation applies them).
+    allocation_rule: Mapped[str] = mapped_column(
+        String(16),
+        default=AllocationRule.PRIORITY.value,
+        server_default=AllocationRule.PRIORITY.value,
+    )
+    overfunding_policy: Mapped[str] = mapped_column(
+        String(16),
+        default=OverfundingPolicy.STRETCH.value,
+        server_default=OverfundingPolicy.STRETCH.value,
+    )
     # Sums of the budget lines, kept by the budget services so lists can sort and filter by
     # funding without loading every line.
     goal_minor: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from ngo.campaigns import cover, updates
 from ngo.campaigns.appeals import VISIBLE
-from ngo.campaigns.forms import AppealDetailsForm, CoverPhotoForm, LineTextForm
+from ngo.campaigns.forms import AllocationForm, AppealDetailsForm, CoverPhotoForm, LineTextForm
 from ngo.campaigns.forms_updates import UpdateForm
 from ngo.campaigns.labels import CATEGORY_LABELS
 from ngo.campaigns.models import Appeal, AppealUpdate, BudgetLine
@@ -45,6 +45,13 @@ def details_form(appeal: Appeal | None = None) -> AppealDetailsForm:
     return form
 
 
+def allocation_form(appeal: Appeal) -> AllocationForm:
+    form = AllocationForm(formdata=None)
+    form.allocation_rule.data = appeal.allocation_rule
+    form.overfunding_policy.data = appeal.overfunding_policy
+    return form
+
+
 def line_text_form(line: BudgetLine, *, from_request: bool = False) -> LineTextForm:
     """One form per budget line, told apart by a prefix so their fields have unique ids."""
     prefix = f"line{line.id}"
@@ -61,12 +68,14 @@ def details_section(
     form: AppealDetailsForm | None,
     line_forms: dict[int, LineTextForm],
     photo_form: CoverPhotoForm | None = None,
+    giving_form: AllocationForm | None = None,
 ) -> dict[str, object]:
     """What the staff appeal page needs to show and edit the details, cover and labels."""
     names = country_names(str(get_locale()))
     return {
         "cover": cover.cover_of(appeal),
         "cover_form": photo_form or CoverPhotoForm(formdata=None),
+        "allocation_form": giving_form or allocation_form(appeal),
         "details_form": form or details_form(appeal),
         "line_text_forms": {
             line.id: line_forms.get(line.id) or line_text_form(line) for line in appeal.budget_lines

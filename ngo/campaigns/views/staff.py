@@ -37,7 +37,15 @@ from ngo.campaigns.forms import (
     TranslationForm,
     money_error_message,
 )
-from ngo.campaigns.models import Appeal, AppealStatus, AppealTranslation, BudgetLine
+from ngo.campaigns.labels import ALLOCATION_RULE_PUBLIC, OVERFUNDING_POLICY_PUBLIC
+from ngo.campaigns.models import (
+    AllocationRule,
+    Appeal,
+    AppealStatus,
+    AppealTranslation,
+    BudgetLine,
+    OverfundingPolicy,
+)
 from ngo.campaigns.views.sections import details_section, updates_section
 from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
@@ -78,6 +86,10 @@ def _appeal_helpers() -> dict[str, object]:
     return {
         "appeal_status_label": lambda s: str(STATUS_LABELS[AppealStatus(s)]),
         "format_money": format_money,
+        "allocation_rule_text": lambda code: str(ALLOCATION_RULE_PUBLIC[AllocationRule(code)]),
+        "overfunding_policy_text": lambda code: str(
+            OVERFUNDING_POLICY_PUBLIC[OverfundingPolicy(code)]
+        ),
     }
 
 
@@ -144,6 +156,7 @@ def render_appeal(
     details_form: Any = None,
     line_text_forms: dict[int, Any] | None = None,
     cover_form: Any = None,
+    allocation_form: Any = None,
 ) -> tuple[str, int]:
     problems = services.publication_problems(appeal)
     case = db.session.get(Beneficiary, appeal.beneficiary_id)
@@ -177,7 +190,7 @@ def render_appeal(
         editable=AppealStatus(appeal.status) in services.EDITABLE,
         languages=LANGUAGES,
         **(updates or updates_section(appeal)),
-        **details_section(appeal, details_form, line_text_forms or {}, cover_form),
+        **details_section(appeal, details_form, line_text_forms or {}, cover_form, allocation_form),
     ), status
 
 

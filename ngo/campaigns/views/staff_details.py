@@ -19,7 +19,7 @@ from ngo.accounts.access import (
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action
 from ngo.campaigns import cover, details, images
-from ngo.campaigns.forms import CoverPhotoForm
+from ngo.campaigns.forms import AllocationForm, CoverPhotoForm
 from ngo.campaigns.models import Appeal, BudgetLine
 from ngo.campaigns.updates import PHOTO_MAX_BYTES
 from ngo.campaigns.views.sections import UPLOAD_OVERHEAD, details_form, line_text_form
@@ -50,6 +50,27 @@ def save_details(slug: str) -> Response | tuple[str, int]:
     ):
         return back_to_appeal(appeal, _("The details were saved."), status_before=status_before)
     return render_appeal(appeal, 400, details_form=form)
+
+
+@bp.post("/<slug>/allocation")
+@staff_required(Action.EDIT_APPEAL)
+def save_allocation(slug: str) -> Response | tuple[str, int]:
+    appeal = load_in_organisation(Appeal, slug, Action.EDIT_APPEAL)
+    form = AllocationForm()
+    status_before = appeal.status
+    if form.validate() and attempt(
+        form,
+        lambda: details.set_allocation(
+            appeal,
+            rule=form.allocation_rule.data or "",
+            policy=form.overfunding_policy.data or "",
+            actor=current_user,
+        ),
+    ):
+        return back_to_appeal(
+            appeal, _("The giving rules were saved."), status_before=status_before, anchor="giving"
+        )
+    return render_appeal(appeal, 400, allocation_form=form)
 
 
 @bp.post("/<slug>/lines/<int:line_id>/text")

@@ -20,13 +20,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select
 from werkzeug.wrappers import Response
 
-from ngo.campaigns.labels import CATEGORY_LABELS
+from ngo.campaigns.labels import (
+    ALLOCATION_RULE_PUBLIC,
+    CATEGORY_LABELS,
+    OVERFUNDING_POLICY_PUBLIC,
+)
 from ngo.campaigns.labels import VERIFICATION_CHECK_LABELS as CHECK_LABELS
 from ngo.campaigns.models import (
+    AllocationRule,
     Appeal,
     AppealStatus,
     AppealUpdate,
     Category,
+    OverfundingPolicy,
     PublicImage,
 )
 from ngo.campaigns.visibility import publicly_listed
@@ -37,6 +43,7 @@ from ngo.markdown import render_published_markdown, visible_text
 from ngo.money import Money
 from ngo.public import browse
 from ngo.public.browse import AppealGoneError, Band, BrowseError, Sort
+from ngo.public.organisations import organisation_of_appeal
 from ngo.public.views.home import current_locale, refuse_long_query_string
 
 bp = Blueprint("public_appeals", __name__)
@@ -179,6 +186,15 @@ def _line_rows(public: browse.PublicAppeal, language: str) -> list[LineRow]:
     return rows
 
 
+def giving_rules(appeal: Appeal) -> list[str]:
+    """Where a gift goes, in plain words: the appeal's allocation rule and over-funding
+    policy (approved with the rest of its public content)."""
+    return [
+        str(ALLOCATION_RULE_PUBLIC[AllocationRule(appeal.allocation_rule)]),
+        str(OVERFUNDING_POLICY_PUBLIC[OverfundingPolicy(appeal.overfunding_policy)]),
+    ]
+
+
 def _shorten(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
@@ -230,6 +246,8 @@ def appeal(slug: str) -> str:
         cover=_cover(public.card.cover_token),
         check_labels=[str(CHECK_LABELS.get(c, c)) for c in checks],
         description=description,
+        giving_rules=giving_rules(public.appeal),
+        organiser=organisation_of_appeal(public.appeal.organisation_id),
     )
 
 

@@ -1,0 +1,235 @@
+"""An append-only log stored in the database as a keyed hash chain with signed checkpoints: the
+storage side of ngo/chain.py, shared by the audit log and the donations ledger.
+
+A log names its entry and checkpoint models, the settings that hold its keys, and the advisory
+lock that serialises appends on PostgreSQL. Each log has its own HMAC key, derived from the
+configured one under the log's name, so that an audit entry can never pass for a ledger entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any, ClassVar
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import current_app
+from sqlalchemy import select, text
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from ngo import chain
+from ngo.chain import GENESIS_HASH, ChainReport, Checkpoint
+from ngo.extensions import db
+from ngo.timeutil import utcnow
+
+
+class ChainError(RuntimeError):
+    """The chain does not follow from the newest checkpoint: no new checkpoint may vouch for it."""
+
+    def __init__(self, report: ChainReport) -> None:
+        super().__init__(report.problem)
+        self.report = report
+
+
+@lru_cache(maxsize=4)
+def _signing_key(setting_value: str, setting: str) -> Ed25519PrivateKey:
+    return chain.load_signing_key(setting_value, setting)
+
+
+@dataclass(frozen=True)
+class ChainedLog:
+    name: str
+    entry: type[Any]
+    checkpoint: type[Any]
+    lock_key: int
+    # The audit log was keyed with the setting itself before other logs existed; the others
+    # derive their key from it under their own name.
+    derive_key: bool = True
+    KEY_SETTING: ClassVar[str] = "NGO_AUDIT_KEY"
+    SIGNING_SETTING: ClassVar[str] = "NGO_AUDIT_SIGNING_KEY"
+
+    # Keys ------------------------------------------------------------------------------------
+
+    def key(self) -> bytes:
+        configured = chain.hmac_key(str(current_app.config[self.KEY_SETTING]))
+        if not self.derive_key:
+            return configured
+        return hmac.new(configured, f"ngo-log:{self.name}".encode(), hashlib.sha256).digest()
+
+    def signing_key(self) -> Ed25519PrivateKey:
+        return _signing_key(str(current_app.config[self.SIGNING_SETTING]), self.SIGNING_SETTING)
+
+    def public_key(self) -> str:
+        """The key that checks the checkpoints: safe to publish and to keep with a copy."""
+        return chain.public_key_text(self.signing_key())
+
+    # Appending -------------------------------------------------------------------------------
+
+    def lock(self, session: Session) -> None:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": self.lock_key})
+        # SQLite serialises writers itself; the unique seq catches a lost race anywhere else.
+
+    def head(self, session: Session) -> tuple[int, str]:
+        seq: InstrumentedAttribute[int] = self.entry.seq
+        last = session.execute(select(seq, self.entry.hash).order_by(seq.desc()).limit(1)).first()
+        return (last[0], last[1]) if last else (0, GENESIS_HASH)
+
+    def append(self, session: Session, entry: Any) -> Any:
+        """Give `entry` the next seq and its hash under the lock, and add it to the session.
+        The caller has set every hashed field except seq and prev_hash."""
+        self.lock(session)
+        seq, prev = self.head(session)
+        entry.seq = seq + 1
+        entry.prev_hash = prev
+        session.add(entry)
+        entry.hash = entry.compute_hash(self.key())
+        session.flush()
+        return entry
+
+    # Checking --------------------------------------------------------------------------------
+
+    def entries_in_order(
+        self, session: Session, after: int = 0, up_to: int | None = None
+    ) -> Iterator[Any]:
+        stmt = select(self.entry).where(self.entry.seq > after)
+        if up_to is not None:
+            stmt = stmt.where(self.entry.seq <= up_to)
+        yield from session.scalars(stmt.order_by(self.entry.seq).execution_options(yield_per=1000))
+
+    def walk(
+        self,
+        session: Session,
+        *,
+        after: Checkpoint | None = None,
+        up_to: int | None = None,
+        **kwargs: Any,
+    ) -> tuple[ChainReport, dict[int, str]]:
+        key = self.key()
+        start_seq, start_hash = (after.seq, after.head_hash) if after else (0, GENESIS_HASH)
+        report, seen = chain.walk(
+            self.entries_in_order(session, start_seq, up_to),
+            lambda entry: entry.compute_hash(key),
+            start_seq=start_seq + 1,
+            start_hash=start_hash,
+            **kwargs,
+        )
+        if report.kind == "altered" and report.broken_at_seq == 1:
+            report = replace(
+                report,
+                problem=f"{report.problem}, or {self.KEY_SETTING} is not the key "
+                f"the {self.name} log was written with",
+            )
+        return report, seen
+
+    def stored_checkpoints(self, session: Session) -> list[Checkpoint]:
+        rows = session.scalars(select(self.checkpoint).order_by(self.checkpoint.id))
+        return [row.as_checkpoint() for row in rows]
+
+    def verify(
+        self, session: Session | None = None, *, external: Checkpoint | None = None
+    ) -> ChainReport:
+        """Walk the whole chain with the key, then check every stored checkpoint (and
+        `external`, a copy the operator kept) against it; report the first entry that cannot
+        be trusted."""
+        session = session or db.session()
+        checkpoints = self.stored_checkpoints(session)
+        if external is not None:
+            problem = self.foreign_checkpoint_problem(external)
+            if problem:
+                return ChainReport(
+                    0, 0, GENESIS_HASH, broken_at_seq=external.seq, problem=problem, kind="foreign"
+                )
+        seqs = {c.seq for c in checkpoints} | ({external.seq} if external else set())
+        report, seen = self.walk(session, remember=frozenset(seqs))
+        if not report.ok:
+            return report
+        public = self.signing_key().public_key()
+        for group in (checkpoints, [external] if external else []):
+            found = chain.check_checkpoints(
+                group, public_key=public, head_seq=report.head_seq, hash_at=seen
+            )
+            if found:
+                seq, kind, problem = found
+                if kind == "checkpoint_forged" and group is checkpoints:
+                    problem += f", or {self.SIGNING_SETTING} is not the key that signed it"
+                return replace(report, broken_at_seq=seq, kind=kind, problem=problem)
+        return replace(report, checkpoints_checked=len(checkpoints))
+
+    def foreign_checkpoint_problem(self, checkpoint: Checkpoint) -> str | None:
+        if checkpoint.chain != self.name:
+            return (
+                f"the given checkpoint is one of the {checkpoint.chain!r} log, "
+                f"not of the {self.name} log"
+            )
+        if checkpoint.public_key != self.public_key():
+            return (
+                f"the given checkpoint was signed by the key {checkpoint.public_key}, "
+                f"not by this deployment's key {self.public_key()} ({self.SIGNING_SETTING})"
+            )
+        return None
+
+    def hash_at(self, session: Session, seq: int) -> str | None:
+        if seq == 0:
+            return GENESIS_HASH
+        return session.scalar(select(self.entry.hash).where(self.entry.seq == seq))
+
+    def newest_checkpoint(self, session: Session | None = None) -> Any:
+        session = session or db.session()
+        return session.scalars(
+            select(self.checkpoint).order_by(self.checkpoint.id.desc()).limit(1)
+        ).first()
+
+    def write_checkpoint(
+        self, session: Session | None = None, *, only_if_moved: bool = False
+    ) -> Any:
+        """Sign the current head into a new checkpoint in the caller's transaction.
+
+        Only a head that follows, under the key, from the newest checkpoint is signed (the whole
+        chain for the first one): a checkpoint never vouches for a log that was already cut or
+        rewritten. Raises ChainError otherwise. With `only_if_moved`, returns None when the
+        head has not changed since the newest checkpoint.
+        """
+        session = session or db.session()
+        head_seq, head_hash = self.head(session)
+        previous_row = self.newest_checkpoint(session)
+        previous = previous_row.as_checkpoint() if previous_row else None
+        if (
+            only_if_moved
+            and previous
+            and (previous.seq, previous.head_hash) == (head_seq, head_hash)
+        ):
+            return None
+        key = self.signing_key()
+        if previous is not None:
+            stored = self.hash_at(session, previous.seq)
+            found = chain.check_checkpoints(
+                [previous],
+                public_key=key.public_key(),
+                head_seq=head_seq,
+                hash_at={} if stored is None else {previous.seq: stored},
+            )
+            if found:
+                seq, kind, problem = found
+                raise ChainError(
+                    ChainReport(
+                        0, head_seq, head_hash, broken_at_seq=seq, problem=problem, kind=kind
+                    )
+                )
+        report, _ = self.walk(session, after=previous, up_to=head_seq)
+        if not report.ok:
+            raise ChainError(report)
+        signed = Checkpoint(self.name, head_seq, head_hash, utcnow()).signed(key)
+        row = self.checkpoint(
+            seq=signed.seq,
+            head_hash=signed.head_hash,
+            created_at=signed.created_at,
+            signature=signed.signature,
+            public_key=signed.public_key,
+        )
+        session.add(row)
+        session.flush()
+        return row

@@ -1,0 +1,259 @@
+"""Confirming a gift and taking one back: the one path every payment method ends in.
+
+`confirm_donation` converts the gift into the appeal's currency at a stored rate, shares it among
+the budget lines by the appeal's rule, posts one balanced ledger transaction, moves the public
+counters, issues the receipt's private code and asks for the receipt through the outbox, all in
+the caller's transaction: either all of it happens or none of it does.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ngo import outbox, signals
+from ngo.campaigns import funding
+from ngo.campaigns.models import AllocationRule, Appeal, OverfundingPolicy
+from ngo.donations import chart, ledger, rates, receipt_codes
+from ngo.donations.allocation import Allocation, LineState, allocate, share_back
+from ngo.donations.ledger import Posting
+from ngo.donations.models import Donation, DonationStatus, JournalLine, LedgerTransaction
+from ngo.extensions import db
+from ngo.rules import RuleError
+from ngo.timeutil import utcnow
+
+RECEIPT_KIND = "donations.receipt"
+
+
+class DonationStateError(RuleError):
+    pass
+
+
+def line_states(appeal: Appeal) -> list[LineState]:
+    return [
+        LineState(line.id, line.amount_minor, line.funded_minor, line.essential, line.priority)
+        for line in appeal.budget_lines
+    ]
+
+
+def _in_appeal_currency(
+    donation: Donation, appeal: Appeal, amount_minor: int, on: date
+) -> tuple[int, str | None, date | None, str | None]:
+    if donation.currency == appeal.currency:
+        return amount_minor, None, None, None
+    conversion = rates.convert(
+        amount_minor, donation.currency, appeal.currency, on, organisation_id=appeal.organisation_id
+    )
+    return (
+        conversion.amount_minor,
+        format(conversion.rate, "f"),
+        conversion.rate_date,
+        conversion.source,
+    )
+
+
+def confirm_donation(
+    donation: Donation,
+    *,
+    fee_minor: int = 0,
+    occurred_at: datetime | None = None,
+    actor_id: int | None = None,
+    session: Session | None = None,
+) -> bool:
+    """Confirm a pending gift; False, changing nothing, if it was confirmed before (a webhook
+    replayed, a statement imported twice). `fee_minor` is what the provider kept, in the gift's
+    currency."""
+    session = session or db.session()
+    # What the caller set on the gift (an approver, a payment) is kept: flushed, then re-read
+    # under the lock, so two deliveries of one webhook cannot both confirm it.
+    session.flush()
+    appeal = funding.lock_for_money(donation.appeal_id, session)
+    session.refresh(donation, with_for_update=True)
+    if donation.status == DonationStatus.CONFIRMED:
+        return False
+    if donation.status not in (DonationStatus.PENDING, DonationStatus.AWAITING_APPROVAL):
+        raise DonationStateError(f"a {donation.status} donation cannot be confirmed")
+    if not 0 <= fee_minor <= donation.amount_minor:
+        raise DonationStateError("the fee is more than the gift")
+    moment = occurred_at or utcnow()
+    gross, rate, rate_date, rate_source = _in_appeal_currency(
+        donation, appeal, donation.amount_minor, moment.date()
+    )
+    net, *_ = _in_appeal_currency(
+        donation, appeal, donation.amount_minor - fee_minor, moment.date()
+    )
+    fee_in_appeal = gross - net
+    allocation = allocate(
+        net,
+        line_states(appeal),
+        rule=AllocationRule(appeal.allocation_rule),
+        policy=OverfundingPolicy(appeal.overfunding_policy),
+        designated_line_id=donation.budget_line_id,
+    )
+    method = donation.method
+    postings = [
+        Posting(chart.clearing(method), donation.amount_minor - fee_minor, donation.currency),
+        Posting(chart.fees(method), fee_minor, donation.currency),
+    ]
+    if donation.currency != appeal.currency:
+        postings += [
+            Posting(chart.FX, -donation.amount_minor, donation.currency),
+            Posting(chart.FX, gross, appeal.currency),
+        ]
+    postings += _fund_postings(appeal, fee_in_appeal, allocation)
+    ledger.post(
+        organisation_id=donation.organisation_id,
+        kind="donation",
+        postings=postings,
+        memo="Gift",
+        appeal_id=appeal.id,
+        donation_id=donation.id,
+        occurred_at=moment,
+        session=session,
+    )
+    funding.move_counters(appeal, raised_minor=gross, funded=allocation.lines, session=session)
+    code = receipt_codes.new_code()
+    donation.status = DonationStatus.CONFIRMED.value
+    donation.fee_minor = fee_minor
+    donation.appeal_amount_minor = gross
+    donation.rate, donation.rate_date, donation.rate_source = rate, rate_date, rate_source
+    donation.confirmed_at = moment
+    donation.approved_by_id = donation.approved_by_id or actor_id
+    donation.receipt_code = code
+    donation.receipt_code_lookup = receipt_codes.lookup_key(code)
+    donation.receipt_code_hash = receipt_codes.public_hash(donation.public_id, code)
+    session.flush()
+    outbox.enqueue(RECEIPT_KIND, {"donation_id": donation.id}, session=session)
+    signals.donation_confirmed.send(donation, actor_id=actor_id)
+    return True
+
+
+def _fund_postings(appeal: Appeal, fee_in_appeal: int, allocation: Allocation) -> list[Posting]:
+    currency = appeal.currency
+    postings = [Posting(chart.appeal_fees(appeal.id), -fee_in_appeal, currency, appeal.id)]
+    postings += [
+        Posting(chart.line_fund(line_id), -amount, currency, appeal.id, line_id)
+        for line_id, amount in allocation.lines.items()
+    ]
+    postings.append(
+        Posting(chart.appeal_reserve(appeal.id), -allocation.reserve_minor, currency, appeal.id)
+    )
+    postings.append(
+        Posting(chart.GENERAL_FUND, -allocation.general_fund_minor, currency, appeal.id)
+    )
+    return postings
+
+
+def _held_for(donation: Donation, session: Session) -> dict[tuple[str, int | None], int]:
+    """What the gift still holds on each fund account: its confirmation less what was taken
+    back before."""
+    rows = session.execute(
+        select(JournalLine.account, JournalLine.budget_line_id, JournalLine.amount_minor)
+        .join(LedgerTransaction)
+        .where(LedgerTransaction.donation_id == donation.id)
+    )
+    held: dict[tuple[str, int | None], int] = defaultdict(int)
+    for account, line_id, amount in rows:
+        if chart.is_fund(account):
+            held[(account, line_id)] -= amount
+    return {key: amount for key, amount in held.items() if amount > 0}
+
+
+def _within_what_lines_hold(
+    shares: dict[tuple[str, int | None], int], appeal: Appeal
+) -> dict[tuple[str, int | None], int]:
+    """A line gives back at most what it holds now: a treasurer may have moved the gift's money
+    to another line since. The rest comes from the appeal's reserve, which may then go below
+    zero: the appeal owes it, and a treasurer sees it on the appeal's funds."""
+    holding = {line.id: line.funded_minor for line in appeal.budget_lines}
+    result: dict[tuple[str, int | None], int] = {}
+    short = 0
+    for (account, line_id), share in shares.items():
+        if line_id is not None:
+            take = min(share, max(holding.get(line_id, 0), 0))
+            short += share - take
+            share = take
+        if share:
+            result[(account, line_id)] = share
+    if short:
+        reserve = (chart.appeal_reserve(appeal.id), None)
+        result[reserve] = result.get(reserve, 0) + short
+    return result
+
+
+def reverse_donation(
+    donation: Donation,
+    amount_minor: int,
+    *,
+    kind: str,
+    extra_fee_minor: int = 0,
+    occurred_at: datetime | None = None,
+    session: Session | None = None,
+) -> bool:
+    """Take back `amount_minor` (in the gift's currency) of a confirmed gift: a refund or a
+    chargeback. Each fund account gives back the same fraction it received, at the rate the
+    gift was confirmed with, so a full refund brings the appeal's figures back to what they
+    were. `extra_fee_minor` is a fee the provider charges for it (a dispute fee), borne by the
+    organisation. False if nothing was left to take back."""
+    if kind not in ("refund", "chargeback"):
+        raise ValueError(kind)
+    session = session or db.session()
+    session.flush()
+    appeal = funding.lock_for_money(donation.appeal_id, session)
+    session.refresh(donation, with_for_update=True)
+    if donation.status not in (
+        DonationStatus.CONFIRMED,
+        DonationStatus.REFUNDED,
+        DonationStatus.DISPUTED,
+    ):
+        raise DonationStateError(f"a {donation.status} donation has nothing to take back")
+    amount_minor = min(amount_minor, donation.amount_minor - donation.reversed_minor)
+    if amount_minor <= 0:
+        return False
+    gross = donation.appeal_amount_minor or 0
+    # The fraction of the gift in the appeal's currency, rounded as the whole is: the last
+    # reversal takes exactly what is left, so a gift refunded in parts ends at zero.
+    reversed_after = donation.reversed_minor + amount_minor
+    back_total = gross * reversed_after // donation.amount_minor
+    back_before = gross * donation.reversed_minor // donation.amount_minor
+    back = back_total - back_before
+    held = _held_for(donation, session)
+    shares = _within_what_lines_hold(share_back(back, held), appeal)
+    postings = [Posting(chart.clearing(donation.method), -amount_minor, donation.currency)]
+    if donation.currency != appeal.currency:
+        postings += [
+            Posting(chart.FX, amount_minor, donation.currency),
+            Posting(chart.FX, -back, appeal.currency),
+        ]
+    funded: dict[int, int] = {}
+    for (account, line_id), share in shares.items():
+        postings.append(Posting(account, share, appeal.currency, appeal.id, line_id))
+        if line_id is not None:
+            funded[line_id] = -share
+    if extra_fee_minor:
+        postings += [
+            Posting(chart.fees(donation.method), extra_fee_minor, donation.currency),
+            Posting(chart.clearing(donation.method), -extra_fee_minor, donation.currency),
+        ]
+    ledger.post(
+        organisation_id=donation.organisation_id,
+        kind=kind,
+        postings=postings,
+        memo="Refund" if kind == "refund" else "Chargeback",
+        appeal_id=appeal.id,
+        donation_id=donation.id,
+        occurred_at=occurred_at,
+        session=session,
+    )
+    funding.move_counters(appeal, raised_minor=-back, funded=funded, session=session)
+    donation.reversed_minor = reversed_after
+    donation.status = (
+        DonationStatus.DISPUTED.value if kind == "chargeback" else DonationStatus.REFUNDED.value
+    )
+    if kind == "refund" and reversed_after < donation.amount_minor:
+        donation.status = DonationStatus.CONFIRMED.value
+    session.flush()
+    return True

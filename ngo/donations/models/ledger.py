@@ -1,0 +1,106 @@
+"""The double-entry ledger: transactions of journal lines, append-only, keyed-chained and
+checkpointed like the audit log (ngo/chained_log.py).
+
+A journal line's amount is signed: debits positive, credits negative; each transaction sums to
+zero in every currency. Accounts are named by code (see donations.accounts), and lines that
+belong to an appeal carry its id, so an appeal's figures are sums over its lines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ngo import chain
+from ngo.chain import Checkpoint
+from ngo.extensions import Model
+
+LEDGER_CHAIN = "ledger"
+
+
+class LedgerTransaction(Model):
+    __tablename__ = "ledger_transactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeals.id"), index=True)
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"), index=True)
+    disbursement_id: Mapped[int | None] = mapped_column(index=True)
+    # A correction names the transaction it corrects; nothing is ever changed in place.
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    # Neutral words only ("Gift", "Payment fee"): the public ledger may show it.
+    memo: Mapped[str] = mapped_column(String(200), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    lines: Mapped[list[JournalLine]] = relationship(
+        back_populates="transaction", order_by="JournalLine.id"
+    )
+
+    def hashed_fields(self) -> list[object]:
+        return [
+            self.seq,
+            self.organisation_id,
+            self.kind,
+            self.appeal_id,
+            self.donation_id,
+            self.disbursement_id,
+            self.corrects_id,
+            self.occurred_at.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+            self.memo,
+            sorted(
+                [
+                    line.account,
+                    line.amount_minor,
+                    line.currency,
+                    line.appeal_id,
+                    line.budget_line_id,
+                ]
+                for line in self.lines
+            ),
+        ]
+
+    def compute_hash(self, key: bytes) -> str:
+        return chain.entry_hash(key, self.hashed_fields(), self.prev_hash)
+
+
+class JournalLine(Model):
+    __tablename__ = "journal_lines"
+    __table_args__ = (Index("ix_journal_lines_appeal_account", "appeal_id", "account"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
+    account: Mapped[str] = mapped_column(String(64))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeals.id"))
+    budget_line_id: Mapped[int | None] = mapped_column(ForeignKey("budget_lines.id"), index=True)
+
+    transaction: Mapped[LedgerTransaction] = relationship(back_populates="lines")
+
+
+class LedgerCheckpoint(Model):
+    __tablename__ = "ledger_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    signature: Mapped[str] = mapped_column(String(100))
+    public_key: Mapped[str] = mapped_column(String(64))
+
+    def as_checkpoint(self) -> Checkpoint:
+        return Checkpoint(
+            LEDGER_CHAIN,
+            self.seq,
+            self.head_hash,
+            self.created_at,
+            self.signature,
+            self.public_key,
+            number=self.id,
+        )
