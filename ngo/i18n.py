@@ -9,8 +9,8 @@ cookie (and of Flask-Login's session protection, which rewrites a session that h
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from datetime import date as date_
-from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal, cast
 
@@ -18,10 +18,10 @@ from babel import Locale
 from babel.dates import DateTimePattern, get_date_format, parse_pattern
 from flask import current_app, has_request_context, request
 from flask_babel import format_date as flask_format_date
-from flask_babel import get_babel, get_locale, get_translations, to_user_timezone
+from flask_babel import get_babel, get_locale, get_timezone, get_translations
 from flask_login import current_user
-from jinja2 import pass_context
-from jinja2.runtime import Context
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -64,7 +64,9 @@ def bound_translations() -> dict[str, Any]:
     Jinja's new-style gettext (`install_gettext_callables(newstyle=True)`, as Flask-Babel
     installs it): the translation is autoescaped and always %-formatted with the keyword
     arguments. Imported macros that do not take the context still reach Flask-Babel's
-    globals, with the same result.
+    globals, with the same result. They take the evaluation context (autoescape), not the
+    template context as Jinja's own do: Jinja gives a context callable inside a loop a copy
+    of the context with the loop's variables, at every call.
     """
     translations = get_translations()
     locale = get_locale()
@@ -72,23 +74,35 @@ def bound_translations() -> dict[str, Any]:
     ugettext, ungettext = translations.ugettext, translations.ungettext
     upgettext, unpgettext = translations.upgettext, translations.unpgettext
 
-    @pass_context
-    def gettext(context: Context, string: str, /, **variables: Any) -> str:
-        return _formatted(context, ugettext(string), variables)
+    # A string without variables is the same text each time it is asked for in this render
+    # (a list page asks for "Country" once per card): translated and formatted once.
+    done: dict[tuple[str, bool], str] = {}
 
-    @pass_context
-    def ngettext(context: Context, singular: str, plural: str, n: int, /, **variables: Any) -> str:
+    @pass_eval_context
+    def gettext(context: EvalContext, string: str, /, **variables: Any) -> str:
+        if variables:
+            return _formatted(context, ugettext(string), variables)
+        key = (string, context.autoescape)
+        text = done.get(key)
+        if text is None:
+            text = done[key] = _formatted(context, ugettext(string), variables)
+        return text
+
+    @pass_eval_context
+    def ngettext(
+        context: EvalContext, singular: str, plural: str, n: int, /, **variables: Any
+    ) -> str:
         variables.setdefault("num", n)
         return _formatted(context, ungettext(singular, plural, n), variables)
 
-    @pass_context
-    def pgettext(context: Context, msgctxt: str, string: str, /, **variables: Any) -> str:
+    @pass_eval_context
+    def pgettext(context: EvalContext, msgctxt: str, string: str, /, **variables: Any) -> str:
         variables.setdefault("context", msgctxt)
         return _formatted(context, upgettext(msgctxt, string), variables)
 
-    @pass_context
+    @pass_eval_context
     def npgettext(
-        context: Context, msgctxt: str, singular: str, plural: str, n: int, /, **variables: Any
+        context: EvalContext, msgctxt: str, singular: str, plural: str, n: int, /, **variables: Any
     ) -> str:
         variables.setdefault("context", msgctxt)
         variables.setdefault("num", n)
@@ -105,10 +119,10 @@ def bound_translations() -> dict[str, Any]:
     }
 
 
-def _formatted(context: Context, text: str, variables: dict[str, Any]) -> str:
+def _formatted(context: EvalContext, text: str, variables: dict[str, Any]) -> str:
     # The catalogs are ours, so a translation is markup, as Jinja's i18n extension treats it;
     # the values put into it are escaped by Markup's %.
-    return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704
+    return (Markup(text) if context.autoescape else text) % variables  # noqa: S704
 
 
 DateFormatName = Literal["full", "long", "medium", "short"]
@@ -116,22 +130,40 @@ DateFormatName = Literal["full", "long", "medium", "short"]
 
 def _date_formatter(locale: Locale) -> Callable[..., str]:
     """Flask-Babel's `format_date` for one render: the locale's default date pattern parsed
-    once. Other formats, and no date at all (today), go to Flask-Babel itself."""
+    once, the user's time zone looked up once, and each day formatted once per locale (a
+    day's text in a locale never changes). Other formats, and no date at all (today), go to
+    Flask-Babel itself."""
     formats = get_babel().instance.date_formats
     name = formats["date"]
     named = name in ("short", "medium", "long", "full") and formats.get(f"date.{name}") is None
-    pattern = _date_pattern(locale, cast(DateFormatName, name)) if named else None
+    zone = get_timezone()
+    if not named or zone is None:
+        return flask_format_date
+    code = str(locale)
 
     def format_date(
         date: date_ | None = None, format: str | None = None, rebase: bool = True
     ) -> str:
-        if date is None or format is not None or pattern is None:
+        if date is None or format is not None:
             return str(flask_format_date(date, format, rebase))
+        day = date
         if isinstance(date, datetime):
-            date = (to_user_timezone(date) if rebase else date).date()
-        return str(pattern.apply(date, locale))
+            moment = date
+            if rebase:
+                # flask_babel.to_user_timezone, with the zone of this render
+                aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+                moment = zone.normalize(aware.astimezone(zone))
+            day = moment.date()
+        return _formatted_day(day, code, cast(DateFormatName, name))
 
     return format_date
+
+
+@lru_cache(maxsize=4096)
+def _formatted_day(day: date_, locale: str, name: DateFormatName) -> str:
+    """One day in one of a locale's named date formats ("medium")."""
+    parsed = Locale.parse(locale)
+    return str(_date_pattern(parsed, name).apply(day, parsed))
 
 
 @lru_cache(maxsize=64)

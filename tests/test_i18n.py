@@ -97,6 +97,8 @@ BOUND_TEMPLATE = """
 {{ ngettext("%(num)d appeal", "%(num)d appeals", 7) }}
 {{ format_date(day) }}|{{ format_date(late) }}|{{ format_date(late, rebase=False) }}
 {{ format_date(day, "short") }}|{{ format_date(late, "yyyy-MM-dd") }}|{{ current_locale() }}
+{% for n in [1, 2] %}{{ _("Status") }}|{{ _("100%% of <b>") }}|{{ format_date(late) }}|{% endfor %}
+{% autoescape false %}{{ _("Status") }}|{{ _("a < b") }}{% endautoescape %}
 """
 
 

@@ -7,7 +7,8 @@ from html.parser import HTMLParser
 import pytest
 from markupsafe import Markup
 
-from ngo.markdown import ALLOWED_TAGS, render_markdown, visible_text
+from ngo import markdown
+from ngo.markdown import ALLOWED_TAGS, render_markdown, render_published_markdown, visible_text
 
 XSS_PAYLOADS = [
     "<script>alert(1)</script>",
@@ -167,3 +168,30 @@ def test_visible_text() -> None:
     assert visible_text("**Hello** <there>") == "Hello <there>"
     assert visible_text("![only an image](https://example.org/x.png)") == ""
     assert visible_text("   \n\n  ") == ""
+
+
+@pytest.mark.parametrize(
+    "payload", [*XSS_PAYLOADS[:8], "# Story\n\nA *text* [link](https://example.org)."]
+)
+def test_published_rendering_is_the_same_html_kept(payload: str) -> None:
+    """Public pages show what the safety check read: the same renderer's output, kept by the
+    digest of the source."""
+    first = render_published_markdown(payload)
+    assert first == render_markdown(payload)
+    assert render_published_markdown(payload) is first
+    assert render_published_markdown(payload + " ") == render_markdown(payload + " ")
+    assert render_published_markdown("") == Markup("") == render_published_markdown(None)
+
+
+def test_published_renderings_are_bounded_in_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cachetools import LRUCache
+
+    kept: LRUCache[bytes, Markup] = LRUCache(maxsize=2000, getsizeof=lambda html: len(html) + 32)
+    monkeypatch.setattr(markdown, "_PUBLISHED", kept)
+    monkeypatch.setattr(
+        markdown, "_render_published", markdown.cached(kept, key=markdown._digest)(markdown._render)
+    )
+    for number in range(50):
+        render_published_markdown(f"Paragraph {number}: " + "words " * 20)
+    assert 0 < kept.currsize <= 2000
+    assert len(kept) < 50

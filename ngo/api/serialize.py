@@ -15,7 +15,15 @@ from ngo.api import schemas
 from ngo.campaigns.models import Appeal, AppealUpdate
 from ngo.donations import public_ledger
 from ngo.donations.models import LedgerCheckpoint
-from ngo.public.browse import Badge, Card, Listing, card_of, line_text, translation_for
+from ngo.public.browse import (
+    Badge,
+    Card,
+    Listing,
+    PublicLine,
+    card_of,
+    line_text,
+    translation_for,
+)
 
 # The public site's pages: the appeal page, and its images (served under their random token
 # while their appeal is listed).
@@ -100,15 +108,16 @@ def detail(
     *,
     cover_token: str | None,
     badge: Badge | None,
+    lines: Sequence[PublicLine],
     updates: Sequence[AppealUpdate],
 ) -> schemas.Appeal:
-    """One appeal in full."""
+    """One appeal in full; `lines` are its budget lines in their order."""
     language = lang or appeal.fallback_language
     text = translation_for(appeal, language)
     # Budget lines follow the text's language where they are written in it.
     lines_language = text.language if text else language
     budget_lines = []
-    for line in appeal.budget_lines:
+    for line in lines:
         label, description = line_text(line, lines_language, appeal.fallback_language)
         budget_lines.append(
             schemas.BudgetLine(
@@ -124,8 +133,8 @@ def detail(
     return schemas.Appeal(
         **_summary_fields(
             card_of(appeal, lang or "", cover_token),
-            sum(line.funded_minor for line in appeal.budget_lines),
-            sum(line.spent_minor for line in appeal.budget_lines),
+            sum(line.funded_minor for line in lines),
+            sum(line.spent_minor for line in lines),
         ),
         story_markdown=text.story_markdown if text else "",
         update_interval_days=appeal.update_interval_days,

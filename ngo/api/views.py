@@ -164,6 +164,7 @@ def appeal_detail(slug: str) -> Response:
             query.lang,
             cover_token=public.card.cover_token,
             badge=public.badge,
+            lines=public.lines,
             updates=public.updates,
         )
     )

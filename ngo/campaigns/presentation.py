@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Select, bindparam, select
 
 from ngo.accounts.models import Organisation
-from ngo.campaigns.models import Appeal, AppealTranslation, BudgetLine
+from ngo.campaigns.models import Appeal, AppealTranslation
 from ngo.cases.models import Verification, VerificationCheck
 from ngo.extensions import db
 
@@ -22,10 +22,14 @@ from ngo.extensions import db
 class PublicText(Protocol):
     """What a list reads of a text: an AppealTranslation, or a row of the same columns."""
 
-    language: str
-    title: str
-    summary: str
-    display_name: str
+    @property
+    def language(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
 
 
 T = TypeVar("T", bound=PublicText)
@@ -44,7 +48,23 @@ def translation_for(appeal: Appeal, locale: str) -> AppealTranslation | None:
     return pick_text(appeal.translations, locale, appeal.fallback_language)
 
 
-def line_text(line: BudgetLine, locale: str, fallback: str) -> tuple[str, str]:
+class LineLabel(Protocol):
+    @property
+    def language(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+
+
+class LabelledLine(Protocol):
+    """A BudgetLine, or what the public pages read of one (`public.browse.PublicLine`)."""
+
+    @property
+    def labels(self) -> Sequence[LineLabel]: ...
+
+
+def line_text(line: LabelledLine, locale: str, fallback: str) -> tuple[str, str]:
     """A budget line's label and description in the reader's language if written."""
     by_language = {label.language: label for label in line.labels}
     label = by_language.get(locale) or by_language.get(fallback)

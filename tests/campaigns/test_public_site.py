@@ -470,6 +470,44 @@ def test_appeal_page_shows_the_budget_and_progress(client, seed):
     assert f'src="/media/{cover_token(seed)}" alt="A packed suitcase by a door"' in page
 
 
+def test_the_page_reads_the_budget_lines_as_the_orm_orders_them(app, seed):
+    """The appeal page and the API read budget lines as rows: the same lines, amounts and
+    labels, in the relationships' order (priority, id; labels as written)."""
+    from ngo.public.browse import public_appeal
+
+    line = seed.budget_lines[-1]
+    db.session.add(BudgetLineLabel(budget_line_id=line.id, language="be", label="Курс"))
+    db.session.flush()
+    db.session.expire_all()
+    expected = [
+        (
+            line.id,
+            line.amount_minor,
+            line.funded_minor,
+            line.spent_minor,
+            line.essential,
+            line.priority,
+            [(label.language, label.label, label.description) for label in line.labels],
+        )
+        for line in db.session.get(Appeal, seed.id).budget_lines
+    ]
+    with app.test_request_context("/"):
+        lines = public_appeal(seed.slug, "en").lines
+    assert [
+        (
+            line.id,
+            line.amount_minor,
+            line.funded_minor,
+            line.spent_minor,
+            line.essential,
+            line.priority,
+            [(label.language, label.label, label.description) for label in line.labels],
+        )
+        for line in lines
+    ] == expected
+    assert len(expected) == 4 and len(expected[-1][-1]) >= 2
+
+
 def test_appeal_page_in_polish(client, seed):
     raised = format_money_short(Money(23_100, "EUR"), "pl")
     goal = format_money_short(Money(440_000, "EUR"), "pl")

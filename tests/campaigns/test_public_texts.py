@@ -49,6 +49,9 @@ NOT_FREE_TEXT = {
     "appeal_updates.approved_digest",
     "appeal_updates.state",
     "public_images.sha256",
+    # Names of the allocation rule and over-funding policy (enum values; the page words them).
+    "appeals.allocation_rule",
+    "appeals.overfunding_policy",
 }
 SCANNED = {
     "appeals.slug",

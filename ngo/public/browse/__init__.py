@@ -8,16 +8,20 @@ queries whatever the number of appeals, so a page costs the same on a small or a
 
 from ngo.campaigns.presentation import Badge, line_text, translation_for, verification_badge
 from ngo.i18n import NOT_COUNTRIES, country_names
-from ngo.public.browse.cards import (
+from ngo.public.browse.appeal import (
     AppealGoneError,
+    PublicAppeal,
+    PublicLine,
+    PublicLineLabel,
+    find_listed,
+    public_appeal,
+)
+from ngo.public.browse.cards import (
     Card,
     Listing,
-    PublicAppeal,
     card_of,
     cards_for,
     cover_tokens,
-    find_listed,
-    public_appeal,
 )
 from ngo.public.browse.filters import (
     BAND_RANGES,
@@ -64,6 +68,8 @@ __all__ = [
     "Listing",
     "Page",
     "PublicAppeal",
+    "PublicLine",
+    "PublicLineLabel",
     "Sort",
     "card_of",
     "cards_for",

@@ -8,12 +8,14 @@ import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache, lru_cache
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     DateTime,
+    Integer,
     Select,
     SQLColumnExpression,
     String,
@@ -35,7 +37,15 @@ from ngo.campaigns.models import (
 )
 from ngo.campaigns.visibility import publicly_listed
 from ngo.extensions import db
-from ngo.public.browse.cards import CARD_COLUMNS, Card, Listing, cards_from, listings_for
+from ngo.public.browse.cards import (
+    CARD_COLUMNS,
+    Card,
+    CardRow,
+    Listing,
+    cards_from,
+    listings_for,
+    read_rows,
+)
 from ngo.public.browse.filters import (
     BAND_RANGES,
     FULL,
@@ -180,7 +190,7 @@ def list_page(filters: Filters, page: int, locale: str, per_page: int = PAGE_SIZ
     """One page of the public list: a count and the page's appeals (3 queries)."""
     count, rows = _list_statements(_shape(filters), db.session.get_bind().dialect.name)
     values = _parameters(filters, utcnow())
-    total = db.session.scalar(count, values) or 0
+    total = read_rows(count, values).scalar() or 0
     pages = max(1, -(-total // per_page))
     if page > pages:
         raise BrowseError(_l("There is no page %(page)s of this list.", page=page), "page")
@@ -261,23 +271,46 @@ def cursor_page(
     """Keyset pagination: stable while appeals are added, and as fast on the last page as on
     the first. Returns the listings (texts in `locale`, else each appeal's fallback language)
     and the next cursor; the appeals are read as rows of the columns a listing shows."""
-    stmt = _filtered(filters, utcnow())
-    key, ascending = _sort_key(filters.sort)
+    values = _parameters(filters, utcnow()) | {"limit": limit + 1}
+    after: Literal["key", "null"] | None = None
     if cursor:
-        last_key, last_id = _decode_cursor(cursor, filters.sort)
-        if ascending:
-            stmt = stmt.where(or_(key > last_key, and_(key == last_key, Appeal.id > last_id)))
-        else:
-            stmt = stmt.where(or_(key < last_key, and_(key == last_key, Appeal.id < last_id)))
-    rows = db.session.execute(
-        _ordered(stmt, filters.sort).with_only_columns(*CARD_COLUMNS).limit(limit + 1)
-    ).all()
+        last_key, values["last_id"] = _decode_cursor(cursor, filters.sort)
+        after = "null" if last_key is None else "key"
+        if last_key is not None:
+            values["last_key"] = last_key
+    dialect = db.session.get_bind().dialect.name
+    statement = _cursor_statement(_shape(filters), dialect, after)
+    rows = [CardRow._make(row) for row in read_rows(statement, values)]
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = _encode_cursor(filters.sort, _sort_value(last, filters.sort), last.id)
     return listings_for(rows, locale), next_cursor
+
+
+@lru_cache(maxsize=256)
+def _cursor_statement(
+    shape: Filters, dialect: str, after: Literal["key", "null"] | None
+) -> Select[*tuple[Any, ...]]:
+    """A page of the API's list, built once per shape of filters (as `_list_statements`),
+    after the cursor's sort key and id (`:last_key`, `:last_id`) if `after`: "null" when the
+    last key is NULL (only a publication date can be), which only the same NULL and a
+    further id follow."""
+    now = bindparam("now", type_=DateTime())
+    clauses = _clauses(shape, now, parametrised=True)
+    if shape.terms:
+        clauses.append(search.matching())
+    key, ascending = _sort_key(shape.sort)
+    last_id = bindparam("last_id", type_=Integer())
+    further = Appeal.id > last_id if ascending else Appeal.id < last_id
+    if after == "null":
+        clauses.append(and_(key.is_(None), further))
+    elif after == "key":
+        last_key: BindParameter[Any] = bindparam("last_key")  # typed by the key it meets
+        beyond = key > last_key if ascending else key < last_key
+        clauses.append(or_(beyond, and_(key == last_key, further)))
+    return _ordered(select(*CARD_COLUMNS).where(*clauses), shape.sort).limit(bindparam("limit"))
 
 
 def listed_countries() -> list[str]:
@@ -289,8 +322,8 @@ def listed_countries() -> list[str]:
     `DISTINCT` took 8 ms at 10,000 appeals, this takes 0.02 ms). Works on SQLite and
     PostgreSQL alike.
     """
-    rows = db.session.scalars(_countries_statement(), {"now": utcnow()})
-    return [code for code in rows if code]
+    codes = read_rows(_countries_statement(), {"now": utcnow()}).scalars()
+    return [code for code in codes if code]
 
 
 @cache

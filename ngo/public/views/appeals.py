@@ -40,7 +40,7 @@ from ngo.config import LANGUAGES
 from ngo.donations.disbursements import PublicSpending, public_spending
 from ngo.extensions import db
 from ngo.http_cache import cacheable
-from ngo.markdown import render_markdown, visible_text
+from ngo.markdown import render_published_markdown, visible_text
 from ngo.money import Money
 from ngo.public import browse
 from ngo.public.browse import AppealGoneError, Band, BrowseError, Sort
@@ -95,11 +95,14 @@ def _translated(labels: Mapping[Any, Any], default: Callable[[Any], str]) -> Cal
 @bp.app_context_processor
 def _public_helpers() -> dict[str, object]:
     countries = _countries(current_locale())
+    category_label = _translated(CATEGORY_LABELS, str)
     return {
-        "category_label": _translated(CATEGORY_LABELS, str),
+        "category_label": category_label,
+        "category_list": lambda categories: ", ".join(map(category_label, categories)),
         "public_status_label": _translated(STATUS_LABELS, lambda _: ""),
         "country_name": lambda code: countries.get(code or "", code or ""),
-        "render_markdown": render_markdown,
+        # Published texts only: what the safety check read, rendered once per process.
+        "render_published_markdown": render_published_markdown,
     }
 
 
@@ -110,17 +113,26 @@ bp.before_request(refuse_long_query_string)
 # The list ---------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=16)
+def _fixed_choices(locale: str) -> dict[str, list[tuple[str, str]]]:
+    """The choices that only the language changes, translated once per language (`locale`
+    is the current request's: the lazy labels translate into it)."""
+    return {
+        "category": [(c.value, str(CATEGORY_LABELS[c])) for c in Category],
+        "language": list(LANGUAGES.items()),
+        "status": [(s.value, str(STATUS_LABELS[s])) for s in browse.PUBLIC_STATUSES],
+        "band": [(b.value, str(BAND_LABELS[b])) for b in Band],
+        "sort": [(s.value, str(SORT_LABELS[s])) for s in Sort],
+    }
+
+
 def _filter_choices(filters: browse.Filters) -> dict[str, list[tuple[str, str]]]:
     countries = set(browse.listed_countries())
     if filters.country:
         countries.add(filters.country)
     return {
-        "category": [(c.value, str(CATEGORY_LABELS[c])) for c in Category],
+        **_fixed_choices(current_locale()),
         "country": sorted(((c, country_name(c)) for c in countries), key=lambda c: c[1]),
-        "language": list(LANGUAGES.items()),
-        "status": [(s.value, str(STATUS_LABELS[s])) for s in browse.PUBLIC_STATUSES],
-        "band": [(b.value, str(BAND_LABELS[b])) for b in Band],
-        "sort": [(s.value, str(SORT_LABELS[s])) for s in Sort],
     }
 
 

@@ -16,7 +16,7 @@ from ngo.campaigns.visibility import publicly_listed
 from ngo.extensions import db
 from ngo.forms import given
 from ngo.http_cache import cacheable
-from ngo.markdown import render_markdown
+from ngo.markdown import render_published_markdown
 from ngo.public import browse
 from ngo.public.browse import Card
 from ngo.public.views.appeals import bp
@@ -103,7 +103,7 @@ def _appeal_entry(card: Card) -> Entry:
 
 def _update_entry(update: AppealUpdate, slug: str) -> Entry:
     link = absolute_url(".appeal", slug=slug, _anchor=f"update-{update.public_id}")
-    body = str(render_markdown(update.body_markdown))
+    body = str(render_published_markdown(update.body_markdown))
     # Only published updates reach the feed, and publishing sets posted_at.
     posted_at = given(update.posted_at)
     return Entry(link, update.title, link, update.language, posted_at, body, True)
