@@ -33,6 +33,8 @@ NGO_PROXY_HOPS         number of trusted reverse proxies in front of the app (de
 NGO_PUBLIC_PAGE_CACHE  rendered public pages each web worker keeps (default 512; 0 turns it off)
 NGO_PUBLIC_RATE_LIMIT  per-client limit of public pages and the API together, against bulk
                        scraping (default "300 per minute;5000 per hour": generous for readers)
+NGO_WEBHOOK_RATE_LIMIT limit of Stripe's webhook (/webhooks/stripe) per sending address
+                       (default "600 per minute": room for Stripe's bursts); bench/ lifts it
 NGO_STAFF_IDLE_MINUTES a signed-in session ends after this many minutes without a request
                        (default 30)
 NGO_SESSION_MAX_HOURS  and this many hours after sign-in however active (default 12)
@@ -111,6 +113,21 @@ def _positive_int(name: str, default: str, unit: str = "days") -> int:
     if not value.isdigit() or int(value) == 0:
         raise ConfigurationError(f"{name} must be a whole number of {unit} above 0, not {value!r}.")
     return int(value)
+
+
+def _rate_limit(name: str, default: str) -> str:
+    """A Flask-Limiter limit such as "600 per minute" or "10/second;100/hour", checked here so
+    that a typo stops the start instead of the first request."""
+    from limits import parse_many
+
+    value = _env(name, default)
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigurationError(
+            f'{name} must be a rate limit such as "600 per minute", not {value!r}.'
+        ) from None
+    return value
 
 
 def _ecb_rates_url() -> str:
@@ -198,6 +215,7 @@ def load_config(instance_path: str) -> dict[str, object]:
         "LANGUAGES": LANGUAGES,
         "LOGIN_RATE_LIMIT": "10 per minute;60 per hour",
         "PUBLIC_RATE_LIMIT": _env("NGO_PUBLIC_RATE_LIMIT", "300 per minute;5000 per hour"),
+        "WEBHOOK_RATE_LIMIT": _rate_limit("NGO_WEBHOOK_RATE_LIMIT", "600 per minute"),
         # How long browsers, proxies and the page cache may reuse a public page or API answer:
         # money figures (raised, funded, spent) are at most this many seconds stale, since a
         # gift changes no page's version (that would empty the page cache every few seconds).

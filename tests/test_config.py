@@ -219,3 +219,12 @@ def test_verification_period_is_configurable_and_checked(clean_env, tmp_path):
     clean_env.setenv("NGO_VERIFICATION_VALID_DAYS", "a year")
     with pytest.raises(ConfigurationError, match="NGO_VERIFICATION_VALID_DAYS"):
         load_config(str(tmp_path))
+
+
+def test_webhook_rate_limit_is_configurable_and_checked(clean_env, tmp_path):
+    assert load_config(str(tmp_path))["WEBHOOK_RATE_LIMIT"] == "600 per minute"
+    clean_env.setenv("NGO_WEBHOOK_RATE_LIMIT", "100000 per second")
+    assert load_config(str(tmp_path))["WEBHOOK_RATE_LIMIT"] == "100000 per second"
+    clean_env.setenv("NGO_WEBHOOK_RATE_LIMIT", "lots")
+    with pytest.raises(ConfigurationError, match="NGO_WEBHOOK_RATE_LIMIT"):
+        load_config(str(tmp_path))

@@ -10,7 +10,8 @@ confirmed yet, or a rule refuses it for now (no exchange rate stored yet), and S
 retried event starts from nothing.
 
 No address, user agent or card detail is stored: the event is recorded by id and type only.
-CSRF does not apply (Stripe signs instead); the rate limit is generous, for Stripe's bursts.
+CSRF does not apply (Stripe signs instead); the rate limit
+(NGO_WEBHOOK_RATE_LIMIT) is generous, for Stripe's bursts.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from ngo.rules import RuleError
 
 bp = Blueprint("donations_webhooks", __name__)
 
-WEBHOOK_RATE_LIMIT = "600 per minute"
 MAX_PAYLOAD_BYTES = 512 * 1024
 
 
@@ -37,7 +37,7 @@ def _answer(status: int, **body: object) -> tuple[Response, int]:
 
 @bp.post("/webhooks/stripe")
 @csrf.exempt
-@limiter.limit(WEBHOOK_RATE_LIMIT)
+@limiter.limit(lambda: str(current_app.config["WEBHOOK_RATE_LIMIT"]))
 def stripe_webhook() -> tuple[Response, int]:
     secret = str(current_app.config.get("STRIPE_WEBHOOK_SECRET") or "")
     if not secret:
