@@ -10,6 +10,11 @@ deployed; rendered afresh (a second ngo server with the page cache off, so that 
 renders: a new query string, language or filter, a restart, any change to the public site),
 0.3 for the list and the search and 0.5 for the appeal page and the API list.
 
+With `--with-donations`, each round also measures the baseline and the cached pages while a
+background sender confirms pending gifts through Stripe's signed webhook on the ngo server at 10
+per second (bench/gifts.py: the donate form's gifts, a local Stripe stub, `ledger verify`
+afterwards); their ratios, to the quiet baseline of the same round, print beside the quiet ones.
+
     .venv/bin/python bench/public_pages.py [--appeals 10000] [--seconds 5] [--rounds 3]
 """
 
@@ -25,12 +30,23 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gunicorn_workers import (  # bench/ is not a package
+from gifts import (  # bench/ is not a package
+    GiftSender,
+    add_redis_option,
+    check_confirmed,
+    empty_redis,
+    ledger_problems,
+    make_pending,
+    stripe_env,
+    stripe_stub,
+)
+from gunicorn_workers import (
     HOST,
     WorkerConfig,
     _get,
@@ -44,6 +60,8 @@ TARGET = 0.6
 # Rendered afresh (page cache off), by the start of the path's name.
 FRESH_TARGETS = {"list": 0.3, "search": 0.3, "appeal page": 0.5, "API list": 0.5}
 UNCACHED = " (no page cache)"
+WITH_GIFTS = " (gifts confirmed)"
+GIFTS_PER_SECOND = 10.0
 TWO_SYNC_WORKERS = WorkerConfig("sync, 2 workers", ("--workers", "2", "--worker-class", "sync"))
 
 ENGLISH = [
@@ -341,11 +359,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument(
+        "--with-donations",
+        action="store_true",
+        help=f"also measure the baseline and the cached pages while gifts are confirmed "
+        f"through the signed webhook at {GIFTS_PER_SECOND:g} per second",
+    )
+    add_redis_option(parser)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
 
-    with tempfile.TemporaryDirectory(prefix="ngo-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="ngo-bench-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
         env = _production_like_env(workdir / "instance")
         prepare_instance(env)
@@ -361,29 +386,62 @@ def main() -> None:
             "appeal page": f"/appeals/{slug}",
             "API list": "/api/v1/appeals",
         }
+        ngo_env = env
         uncached_env = {**env, "NGO_PUBLIC_PAGE_CACHE": "0"}
         runs = [("baseline", "base", "/")]
         for name, path in paths.items():
             runs += [(name, "ngo", path), (f"{name}{UNCACHED}", "uncached", path)]
+        gifts = []
+        seeded: tuple[int, set[str]] = (0, set())
+        if args.with_donations:
+            runs += [(f"baseline{WITH_GIFTS}", "base", "/")]
+            runs += [(f"{name}{WITH_GIFTS}", "ngo", path) for name, path in paths.items()]
+            seeded = ledger_problems(env)
+            # Enough for every run with gifts, and a margin for the pacing.
+            wanted = int(args.rounds * (len(paths) + 1) * (args.seconds + 2) * GIFTS_PER_SECOND)
+            gifts = make_pending(wanted + 50)
+            stub_url = stack.enter_context(stripe_stub(gifts))
+            ngo_env = {**stripe_env(env, args.redis), "STRIPE_API_BASE": stub_url}
         results: dict[str, list[float]] = {name: [] for name, _, _ in runs}
         failures: dict[str, int] = dict.fromkeys(results, 0)
-        with (
-            gunicorn("baseline_app:app", baseline_env, workdir, REPO / "bench") as base_port,
-            gunicorn("ngo:create_app()", env, workdir, REPO) as ngo_port,
-            gunicorn("ngo:create_app()", uncached_env, workdir, REPO) as uncached_port,
-        ):
-            ports = {"base": base_port, "ngo": ngo_port, "uncached": uncached_port}
-            for path in paths.values():  # warm-up, and every path must answer 200
-                for port in (ngo_port, uncached_port):
-                    status = _get(port, path)
-                    if status != 200:
-                        raise SystemExit(f"{path} answered {status}")
-            for _ in range(args.rounds):
-                for name, server, path in runs:
+        base_port = stack.enter_context(
+            gunicorn("baseline_app:app", baseline_env, workdir, REPO / "bench")
+        )
+        ngo_port = stack.enter_context(gunicorn("ngo:create_app()", ngo_env, workdir, REPO))
+        uncached_port = stack.enter_context(
+            gunicorn("ngo:create_app()", uncached_env, workdir, REPO)
+        )
+        ports = {"base": base_port, "ngo": ngo_port, "uncached": uncached_port}
+        for path in paths.values():  # warm-up, and every path must answer 200
+            for port in (ngo_port, uncached_port):
+                status = _get(port, path)
+                if status != 200:
+                    raise SystemExit(f"{path} answered {status}")
+        sender = GiftSender(ngo_port, iter(gifts), GIFTS_PER_SECOND)
+        for _ in range(args.rounds):
+            for name, server, path in runs:
+                with sender if name.endswith(WITH_GIFTS) else ExitStack():
                     rps, bad = wrk(ports[server], path, args.seconds, args.connections)
-                    results[name].append(rps)
-                    failures[name] += bad
+                results[name].append(rps)
+                failures[name] += bad
+        stack.close()  # the servers stop before the gifts are checked
         report(args, results, failures)
+        if args.with_donations:
+            report_gifts(sender, check_confirmed(sender.sent, env, seeded))
+            empty_redis(args.redis)
+
+
+def report_gifts(sender: GiftSender, problems: list[str]) -> None:
+    answered = sum(sender.statuses.values())
+    ok = sender.statuses.get(200, 0)
+    print(
+        f"\ngifts sent through the webhook: {len(sender.sent)} in {sender.active_seconds:.0f} s "
+        f"({len(sender.sent) / max(sender.active_seconds, 1e-9):.1f}/s), {ok} of {answered} "
+        f"answered 200 {dict(sorted(sender.statuses.items()))}"
+    )
+    print("every gift confirmed once; ledger verify found nothing new" if not problems else "")
+    for problem in problems:
+        print(f"problem: {problem}")
 
 
 def _target(name: str) -> float | None:
@@ -394,25 +452,48 @@ def _target(name: str) -> float | None:
     return next(t for start, t in FRESH_TARGETS.items() if name.startswith(start))
 
 
+def _cells(values: list[float], base: list[float]) -> tuple[float, float, str]:
+    """Mean requests/s, its ratio to the (quiet) baseline's mean, the range of per-round ratios."""
+    mean = sum(values) / len(values)
+    ratios = [v / b for v, b in zip(values, base, strict=True)]
+    return mean, mean / (sum(base) / len(base)), f"{min(ratios):.2f}-{max(ratios):.2f}"
+
+
 def report(
     args: argparse.Namespace, results: dict[str, list[float]], failures: dict[str, int]
 ) -> None:
+    """One row per path; with --with-donations the same path measured while gifts were
+    confirmed sits beside it, as a ratio to the quiet baseline of the same round."""
     base = results["baseline"]
     print(
         f"\nngo public pages: {os.cpu_count()} CPUs, {args.appeals} appeals, SQLite, gunicorn "
         f"2 sync workers, wrk {args.connections} connections, {args.rounds} x {args.seconds:g} s"
+        f", 1-min load after {os.getloadavg()[0]:.2f}"
     )
-    header = f"{'path':<40} {'req/s':>9} {'ratio':>6} {'range':>11} {'errors':>6}  target"
+    header = f"{'path':<40} {'req/s':>7} {'ratio':>6} {'range':>10} {'errors':>6}  target"
+    if args.with_donations:
+        header += f" | {GIFTS_PER_SECOND:g} gifts/s: {'req/s':>6} {'ratio':>6} {'range':>10}"
+        header += f" {'errors':>6}  target"
     print(header)
     print("-" * len(header))
     for name, values in results.items():
-        mean = sum(values) / len(values)
-        ratios = [v / b for v, b in zip(values, base, strict=True)]
-        ratio = mean / (sum(base) / len(base))
+        if name.endswith(WITH_GIFTS):
+            continue
+        mean, ratio, spread = _cells(values, base)
         target = _target(name)
         verdict = "" if target is None else f"{target:.1f} {'ok' if ratio >= target else 'below'}"
-        spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
-        print(f"{name:<40} {mean:>9.0f} {ratio:>6.2f} {spread:>11} {failures[name]:>6}  {verdict}")
+        line = (
+            f"{name:<40} {mean:>7.0f} {ratio:>6.2f} {spread:>10} {failures[name]:>6}  {verdict:<8}"
+        )
+        busy = results.get(f"{name}{WITH_GIFTS}")
+        if busy:
+            mean, ratio, spread = _cells(busy, base)
+            verdict = (
+                "" if target is None else f"{TARGET:.1f} {'ok' if ratio >= TARGET else 'below'}"
+            )
+            errors = failures[f"{name}{WITH_GIFTS}"]
+            line += f" | {'':>12} {mean:>6.0f} {ratio:>6.2f} {spread:>10} {errors:>6}  {verdict}"
+        print(line.rstrip())
     if any(math.isnan(v) for v in base):
         raise SystemExit("baseline did not run")
 
