@@ -233,6 +233,15 @@ def stripe_stub(gifts: Sequence[Gift]) -> Iterator[str]:
         process.join(10)
 
 
+def public_site_version() -> int:
+    """The version every cached public page is keyed on; a gift must not change it."""
+    from ngo import create_app
+    from ngo.campaigns.visibility import public_version
+
+    with create_app().app_context():
+        return public_version()[0]
+
+
 def ledger_problems(env: dict[str, str]) -> tuple[int, set[str]]:
     """`flask --app ngo ledger verify`: its exit code and the differences it names."""
     result = subprocess.run(

@@ -13,7 +13,8 @@ renders: a new query string, language or filter, a restart, any change to the pu
 With `--with-donations`, each round also measures the baseline and the cached pages while a
 background sender confirms pending gifts through Stripe's signed webhook on the ngo server at 10
 per second (bench/gifts.py: the donate form's gifts, a local Stripe stub, `ledger verify`
-afterwards); their ratios, to the quiet baseline of the same round, print beside the quiet ones.
+afterwards); their ratios print beside the quiet ones, to the baseline measured while gifts
+were confirmed in the same round and to the quiet baseline.
 
     .venv/bin/python bench/public_pages.py [--appeals 10000] [--seconds 5] [--rounds 3]
 """
@@ -43,6 +44,7 @@ from gifts import (  # bench/ is not a package
     empty_redis,
     ledger_problems,
     make_pending,
+    public_site_version,
     stripe_env,
     stripe_stub,
 )
@@ -418,6 +420,7 @@ def main() -> None:
                 if status != 200:
                     raise SystemExit(f"{path} answered {status}")
         sender = GiftSender(ngo_port, iter(gifts), GIFTS_PER_SECOND)
+        version_before = public_site_version() if args.with_donations else 0
         for _ in range(args.rounds):
             for name, server, path in runs:
                 with sender if name.endswith(WITH_GIFTS) else ExitStack():
@@ -427,17 +430,22 @@ def main() -> None:
         stack.close()  # the servers stop before the gifts are checked
         report(args, results, failures)
         if args.with_donations:
-            report_gifts(sender, check_confirmed(sender.sent, env, seeded))
+            versions = (version_before, public_site_version())
+            report_gifts(sender, check_confirmed(sender.sent, env, seeded), versions)
             empty_redis(args.redis)
 
 
-def report_gifts(sender: GiftSender, problems: list[str]) -> None:
+def report_gifts(sender: GiftSender, problems: list[str], versions: tuple[int, int]) -> None:
     answered = sum(sender.statuses.values())
     ok = sender.statuses.get(200, 0)
     print(
         f"\ngifts sent through the webhook: {len(sender.sent)} in {sender.active_seconds:.0f} s "
         f"({len(sender.sent) / max(sender.active_seconds, 1e-9):.1f}/s), {ok} of {answered} "
         f"answered 200 {dict(sorted(sender.statuses.items()))}"
+    )
+    print(
+        f"public site version (the page cache's key) before the runs {versions[0]}, after "
+        f"{versions[1]}"
     )
     print("every gift confirmed once; ledger verify found nothing new" if not problems else "")
     for problem in problems:
@@ -463,7 +471,8 @@ def report(
     args: argparse.Namespace, results: dict[str, list[float]], failures: dict[str, int]
 ) -> None:
     """One row per path; with --with-donations the same path measured while gifts were
-    confirmed sits beside it, as a ratio to the quiet baseline of the same round."""
+    confirmed sits beside it, as a ratio to the baseline measured while gifts were confirmed
+    in the same round, and to the quiet baseline."""
     base = results["baseline"]
     print(
         f"\nngo public pages: {os.cpu_count()} CPUs, {args.appeals} appeals, SQLite, gunicorn "
@@ -471,9 +480,10 @@ def report(
         f", 1-min load after {os.getloadavg()[0]:.2f}"
     )
     header = f"{'path':<40} {'req/s':>7} {'ratio':>6} {'range':>10} {'errors':>6}  target"
-    if args.with_donations:
+    busy_base = results.get(f"baseline{WITH_GIFTS}")
+    if busy_base:
         header += f" | {GIFTS_PER_SECOND:g} gifts/s: {'req/s':>6} {'ratio':>6} {'range':>10}"
-        header += f" {'errors':>6}  target"
+        header += f" {'errors':>6}  target    {'vs quiet':>8}"
     print(header)
     print("-" * len(header))
     for name, values in results.items():
@@ -482,18 +492,25 @@ def report(
         mean, ratio, spread = _cells(values, base)
         target = _target(name)
         verdict = "" if target is None else f"{target:.1f} {'ok' if ratio >= target else 'below'}"
-        line = (
-            f"{name:<40} {mean:>7.0f} {ratio:>6.2f} {spread:>10} {failures[name]:>6}  {verdict:<8}"
-        )
+        line = f"{name:<40} {mean:>7.0f} {ratio:>6.2f} {spread:>10} {failures[name]:>6}  "
+        line += f"{verdict:<8}"
         busy = results.get(f"{name}{WITH_GIFTS}")
-        if busy:
-            mean, ratio, spread = _cells(busy, base)
+        if busy and busy_base:
+            mean, ratio, spread = _cells(busy, busy_base)
+            quiet = _cells(busy, base)[1]
             verdict = (
                 "" if target is None else f"{TARGET:.1f} {'ok' if ratio >= TARGET else 'below'}"
             )
             errors = failures[f"{name}{WITH_GIFTS}"]
-            line += f" | {'':>12} {mean:>6.0f} {ratio:>6.2f} {spread:>10} {errors:>6}  {verdict}"
+            line += f" | {'':>12} {mean:>6.0f} {ratio:>6.2f} {spread:>10} {errors:>6}  "
+            line += f"{verdict:<8}  {quiet:>8.2f}"
         print(line.rstrip())
+    if busy_base:
+        print(
+            "with gifts, `ratio` is to the baseline measured while gifts were confirmed in the "
+            "same round (both share the host with the webhook's work); `vs quiet` divides by "
+            "the quiet baseline instead"
+        )
     if any(math.isnan(v) for v in base):
         raise SystemExit("baseline did not run")
 
