@@ -163,17 +163,14 @@ def make_pending(count: int) -> list[Gift]:
     from ngo.campaigns.models import Appeal
     from ngo.donations import giving
     from ngo.donations.stripe_settle import record_payment
+    from ngo.extensions import db
     from ngo.unit_of_work import transaction
 
     app = create_app()
     gifts: list[Gift] = []
     with app.app_context(), app.test_request_context():
         appeals = select(Appeal).where(Appeal.status == "published").order_by(Appeal.id)
-        appeal = next(
-            a
-            for a in app.extensions["sqlalchemy"].session.scalars(appeals)
-            if giving.open_for_gifts(a)
-        )
+        appeal = next(a for a in db.session.scalars(appeals) if giving.open_for_gifts(a))
         appeal_id = appeal.id
         for start in range(0, count, 200):
             with transaction() as session:
@@ -266,11 +263,12 @@ def check_confirmed(
 
     from ngo import create_app
     from ngo.donations.models import Donation, LedgerTransaction, Payment
+    from ngo.extensions import db
 
     problems: list[str] = []
     app = create_app()
     with app.app_context():
-        session = app.extensions["sqlalchemy"].session
+        session = db.session
         ids = {g.public_id for g in gifts}
         rows = session.execute(
             select(Donation.public_id, Donation.status, Donation.id, Donation.fee_minor).where(
