@@ -20,8 +20,10 @@ from ngo.cases.models import (
     Beneficiary,
 )
 from ngo.demo.cases import STORY_TITLE
+from ngo.demo.documents import tiny_pdf
 from ngo.demo.gifts import demo_gift, pending_transfer
-from ngo.demo.more_appeals import demo_appeals, seed_more_appeals, staff_of, tiny_pdf
+from ngo.demo.more_appeals import demo_appeals, seed_more_appeals, staff_of
+from ngo.demo.spending import demo_payment
 from ngo.demo.statements import import_demo_statement
 from ngo.donations.models import ExchangeRate, Frequency, PaymentMethod
 from ngo.extensions import db
@@ -85,6 +87,7 @@ def _seed_alexander(organisation: Organisation) -> Appeal | None:
     digest = services.submit_for_review(appeal, actor=caseworker)
     services.approve_and_publish(appeal, approver=verifier, digest=digest)
     _seed_gifts(appeal, staff[Role.TREASURER.value])
+    _seed_spending(appeal, staff)
     db.session.flush()
     visibility.refresh_public_state(appeal)
     return appeal
@@ -141,4 +144,19 @@ def _seed_gifts(appeal: Appeal, treasurer: User) -> None:
         treasurer,
         transfer.reference_code or "",
         days_ago=2,
+    )
+
+
+def _seed_spending(appeal: Appeal, staff: dict[str, User]) -> None:
+    """The first month's rent paid to the landlord from the rent line, less than it holds."""
+    rent = min(appeal.budget_lines, key=lambda line: line.priority)
+    demo_payment(
+        appeal,
+        rent,
+        15_000,
+        recorder=staff[Role.TREASURER.value],
+        approver=staff[Role.ADMIN.value],
+        days_ago=1,
+        description="First month's rent",
+        payee_note="Landlord (demo)",
     )

@@ -6,9 +6,8 @@ a caseworker writes the story and drafts the appeal, a verifier verifies the sto
 person approves the appeal (naming the digest of what they read), so every published one has
 passed the publication gate; its updates are drafted by the caseworker and approved by a second
 person too. Only what those services do not offer yet is set directly afterwards, as history:
-dates back in time, budget-line translations, money spent (until disbursements are
-recorded through their service), and funded and closed states. Gifts go through the donations
-services (demo.gifts).
+dates back in time, budget-line translations, and funded and closed states. Gifts and payments
+out go through the donations services (demo.gifts, demo.spending).
 """
 
 from __future__ import annotations
@@ -45,7 +44,9 @@ from ngo.cases.models import (
     RiskLevel,
 )
 from ngo.cases.services import BeneficiaryData
+from ngo.demo.documents import tiny_pdf
 from ngo.demo.gifts import demo_gift
+from ngo.demo.spending import demo_payment
 from ngo.donations.models import PaymentMethod
 from ngo.extensions import db
 from ngo.money import Money
@@ -137,7 +138,7 @@ def _seed_one(organisation: Organisation, spec: DemoAppeal, staff: dict[str, Use
     if spec.status is AppealStatus.IN_REVIEW:
         return appeal
     services.approve_and_publish(appeal, approver=approver, digest=digest)
-    _history(appeal, spec, caseworker, approver)
+    _history(appeal, spec, caseworker, approver, staff)
     db.session.flush()
     visibility.refresh_public_state(appeal)
     return appeal
@@ -313,7 +314,9 @@ def _draft(
     return appeal
 
 
-def _history(appeal: Appeal, spec: DemoAppeal, caseworker: User, approver: User) -> None:
+def _history(
+    appeal: Appeal, spec: DemoAppeal, caseworker: User, approver: User, staff: dict[str, User]
+) -> None:
     """What happened after publication: updates through the real review (a caseworker
     drafts, a second person approves), then dates set back in time, since the demo shows
     appeals of all ages."""
@@ -334,7 +337,16 @@ def _history(appeal: Appeal, spec: DemoAppeal, caseworker: User, approver: User)
                 method=PaymentMethod.BANK_TRANSFER,
                 days_ago=max(spec.published_days_ago - 1, 0),
             )
-        line.spent_minor = _minor(spec_line.get("spent", "0"), appeal.currency)
+        spent = _minor(spec_line.get("spent", "0"), appeal.currency)
+        if spent:
+            demo_payment(
+                appeal,
+                line,
+                spent,
+                recorder=staff[Role.TREASURER.value],
+                approver=staff[Role.ADMIN.value],
+                days_ago=max(spec.published_days_ago // 2, 0),
+            )
     latest: datetime | None = None
     for news in data.get("updates", []):
         posted = utcnow() - timedelta(days=int(news["days_ago"]), hours=3)
@@ -357,42 +369,3 @@ def _history(appeal: Appeal, spec: DemoAppeal, caseworker: User, approver: User)
 
 def _minor(text: str, currency: str) -> int:
     return Money.parse(text, currency).amount_minor
-
-
-# Sample documents -------------------------------------------------------------------------
-
-
-def _pdf_text(text: str) -> str:
-    plain = text.encode("ascii", "replace").decode("ascii")
-    return plain.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-
-def tiny_pdf(title: str, lines: list[str]) -> bytes:
-    """A one-page PDF marked as a sample, written by hand: drawing dozens of documents with
-    WeasyPrint would make the demo slow to load. Text is ASCII; other letters become "?"."""
-    rows = ["SAMPLE DOCUMENT FOR THE DEMO", "", title, "", *lines]
-    content = "BT /F1 12 Tf 56 780 Td 18 TL " + " ".join(
-        f"({_pdf_text(row)}) Tj T*" for row in rows
-    )
-    stream = content.encode("ascii") + b" ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ngo import outbox
+from ngo import outbox, signals
 
 
 def init_app(app: Flask) -> None:
@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     from ngo.donations import (
         cli,
         confirmation,
+        erasure,
         fees,
         giving,
         ledger,
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
     fees.parse_fee_rule(str(app.config.get("FEE_RULE") or fees.DEFAULT_FEE_RULE))
     giving.parse_max_donation(str(app.config.get("MAX_DONATION_MINOR") or "1000000"))
     ledger.init_app(app)
+    signals.case_erased.connect(erasure.erase_payment_notes)
     app.register_blueprint(public.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(staff_disbursements.bp)

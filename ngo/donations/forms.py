@@ -80,8 +80,8 @@ class ManualGiftForm(FlaskForm):
 
 
 class MoveFundsForm(FlaskForm):
-    source = SelectField(_l("From"), choices=[])
-    target = SelectField(_l("To"), choices=[])
+    source = SelectField(_l("Take from"), choices=[])
+    target = SelectField(_l("Move to"), choices=[])
     amount = StringField(
         _l("Amount"), validators=[InputRequired(message=_l("Enter an amount.")), Length(max=64)]
     )

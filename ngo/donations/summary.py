@@ -1,9 +1,8 @@
 """What the treasurer's dashboard shows of donations, as plain data (the dashboard composes the
 domains' summaries and imports no model): gifts waiting for a second person, payments that
-failed or are disputed, and bank statement lines waiting in the reconciliation queue.
+failed or are disputed, bank statement lines waiting in the reconciliation queue,
 
-Disbursements waiting for approval belong here too once they exist (their module adds its
-count to TreasurySummary).
+and payments out (disbursements) waiting for a second person's approval.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from ngo.campaigns.models import Appeal
 from ngo.donations import reconciliation
-from ngo.donations.models import Donation, DonationStatus
+from ngo.donations.models import Disbursement, DisbursementStatus, Donation, DonationStatus
 from ngo.extensions import db
 from ngo.money import Money
 from ngo.timeutil import utcnow
@@ -46,6 +45,8 @@ class TreasurySummary:
     payment_problem_count: int
     # Statement lines the importer could not match (donations.reconciliation).
     unmatched_statement_lines: int = 0
+    # Payments out above the threshold that a second person must approve.
+    payments_awaiting_approval: int = 0
 
 
 def _rows(stmt: Select[*tuple[Any, ...]], user_id: int | None) -> list[GiftSummary]:
@@ -115,4 +116,13 @@ def treasury_summary(organisation_id: int, user_id: int | None = None) -> Treasu
         problem_rows,
         int(db.session.scalar(select(count).where(*problems)) or 0),
         reconciliation.queued_count(organisation_id),
+        int(
+            db.session.scalar(
+                select(func.count(Disbursement.id)).where(
+                    Disbursement.organisation_id == organisation_id,
+                    Disbursement.status == DisbursementStatus.AWAITING_APPROVAL.value,
+                )
+            )
+            or 0
+        ),
     )

@@ -315,3 +315,21 @@ def test_ledger_verify_sees_a_spent_counter_that_moved_without_the_ledger(appeal
     )
     report = ledger.verify()
     assert any("spent" in difference for difference in report.counter_differences)
+
+
+def test_erasing_the_case_removes_the_payment_notes_and_keeps_the_payment(appeal, give, staff):
+    from ngo import signals
+    from ngo.cases.models import Beneficiary
+    from ngo.donations.models import Disbursement
+
+    give(100_000)
+    payment = disbursements.record_disbursement(
+        appeal, new(lines_of(appeal)[1]), actor=staff["treasurer"]
+    )
+    person = db.session.get(Beneficiary, appeal.beneficiary_id)
+    signals.case_erased.send(person, actor=staff["admin"])
+    db.session.expire_all()
+    kept = db.session.get(Disbursement, payment.id)
+    assert kept.payee_note is None and kept.override_reason is None
+    assert kept.amount_minor == 20_000 and kept.public_description
+    assert_ledger_agrees()

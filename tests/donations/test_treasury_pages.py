@@ -360,3 +360,18 @@ def test_the_dashboard_counts_unmatched_statement_lines(treasurer_client, monkey
     page = treasurer_client.get("/dashboard").get_data(as_text=True)
     assert "3 unmatched lines" in page
     assert "/treasury/reconciliation" in page
+
+
+def test_the_dashboard_counts_payments_out_waiting_for_a_second_person(
+    treasurer_client, appeal, give, staff
+):
+    from ngo.donations import disbursements
+    from tests.donations.test_disbursements import new
+
+    give(100_000)
+    rent = lines_of(appeal)[1]
+    disbursements.record_disbursement(appeal, new(rent, 60_000), actor=staff["treasurer"])
+    db.session.commit()
+    page = treasurer_client.get("/dashboard").get_data(as_text=True)
+    assert "1 payment waiting" in page
+    assert "/staff/disbursements" in page
