@@ -373,6 +373,17 @@ def sample_documents_once(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def _eager_results_are_readable() -> None:
+    """Tests read an eager task's result (`task.apply().get()`), which never blocks. Celery keeps
+    one process-wide "joining would block" flag, set when a task is traced as in a worker; in the
+    integration run an earlier test in random order can leave it set, and every later `.get()`
+    then refuses with "Never call result.get() within a task!"."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+
+
 # Mail -------------------------------------------------------------------------------------
 
 
