@@ -14,7 +14,6 @@ FOR UPDATE waits for), then the ledger (confirm_donation), then the audit log.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -27,6 +26,7 @@ from ngo.accounts.models import User
 from ngo.accounts.policy import four_eyes_refusal
 from ngo.campaigns import funding
 from ngo.campaigns.models import Appeal, AppealStatus
+from ngo.donations import rates
 from ngo.donations.confirmation import confirm_donation
 from ngo.donations.display_names import checked_display_name
 from ngo.donations.errors import GiftError
@@ -79,12 +79,15 @@ def _in_appeal_currency(amount: Money, appeal: Appeal, on: date) -> int:
     if amount.currency == appeal.currency:
         return amount.amount_minor
     try:
-        # Exchange rates come with their importers (branch orgmoney): without them, or
-        # without a rate for the day, the gift cannot be confirmed either, so say so now.
-        rates = importlib.import_module("ngo.donations.rates")
-        converted = rates.convert(amount.amount_minor, amount.currency, appeal.currency, on=on)
+        converted = rates.convert(
+            amount.amount_minor,
+            amount.currency,
+            appeal.currency,
+            on,
+            organisation_id=appeal.organisation_id,
+        )
         return int(converted.amount_minor)
-    except (ImportError, RuleError):
+    except RuleError:
         raise GiftError(
             _l(
                 "No exchange rate from %(source)s to %(target)s is known for that day: ask an "
