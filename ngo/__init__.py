@@ -36,7 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_core(app)
     # The domains, lowest first: each registers its blueprints, commands, outbox handlers,
     # session hooks and signal receivers. Nothing registers itself by being imported.
-    from ngo import accounts, api, campaigns, cases, dashboard, demo, donations, public
+    from ngo import accounts, api, campaigns, cases, dashboard, demo, donations, public, reports
 
     accounts.init_app(app)
     cases.init_app(app)
@@ -44,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     donations.init_app(app)
     public.init_app(app)
     api.init_app(app)
+    reports.init_app(app)
     dashboard.init_app(app)
     demo.init_app(app)
     hops = int(os.environ.get("NGO_PROXY_HOPS", "0") or 0)

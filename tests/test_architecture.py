@@ -14,7 +14,17 @@ from importlinter.application.use_cases import lint_imports
 from tests.conftest import TEST_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAINS = {"accounts", "cases", "campaigns", "donations", "public", "api", "dashboard", "demo"}
+DOMAINS = {
+    "accounts",
+    "cases",
+    "campaigns",
+    "donations",
+    "public",
+    "api",
+    "reports",
+    "dashboard",
+    "demo",
+}
 
 
 @pytest.fixture(scope="module")
