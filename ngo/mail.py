@@ -11,6 +11,8 @@ import os
 import smtplib
 import ssl
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -24,7 +26,22 @@ class MailConfigurationError(RuntimeError):
     pass
 
 
-def compose(to: str, subject: str, text_body: str, html_body: str | None = None) -> EmailMessage:
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # "application/pdf"
+    data: bytes
+
+
+def compose(
+    to: str,
+    subject: str,
+    text_body: str,
+    html_body: str | None = None,
+    *,
+    attachments: Sequence[Attachment] = (),
+) -> EmailMessage:
+    """A message from MAIL_FROM: the text part, the HTML alternative if given, then the files."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
@@ -34,6 +51,11 @@ def compose(to: str, subject: str, text_body: str, html_body: str | None = None)
     message.set_content(text_body)
     if html_body is not None:
         message.add_alternative(html_body, subtype="html")
+    for attachment in attachments:
+        maintype, _slash, subtype = attachment.content_type.partition("/")
+        message.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     return message
 
 
