@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -29,7 +30,8 @@ from ngo.reports.pdf import render_pdf
 from ngo.reports.receipts import issuing
 from ngo.reports.receipts.models import Receipt, ReceiptKind, ReceiptTaxNote
 
-STYLESHEET = Path(__file__).with_name("receipt.css")
+# Beside the template, so that it ships with the templates (package data).
+STYLESHEET = Path(__file__).resolve().parents[2] / "templates" / "reports" / "receipt.css"
 
 
 @cache
@@ -76,13 +78,16 @@ def _money(amount_minor: int, currency: str, language: str) -> str:
 def _conversion(donation: Donation, appeal: Appeal, language: str) -> str:
     if not donation.rate or donation.appeal_amount_minor is None:
         return ""
+    # The stored rate turns the gift's currency into the appeal's; printed the way banks
+    # and the ECB quote it (one unit of the appeal's currency), from the same stored value.
+    quote = (1 / Decimal(donation.rate)).quantize(Decimal("0.0001"))
     return _(
-        "Converted to %(amount)s at %(rate)s %(to)s per %(from)s (rate of %(date)s).",
+        "Converted to %(amount)s at 1 %(to)s = %(quote)s %(gift_currency)s (rate of %(date)s).",
         amount=_money(donation.appeal_amount_minor, appeal.currency, language),
-        rate=donation.rate,
+        quote=quote,
         to=appeal.currency,
+        gift_currency=donation.currency,
         date=donation.rate_date.isoformat() if donation.rate_date else "",
-        **{"from": donation.currency},
     )
 
 
