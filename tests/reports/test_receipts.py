@@ -145,7 +145,7 @@ def test_a_refund_brings_a_cancellation_note_naming_the_receipt(app, organisatio
     original, note = receipts(donation_id=donation.id)
     assert note.kind == "cancellation" and note.cancels_id == original.id
     assert note.amount_minor == 2_000 and note.sequence == original.sequence + 1
-    receipt_mail, note_mail = sent_mail(app)
+    _receipt_mail, note_mail = sent_mail(app)
     assert original.number in note_mail["Subject"]
     filename, pdf = attached_pdf(note_mail)
     assert filename == f"cancellation-{note.number}.pdf"
