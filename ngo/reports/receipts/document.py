@@ -139,11 +139,11 @@ def receipt_html(receipt: Receipt) -> str:
         if receipt.kind == ReceiptKind.ANNUAL.value:
             gifts = [
                 g
-                for g in issuing.gifts_of_year(receipt.donor_id or 0, _annual_year(receipt))
+                for g in issuing.gifts_of_year(receipt.donor_id or 0, annual_year(receipt))
                 if g.amount_minor > g.reversed_minor
             ]
             numbers = _receipt_numbers([g.id for g in gifts])
-            context["year"] = _annual_year(receipt)
+            context["year"] = annual_year(receipt)
             context["gifts"] = [_gift_line(g, language, numbers.get(g.id, "")) for g in gifts]
             context["totals"] = _totals(gifts, language)
         else:
@@ -161,7 +161,7 @@ def receipt_html(receipt: Receipt) -> str:
         return render_template("reports/receipt.html", **context)
 
 
-def _annual_year(receipt: Receipt) -> int:
+def annual_year(receipt: Receipt) -> int:
     return int(receipt.subject_key.rsplit(":", 1)[1])
 
 
@@ -176,8 +176,12 @@ def _receipt_numbers(donation_ids: list[int]) -> dict[int, str]:
     return {donation_id: number for donation_id, number in rows if donation_id is not None}
 
 
+def render_html(html: str) -> bytes:
+    return render_pdf(html, stylesheet=stylesheet())
+
+
 def render_receipt(receipt: Receipt) -> bytes:
-    return render_pdf(receipt_html(receipt), stylesheet=stylesheet())
+    return render_html(receipt_html(receipt))
 
 
 def filename(receipt: Receipt) -> str:
