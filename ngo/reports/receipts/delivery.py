@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from ngo import mail
 from ngo.donations.models import Donation, Donor, LedgerTransaction
@@ -59,7 +60,10 @@ def prepare(receipt: Receipt) -> Prepared:
 
 def send_receipt(payload: dict[str, Any]) -> None:
     """Outbox `donations.receipt`: a gift was confirmed."""
-    donation = db.session.get(Donation, payload["donation_id"])
+    # With its donor: one round trip fewer for each of the many receipts.
+    donation = db.session.get(
+        Donation, payload["donation_id"], options=[joinedload(Donation.donor)]
+    )
     if donation is None:
         return
     with transaction():

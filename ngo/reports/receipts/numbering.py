@@ -11,9 +11,7 @@ number belongs to its receipt for good, whatever happens to the e-mail afterward
 
 from __future__ import annotations
 
-from typing import Any, cast
-
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,26 +27,19 @@ def format_number(year: int, sequence: int) -> str:
 def take_number(session: Session, organisation_id: int, year: int) -> tuple[int, str]:
     """The next sequence of the organisation's year and its printed number."""
     for _attempt in range(3):
-        result = cast(
-            CursorResult[Any],
-            session.execute(
-                update(ReceiptCounter)
-                .where(
-                    ReceiptCounter.organisation_id == organisation_id,
-                    ReceiptCounter.year == year,
-                )
-                .values(last_sequence=ReceiptCounter.last_sequence + 1)
-                .execution_options(synchronize_session=False)
-            ),
-        )
-        if result.rowcount == 1:
-            sequence = session.scalar(
-                select(ReceiptCounter.last_sequence).where(
-                    ReceiptCounter.organisation_id == organisation_id,
-                    ReceiptCounter.year == year,
-                )
+        # One round trip: the increment and the value it made (RETURNING, on PostgreSQL and
+        # on SQLite from 3.35).
+        sequence = session.scalar(
+            update(ReceiptCounter)
+            .where(
+                ReceiptCounter.organisation_id == organisation_id,
+                ReceiptCounter.year == year,
             )
-            assert sequence is not None  # the row the UPDATE just locked
+            .values(last_sequence=ReceiptCounter.last_sequence + 1)
+            .returning(ReceiptCounter.last_sequence)
+            .execution_options(synchronize_session=False)
+        )
+        if sequence is not None:
             return sequence, format_number(year, sequence)
         # The organisation's first receipt of the year: make its counter. Two workers may
         # race to; the loser's savepoint rolls back and it takes the next number above.
