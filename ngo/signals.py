@@ -75,6 +75,17 @@ donation_confirmed = _signals.signal(
     actor_id: the id of the User who confirmed it, or None for a webhook or a statement.""",
 )
 
+donor_erased = _signals.signal(
+    "donor-erased",
+    doc="""A donor is being erased (right to erasure, donations.rights.erase_donor): their
+    name and e-mail are gone from the donor row. Receivers drop their own copies of the
+    person's data (the receipts' stored PDFs name them) before the caller commits; they run
+    again, harmlessly, when an erasure is repeated.
+
+    sender: the Donor, already anonymised and flushed.
+    actor_id: the id of the User who erases it, or None for the operator.""",
+)
+
 ALL = (
     consent_withdrawn,
     consent_given,
@@ -82,4 +93,5 @@ ALL = (
     private_values_changed,
     case_erased,
     donation_confirmed,
+    donor_erased,
 )

@@ -5,6 +5,7 @@ refund, and numbers on the treasurer's pages."""
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 from sqlalchemy import select, text
@@ -224,3 +225,24 @@ def test_the_html_of_every_kind_renders(app, give):
     (receipt,) = db.session.scalars(select(Receipt)).all()
     assert receipt.number in document.receipt_html(receipt)
     assert db.session.get(Donation, donation.id).status == "confirmed"
+
+
+def test_erasing_the_donor_drops_the_pdfs_that_name_them(app, client, organisation, give, staff):
+    from ngo.donations import rights
+
+    donor = _donor(organisation, POLISH_DONOR)
+    donation = give(5_000, donor=donor)
+    db.session.commit()
+    (receipt,) = receipts(donation_id=donation.id)
+    link = re.search(r"http://ngo\.test(/giving/receipts/\S+)", mail_text(sent_mail(app)[0]))[1]
+    assert client.get(link).status_code == 200
+    rights.erase_donor(donor, actor=staff["admin"])
+    db.session.commit()
+    raw = db.session.execute(text("SELECT pdf, pdf_sha256 FROM receipts")).one()
+    assert raw.pdf is None and raw.pdf_sha256 == receipt.pdf_sha256
+    login(client, staff["treasurer"])
+    again = client.get(f"/staff/receipts/{receipt.public_id}.pdf")
+    content = pdf_text(again.data)
+    assert receipt.number in content and "Anonymous donor" in content
+    assert POLISH_DONOR not in content
+    assert client.get(link).status_code == 404  # the donor's link leads nowhere now

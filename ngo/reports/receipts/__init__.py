@@ -13,7 +13,7 @@ from collections.abc import Collection
 from flask import Flask, url_for
 from sqlalchemy import select
 
-from ngo import outbox
+from ngo import outbox, signals
 from ngo.donations import receipt_links
 from ngo.donations.confirmation import RECEIPT_KIND, REFUNDED_KIND
 from ngo.extensions import db
@@ -23,13 +23,14 @@ _LOOKUP_CHUNK = 1000
 
 
 def init_app(app: Flask) -> None:
-    from ngo.reports.receipts import annual, delivery, models, views
+    from ngo.reports.receipts import annual, delivery, erasure, models, views
 
     del models, annual  # imported for their tables and task names
     outbox.register_handler(app, RECEIPT_KIND, delivery.send_receipt)
     outbox.register_handler(app, REFUNDED_KIND, delivery.send_cancellation)
     outbox.register_handler(app, delivery.ANNUAL_KIND, delivery.send_annual_receipt)
     receipt_links.register_receipt_lookup(app, documents_of_gifts)
+    signals.donor_erased.connect(erasure.forget_donor_in_receipts)
     app.register_blueprint(views.bp)
 
 

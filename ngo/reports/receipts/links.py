@@ -16,6 +16,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from ngo.donations.models import Donor
 from ngo.extensions import db
 from ngo.reports.receipts.models import Receipt
 
@@ -59,6 +60,8 @@ def receipt_from_token(token: str) -> Receipt:
         if isinstance(public_id, str)
         else None
     )
-    if receipt is None or receipt.donor_id is None:
-        raise ReceiptLinkError(LinkProblem.INVALID)
+    donor = db.session.get(Donor, receipt.donor_id) if receipt and receipt.donor_id else None
+    if donor is None or donor.erased_at is not None:
+        raise ReceiptLinkError(LinkProblem.INVALID)  # an erased donor's link leads nowhere
+    assert receipt is not None  # it has a donor
     return receipt

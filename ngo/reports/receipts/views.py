@@ -154,12 +154,14 @@ def staff_download(receipt_id: str) -> Response:
     receipt = load_in_organisation(
         Receipt, receipt_id, Action.DOWNLOAD_RECEIPT, by=Receipt.public_id
     )
-    if receipt.pdf is None:
-        abort(404)
+    if receipt.pdf_sha256 is None:
+        abort(404)  # numbered, its PDF still being rendered
     # The receipt names the donor: a look at personal data, recorded.
     with audited_read():
         audit.record_change(receipt, current_user, "receipt.downloaded", kind=receipt.kind)
-    return _pdf_response(receipt, receipt.pdf)
+    # Dropped when its donor was erased: drawn again, anonymous, and not stored.
+    pdf = receipt.pdf if receipt.pdf is not None else document.render_receipt(receipt)
+    return _pdf_response(receipt, pdf)
 
 
 @bp.route("/admin/receipts", methods=["GET", "POST"])
