@@ -96,7 +96,9 @@ def subscribe(appeal: Appeal, email: str, language: str) -> UpdateSubscription:
     db.session.flush()
     if send_link:
         outbox.enqueue(
-            notifications.FOLLOW_CONFIRMATION_EMAIL, {"subscription_id": subscription.id}
+            notifications.FOLLOW_CONFIRMATION_EMAIL,
+            {"subscription_id": subscription.id},
+            organisation_id=appeal.organisation_id,
         )
     return subscription
 
@@ -125,6 +127,7 @@ def confirm_subscription(token: str) -> UpdateSubscription | None:
         return None
     if subscription.unsubscribed_at is None and subscription.confirmed_at is None:
         subscription.confirmed_at = utcnow()
+        subscription.mail_failed_at = subscription.mail_failure = None  # the mailbox works
     return subscription
 
 
