@@ -19,6 +19,7 @@ NGO_OUTBOX_MAX_ATTEMPTS  attempts of an outbox message before it is dead (defaul
 NGO_OUTBOX_RETRY_BASE_SECONDS  wait before the second attempt, doubled for each further one
                        (less a random part of up to half, so failures spread out) (default 30)
 NGO_OUTBOX_RETRY_MAX_SECONDS  the longest wait between two attempts (default 3600)
+NGO_OUTBOX_RELAY_SECONDS  how often beat runs the outbox relay (default 30)
 NGO_OUTBOX_SWEEP_AFTER_SECONDS  beat's relay hands the broker again every message due for
                        longer than this and not running (default 60)
 NGO_BROKER_VISIBILITY_TIMEOUT  Redis: seconds after which a task a worker took but never
@@ -286,7 +287,7 @@ def load_config(instance_path: str) -> dict[str, object]:
         "LOGIN_LOCKOUT_THRESHOLD": 5,
         "INVITATION_TTL_HOURS": 72,
         "PASSWORD_RESET_TTL_MINUTES": 60,
-        "OUTBOX_RELAY_SECONDS": 30.0,
+        "OUTBOX_RELAY_SECONDS": _seconds("NGO_OUTBOX_RELAY_SECONDS", "30"),
         **_worker_settings(),
         "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
         # Decoded, 40 megapixels take 120-160 MB per copy; a larger image is refused unread.

@@ -102,8 +102,6 @@ def compose(
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender_domain())
-    if language:
-        message["Content-Language"] = language
     if unsubscribe_url:
         # A long link has no space to fold at; the default 78 columns would turn it into an
         # encoded word, which mail programs do not read as a link. RFC 5322 allows 998.
@@ -118,6 +116,8 @@ def compose(
         message.add_attachment(
             attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
+    if language:  # last: setting and adding parts moves Content-* headers into the parts
+        message["Content-Language"] = language
     return message
 
 
