@@ -311,6 +311,22 @@ def _claim(message_id: int) -> bool:
     now = utcnow()
     # Committed on its own, before the handler runs: a second delivery must see the claim.
     with transaction():
+        # A claim whose lease ran out is an attempt that never finished: its worker died
+        # (SIGKILL, the hard time limit, a lost machine). Said so on the admin page.
+        db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.claimed_at < now - lease(),
+            )
+            .values(
+                claimed_at=None,
+                failed_at=OutboxMessage.claimed_at,
+                last_error="WorkerLost",
+                last_error_detail="the attempt did not finish: its worker stopped",
+            )
+        )
         result = db.session.execute(
             update(OutboxMessage)
             .where(
@@ -319,10 +335,7 @@ def _claim(message_id: int) -> bool:
                 OutboxMessage.dead_at.is_(None),
                 OutboxMessage.attempts < max_attempts(),
                 or_(OutboxMessage.due_at.is_(None), OutboxMessage.due_at <= now),
-                or_(
-                    OutboxMessage.claimed_at.is_(None),
-                    OutboxMessage.claimed_at < now - lease(),
-                ),
+                OutboxMessage.claimed_at.is_(None),
             )
             .values(claimed_at=now, attempts=OutboxMessage.attempts + 1)
         )

@@ -170,6 +170,8 @@ def test_a_live_lease_defers_and_an_expired_one_is_taken_over(app):
     assert outbox.status_of(message) == WorkStatus.QUEUED
     assert outbox.deliver(message.id) is True
     assert calls == [{"n": 4}]
+    db.session.refresh(message)
+    assert (message.last_error, message.attempts) == ("WorkerLost", 1)
 
 
 def test_relay_sweeps_only_messages_older_than_a_minute(app):

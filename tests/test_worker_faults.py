@@ -248,6 +248,7 @@ def test_a_worker_killed_in_the_middle_of_a_receipt(app, published, start_worker
     (row,) = receipt_rows()
     assert status_of(row) == WorkStatus.SENT
     assert row.attempts == 2
+    assert row.last_error == "WorkerLost"  # the killed attempt, as the admin page shows it
 
 
 def test_the_smtp_server_down_for_a_while(app, published, start_worker):
