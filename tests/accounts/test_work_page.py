@@ -136,3 +136,17 @@ def test_other_roles_may_not_see_or_retry_work(client, make_user, organisation, 
     login(client, make_user(role))
     assert client.get("/admin/work").status_code == 403
     assert client.post(f"/admin/work/{dead.id}/retry").status_code == 403
+
+
+def test_the_dashboard_counts_failed_and_dead_work_for_admins(
+    client, admin, make_user, organisation
+):
+    _failed(organisation.id), _dead(organisation.id), _dead(organisation.id)
+    _dead(None)  # account mail: not this admin's
+    login(client, admin)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "1 failed item, to be tried again" in page
+    assert "2 dead items, waiting for you" in page
+    other = client.application.test_client()
+    login(other, make_user("caseworker"))
+    assert "dead item" not in other.get("/dashboard").get_data(as_text=True)

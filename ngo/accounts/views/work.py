@@ -1,9 +1,8 @@
 """The worker's work for an admin: queued, running, failed and dead outbox messages of the
 acting organisation, with the last error and a Retry for what failed or died.
 
-The outbox rows are the source of truth (ngo/outbox.py). Messages without an organisation
-(account mail: password resets, sign-in pauses, of users who may belong to several
-organisations) are shown to platform admins only. Errors are shown as stored: the class name
+The outbox rows are the source of truth (ngo/outbox.py); accounts/work.py says which an admin
+sees. Errors are shown as stored: the class name
 and a safe message, never an exception's own text.
 """
 
@@ -14,16 +13,15 @@ from datetime import timedelta
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from ngo import audit, outbox
-from ngo.accounts import policy
 from ngo.accounts.access import acting_membership, staff_required
 from ngo.accounts.forms import ConfirmForm
-from ngo.accounts.models import Membership
 from ngo.accounts.policy import Action
 from ngo.accounts.views import admin_bp
+from ngo.accounts.work import visible_work
 from ngo.extensions import db
 from ngo.outbox import OutboxMessage, WorkStatus
 from ngo.timeutil import utcnow
@@ -38,19 +36,12 @@ STATUS_LABELS = {
 RETRYABLE = frozenset({WorkStatus.FAILED, WorkStatus.DEAD})
 
 
-def _visible(membership: Membership) -> ColumnElement[bool]:
-    own = OutboxMessage.organisation_id == membership.organisation_id
-    if policy.may_platform(membership.user, Action.MANAGE_ORGANISATIONS):
-        return or_(own, OutboxMessage.organisation_id.is_(None))
-    return own
-
-
 @admin_bp.get("/work")
 @staff_required(Action.MANAGE_WORK)
 def work() -> str:
     membership = acting_membership()
     now = utcnow()
-    visible = _visible(membership)
+    visible = visible_work(membership)
     sections = []
     for status, label in STATUS_LABELS.items():
         condition = outbox.status_filter(status, now)
@@ -84,7 +75,7 @@ def retry_work(message_id: int) -> Response:
         abort(400)
     membership = acting_membership()
     message = db.session.scalar(
-        select(OutboxMessage).where(OutboxMessage.id == message_id, _visible(membership))
+        select(OutboxMessage).where(OutboxMessage.id == message_id, visible_work(membership))
     )
     if message is None:
         abort(404)
