@@ -3,6 +3,7 @@ and safe message), Retry for failed and dead work only, audited."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from ngo.extensions import db
 from ngo.outbox import OutboxMessage, WorkStatus, status_of
 from ngo.timeutil import utcnow
 from tests import factories
-from tests.conftest import login
+from tests.conftest import current_totp, login
 from tests.helpers import page_text
 
 ran: list[dict[str, Any]] = []
@@ -150,3 +151,33 @@ def test_the_dashboard_counts_failed_and_dead_work_for_admins(
     other = client.application.test_client()
     login(other, make_user("caseworker"))
     assert "dead item" not in other.get("/dashboard").get_data(as_text=True)
+
+
+class TestRetryNeedsTheFormsToken:
+    @pytest.fixture
+    def app_config(self):
+        return {"WTF_CSRF_ENABLED": True}
+
+    @staticmethod
+    def _token(client, path: str) -> str:
+        page = client.get(path).get_data(as_text=True)
+        return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+    def test_a_retry_without_the_token_changes_nothing(self, client, admin, organisation):
+        dead = _dead(organisation.id)
+        token = self._token(client, "/login")
+        client.post(
+            "/login",
+            data={"email": admin.email, "password": factories.PASSWORD, "csrf_token": token},
+        )
+        db.session.refresh(admin)
+        token = self._token(client, "/login/two-factor")
+        client.post("/login/two-factor", data={"code": current_totp(admin), "csrf_token": token})
+        assert client.post(f"/admin/work/{dead.id}/retry").status_code == 400
+        db.session.expire_all()
+        assert status_of(db.session.get(OutboxMessage, dead.id)) == WorkStatus.DEAD
+        token = self._token(client, "/admin/work")
+        response = client.post(f"/admin/work/{dead.id}/retry", data={"csrf_token": token})
+        assert response.status_code == 302
+        db.session.expire_all()
+        assert status_of(db.session.get(OutboxMessage, dead.id)) == WorkStatus.SENT
