@@ -25,37 +25,58 @@ transient (a lost connection, a lock timeout) and is retried until MAX_ATTEMPTS.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import hmac
 import logging
-import random
 from collections.abc import Callable
 from contextvars import ContextVar
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import timedelta
 from typing import Any, cast
 
 from celery import Task, shared_task
-from flask import Flask, current_app, has_app_context
-from sqlalchemy import (
-    JSON,
-    ColumnElement,
-    CursorResult,
-    ForeignKey,
-    String,
-    UniqueConstraint,
-    and_,
-    func,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from flask import Flask, current_app
+from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy.orm import Session
 
-from ngo.extensions import Model, db, listen
+from ngo.extensions import db, listen
+from ngo.outbox_state import (
+    OutboxMessage,
+    OutboxStep,
+    PermanentError,
+    WorkStatus,
+    describe_error,
+    lease,
+    max_attempts,
+    retry_delay,
+    setting,
+    status_filter,
+    status_of,
+)
 from ngo.timeutil import utcnow
 from ngo.unit_of_work import transaction
+
+# The rows, their states and the retry settings live in ngo/outbox_state.py; importers use
+# them from here.
+__all__ = [
+    "OutboxMessage",
+    "OutboxStep",
+    "PermanentError",
+    "RetryLaterError",
+    "WorkStatus",
+    "deliver",
+    "describe_error",
+    "enqueue",
+    "lease",
+    "max_attempts",
+    "record_step",
+    "register_handler",
+    "retry_delay",
+    "retry_message",
+    "status_filter",
+    "status_of",
+    "step_done",
+    "step_key",
+]
 
 log = logging.getLogger(__name__)
 
@@ -63,59 +84,6 @@ Handler = Callable[[dict[str, Any]], None]
 PermanentErrorHandler = Callable[[dict[str, Any], "PermanentError"], None]
 _HANDLERS = "ngo.outbox_handlers"
 _ON_PERMANENT = "ngo.outbox_permanent_failure_handlers"
-
-
-class PermanentError(Exception):
-    """Raised by a handler when trying again cannot help (an address that does not exist).
-    `safe_message` is shown to staff and logged, so it never holds personal data."""
-
-    def __init__(self, safe_message: str) -> None:
-        super().__init__(safe_message)
-        self.safe_message = safe_message
-
-
-class WorkStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    FAILED = "failed"
-    DEAD = "dead"
-    SENT = "sent"
-
-
-class OutboxMessage(Model):
-    __tablename__ = "outbox_messages"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # Whose work it is, for the admin page; None for account mail (a user may belong to
-    # several organisations), which only platform admins see.
-    organisation_id: Mapped[int | None] = mapped_column(index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    claimed_at: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None] = mapped_column(index=True)
-    attempts: Mapped[int] = mapped_column(default=0)
-    # The earliest time the next attempt may run; None: at once.
-    due_at: Mapped[datetime | None]
-    failed_at: Mapped[datetime | None]
-    dead_at: Mapped[datetime | None]
-    # The error's class name and a message safe to show (never the exception's own text,
-    # which can hold an address or a name).
-    last_error: Mapped[str | None] = mapped_column(String(120))
-    last_error_detail: Mapped[str | None] = mapped_column(String(200))
-
-
-class OutboxStep(Model):
-    """One outward effect of a message that already happened (a mail to one recipient), so
-    that a retry of the message does not repeat it. Keys are keyed hashes, never addresses."""
-
-    __tablename__ = "outbox_steps"
-    __table_args__ = (UniqueConstraint("message_id", "key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(80))
-    done_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def init_app(app: Flask) -> None:
@@ -179,83 +147,6 @@ def _dispatch_after_commit(session: Session) -> None:
 
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop("outbox_committed", None)
-
-
-# Settings ---------------------------------------------------------------------------------
-
-
-def _setting(name: str, default: float) -> float:
-    return float(current_app.config.get(name, default)) if has_app_context() else default
-
-
-def lease() -> timedelta:
-    """How long a claim holds: longer than the task's hard time limit, so that a slow run is
-    never taken over by a second worker while it still runs."""
-    return timedelta(seconds=_setting("OUTBOX_LEASE_SECONDS", 300))
-
-
-def max_attempts() -> int:
-    return int(_setting("OUTBOX_MAX_ATTEMPTS", 8))
-
-
-def retry_delay(attempts: int) -> float:
-    """Seconds before attempt `attempts + 1`: doubling from the base up to the cap, of which a
-    random half is taken off ("equal jitter"), so that messages that failed together (the SMTP
-    server was down) do not all come back in the same second."""
-    base = _setting("OUTBOX_RETRY_BASE_SECONDS", 30)
-    cap = _setting("OUTBOX_RETRY_MAX_SECONDS", 3600)
-    ceiling = min(cap, base * 2 ** max(attempts - 1, 0))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 (timing, not secrecy)
-
-
-# Status -----------------------------------------------------------------------------------
-
-
-def status_of(message: OutboxMessage, now: datetime | None = None) -> WorkStatus:
-    now = now or utcnow()
-    if message.sent_at is not None:
-        return WorkStatus.SENT
-    if message.dead_at is not None:
-        return WorkStatus.DEAD
-    if message.claimed_at is not None and message.claimed_at > now - lease():
-        return WorkStatus.RUNNING
-    if message.failed_at is not None:
-        return WorkStatus.FAILED
-    return WorkStatus.QUEUED
-
-
-def status_filter(status: WorkStatus, now: datetime | None = None) -> ColumnElement[bool]:
-    """The SQL condition of one status, the same rule as `status_of`."""
-    now = now or utcnow()
-    m = OutboxMessage
-    unsent = and_(m.sent_at.is_(None), m.dead_at.is_(None))
-    leased = and_(m.claimed_at.is_not(None), m.claimed_at > now - lease())
-    conditions = {
-        WorkStatus.SENT: m.sent_at.is_not(None),
-        WorkStatus.DEAD: and_(m.sent_at.is_(None), m.dead_at.is_not(None)),
-        WorkStatus.RUNNING: and_(unsent, leased),
-        WorkStatus.FAILED: and_(unsent, ~leased, m.failed_at.is_not(None)),
-        WorkStatus.QUEUED: and_(unsent, ~leased, m.failed_at.is_(None)),
-    }
-    return conditions[status]
-
-
-def describe_error(exc: BaseException) -> tuple[str, str]:
-    """The class name and a message that is safe to store and show: only what the exception
-    says about itself on purpose (`safe_message`), an SMTP code or an errno name."""
-    detail = getattr(exc, "safe_message", None)
-    if not isinstance(detail, str):
-        code = getattr(exc, "smtp_code", None)
-        number = getattr(exc, "errno", None)
-        if isinstance(code, int):
-            detail = f"SMTP {code}"
-        elif isinstance(number, int) and number in errno.errorcode:
-            detail = errno.errorcode[number]
-        elif isinstance(exc, TimeoutError):
-            detail = "timed out"
-        else:
-            detail = ""
-    return type(exc).__name__[:120], detail[:200]
 
 
 # Steps ------------------------------------------------------------------------------------
@@ -484,7 +375,7 @@ def deliver_outbox_message_task(self: Task[Any, Any], message_id: int) -> bool:
 
 @shared_task(name="outbox.relay")
 def relay_outbox_task() -> int:
-    age = timedelta(seconds=_setting("OUTBOX_SWEEP_AFTER_SECONDS", 60))
+    age = timedelta(seconds=setting("OUTBOX_SWEEP_AFTER_SECONDS", 60))
     ids = pending_message_ids(older_than=age)
     for message_id in ids:
         deliver_outbox_message_task.delay(message_id)
