@@ -26,8 +26,11 @@ def init_app(app: Flask) -> None:
     from ngo.reports.receipts import annual, delivery, erasure, models, views
 
     del models, annual  # imported for their tables and task names
-    outbox.register_handler(app, RECEIPT_KIND, delivery.send_receipt)
-    outbox.register_handler(app, REFUNDED_KIND, delivery.send_cancellation)
+    refused = delivery.record_refused_mail
+    outbox.register_handler(app, RECEIPT_KIND, delivery.send_receipt, on_permanent_failure=refused)
+    outbox.register_handler(
+        app, REFUNDED_KIND, delivery.send_cancellation, on_permanent_failure=refused
+    )
     outbox.register_handler(app, delivery.ANNUAL_KIND, delivery.send_annual_receipt)
     receipt_links.register_receipt_lookup(app, documents_of_gifts)
     signals.donor_erased.connect(erasure.forget_donor_in_receipts)

@@ -6,26 +6,26 @@ WeasyPrint works (two workers would otherwise render one after the other):
 
 1. the number, with everything the PDF and the e-mail say read in the same transaction
    (the receipt's HTML, the mail's text), so that nothing is read twice;
-2. the PDF, stored with its SHA-256, together with the claim on the e-mail
-   (`mail_claimed_at`, with a lease: two deliveries at the same moment send it once, and a
-   worker that died holding it leaves it to the next delivery after the lease);
-3. the e-mail sent, marked in the caller's transaction (the outbox message's own mark).
+2. the PDF, stored with its SHA-256 (kept whatever becomes of the e-mail);
+3. the e-mail: marked sent, then sent, and the mark committed with the outbox's record of the
+   sent mail (ngo/mail.py), so a failed send leaves it unmarked for the retry, and a second
+   delivery at the same moment waits on the receipt's row and finds it sent.
 
 A step already done is not done again, so a message delivered twice sends one e-mail with
-one number. A failed final commit leaves the claim to expire before anyone sends again.
+one number (only a crash in the milliseconds between the SMTP server's acceptance and the
+commit can send it twice, as for every mail).
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import joinedload
 
-from ngo import mail
+from ngo import mail, outbox
 from ngo.donations.models import Donation, Donor, LedgerTransaction
 from ngo.extensions import db
 from ngo.reports.receipts import document, issuing
@@ -35,7 +35,6 @@ from ngo.timeutil import utcnow
 from ngo.unit_of_work import transaction
 
 ANNUAL_KIND = "reports.annual_receipt"
-MAIL_CLAIM_LEASE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -137,49 +136,38 @@ def _store_rendered(receipt_id: int, pdf: bytes) -> bytes:
 
 
 def _claim_mail(receipt_id: int) -> bool:
-    """Take the e-mail for this delivery, in the caller's transaction (an UPDATE that only
-    one of two concurrent deliveries can make)."""
-    now = utcnow()
+    """Mark the e-mail sent before sending it, in the handler's transaction, which commits it
+    only with the sent mail's record (or rolls it back if sending fails). The UPDATE takes the
+    receipt's row lock: a second delivery at the same moment waits, then finds it sent."""
     result = db.session.execute(
         update(Receipt)
-        .where(
-            Receipt.id == receipt_id,
-            Receipt.emailed_at.is_(None),
-            or_(
-                Receipt.mail_claimed_at.is_(None),
-                Receipt.mail_claimed_at < now - MAIL_CLAIM_LEASE,
-            ),
-        )
-        .values(mail_claimed_at=now)
+        .where(Receipt.id == receipt_id, Receipt.emailed_at.is_(None))
+        .values(emailed_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     return cast(CursorResult[Any], result).rowcount == 1
 
 
-def _set(receipt_id: int, **values: object) -> None:
-    db.session.execute(
-        update(Receipt)
-        .where(Receipt.id == receipt_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def finish(prepared: Prepared) -> None:
-    """Steps 2 and 3: render and store the PDF (and claim the e-mail), then send it."""
+    """Steps 2 and 3: render and store the PDF, then send it."""
     pdf = None if prepared.html is None else document.render_html(prepared.html)
-    with transaction():
-        if pdf is not None:
-            pdf = _store_rendered(prepared.receipt_id, pdf)
-        claimed = prepared.mail is not None and _claim_mail(prepared.receipt_id)
-        if claimed and pdf is None:
-            pdf = db.session.scalar(select(Receipt.pdf).where(Receipt.id == prepared.receipt_id))
-    if not claimed or prepared.mail is None or pdf is None:
-        return  # no address, sent before, or being sent by another delivery
-    try:
-        mail.deliver(prepared.mail.with_pdf(pdf))
-    except BaseException:
+    if pdf is not None:
         with transaction():
-            _set(prepared.receipt_id, mail_claimed_at=None)
-        raise
-    _set(prepared.receipt_id, emailed_at=utcnow())
+            pdf = _store_rendered(prepared.receipt_id, pdf)
+    if prepared.mail is None or not _claim_mail(prepared.receipt_id):
+        return  # no address, or sent before
+    if pdf is None:
+        pdf = db.session.scalar(select(Receipt.pdf).where(Receipt.id == prepared.receipt_id))
+    assert pdf is not None  # stored in step 2, or before
+    # Inside an outbox delivery the mail's step commits the claim above with it.
+    mail.deliver(prepared.mail.with_pdf(pdf))
+
+
+def record_refused_mail(payload: dict[str, Any], failure: outbox.PermanentError) -> None:
+    """The donor's mail server refused a gift's receipt or note for good: noted on the gift,
+    where the treasurer sees it (the outbox marks the message dead in the same commit). The
+    receipt itself stays, numbered and stored, for staff to print."""
+    donation = db.session.get(Donation, payload.get("donation_id"))
+    if donation is not None:
+        donation.mail_failed_at = utcnow()
+        donation.mail_failure = failure.safe_message[:200]

@@ -31,10 +31,13 @@ class ReceiptMail:
     subject: str
     body: str
     filename: str
+    language: str
 
     def with_pdf(self, pdf: bytes) -> EmailMessage:
         attachment = mail.Attachment(self.filename, "application/pdf", pdf)
-        return mail.compose(self.to, self.subject, self.body, attachments=[attachment])
+        return mail.compose(
+            self.to, self.subject, self.body, attachments=[attachment], language=self.language
+        )
 
 
 def receipt_mail(receipt: Receipt, to: str) -> ReceiptMail:
@@ -43,7 +46,7 @@ def receipt_mail(receipt: Receipt, to: str) -> ReceiptMail:
         context: dict[str, object] = {
             "number": receipt.number,
             "receipts_url": external_url(
-                "receipts.donor_receipts", token=links.receipt_token(receipt)
+                "receipts.donor_receipts", receipt_token=links.receipt_token(receipt)
             ),
             "link_days": links.LINK_DAYS,
         }
@@ -67,7 +70,7 @@ def receipt_mail(receipt: Receipt, to: str) -> ReceiptMail:
             else:
                 subject = _("Thank you: your gift is confirmed")
                 body = render_template("reports/email/receipt.txt", **context)
-    return ReceiptMail(to, subject, body, document.filename(receipt))
+    return ReceiptMail(to, subject, body, document.filename(receipt), language)
 
 
 def _gift_context(donation: Donation, appeal: Appeal, language: str) -> dict[str, object]:

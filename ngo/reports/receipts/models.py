@@ -78,8 +78,7 @@ class Receipt(Model):
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     pdf: Mapped[bytes | None] = mapped_column(EncryptedBytes)
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
-    # The e-mail: claimed by one delivery while it sends (see delivery.py), then sent.
-    mail_claimed_at: Mapped[datetime | None]
+    # Committed with the record of the sent mail (see delivery.py).
     emailed_at: Mapped[datetime | None]
 
     @property

@@ -76,29 +76,29 @@ def _years_for_annual(donor_id: int) -> list[int]:
     return sorted((year for year in years if year < this_year), reverse=True)
 
 
-@bp.get("/giving/receipts/<token>")
+@bp.get("/giving/receipts/<receipt_token>")
 @limiter.limit(DONOR_RATE_LIMIT)
-def donor_receipts(token: str) -> tuple[str, int]:
+def donor_receipts(receipt_token: str) -> tuple[str, int]:
     try:
-        receipt = links.receipt_from_token(token)
+        receipt = links.receipt_from_token(receipt_token)
     except ReceiptLinkError as exc:
         return _problem_page(exc.problem)
     donor_id = receipt.donor_id or 0
     receipts = _donor_receipts(donor_id)
     return render_template(
         "reports/donor_receipts.html",
-        token=token,
+        token=receipt_token,
         receipts=receipts,
         years=_years_for_annual(donor_id),
         form=ConfirmForm(),
     ), 200
 
 
-@bp.get("/giving/receipts/<token>/<receipt_id>.pdf")
+@bp.get("/giving/receipts/<receipt_token>/<receipt_id>.pdf")
 @limiter.limit(DONOR_RATE_LIMIT)
-def donor_download(token: str, receipt_id: str) -> Response | tuple[str, int]:
+def donor_download(receipt_token: str, receipt_id: str) -> Response | tuple[str, int]:
     try:
-        via = links.receipt_from_token(token)
+        via = links.receipt_from_token(receipt_token)
     except ReceiptLinkError as exc:
         return _problem_page(exc.problem)
     receipt = db.session.scalars(
@@ -111,12 +111,12 @@ def donor_download(token: str, receipt_id: str) -> Response | tuple[str, int]:
     return _pdf_response(receipt, receipt.pdf)
 
 
-@bp.post("/giving/receipts/<token>/annual")
+@bp.post("/giving/receipts/<receipt_token>/annual")
 @limiter.limit(DONOR_RATE_LIMIT)
-def donor_annual(token: str) -> Response | tuple[str, int]:
+def donor_annual(receipt_token: str) -> Response | tuple[str, int]:
     """Issue (once) and download the annual receipt of a past year the donor gave in."""
     try:
-        via = links.receipt_from_token(token)
+        via = links.receipt_from_token(receipt_token)
     except ReceiptLinkError as exc:
         return _problem_page(exc.problem)
     form = ConfirmForm()
@@ -130,7 +130,7 @@ def donor_annual(token: str) -> Response | tuple[str, int]:
         message = _("Choose one of the years listed.")
         return render_template(
             "reports/donor_receipts.html",
-            token=token,
+            token=receipt_token,
             receipts=receipts,
             years=years,
             form=form,
@@ -140,11 +140,14 @@ def donor_annual(token: str) -> Response | tuple[str, int]:
     annual = issuing.issue_annual(donor, year)
     if annual is None:  # everything given that year was returned
         flash(_("Everything you gave in %(year)s was returned to you.", year=year), "info")
-        return redirect(url_for("receipts.donor_receipts", token=token))
+        return redirect(url_for("receipts.donor_receipts", receipt_token=receipt_token))
     # Rendered in this request's unit of work: a render that fails rolls the number back.
     delivery.store_pdf(annual)
     return redirect(
-        url_for("receipts.donor_download", token=token, receipt_id=annual.public_id), code=303
+        url_for(
+            "receipts.donor_download", receipt_token=receipt_token, receipt_id=annual.public_id
+        ),
+        code=303,
     )
 
 
