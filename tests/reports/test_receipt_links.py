@@ -189,3 +189,14 @@ def test_a_tax_note_naming_the_person_helped_is_refused(app, client, staff, appe
 def test_only_admins_set_the_tax_note(app, client, staff):
     login(client, staff["treasurer"])
     assert client.get("/admin/receipts").status_code == 403
+
+
+def test_beat_asks_for_annual_receipts_every_january_morning_from_the_second(app):
+    from worker.beat import beat_schedule
+
+    entry = beat_schedule(app.config)["send-annual-receipts"]
+    assert entry["task"] == annual.send_annual_receipts_task.name
+    schedule = entry["schedule"]
+    assert schedule.month_of_year == {1}
+    assert schedule.day_of_month == set(range(2, 32))
+    assert (schedule.hour, schedule.minute) == ({6}, {0})
