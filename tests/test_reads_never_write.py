@@ -26,6 +26,7 @@ from ngo.donations.disbursements import NewDisbursement, Proof
 from ngo.donations.models import RecurringPlan
 from ngo.extensions import db
 from ngo.money import Money
+from ngo.reports import appeal_reports
 from tests import factories
 from tests.campaigns.appeal_fixtures import (
     alexander,
@@ -146,6 +147,9 @@ def site(organisation, staff, alexander, make_user):
     )
     db.session.add(plan)
     db.session.commit()
+    # A signed accountability report (rendered by the eager worker at the commit).
+    report = appeal_reports.request_appeal_report(appeal, actor=staff["caseworker"], language="en")
+    db.session.commit()
     values = {
         "gift_token": plans.gift_token(gift),
         "plan_token": plans.cancel_token(plan),
@@ -162,6 +166,7 @@ def site(organisation, staff, alexander, make_user):
         "filename": "css/ngo.css",
         "gift_id": gift.public_id,
         "payment_id": payment.public_id,
+        "report_id": report.id,
     }
     return people, values
 

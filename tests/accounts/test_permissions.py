@@ -51,6 +51,7 @@ ALLOWED: dict[Action, set[str]] = {
     Action.RECONCILE_STATEMENTS: {T},
     Action.RECORD_DISBURSEMENT: {A, T},
     Action.APPROVE_DISBURSEMENT: {A, T},
+    Action.GENERATE_REPORT: {A, C, T},
     # Not a role's: only platform administrators, whatever their role (below).
     Action.MANAGE_ORGANISATIONS: set(),
 }
