@@ -36,6 +36,19 @@ CURRENCIES = ("EUR", "EUR", "EUR", "PLN", "USD", "GBP")
 METHODS = ("card", "card", "blik", "bank_transfer", "sepa_debit")
 
 
+def refuse_unless_empty(url: str) -> None:
+    """The bench migrates and fills the database it is given: never one that holds tables."""
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        tables = inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    if tables:
+        raise SystemExit(f"{url} is not empty ({len(tables)} tables): give an empty database")
+
+
 def prepare(env: dict[str, str]) -> None:
     for command in (["db", "upgrade"], ["seed-demo"]):
         result = subprocess.run(
@@ -229,6 +242,7 @@ def main() -> None:
     folder = tempfile.mkdtemp(prefix="ngo-bench-report-")
     env = {**os.environ, "NGO_INSTANCE_PATH": folder}
     if args.database_url:
+        refuse_unless_empty(args.database_url)
         env["DATABASE_URL"] = args.database_url
     os.environ.update(env)
     print(f"instance {folder}: migrating and seeding the demo ...", flush=True)

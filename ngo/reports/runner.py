@@ -101,9 +101,9 @@ def render_report_message(payload: dict[str, Any]) -> None:
     report = db.session.get(Report, int(payload["report_id"]))
     if report is None or report.status == ReportStatus.DONE:
         return
-    renderer: Renderer = current_app.extensions[_RENDERERS][report.kind]
     report_id = report.id
     try:
+        renderer: Renderer = current_app.extensions[_RENDERERS][report.kind]
         _set_progress(report_id, 5)
         renderer(report, lambda percent: _set_progress(report_id, percent))
         db.session.commit()
