@@ -65,6 +65,10 @@ class Action(StrEnum):
     # payment (never by whoever recorded it).
     RECORD_DISBURSEMENT = "record_disbursement"
     APPROVE_DISBURSEMENT = "approve_disbursement"
+    # Funders of the organisation: their grants, report subscriptions and contacts (admins),
+    # and the read-only portal a funder's contact signs in to (their grants, appeals, reports).
+    MANAGE_FUNDERS = "manage_funders"
+    VIEW_FUNDER_PORTAL = "view_funder_portal"
     # Platform actions are not tied to a membership: they create and list organisations.
     MANAGE_ORGANISATIONS = "manage_organisations"
 
@@ -114,6 +118,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.EXPORT_DONOR,
             Action.ERASE_DONOR,
             Action.MANAGE_EXCHANGE_RATES,
+            Action.MANAGE_FUNDERS,
         }
     )
     | _CASEWORK
@@ -134,7 +139,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
         }
     )
     | _TREASURY,
-    Role.FUNDER: frozenset({Action.VIEW_DASHBOARD}),
+    Role.FUNDER: frozenset({Action.VIEW_DASHBOARD, Action.VIEW_FUNDER_PORTAL}),
 }
 
 T = TypeVar("T", bound=Select[Any])
