@@ -10,4 +10,6 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Registers the reports domain's blueprints, outbox handlers, commands and hooks; each part
     (receipts, appeal reports, funders) adds its own line here."""
-    del app
+    from ngo.reports import funders
+
+    funders.init_app(app)

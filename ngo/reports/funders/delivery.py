@@ -1,0 +1,119 @@
+"""The worker's side of a portfolio report: make it (snapshot, PDF, archive) and mail it.
+
+Two outbox kinds, so that each step is done once however often the worker is asked:
+- PRODUCE_REPORT freezes the snapshot, renders and stores the signed report, and enqueues one
+  REPORT_EMAIL per recipient in the same commit; a delivery already made is not made again.
+- REPORT_EMAIL sends one recipient their e-mail, in their own language, with the PDF attached;
+  the outbox's claim makes a redelivered message send nothing twice.
+A recipient whose server refuses the mail for good (an SMTP 5xx) is marked on their contact,
+for the admins to see, and the message is done: retrying a refusal would only repeat it."""
+
+from __future__ import annotations
+
+import smtplib
+from typing import Any
+
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from ngo import mail, outbox
+from ngo.accounts.models import Organisation
+from ngo.extensions import db
+from ngo.reports.funders.document import render_portfolio_pdf
+from ngo.reports.funders.models import Funder, FunderContact, PortfolioDelivery
+from ngo.reports.funders.periods import Period
+from ngo.reports.funders.portfolio import build_snapshot
+from ngo.reports.funders.schedule import PRODUCE_REPORT
+from ngo.timeutil import utcnow
+from ngo.urls import external_url
+
+REPORT_EMAIL = "funders.report_email"
+
+
+def produce_report(payload: dict[str, Any]) -> None:
+    delivery = db.session.get(PortfolioDelivery, payload["delivery_id"])
+    if delivery is None or delivery.rendered_at is not None:
+        return
+    subscription = delivery.subscription
+    funder = db.session.get_one(Funder, delivery.funder_id)
+    organisation = db.session.get_one(Organisation, delivery.organisation_id)
+    period = Period(delivery.period_start, delivery.period_end)
+    data = build_snapshot(funder, period, language=subscription.language)
+    pdf = render_portfolio_pdf(data, organisation=organisation.name)
+    store_pdf(delivery, data, pdf)
+    delivery.rendered_at = utcnow()
+    if delivery.scheduled_start is not None:
+        subscription.last_period_sent = delivery.period_key
+        subscription.last_sent_at = delivery.rendered_at
+    for contact in subscription.recipients:
+        if contact.user_id is not None:
+            outbox.enqueue(REPORT_EMAIL, {"delivery_id": delivery.id, "contact_id": contact.id})
+
+
+def _permanent_refusal(exc: Exception) -> str | None:
+    """The reply code if the mail server refused the message for good (5xx), else None."""
+    permanent = getattr(mail, "PermanentMailError", None)
+    if permanent is not None and isinstance(exc, permanent):
+        return str(getattr(exc, "code", "5xx"))
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in exc.recipients.values()]
+        if codes and all(500 <= code < 600 for code in codes):
+            return str(codes[0])
+    if isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600:
+        return str(exc.smtp_code)
+    return None
+
+
+def send_report_email(payload: dict[str, Any]) -> None:
+    delivery = db.session.get(PortfolioDelivery, payload["delivery_id"])
+    contact = db.session.get(FunderContact, payload["contact_id"])
+    if delivery is None or contact is None or contact.user is None:
+        return  # the contact was removed meanwhile: nobody to send to
+    if contact not in delivery.subscription.recipients:
+        return
+    user = contact.user
+    organisation = db.session.get_one(Organisation, delivery.organisation_id)
+    funder = db.session.get_one(Funder, delivery.funder_id)
+    pdf = report_pdf(delivery)
+    with force_locale(user.locale or "en"):
+        context = {
+            "organisation": organisation.name,
+            "funder": funder.name,
+            "delivery": delivery,
+            "portal": external_url("funder_portal.home"),
+        }
+        message = mail.compose(
+            user.email,
+            _(
+                "%(organisation)s: report %(period)s for %(funder)s",
+                organisation=organisation.name,
+                period=delivery.period_key,
+                funder=funder.name,
+            ),
+            render_template("reports/funders/email/report.txt", **context),
+            render_template("reports/funders/email/report.html", **context),
+            attachments=[
+                mail.Attachment(
+                    f"portfolio-report-{delivery.period_key}.pdf", "application/pdf", pdf
+                )
+            ],
+        )
+    try:
+        mail.deliver(message)
+    except Exception as exc:
+        code = _permanent_refusal(exc)
+        if code is None:
+            raise  # temporary: the outbox retries it
+        contact.mail_failed_at = utcnow()
+        contact.mail_failure = f"SMTP {code}"[:120]
+        return
+    contact.mail_failed_at = None
+    contact.mail_failure = None
+    delivery.mailed_at = delivery.mailed_at or utcnow()
+
+
+HANDLERS: dict[str, outbox.Handler] = {
+    PRODUCE_REPORT: produce_report,
+    REPORT_EMAIL: send_report_email,
+}
