@@ -19,12 +19,15 @@ from flask_babel import gettext as _
 
 from ngo import mail, outbox
 from ngo.accounts.models import Organisation
+from ngo.cases.models import ConsentAudience
 from ngo.extensions import db
-from ngo.reports.funders.document import render_portfolio_pdf
+from ngo.reports import archive
+from ngo.reports.funders.document import STYLESHEET, render_html
 from ngo.reports.funders.models import Funder, FunderContact, PortfolioDelivery
 from ngo.reports.funders.periods import Period
 from ngo.reports.funders.portfolio import build_snapshot
 from ngo.reports.funders.schedule import PRODUCE_REPORT
+from ngo.reports.models import Report, ReportKind, ReportStatus
 from ngo.timeutil import utcnow
 from ngo.urls import external_url
 
@@ -40,8 +43,21 @@ def produce_report(payload: dict[str, Any]) -> None:
     organisation = db.session.get_one(Organisation, delivery.organisation_id)
     period = Period(delivery.period_start, delivery.period_end)
     data = build_snapshot(funder, period, language=subscription.language)
-    pdf = render_portfolio_pdf(data, organisation=organisation.name)
-    store_pdf(delivery, data, pdf)
+    report = Report(
+        organisation_id=delivery.organisation_id,
+        kind=ReportKind.PORTFOLIO.value,
+        audience=ConsentAudience.FUNDER_REPORTS.value,
+        funder_id=funder.id,
+        period_start=period.start,
+        period_end=period.end,
+        status=ReportStatus.RENDERING.value,
+        created_by_id=delivery.requested_by_id,
+    )
+    db.session.add(report)
+    db.session.flush()
+    html = render_html(data, organisation=organisation.name)
+    archive.store_report(report, archive.render_archival_pdf(html, STYLESHEET), data)
+    delivery.report_id = report.id
     delivery.rendered_at = utcnow()
     if delivery.scheduled_start is not None:
         subscription.last_period_sent = delivery.period_key
@@ -75,7 +91,9 @@ def send_report_email(payload: dict[str, Any]) -> None:
     user = contact.user
     organisation = db.session.get_one(Organisation, delivery.organisation_id)
     funder = db.session.get_one(Funder, delivery.funder_id)
-    pdf = report_pdf(delivery)
+    if delivery.report is None or delivery.report.pdf is None:
+        raise RuntimeError("a report e-mail before its report was stored")
+    pdf = delivery.report.pdf
     with force_locale(user.locale or "en"):
         context = {
             "organisation": organisation.name,

@@ -1,5 +1,6 @@
-"""The portfolio report as a document: its frozen snapshot rendered to HTML, then to PDF through
-the one renderer (ngo.reports.pdf), in the subscription's language."""
+"""The portfolio report as a document: its frozen snapshot rendered to HTML in the subscription's
+language, with the stylesheet the archive renders it with (ngo.reports.archive: PDF/A-3b,
+signed)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 from ngo.campaigns.labels import CATEGORY_LABELS
 from ngo.campaigns.models import AppealStatus, Category
 from ngo.money import Money, format_money
-from ngo.reports.pdf import render_pdf
 
 STATUS_LABELS = {
     AppealStatus.PUBLISHED.value: _l("raising funds"),
@@ -52,13 +52,3 @@ def render_html(data: dict[str, Any], *, organisation: str) -> str:
             status=lambda value: str(STATUS_LABELS.get(value, value)),
             category=lambda value: str(CATEGORY_LABELS.get(Category(value), value)),
         )
-
-
-def render_portfolio_pdf(
-    data: dict[str, Any], *, organisation: str, pdf_variant: str | None = None
-) -> bytes:
-    return render_pdf(
-        render_html(data, organisation=organisation),
-        stylesheet=STYLESHEET,
-        pdf_variant=pdf_variant,
-    )

@@ -27,6 +27,7 @@ from ngo.campaigns.models import Appeal, Category
 from ngo.crypto import EncryptedText
 from ngo.extensions import Model
 from ngo.reports.funders.periods import Frequency
+from ngo.reports.models import Report
 from ngo.timeutil import utcnow
 
 
@@ -201,7 +202,10 @@ class PortfolioDelivery(Model):
     scheduled_start: Mapped[date | None]
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The archived, signed report (ngo.reports.archive), once the worker has made it.
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), unique=True)
     rendered_at: Mapped[datetime | None]
     mailed_at: Mapped[datetime | None]
 
     subscription: Mapped[ReportSubscription] = relationship()
+    report: Mapped[Report | None] = relationship()

@@ -106,7 +106,7 @@ def _gifts_in(appeal_ids: list[int], period: Period) -> dict[int, tuple[int, int
         )
         .group_by(Donation.appeal_id)
     )
-    return {appeal_id: (int(count), int(total)) for appeal_id, count, total in rows}
+    return {appeal_id: (int(count or 0), int(total or 0)) for appeal_id, count, total in rows}
 
 
 def _payments_in(appeal_ids: list[int], period: Period) -> dict[int, list[Disbursement]]:

@@ -245,9 +245,7 @@ def _apply_subscription(
     if details.language not in LANGUAGES:
         raise FunderError(_l("Choose a language from the list."), field="language")
     contacts = [
-        c
-        for c in funder.contacts
-        if c.id in set(details.recipient_ids) and c.user_id is not None
+        c for c in funder.contacts if c.id in set(details.recipient_ids) and c.user_id is not None
     ]
     if len(contacts) != len(set(details.recipient_ids)):
         raise FunderError(

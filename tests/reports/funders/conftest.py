@@ -10,13 +10,13 @@ import pytest
 
 from ngo.money import Money
 from ngo.reports.funders import services
-from tests.donations.conftest import appeal, give, staff  # noqa: F401  (fixtures)
+from tests.donations.conftest import appeal, give, staff
 
 __all__ = ["appeal", "give", "staff"]
 
 
 @pytest.fixture
-def funder(organisation, staff):  # noqa: F811
+def funder(organisation, staff):
     return services.create_funder(
         organisation,
         services.FunderDetails(name="Open Society Fund", contact_person="Jana Nováková"),
@@ -25,14 +25,14 @@ def funder(organisation, staff):  # noqa: F811
 
 
 @pytest.fixture
-def contact_user(make_user, funder, staff):  # noqa: F811
+def contact_user(make_user, funder, staff):
     user = make_user("funder", display_name="Funder Contact", email="contact@fund.example")
     services.link_member(funder, user.id, actor=staff["admin"])
     return user
 
 
 @pytest.fixture
-def grant(funder, appeal, staff):  # noqa: F811
+def grant(funder, appeal, staff):
     return services.create_grant(
         funder,
         services.GrantDetails(
@@ -47,7 +47,7 @@ def grant(funder, appeal, staff):  # noqa: F811
 
 
 @pytest.fixture
-def subscription(funder, contact_user, grant, staff):  # noqa: F811
+def subscription(funder, contact_user, grant, staff):
     return services.create_subscription(
         funder,
         services.SubscriptionDetails(

@@ -131,9 +131,7 @@ def test_an_appeal_of_another_organisation_cannot_be_granted(admin_web, funder, 
     verifier = factories.UserFactory(role="verifier", organisation=other)
     person = factories.seed_case(other, caseworker, verifier)
     foreign = factories.AppealFactory(beneficiary=person, actor=caseworker)
-    response = admin_web.post(
-        f"/admin/funders/{funder.id}/grants/new", data=_grant_form(foreign)
-    )
+    response = admin_web.post(f"/admin/funders/{funder.id}/grants/new", data=_grant_form(foreign))
     assert response.status_code == 400
     assert _count(Grant) == 0
 
@@ -150,9 +148,7 @@ def test_a_failed_edit_of_a_grant_changes_nothing(admin_web, funder, grant, appe
     assert stored.ends_on == date(2027, 12, 31)
 
 
-def test_inviting_a_contact_gives_the_funder_role_and_links_them_on_acceptance(
-    admin_web, funder
-):
+def test_inviting_a_contact_gives_the_funder_role_and_links_them_on_acceptance(admin_web, funder):
     response = admin_web.post(
         f"/admin/funders/{funder.id}/contacts/invite",
         data={"invite-email": "officer@fund.example", "invite-locale": "pl"},
@@ -252,9 +248,7 @@ def test_send_now_makes_a_report_outside_the_schedule(admin_web, funder, subscri
 
 
 def test_send_now_is_a_post(admin_web, funder, subscription):
-    response = admin_web.get(
-        f"/admin/funders/{funder.id}/subscriptions/{subscription.id}/send-now"
-    )
+    response = admin_web.get(f"/admin/funders/{funder.id}/subscriptions/{subscription.id}/send-now")
     assert response.status_code == 405
 
 

@@ -84,4 +84,14 @@ def load_own_delivery(delivery_id: int) -> PortfolioDelivery:
 @staff_required(Action.VIEW_FUNDER_PORTAL)
 def download_report(delivery_id: int) -> Response:
     delivery = load_own_delivery(delivery_id)
-    return _pdf_response(delivery)
+    report = delivery.report
+    if report is None or report.pdf is None:
+        abort(404)
+    response = Response(report.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="portfolio-report-{delivery.period_key}.pdf"'
+    )
+    # The file as signed: its SHA-256 is the one the archive recorded, for a funder to compare.
+    response.headers["X-Content-SHA256"] = report.sha256 or ""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
