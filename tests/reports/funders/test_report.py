@@ -1,0 +1,190 @@
+"""The portfolio report itself: what the PDF says (read back with pypdf), that it holds no
+private value of the person or of a donor, that it is signed and archived, and the e-mail that
+carries it, received by a real SMTP server in each recipient's language."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pypdf
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from ngo.accounts.models import Organisation
+from ngo.cases.models import Beneficiary, ConsentAudience, ConsentItem
+from ngo.donations import disbursements
+from ngo.donations.disbursements import NewDisbursement, Proof
+from ngo.extensions import db
+from ngo.reports.funders import schedule
+from ngo.reports.funders.models import FunderContact, PortfolioDelivery
+from ngo.reports.signing import check_signature, signing_key_for
+from tests import factories
+from tests.conftest import mail_text
+from tests.smtp_server import free_port, smtp_server
+
+
+@pytest.fixture
+def appeal_with_a_month(appeal, give, staff, organisation):
+    """Gifts from a named donor, a payment with a private payee note, an update anyone may read
+    and one naming the person's city, which they allowed on the public page but not in reports
+    to funders."""
+    rent = appeal.budget_lines[0]
+    give(150_000, line=rent)
+    give(25_000)
+    disbursements.record_disbursement(
+        appeal,
+        NewDisbursement(
+            budget_line_id=rent.id,
+            amount_minor=40_000,
+            paid_on=date.today(),
+            payee_kind="supplier",
+            payee_note="Landlord: Jan Nowak, ul. Lipowa 5",
+            public_description="Rent for December",
+            proof=Proof(factories.sample_pdf(), "invoice.pdf"),
+        ),
+        actor=staff["treasurer"],
+    )
+    person = db.session.get(Beneficiary, appeal.beneficiary_id)
+    factories.ConsentFactory(
+        beneficiary=person,
+        actor=staff["caseworker"],
+        items=[ConsentItem.CITY],
+        audiences=[ConsentAudience.PUBLIC_PAGE],
+    )
+    factories.AppealUpdateFactory(
+        appeal=appeal,
+        actor=staff["caseworker"],
+        title="The family has a flat",
+        body_markdown="The lease is signed and the children started school.",
+        approved_by=staff["admin"],
+    )
+    factories.AppealUpdateFactory(
+        appeal=appeal,
+        actor=staff["caseworker"],
+        title="Settled in Białystok",
+        body_markdown="A quiet street near the park.",
+        approved_by=staff["admin"],
+    )
+    return appeal
+
+
+def _send_now(subscription, staff) -> PortfolioDelivery:
+    delivery = schedule.send_now(subscription, actor=staff["admin"])
+    db.session.commit()  # the worker (eager here) makes the report and mails it
+    db.session.expire_all()
+    return db.session.get_one(PortfolioDelivery, delivery.id)
+
+
+def _text(pdf: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+def test_the_report_shows_the_portfolio_and_no_private_value(
+    appeal_with_a_month, subscription, staff, organisation
+):
+    delivery = _send_now(subscription, staff)
+    report = delivery.report
+    assert report is not None and report.status == "done"
+    assert (report.kind, report.audience) == ("portfolio", "funder_reports")
+    assert report.data["funder"] == "Open Society Fund"
+    text = _text(report.pdf)
+
+    for expected in (
+        "Portfolio report for Open Society Fund",
+        "Relocation grant 2026",
+        "€10,000.00",  # the grant
+        appeal_with_a_month.translations[0].title,
+        "€1,750.00 raised of €4,400.00 (39%)",
+        "€400.00 spent",
+        "In the period: 2 gifts, €1,750.00.",
+        "Rent for three months and deposit",
+        "Rent for December",
+        "The family has a flat",
+        "The lease is signed",
+        "1 text was left out because it could identify the person",
+    ):
+        assert expected in text, expected
+    for private in (
+        "Białystok",  # consented for the public page only, not for funders
+        "Кавалёў",
+        "Аляксандр",
+        "Kavaliou",
+        "Kowalska",  # the donors' name
+        "Nowak",  # the payee note
+        "Lipowa",
+        "Jana Nováková",  # the funder's own contact person, staff only
+    ):
+        assert private not in text, private
+
+    key = signing_key_for(db.session.get_one(Organisation, organisation.id))
+    check = check_signature(report.pdf, trust_roots=[key.certificate])
+    assert check.intact and check.valid and check.covers_whole_file
+
+
+def test_the_report_is_in_the_subscriptions_language(appeal, subscription, staff):
+    subscription.language = "pl"
+    delivery = _send_now(subscription, staff)
+    text = _text(delivery.report.pdf)
+    assert "listopada 2026" in text or "grudnia 2026" in text  # dates in Polish
+    assert "10 000,00 €" in text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def test_a_frozen_report_does_not_change_with_the_appeal(appeal, give, subscription, staff):
+    delivery = _send_now(subscription, staff)
+    frozen = dict(delivery.report.data)
+    give(99_00)
+    db.session.expire_all()
+    again = db.session.get_one(PortfolioDelivery, delivery.id)
+    assert again.report.data == frozen
+    assert frozen["appeals"][0]["raised"] == 0
+
+
+def test_the_email_reaches_a_real_smtp_server_with_the_pdf_in_the_recipients_language(
+    app, appeal, subscription, staff, contact_user
+):
+    contact_user.locale = "pl"
+    with smtp_server() as (inbox, port):
+        app.config["MAIL_URL"] = f"smtp://127.0.0.1:{port}"
+        delivery = _send_now(subscription, staff)
+        message = inbox.wait_for(contact_user.email, timeout=30)
+    (attachment,) = message.iter_attachments()
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == f"portfolio-report-{delivery.period_key}.pdf"
+    assert attachment.get_payload(decode=True) == delivery.report.pdf
+    assert message["Message-ID"] and message["Date"]
+    body = mail_text(message)
+    assert "http://ngo.test/funder" in body
+    # The dates in the text are formatted in Polish, the recipient's language.
+    assert any(month in body for month in ("grudnia", "grudzień", "gru"))
+    assert delivery.mailed_at is not None
+
+
+class _RefusesEveryRecipient:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        return "550 5.1.1 mailbox unavailable"
+
+
+def test_a_permanent_refusal_is_recorded_on_the_contact_and_not_retried(
+    app, appeal, subscription, staff, contact_user
+):
+    port = free_port()
+    controller = Controller(_RefusesEveryRecipient(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        app.config["MAIL_URL"] = f"smtp://127.0.0.1:{port}"
+        delivery = _send_now(subscription, staff)
+    finally:
+        controller.stop()
+    contact = db.session.scalars(select(FunderContact)).one()
+    assert contact.mail_failed_at is not None
+    assert contact.mail_failure == "SMTP 550"
+    assert delivery.mailed_at is None
+    from ngo.outbox import OutboxMessage
+
+    (email_row,) = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "funders.report_email")
+    ).all()
+    assert email_row.sent_at is not None  # done: a refusal is not tried again
