@@ -74,9 +74,8 @@ def test_two_runs_that_read_the_same_due_period_make_one_delivery(subscription):
 def test_the_database_refuses_a_second_delivery_of_a_scheduled_period(subscription):
     november = Period(date(2026, 11, 1), date(2026, 11, 30))
     schedule._new_delivery(subscription, november, scheduled=True)
-    with pytest.raises(IntegrityError):
-        with db.session.begin_nested():
-            schedule._new_delivery(subscription, november, scheduled=True)
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        schedule._new_delivery(subscription, november, scheduled=True)
 
 
 def test_a_paused_subscription_is_not_due_and_resumes_from_the_current_period(
