@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, render_template
 from flask_login import current_user
-from werkzeug.wrappers import Response
 
 from ngo.accounts.access import acting_membership, staff_required
 from ngo.accounts.forms import ConfirmForm
@@ -12,18 +11,15 @@ from ngo.accounts.policy import Action, may
 from ngo.campaigns.summary import open_concern_count, overdue_news
 from ngo.cases.listing import caseload_summary
 from ngo.donations.summary import treasury_summary
-from ngo.reports.funders.views import portal_bp
+from ngo.reports.funders.services import funder_of_user
 
 bp = Blueprint("dashboard", __name__)
 
 
 @bp.get("/dashboard")
 @staff_required(Action.VIEW_DASHBOARD)
-def home() -> str | Response:
+def home() -> str:
     membership = acting_membership()
-    if may(membership, Action.VIEW_FUNDER_PORTAL):
-        # A funder's contact has no staff work: their home is the portal.
-        return redirect(url_for(f"{portal_bp.name}.home"))
     organisation_id = membership.organisation_id
     sees_cases = may(membership, Action.VIEW_CASES)
     return render_template(
@@ -37,5 +33,10 @@ def home() -> str | Response:
         treasury=treasury_summary(organisation_id, current_user.id)
         if may(membership, Action.VIEW_DONATIONS)
         else None,
+        # A funder's contact has no staff work: their dashboard leads to the portal.
+        funder=funder_of_user(current_user.id, organisation_id)
+        if may(membership, Action.VIEW_FUNDER_PORTAL)
+        else None,
+        funder_portal=may(membership, Action.VIEW_FUNDER_PORTAL),
         confirm_form=ConfirmForm(),
     )
