@@ -67,18 +67,32 @@ def produce_report(payload: dict[str, Any]) -> None:
             outbox.enqueue(REPORT_EMAIL, {"delivery_id": delivery.id, "contact_id": contact.id})
 
 
-def _permanent_refusal(exc: Exception) -> str | None:
-    """The reply code if the mail server refused the message for good (5xx), else None."""
-    permanent = getattr(mail, "PermanentMailError", None)
-    if permanent is not None and isinstance(exc, permanent):
-        return str(getattr(exc, "code", "5xx"))
+def permanent_refusal_code(exc: BaseException) -> int | None:
+    """The reply code if the mail server refused the message for good (5xx), else None.
+
+    The hook for permanent mail failures: today ngo.mail lets smtplib's exceptions through, so
+    they are read here. When ngo.mail raises a permanent-failure exception of its own (the
+    worker issue's mail work: one carrying the 5xx `code`), recognise it here too, or register
+    `record_refusal` as this kind's permanent-failure callback where the outbox offers one."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, int) and 500 <= code < 600:
+        return code
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _message in exc.recipients.values()]
-        if codes and all(500 <= code < 600 for code in codes):
-            return str(codes[0])
+        codes = [reply for reply, _message in exc.recipients.values()]
+        if codes and all(500 <= reply < 600 for reply in codes):
+            return codes[0]
     if isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600:
-        return str(exc.smtp_code)
+        return exc.smtp_code
     return None
+
+
+def record_refusal(payload: dict[str, Any], code: int) -> None:
+    """Note on the funder's contact that their server refused the report for good, for the
+    admins' funder page; only the reply code, never the address or the server's text."""
+    contact = db.session.get(FunderContact, payload["contact_id"])
+    if contact is not None:
+        contact.mail_failed_at = utcnow()
+        contact.mail_failure = f"SMTP {code}"
 
 
 def send_report_email(payload: dict[str, Any]) -> None:
@@ -120,12 +134,11 @@ def send_report_email(payload: dict[str, Any]) -> None:
     try:
         mail.deliver(message)
     except Exception as exc:
-        code = _permanent_refusal(exc)
+        code = permanent_refusal_code(exc)
         if code is None:
-            raise  # temporary: the outbox retries it
-        contact.mail_failed_at = utcnow()
-        contact.mail_failure = f"SMTP {code}"[:120]
-        return
+            raise  # temporary (4xx, connection): the outbox retries it
+        record_refusal(payload, code)
+        return  # done: sending again would be refused again
     contact.mail_failed_at = None
     contact.mail_failure = None
     delivery.mailed_at = delivery.mailed_at or utcnow()

@@ -21,7 +21,7 @@ from ngo.reports.funders import schedule
 from ngo.reports.funders.models import FunderContact, PortfolioDelivery
 from ngo.reports.signing import check_signature, signing_key_for
 from tests import factories
-from tests.conftest import mail_text
+from tests.conftest import login, mail_text
 from tests.smtp_server import free_port, smtp_server
 
 
@@ -163,15 +163,48 @@ def test_the_email_reaches_a_real_smtp_server_with_the_pdf_in_the_recipients_lan
 
 
 class _RefusesEveryRecipient:
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        return "550 5.1.1 mailbox unavailable"
+        return self.reply
 
 
-def test_a_permanent_refusal_is_recorded_on_the_contact_and_not_retried(
+def _email_rows():
+    from ngo.outbox import OutboxMessage
+
+    return db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "funders.report_email")
+    ).all()
+
+
+def test_a_temporary_refusal_is_retried_and_not_recorded(
     app, appeal, subscription, staff, contact_user
 ):
     port = free_port()
-    controller = Controller(_RefusesEveryRecipient(), hostname="127.0.0.1", port=port)
+    controller = Controller(
+        _RefusesEveryRecipient("451 4.3.0 try again later"), hostname="127.0.0.1", port=port
+    )
+    controller.start()
+    try:
+        app.config["MAIL_URL"] = f"smtp://127.0.0.1:{port}"
+        delivery = _send_now(subscription, staff)
+    finally:
+        controller.stop()
+    assert db.session.scalars(select(FunderContact)).one().mail_failed_at is None
+    assert delivery.mailed_at is None
+    (email_row,) = _email_rows()
+    assert email_row.sent_at is None  # left for the outbox to try again
+    assert email_row.last_error
+
+
+def test_a_permanent_refusal_is_recorded_on_the_contact_and_not_retried(
+    app, client, appeal, subscription, staff, contact_user, funder
+):
+    port = free_port()
+    controller = Controller(
+        _RefusesEveryRecipient("550 5.1.1 mailbox unavailable"), hostname="127.0.0.1", port=port
+    )
     controller.start()
     try:
         app.config["MAIL_URL"] = f"smtp://127.0.0.1:{port}"
@@ -182,9 +215,8 @@ def test_a_permanent_refusal_is_recorded_on_the_contact_and_not_retried(
     assert contact.mail_failed_at is not None
     assert contact.mail_failure == "SMTP 550"
     assert delivery.mailed_at is None
-    from ngo.outbox import OutboxMessage
-
-    (email_row,) = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.kind == "funders.report_email")
-    ).all()
+    (email_row,) = _email_rows()
     assert email_row.sent_at is not None  # done: a refusal is not tried again
+    login(client, staff["admin"])
+    page = client.get(f"/admin/funders/{funder.id}").get_data(as_text=True)
+    assert "Mail to Funder Contact was refused" in page and "SMTP 550" in page
