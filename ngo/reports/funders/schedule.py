@@ -46,8 +46,9 @@ def due_now(today: date) -> list[tuple[int, Period]]:
     ]
 
 
-def _claim(subscription_id: int, period: Period) -> PortfolioDelivery | None:
-    """The delivery of `period`, if this run is the one that moved the subscription past it."""
+def claim_period(subscription_id: int, period: Period) -> PortfolioDelivery | None:
+    """The delivery of `period`, if this run is the one that moved the subscription past it.
+    Flushes; the caller commits (schedule_due_reports one claim per transaction)."""
     subscription = db.session.get(ReportSubscription, subscription_id)
     if subscription is None:
         return None
@@ -99,7 +100,7 @@ def schedule_due_reports(today: date | None = None) -> int:
     claimed = 0
     for subscription_id, period in due:
         with transaction():
-            claimed += _claim(subscription_id, period) is not None
+            claimed += claim_period(subscription_id, period) is not None
     return claimed
 
 

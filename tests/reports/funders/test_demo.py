@@ -9,7 +9,8 @@ from ngo.campaigns.models import Appeal
 from ngo.demo import seed_demo
 from ngo.demo.funders import DEMO_FUNDER
 from ngo.extensions import db
-from ngo.reports.funders.models import Funder, ReportSubscription
+from ngo.reports.funders.models import Funder, PortfolioDelivery, ReportSubscription
+from tests.conftest import sent_mail
 
 
 def test_the_demo_funder_has_a_grant_a_subscription_and_a_login(app, client):
@@ -33,3 +34,9 @@ def test_the_demo_funder_has_a_grant_a_subscription_and_a_login(app, client):
     assert DEMO_FUNDER in page
     assert "Emergency relocation of families (demo)" in page
     assert seed.translations[0].title in page
+    # Last month's report, made by the (eager) worker after the seed's commit, and mailed.
+    (delivery,) = db.session.scalars(select(PortfolioDelivery)).all()
+    assert delivery.scheduled_start is not None and delivery.report is not None
+    assert f"/funder/reports/{delivery.id}.pdf" in page
+    assert client.get(f"/funder/reports/{delivery.id}.pdf").data.startswith(b"%PDF")
+    assert "funder@demo.ngo.example" in [m["To"] for m in sent_mail(app)]

@@ -66,8 +66,8 @@ def test_two_runs_that_read_the_same_due_period_make_one_delivery(subscription):
     first_read = schedule.due_now(date(2026, 12, 1))
     second_read = schedule.due_now(date(2026, 12, 1))
     assert first_read == second_read == [(subscription.id, november)]
-    assert schedule._claim(subscription.id, november) is not None
-    assert schedule._claim(subscription.id, november) is None
+    assert schedule.claim_period(subscription.id, november) is not None
+    assert schedule.claim_period(subscription.id, november) is None
     assert len(_deliveries()) == 1
 
 
