@@ -18,7 +18,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ngo import mail, outbox
-from ngo.accounts.models import Organisation
+from ngo.accounts.models import Organisation, Role
 from ngo.cases.models import ConsentAudience
 from ngo.extensions import db
 from ngo.reports import archive
@@ -103,6 +103,13 @@ def send_report_email(payload: dict[str, Any]) -> None:
     if contact not in delivery.subscription.recipients:
         return
     user = contact.user
+    if not any(
+        m.organisation_id == delivery.organisation_id
+        and m.role == Role.FUNDER.value
+        and not m.is_suspended
+        for m in user.memberships
+    ):
+        return  # no longer signs in for the funder (membership removed or suspended)
     organisation = db.session.get_one(Organisation, delivery.organisation_id)
     funder = db.session.get_one(Funder, delivery.funder_id)
     if delivery.report is None or delivery.report.pdf is None:

@@ -21,7 +21,7 @@ from ngo.reports.funders import schedule
 from ngo.reports.funders.models import FunderContact, PortfolioDelivery
 from ngo.reports.signing import check_signature, signing_key_for
 from tests import factories
-from tests.conftest import login, mail_text
+from tests.conftest import login, mail_text, sent_mail
 from tests.smtp_server import free_port, smtp_server
 
 
@@ -220,3 +220,13 @@ def test_a_permanent_refusal_is_recorded_on_the_contact_and_not_retried(
     login(client, staff["admin"])
     page = client.get(f"/admin/funders/{funder.id}").get_data(as_text=True)
     assert "Mail to Funder Contact was refused" in page and "SMTP 550" in page
+
+
+def test_a_contact_whose_membership_was_suspended_gets_no_report(
+    app, appeal, subscription, staff, contact_user
+):
+    from ngo.accounts import services as accounts
+
+    accounts.suspend_membership(contact_user.memberships[0], actor=staff["admin"])
+    _send_now(subscription, staff)
+    assert contact_user.email not in [m["To"] for m in sent_mail(app)]
