@@ -26,6 +26,7 @@ from ngo.donations.disbursements import NewDisbursement, Proof
 from ngo.donations.models import RecurringPlan
 from ngo.extensions import db
 from ngo.money import Money
+from ngo.reports import appeal_reports
 from ngo.reports.funders import schedule as funder_schedule
 from ngo.reports.funders import services as funders
 from tests import factories
@@ -170,6 +171,8 @@ def site(organisation, staff, alexander, make_user):
         actor=staff["admin"],
     )
     delivery = funder_schedule.send_now(subscription, actor=staff["admin"])
+    # A signed accountability report (rendered by the eager worker at the commit).
+    report = appeal_reports.request_appeal_report(appeal, actor=staff["caseworker"], language="en")
     db.session.commit()
     values = {
         "gift_token": plans.gift_token(gift),
@@ -191,6 +194,7 @@ def site(organisation, staff, alexander, make_user):
         "grant_id": grant.id,
         "subscription_id": subscription.id,
         "delivery_id": delivery.id,
+        "report_id": report.id,
     }
     return people, values
 

@@ -65,6 +65,9 @@ class Action(StrEnum):
     # payment (never by whoever recorded it).
     RECORD_DISBURSEMENT = "record_disbursement"
     APPROVE_DISBURSEMENT = "approve_disbursement"
+    # Accountability reports: generating an appeal's signed report, following its progress
+    # and downloading it (public text and aggregates only, so caseworkers and treasurers too).
+    GENERATE_REPORT = "generate_report"
     # Funders of the organisation: their grants, report subscriptions and contacts (admins),
     # and the read-only portal a funder's contact signs in to (their grants, appeals, reports).
     MANAGE_FUNDERS = "manage_funders"
@@ -118,6 +121,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.EXPORT_DONOR,
             Action.ERASE_DONOR,
             Action.MANAGE_EXCHANGE_RATES,
+            Action.GENERATE_REPORT,
             Action.MANAGE_FUNDERS,
         }
     )
@@ -125,7 +129,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
     | _VERIFICATION
     | _TREASURY,
     Role.CASEWORKER: frozenset(
-        {Action.VIEW_DASHBOARD, Action.EDIT_APPEAL, Action.POST_UPDATE, Action.HANDLE_CONCERNS}
+        {
+            Action.VIEW_DASHBOARD,
+            Action.EDIT_APPEAL,
+            Action.POST_UPDATE,
+            Action.HANDLE_CONCERNS,
+            Action.GENERATE_REPORT,
+        }
     )
     | _CASEWORK,
     Role.VERIFIER: frozenset({Action.VIEW_DASHBOARD, Action.APPROVE_APPEAL, Action.HANDLE_CONCERNS})
@@ -136,6 +146,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.MANAGE_EXCHANGE_RATES,
             Action.IMPORT_STATEMENTS,
             Action.RECONCILE_STATEMENTS,
+            Action.GENERATE_REPORT,
         }
     )
     | _TREASURY,
