@@ -1,8 +1,10 @@
 """The worker's side of a portfolio report: make it (snapshot, PDF, archive) and mail it.
 
-Two outbox kinds, so that each step is done once however often the worker is asked:
-- PRODUCE_REPORT freezes the snapshot, renders and stores the signed report, and enqueues one
-  REPORT_EMAIL per recipient in the same commit; a delivery already made is not made again.
+Each step is done once however often the worker is asked:
+- the report runner (ngo.reports.runner, one outbox kind for every report) renders a report
+  that is not done with `render_portfolio_report`, which freezes the snapshot, stores the
+  signed report and enqueues one REPORT_EMAIL per recipient in the same commit; a failure is
+  shown on the report's staff page, where it can be tried again;
 - REPORT_EMAIL sends one recipient their e-mail, in their own language, with the PDF attached;
   the outbox's claim makes a redelivered message send nothing twice.
 A recipient whose server refuses the mail for good (an SMTP 5xx) is marked on their contact,
@@ -16,48 +18,44 @@ from typing import Any
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from ngo import mail, outbox
 from ngo.accounts.models import Organisation, Role
-from ngo.cases.models import ConsentAudience
 from ngo.extensions import db
 from ngo.reports import archive
 from ngo.reports.funders.document import STYLESHEET, render_html
 from ngo.reports.funders.models import Funder, FunderContact, PortfolioDelivery
 from ngo.reports.funders.periods import Period
 from ngo.reports.funders.portfolio import build_snapshot
-from ngo.reports.funders.schedule import PRODUCE_REPORT
-from ngo.reports.models import Report, ReportKind, ReportStatus
+from ngo.reports.models import Report
+from ngo.reports.runner import Progress
 from ngo.timeutil import utcnow
 from ngo.urls import external_url
 
 REPORT_EMAIL = "funders.report_email"
 
 
-def produce_report(payload: dict[str, Any]) -> None:
-    delivery = db.session.get(PortfolioDelivery, payload["delivery_id"])
-    if delivery is None or delivery.rendered_at is not None:
-        return
+def render_portfolio_report(report: Report, progress: Progress) -> None:
+    """The report runner's renderer for portfolio reports (ngo.reports.runner): freeze the
+    snapshot, render and store the signed PDF/A, and queue one e-mail per recipient, all in the
+    runner's commit. `progress` commits on its own, so it is called before anything is written."""
+    delivery = db.session.scalar(
+        select(PortfolioDelivery).where(PortfolioDelivery.report_id == report.id)
+    )
+    if delivery is None:
+        raise RuntimeError("a portfolio report without its delivery")
     subscription = delivery.subscription
     funder = db.session.get_one(Funder, delivery.funder_id)
     organisation = db.session.get_one(Organisation, delivery.organisation_id)
-    period = Period(delivery.period_start, delivery.period_end)
-    data = build_snapshot(funder, period, language=subscription.language)
-    report = Report(
-        organisation_id=delivery.organisation_id,
-        kind=ReportKind.PORTFOLIO.value,
-        audience=ConsentAudience.FUNDER_REPORTS.value,
-        funder_id=funder.id,
-        period_start=period.start,
-        period_end=period.end,
-        status=ReportStatus.RENDERING.value,
-        created_by_id=delivery.requested_by_id,
+    data = build_snapshot(
+        funder, Period(delivery.period_start, delivery.period_end), language=subscription.language
     )
-    db.session.add(report)
-    db.session.flush()
+    progress(30)
     html = render_html(data, organisation=organisation.name)
-    archive.store_report(report, archive.render_archival_pdf(html, STYLESHEET), data)
-    delivery.report_id = report.id
+    pdf = archive.render_archival_pdf(html, STYLESHEET)
+    progress(70)
+    archive.store_report(report, pdf, data)
     delivery.rendered_at = utcnow()
     if delivery.scheduled_start is not None:
         subscription.last_period_sent = delivery.period_key
@@ -151,7 +149,4 @@ def send_report_email(payload: dict[str, Any]) -> None:
     delivery.mailed_at = delivery.mailed_at or utcnow()
 
 
-HANDLERS: dict[str, outbox.Handler] = {
-    PRODUCE_REPORT: produce_report,
-    REPORT_EMAIL: send_report_email,
-}
+HANDLERS: dict[str, outbox.Handler] = {REPORT_EMAIL: send_report_email}

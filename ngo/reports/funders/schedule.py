@@ -3,11 +3,12 @@ period, however often and however late the schedule runs.
 
 Each due period is claimed in a transaction of its own by moving the subscription's
 `next_period_start` on with a compare-and-set (UPDATE ... WHERE next_period_start = the value
-read): of two beat runs at once, one moves it and writes the delivery and its outbox row, the
-other updates nothing and writes nothing. The unique (subscription, scheduled period) of the
-deliveries holds the same line if anything else ever writes them. A run missed over a due date
-(the worker or beat down) leaves `next_period_start` where it was, so the next run finds the
-period due and reports it then: once, not twice, not never."""
+read): of two beat runs at once, one moves it and writes the delivery, its report and the
+report's outbox row (ngo.reports.runner), the other updates nothing and writes nothing. The
+unique (subscription, scheduled period) of the deliveries holds the same line if anything else
+ever writes them. A run missed over a due date (the worker or beat down) leaves
+`next_period_start` where it was, so the next run finds the period due and reports it then:
+once, not twice, not never."""
 
 from __future__ import annotations
 
@@ -16,15 +17,16 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 
-from ngo import audit, outbox
+from ngo import audit
 from ngo.accounts.models import User
+from ngo.cases.models import ConsentAudience
 from ngo.extensions import db
+from ngo.reports import runner
 from ngo.reports.funders.models import PortfolioDelivery, ReportSubscription
 from ngo.reports.funders.periods import Frequency, Period, due_periods, following, period_to_date
+from ngo.reports.models import Report, ReportKind
 from ngo.timeutil import utcnow
 from ngo.unit_of_work import transaction
-
-PRODUCE_REPORT = "funders.portfolio_report"
 
 
 def due_now(today: date) -> list[tuple[int, Period]]:
@@ -75,6 +77,19 @@ def _new_delivery(
     scheduled: bool,
     requested_by: User | None = None,
 ) -> PortfolioDelivery:
+    """The delivery and its report, queued for the worker's report runner
+    (ngo.reports.runner), which renders it with delivery.render_portfolio_report."""
+    report = runner.queue_report(
+        Report(
+            organisation_id=subscription.organisation_id,
+            kind=ReportKind.PORTFOLIO.value,
+            audience=ConsentAudience.FUNDER_REPORTS.value,
+            funder_id=subscription.funder_id,
+            period_start=period.start,
+            period_end=period.end,
+        ),
+        actor=requested_by,
+    )
     delivery = PortfolioDelivery(
         organisation_id=subscription.organisation_id,
         funder_id=subscription.funder_id,
@@ -84,10 +99,10 @@ def _new_delivery(
         period_end=period.end,
         scheduled_start=period.start if scheduled else None,
         requested_by_id=requested_by.id if requested_by is not None else None,
+        report_id=report.id,
     )
     db.session.add(delivery)
     db.session.flush()
-    outbox.enqueue(PRODUCE_REPORT, {"delivery_id": delivery.id})
     return delivery
 
 

@@ -230,3 +230,30 @@ def test_a_contact_whose_membership_was_suspended_gets_no_report(
     accounts.suspend_membership(contact_user.memberships[0], actor=staff["admin"])
     _send_now(subscription, staff)
     assert contact_user.email not in [m["To"] for m in sent_mail(app)]
+
+
+def test_a_failed_render_is_shown_to_the_admin_and_can_be_tried_again(
+    app, client, appeal, subscription, staff, funder, contact_user, monkeypatch
+):
+    from ngo.reports import archive
+
+    real_render = archive.render_archival_pdf
+
+    def broken(html, stylesheet=""):
+        raise ValueError("the renderer broke")
+
+    monkeypatch.setattr(archive, "render_archival_pdf", broken)
+    delivery = _send_now(subscription, staff)
+    assert delivery.report.status == "failed"
+    assert contact_user.email not in [m["To"] for m in sent_mail(app)]
+    login(client, staff["admin"])
+    page = client.get(f"/admin/funders/{funder.id}").get_data(as_text=True)
+    assert "failed: open it to see why and try again" in page
+    assert f"/staff/reports/{delivery.report_id}" in page
+
+    monkeypatch.setattr(archive, "render_archival_pdf", real_render)
+    assert client.post(f"/staff/reports/{delivery.report_id}/retry").status_code == 303
+    db.session.expire_all()
+    again = db.session.get_one(PortfolioDelivery, delivery.id)
+    assert again.report.status == "done"
+    assert [m["To"] for m in sent_mail(app)] == [contact_user.email]
