@@ -19,7 +19,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(portal_bp)
     for kind, handler in delivery.HANDLERS.items():
-        outbox.register_handler(app, kind, handler)
+        outbox.register_handler(
+            app, kind, handler, on_permanent_failure=delivery.ON_PERMANENT_FAILURE.get(kind)
+        )
     runner.register_renderer(app, ReportKind.PORTFOLIO, delivery.render_portfolio_report)
     # An invited contact becomes the funder's contact in the transaction that makes them a member.
     signals.invitation_accepted.connect(services.link_accepted_invitation)

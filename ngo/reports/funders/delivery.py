@@ -8,11 +8,10 @@ Each step is done once however often the worker is asked:
 - REPORT_EMAIL sends one recipient their e-mail, in their own language, with the PDF attached;
   the outbox's claim makes a redelivered message send nothing twice.
 A recipient whose server refuses the mail for good (an SMTP 5xx) is marked on their contact,
-for the admins to see, and the message is done: retrying a refusal would only repeat it."""
+for the admins to see, and the outbox marks the message dead: retrying would only repeat it."""
 
 from __future__ import annotations
 
-import smtplib
 from typing import Any
 
 from flask import render_template
@@ -65,32 +64,14 @@ def render_portfolio_report(report: Report, progress: Progress) -> None:
             outbox.enqueue(REPORT_EMAIL, {"delivery_id": delivery.id, "contact_id": contact.id})
 
 
-def permanent_refusal_code(exc: BaseException) -> int | None:
-    """The reply code if the mail server refused the message for good (5xx), else None.
-
-    The hook for permanent mail failures: today ngo.mail lets smtplib's exceptions through, so
-    they are read here. When ngo.mail raises a permanent-failure exception of its own (the
-    worker issue's mail work: one carrying the 5xx `code`), recognise it here too, or register
-    `record_refusal` as this kind's permanent-failure callback where the outbox offers one."""
-    code = getattr(exc, "code", None)
-    if isinstance(code, int) and 500 <= code < 600:
-        return code
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [reply for reply, _message in exc.recipients.values()]
-        if codes and all(500 <= reply < 600 for reply in codes):
-            return codes[0]
-    if isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600:
-        return exc.smtp_code
-    return None
-
-
-def record_refusal(payload: dict[str, Any], code: int) -> None:
-    """Note on the funder's contact that their server refused the report for good, for the
-    admins' funder page; only the reply code, never the address or the server's text."""
+def record_refusal(payload: dict[str, Any], failure: outbox.PermanentError) -> None:
+    """The recipient's server refused the report for good (a 5xx; ngo.mail): noted on the
+    funder's contact, where the admins see it, in the commit that marks the message dead. Only
+    the failure's safe message ("SMTP 550"), never the address or the server's text."""
     contact = db.session.get(FunderContact, payload["contact_id"])
     if contact is not None:
         contact.mail_failed_at = utcnow()
-        contact.mail_failure = f"SMTP {code}"
+        contact.mail_failure = failure.safe_message[:120]
 
 
 def send_report_email(payload: dict[str, Any]) -> None:
@@ -130,23 +111,20 @@ def send_report_email(payload: dict[str, Any]) -> None:
             ),
             render_template("reports/funders/email/report.txt", **context),
             render_template("reports/funders/email/report.html", **context),
+            language=user.locale or "en",
             attachments=[
                 mail.Attachment(
                     f"portfolio-report-{delivery.period_key}.pdf", "application/pdf", pdf
                 )
             ],
         )
-    try:
-        mail.deliver(message)
-    except Exception as exc:
-        code = permanent_refusal_code(exc)
-        if code is None:
-            raise  # temporary (4xx, connection): the outbox retries it
-        record_refusal(payload, code)
-        return  # done: sending again would be refused again
+    # A permanent refusal goes on to the outbox, which marks the message dead and calls
+    # record_refusal; a temporary one is retried with backoff.
+    mail.deliver(message)
     contact.mail_failed_at = None
     contact.mail_failure = None
     delivery.mailed_at = delivery.mailed_at or utcnow()
 
 
 HANDLERS: dict[str, outbox.Handler] = {REPORT_EMAIL: send_report_email}
+ON_PERMANENT_FAILURE: dict[str, outbox.PermanentErrorHandler] = {REPORT_EMAIL: record_refusal}

@@ -213,13 +213,14 @@ def test_a_permanent_refusal_is_recorded_on_the_contact_and_not_retried(
         controller.stop()
     contact = db.session.scalars(select(FunderContact)).one()
     assert contact.mail_failed_at is not None
-    assert contact.mail_failure == "SMTP 550"
+    assert contact.mail_failure.startswith("SMTP 550")
     assert delivery.mailed_at is None
     (email_row,) = _email_rows()
-    assert email_row.sent_at is not None  # done: a refusal is not tried again
+    assert email_row.dead_at is not None  # a refusal is not tried again
     login(client, staff["admin"])
     page = client.get(f"/admin/funders/{funder.id}").get_data(as_text=True)
     assert "Mail to Funder Contact was refused" in page and "SMTP 550" in page
+    assert "funder@" not in contact.mail_failure and "5.1.1" not in contact.mail_failure
 
 
 def test_a_contact_whose_membership_was_suspended_gets_no_report(
