@@ -3,7 +3,7 @@ PDF/A-3b, SHA-256, progress) and each organisation's signing key (private key en
 funder column has no foreign key yet: the funders' table comes with them.
 
 Revision ID: 2f55ce603ab6
-Revises: 73a277ccc60a
+Revises: b8a52c516a1b
 Create Date: 2026-12-01 16:32:58.088489
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "2f55ce603ab6"
-down_revision = "73a277ccc60a"
+down_revision = "b8a52c516a1b"
 branch_labels = None
 depends_on = None
 

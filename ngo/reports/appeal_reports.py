@@ -15,7 +15,7 @@ from flask_babel import force_locale, format_date, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ngo.accounts.models import User
+from ngo.accounts.models import Organisation, User
 from ngo.campaigns.models import Appeal
 from ngo.campaigns.visibility import is_listed
 from ngo.cases.forms_stories import CHECK_LABELS
@@ -29,6 +29,7 @@ from ngo.money import Money, format_money
 from ngo.reports import appeal_data, archive, charts, report_safety, runner
 from ngo.reports.models import Report, ReportKind, ReportStatus
 from ngo.reports.runner import Progress
+from ngo.reports.signing import signing_key_for
 from ngo.urls import external_url
 
 # Shown on the staff page: the newest few; older ones stay in the archive.
@@ -73,6 +74,7 @@ def render_appeal_report(report: Report, progress: Progress) -> None:
         private = report_safety.private_values(appeal, audience)
         data = appeal_data.collect(appeal, language)
         data["links"] = _links(appeal, audience)
+        data["signer"] = _signer(appeal)
         progress(30)
         report_safety.refuse_private_values(private, appeal_data.public_texts(data))
         html = report_html(data)
@@ -90,6 +92,19 @@ def _links(appeal: Appeal, audience: ConsentAudience) -> dict[str, str]:
     return {
         "appeal": external_url("public_appeals.appeal", slug=appeal.slug),
         "ledger": external_url("public_ledger.ledger", slug=appeal.slug),
+    }
+
+
+def _signer(appeal: Appeal) -> dict[str, str]:
+    """The certificate the report will be signed with, which a reader compares with the
+    organisation's published one."""
+    organisation = db.session.get_one(Organisation, appeal.organisation_id)
+    key = signing_key_for(organisation)
+    return {
+        "fingerprint": key.fingerprint,
+        "certificate_url": external_url(
+            "reports_admin.public_certificate", org_slug=organisation.slug
+        ),
     }
 
 

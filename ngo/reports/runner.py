@@ -8,9 +8,10 @@ again from the start. Progress is committed in small transactions of its own, so
 polling it sees it while the work goes on.
 
 A failure is final for that message: the report is marked failed with a reason staff can act
-on (the safety check's finding, named by part and kind, never by value), and a member of staff
-retries it (`retry_report`), which queues a new message. Repeating a render by itself would
-only repeat its finding."""
+on (the safety check's finding, named by part and kind, never by value), the message is dead
+on the admin's work page with the same reason (`PermanentError`), and a member of staff
+retries the report (`retry_report`), which queues a new message. Repeating a render by itself
+would only repeat its finding."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from sqlalchemy import update
 from ngo import audit, outbox
 from ngo.accounts.models import User
 from ngo.extensions import db
+from ngo.outbox import PermanentError
 from ngo.reports.models import Report, ReportStatus
 from ngo.rules import RuleError
 from ngo.timeutil import utcnow
@@ -65,7 +67,7 @@ def queue_report(report: Report, *, actor: User | None) -> Report:
     report.created_by_id = actor.id if actor is not None else None
     db.session.add(report)
     db.session.flush()
-    outbox.enqueue(RENDER_KIND, {"report_id": report.id})
+    outbox.enqueue(RENDER_KIND, {"report_id": report.id}, organisation_id=report.organisation_id)
     audit.record(
         "report.requested",
         actor_id=report.created_by_id,
@@ -86,7 +88,7 @@ def retry_report(report: Report, *, actor: User) -> None:
     report.error = None
     report.finished_at = None
     db.session.flush()
-    outbox.enqueue(RENDER_KIND, {"report_id": report.id})
+    outbox.enqueue(RENDER_KIND, {"report_id": report.id}, organisation_id=report.organisation_id)
     audit.record(
         "report.retried",
         actor_id=actor.id,
@@ -101,32 +103,44 @@ def render_report_message(payload: dict[str, Any]) -> None:
     report = db.session.get(Report, int(payload["report_id"]))
     if report is None or report.status == ReportStatus.DONE:
         return
-    renderer: Renderer = current_app.extensions[_RENDERERS][report.kind]
     report_id = report.id
+    failure: Exception | None = None
     try:
+        renderer: Renderer = current_app.extensions[_RENDERERS][report.kind]
         _set_progress(report_id, 5)
         renderer(report, lambda percent: _set_progress(report_id, percent))
         db.session.commit()
     except Exception as exc:
-        db.session.rollback()
-        if isinstance(exc, RuleError):
-            reason = str(exc.message)
-        else:
-            # The exception's text may quote data; only its type reaches the log and the page.
-            log.warning("report %s failed to render: %s", report_id, type(exc).__name__)
-            reason = str(
-                _l(
-                    "The report could not be rendered (%(error)s). Try again; if it fails "
-                    "again, tell the administrator.",
-                    error=type(exc).__name__,
-                )
-            )
-        with transaction():
-            db.session.execute(
-                update(Report)
-                .where(Report.id == report_id)
-                .values(status=ReportStatus.FAILED, error=reason[:300], finished_at=utcnow())
-            )
+        failure = exc
+    if failure is None:
+        return
+    db.session.rollback()
+    reason = _reason(failure)
+    with transaction():
+        db.session.execute(
+            update(Report)
+            .where(Report.id == report_id)
+            .values(status=ReportStatus.FAILED, error=reason[:300], finished_at=utcnow())
+        )
+    # Dead on the admin's work page too, with the same reason, and not retried by itself:
+    # staff retry the report once its cause is dealt with. Raised outside the `except`, so
+    # that it carries nothing of the original exception, whose text may quote data.
+    raise PermanentError(reason[:200])
+
+
+def _reason(failure: Exception) -> str:
+    """What staff read: a refusal's own message (it names parts and kinds, never values), or
+    only the type of anything else."""
+    if isinstance(failure, RuleError):
+        return str(failure.message)
+    log.warning("a report failed to render: %s", type(failure).__name__)
+    return str(
+        _l(
+            "The report could not be rendered (%(error)s). Try again; if it fails "
+            "again, tell the administrator.",
+            error=type(failure).__name__,
+        )
+    )
 
 
 def _set_progress(report_id: int, percent: int) -> None:

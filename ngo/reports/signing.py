@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import BytesIO
 
 from cryptography import x509
@@ -160,6 +160,28 @@ def _signing_key(
         chain=chain,
         private_key=pkcs8,
         fingerprint=hashlib.sha256(der).hexdigest(),
+    )
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    """What the admin's page shows of the signing certificate."""
+
+    subject: str
+    issuer: str
+    valid_until: datetime
+    fingerprint: str  # SHA-256 of the certificate (DER), as funders compare it
+    self_signed: bool
+
+
+def describe_certificate(key: SigningKey) -> CertificateFacts:
+    certificate = x509.load_der_x509_certificate(key.certificate)
+    return CertificateFacts(
+        subject=certificate.subject.rfc4514_string(),
+        issuer=certificate.issuer.rfc4514_string(),
+        valid_until=certificate.not_valid_after_utc.replace(tzinfo=None),
+        fingerprint=key.fingerprint,
+        self_signed=certificate.issuer == certificate.subject,
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 
 from ngo.campaigns.models import Appeal
 from ngo.cases.models import Beneficiary
@@ -189,8 +189,15 @@ def test_a_render_that_raises_marks_the_report_failed_with_a_reason_and_no_value
     assert report.status == ReportStatus.FAILED
     assert report.error is not None and "OSError" in report.error
     assert "Кавалёў" not in report.error
-    # The message is done with: retrying is staff's decision, on the report's page.
-    assert db.session.scalar(select(func.count()).where(OutboxMessage.sent_at.is_(None))) == 0
+    # The work is dead on the admin's page with the same reason: not retried by itself, since
+    # retrying is staff's decision once they know why.
+    (message,) = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == runner.RENDER_KIND)
+    ).all()
+    assert message.dead_at is not None and message.sent_at is None
+    assert message.last_error == "PermanentError"
+    assert "OSError" in (message.last_error_detail or "")
+    assert "Кавалёў" not in (message.last_error_detail or "")
 
 
 def test_delivering_the_message_twice_renders_one_pdf(busy_appeal, render, staff):
