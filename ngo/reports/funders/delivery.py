@@ -61,7 +61,11 @@ def render_portfolio_report(report: Report, progress: Progress) -> None:
         subscription.last_sent_at = delivery.rendered_at
     for contact in subscription.recipients:
         if contact.user_id is not None:
-            outbox.enqueue(REPORT_EMAIL, {"delivery_id": delivery.id, "contact_id": contact.id})
+            outbox.enqueue(
+                REPORT_EMAIL,
+                {"delivery_id": delivery.id, "contact_id": contact.id},
+                organisation_id=delivery.organisation_id,
+            )
 
 
 def record_refusal(payload: dict[str, Any], failure: outbox.PermanentError) -> None:
