@@ -70,6 +70,10 @@ class Action(StrEnum):
     # Accountability reports: generating an appeal's signed report, following its progress
     # and downloading it (public text and aggregates only, so caseworkers and treasurers too).
     GENERATE_REPORT = "generate_report"
+    # Funders of the organisation: their grants, report subscriptions and contacts (admins),
+    # and the read-only portal a funder's contact signs in to (their grants, appeals, reports).
+    MANAGE_FUNDERS = "manage_funders"
+    VIEW_FUNDER_PORTAL = "view_funder_portal"
     # Platform actions are not tied to a membership: they create and list organisations.
     MANAGE_ORGANISATIONS = "manage_organisations"
 
@@ -121,6 +125,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.ERASE_DONOR,
             Action.MANAGE_EXCHANGE_RATES,
             Action.GENERATE_REPORT,
+            Action.MANAGE_FUNDERS,
         }
     )
     | _CASEWORK
@@ -148,7 +153,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
         }
     )
     | _TREASURY,
-    Role.FUNDER: frozenset({Action.VIEW_DASHBOARD}),
+    Role.FUNDER: frozenset({Action.VIEW_DASHBOARD, Action.VIEW_FUNDER_PORTAL}),
 }
 
 T = TypeVar("T", bound=Select[Any])

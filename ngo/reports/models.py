@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from ngo.crypto import EncryptedBytes
@@ -45,8 +45,8 @@ class Report(Model):
     appeal_id: Mapped[int | None] = mapped_column(
         ForeignKey("appeals.id", ondelete="CASCADE"), index=True
     )
-    # A funder's portfolio report; the funders' table (and this column's key) come with them.
-    funder_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # A funder's portfolio report (ngo.reports.funders): the funder it was made for.
+    funder_id: Mapped[int | None] = mapped_column(ForeignKey("funders.id"), index=True)
     period_start: Mapped[date | None]
     period_end: Mapped[date | None]
     status: Mapped[str] = mapped_column(String(16), default=ReportStatus.QUEUED)
