@@ -86,6 +86,15 @@ donor_erased = _signals.signal(
     actor_id: the id of the User who erases it, or None for the operator.""",
 )
 
+invitation_accepted = _signals.signal(
+    "invitation-accepted",
+    doc="""Someone accepted an invitation and is now a member of its organisation (a new
+    account or an existing one), inside the accepting transaction.
+
+    sender: the Invitation.
+    user: the User who joined.""",
+)
+
 ALL = (
     consent_withdrawn,
     consent_given,
@@ -94,4 +103,5 @@ ALL = (
     case_erased,
     donation_confirmed,
     donor_erased,
+    invitation_accepted,
 )
