@@ -12,13 +12,14 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, ClassVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
-from sqlalchemy import select, text
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import BigInteger, String, select, text
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 
 from ngo import chain
 from ngo.chain import GENESIS_HASH, ChainReport, Checkpoint
@@ -32,6 +33,31 @@ class ChainError(RuntimeError):
     def __init__(self, report: ChainReport) -> None:
         super().__init__(report.problem)
         self.report = report
+
+
+class CheckpointColumns:
+    """The columns of a log's checkpoint table, the same for every log: a model mixes it in
+    with its own `__tablename__` and names its chain in `CHAIN`."""
+
+    CHAIN: ClassVar[str]
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    signature: Mapped[str] = mapped_column(String(100))
+    public_key: Mapped[str] = mapped_column(String(64))
+
+    def as_checkpoint(self) -> Checkpoint:
+        return Checkpoint(
+            self.CHAIN,
+            self.seq,
+            self.head_hash,
+            self.created_at,
+            self.signature,
+            self.public_key,
+            number=self.id,
+        )
 
 
 @lru_cache(maxsize=4)
