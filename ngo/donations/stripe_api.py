@@ -10,7 +10,9 @@ organisation must keep neutral in its Stripe settings.) Every answer is read as 
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from typing import Any
 
 import stripe
@@ -41,14 +43,29 @@ def configured() -> bool:
     return bool(config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET"))
 
 
+# One client per process and configuration: its HTTP session (one per thread, inside the
+# library) keeps its connection to Stripe open between webhooks instead of opening a new one,
+# TLS handshake included, for every call. Keyed by the process id too, so that a client made
+# before gunicorn forks is never shared by two workers.
+_clients: dict[tuple[int, str, str], stripe.StripeClient] = {}
+_clients_lock = threading.Lock()
+
+
 def client() -> stripe.StripeClient:
     config = current_app.config
+    secret = str(config["STRIPE_SECRET_KEY"])
     base = str(config.get("STRIPE_API_BASE") or "")
-    return stripe.StripeClient(
-        str(config["STRIPE_SECRET_KEY"]),
-        base_addresses={"api": base} if base else None,
-        max_network_retries=2,
-    )
+    key = (os.getpid(), secret, base)
+    found = _clients.get(key)
+    if found is None:
+        with _clients_lock:
+            found = _clients.get(key)
+            if found is None:
+                found = stripe.StripeClient(
+                    secret, base_addresses={"api": base} if base else None, max_network_retries=2
+                )
+                _clients[key] = found
+    return found
 
 
 def as_dict(value: Any) -> dict[str, Any]:

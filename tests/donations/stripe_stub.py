@@ -107,6 +107,12 @@ def _missing(object_id: str) -> tuple[int, dict[str, Any]]:
 
 def start(stub: StripeStub) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
+        # Keep-alive, as Stripe's API: a client keeps one connection open between calls. The
+        # headers and the body leave in separate writes, so without TCP_NODELAY each answer
+        # would wait for the client's delayed ACK (40 ms).
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
         def _handle(self) -> None:
             split = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
