@@ -2,9 +2,12 @@
 safe when they arrive out of order.
 
 Each event is recorded (ProviderEvent: provider, id, type, when) in the transaction that
-applies it, before anything else is written, so a replayed event finds its row and changes
-nothing, and two deliveries of one event at once collide on the unique id instead of applying
-twice. An event that cannot be applied yet raises RetryLater (the view answers 409, the
+applies it, so a replayed event finds its row and changes nothing, and two deliveries of one
+event at once collide on the unique id, and only one of them commits. The row is written last,
+after what the event changed: the questions asked of Stripe then come before the
+transaction's first write, so no database lock is held over the network (SQLite's lock is
+the whole database's). No savepoint either: pysqlite (Python < 3.12) opens no transaction
+before a SAVEPOINT, so releasing one would commit the event's row on its own. An event that cannot be applied yet raises RetryLater (the view answers 409, the
 transaction rolls back with its ProviderEvent row, and Stripe delivers it again with its
 backoff, for up to three days): a refund, a dispute or a subscription's end that arrives
 before the payment it is about was confirmed. Events that are complete in themselves are
@@ -52,16 +55,31 @@ def handle_event(event: dict[str, Any]) -> str:
     event_id, kind = str(event.get("id") or ""), str(event.get("type") or "")
     if not event_id or not kind:
         raise EventError("an event has an id and a type")
-    try:
-        with db.session.begin_nested():
-            db.session.add(ProviderEvent(provider=PROVIDER, event_id=event_id, type=kind[:64]))
-    except IntegrityError:
+    if _seen(event_id):
         return "duplicate"
     handler = HANDLERS.get(kind)
-    if handler is None:
-        return "ignored"
     obj = (event.get("data") or {}).get("object") or {}
-    return handler(obj)
+    try:
+        outcome = handler(obj) if handler is not None else "ignored"
+        db.session.add(ProviderEvent(provider=PROVIDER, event_id=event_id, type=kind[:64]))
+        db.session.flush()
+    except IntegrityError as exc:
+        # Another delivery of this event (or of one about the same payment) committed while
+        # this one was applied: this one is refused whole (the request rolls back), and
+        # Stripe's retry finds what the other one did.
+        raise RetryLater("applied by another delivery at the same time") from exc
+    return outcome
+
+
+def _seen(event_id: str) -> bool:
+    return (
+        db.session.scalar(
+            select(ProviderEvent.id).where(
+                ProviderEvent.provider == PROVIDER, ProviderEvent.event_id == event_id
+            )
+        )
+        is not None
+    )
 
 
 # Checkout ----------------------------------------------------------------------------------
