@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
-from sqlalchemy import BigInteger, String, select, text
+from sqlalchemy import BigInteger, Select, String, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 
 from ngo import chain
@@ -33,6 +33,13 @@ class ChainError(RuntimeError):
     def __init__(self, report: ChainReport) -> None:
         super().__init__(report.problem)
         self.report = report
+
+
+@lru_cache(maxsize=8)
+def _head_statement(entry: type[Any]) -> Select[tuple[int, str]]:
+    """Built once per log: every append runs it."""
+    seq: InstrumentedAttribute[int] = entry.seq
+    return select(seq, entry.hash).order_by(seq.desc()).limit(1)
 
 
 class CheckpointColumns:
@@ -60,6 +67,14 @@ class CheckpointColumns:
         )
 
 
+@lru_cache(maxsize=8)
+def _log_key(setting_value: str, name: str, derive: bool) -> bytes:
+    configured = chain.hmac_key(setting_value)
+    if not derive:
+        return configured
+    return hmac.new(configured, f"ngo-log:{name}".encode(), hashlib.sha256).digest()
+
+
 @lru_cache(maxsize=4)
 def _signing_key(setting_value: str, setting: str) -> Ed25519PrivateKey:
     return chain.load_signing_key(setting_value, setting)
@@ -80,10 +95,7 @@ class ChainedLog:
     # Keys ------------------------------------------------------------------------------------
 
     def key(self) -> bytes:
-        configured = chain.hmac_key(str(current_app.config[self.KEY_SETTING]))
-        if not self.derive_key:
-            return configured
-        return hmac.new(configured, f"ngo-log:{self.name}".encode(), hashlib.sha256).digest()
+        return _log_key(str(current_app.config[self.KEY_SETTING]), self.name, self.derive_key)
 
     def signing_key(self) -> Ed25519PrivateKey:
         return _signing_key(str(current_app.config[self.SIGNING_SETTING]), self.SIGNING_SETTING)
@@ -100,8 +112,7 @@ class ChainedLog:
         # SQLite serialises writers itself; the unique seq catches a lost race anywhere else.
 
     def head(self, session: Session) -> tuple[int, str]:
-        seq: InstrumentedAttribute[int] = self.entry.seq
-        last = session.execute(select(seq, self.entry.hash).order_by(seq.desc()).limit(1)).first()
+        last = session.execute(_head_statement(self.entry)).first()
         return (last[0], last[1]) if last else (0, GENESIS_HASH)
 
     def append(self, session: Session, entry: Any) -> Any:

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from celery import shared_task
 from flask import Flask, current_app
-from sqlalchemy import JSON, CursorResult, String, or_, select, update
+from sqlalchemy import JSON, CursorResult, String, inspect, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ngo.extensions import Model, db, listen
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], None]
 _HANDLERS = "ngo.outbox_handlers"
+_ENQUEUED = "outbox_enqueued"
 CLAIM_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 
@@ -70,13 +71,18 @@ def enqueue(kind: str, payload: dict[str, Any], session: Session | None = None) 
     session = session or db.session()
     message = OutboxMessage(kind=kind, payload=payload)
     session.add(message)
-    session.flush()
-    session.info.setdefault("outbox_committed", []).append(message.id)
+    # Not flushed here: the row goes with the transaction's next flush (at the latest, its
+    # commit's), one round fewer for a money movement that writes it last.
+    session.info.setdefault(_ENQUEUED, []).append(message)
     return message
 
 
 def _dispatch_after_commit(session: Session) -> None:
-    ids = session.info.pop("outbox_committed", [])
+    messages: list[OutboxMessage] = session.info.pop(_ENQUEUED, [])
+    # The ids without a query: a committed object keeps its identity though it is expired.
+    # A message whose savepoint was rolled back has none, and was never written.
+    identities = (inspect(message).identity for message in messages)
+    ids = [identity[0] for identity in identities if identity]
     for message_id in ids:
         try:
             deliver_outbox_message_task.delay(message_id)
@@ -85,7 +91,7 @@ def _dispatch_after_commit(session: Session) -> None:
 
 
 def _forget_after_rollback(session: Session) -> None:
-    session.info.pop("outbox_committed", None)
+    session.info.pop(_ENQUEUED, None)
 
 
 def _claim(message_id: int) -> bool:

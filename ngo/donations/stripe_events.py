@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ngo.donations import stripe_api
@@ -71,15 +71,13 @@ def handle_event(event: dict[str, Any]) -> str:
     return outcome
 
 
+_SEEN = select(ProviderEvent.id).where(
+    ProviderEvent.provider == PROVIDER, ProviderEvent.event_id == bindparam("event_id")
+)
+
+
 def _seen(event_id: str) -> bool:
-    return (
-        db.session.scalar(
-            select(ProviderEvent.id).where(
-                ProviderEvent.provider == PROVIDER, ProviderEvent.event_id == event_id
-            )
-        )
-        is not None
-    )
+    return db.session.scalar(_SEEN, {"event_id": event_id}) is not None
 
 
 # Checkout ----------------------------------------------------------------------------------
