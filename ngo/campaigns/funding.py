@@ -58,15 +58,29 @@ _ADD_TO_LINE = {
 def lock_for_money(appeal_id: int, session: Session | None = None) -> Appeal:
     """The appeal, locked for the rest of the transaction, with its lines read after the lock.
     Every money movement on an appeal takes this lock first, so two gifts cannot both see a
-    line as unfunded and a counter never loses an update (on SQLite the database lock does
-    the same).
+    line as unfunded and a counter never loses an update (on SQLite the database's write
+    lock does the same).
 
     The lines come in the loader's second statement, which runs once the locked row is back:
     a join would read them in the locking statement's snapshot, from before a transaction
     that held the lock committed (PostgreSQL re-reads only the locked row). The loader fills
     `appeal.budget_lines`, so reading them afterwards asks the database nothing more."""
     session = session or db.session()
+    _take_sqlite_write_lock(session)
     return session.execute(_LOCK_APPEAL, {"appeal_id": appeal_id}).scalar_one()
+
+
+def _take_sqlite_write_lock(session: Session) -> None:
+    """SQLite ignores FOR UPDATE, and pysqlite (Python < 3.12) opens its transaction only at
+    the first INSERT or UPDATE: until then each read stands alone, and two workers could
+    both read a line as unfunded. BEGIN IMMEDIATE takes the database's write lock now, so
+    the lines are read under it, as on PostgreSQL, wherever the movement writes first."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.dbapi_connection
+    if driver is not None and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def move_counters(

@@ -151,7 +151,7 @@ def confirm_with_intent(donation: Donation, payment_intent_id: str | None) -> st
         return "already confirmed"
     if donation.status != DonationStatus.PENDING:
         return f"ignored: the donation is {donation.status}"
-    fee = 0
+    fee = received = 0
     if payment_intent_id:
         intent = stripe_api.retrieve_payment_intent(payment_intent_id)
         received = int(intent.get("amount_received") or intent.get("amount") or 0)
@@ -169,9 +169,13 @@ def confirm_with_intent(donation: Donation, payment_intent_id: str | None) -> st
         charge = charge or {}
         donation.method = _method(charge)
         fee = min(fee_of(charge.get("balance_transaction"), donation), received)
-        record_payment(donation, "payment_intent", payment_intent_id, received, fee)
     db.session.flush()  # confirm_donation reloads the gift under its lock
-    confirm_donation(donation, fee_minor=fee)
+    if not confirm_donation(donation, fee_minor=fee):
+        return "already confirmed"  # by another delivery while this one asked Stripe
+    if payment_intent_id:
+        # Recorded once the gift is locked: the transaction's first write starts its hold on
+        # the database (all of it, on SQLite), so it comes as late as it can.
+        record_payment(donation, "payment_intent", payment_intent_id, received, fee)
     return "confirmed"
 
 
