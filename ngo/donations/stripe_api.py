@@ -150,6 +150,20 @@ def retrieve_invoice(invoice_id: str) -> dict[str, Any]:
     return as_dict(client().v1.invoices.retrieve(invoice_id, {"expand": ["payments"]}))
 
 
+def invoice_paid_by(payment_intent_id: str) -> str | None:
+    """The invoice a payment intent paid, if any: the invoice's payments name their intents
+    (since API version 2025-03-31 neither the intent nor its charge names the invoice)."""
+    found = client().v1.invoice_payments.list(
+        {"payment": {"type": "payment_intent", "payment_intent": payment_intent_id}, "limit": 1}
+    )
+    for row in as_dict(found).get("data") or []:
+        invoice = row.get("invoice")
+        invoice_id = invoice.get("id") if isinstance(invoice, dict) else invoice
+        if invoice_id:
+            return str(invoice_id)
+    return None
+
+
 def retrieve_subscription(subscription_id: str) -> dict[str, Any]:
     return as_dict(client().v1.subscriptions.retrieve(subscription_id))
 
