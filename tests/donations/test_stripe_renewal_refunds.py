@@ -29,35 +29,34 @@ from tests.donations.test_stripe_webhooks import (
 __all__ = ["app_config", "pending", "stripe_server", "stripe_stub"]  # fixtures used by name
 
 
+def monthly_gift(client, stub, pending, subscription_id: str, *, with_metadata: bool = True):
+    """A monthly gift whose checkout and first invoice Stripe settled: (subscription, the
+    subscription's metadata as its invoices carry it)."""
+    donation = pending(amount_minor=2_000, frequency="monthly")
+    sub = subscription(stub, donation, subscription_id)
+    meta = {"donation": donation.public_id} if with_metadata else None
+    first = renewal_invoice(stub, f"in_{subscription_id}_1", sub, "subscription_create", meta)
+    session = checkout_session(donation, subscription=sub["id"], invoice=first["id"])
+    assert signed_post(client, event("checkout.session.completed", session)).status_code == 200
+    return sub, meta
+
+
+def renewal_invoice(stub, invoice_id, sub, reason, meta, intent=None):
+    intent = intent or paid_intent(stub, 2_000, "EUR")
+    return invoice(stub, invoice_id, sub["id"], intent, billing_reason=reason, metadata=meta)
+
+
 def test_a_renewal_refunded_before_its_invoice_paid_is_confirmed_then_refunded_once(
     client, appeal, pending, stripe_stub
 ):
-    donation = pending(amount_minor=2_000, frequency="monthly")
-    sub = subscription(stripe_stub, donation, "sub_test_refund")
-    meta = {"donation": donation.public_id}
-    first = invoice(
-        stripe_stub,
-        "in_test_refund_1",
-        sub["id"],
-        paid_intent(stripe_stub, 2_000, "EUR"),
-        billing_reason="subscription_create",
-        metadata=meta,
-    )
-    session = checkout_session(donation, subscription=sub["id"], invoice=first["id"])
-    assert signed_post(client, event("checkout.session.completed", session)).status_code == 200
+    sub, meta = monthly_gift(client, stripe_stub, pending, "sub_test_refund")
     # The renewal's intent names no gift (Stripe copies no metadata onto it) and, since API
     # version 2025-03-31, neither it nor its charge names the invoice.
     renewal_intent = paid_intent(stripe_stub, 2_000, "EUR", fee=55)
-    renewal = invoice(
-        stripe_stub,
-        "in_test_refund_2",
-        sub["id"],
-        renewal_intent,
-        billing_reason="subscription_cycle",
-        metadata=meta,
+    renewal = renewal_invoice(
+        stripe_stub, "in_test_refund_2", sub, "subscription_cycle", meta, renewal_intent
     )
-    early_refund = refunded(renewal_intent, 2_000)
-    response = signed_post(client, early_refund)
+    response = signed_post(client, refunded(renewal_intent, 2_000))
     assert response.status_code == 200
     assert response.get_json()["outcome"] == "refunded"
     gifts = db.session.scalars(select(Donation).order_by(Donation.id)).all()
@@ -78,24 +77,10 @@ def test_a_renewal_refunded_before_its_invoice_paid_is_confirmed_then_refunded_o
 def test_a_refund_of_a_renewal_whose_invoice_is_not_paid_is_retried_later(
     client, appeal, pending, stripe_stub
 ):
-    donation = pending(amount_minor=2_000, frequency="monthly")
-    sub = subscription(stripe_stub, donation, "sub_test_open")
-    first = invoice(
-        stripe_stub,
-        "in_test_open_1",
-        sub["id"],
-        paid_intent(stripe_stub, 2_000, "EUR"),
-        billing_reason="subscription_create",
-    )
-    session = checkout_session(donation, subscription=sub["id"], invoice=first["id"])
-    assert signed_post(client, event("checkout.session.completed", session)).status_code == 200
+    sub, _ = monthly_gift(client, stripe_stub, pending, "sub_test_open", with_metadata=False)
     renewal_intent = paid_intent(stripe_stub, 2_000, "EUR")
-    renewal = invoice(
-        stripe_stub,
-        "in_test_open_2",
-        sub["id"],
-        renewal_intent,
-        billing_reason="subscription_cycle",
+    renewal = renewal_invoice(
+        stripe_stub, "in_test_open_2", sub, "subscription_cycle", None, renewal_intent
     )
     renewal["status"] = "open"
     response = signed_post(client, refunded(renewal_intent, 2_000))
