@@ -35,11 +35,16 @@ class ChainError(RuntimeError):
         self.report = report
 
 
-@lru_cache(maxsize=8)
-def _head_statement(entry: type[Any]) -> Select[tuple[int, str]]:
-    """Built once per log: every append runs it."""
-    seq: InstrumentedAttribute[int] = entry.seq
-    return select(seq, entry.hash).order_by(seq.desc()).limit(1)
+# Built once per log (every append runs it), keyed by the entry model.
+_HEAD_STATEMENTS: dict[type[Any], Select[Any]] = {}
+
+
+def _head_statement(entry: type[Any]) -> Select[Any]:
+    found = _HEAD_STATEMENTS.get(entry)
+    if found is None:
+        seq: InstrumentedAttribute[int] = entry.seq
+        found = _HEAD_STATEMENTS[entry] = select(seq, entry.hash).order_by(seq.desc()).limit(1)
+    return found
 
 
 class CheckpointColumns:
@@ -113,7 +118,7 @@ class ChainedLog:
 
     def head(self, session: Session) -> tuple[int, str]:
         last = session.execute(_head_statement(self.entry)).first()
-        return (last[0], last[1]) if last else (0, GENESIS_HASH)
+        return (int(last[0]), str(last[1])) if last else (0, GENESIS_HASH)
 
     def append(self, session: Session, entry: Any) -> Any:
         """Give `entry` the next seq and its hash under the lock, and add it to the session.

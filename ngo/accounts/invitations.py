@@ -57,7 +57,11 @@ def invite_user(
     )
     db.session.add(invitation)
     db.session.flush()
-    outbox.enqueue("accounts.invitation_email", {"invitation_id": invitation.id})
+    outbox.enqueue(
+        "accounts.invitation_email",
+        {"invitation_id": invitation.id},
+        organisation_id=invitation.organisation_id,
+    )
     audit.record_change(invitation, actor, "invitation.sent", role=role.value)
     return invitation
 

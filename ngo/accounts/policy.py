@@ -24,6 +24,8 @@ class Action(StrEnum):
     MANAGE_USERS = "manage_users"
     EDIT_ORGANISATION = "edit_organisation"
     VIEW_AUDIT_LOG = "view_audit_log"
+    # The worker's queued, failed and dead work (ngo/outbox.py), and retrying it.
+    MANAGE_WORK = "manage_work"
     # Cases: viewing a case's personal fields and downloading documents are audited.
     VIEW_CASES = "view_cases"
     EDIT_CASE = "edit_case"
@@ -104,6 +106,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.MANAGE_USERS,
             Action.EDIT_ORGANISATION,
             Action.VIEW_AUDIT_LOG,
+            Action.MANAGE_WORK,
             Action.EXPORT_CASE,
             Action.ERASE_CASE,
             Action.EDIT_APPEAL,

@@ -8,6 +8,7 @@ from flask_login import current_user
 from ngo.accounts.access import acting_membership, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action, may
+from ngo.accounts.work import work_needing_attention
 from ngo.campaigns.summary import open_concern_count, overdue_news
 from ngo.cases.listing import caseload_summary
 from ngo.donations.summary import treasury_summary
@@ -32,5 +33,6 @@ def home() -> str:
         treasury=treasury_summary(organisation_id, current_user.id)
         if may(membership, Action.VIEW_DONATIONS)
         else None,
+        work=work_needing_attention(membership) if may(membership, Action.MANAGE_WORK) else None,
         confirm_form=ConfirmForm(),
     )

@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ngo.campaigns import cover, updates
+from ngo.campaigns import cover, subscriptions, updates
 from ngo.campaigns.appeals import VISIBLE
 from ngo.campaigns.forms import AllocationForm, AppealDetailsForm, CoverPhotoForm, LineTextForm
 from ngo.campaigns.forms_updates import UpdateForm
@@ -105,4 +105,5 @@ def updates_section(
         "update_part_labels": {name: str(label) for name, label in updates.PART_LABELS.items()},
         "may_receive_updates": appeal.status in {s.value for s in VISIBLE},
         "update_state_label": state_label,
+        "followers": subscriptions.follower_counts(appeal),
     }
