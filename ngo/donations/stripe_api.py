@@ -14,6 +14,7 @@ import os
 import re
 import threading
 from typing import Any
+from urllib.parse import quote
 
 import stripe
 from flask import current_app
@@ -138,16 +139,23 @@ def create_checkout_session(params: dict[str, Any], idempotency_key: str) -> dic
     return as_dict(session)
 
 
+def _retrieve(collection: str, object_id: str, **params: Any) -> dict[str, Any]:
+    """GET /v1/<collection>/<id> as the plain dict Stripe sent: through the library's own
+    request (keys, retries, errors raised as its exceptions), without building the nested
+    StripeObjects that would only be turned back into dicts."""
+    path = f"/v1/{collection}/{quote(object_id, safe='')}"
+    return dict(client().raw_request("get", path, **params).data)
+
+
 def retrieve_payment_intent(payment_intent_id: str) -> dict[str, Any]:
     """The payment intent with its latest charge and that charge's balance transaction."""
-    intent = client().v1.payment_intents.retrieve(
-        payment_intent_id, {"expand": ["latest_charge.balance_transaction"]}
+    return _retrieve(
+        "payment_intents", payment_intent_id, expand=["latest_charge.balance_transaction"]
     )
-    return as_dict(intent)
 
 
 def retrieve_invoice(invoice_id: str) -> dict[str, Any]:
-    return as_dict(client().v1.invoices.retrieve(invoice_id, {"expand": ["payments"]}))
+    return _retrieve("invoices", invoice_id, expand=["payments"])
 
 
 def invoice_paid_by(payment_intent_id: str) -> str | None:
@@ -165,11 +173,11 @@ def invoice_paid_by(payment_intent_id: str) -> str | None:
 
 
 def retrieve_subscription(subscription_id: str) -> dict[str, Any]:
-    return as_dict(client().v1.subscriptions.retrieve(subscription_id))
+    return _retrieve("subscriptions", subscription_id)
 
 
 def retrieve_balance_transaction(balance_transaction_id: str) -> dict[str, Any]:
-    return as_dict(client().v1.balance_transactions.retrieve(balance_transaction_id))
+    return _retrieve("balance_transactions", balance_transaction_id)
 
 
 def cancel_subscription(subscription_id: str) -> None:
