@@ -52,6 +52,10 @@ ALLOWED: dict[Action, set[str]] = {
     Action.RECONCILE_STATEMENTS: {T},
     Action.RECORD_DISBURSEMENT: {A, T},
     Action.APPROVE_DISBURSEMENT: {A, T},
+    Action.GENERATE_REPORT: {A, C, T},
+    Action.MANAGE_FUNDERS: {A},
+    # Only a funder's contacts have a portal: staff see the funders' pages instead.
+    Action.VIEW_FUNDER_PORTAL: {F},
     # Not a role's: only platform administrators, whatever their role (below).
     Action.MANAGE_ORGANISATIONS: set(),
 }
