@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
-import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from email.message import Message
 
@@ -33,19 +33,28 @@ class Inbox:
         raise AssertionError(f"no mail to {recipient} within {timeout} s")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class _ControllerOnAFreePort(Controller):
+    """Listens on the port the kernel picks when binding (port 0): a port chosen beforehand
+    and bound later could be taken in between by another worker of the suite running at the
+    same time. The port is known once the server is bound, before `start` connects to it."""
+
+    def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
+        async def bind() -> asyncio.AbstractServer:
+            server = await self.loop.create_server(
+                self._factory_invoker, host=self.hostname, port=0
+            )
+            self.port = server.sockets[0].getsockname()[1]
+            return server
+
+        return bind()
 
 
 @contextmanager
 def smtp_server() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller = _ControllerOnAFreePort(inbox, hostname="127.0.0.1")
     controller.start()
     try:
-        yield inbox, port
+        yield inbox, controller.port
     finally:
         controller.stop()
