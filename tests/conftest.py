@@ -127,17 +127,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     collected = sorted(_integration_collected.union(own))
     passed = [n for n in collected if _integration_outcomes.get(n) == "passed"]
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    message = f"integration tests: {len(passed)} passed of {len(collected)} collected"
-    if reporter:
-        reporter.ensure_newline()
-        reporter.write_line(message)
+    _integration_summary.append(
+        f"integration tests: {len(passed)} passed of {len(collected)} collected"
+    )
     if not collected or len(passed) < len(collected):
-        if reporter:
-            reporter.write_line(
-                "integration tests were skipped or failed: failing the run", red=True
-            )
+        _integration_summary.append("integration tests were skipped or failed: failing the run")
         session.exitstatus = 1
+
+
+_integration_summary: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Called after pytest_sessionfinish, on a line of its own below the progress dots."""
+    for line in _integration_summary:
+        terminalreporter.write_line(line, red="failing" in line)
 
 
 def _sqlalchemy_url(url: str) -> str:
