@@ -18,18 +18,47 @@ def celery_init_app(app: Flask) -> Celery[Task[Any, Any]]:
                 return self.run(*args, **kwargs)
 
     celery_app: Celery[Task[Any, Any]] = Celery(app.name, task_cls=FlaskTask)
+    broker_url = str(app.config["CELERY_BROKER_URL"])
     celery_app.conf.update(
-        broker_url=app.config["CELERY_BROKER_URL"],
+        broker_url=broker_url,
+        broker_transport_options=_transport_options(app, broker_url),
         task_ignore_result=True,
         task_always_eager=app.config["CELERY_TASK_ALWAYS_EAGER"],
         task_eager_propagates=True,
+        # Acknowledged when done, not when taken: a task whose worker dies (SIGKILL, a lost
+        # machine, the hard time limit) goes back to the broker instead of being lost. Every
+        # task is idempotent (the outbox's claim, the checkpoints' "only if moved").
         task_acks_late=True,
+        task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        # The soft limit raises SoftTimeLimitExceeded inside the task, which the outbox records
+        # as a transient failure; the hard limit kills the process if that did not stop it.
+        task_soft_time_limit=app.config["TASK_SOFT_TIME_LIMIT"],
+        task_time_limit=app.config["TASK_TIME_LIMIT"],
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=3,
+        # A web request that commits while the broker is down tries once, briefly, and moves
+        # on: the outbox row is written and beat's relay hands it over later.
+        task_publish_retry_policy={
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.2,
+        },
         timezone="UTC",
         enable_utc=True,
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+def _transport_options(app: Flask, broker_url: str) -> dict[str, object]:
+    if not broker_url.startswith(("redis://", "rediss://")):
+        return {}
+    return {
+        # A task taken and never acknowledged (its worker died) is handed out again after this.
+        "visibility_timeout": app.config["BROKER_VISIBILITY_TIMEOUT"],
+        "socket_connect_timeout": 3,
+        "socket_timeout": 10,
+    }

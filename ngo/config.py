@@ -4,7 +4,28 @@ NGO_ENV                development (default) or production
 DATABASE_URL           default sqlite:///<instance>/ngo.sqlite; production: postgresql://...
 CELERY_BROKER_URL      default sqla+sqlite:///<instance>/broker.sqlite; production: redis://...
 MAIL_URL               default file://<instance>/outbox (.eml files); production: smtp://...
-MAIL_FROM              sender address, default "ngo <no-reply@localhost>"
+                       (smtp:// upgrades with STARTTLS when offered, ?starttls=required
+                       refuses to send without it; smtps:// is TLS from the start;
+                       user:password@ signs in)
+MAIL_FROM              sender address, default "ngo <no-reply@localhost>"; its domain is
+                       the domain of every Message-ID
+NGO_TASK_SOFT_TIME_LIMIT  seconds a task may run before it is interrupted with an error it
+                       can record (default 120)
+NGO_TASK_TIME_LIMIT    seconds after which the worker kills the task's process (default 150)
+NGO_OUTBOX_LEASE_SECONDS  how long a worker's claim on an outbox message holds; another worker
+                       takes the message over only after it ran out, so it must exceed
+                       NGO_TASK_TIME_LIMIT (default 300)
+NGO_OUTBOX_MAX_ATTEMPTS  attempts of an outbox message before it is dead (default 8)
+NGO_OUTBOX_RETRY_BASE_SECONDS  wait before the second attempt, doubled for each further one
+                       (less a random part of up to half, so failures spread out) (default 30)
+NGO_OUTBOX_RETRY_MAX_SECONDS  the longest wait between two attempts (default 3600)
+NGO_OUTBOX_RELAY_SECONDS  how often beat runs the outbox relay (default 30)
+NGO_OUTBOX_SWEEP_AFTER_SECONDS  beat's relay hands the broker again every message due for
+                       longer than this and not running (default 60)
+NGO_BROKER_VISIBILITY_TIMEOUT  Redis: seconds after which a task a worker took but never
+                       acknowledged (it died) is handed out again; must exceed
+                       NGO_OUTBOX_RETRY_MAX_SECONDS, since a retry waits in the worker
+                       unacknowledged (default 7200)
 SECRET_KEY             signs sessions and links. Like every key below: outside production, when
                        unset, generated on the first start into <instance>/keys/SECRET_KEY
                        (mode 0600) and read from there by every later process; production
@@ -141,6 +162,48 @@ def _ecb_rates_url() -> str:
     return url
 
 
+def _seconds(name: str, default: str) -> float:
+    value = _env(name, default)
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 10**7:
+        raise ConfigurationError(f"{name} must be a number of seconds above 0, not {value!r}.")
+    return seconds
+
+
+def _worker_settings() -> dict[str, object]:
+    """Time limits, leases and retries of the worker, checked against each other."""
+    soft = _seconds("NGO_TASK_SOFT_TIME_LIMIT", "120")
+    hard = _seconds("NGO_TASK_TIME_LIMIT", "150")
+    lease = _seconds("NGO_OUTBOX_LEASE_SECONDS", "300")
+    retry_max = _seconds("NGO_OUTBOX_RETRY_MAX_SECONDS", "3600")
+    visibility = _seconds("NGO_BROKER_VISIBILITY_TIMEOUT", "7200")
+    if soft >= hard:
+        raise ConfigurationError("NGO_TASK_SOFT_TIME_LIMIT must be below NGO_TASK_TIME_LIMIT.")
+    if lease <= hard:
+        raise ConfigurationError(
+            "NGO_OUTBOX_LEASE_SECONDS must exceed NGO_TASK_TIME_LIMIT: a second worker would "
+            "otherwise take over a message that is still running."
+        )
+    if visibility <= retry_max:
+        raise ConfigurationError(
+            "NGO_BROKER_VISIBILITY_TIMEOUT must exceed NGO_OUTBOX_RETRY_MAX_SECONDS: Redis "
+            "would otherwise hand a waiting retry to a second worker."
+        )
+    return {
+        "TASK_SOFT_TIME_LIMIT": soft,
+        "TASK_TIME_LIMIT": hard,
+        "OUTBOX_LEASE_SECONDS": lease,
+        "OUTBOX_MAX_ATTEMPTS": _positive_int("NGO_OUTBOX_MAX_ATTEMPTS", "8", unit="attempts"),
+        "OUTBOX_RETRY_BASE_SECONDS": _seconds("NGO_OUTBOX_RETRY_BASE_SECONDS", "30"),
+        "OUTBOX_RETRY_MAX_SECONDS": retry_max,
+        "OUTBOX_SWEEP_AFTER_SECONDS": _seconds("NGO_OUTBOX_SWEEP_AFTER_SECONDS", "60"),
+        "BROKER_VISIBILITY_TIMEOUT": visibility,
+    }
+
+
 def _non_negative_int(name: str, default: str) -> int:
     value = _env(name, default)
     if not value.isdigit():
@@ -224,7 +287,8 @@ def load_config(instance_path: str) -> dict[str, object]:
         "LOGIN_LOCKOUT_THRESHOLD": 5,
         "INVITATION_TTL_HOURS": 72,
         "PASSWORD_RESET_TTL_MINUTES": 60,
-        "OUTBOX_RELAY_SECONDS": 30.0,
+        "OUTBOX_RELAY_SECONDS": _seconds("NGO_OUTBOX_RELAY_SECONDS", "30"),
+        **_worker_settings(),
         "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
         # Decoded, 40 megapixels take 120-160 MB per copy; a larger image is refused unread.
         "MAX_IMAGE_PIXELS": _positive_int("NGO_MAX_IMAGE_PIXELS", "40000000", unit="pixels"),

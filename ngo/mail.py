@@ -1,12 +1,30 @@
 """Compose and send e-mail. MAIL_URL picks the transport:
 
 - file:///path/to/folder            write each message as an .eml file (the default)
-- smtp://user:password@host:port    plain SMTP, upgraded with STARTTLS when the server offers it
-- smtps://user:password@host:port   SMTP over TLS
+- smtp://user:password@host:port    plain SMTP (port 25 by default), upgraded with STARTTLS
+                                    when the server offers it; ?starttls=required refuses to
+                                    send without it
+- smtps://user:password@host:port   SMTP over TLS from the first byte (port 465 by default)
+
+Failures are sorted for the outbox (ngo/outbox.py):
+
+- `PermanentDeliveryError` (an `outbox.PermanentError`): the recipient's server refused the
+  address or the message with a 5xx code. Trying again cannot help: the outbox marks the message
+  dead, and the domain's `on_permanent_failure` notes it on its record (the donation, the
+  follower) for staff to see. Its `safe_message` ("SMTP 550") is all that is kept: the server's
+  text often repeats the address.
+- `TemporaryDeliveryError`: 4xx codes, a refused or dropped connection, a timeout, and also
+  our own server refusing our sender or sign-in (a configuration to fix, not the recipient's
+  fault). The outbox retries it with backoff.
+
+Inside an outbox delivery each mail is a step of the message (`outbox.record_step`): once a
+recipient's server accepted it, the step commits, and a retry of the message (the handler
+failed afterwards) does not send it again.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import smtplib
 import ssl
@@ -15,15 +33,37 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
+
+from ngo import outbox
+
+log = logging.getLogger(__name__)
+
+SMTP_TIMEOUT_SECONDS = 30
 
 
 class MailConfigurationError(RuntimeError):
     pass
+
+
+class PermanentDeliveryError(outbox.PermanentError):
+    """The recipient's mail server refused for good (5xx); see the module's docstring."""
+
+    def __init__(self, safe_message: str, code: int) -> None:
+        super().__init__(safe_message)
+        self.code = code
+
+
+class TemporaryDeliveryError(Exception):
+    """Worth trying again later (4xx, connection, timeout). `safe_message` holds no address."""
+
+    def __init__(self, safe_message: str) -> None:
+        super().__init__(safe_message)
+        self.safe_message = safe_message
 
 
 @dataclass(frozen=True)
@@ -33,6 +73,13 @@ class Attachment:
     data: bytes
 
 
+def sender_domain() -> str:
+    """The domain of MAIL_FROM, which Message-IDs carry (RFC 5322 wants them unique there)."""
+    _name, address = parseaddr(str(current_app.config["MAIL_FROM"]))
+    domain = address.rpartition("@")[2].strip()
+    return domain or "localhost"
+
+
 def compose(
     to: str,
     subject: str,
@@ -40,14 +87,27 @@ def compose(
     html_body: str | None = None,
     *,
     attachments: Sequence[Attachment] = (),
+    language: str | None = None,
+    unsubscribe_url: str | None = None,
 ) -> EmailMessage:
-    """A message from MAIL_FROM: the text part, the HTML alternative if given, then the files."""
+    """A message from MAIL_FROM: the text part, the HTML alternative if given, then the files.
+
+    `language` (the recipient's, which the caller also rendered the text in) becomes
+    Content-Language. `unsubscribe_url` marks bulk mail: List-Unsubscribe (RFC 2369) with
+    List-Unsubscribe-Post (RFC 8058), so that mail programs offer their own one-click button,
+    which POSTs to that address."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="ngo.local")
+    message["Message-ID"] = make_msgid(domain=sender_domain())
+    if unsubscribe_url:
+        # A long link has no space to fold at; the default 78 columns would turn it into an
+        # encoded word, which mail programs do not read as a link. RFC 5322 allows 998.
+        message.policy = message.policy.clone(max_line_length=998)
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text_body)
     if html_body is not None:
         message.add_alternative(html_body, subtype="html")
@@ -56,6 +116,8 @@ def compose(
         message.add_attachment(
             attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
         )
+    if language:  # last: setting and adding parts moves Content-* headers into the parts
+        message["Content-Language"] = language
     return message
 
 
@@ -70,29 +132,61 @@ def _write_to_folder(folder: Path, message: EmailMessage) -> None:
     tmp.rename(folder / name)  # readers never see a half-written file
 
 
-def _send_smtp(url: str, message: EmailMessage) -> None:
+def _smtp_client(url: str) -> smtplib.SMTP:
     parts = urlsplit(url)
     use_tls = parts.scheme == "smtps"
     port = parts.port or (465 if use_tls else 25)
     host = parts.hostname or "localhost"
     context = ssl.create_default_context()
-    client: smtplib.SMTP = (
-        smtplib.SMTP_SSL(host, port, timeout=30, context=context)
-        if use_tls
-        else smtplib.SMTP(host, port, timeout=30)
-    )
-    with client:
-        if not use_tls:
-            client.ehlo()
-            if client.has_extn("starttls"):
-                client.starttls(context=context)
-                client.ehlo()
-        if parts.username:
-            client.login(unquote(parts.username), unquote(parts.password or ""))
-        client.send_message(message)
+    if use_tls:
+        return smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT_SECONDS, context=context)
+    client = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT_SECONDS)
+    client.ehlo()
+    if client.has_extn("starttls"):
+        client.starttls(context=context)
+        client.ehlo()
+    elif parse_qs(parts.query).get("starttls") == ["required"]:
+        client.close()
+        raise MailConfigurationError("the SMTP server does not offer STARTTLS")
+    return client
+
+
+def _send_smtp(url: str, message: EmailMessage) -> None:
+    parts = urlsplit(url)
+    try:
+        with _smtp_client(url) as client:
+            if parts.username:
+                client.login(unquote(parts.username), unquote(parts.password or ""))
+            client.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = sorted({code for code, _text in exc.recipients.values()})
+        if codes and all(500 <= code < 600 for code in codes):
+            raise PermanentDeliveryError(f"SMTP {codes[0]} recipient refused", codes[0]) from None
+        raise TemporaryDeliveryError(f"SMTP {codes[0] if codes else '?'} recipient") from None
+    except (smtplib.SMTPSenderRefused, smtplib.SMTPAuthenticationError) as exc:
+        # Our own server refuses us: not the recipient's fault, fixed by the operator.
+        raise TemporaryDeliveryError(f"SMTP {exc.smtp_code} sender or sign-in refused") from None
+    except smtplib.SMTPDataError as exc:
+        if 500 <= exc.smtp_code < 600:
+            raise PermanentDeliveryError(
+                f"SMTP {exc.smtp_code} message refused", exc.smtp_code
+            ) from None
+        raise TemporaryDeliveryError(f"SMTP {exc.smtp_code}") from None
+    except smtplib.SMTPResponseException as exc:
+        raise TemporaryDeliveryError(f"SMTP {exc.smtp_code}") from None
+    except (smtplib.SMTPException, OSError) as exc:
+        # Refused or dropped connections, timeouts, TLS errors: the server may be back soon.
+        _error, detail = outbox.describe_error(exc)
+        raise TemporaryDeliveryError(f"{type(exc).__name__} {detail}".strip()) from None
 
 
 def deliver(message: EmailMessage) -> None:
+    """Send one message. Inside an outbox delivery, a recipient already sent this message's
+    mail by an earlier attempt is skipped, and a sent mail is recorded (see the docstring)."""
+    step = outbox.step_key("mail", f"{message['To']}\n{message['Subject']}")
+    if outbox.step_done(step):
+        log.info("mail already sent by an earlier attempt of this outbox message: skipped")
+        return
     url = str(current_app.config["MAIL_URL"])
     scheme = urlsplit(url).scheme
     if scheme == "file":
@@ -101,7 +195,15 @@ def deliver(message: EmailMessage) -> None:
         _send_smtp(url, message)
     else:
         raise MailConfigurationError("MAIL_URL must start with file://, smtp:// or smtps://")
+    outbox.record_step(step)
 
 
-def send_mail(to: str, subject: str, text_body: str, html_body: str | None = None) -> None:
-    deliver(compose(to, subject, text_body, html_body))
+def send_mail(
+    to: str,
+    subject: str,
+    text_body: str,
+    html_body: str | None = None,
+    *,
+    language: str | None = None,
+) -> None:
+    deliver(compose(to, subject, text_body, html_body, language=language))

@@ -75,6 +75,15 @@ donation_confirmed = _signals.signal(
     actor_id: the id of the User who confirmed it, or None for a webhook or a statement.""",
 )
 
+invitation_accepted = _signals.signal(
+    "invitation-accepted",
+    doc="""Someone accepted an invitation and is now a member of its organisation (a new
+    account or an existing one), inside the accepting transaction.
+
+    sender: the Invitation.
+    user: the User who joined.""",
+)
+
 ALL = (
     consent_withdrawn,
     consent_given,
@@ -82,4 +91,5 @@ ALL = (
     private_values_changed,
     case_erased,
     donation_confirmed,
+    invitation_accepted,
 )

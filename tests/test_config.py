@@ -231,3 +231,47 @@ def test_webhook_rate_limit_is_configurable_and_checked(clean_env, tmp_path):
     clean_env.setenv("NGO_WEBHOOK_RATE_LIMIT", "lots")
     with pytest.raises(ConfigurationError, match="NGO_WEBHOOK_RATE_LIMIT"):
         load_config(str(tmp_path))
+
+
+WORKER_VARS = [
+    "NGO_TASK_SOFT_TIME_LIMIT",
+    "NGO_TASK_TIME_LIMIT",
+    "NGO_OUTBOX_LEASE_SECONDS",
+    "NGO_OUTBOX_RETRY_MAX_SECONDS",
+    "NGO_BROKER_VISIBILITY_TIMEOUT",
+    "NGO_OUTBOX_SWEEP_AFTER_SECONDS",
+]
+
+
+@pytest.fixture
+def worker_env(clean_env):
+    for name in WORKER_VARS:
+        clean_env.delenv(name, raising=False)
+    return clean_env
+
+
+def test_the_worker_defaults(worker_env, tmp_path):
+    config = load_config(str(tmp_path))
+    assert (config["TASK_SOFT_TIME_LIMIT"], config["TASK_TIME_LIMIT"]) == (120, 150)
+    assert config["OUTBOX_LEASE_SECONDS"] == 300
+    assert config["OUTBOX_SWEEP_AFTER_SECONDS"] == 60  # "older than a minute"
+    assert config["BROKER_VISIBILITY_TIMEOUT"] > config["OUTBOX_RETRY_MAX_SECONDS"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"NGO_TASK_SOFT_TIME_LIMIT": "200"}, "SOFT_TIME_LIMIT must be below"),
+        ({"NGO_OUTBOX_LEASE_SECONDS": "100"}, "LEASE_SECONDS must exceed"),
+        ({"NGO_OUTBOX_RETRY_MAX_SECONDS": "9000"}, "VISIBILITY_TIMEOUT must exceed"),
+        ({"NGO_OUTBOX_SWEEP_AFTER_SECONDS": "soon"}, "a number of seconds above 0"),
+        ({"NGO_TASK_TIME_LIMIT": "-1"}, "a number of seconds above 0"),
+    ],
+)
+def test_worker_settings_that_contradict_each_other_are_refused(
+    worker_env, tmp_path, settings, message
+):
+    for name, value in settings.items():
+        worker_env.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=message):
+        load_config(str(tmp_path))

@@ -1,15 +1,24 @@
+"""The outbox's record of work: delivery once, failures with backoff, dead messages, steps
+that a retry does not repeat, leases, the relay's sweep and an admin's retry."""
+
 from __future__ import annotations
 
+import errno
+import smtplib
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from ngo import outbox
+from ngo import mail, outbox
 from ngo.extensions import db
-from ngo.outbox import OutboxMessage
+from ngo.outbox import OutboxMessage, WorkStatus
+from ngo.timeutil import utcnow
+from tests.conftest import sent_mail
 
 calls: list[dict[str, Any]] = []
+refusals: list[tuple[dict[str, Any], str]] = []
 
 
 def _record_call(payload: dict[str, Any]) -> None:
@@ -20,20 +29,45 @@ def _always_fails(payload: dict[str, Any]) -> None:
     raise ConnectionError("smtp down: contains alice@example.org")
 
 
+def _refused(payload: dict[str, Any]) -> None:
+    raise mail.PermanentDeliveryError("SMTP 550 recipient refused", 550)
+
+
+def _note_refusal(payload: dict[str, Any], failure: outbox.PermanentError) -> None:
+    refusals.append((payload, failure.safe_message))
+
+
+def _mails_then_fails_once(payload: dict[str, Any]) -> None:
+    mail.send_mail("donor@example.org", "Thank you", "Your gift is confirmed")
+    calls.append(payload)
+    if len(calls) == 1:
+        raise RuntimeError("failed after the mail went out")
+
+
 @pytest.fixture(autouse=True)
-def _reset_calls(app):
+def _handlers(app):
     outbox.register_handler(app, "test.record_call", _record_call)
     outbox.register_handler(app, "test.always_fails", _always_fails)
+    outbox.register_handler(app, "test.refused", _refused, on_permanent_failure=_note_refusal)
+    outbox.register_handler(app, "test.mails_then_fails_once", _mails_then_fails_once)
     calls.clear()
+    refusals.clear()
+
+
+def _make_due(message: OutboxMessage, seconds_ago: float = 0) -> None:
+    message.due_at = utcnow() - timedelta(seconds=seconds_ago)
+    db.session.commit()
 
 
 def test_message_is_delivered_after_commit_and_only_once(app):
-    message = outbox.enqueue("test.record_call", {"n": 1})
+    message = outbox.enqueue("test.record_call", {"n": 1}, organisation_id=7)
     assert calls == []  # nothing happens before the business transaction commits
     db.session.commit()
     assert calls == [{"n": 1}]
     db.session.refresh(message)
     assert message.sent_at is not None
+    assert outbox.status_of(message) == WorkStatus.SENT
+    assert message.organisation_id == 7
     assert outbox.deliver(message.id) is False  # a second delivery does nothing
     assert calls == [{"n": 1}]
 
@@ -51,25 +85,133 @@ def test_unknown_kind_is_refused(app):
         outbox.enqueue("test.nobody_handles_this", {})
 
 
-def test_failure_is_recorded_without_its_message_and_retried_by_the_relay(app, caplog):
+def test_a_failure_is_recorded_without_its_text_and_tried_again_when_due(app, caplog):
     message = outbox.enqueue("test.always_fails", {})
-    db.session.commit()  # eager delivery fails; the after-commit hook logs and moves on
+    db.session.commit()  # eager delivery fails; the failure is recorded, nothing raised
     db.session.refresh(message)
-    assert message.sent_at is None
-    assert message.last_error == "ConnectionError"
+    assert outbox.status_of(message) == WorkStatus.FAILED
+    assert message.sent_at is None and message.dead_at is None
+    assert (message.last_error, message.last_error_detail) == ("ConnectionError", "")
     assert "alice" not in caplog.text
-    assert message.id in outbox.pending_message_ids()
+    assert message.due_at > utcnow()  # the backoff: not before its next attempt time
+    assert outbox.deliver(message.id) is False  # an early delivery does nothing
+    assert message.id not in outbox.pending_message_ids()
+
+    _make_due(message, seconds_ago=61)
+    assert outbox.pending_message_ids(older_than=timedelta(seconds=60)) == [message.id]
+    with pytest.raises(outbox.RetryLaterError) as retry:
+        outbox.deliver(message.id)
+    db.session.refresh(message)
+    assert message.attempts == 2
+    assert retry.value.seconds > 0 and retry.value.error == "ConnectionError"
 
 
-def test_relay_delivers_messages_the_commit_hook_could_not(app):
+def test_the_backoff_doubles_up_to_the_cap_with_jitter(app):
+    app.config.update(OUTBOX_RETRY_BASE_SECONDS=10, OUTBOX_RETRY_MAX_SECONDS=100)
+    for attempts, ceiling in [(1, 10), (2, 20), (3, 40), (4, 80), (5, 100), (9, 100)]:
+        delays = [outbox.retry_delay(attempts) for _ in range(50)]
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert len(set(delays)) > 1  # jittered, not the same every time
+
+
+def test_a_permanent_failure_is_dead_at_once_and_noted_by_the_domain(app):
+    message = outbox.enqueue("test.refused", {"donation_id": 5})
+    db.session.commit()
+    db.session.refresh(message)
+    assert outbox.status_of(message) == WorkStatus.DEAD
+    assert message.attempts == 1
+    assert (message.last_error, message.last_error_detail) == (
+        "PermanentDeliveryError",
+        "SMTP 550 recipient refused",
+    )
+    assert refusals == [({"donation_id": 5}, "SMTP 550 recipient refused")]
+    message.created_at = message.created_at.replace(year=2000)
+    db.session.commit()
+    assert outbox.pending_message_ids() == []  # never retried silently
+    assert outbox.deliver(message.id) is False
+
+
+def test_the_last_attempt_leaves_the_message_dead(app):
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 2
+    message = outbox.enqueue("test.always_fails", {})
+    db.session.commit()
+    _make_due(message)
+    assert outbox.deliver(message.id) is False  # the second and last attempt: dead, no retry
+    db.session.refresh(message)
+    assert outbox.status_of(message) == WorkStatus.DEAD
+    assert message.attempts == 2
+
+
+def test_a_mail_sent_before_the_handler_failed_is_not_sent_again(app):
+    message = outbox.enqueue("test.mails_then_fails_once", {"donation_id": 1})
+    db.session.commit()  # first attempt: the mail leaves, then the handler raises
+    db.session.refresh(message)
+    assert outbox.status_of(message) == WorkStatus.FAILED
+    assert len(sent_mail(app)) == 1
+    _make_due(message)
+    assert outbox.deliver(message.id) is True
+    assert len(calls) == 2  # the handler ran twice ...
+    assert len(sent_mail(app)) == 1  # ... and the donor has one mail
+    steps = db.session.scalars(select(outbox.OutboxStep.key)).all()
+    assert len(steps) == 1 and "donor" not in steps[0]  # a keyed hash, not the address
+
+
+def test_a_live_lease_defers_and_an_expired_one_is_taken_over(app):
+    message = OutboxMessage(kind="test.record_call", payload={"n": 4}, claimed_at=utcnow())
+    db.session.add(message)
+    db.session.commit()
+    assert outbox.status_of(message) == WorkStatus.RUNNING
+    with pytest.raises(outbox.RetryLaterError) as retry:
+        outbox.deliver(message.id)  # another worker may still run it: look again later
+    assert 0 < retry.value.seconds <= 301
+    assert calls == []
+    message.claimed_at = utcnow() - timedelta(seconds=301)  # that worker died
+    db.session.commit()
+    assert outbox.status_of(message) == WorkStatus.QUEUED
+    assert outbox.deliver(message.id) is True
+    assert calls == [{"n": 4}]
+    db.session.refresh(message)
+    assert (message.last_error, message.attempts) == ("WorkerLost", 1)
+
+
+def test_relay_sweeps_only_messages_older_than_a_minute(app):
     # As if the broker was down at commit time: the row exists, nobody was told.
     message = OutboxMessage(kind="test.record_call", payload={"n": 3})
     db.session.add(message)
     db.session.commit()
-    assert calls == []
     assert outbox.relay_outbox_task.run() == 0  # too fresh: the commit hook may still be on it
-    message.created_at = message.created_at.replace(year=2000)
+    message.created_at = utcnow() - timedelta(seconds=50)
+    db.session.commit()
+    assert outbox.relay_outbox_task.run() == 0
+    message.created_at = utcnow() - timedelta(seconds=61)
     db.session.commit()
     assert outbox.relay_outbox_task.run() == 1
     assert calls == [{"n": 3}]
     assert outbox.pending_message_ids() == []
+
+
+def test_retry_makes_a_dead_message_due_with_fresh_attempts(app, monkeypatch):
+    message = outbox.enqueue("test.refused", {"donation_id": 6})
+    db.session.commit()
+    # The cause is fixed (the donor corrected the address): the handler succeeds now.
+    monkeypatch.setitem(app.extensions["ngo.outbox_handlers"], "test.refused", _record_call)
+    outbox.retry_message(message.id)
+    db.session.commit()  # the commit hands it over again
+    db.session.refresh(message)
+    assert outbox.status_of(message) == WorkStatus.SENT
+    assert message.attempts == 1
+    assert calls == [{"donation_id": 6}]
+
+
+@pytest.mark.parametrize(
+    ("error", "described"),
+    [
+        (ConnectionRefusedError(errno.ECONNREFUSED, "refused alice@example.org"), "ECONNREFUSED"),
+        (smtplib.SMTPDataError(451, b"try later, bob@example.org"), "SMTP 451"),
+        (TimeoutError(), "timed out"),
+        (KeyError("alice@example.org"), ""),
+        (mail.TemporaryDeliveryError("SMTP 421"), "SMTP 421"),
+    ],
+)
+def test_errors_are_described_without_their_text(error, described):
+    assert outbox.describe_error(error) == (type(error).__name__, described)

@@ -26,6 +26,9 @@ from ngo.donations.disbursements import NewDisbursement, Proof
 from ngo.donations.models import RecurringPlan
 from ngo.extensions import db
 from ngo.money import Money
+from ngo.reports import appeal_reports
+from ngo.reports.funders import schedule as funder_schedule
+from ngo.reports.funders import services as funders
 from tests import factories
 from tests.campaigns.appeal_fixtures import (
     alexander,
@@ -146,6 +149,31 @@ def site(organisation, staff, alexander, make_user):
     )
     db.session.add(plan)
     db.session.commit()
+    # A funder with a grant to the appeal, the funder user as its contact, and one report.
+    funder = funders.create_funder(
+        appeal_organisation(appeal), funders.FunderDetails(name="Fund"), actor=staff["admin"]
+    )
+    grant = funders.create_grant(
+        funder,
+        funders.GrantDetails(
+            title="Grant",
+            amount=Money(100_000, "EUR"),
+            starts_on=date(2026, 1, 1),
+            ends_on=date(2030, 12, 31),
+            appeal_ids=[appeal.id],
+        ),
+        actor=staff["admin"],
+    )
+    funders.link_member(funder, people["funder"].id, actor=staff["admin"])
+    subscription = funders.create_subscription(
+        funder,
+        funders.SubscriptionDetails("monthly", "en", [funder.contacts[0].id]),
+        actor=staff["admin"],
+    )
+    delivery = funder_schedule.send_now(subscription, actor=staff["admin"])
+    # A signed accountability report (rendered by the eager worker at the commit).
+    report = appeal_reports.request_appeal_report(appeal, actor=staff["caseworker"], language="en")
+    db.session.commit()
     values = {
         "gift_token": plans.gift_token(gift),
         "plan_token": plans.cancel_token(plan),
@@ -162,6 +190,11 @@ def site(organisation, staff, alexander, make_user):
         "filename": "css/ngo.css",
         "gift_id": gift.public_id,
         "payment_id": payment.public_id,
+        "funder_id": funder.id,
+        "grant_id": grant.id,
+        "subscription_id": subscription.id,
+        "delivery_id": delivery.id,
+        "report_id": report.id,
     }
     return people, values
 

@@ -26,6 +26,13 @@ def beat_schedule(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             "task": "ledger.write_checkpoint",
             "schedule": 3600.0,
         },
+        # Funders' portfolio reports: every complete month or quarter not yet reported. Hourly,
+        # so a report is made within the hour after its due day begins; a beat down over the
+        # due date catches up at its first run, once (ngo/reports/funders/schedule.py).
+        "schedule-funder-reports": {
+            "task": "funders.schedule_reports",
+            "schedule": 3600.0,
+        },
         "reconcile-appeal-listings": {
             "task": "campaigns.reconcile_listings",
             "schedule": 3600.0,

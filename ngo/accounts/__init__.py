@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
     from ngo.accounts.models import Role
 
     # The modules of routes on views.bp and views.admin_bp.
-    from ngo.accounts.views import admin, auth, links, settings  # noqa: F401
+    from ngo.accounts.views import admin, auth, links, settings, work  # noqa: F401
 
     login_manager.user_loader(access.load_user)
     login_manager.login_view = "accounts.login"

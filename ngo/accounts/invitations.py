@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ngo import audit, outbox
+from ngo import audit, outbox, signals
 from ngo.accounts import passwords
 from ngo.accounts.models import Invitation, Membership, Organisation, Role, User
 from ngo.accounts.services import (
@@ -57,7 +57,11 @@ def invite_user(
     )
     db.session.add(invitation)
     db.session.flush()
-    outbox.enqueue("accounts.invitation_email", {"invitation_id": invitation.id})
+    outbox.enqueue(
+        "accounts.invitation_email",
+        {"invitation_id": invitation.id},
+        organisation_id=invitation.organisation_id,
+    )
     audit.record_change(invitation, actor, "invitation.sent", role=role.value)
     return invitation
 
@@ -106,6 +110,7 @@ def _join(invitation: Invitation, user: User) -> None:
     invitation.accepted_at = utcnow()
     db.session.flush()
     audit.record_change(invitation, user, "invitation.accepted", role=invitation.role)
+    signals.invitation_accepted.send(invitation, user=user)
 
 
 def revoke_invitation(invitation: Invitation, *, actor: User) -> None:

@@ -33,6 +33,7 @@ def send_invitation_email(payload: dict[str, Any]) -> None:
             _("You are invited to join %(org)s", org=invitation.organisation.name),
             render_template("accounts/email/invitation.txt", **context),
             render_template("accounts/email/invitation.html", **context),
+            language=invitation.locale,
         )
 
 
@@ -42,13 +43,15 @@ def send_password_reset_email(payload: dict[str, Any]) -> None:
         return
     token = password_reset.password_reset_token(reset)
     link = f"{external_url('accounts.password_reset_link')}#{token}"
-    with force_locale(reset.user.locale or "en"):
+    language = reset.user.locale or "en"
+    with force_locale(language):
         context = {"link": link, "expires_at": reset.expires_at}
         mail.send_mail(
             reset.user.email,
             _("Reset your password"),
             render_template("accounts/email/password_reset.txt", **context),
             render_template("accounts/email/password_reset.html", **context),
+            language=language,
         )
 
 
@@ -59,7 +62,8 @@ def send_lockout_email(payload: dict[str, Any]) -> None:
     if user is None or user.password_hash is None:
         return
     until = datetime.fromisoformat(payload["until"])
-    with force_locale(user.locale or "en"):
+    language = user.locale or "en"
+    with force_locale(language):
         context = {
             "until": until,
             "reset_link": external_url("accounts.forgot_password"),
@@ -69,6 +73,7 @@ def send_lockout_email(payload: dict[str, Any]) -> None:
             _("Sign-in to your ngo account was paused"),
             render_template("accounts/email/lockout.txt", **context),
             render_template("accounts/email/lockout.html", **context),
+            language=language,
         )
 
 

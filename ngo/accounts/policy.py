@@ -24,6 +24,8 @@ class Action(StrEnum):
     MANAGE_USERS = "manage_users"
     EDIT_ORGANISATION = "edit_organisation"
     VIEW_AUDIT_LOG = "view_audit_log"
+    # The worker's queued, failed and dead work (ngo/outbox.py), and retrying it.
+    MANAGE_WORK = "manage_work"
     # Cases: viewing a case's personal fields and downloading documents are audited.
     VIEW_CASES = "view_cases"
     EDIT_CASE = "edit_case"
@@ -65,6 +67,13 @@ class Action(StrEnum):
     # payment (never by whoever recorded it).
     RECORD_DISBURSEMENT = "record_disbursement"
     APPROVE_DISBURSEMENT = "approve_disbursement"
+    # Accountability reports: generating an appeal's signed report, following its progress
+    # and downloading it (public text and aggregates only, so caseworkers and treasurers too).
+    GENERATE_REPORT = "generate_report"
+    # Funders of the organisation: their grants, report subscriptions and contacts (admins),
+    # and the read-only portal a funder's contact signs in to (their grants, appeals, reports).
+    MANAGE_FUNDERS = "manage_funders"
+    VIEW_FUNDER_PORTAL = "view_funder_portal"
     # Platform actions are not tied to a membership: they create and list organisations.
     MANAGE_ORGANISATIONS = "manage_organisations"
 
@@ -104,6 +113,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.MANAGE_USERS,
             Action.EDIT_ORGANISATION,
             Action.VIEW_AUDIT_LOG,
+            Action.MANAGE_WORK,
             Action.EXPORT_CASE,
             Action.ERASE_CASE,
             Action.EDIT_APPEAL,
@@ -114,13 +124,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.EXPORT_DONOR,
             Action.ERASE_DONOR,
             Action.MANAGE_EXCHANGE_RATES,
+            Action.GENERATE_REPORT,
+            Action.MANAGE_FUNDERS,
         }
     )
     | _CASEWORK
     | _VERIFICATION
     | _TREASURY,
     Role.CASEWORKER: frozenset(
-        {Action.VIEW_DASHBOARD, Action.EDIT_APPEAL, Action.POST_UPDATE, Action.HANDLE_CONCERNS}
+        {
+            Action.VIEW_DASHBOARD,
+            Action.EDIT_APPEAL,
+            Action.POST_UPDATE,
+            Action.HANDLE_CONCERNS,
+            Action.GENERATE_REPORT,
+        }
     )
     | _CASEWORK,
     Role.VERIFIER: frozenset({Action.VIEW_DASHBOARD, Action.APPROVE_APPEAL, Action.HANDLE_CONCERNS})
@@ -131,10 +149,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.MANAGE_EXCHANGE_RATES,
             Action.IMPORT_STATEMENTS,
             Action.RECONCILE_STATEMENTS,
+            Action.GENERATE_REPORT,
         }
     )
     | _TREASURY,
-    Role.FUNDER: frozenset({Action.VIEW_DASHBOARD}),
+    Role.FUNDER: frozenset({Action.VIEW_DASHBOARD, Action.VIEW_FUNDER_PORTAL}),
 }
 
 T = TypeVar("T", bound=Select[Any])

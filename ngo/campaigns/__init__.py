@@ -15,7 +15,12 @@ def init_app(app: Flask) -> None:
     visibility.init_app()
     signals.case_erased.connect(erasure.erase_public_copies)
     for kind, handler in notifications.HANDLERS.items():
-        outbox.register_handler(app, kind, handler)
+        outbox.register_handler(
+            app,
+            kind,
+            handler,
+            on_permanent_failure=notifications.ON_PERMANENT_FAILURE.get(kind),
+        )
     app.register_blueprint(views.bp)
     app.register_blueprint(views.concerns_bp)
     cli.register(app)

@@ -25,6 +25,7 @@ from ngo.campaigns.models import (
 from ngo.campaigns.presentation import translation_for
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import db
+from ngo.timeutil import utcnow
 from ngo.unit_of_work import transaction
 from ngo.urls import external_url
 
@@ -49,16 +50,26 @@ def _link(page_url: str, token: str) -> str:
     return f"{page_url}#{token}"
 
 
-def _send(to: str, subject: str, body: str, unsubscribe_url: str | None = None) -> None:
-    message = mail.compose(to, subject, body)
-    if unsubscribe_url:
-        # A long link has no space to fold at; the default 78 columns would turn it into an
-        # encoded word, which mail programs do not read as a link. RFC 5322 allows 998.
-        message.policy = message.policy.clone(max_line_length=998)
-        # RFC 2369 and RFC 8058: mail programs offer their own one-click "unsubscribe".
-        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    mail.deliver(message)
+def _send(
+    to: str, subject: str, body: str, language: str, unsubscribe_url: str | None = None
+) -> None:
+    # Updates are bulk mail: the one-click address goes into List-Unsubscribe (RFC 8058).
+    mail.deliver(
+        mail.compose(to, subject, body, language=language, unsubscribe_url=unsubscribe_url)
+    )
+
+
+def _note_refusal(subscription: UpdateSubscription, failure: outbox.PermanentError) -> None:
+    subscription.mail_failed_at = utcnow()
+    subscription.mail_failure = failure.safe_message[:200]
+
+
+def record_refused_confirmation(payload: dict[str, Any], failure: outbox.PermanentError) -> None:
+    """The follower's server refused the confirmation link for good: noted on the follower
+    (staff see the count on the appeal's updates page)."""
+    subscription = db.session.get(UpdateSubscription, payload["subscription_id"])
+    if subscription is not None:
+        _note_refusal(subscription, failure)
 
 
 def send_follow_confirmation(payload: dict[str, Any]) -> None:
@@ -78,6 +89,7 @@ def send_follow_confirmation(payload: dict[str, Any]) -> None:
             subscription.email,
             _("Confirm that you want news of this appeal"),
             render_template("campaigns/email/follow_confirm.txt", **context),
+            subscription.language,
         )
 
 
@@ -101,6 +113,7 @@ def send_update_emails(payload: dict[str, Any]) -> None:
             UpdateSubscription.appeal_id == appeal.id,
             UpdateSubscription.confirmed_at.is_not(None),
             UpdateSubscription.unsubscribed_at.is_(None),
+            UpdateSubscription.mail_failed_at.is_(None),
             UpdateSubscription.id.not_in(delivered),
         )
         .order_by(UpdateSubscription.id)
@@ -129,12 +142,22 @@ def send_update_emails(payload: dict[str, Any]) -> None:
                 appeal_url=appeal_url,
                 unsubscribe_url=unsubscribe_url,
             )
-            _send(address, _("News: %(title)s", title=title), body_text, one_click_url)
+            try:
+                _send(
+                    address, _("News: %(title)s", title=title), body_text, language, one_click_url
+                )
+            except mail.PermanentDeliveryError as failure:
+                # This address is gone; the others still get the news. The delivery row stays,
+                # so a retry does not try it again.
+                _note_refusal(db.session.get_one(UpdateSubscription, subscription_id), failure)
 
 
 # The outbox kinds this domain enqueues and the function the worker runs for each
-# (registered by campaigns.init_app).
+# (registered by campaigns.init_app), with what notes a permanent refusal of the mail.
 HANDLERS: dict[str, outbox.Handler] = {
     FOLLOW_CONFIRMATION_EMAIL: send_follow_confirmation,
     UPDATE_EMAIL: send_update_emails,
+}
+ON_PERMANENT_FAILURE: dict[str, outbox.PermanentErrorHandler] = {
+    FOLLOW_CONFIRMATION_EMAIL: record_refused_confirmation,
 }

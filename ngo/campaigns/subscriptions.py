@@ -10,11 +10,12 @@ Links carry a random token; the same token confirms and unsubscribes.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 
 from ngo import outbox
 from ngo.campaigns import notifications
@@ -96,7 +97,9 @@ def subscribe(appeal: Appeal, email: str, language: str) -> UpdateSubscription:
     db.session.flush()
     if send_link:
         outbox.enqueue(
-            notifications.FOLLOW_CONFIRMATION_EMAIL, {"subscription_id": subscription.id}
+            notifications.FOLLOW_CONFIRMATION_EMAIL,
+            {"subscription_id": subscription.id},
+            organisation_id=appeal.organisation_id,
         )
     return subscription
 
@@ -125,6 +128,7 @@ def confirm_subscription(token: str) -> UpdateSubscription | None:
         return None
     if subscription.unsubscribed_at is None and subscription.confirmed_at is None:
         subscription.confirmed_at = utcnow()
+        subscription.mail_failed_at = subscription.mail_failure = None  # the mailbox works
     return subscription
 
 
@@ -141,3 +145,33 @@ def unsubscribe(token: str) -> UpdateSubscription | None:
         # address go round this loop: unsubscribing takes the token only its owner was sent.
         subscription.confirmation_sent_at = None
     return subscription
+
+
+@dataclass(frozen=True)
+class FollowerCounts:
+    """For staff: how many confirmed followers get an appeal's updates, and how many
+    addresses their mail server refused for good (they get none until they confirm again)."""
+
+    receiving: int
+    refused: int
+
+
+def follower_counts(appeal: Appeal) -> FollowerCounts:
+    active = and_(
+        UpdateSubscription.appeal_id == appeal.id,
+        UpdateSubscription.confirmed_at.is_not(None),
+        UpdateSubscription.unsubscribed_at.is_(None),
+    )
+    refused = UpdateSubscription.mail_failed_at.is_not(None)
+    count = func.count(UpdateSubscription.id)
+    return FollowerCounts(
+        receiving=db.session.scalar(select(count).where(active, ~refused)) or 0,
+        refused=db.session.scalar(
+            select(count).where(
+                UpdateSubscription.appeal_id == appeal.id,
+                UpdateSubscription.unsubscribed_at.is_(None),
+                refused,
+            )
+        )
+        or 0,
+    )

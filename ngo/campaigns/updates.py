@@ -309,7 +309,9 @@ def approve_update(update: AppealUpdate, *, approver: User, digest: str) -> None
         language=update.language,
         photo=update.image is not None,
     )
-    outbox.enqueue(notifications.UPDATE_EMAIL, {"update_id": update.id})
+    outbox.enqueue(
+        notifications.UPDATE_EMAIL, {"update_id": update.id}, organisation_id=appeal.organisation_id
+    )
 
 
 def withdraw_update(update: AppealUpdate, actor: User) -> None:

@@ -34,6 +34,11 @@ def seed_demo_command(if_empty: bool) -> None:
     for login in logins:
         password = login.password or "(unchanged)"
         click.echo(f"  {login.role.value:<11} {login.email:<32} {password}")
+    if any(login.role is Role.FUNDER for login in logins):
+        click.echo(
+            "The funder login is the contact of a demo foundation that funds the seed appeal:"
+            " its portal, with last month's signed report, is at /funder."
+        )
     if current_app.config["NGO_ENV"] == "development":
         click.echo("Demo users skip two-factor set-up in development mode only.")
 

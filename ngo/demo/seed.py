@@ -1,4 +1,5 @@
-"""Demo data for `make run`: one organisation, one user per role, and its cases.
+"""Demo data for `make run`: one organisation, one user per role, its cases, appeals and a
+funder (the funder login is that funder's contact).
 
 Development passwords are fixed and printed so a new user can sign in at once; demo users skip
 two-factor enrolment only in development. In production the passwords are random and shown once.
@@ -16,6 +17,7 @@ from ngo.accounts import services
 from ngo.accounts.models import Organisation, Role, User
 from ngo.demo.appeals import seed_appeal
 from ngo.demo.cases import seed_cases
+from ngo.demo.funders import seed_funder
 from ngo.demo.organisation import seed_organisation_details
 from ngo.extensions import db
 
@@ -72,4 +74,7 @@ def seed_demo() -> list[DemoLogin]:
         seed_organisation_details(organisation, admin)
     seed_cases(organisation)
     seed_appeal(organisation)
+    funder = services.find_user_by_email(f"{Role.FUNDER.value}@{DEMO_DOMAIN}")
+    if admin is not None and funder is not None:
+        seed_funder(organisation, admin, funder)
     return logins

@@ -48,7 +48,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(staff_disbursements.bp)
     app.register_blueprint(public_ledger.bp)
-    outbox.register_handler(app, confirmation.RECEIPT_KIND, notifications.send_receipt)
+    outbox.register_handler(
+        app,
+        confirmation.RECEIPT_KIND,
+        notifications.send_receipt,
+        on_permanent_failure=notifications.record_refused_receipt,
+    )
     del donors, funds, gifts  # their routes are on the blueprints' modules
     app.register_blueprint(blueprints.bp)
     app.register_blueprint(blueprints.donors_bp)

@@ -126,7 +126,12 @@ def confirm_donation(
     donation.receipt_code_lookup = receipt_codes.lookup_key(code)
     donation.receipt_code_hash = receipt_codes.public_hash(donation.public_id, code)
     session.flush()
-    outbox.enqueue(RECEIPT_KIND, {"donation_id": donation.id}, session=session)
+    outbox.enqueue(
+        RECEIPT_KIND,
+        {"donation_id": donation.id},
+        session=session,
+        organisation_id=donation.organisation_id,
+    )
     signals.donation_confirmed.send(donation, actor_id=actor_id)
     return True
 

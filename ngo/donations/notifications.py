@@ -12,7 +12,7 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from ngo import mail
+from ngo import mail, outbox
 from ngo.campaigns.models import Appeal
 from ngo.campaigns.notifications import public_appeal_url, public_title
 from ngo.config import LANGUAGES
@@ -20,6 +20,7 @@ from ngo.donations import plans
 from ngo.donations.models import Donation, DonationStatus, RecurringPlan
 from ngo.extensions import db
 from ngo.money import Money, format_money
+from ngo.timeutil import utcnow
 from ngo.urls import external_url
 
 
@@ -53,4 +54,14 @@ def send_receipt(payload: dict[str, Any]) -> None:
             cancel_url=cancel_url,
             confirmed_on=donation.confirmed_at,
         )
-        mail.deliver(mail.compose(donor.email, _("Thank you: your gift is confirmed"), body))
+        subject = _("Thank you: your gift is confirmed")
+        mail.deliver(mail.compose(donor.email, subject, body, language=language))
+
+
+def record_refused_receipt(payload: dict[str, Any], failure: outbox.PermanentError) -> None:
+    """The donor's mail server refused the receipt for good: noted on the gift, where the
+    treasurer sees it (the outbox marks the message dead in the same commit)."""
+    donation = db.session.get(Donation, payload["donation_id"])
+    if donation is not None:
+        donation.mail_failed_at = utcnow()
+        donation.mail_failure = failure.safe_message[:200]

@@ -46,28 +46,22 @@ _PUBLIC_COLUMNS = (
 
 
 @cache
-def _by(column: str) -> Select[*tuple[Any, ...]]:
-    key = Organisation.slug if column == "slug" else Organisation.id
-    return select(Organisation.id, *_PUBLIC_COLUMNS).where(key == bindparam("key"))
+def _by_slug() -> Select[*tuple[Any, ...]]:
+    return select(Organisation.id, *_PUBLIC_COLUMNS).where(Organisation.slug == bindparam("slug"))
 
 
-def _public(key: str | int, column: str) -> tuple[int, PublicOrganisation] | None:
-    row = db.session.execute(_by(column), {"key": key}).first()
+def _public(slug: str) -> tuple[int, PublicOrganisation] | None:
+    row = db.session.execute(_by_slug(), {"slug": slug}).first()
     if row is None:
         return None
     return row.id, PublicOrganisation(**{c.key: row._mapping[c.key] for c in _PUBLIC_COLUMNS})
-
-
-def organisation_of_appeal(organisation_id: int) -> PublicOrganisation | None:
-    found = _public(organisation_id, "id")
-    return found[1] if found else None
 
 
 def public_organisation(slug: str, locale: str) -> tuple[PublicOrganisation, list[Card]] | None:
     """The organisation with this slug and the cards of its listed appeals, or None."""
     if not slug or len(slug) > 64 or not slug.isascii():
         return None
-    found = _public(slug, "slug")
+    found = _public(slug)
     if found is None:
         return None
     organisation_id, organisation = found

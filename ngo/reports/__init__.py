@@ -10,4 +10,15 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Registers the reports domain's blueprints, outbox handlers, commands and hooks; each part
     (receipts, appeal reports, funders) adds its own line here."""
-    del app
+    from ngo.campaigns.views.sections import register_appeal_panel
+    from ngo.reports import appeal_reports, funders, models, runner, views, views_signing
+    from ngo.reports.models import ReportKind
+
+    del models  # imported for its tables (the report archive, the signing keys)
+    # The archive's worker side: one outbox kind for every report, a renderer per kind.
+    runner.init_app(app)
+    runner.register_renderer(app, ReportKind.APPEAL, appeal_reports.render_appeal_report)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(views_signing.bp)
+    register_appeal_panel(app, views.appeal_panel)
+    funders.init_app(app)

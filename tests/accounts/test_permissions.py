@@ -24,6 +24,7 @@ ALLOWED: dict[Action, set[str]] = {
     Action.MANAGE_USERS: {A},
     Action.EDIT_ORGANISATION: {A},
     Action.VIEW_AUDIT_LOG: {A},
+    Action.MANAGE_WORK: {A},
     Action.VIEW_CASES: {A, C, V},
     Action.EDIT_CASE: {A, C},
     Action.MANAGE_CONSENT: {A, C},
@@ -51,6 +52,10 @@ ALLOWED: dict[Action, set[str]] = {
     Action.RECONCILE_STATEMENTS: {T},
     Action.RECORD_DISBURSEMENT: {A, T},
     Action.APPROVE_DISBURSEMENT: {A, T},
+    Action.GENERATE_REPORT: {A, C, T},
+    Action.MANAGE_FUNDERS: {A},
+    # Only a funder's contacts have a portal: staff see the funders' pages instead.
+    Action.VIEW_FUNDER_PORTAL: {F},
     # Not a role's: only platform administrators, whatever their role (below).
     Action.MANAGE_ORGANISATIONS: set(),
 }
@@ -106,6 +111,7 @@ SMOKE_PAGES = [
     ("/staff/concerns", Action.HANDLE_CONCERNS),
     ("/admin/users", Action.MANAGE_USERS),
     ("/admin/audit", Action.VIEW_AUDIT_LOG),
+    ("/admin/work", Action.MANAGE_WORK),
     ("/treasury/donations/", Action.VIEW_DONATIONS),
     ("/treasury/donations/appeals", Action.VIEW_DONATIONS),
     ("/admin/donors/", Action.EXPORT_DONOR),

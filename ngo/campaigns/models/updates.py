@@ -143,6 +143,10 @@ class UpdateSubscription(Model):
     # When the last confirmation link went out: a repeat request within a day sends none, so
     # the form cannot be used to flood someone's mailbox from many addresses.
     confirmation_sent_at: Mapped[datetime | None]
+    # The follower's mail server refused our mail for good (5xx): no more is sent to the
+    # address until it is confirmed again. The code only, never the server's text.
+    mail_failed_at: Mapped[datetime | None]
+    mail_failure: Mapped[str | None] = mapped_column(String(200))
 
 
 class UpdateDelivery(Model):

@@ -46,7 +46,7 @@ from ngo.campaigns.models import (
     BudgetLine,
     OverfundingPolicy,
 )
-from ngo.campaigns.views.sections import details_section, updates_section
+from ngo.campaigns.views.sections import appeal_panels, details_section, updates_section
 from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
 from ngo.config import LANGUAGES
@@ -189,6 +189,7 @@ def render_appeal(
         approval_blocker=approval_blocker(appeal, problems),
         editable=AppealStatus(appeal.status) in services.EDITABLE,
         languages=LANGUAGES,
+        panels=appeal_panels(appeal),
         **(updates or updates_section(appeal)),
         **details_section(appeal, details_form, line_text_forms or {}, cover_form, allocation_form),
     ), status

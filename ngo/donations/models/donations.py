@@ -106,6 +106,10 @@ class Donation(Model):
     confirmed_at: Mapped[datetime | None]
     # Money returned: refunds and chargebacks, in the gift's currency.
     reversed_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The donor's mail server refused the receipt e-mail for good (5xx): when, and the code
+    # ("SMTP 550 recipient refused"), never the server's text, which repeats the address.
+    mail_failed_at: Mapped[datetime | None]
+    mail_failure: Mapped[str | None] = mapped_column(String(200))
 
     donor: Mapped[Donor | None] = relationship()
 

@@ -51,6 +51,15 @@ class PublicLine:
     labels: tuple[PublicLineLabel, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Organiser:
+    """Who runs the appeal, as its page names them: read with the appeal, in the same row."""
+
+    name: str
+    slug: str
+    contact_email: str | None
+
+
 @dataclass
 class PublicAppeal:
     appeal: Appeal
@@ -59,6 +68,7 @@ class PublicAppeal:
     lines: list[PublicLine]
     updates: list[AppealUpdate]
     badge: Badge | None
+    organiser: Organiser
     spent: Money
     funded: Money
     alternates: list[str] = field(default_factory=list)
@@ -79,12 +89,6 @@ def _cover_token() -> ScalarSelect[str]:
     )
 
 
-def _organisation_name() -> ScalarSelect[str]:
-    return (
-        select(Organisation.name).where(Organisation.id == Appeal.organisation_id).scalar_subquery()
-    )
-
-
 # The appeal page's statements are built once and run with the slug or id: building them and
 # their cache keys cost more than SQLite took to answer them.
 
@@ -92,8 +96,9 @@ def _organisation_name() -> ScalarSelect[str]:
 @cache
 def _by_slug(with_page_columns: bool) -> Select[*tuple[Any, ...]]:
     """The appeal with a slug and its texts joined; for the page also its cover token and
-    organisation's name. The page reads the budget lines apart (`_lines`): their ORM
-    collection then refuses to load, so that no page or answer reads it by mistake."""
+    the public name, page and contact of the organisation running it. The page reads the
+    budget lines apart (`_lines`): their ORM collection then refuses to load, so that no page
+    or answer reads it by mistake."""
     if not with_page_columns:
         return (
             select(Appeal)
@@ -101,7 +106,14 @@ def _by_slug(with_page_columns: bool) -> Select[*tuple[Any, ...]]:
             .options(joinedload(Appeal.translations))
         )
     return (
-        select(Appeal, _cover_token(), _organisation_name())
+        select(
+            Appeal,
+            _cover_token(),
+            Organisation.name,
+            Organisation.slug,
+            Organisation.contact_email,
+        )
+        .join(Organisation, Organisation.id == Appeal.organisation_id)
         .where(Appeal.slug == bindparam("slug"))
         .options(joinedload(Appeal.translations), raiseload(Appeal.budget_lines))
     )
@@ -172,7 +184,9 @@ def find_listed(slug: str) -> Appeal:
 
 def public_appeal(slug: str, locale: str) -> PublicAppeal:
     """Everything the appeal page and the API's detail show, in four queries."""
-    appeal, cover_token, organisation = _listed(slug, with_page_columns=True)
+    appeal, cover_token, organisation, organisation_slug, contact = _listed(
+        slug, with_page_columns=True
+    )
     lines = _lines(appeal.id)
     updates = list(db.session.scalars(_shown_updates(), {"appeal_id": appeal.id}))
     currency = appeal.currency
@@ -183,6 +197,7 @@ def public_appeal(slug: str, locale: str) -> PublicAppeal:
         lines=lines,
         updates=updates,
         badge=verification_badge(appeal, organisation),
+        organiser=Organiser(organisation, organisation_slug, contact),
         funded=Money(sum(line.funded_minor for line in lines), currency),
         spent=Money(sum(line.spent_minor for line in lines), currency),
         alternates=sorted(t.language for t in appeal.translations),

@@ -44,7 +44,6 @@ from ngo.markdown import render_published_markdown, visible_text
 from ngo.money import Money
 from ngo.public import browse
 from ngo.public.browse import AppealGoneError, Band, BrowseError, Sort
-from ngo.public.organisations import organisation_of_appeal
 from ngo.public.views.home import current_locale, refuse_long_query_string
 
 bp = Blueprint("public_appeals", __name__)
@@ -179,7 +178,8 @@ class LineRow:
 def _line_rows(public: browse.PublicAppeal, language: str) -> list[LineRow]:
     """The budget in the text's language, essential lines first, then the stretch lines."""
     fallback, currency = public.appeal.fallback_language, public.appeal.currency
-    spending = public_spending(public.appeal.id)
+    # The counters say whether anything was paid out: most appeals' pages need no query for it.
+    spending = {} if public.spent.is_zero else public_spending(public.appeal.id)
     rows = []
     for line in sorted(public.lines, key=lambda line: not line.essential):
         label, description = browse.line_text(line, language, fallback)
@@ -263,7 +263,7 @@ def appeal(slug: str) -> str:
         description=description,
         giving_rules=giving_rules(public.appeal),
         organisation_name=public.badge.organisation if public.badge else "",
-        organiser=organisation_of_appeal(public.appeal.organisation_id),
+        organiser=public.organiser,
     )
 
 
