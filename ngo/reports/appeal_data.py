@@ -13,6 +13,7 @@ formats them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -44,6 +45,7 @@ def collect(appeal: Appeal, language: str) -> dict[str, Any]:
     """The report's frozen data for `appeal`, its texts in `language` where written."""
     organisation = db.session.get_one(Organisation, appeal.organisation_id)
     text = translation_for(appeal, language)
+    groups = _gift_groups(appeal)
     lines = list(
         db.session.scalars(
             select(BudgetLine)
@@ -71,9 +73,9 @@ def collect(appeal: Appeal, language: str) -> dict[str, Any]:
             "website": organisation.website or "",
         },
         "verification": _verification(appeal, organisation),
-        "budget": _budget(appeal, lines, language),
+        "budget": _budget(appeal, lines, groups, language),
         "raised_over_time": _raised_by_day(appeal),
-        "donations": _donation_statistics(appeal),
+        "donations": _donation_statistics(appeal, groups),
         "disbursements": _disbursements(appeal, lines, language),
         "updates": _updates(appeal),
         "ledger": _ledger(appeal),
@@ -96,23 +98,15 @@ def _verification(appeal: Appeal, organisation: Organisation) -> dict[str, Any] 
     }
 
 
-def _budget(appeal: Appeal, budget_lines: list[BudgetLine], language: str) -> dict[str, Any]:
+def _budget(
+    appeal: Appeal, budget_lines: list[BudgetLine], groups: list[_Group], language: str
+) -> dict[str, Any]:
     """Per line: goal, raised (gifts given for that line), allocated (its fund: designated
     gifts and its share of gifts for the whole appeal), spent, remaining (allocated, not yet
     spent)."""
-    designated = dict(
-        db.session.execute(
-            select(
-                Donation.budget_line_id, func.coalesce(func.sum(Donation.appeal_amount_minor), 0)
-            )
-            .where(
-                Donation.appeal_id == appeal.id,
-                Donation.status == _RECEIVED,
-                Donation.budget_line_id.is_not(None),
-            )
-            .group_by(Donation.budget_line_id)
-        ).all()
-    )
+    designated: dict[int | None, int] = {}
+    for group in groups:
+        designated[group.line] = designated.get(group.line, 0) + group.amount
     lines = []
     for line in budget_lines:
         label, description = line_text(line, language, appeal.fallback_language)
@@ -157,63 +151,80 @@ def _raised_by_day(appeal: Appeal) -> list[dict[str, Any]]:
     return series
 
 
-def _donation_statistics(appeal: Appeal) -> dict[str, Any]:
-    received = (Donation.appeal_id == appeal.id, Donation.status == _RECEIVED)
-    count, total = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(Donation.appeal_amount_minor), 0)).where(
-            *received
+@dataclass(frozen=True)
+class _Group:
+    """Received gifts of one currency, method, frequency and line: count and sums."""
+
+    currency: str
+    method: str
+    frequency: str
+    line: int | None
+    count: int
+    given: int  # in `currency`
+    amount: int  # in the appeal's currency
+
+
+def _gift_groups(appeal: Appeal) -> list[_Group]:
+    """One scan of the appeal's received gifts, grouped by everything the report breaks them
+    down by: a few dozen rows, whatever the number of gifts, that the breakdowns add up."""
+    rows = db.session.execute(
+        select(
+            Donation.currency,
+            Donation.method,
+            Donation.frequency,
+            Donation.budget_line_id,
+            func.count(),
+            func.sum(Donation.amount_minor),
+            func.sum(Donation.appeal_amount_minor),
         )
-    ).one()
-    by_currency = [
-        {"currency": currency, "count": n, "amount": int(amount or 0)}
-        for currency, n, amount in db.session.execute(
-            select(Donation.currency, func.count(), func.sum(Donation.amount_minor))
-            .where(*received)
-            .group_by(Donation.currency)
-            .order_by(func.count().desc(), Donation.currency)
-        )
+        .where(Donation.appeal_id == appeal.id, Donation.status == _RECEIVED)
+        .group_by(Donation.currency, Donation.method, Donation.frequency, Donation.budget_line_id)
+    ).all()
+    return [
+        _Group(currency, method, frequency, line, int(n), int(given or 0), int(amount or 0))
+        for currency, method, frequency, line, n, given, amount in rows
     ]
-    by_method = [
-        {"method": method, "count": n, "amount": int(amount or 0)}
-        for method, n, amount in db.session.execute(
-            select(Donation.method, func.count(), func.sum(Donation.appeal_amount_minor))
-            .where(*received)
-            .group_by(Donation.method)
-            .order_by(func.count().desc(), Donation.method)
-        )
-    ]
-    by_frequency = {
-        frequency: {"count": n, "amount": int(amount or 0)}
-        for frequency, n, amount in db.session.execute(
-            select(Donation.frequency, func.count(), func.sum(Donation.appeal_amount_minor))
-            .where(*received)
-            .group_by(Donation.frequency)
-        )
-    }
+
+
+def _breakdown(groups: list[_Group], key: str, amount: str) -> list[dict[str, Any]]:
+    totals: dict[str, list[int]] = {}
+    for group in groups:
+        total = totals.setdefault(getattr(group, key), [0, 0])
+        total[0] += group.count
+        total[1] += getattr(group, amount)
+    ordered = sorted(totals.items(), key=lambda item: (-item[1][0], item[0]))
+    return [{key: name, "count": n, "amount": value} for name, (n, value) in ordered]
+
+
+def _donation_statistics(appeal: Appeal, groups: list[_Group]) -> dict[str, Any]:
+    count = sum(group.count for group in groups)
     taken_back = db.session.execute(
         select(func.count(), func.coalesce(func.sum(Donation.reversed_minor), 0)).where(
             Donation.appeal_id == appeal.id, Donation.status.in_(_TAKEN_BACK)
         )
     ).one()
     return {
-        "count": int(count),
-        "total": int(total or 0),
-        "median": _median(received, int(count)),
-        "by_currency": by_currency,
-        "by_method": by_method,
-        "by_frequency": by_frequency,
+        "count": count,
+        "total": sum(group.amount for group in groups),
+        "median": _median(appeal, count),
+        "by_currency": _breakdown(groups, "currency", "given"),
+        "by_method": _breakdown(groups, "method", "amount"),
+        "by_frequency": {
+            row["frequency"]: {"count": row["count"], "amount": row["amount"]}
+            for row in _breakdown(groups, "frequency", "amount")
+        },
         "taken_back_count": int(taken_back[0]),
     }
 
 
-def _median(criteria: tuple[Any, ...], count: int) -> int | None:
+def _median(appeal: Appeal, count: int) -> int | None:
     """The median gift, from the one or two middle rows the database sorts out (SQLite has
     no percentile function; this reads the same on PostgreSQL)."""
     if count == 0:
         return None
     middle = (
         select(Donation.appeal_amount_minor)
-        .where(*criteria)
+        .where(Donation.appeal_id == appeal.id, Donation.status == _RECEIVED)
         .order_by(Donation.appeal_amount_minor)
         .offset((count - 1) // 2)
         .limit(2 - count % 2)

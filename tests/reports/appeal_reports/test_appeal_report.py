@@ -44,8 +44,11 @@ def _pay_rent(appeal, staff, amount=15_000):
 
 @pytest.fixture
 def busy_appeal(appeal, give, staff, make_user):
-    """The seed appeal with gifts (two monthly, one by BLIK, one for the rent line), a payment
-    for the rent and an update in Polish and Belarusian."""
+    """The seed appeal with a summary, gifts (two monthly, one by BLIK, one for the rent line),
+    a payment for the rent and an update in Polish and Belarusian."""
+    # As published (the factory's appeal has none): written straight to the published text.
+    (translation,) = appeal.translations
+    translation.summary = "A family of three, safe in Poland: rent, food and a new trade."
     give(5_000)
     give(2_000, frequency="monthly", display_name="Basia z Krakowa")
     give(2_000, frequency="monthly")
@@ -70,6 +73,7 @@ def test_the_report_holds_the_public_record_in_figures_and_words(busy_appeal, re
     text = pdf_text(report.pdf)
     assert "Accountability report" in text
     assert "Helping a former political prisoner" in text  # the title
+    assert "A family of three, safe in Poland: rent, food and a new trade." in text
     # Budget: the rent line's goal, what was given for it, and what was paid out of it.
     assert "€2,100.00" in text and "€300.00" in text and "€150.00" in text
     assert "€4,400.00" in text  # the goal of all four lines
