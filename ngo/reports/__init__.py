@@ -10,9 +10,11 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Registers the reports domain's blueprints, outbox handlers, commands and hooks; each part
     (receipts, appeal reports, funders) adds its own line here."""
+    from ngo import signals
     from ngo.campaigns.views.sections import register_appeal_panel
     from ngo.reports import (
         appeal_reports,
+        erasure,
         funders,
         models,
         receipts,
@@ -31,3 +33,5 @@ def init_app(app: Flask) -> None:
     register_appeal_panel(app, views.appeal_panel)
     funders.init_app(app)
     receipts.init_app(app)
+    # Erasing a case erases the stored reports that hold its appeal's public text.
+    signals.case_erased.connect(erasure.erase_reports_of_case)
