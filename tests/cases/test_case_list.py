@@ -131,7 +131,7 @@ def test_pages_of_fifty_with_page_links(cw_client, organisation):
     db.session.commit()
     first = cw_client.get("/cases/?sort=reference").get_data(as_text=True)
     assert first.count(" Paged</a>") == PAGE_SIZE
-    assert "page 1 of 2" in first
+    assert "Page 1 of 2" in first
     assert 'href="/cases/?sort=reference&amp;page=2"' in first
     second = cw_client.get("/cases/?sort=reference&page=2").get_data(as_text=True)
     assert second.count(" Paged</a>") == 3

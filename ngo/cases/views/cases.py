@@ -106,8 +106,8 @@ def _parse_filters() -> tuple[CaseFilters, list[str]]:
 
     name = args.get("q", "")
     if request.method == "GET" and name:
-        problems.append(_("Search by name with the form on the page."))
-        name = ""
+        # Refused outright rather than listed unfiltered: the page must not answer a name.
+        abort(400, description=_("Search by name with the form on the page."))
     if len(name) > 200:
         problems.append(_("The name is too long to search for: keep it under 200 characters."))
         name = ""
