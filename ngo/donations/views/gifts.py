@@ -25,7 +25,7 @@ from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.models import Organisation
 from ngo.accounts.policy import Action
 from ngo.campaigns.models import Appeal
-from ngo.donations import listing, manual
+from ngo.donations import listing, manual, receipt_links
 from ngo.donations.forms import (
     GIFT_CURRENCIES,
     METHOD_LABELS,
@@ -291,6 +291,8 @@ def _render_gift(
         else None,
         approval_refusal=manual.approval_refusal(donation, current_user),
         may_approve=policy.may(acting_membership(), Action.APPROVE_GIFT, donation),
+        receipts=receipt_links.documents_for([donation.id]).get(donation.id, []),
+        may_download_receipt=policy.may(acting_membership(), Action.DOWNLOAD_RECEIPT, donation),
         confirm_form=ConfirmForm(),
         error=error,
     ), status
