@@ -121,6 +121,10 @@ def test_sorting_by_next_task_status_risk_and_reference(cw_client, organisation,
     assert order("registered") == ["Charlie Three", "Bravo Two", "Alpha One"]
     by_reference = [x.legal_name for x in sorted([a, b, c], key=lambda x: x.reference)]
     assert order("reference") == by_reference
+    # The sortable columns' headings are links keeping the other filters.
+    headings = cw_client.get("/cases/?mine=1&sort=status").get_data(as_text=True)
+    assert 'href="/cases/?mine=1&amp;sort=risk"' in headings
+    assert 'aria-sort="ascending">Status</th>' in headings
     # Names are encrypted: no sort by name is offered.
     assert cw_client.get("/cases/?sort=name").status_code == 400
 
