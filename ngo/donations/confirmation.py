@@ -130,13 +130,13 @@ def confirm_donation(
     donation.receipt_code = code
     donation.receipt_code_lookup = receipt_codes.lookup_key(code)
     donation.receipt_code_hash = receipt_codes.public_hash(donation.public_id, code)
-    session.flush()
     outbox.enqueue(
         RECEIPT_KIND,
         {"donation_id": donation.id},
         session=session,
         organisation_id=donation.organisation_id,
     )
+    session.flush()
     signals.donation_confirmed.send(donation, actor_id=actor_id)
     return True
 
