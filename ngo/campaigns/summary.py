@@ -89,7 +89,7 @@ class ApprovalWork:
 def approval_work(user: User, organisation_id: int) -> ApprovalWork:
     """What a verifier or admin may approve, decided by the same four-eyes refusal the
     approval itself asks (`publication.approval_refusal`, `updates.approval_refusal`); each
-    appeal with the evidence count of its case. Five queries, whatever the numbers."""
+    appeal with the evidence count of its case. At most six queries, whatever the numbers."""
     in_review = db.session.scalars(
         select(Appeal)
         .where(
