@@ -50,7 +50,7 @@ SKELETON_MARK = "q"
 
 
 def _fold(word: str) -> str:
-    # NFKD turns a few letters (fullwidth ｑ) into q after folding spelled q as k.
+    # NFKD turns a few letters (fullwidth q, U+FF51) into q after folding spelled q as k.
     return word if word.isdigit() else fold_to_latin(word).replace(SKELETON_MARK, "k")
 
 
