@@ -171,13 +171,18 @@ def _listed(slug: str, with_page_columns: bool = False) -> Row[*tuple[Any, ...]]
     if row is None:
         raise LookupError(slug)
     if not is_listed(row[0]):
+        # Only an appeal the public could once see is "gone": a 410 for a draft that was
+        # never published would tell anyone guessing addresses that it exists.
+        if row[0].published_at is None:
+            raise LookupError(slug)
         raise AppealGoneError(slug)
     return row
 
 
 def find_listed(slug: str) -> Appeal:
-    """The listed appeal with this slug. LookupError if no appeal ever had it,
-    AppealGoneError if it is not on the public site (any more): neither says why."""
+    """The listed appeal with this slug. LookupError if no appeal ever had it or it was
+    never published, AppealGoneError if it was on the public site and is not any more:
+    neither says why."""
     appeal: Appeal = _listed(slug)[0]
     return appeal
 

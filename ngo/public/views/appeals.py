@@ -135,20 +135,39 @@ def _filter_choices(filters: browse.Filters) -> dict[str, list[tuple[str, str]]]
     }
 
 
+def _list_without_refused(
+    args: Mapping[str, str],
+) -> tuple[browse.Filters, browse.Page, list[BrowseError]]:
+    """The list the reader asked for, leaving out each parameter it cannot use (a status
+    that is not public, a page past the last, an unknown sort or category...), with what
+    was refused. Each refusal drops a parameter the address has, so this ends."""
+    kept = {name: args[name] for name in args}
+    refused: list[BrowseError] = []
+    while True:
+        try:
+            filters = browse.parse_filters(kept)
+            number = browse.parse_positive_int(
+                kept.get("page"), "page", default=1, maximum=browse.MAX_PAGE
+            )
+            return filters, browse.list_page(filters, number, current_locale()), refused
+        except BrowseError as error:
+            if error.field not in kept:
+                raise
+            refused.append(error)
+            del kept[error.field]
+
+
 @bp.get("/appeals")
 @cacheable()
-def appeal_list() -> str:
-    try:
-        filters = browse.parse_filters(request.args)
-        number = browse.parse_positive_int(
-            request.args.get("page"), "page", default=1, maximum=browse.MAX_PAGE
-        )
-        page = browse.list_page(filters, number, current_locale())
-    except BrowseError as error:
-        abort(400, description=error.message)
+def appeal_list() -> tuple[str, int]:
+    """The list. A hand-edited address it cannot use is answered 400 (so that caches and
+    search engines keep no page for it) with the list itself, without what was refused, a
+    message saying what and a link to every appeal: a reader is never left on an error page
+    for a filter the form would not have offered."""
+    filters, page, refused = _list_without_refused(request.args)
     selected = filters.as_args()
     selected.setdefault("sort", Sort.NEWEST.value)
-    return render_template(
+    page_html = render_template(
         "campaigns/appeal_list.html",
         filters=filters,
         args=filters.as_args(),
@@ -156,7 +175,9 @@ def appeal_list() -> str:
         page=page,
         choices=_filter_choices(filters),
         filtered=bool(set(filters.as_args()) - {"sort"}),
+        refused=[error.message for error in refused],
     )
+    return page_html, 400 if refused else 200
 
 
 # One appeal -------------------------------------------------------------------------------
