@@ -23,9 +23,11 @@ depends_on = None
 
 
 def upgrade():
+    # A constant default (not sa.text): SQLite then adds the column in place; an expression
+    # would make batch mode copy the table, which its foreign keys refuse once rows exist.
     with op.batch_alter_table("appeals", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("donations_count", sa.Integer(), server_default=sa.text("0"), nullable=False)
+            sa.Column("donations_count", sa.Integer(), server_default="0", nullable=False)
         )
     op.execute(
         "UPDATE appeals SET donations_count = ("
