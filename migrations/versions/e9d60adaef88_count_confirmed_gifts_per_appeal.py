@@ -6,7 +6,7 @@ in full, disputed), so that a list of appeals never counts donations. Existing a
 from the gifts confirmed today.
 
 Revision ID: e9d60adaef88
-Revises: 316c4d945d16
+Revises: 87979419ed97
 Create Date: 2026-12-01 17:52:32.043247
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "e9d60adaef88"
-down_revision = "316c4d945d16"
+down_revision = "87979419ed97"
 branch_labels = None
 depends_on = None
 
