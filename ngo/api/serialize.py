@@ -64,6 +64,7 @@ def _summary_fields(card: Card, funded_minor: int, spent_minor: int) -> dict[str
         "goal_minor": card.goal.amount_minor,
         "essential_minor": card.essential.amount_minor,
         "raised_minor": card.raised.amount_minor,
+        "donations_count": card.donations,
         "funded_minor": funded_minor,
         "spent_minor": spent_minor,
         "cover_image_url": image_url(card.cover_token),

@@ -131,7 +131,15 @@ def refresh_appeals_of(beneficiary_ids: set[int], appeal_ids: set[int]) -> None:
 # Changes of these alone never change what the gate decides (money counters move with every
 # donation; the listing fields are what this module writes).
 _APPEAL_FIELDS_OUTSIDE_THE_GATE = frozenset(
-    {"raised_minor", "goal_minor", "essential_minor", "listed", "listed_until", "last_update_at"}
+    {
+        "raised_minor",
+        "donations_count",
+        "goal_minor",
+        "essential_minor",
+        "listed",
+        "listed_until",
+        "last_update_at",
+    }
 )
 
 

@@ -58,6 +58,8 @@ class Organiser:
     name: str
     slug: str
     contact_email: str | None
+    legal_name: str | None = None
+    registration_number: str | None = None
 
 
 @dataclass
@@ -112,6 +114,8 @@ def _by_slug(with_page_columns: bool) -> Select[*tuple[Any, ...]]:
             Organisation.name,
             Organisation.slug,
             Organisation.contact_email,
+            Organisation.legal_name,
+            Organisation.registration_number,
         )
         .join(Organisation, Organisation.id == Appeal.organisation_id)
         .where(Appeal.slug == bindparam("slug"))
@@ -189,7 +193,7 @@ def find_listed(slug: str) -> Appeal:
 
 def public_appeal(slug: str, locale: str) -> PublicAppeal:
     """Everything the appeal page and the API's detail show, in four queries."""
-    appeal, cover_token, organisation, organisation_slug, contact = _listed(
+    appeal, cover_token, organisation, organisation_slug, *public_details = _listed(
         slug, with_page_columns=True
     )
     lines = _lines(appeal.id)
@@ -202,7 +206,7 @@ def public_appeal(slug: str, locale: str) -> PublicAppeal:
         lines=lines,
         updates=updates,
         badge=verification_badge(appeal, organisation),
-        organiser=Organiser(organisation, organisation_slug, contact),
+        organiser=Organiser(organisation, organisation_slug, *public_details),
         funded=Money(sum(line.funded_minor for line in lines), currency),
         spent=Money(sum(line.spent_minor for line in lines), currency),
         alternates=sorted(t.language for t in appeal.translations),

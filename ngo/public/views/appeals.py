@@ -44,7 +44,8 @@ from ngo.markdown import render_published_markdown, visible_text
 from ngo.money import Money
 from ngo.public import browse
 from ngo.public.browse import AppealGoneError, Band, BrowseError, Sort
-from ngo.public.views.home import current_locale, refuse_long_query_string
+from ngo.public.sharing import share_links
+from ngo.public.views.home import absolute_url, current_locale, refuse_long_query_string
 
 bp = Blueprint("public_appeals", __name__)
 
@@ -250,10 +251,45 @@ def _cover(token: str | None) -> Any:
     if token is None:
         return None
     return db.session.execute(
-        select(PublicImage.token, PublicImage.alt_text, PublicImage.width, PublicImage.height)
+        select(
+            PublicImage.token,
+            PublicImage.alt_text,
+            PublicImage.width,
+            PublicImage.height,
+            PublicImage.content_type,
+        )
         .where(PublicImage.token == token, PublicImage.approved_at.is_not(None))
         .limit(1)
     ).first()
+
+
+@dataclass(frozen=True)
+class ShareImage:
+    """The picture link previews show (og:image): the cover, else the site's own image."""
+
+    url: str
+    content_type: str
+    width: int
+    height: int
+    alt: str
+
+
+# The site's preview picture for an appeal without a cover (ngo/static/img/og-default.png):
+# the size networks ask for (1.91:1), so that the preview is the large one either way.
+DEFAULT_SHARE_IMAGE = ("img/og-default.png", "image/png", 1200, 630)
+
+
+def _share_image(cover: Any) -> ShareImage:
+    if cover is not None:
+        return ShareImage(
+            absolute_url("public_appeals.media", token=cover.token),
+            cover.content_type,
+            cover.width,
+            cover.height,
+            cover.alt_text or "",
+        )
+    filename, content_type, width, height = DEFAULT_SHARE_IMAGE
+    return ShareImage(absolute_url("static", filename=filename), content_type, width, height, "")
 
 
 @bp.get("/appeals/<slug>")
@@ -270,16 +306,25 @@ def appeal(slug: str) -> str:
     checks = public.badge.checks if public.badge else []
     text = public.text
     description = (text.summary or _shorten(visible_text(text.story_markdown))) if text else ""
+    cover = _cover(public.card.cover_token)
+    title = text.title if text else ""
+    lang_param = requested if requested in public.alternates else None
+    # What readers share: the page's canonical address, with no tracking parameter.
+    address = absolute_url("public_appeals.appeal", slug=public.card.slug, lang=lang_param)
     return render_template(
         "campaigns/appeal_detail.html",
         public=public,
         card=public.card,
         text=public.text,
         language=language,
-        lang_param=requested if requested in public.alternates else None,
+        lang_param=lang_param,
         essential_rows=[r for r in rows if r.essential],
         stretch_rows=[r for r in rows if not r.essential],
-        cover=_cover(public.card.cover_token),
+        cover=cover,
+        share_image=_share_image(cover),
+        share_links=share_links(
+            address, title, _("E-mail"), description or _("An appeal you may want to read.")
+        ),
         check_labels=[str(CHECK_LABELS.get(c, c)) for c in checks],
         description=description,
         giving_rules=giving_rules(public.appeal),
