@@ -10,7 +10,17 @@ from ngo import outbox, signals
 
 def init_app(app: Flask) -> None:
     from ngo import audit_reading
-    from ngo.campaigns import audit_names, cli, erasure, notifications, search, views, visibility
+    from ngo.campaigns import (
+        audit_names,
+        cli,
+        erasure,
+        notifications,
+        search,
+        story_checks,
+        views,
+        visibility,
+    )
+    from ngo.cases.story_checks import register_story_checker
 
     search.init_app(app)
     visibility.init_app()
@@ -25,6 +35,7 @@ def init_app(app: Flask) -> None:
     audit_reading.register_object_type(
         app, audit_reading.ObjectType("appeal", names=audit_names.appeal_titles)
     )
+    register_story_checker(app, story_checks.check_story)
     app.register_blueprint(views.bp)
     app.register_blueprint(views.concerns_bp)
     cli.register(app)

@@ -56,6 +56,8 @@ class StoryForm(FlaskForm):
     )
     body = TextAreaField(
         _l("Story (Markdown: **bold**, *italic*, lists, links)"),
+        # Tall enough to read a life story while writing it; the stylesheet lets it grow.
+        render_kw={"rows": 25, "class": "story-editor"},
         validators=[
             DataRequired(message=_l("Write the story.")),
             Length(
@@ -68,6 +70,8 @@ class StoryForm(FlaskForm):
         ],
     )
     submit = SubmitField(_l("Save"))
+    # Shows the text as the public page will and what the safety check finds; saves nothing.
+    preview = SubmitField(_l("Preview"))
 
 
 class CheckForm(Form):
