@@ -120,9 +120,9 @@ def _render_story(
         story_form=story_form,
         verify_form=verify_form,
         show_verify_form=show_verify_form,
-        has_evidence=bool(
-            verify_form and len(verify_form.identity.form.evidence.choices or ()) > 1
-        ),
+        # Approving needs evidence for every check: without any, the form offers only
+        # returning the story instead of an Approve button that would then refuse.
+        has_evidence=bool(verify_form and verify_form.identity.form.evidence.choices),
         confirm_form=ConfirmForm(),
         **_labels(),
     )
@@ -235,7 +235,7 @@ def verify_story(reference: str, number: int) -> Response | tuple[str, int]:
         verification.CheckResult(
             kind=kind,
             passed=bool(sub.form.passed.data),
-            evidence_item_id=int(sub.form.evidence.data) if sub.form.evidence.data else None,
+            evidence_item_ids=tuple(sub.form.evidence.data or ()),
             note=sub.form.note.data,
         )
         for kind, sub in form.check_fields()
