@@ -68,6 +68,8 @@ AUDITED_READS = frozenset(
         "cases.story_version",
         "cases.story_diff",
         "appeals.appeal",
+        # A new appeal's title is suggested from the person's verified story.
+        "appeals.new_appeal",
         "appeals.cover_image",
         "appeals.update_photo",
         "concerns.queue",

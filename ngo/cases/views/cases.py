@@ -13,11 +13,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from ngo import audit_reading
 from ngo.accounts.access import acting_membership, load_in_organisation, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.models import Membership, Role, User
 from ngo.accounts.policy import Action
-from ngo.audit import AuditEvent
 from ngo.cases import listing, services
 from ngo.cases.forms import (
     CONSENT_AUDIENCE_LABELS,
@@ -399,23 +399,20 @@ def my_tasks() -> str:
 @staff_required(Action.VIEW_CASES)
 def history(reference: str) -> tuple[str, int]:
     case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.organisation_id == case.organisation_id,
-            AuditEvent.object_type == "case",
-            AuditEvent.object_id == str(case.id),
-        )
-        .order_by(AuditEvent.seq.desc())
-        .limit(500)
-    ).all()
-    actors = {
-        u.id: u.display_name
-        for u in db.session.scalars(
-            select(User).where(User.id.in_({e.actor_id for e in events if e.actor_id}))
-        )
-    }
-    page = render_case_tab("cases/history.html", case, events=events, actors=actors)
+    page = request.args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+        abort(400, description=_("Unknown page."))
+    rows, total = audit_reading.page_of_events(
+        case.organisation_id, object_type="case", object_id=str(case.id), page=int(page)
+    )
+    page_html = render_case_tab(
+        "cases/history.html",
+        case,
+        events=audit_reading.readable_events(rows, case.organisation_id),
+        total=total,
+        page=int(page),
+        page_size=audit_reading.PAGE_SIZE,
+    )
     # As in the case list: recorded once the page is rendered, committed before it leaves.
     record_view(case, "history")
-    return page
+    return page_html
