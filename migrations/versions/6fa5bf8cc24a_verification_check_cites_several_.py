@@ -1,7 +1,7 @@
 """verification check cites several evidence items
 
 Revision ID: 6fa5bf8cc24a
-Revises: 87979419ed97
+Revises: e9d60adaef88
 Create Date: 2026-12-01 18:10:08.455296
 
 A verification check may rest on several documents (a verdict and a release certificate for
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "6fa5bf8cc24a"
-down_revision = "87979419ed97"
+down_revision = "e9d60adaef88"
 branch_labels = None
 depends_on = None
 
