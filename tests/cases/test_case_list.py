@@ -228,3 +228,13 @@ def test_a_page_of_cases_takes_the_same_queries_for_5_and_60_cases(organisation,
         _task(case, caseworker, n - 10)
     db.session.commit()
     assert statements() == few
+
+
+def test_a_case_without_a_public_name_gets_no_empty_link(organisation, cw_client):
+    case = _case(organisation, "Ihar Nameless", public_name=None)
+    db.session.flush()
+
+    page = cw_client.get("/cases/").get_data(as_text=True)
+
+    assert case.reference in page
+    assert not re.search(r"<a [^>]*>\s*</a>", page)
