@@ -182,7 +182,9 @@ class Journey:
     def _check_at(self, name: str, width: int) -> None:
         where = f"{name} at {width}px"
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{self.role}-{name}-{width}.png"), full_page=True)
+        self.page.screenshot(
+            path=str(ARTIFACTS / f"{self.role}-{name}-{width}.png"), full_page=True
+        )
         violations = serious_accessibility_problems(self.page)
         self.axe[where] = violations
         self.problems += [f"{where}: axe {v}" for v in violations]
@@ -192,7 +194,9 @@ class Journey:
             )
             if scroll > client:
                 self.problems.append(f"{where}: horizontal scroll ({scroll} > {client})")
-            self.problems += [f"{where}: small tap target {t}" for t in small_tap_targets(self.page)]
+            self.problems += [
+                f"{where}: small tap target {t}" for t in small_tap_targets(self.page)
+            ]
         elif self.page.locator(".staff-menu").count():
             rows = self.page.evaluate(
                 """() => new Set([...document.querySelectorAll('.staff-menu > li')]

@@ -120,7 +120,9 @@ def menu_for(membership: Membership | None) -> list[MenuEntry]:
         if _top_level(entries) <= MOST_TOP_LEVEL:
             break
         entries = [
-            Group(e.key, e.label, e.links, folded=True) if isinstance(e, Group) and e.key == key else e
+            Group(e.key, e.label, e.links, folded=True)
+            if isinstance(e, Group) and e.key == key
+            else e
             for e in entries
         ]
     return entries
@@ -128,9 +130,7 @@ def menu_for(membership: Membership | None) -> list[MenuEntry]:
 
 def _top_level(entries: list[MenuEntry]) -> int:
     # The account menu is always there, beside these.
-    return 1 + sum(
-        len(e.links) if isinstance(e, Group) and not e.folded else 1 for e in entries
-    )
+    return 1 + sum(len(e.links) if isinstance(e, Group) and not e.folded else 1 for e in entries)
 
 
 def staff_menu() -> list[MenuEntry]:
