@@ -15,7 +15,7 @@ from flask import Flask, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ngo.accounts.access import acting_membership
+from ngo.accounts.access import current_membership
 from ngo.accounts.models import Membership
 from ngo.accounts.policy import Action, may
 
@@ -136,7 +136,7 @@ def _top_level(entries: list[MenuEntry]) -> int:
 def staff_menu() -> list[MenuEntry]:
     if not current_user.is_authenticated:
         return []
-    return menu_for(acting_membership())
+    return menu_for(current_membership())
 
 
 def init_app(app: Flask) -> None:
