@@ -6,6 +6,9 @@ NGO_PORT ?= 8000
 export NGO_PORT
 FLASK := $(BIN)/flask --app ngo
 LANGS := pl be ru uk
+# pytest-xdist workers of `make test` and `make test-services`: one per core (`auto`); `0` runs
+# the suite in this one process.
+TEST_WORKERS ?= auto
 PO := $(foreach l,$(LANGS),ngo/translations/$(l)/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 # Exact versions with hashes, for every Python from 3.11 on Linux: what the venv, CI and the image
@@ -60,13 +63,15 @@ test: $(VENV)/.installed translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 # The same suite against real PostgreSQL and Redis with a real Celery worker (used by .ci/run).
+# Each pytest-xdist worker N uses the database ngo_test_gwN and Redis database 14 + N
+# (tests/parallel.py): with Redis's 16 databases the default leaves room for two workers.
 test-services: $(VENV)/.installed translations
 	NGO_TEST_DATABASE_URL=$${NGO_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/ngo_test} \
-	NGO_TEST_BROKER_URL=$${NGO_TEST_BROKER_URL:-redis://127.0.0.1:6379/15} \
-	NGO_TEST_REQUIRE_SERVICES=1 $(BIN)/pytest -q
+	NGO_TEST_BROKER_URL=$${NGO_TEST_BROKER_URL:-redis://127.0.0.1:6379/14} \
+	NGO_TEST_REQUIRE_SERVICES=1 $(BIN)/pytest -q -n $(TEST_WORKERS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -3,12 +3,12 @@
     .venv/bin/python bench/test_suite_time.py OLD [NEW] [--rounds N] [-- PYTEST ARGS]
 
 Each revision is checked out into a temporary worktree (with the repository's virtualenv and
-compiled translations) and its suite runs there with `python -m pytest -q`, as `make test` runs
-it, on SQLite with no service. With several rounds the revisions take turns (old, new, old,
-new...), so that a change of load on a shared machine falls on both. Printed: wall-clock and CPU
-time (user + system of pytest and its children) of each run, the best of each revision, the
-ratios new/old, the pytest summary line (the counts of tests) and the load average before and
-after. CPU time is the steadier measure when other people use the machine.
+compiled translations) and its suite runs there with `python -m pytest -q` on SQLite with no
+service, in one process (`-- -n auto` for the parallel run of `make test`). With several rounds the
+revisions take turns (old, new, old, new...), so that a change of load on a shared machine falls on
+both. Printed: wall-clock and CPU time (user + system of pytest and its children) of each run, the
+best of each revision, the ratios new/old, the pytest summary line (the counts of tests) and the
+load average before and after. CPU time is the steadier measure when other people use the machine.
 """
 
 from __future__ import annotations

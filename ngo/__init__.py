@@ -52,6 +52,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     if app.config["NGO_ENV"] == "production":
         logging.basicConfig(level=logging.INFO)
+        # The stripe library logs every API call at INFO, two lines each: ids and paths, on
+        # every webhook. Its errors reach ngo as exceptions, which ngo logs itself.
+        logging.getLogger("stripe").setLevel(logging.WARNING)
     return app
 
 

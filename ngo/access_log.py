@@ -31,7 +31,7 @@ REDACTED = "[redacted]"
 # A path segment after one of these prefixes that is long enough to be a token (ours are 43 to
 # about 90 characters; the fixed words of these routes, like "accept" or "confirm", are short).
 _TOKEN_IN_PATH = re.compile(
-    r"(?P<prefix>/(?:invitation|password/reset|follow|giving(?:/monthly)?)/)"
+    r"(?P<prefix>/(?:invitation|password/reset|follow|giving(?:/monthly|/receipts)?)/)"
     r"(?P<token>[^/?#\s\"']{16,})"
 )
 # A token in a query string, whatever the path, for any future link that puts it there.

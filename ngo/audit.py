@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ngo import chain
 from ngo.chain import GENESIS_HASH, ChainReport, Checkpoint
-from ngo.chained_log import ChainedLog, ChainError
+from ngo.chained_log import ChainedLog, ChainError, CheckpointColumns
 from ngo.extensions import Model, db
 from ngo.timeutil import utcnow
 from ngo.unit_of_work import transaction
@@ -86,26 +86,9 @@ class AuditEvent(Model):
         return chain.entry_hash(key or chain_key(), self.hashed_fields(), self.prev_hash)
 
 
-class AuditCheckpoint(Model):
+class AuditCheckpoint(CheckpointColumns, Model):
     __tablename__ = "audit_checkpoints"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger)
-    head_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime]
-    signature: Mapped[str] = mapped_column(String(100))
-    public_key: Mapped[str] = mapped_column(String(64))
-
-    def as_checkpoint(self) -> Checkpoint:
-        return Checkpoint(
-            CHAIN_NAME,
-            self.seq,
-            self.head_hash,
-            self.created_at,
-            self.signature,
-            self.public_key,
-            number=self.id,
-        )
+    CHAIN = CHAIN_NAME
 
 
 AUDIT_LOG = ChainedLog(

@@ -12,13 +12,14 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, ClassVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
-from sqlalchemy import select, text
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import BigInteger, Select, String, select, text
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 
 from ngo import chain
 from ngo.chain import GENESIS_HASH, ChainReport, Checkpoint
@@ -32,6 +33,51 @@ class ChainError(RuntimeError):
     def __init__(self, report: ChainReport) -> None:
         super().__init__(report.problem)
         self.report = report
+
+
+# Built once per log (every append runs it), keyed by the entry model.
+_HEAD_STATEMENTS: dict[type[Any], Select[Any]] = {}
+
+
+def _head_statement(entry: type[Any]) -> Select[Any]:
+    found = _HEAD_STATEMENTS.get(entry)
+    if found is None:
+        seq: InstrumentedAttribute[int] = entry.seq
+        found = _HEAD_STATEMENTS[entry] = select(seq, entry.hash).order_by(seq.desc()).limit(1)
+    return found
+
+
+class CheckpointColumns:
+    """The columns of a log's checkpoint table, the same for every log: a model mixes it in
+    with its own `__tablename__` and names its chain in `CHAIN`."""
+
+    CHAIN: ClassVar[str]
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    signature: Mapped[str] = mapped_column(String(100))
+    public_key: Mapped[str] = mapped_column(String(64))
+
+    def as_checkpoint(self) -> Checkpoint:
+        return Checkpoint(
+            self.CHAIN,
+            self.seq,
+            self.head_hash,
+            self.created_at,
+            self.signature,
+            self.public_key,
+            number=self.id,
+        )
+
+
+@lru_cache(maxsize=8)
+def _log_key(setting_value: str, name: str, derive: bool) -> bytes:
+    configured = chain.hmac_key(setting_value)
+    if not derive:
+        return configured
+    return hmac.new(configured, f"ngo-log:{name}".encode(), hashlib.sha256).digest()
 
 
 @lru_cache(maxsize=4)
@@ -54,10 +100,7 @@ class ChainedLog:
     # Keys ------------------------------------------------------------------------------------
 
     def key(self) -> bytes:
-        configured = chain.hmac_key(str(current_app.config[self.KEY_SETTING]))
-        if not self.derive_key:
-            return configured
-        return hmac.new(configured, f"ngo-log:{self.name}".encode(), hashlib.sha256).digest()
+        return _log_key(str(current_app.config[self.KEY_SETTING]), self.name, self.derive_key)
 
     def signing_key(self) -> Ed25519PrivateKey:
         return _signing_key(str(current_app.config[self.SIGNING_SETTING]), self.SIGNING_SETTING)
@@ -74,9 +117,8 @@ class ChainedLog:
         # SQLite serialises writers itself; the unique seq catches a lost race anywhere else.
 
     def head(self, session: Session) -> tuple[int, str]:
-        seq: InstrumentedAttribute[int] = self.entry.seq
-        last = session.execute(select(seq, self.entry.hash).order_by(seq.desc()).limit(1)).first()
-        return (last[0], last[1]) if last else (0, GENESIS_HASH)
+        last = session.execute(_head_statement(self.entry)).first()
+        return (int(last[0]), str(last[1])) if last else (0, GENESIS_HASH)
 
     def append(self, session: Session, entry: Any) -> Any:
         """Give `entry` the next seq and its hash under the lock, and add it to the session.

@@ -35,7 +35,7 @@ from typing import Any, cast
 
 from celery import Task, shared_task
 from flask import Flask, current_app
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from ngo.extensions import db, listen
@@ -83,6 +83,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any]], None]
 PermanentErrorHandler = Callable[[dict[str, Any], "PermanentError"], None]
 _HANDLERS = "ngo.outbox_handlers"
+# In session.info: the messages the transaction wrote, handed to the broker after its commit.
+_ENQUEUED = "outbox_committed"
 _ON_PERMANENT = "ngo.outbox_permanent_failure_handlers"
 
 
@@ -131,13 +133,18 @@ def enqueue(
     session = session or db.session()
     message = OutboxMessage(kind=kind, payload=payload, organisation_id=organisation_id)
     session.add(message)
-    session.flush()
-    session.info.setdefault("outbox_committed", []).append(message.id)
+    # Not flushed here: the row goes with the transaction's next flush (at the latest, its
+    # commit's), one round fewer for a money movement that writes it last.
+    session.info.setdefault(_ENQUEUED, []).append(message)
     return message
 
 
 def _dispatch_after_commit(session: Session) -> None:
-    ids = session.info.pop("outbox_committed", [])
+    messages: list[OutboxMessage] = session.info.pop(_ENQUEUED, [])
+    # The ids without a query: a committed object keeps its identity though it is expired.
+    # A message whose savepoint was rolled back has none, and was never written.
+    identities = (inspect(message).identity for message in messages)
+    ids = [identity[0] for identity in identities if identity]
     for message_id in ids:
         try:
             deliver_outbox_message_task.delay(message_id)
@@ -146,7 +153,7 @@ def _dispatch_after_commit(session: Session) -> None:
 
 
 def _forget_after_rollback(session: Session) -> None:
-    session.info.pop("outbox_committed", None)
+    session.info.pop(_ENQUEUED, None)
 
 
 # Steps ------------------------------------------------------------------------------------
@@ -327,7 +334,7 @@ def retry_message(message_id: int) -> OutboxMessage:
     message.due_at = None
     message.attempts = 0
     db.session.flush()
-    db.session.info.setdefault("outbox_committed", []).append(message.id)
+    db.session.info.setdefault(_ENQUEUED, []).append(message)
     return message
 
 

@@ -75,6 +75,17 @@ donation_confirmed = _signals.signal(
     actor_id: the id of the User who confirmed it, or None for a webhook or a statement.""",
 )
 
+donor_erased = _signals.signal(
+    "donor-erased",
+    doc="""A donor is being erased (right to erasure, donations.rights.erase_donor): their
+    name and e-mail are gone from the donor row. Receivers drop their own copies of the
+    person's data (the receipts' stored PDFs name them) before the caller commits; they run
+    again, harmlessly, when an erasure is repeated.
+
+    sender: the Donor, already anonymised and flushed.
+    actor_id: the id of the User who erases it, or None for the operator.""",
+)
+
 invitation_accepted = _signals.signal(
     "invitation-accepted",
     doc="""Someone accepted an invitation and is now a member of its organisation (a new
@@ -91,5 +102,6 @@ ALL = (
     private_values_changed,
     case_erased,
     donation_confirmed,
+    donor_erased,
     invitation_accepted,
 )

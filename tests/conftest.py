@@ -18,6 +18,9 @@ Tests that need commits other connections or processes can see (a live server fo
 the real Celery worker, migrations, files of the database itself) are marked `committed`: they
 get an app of their own and a database whose tables are emptied before the test (TRUNCATE ...
 RESTART IDENTITY CASCADE on PostgreSQL, DELETE on SQLite) and, on PostgreSQL, after it.
+
+`make test` and `make test-services` spread the tests over the cores with pytest-xdist: each
+worker process has its own PostgreSQL database, Redis database and folders (tests/parallel.py).
 """
 
 from __future__ import annotations
@@ -46,10 +49,11 @@ from ngo import create_app
 from ngo.accounts.models import User
 from ngo.demo import cases as demo_cases
 from ngo.extensions import db, limiter
-from tests import factories
+from tests import factories, parallel
 
-TEST_DATABASE_URL = os.environ.get("NGO_TEST_DATABASE_URL", "")
-TEST_BROKER_URL = os.environ.get("NGO_TEST_BROKER_URL", "")
+# This worker's own database and Redis database (the URLs as given without pytest-xdist).
+TEST_DATABASE_URL = parallel.worker_database_url(os.environ.get("NGO_TEST_DATABASE_URL", ""))
+TEST_BROKER_URL = parallel.worker_broker_url(os.environ.get("NGO_TEST_BROKER_URL", ""))
 REQUIRE_SERVICES = os.environ.get("NGO_TEST_REQUIRE_SERVICES") == "1"
 SERVICES = bool(TEST_DATABASE_URL and TEST_BROKER_URL)
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production-checks"
@@ -80,7 +84,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker per core, but no more than there are Redis databases for."""
+    from xdist.plugin import pytest_xdist_auto_num_workers as one_per_core
+
+    cores = one_per_core(config)
+    if not SERVICES:
+        return cores
+    return min(cores, parallel.workers_redis_allows(TEST_BROKER_URL))
+
+
+# Under xdist the controller sees every worker's reports (pytest_runtest_logreport) but collects
+# nothing itself: each worker hands it the integration tests it collected (all workers collect
+# the same), through `workeroutput` when it finishes.
 _integration_outcomes: dict[str, str] = {}
+_integration_collected: set[str] = set()
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -88,22 +111,37 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _integration_outcomes[report.nodeid] = report.outcome
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    _integration_collected.update(getattr(node, "workeroutput", {}).get("integration_tests", []))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """With NGO_TEST_REQUIRE_SERVICES=1 a skipped or missing integration test fails the run."""
+    """With NGO_TEST_REQUIRE_SERVICES=1 a skipped or missing integration test fails the run
+    (decided where every report arrives: the xdist controller, or the only process)."""
     if not REQUIRE_SERVICES:
         return
-    collected = [i.nodeid for i in session.items if "integration" in i.keywords]
-    passed = [n for n, outcome in _integration_outcomes.items() if outcome == "passed"]
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    message = f"integration tests: {len(passed)} passed of {len(collected)} collected"
-    if reporter:
-        reporter.write_line(message)
+    own = [i.nodeid for i in session.items if "integration" in i.keywords]
+    if _is_xdist_worker(session.config):
+        session.config.workeroutput["integration_tests"] = own  # type: ignore[attr-defined]
+        return
+    collected = sorted(_integration_collected.union(own))
+    passed = [n for n in collected if _integration_outcomes.get(n) == "passed"]
+    _integration_summary.append(
+        f"integration tests: {len(passed)} passed of {len(collected)} collected"
+    )
     if not collected or len(passed) < len(collected):
-        if reporter:
-            reporter.write_line(
-                "integration tests were skipped or failed: failing the run", red=True
-            )
+        _integration_summary.append("integration tests were skipped or failed: failing the run")
         session.exitstatus = 1
+
+
+_integration_summary: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Called after pytest_sessionfinish, on a line of its own below the progress dots."""
+    for line in _integration_summary:
+        terminalreporter.write_line(line, red="failing" in line)
 
 
 def _sqlalchemy_url(url: str) -> str:
@@ -111,17 +149,22 @@ def _sqlalchemy_url(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def migrated_test_database() -> Iterator[str | None]:
+def migrated_test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]:
     """On PostgreSQL the schema comes from the migrations, proving them for the whole suite."""
     if not SERVICES:
         yield None
         return
+    parallel.check_own_redis_database(TEST_BROKER_URL)
+    parallel.create_database_if_missing(_sqlalchemy_url(TEST_DATABASE_URL))
     engine = create_engine(_sqlalchemy_url(TEST_DATABASE_URL))
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    app = create_app(_base_config(Path("/tmp")))  # noqa: S108
+    folder = tmp_path_factory.mktemp("migrations")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NGO_INSTANCE_PATH", str(folder / "instance"))
+        app = create_app(_base_config(folder))
     with app.app_context():
         from flask_migrate import upgrade
 

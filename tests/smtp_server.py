@@ -16,7 +16,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from email.message import Message
 from pathlib import Path
@@ -134,18 +134,37 @@ def password_check(user: str, password: str) -> Callable[..., AuthResult]:
     return authenticate
 
 
+class _ListensWhereAsked(Controller):
+    """With port 0, listens on the port the kernel picks when binding: a port chosen before and
+    bound later (`free_port`) could be taken in between by a test on another pytest-xdist
+    worker. The port is known once bound, before `start` connects to it."""
+
+    def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
+        if self.port:
+            return super()._create_server()
+
+        async def bind() -> asyncio.AbstractServer:
+            server = await self.loop.create_server(
+                self._factory_invoker, host=self.hostname, port=0, ssl=self.ssl_context
+            )
+            self.port = server.sockets[0].getsockname()[1]
+            return server
+
+        return bind()
+
+
 @contextmanager
 def smtp_server(
     inbox: Inbox | None = None, port: int | None = None, **server_options: Any
 ) -> Iterator[tuple[Inbox, int]]:
-    """A server until the block ends. `server_options` go to aiosmtpd: tls_context and
+    """A server until the block ends, on `port` (where a worker already tries to send) or on a
+    port of the kernel's choice. `server_options` go to aiosmtpd: tls_context and
     require_starttls (STARTTLS), ssl_context (TLS from the start), authenticator."""
     inbox = inbox or Inbox()
-    port = port or free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, **server_options)
+    controller = _ListensWhereAsked(inbox, hostname="127.0.0.1", port=port or 0, **server_options)
     controller.start()
     try:
-        yield inbox, port
+        yield inbox, controller.port
     finally:
         inbox.release()
         controller.stop()

@@ -144,6 +144,9 @@ def test_production_refuses_short_keys(clean_env, name):
         ("NGO_INDEX_KEY", "development-blind-index-key-not-for-production"),
         ("NGO_DATA_KEYS", f"{Fernet.generate_key().decode()},{PUBLISHED_DATA_KEY}"),
     ],
+    # The names only: the generated key differs in each of pytest-xdist's workers, which
+    # must collect the same test ids.
+    ids=["SECRET_KEY", "NGO_INDEX_KEY", "NGO_DATA_KEYS"],
 )
 def test_production_refuses_keys_once_published_in_the_source(clean_env, name, published):
     clean_env.setenv("NGO_ENV", "production")

@@ -15,6 +15,10 @@ from ngo.outbox import OutboxMessage
 from tests import factories
 from tests.conftest import _base_config, sent_mail
 
+# `test_is_gone_in_the_next` proves something only after `test_a_commit_in_one_test` in the same
+# process and database: under pytest-xdist the module runs on one worker, in its order.
+pytestmark = pytest.mark.xdist_group("harness")
+
 MARKER = "Harness check organisation"
 LEFT_OVER = "Left over by an earlier committed test"
 

@@ -13,7 +13,8 @@ links and buttons at least 44 pixels tall and wide. At 1280 pixels the staff men
 
 The demo is seeded once for the module (it takes seconds) into a database whose commits the
 live server sees; one browser serves every journey, one context (one sign-in) per role.
-Skipped where Chromium is not installed, and in the suite run on PostgreSQL (see pytestmark).
+With pytest-xdist the module runs on one worker (its xdist_group). Skipped where Chromium is
+not installed.
 """
 
 from __future__ import annotations
@@ -38,16 +39,15 @@ from ngo.demo import DEMO_DOMAIN, seed_demo
 from ngo.demo import cases as demo_cases
 from ngo.demo.cases import STORY_TITLE
 from ngo.extensions import db
-from tests.conftest import SERVICES, _committed_app, _rendered_sample_pdf
+from tests.conftest import _committed_app, _rendered_sample_pdf
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [
     pytest.mark.skipif(
         not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium)"
     ),
-    # What a browser shows does not depend on the database: CI walks the journeys once, in
-    # the no-service run, to keep its time (they take about two minutes on two cores).
-    pytest.mark.skipif(SERVICES, reason="the journeys run in the no-service suite"),
+    # One worker walks every journey in order, on the demo it seeded once.
+    pytest.mark.xdist_group("journeys"),
 ]
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"

@@ -22,6 +22,7 @@ from ngo.cases import stories
 from ngo.cases.models import EvidenceItem
 from ngo.donations import disbursements, manual, plans
 from ngo.donations.bank_accounts import BankAccountDetails, add_bank_account
+from ngo.donations.confirmation import confirm_donation
 from ngo.donations.disbursements import NewDisbursement, Proof
 from ngo.donations.models import RecurringPlan
 from ngo.extensions import db
@@ -29,6 +30,8 @@ from ngo.money import Money
 from ngo.reports import appeal_reports
 from ngo.reports.funders import schedule as funder_schedule
 from ngo.reports.funders import services as funders
+from ngo.reports.receipts import links
+from ngo.reports.receipts.models import Receipt
 from tests import factories
 from tests.campaigns.appeal_fixtures import (
     alexander,
@@ -69,6 +72,8 @@ AUDITED_READS = frozenset(
         # A gift's page shows the treasurer's note, which may name people.
         "donations.gift",
         "disbursements.download_proof",
+        # A receipt names its donor.
+        "receipts.staff_download",
         # What donors' banks say about them (statement lines waiting for a treasurer).
         "donations_treasury.queue",
     }
@@ -148,7 +153,11 @@ def site(organisation, staff, alexander, make_user):
         external_id="sub_reads",
     )
     db.session.add(plan)
+    # A confirmed gift, whose receipt the (eager) worker issues at the commit.
+    receipted = factories.DonationFactory(appeal=appeal, currency="EUR")
+    confirm_donation(receipted)
     db.session.commit()
+    receipt = db.session.scalars(select(Receipt).where(Receipt.donation_id == receipted.id)).one()
     # A funder with a grant to the appeal, the funder user as its contact, and one report.
     funder = funders.create_funder(
         appeal_organisation(appeal), funders.FunderDetails(name="Fund"), actor=staff["admin"]
@@ -175,6 +184,8 @@ def site(organisation, staff, alexander, make_user):
     report = appeal_reports.request_appeal_report(appeal, actor=staff["caseworker"], language="en")
     db.session.commit()
     values = {
+        "receipt_token": links.receipt_token(receipt),
+        "receipt_id": receipt.public_id,
         "gift_token": plans.gift_token(gift),
         "plan_token": plans.cancel_token(plan),
         "account_id": account.id,

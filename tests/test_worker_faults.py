@@ -31,7 +31,9 @@ from tests.conftest import SERVICES, TEST_DATABASE_URL, TEST_KEYS, login
 from tests.fault_handlers import RENDER_FAILS, render_fails
 from tests.smtp_server import Inbox, free_port, smtp_server
 
-pytestmark = pytest.mark.integration
+# One pytest-xdist worker runs the module: one redis-server (module-scoped), and no two fault
+# tests' Celery workers competing for the cores against their short time limits.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("worker_faults")]
 
 alexander, published, sample_documents_once, staff = (
     appeal_fixtures.alexander,

@@ -25,7 +25,9 @@ from tests.campaigns import appeal_fixtures
 from tests.conftest import SERVICES, TEST_BROKER_URL, TEST_DATABASE_URL, TEST_KEYS, mail_text
 from tests.smtp_server import Inbox, smtp_server
 
-pytestmark = pytest.mark.integration
+# One worker process (and one Celery worker) runs the whole module under pytest-xdist: the
+# Celery worker is module-scoped and takes seconds to start.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("celery_worker")]
 
 # Fixtures shared with the other tests of published appeals.
 alexander, published, sample_documents_once, staff = (

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from celery.schedules import crontab
+
 
 def beat_schedule(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {
@@ -42,5 +44,12 @@ def beat_schedule(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         "fetch-ecb-rates": {
             "task": "donations.fetch_ecb_rates",
             "schedule": 4 * 3600.0,
+        },
+        # Donors' annual receipts for the year before, from 2 January at 06:00 UTC. Every day
+        # of January from then, so that a beat down on the 2nd sends them when it is back;
+        # the task asks only for those not sent yet (ngo/reports/receipts/annual.py).
+        "send-annual-receipts": {
+            "task": "reports.send_annual_receipts",
+            "schedule": crontab(minute="0", hour="6", day_of_month="2-31", month_of_year="1"),
         },
     }

@@ -53,6 +53,8 @@ class Action(StrEnum):
     VIEW_DONATIONS = "view_donations"
     EXPORT_DONATIONS = "export_donations"
     REALLOCATE_FUNDS = "reallocate_funds"
+    # A gift's receipt as the donor got it (it names the donor): downloads are audited.
+    DOWNLOAD_RECEIPT = "download_receipt"
     # Donors' rights: a copy of everything held about a donor, and erasure.
     EXPORT_DONOR = "export_donor"
     ERASE_DONOR = "erase_donor"
@@ -99,6 +101,7 @@ _TREASURY = frozenset(
         Action.APPROVE_GIFT,
         Action.VIEW_DONATIONS,
         Action.EXPORT_DONATIONS,
+        Action.DOWNLOAD_RECEIPT,
         Action.REALLOCATE_FUNDS,
         Action.RECORD_DISBURSEMENT,
         Action.APPROVE_DISBURSEMENT,

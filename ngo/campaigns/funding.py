@@ -9,8 +9,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.orm import Session, selectinload
 
 from ngo.campaigns.models import Appeal, BudgetLine
 from ngo.extensions import db
@@ -25,24 +25,62 @@ class Figures:
     spent: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
 
 
+def _table(model: type) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)  # typed as any FromClause; a mapped class has a Table
+    return table
+
+
+# Built once: a gift moves these counters, and building the statements again each time cost
+# more than running them. The counters are plain columns, so Core statements on the tables
+# do (the session expires what it holds of them afterwards).
+_LOCK_APPEAL = (
+    select(Appeal)
+    .where(Appeal.id == bindparam("appeal_id"))
+    .options(selectinload(Appeal.budget_lines))
+    .with_for_update(of=Appeal)
+    .execution_options(populate_existing=True)
+)
+_APPEALS, _LINES = _table(Appeal), _table(BudgetLine)
+_ADD_RAISED = (
+    _APPEALS.update()
+    .where(_APPEALS.c.id == bindparam("of_appeal"))
+    .values(raised_minor=_APPEALS.c.raised_minor + bindparam("delta"))
+)
+_ADD_TO_LINE = {
+    column: _LINES.update()
+    .where(_LINES.c.id == bindparam("of_line"), _LINES.c.appeal_id == bindparam("of_appeal"))
+    .values({column: _LINES.c[column] + bindparam("delta")})
+    for column in ("funded_minor", "spent_minor")
+}
+
+
 def lock_for_money(appeal_id: int, session: Session | None = None) -> Appeal:
     """The appeal, locked for the rest of the transaction, with its lines read after the lock.
     Every money movement on an appeal takes this lock first, so two gifts cannot both see a
-    line as unfunded and a counter never loses an update (on SQLite the database lock does
-    the same)."""
+    line as unfunded and a counter never loses an update (on SQLite the database's write
+    lock does the same).
+
+    The lines come in the loader's second statement, which runs once the locked row is back:
+    a join would read them in the locking statement's snapshot, from before a transaction
+    that held the lock committed (PostgreSQL re-reads only the locked row). The loader fills
+    `appeal.budget_lines`, so reading them afterwards asks the database nothing more."""
     session = session or db.session()
-    appeal = session.execute(
-        select(Appeal)
-        .where(Appeal.id == appeal_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    session.execute(
-        select(BudgetLine)
-        .where(BudgetLine.appeal_id == appeal_id)
-        .execution_options(populate_existing=True)
-    ).scalars().all()
-    return appeal
+    _take_sqlite_write_lock(session)
+    return session.execute(_LOCK_APPEAL, {"appeal_id": appeal_id}).scalar_one()
+
+
+def _take_sqlite_write_lock(session: Session) -> None:
+    """SQLite ignores FOR UPDATE, and pysqlite (Python < 3.12) opens its transaction only at
+    the first INSERT or UPDATE: until then each read stands alone, and two workers could
+    both read a line as unfunded. BEGIN IMMEDIATE takes the database's write lock now, so
+    the lines are read under it, as on PostgreSQL, wherever the movement writes first."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.dbapi_connection
+    if driver is not None and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def move_counters(
@@ -56,21 +94,15 @@ def move_counters(
     """Add the deltas to the counters, as SQL increments (never read-modify-write)."""
     session = session or db.session()
     if raised_minor:
-        session.execute(
-            update(Appeal)
-            .where(Appeal.id == appeal.id)
-            .values(raised_minor=Appeal.raised_minor + raised_minor)
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(_ADD_RAISED, {"of_appeal": appeal.id, "delta": raised_minor})
     for column, deltas in (("funded_minor", funded or {}), ("spent_minor", spent or {})):
-        for line_id, delta in deltas.items():
-            if delta:
-                session.execute(
-                    update(BudgetLine)
-                    .where(BudgetLine.id == line_id, BudgetLine.appeal_id == appeal.id)
-                    .values({column: getattr(BudgetLine, column) + delta})
-                    .execution_options(synchronize_session=False)
-                )
+        rows = [
+            {"of_line": line_id, "of_appeal": appeal.id, "delta": delta}
+            for line_id, delta in deltas.items()
+            if delta
+        ]
+        if rows:
+            session.execute(_ADD_TO_LINE[column], rows)
     session.expire(appeal, ["raised_minor"])
     for line in appeal.budget_lines:
         session.expire(line, ["funded_minor", "spent_minor"])

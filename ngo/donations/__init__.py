@@ -8,20 +8,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ngo import outbox, signals
+from ngo import signals
 
 
 def init_app(app: Flask) -> None:
     from ngo.accounts import organisation_details
     from ngo.donations import (
         cli,
-        confirmation,
         erasure,
         fees,
         giving,
         ledger,
         models,
-        notifications,
         organisation_texts,
         tasks,
     )
@@ -48,12 +46,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(staff_disbursements.bp)
     app.register_blueprint(public_ledger.bp)
-    outbox.register_handler(
-        app,
-        confirmation.RECEIPT_KIND,
-        notifications.send_receipt,
-        on_permanent_failure=notifications.record_refused_receipt,
-    )
     del donors, funds, gifts  # their routes are on the blueprints' modules
     app.register_blueprint(blueprints.bp)
     app.register_blueprint(blueprints.donors_bp)

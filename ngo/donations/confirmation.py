@@ -3,7 +3,8 @@
 `confirm_donation` converts the gift into the appeal's currency at a stored rate, shares it among
 the budget lines by the appeal's rule, posts one balanced ledger transaction, moves the public
 counters, issues the receipt's private code and asks for the receipt through the outbox, all in
-the caller's transaction: either all of it happens or none of it does.
+the caller's transaction: either all of it happens or none of it does. `reverse_donation` asks
+for the cancellation note of each refund or chargeback the same way.
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ from ngo.extensions import db
 from ngo.rules import RuleError
 from ngo.timeutil import utcnow
 
+# The outbox kinds a gift's documents are asked for by: its receipt when confirmed, a
+# cancellation note for each refund or chargeback. Their handlers are the reports domain's
+# (it registers them in its init_app): donations knows no receipt.
 RECEIPT_KIND = "donations.receipt"
+REFUNDED_KIND = "donations.refunded"
 
 
 class DonationStateError(RuleError):
@@ -125,13 +130,13 @@ def confirm_donation(
     donation.receipt_code = code
     donation.receipt_code_lookup = receipt_codes.lookup_key(code)
     donation.receipt_code_hash = receipt_codes.public_hash(donation.public_id, code)
-    session.flush()
     outbox.enqueue(
         RECEIPT_KIND,
         {"donation_id": donation.id},
         session=session,
         organisation_id=donation.organisation_id,
     )
+    session.flush()
     signals.donation_confirmed.send(donation, actor_id=actor_id)
     return True
 
@@ -243,7 +248,7 @@ def reverse_donation(
             Posting(chart.fees(donation.method), extra_fee_minor, donation.currency),
             Posting(chart.clearing(donation.method), -extra_fee_minor, donation.currency),
         ]
-    ledger.post(
+    reversal = ledger.post(
         organisation_id=donation.organisation_id,
         kind=kind,
         postings=postings,
@@ -261,4 +266,7 @@ def reverse_donation(
     if kind == "refund" and reversed_after < donation.amount_minor:
         donation.status = DonationStatus.CONFIRMED.value
     session.flush()
+    outbox.enqueue(
+        REFUNDED_KIND, {"donation_id": donation.id, "reversal_id": reversal.id}, session=session
+    )
     return True

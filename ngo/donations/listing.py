@@ -26,6 +26,7 @@ from ngo import audit
 from ngo.accounts.models import Organisation, User
 from ngo.campaigns.models import Appeal, BudgetLine
 from ngo.donations.models import Donation, DonationStatus, PaymentMethod
+from ngo.donations.receipt_links import ReceiptRef, receipts_for
 from ngo.extensions import db
 from ngo.money import Money, MoneyError, format_plain
 from ngo.money.currencies import check_currency
@@ -121,6 +122,7 @@ class Page:
     total: int
     appeal_slugs: dict[int, str] = field(default_factory=dict)
     line_labels: dict[int, str] = field(default_factory=dict)
+    receipts: dict[int, ReceiptRef] = field(default_factory=dict)
 
 
 def donations_page(organisation_id: int, filters: Filters, page: int) -> Page:
@@ -142,6 +144,7 @@ def donations_page(organisation_id: int, filters: Filters, page: int) -> Page:
         total,
         appeal_slugs(donations),
         line_labels({d.budget_line_id for d in donations if d.budget_line_id}),
+        receipts_for([d.id for d in donations]),
     )
 
 
@@ -195,6 +198,7 @@ COLUMNS = [
     "rate",
     "rate_date",
     "rate_source",
+    "receipt_number",
 ]
 NAME_COLUMNS = ["donor_name", "display_name"]
 # A cell a spreadsheet would run as a formula (CSV injection) starts with one of these.
@@ -238,6 +242,7 @@ def export_csv(
         ).all()
     )
     labels = line_labels({d.budget_line_id for d in donations if d.budget_line_id})
+    receipts = receipts_for([d.id for d in donations])
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS + (NAME_COLUMNS if with_donor_names else []))
@@ -265,6 +270,7 @@ def export_csv(
             d.rate or "",
             _iso(d.rate_date),
             d.rate_source or "",
+            receipts[d.id].number if d.id in receipts else "",
         ]
         if with_donor_names:
             row += [d.donor.name if d.donor is not None else "", d.display_name]

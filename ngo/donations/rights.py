@@ -18,7 +18,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ngo import audit
+from ngo import audit, signals
 from ngo.accounts.models import User
 from ngo.campaigns.models import Appeal
 from ngo.campaigns.visibility import bump_public_version
@@ -177,6 +177,7 @@ def erase_donor(donor: Donor, *, actor: User | None) -> bool:
     if first_time:
         donor.erased_at = utcnow()
     db.session.flush()
+    signals.donor_erased.send(donor, actor_id=actor.id if actor is not None else None)
     if shown_publicly:
         # The public ledger showed their chosen names: no cached page may keep them.
         bump_public_version(db.session())

@@ -10,8 +10,11 @@ organisation must keep neutral in its Stripe settings.) Every answer is read as 
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from typing import Any
+from urllib.parse import quote
 
 import stripe
 from flask import current_app
@@ -41,14 +44,29 @@ def configured() -> bool:
     return bool(config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET"))
 
 
+# One client per process and configuration: its HTTP session (one per thread, inside the
+# library) keeps its connection to Stripe open between webhooks instead of opening a new one,
+# TLS handshake included, for every call. Keyed by the process id too, so that a client made
+# before gunicorn forks is never shared by two workers.
+_clients: dict[tuple[int, str, str], stripe.StripeClient] = {}
+_clients_lock = threading.Lock()
+
+
 def client() -> stripe.StripeClient:
     config = current_app.config
+    secret = str(config["STRIPE_SECRET_KEY"])
     base = str(config.get("STRIPE_API_BASE") or "")
-    return stripe.StripeClient(
-        str(config["STRIPE_SECRET_KEY"]),
-        base_addresses={"api": base} if base else None,
-        max_network_retries=2,
-    )
+    key = (os.getpid(), secret, base)
+    found = _clients.get(key)
+    if found is None:
+        with _clients_lock:
+            found = _clients.get(key)
+            if found is None:
+                found = stripe.StripeClient(
+                    secret, base_addresses={"api": base} if base else None, max_network_retries=2
+                )
+                _clients[key] = found
+    return found
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -121,24 +139,45 @@ def create_checkout_session(params: dict[str, Any], idempotency_key: str) -> dic
     return as_dict(session)
 
 
+def _retrieve(collection: str, object_id: str, **params: Any) -> dict[str, Any]:
+    """GET /v1/<collection>/<id> as the plain dict Stripe sent: through the library's own
+    request (keys, retries, errors raised as its exceptions), without building the nested
+    StripeObjects that would only be turned back into dicts."""
+    path = f"/v1/{collection}/{quote(object_id, safe='')}"
+    return dict(client().raw_request("get", path, **params).data)
+
+
 def retrieve_payment_intent(payment_intent_id: str) -> dict[str, Any]:
     """The payment intent with its latest charge and that charge's balance transaction."""
-    intent = client().v1.payment_intents.retrieve(
-        payment_intent_id, {"expand": ["latest_charge.balance_transaction"]}
+    return _retrieve(
+        "payment_intents", payment_intent_id, expand=["latest_charge.balance_transaction"]
     )
-    return as_dict(intent)
 
 
 def retrieve_invoice(invoice_id: str) -> dict[str, Any]:
-    return as_dict(client().v1.invoices.retrieve(invoice_id, {"expand": ["payments"]}))
+    return _retrieve("invoices", invoice_id, expand=["payments"])
+
+
+def invoice_paid_by(payment_intent_id: str) -> str | None:
+    """The invoice a payment intent paid, if any: the invoice's payments name their intents
+    (since API version 2025-03-31 neither the intent nor its charge names the invoice)."""
+    found = client().v1.invoice_payments.list(
+        {"payment": {"type": "payment_intent", "payment_intent": payment_intent_id}, "limit": 1}
+    )
+    for row in as_dict(found).get("data") or []:
+        invoice = row.get("invoice")
+        invoice_id = invoice.get("id") if isinstance(invoice, dict) else invoice
+        if invoice_id:
+            return str(invoice_id)
+    return None
 
 
 def retrieve_subscription(subscription_id: str) -> dict[str, Any]:
-    return as_dict(client().v1.subscriptions.retrieve(subscription_id))
+    return _retrieve("subscriptions", subscription_id)
 
 
 def retrieve_balance_transaction(balance_transaction_id: str) -> dict[str, Any]:
-    return as_dict(client().v1.balance_transactions.retrieve(balance_transaction_id))
+    return _retrieve("balance_transactions", balance_transaction_id)
 
 
 def cancel_subscription(subscription_id: str) -> None:

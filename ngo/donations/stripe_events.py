@@ -2,15 +2,21 @@
 safe when they arrive out of order.
 
 Each event is recorded (ProviderEvent: provider, id, type, when) in the transaction that
-applies it, before anything else is written, so a replayed event finds its row and changes
-nothing, and two deliveries of one event at once collide on the unique id instead of applying
-twice. An event that cannot be applied yet raises RetryLater (the view answers 409, the
-transaction rolls back with its ProviderEvent row, and Stripe delivers it again with its
-backoff, for up to three days): a refund, a dispute or a subscription's end that arrives
-before the payment it is about was confirmed. Events that are complete in themselves are
-applied in any order: `invoice.paid` for a subscription's first invoice confirms the
-checkout's gift whether or not `checkout.session.completed` came first, and whichever comes
-second finds the gift confirmed.
+applies it, so a replayed event finds its row and changes nothing, and of two deliveries of
+one event at once only one commits (they collide on the unique id). The row is written last,
+after what the event changed: the questions asked of Stripe then come before the
+transaction's first write, so no database lock is held over the network (SQLite's lock is
+the whole database's). No savepoint either: pysqlite (Python < 3.12) opens no transaction
+before a SAVEPOINT, so releasing one would commit the event's row on its own.
+
+An event that cannot be applied yet raises RetryLater (the view answers 409, the transaction
+rolls back with its ProviderEvent row, and Stripe delivers it again with its backoff, for up
+to three days): a refund, a dispute or a subscription's end that arrives before the payment
+it is about was confirmed. Events that are complete in themselves are applied in any order:
+`invoice.paid` for a subscription's first invoice confirms the checkout's gift whether or not
+`checkout.session.completed` came first, and whichever comes second finds the gift
+confirmed; a renewal's refund or dispute that comes before its `invoice.paid` settles the
+invoice first, as Stripe holds it, and `invoice.paid` then finds the gift confirmed.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ngo.donations import stripe_api
@@ -52,16 +58,29 @@ def handle_event(event: dict[str, Any]) -> str:
     event_id, kind = str(event.get("id") or ""), str(event.get("type") or "")
     if not event_id or not kind:
         raise EventError("an event has an id and a type")
-    try:
-        with db.session.begin_nested():
-            db.session.add(ProviderEvent(provider=PROVIDER, event_id=event_id, type=kind[:64]))
-    except IntegrityError:
+    if _seen(event_id):
         return "duplicate"
     handler = HANDLERS.get(kind)
-    if handler is None:
-        return "ignored"
     obj = (event.get("data") or {}).get("object") or {}
-    return handler(obj)
+    try:
+        outcome = handler(obj) if handler is not None else "ignored"
+        db.session.add(ProviderEvent(provider=PROVIDER, event_id=event_id, type=kind[:64]))
+        db.session.flush()
+    except IntegrityError as exc:
+        # Another delivery of this event (or of one about the same payment) committed while
+        # this one was applied: this one is refused whole (the request rolls back), and
+        # Stripe's retry finds what the other one did.
+        raise RetryLater("applied by another delivery at the same time") from exc
+    return outcome
+
+
+_SEEN = select(ProviderEvent.id).where(
+    ProviderEvent.provider == PROVIDER, ProviderEvent.event_id == bindparam("event_id")
+)
+
+
+def _seen(event_id: str) -> bool:
+    return db.session.scalar(_SEEN, {"event_id": event_id}) is not None
 
 
 # Checkout ----------------------------------------------------------------------------------
@@ -197,21 +216,44 @@ def subscription_deleted(subscription: dict[str, Any]) -> str:
 # Money taken back --------------------------------------------------------------------------
 
 
-def _settled_donation(payment_intent_id: str | None) -> Donation | None:
-    """The confirmed gift a charge paid; RetryLater while it is one of ours not confirmed yet."""
+def _settled_donation(
+    payment_intent_id: str | None, charge: dict[str, Any] | None = None
+) -> Donation | None:
+    """The confirmed gift a charge paid; RetryLater while it is one of ours not confirmed yet.
+
+    A monthly renewal's charge names no gift (its intent carries no metadata) and its gift
+    exists only once the invoice is settled: when the refund or dispute comes before the
+    invoice's `invoice.paid`, the invoice as Stripe holds it now is settled first, exactly as
+    that event will find it. The event, when it comes, finds the gift confirmed."""
     donation = donation_by_intent(payment_intent_id)
     if donation is None and payment_intent_id:
         intent = stripe_api.retrieve_payment_intent(payment_intent_id)
         if donation_by_metadata(intent.get("metadata")) is not None:
             raise RetryLater("the payment is not confirmed yet")
-        return None
+        invoice_id = _invoice_of(payment_intent_id, charge or {}, intent)
+        if invoice_id is None:
+            return None
+        invoice = stripe_api.retrieve_invoice(invoice_id)
+        if invoice.get("status") != "paid":
+            raise RetryLater("the invoice this payment belongs to is not paid yet")
+        invoice_paid(invoice)
+        donation = donation_by_intent(payment_intent_id)
     if donation is not None and donation.status == DonationStatus.PENDING:
         raise RetryLater("the payment is not confirmed yet")
     return donation
 
 
+def _invoice_of(
+    payment_intent_id: str, charge: dict[str, Any], intent: dict[str, Any]
+) -> str | None:
+    """The invoice an intent paid: named on the charge or intent in API versions before
+    2025-03-31, found through the invoice's payments since."""
+    named = object_id(charge.get("invoice")) or object_id(intent.get("invoice"))
+    return named or stripe_api.invoice_paid_by(payment_intent_id)
+
+
 def charge_refunded(charge: dict[str, Any]) -> str:
-    donation = _settled_donation(object_id(charge.get("payment_intent")))
+    donation = _settled_donation(object_id(charge.get("payment_intent")), charge)
     if donation is None:
         return "ignored: not a gift"
     if str(charge.get("currency", "")).upper() != donation.currency:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ngo.donations import rates, stripe_api
 from ngo.donations.confirmation import confirm_donation
@@ -50,19 +50,24 @@ def object_id(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+# Built once: every webhook runs them, and building them cost more than running them.
+_DONATION_BY_PUBLIC_ID = select(Donation).where(Donation.public_id == bindparam("public_id"))
+_PAYMENT = select(Payment).where(
+    Payment.provider == PROVIDER,
+    Payment.kind == bindparam("kind"),
+    Payment.external_id == bindparam("external_id"),
+)
+
+
 def donation_by_metadata(metadata: dict[str, Any] | None) -> Donation | None:
     public_id = (metadata or {}).get(stripe_api.METADATA_KEY)
     if not public_id:
         return None
-    return db.session.scalars(select(Donation).where(Donation.public_id == public_id)).first()
+    return db.session.scalars(_DONATION_BY_PUBLIC_ID, {"public_id": public_id}).first()
 
 
 def payment(kind: str, external_id: str) -> Payment | None:
-    return db.session.scalars(
-        select(Payment).where(
-            Payment.provider == PROVIDER, Payment.kind == kind, Payment.external_id == external_id
-        )
-    ).first()
+    return db.session.scalars(_PAYMENT, {"kind": kind, "external_id": external_id}).first()
 
 
 def record_payment(
@@ -146,7 +151,7 @@ def confirm_with_intent(donation: Donation, payment_intent_id: str | None) -> st
         return "already confirmed"
     if donation.status != DonationStatus.PENDING:
         return f"ignored: the donation is {donation.status}"
-    fee = 0
+    fee = received = 0
     if payment_intent_id:
         intent = stripe_api.retrieve_payment_intent(payment_intent_id)
         received = int(intent.get("amount_received") or intent.get("amount") or 0)
@@ -164,9 +169,13 @@ def confirm_with_intent(donation: Donation, payment_intent_id: str | None) -> st
         charge = charge or {}
         donation.method = _method(charge)
         fee = min(fee_of(charge.get("balance_transaction"), donation), received)
-        record_payment(donation, "payment_intent", payment_intent_id, received, fee)
     db.session.flush()  # confirm_donation reloads the gift under its lock
-    confirm_donation(donation, fee_minor=fee)
+    if not confirm_donation(donation, fee_minor=fee):
+        return "already confirmed"  # by another delivery while this one asked Stripe
+    if payment_intent_id:
+        # Recorded once the gift is locked: the transaction's first write starts its hold on
+        # the database (all of it, on SQLite), so it comes as late as it can.
+        record_payment(donation, "payment_intent", payment_intent_id, received, fee)
     return "confirmed"
 
 

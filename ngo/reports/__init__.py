@@ -10,8 +10,18 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Registers the reports domain's blueprints, outbox handlers, commands and hooks; each part
     (receipts, appeal reports, funders) adds its own line here."""
+    from ngo import signals
     from ngo.campaigns.views.sections import register_appeal_panel
-    from ngo.reports import appeal_reports, funders, models, runner, views, views_signing
+    from ngo.reports import (
+        appeal_reports,
+        erasure,
+        funders,
+        models,
+        receipts,
+        runner,
+        views,
+        views_signing,
+    )
     from ngo.reports.models import ReportKind
 
     del models  # imported for its tables (the report archive, the signing keys)
@@ -22,3 +32,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views_signing.bp)
     register_appeal_panel(app, views.appeal_panel)
     funders.init_app(app)
+    receipts.init_app(app)
+    # Erasing a case erases the stored reports that hold its appeal's public text.
+    signals.case_erased.connect(erasure.erase_reports_of_case)

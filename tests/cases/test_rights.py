@@ -393,11 +393,12 @@ def test_every_table_with_personal_columns_is_covered_by_erasure():
     # Staff and donors' addresses; concern reports, review snapshots, sealed photos and
     # updates' return reasons are removed by the appeals' erasure step
     # (campaigns.services.erase_public_copies, tested in tests/campaigns/test_publication.py).
-    not_about_beneficiaries = {"users", "update_subscriptions"}
+    # Funders' contacts and organisations' signing keys are not about beneficiaries either.
+    not_about_beneficiaries = {"users", "update_subscriptions", "funders", "report_signing_keys"}
     appeals_step = {"concern_reports", "review_snapshots", "public_images", "appeal_updates"}
     # Donors' data goes at the donor's request (donations.rights, tests/donations); payment
     # notes with the case (donations.erasure, below).
-    donors_data = {"donors", "donations", "statement_lines"}
+    donors_data = {"donors", "donations", "statement_lines", "receipts"}
     payments_step = {"disbursements"}
     with_personal_columns = {
         t.name

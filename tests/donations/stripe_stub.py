@@ -83,6 +83,8 @@ class StripeStub:
                 if key:
                     self.by_key[key] = session
                 return 200, session
+            if method == "GET" and path == "/v1/invoice_payments":
+                return 200, self._invoice_payments(dict(params))
             object_id = path.rstrip("/").split("/")[-1]
             if method == "DELETE" and path.startswith("/v1/subscriptions/"):
                 found = self.objects.get(object_id)
@@ -93,6 +95,21 @@ class StripeStub:
             if method == "GET" and object_id in self.objects:
                 return 200, self.objects[object_id]
             return _missing(object_id)
+
+    def _invoice_payments(self, params: dict[str, str]) -> dict[str, Any]:
+        """GET /v1/invoice_payments?payment[payment_intent]=...: the stored invoices' payments
+        made by that intent (or an invoice's own, with invoice=...)."""
+        intent = params.get("payment[payment_intent]")
+        rows = []
+        for obj in self.objects.values():
+            if obj.get("object") != "invoice":
+                continue
+            if params.get("invoice") not in (None, obj["id"]):
+                continue
+            for row in (obj.get("payments") or {}).get("data", []):
+                if intent is None or row.get("payment", {}).get("payment_intent") == intent:
+                    rows.append({**row, "id": f"inpay_{obj['id']}", "invoice": obj["id"]})
+        return {"object": "list", "data": rows, "has_more": False, "url": "/v1/invoice_payments"}
 
 
 def _missing(object_id: str) -> tuple[int, dict[str, Any]]:
@@ -107,6 +124,12 @@ def _missing(object_id: str) -> tuple[int, dict[str, Any]]:
 
 def start(stub: StripeStub) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
+        # Keep-alive, as Stripe's API: a client keeps one connection open between calls. The
+        # headers and the body leave in separate writes, so without TCP_NODELAY each answer
+        # would wait for the client's delayed ACK (40 ms).
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
         def _handle(self) -> None:
             split = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)

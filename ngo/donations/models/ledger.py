@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ngo import chain
-from ngo.chain import Checkpoint
+from ngo.chained_log import CheckpointColumns
 from ngo.extensions import Model
 
 LEDGER_CHAIN = "ledger"
@@ -84,23 +84,6 @@ class JournalLine(Model):
     transaction: Mapped[LedgerTransaction] = relationship(back_populates="lines")
 
 
-class LedgerCheckpoint(Model):
+class LedgerCheckpoint(CheckpointColumns, Model):
     __tablename__ = "ledger_checkpoints"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger)
-    head_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime]
-    signature: Mapped[str] = mapped_column(String(100))
-    public_key: Mapped[str] = mapped_column(String(64))
-
-    def as_checkpoint(self) -> Checkpoint:
-        return Checkpoint(
-            LEDGER_CHAIN,
-            self.seq,
-            self.head_hash,
-            self.created_at,
-            self.signature,
-            self.public_key,
-            number=self.id,
-        )
+    CHAIN = LEDGER_CHAIN

@@ -25,7 +25,7 @@ from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.models import Organisation
 from ngo.accounts.policy import Action
 from ngo.campaigns.models import Appeal
-from ngo.donations import listing, manual
+from ngo.donations import donation_texts, listing, manual, receipt_links
 from ngo.donations.forms import (
     GIFT_CURRENCIES,
     METHOD_LABELS,
@@ -279,6 +279,15 @@ def _render_gift(
         # The note may name people: showing it is recorded, like a look at personal data.
         with audited_read():
             audit.record_change(donation, current_user, "donation.note_viewed")
+    message_passes = None
+    if donation.message:
+        # So may the donor's message; the check runs again, against today's private values.
+        with audited_read():
+            audit.record_change(donation, current_user, "donation.message_viewed")
+        donor_email = (donation.donor.email if donation.donor else None) or ""
+        message_passes = donation_texts.passes_check(
+            appeal, donation.message, donor_email=donor_email
+        )
     return render_template(
         "donations/gift.html",
         donation=donation,
@@ -291,8 +300,11 @@ def _render_gift(
         else None,
         approval_refusal=manual.approval_refusal(donation, current_user),
         may_approve=policy.may(acting_membership(), Action.APPROVE_GIFT, donation),
+        receipts=receipt_links.documents_for([donation.id]).get(donation.id, []),
+        may_download_receipt=policy.may(acting_membership(), Action.DOWNLOAD_RECEIPT, donation),
         confirm_form=ConfirmForm(),
         error=error,
+        message_passes=message_passes,
     ), status
 
 

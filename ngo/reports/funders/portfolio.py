@@ -199,6 +199,8 @@ def _appeal_entry(
         "summary": check(translation.summary if translation else ""),
         "status": appeal.status,
         # The public page's address, while the public site shows the appeal.
+        # Which appeals a frozen report holds: erasing a case erases the reports that hold it.
+        "appeal_id": appeal.id,
         "public_slug": appeal.slug if appeal.listed else None,
         "currency": appeal.currency,
         "published_on": appeal.published_at.date().isoformat() if appeal.published_at else None,

@@ -10,14 +10,16 @@ from sqlalchemy import event, select
 
 from ngo.campaigns.models import Appeal
 from ngo.cases.models import Beneficiary
+from ngo.cases.rights import erase_case
 from ngo.donations import disbursements, ledger
 from ngo.donations.disbursements import NewDisbursement, Proof
 from ngo.extensions import db
 from ngo.outbox import OutboxMessage
 from ngo.reports import appeal_data, archive, runner
-from ngo.reports.models import ReportStatus
+from ngo.reports.models import Report, ReportStatus
 from ngo.reports.signing import check_signature, signing_key_for
 from tests import factories
+from tests.conftest import login
 from tests.reports.appeal_reports.conftest import pdf_text
 
 
@@ -251,3 +253,25 @@ def test_the_figures_are_aggregated_by_the_database(appeal, give, staff):
     many = statements_for_collect()
 
     assert many == few
+
+
+def test_erasing_the_case_erases_its_stored_reports_and_keeps_their_hash(
+    busy_appeal, render, staff, client
+):
+    report = render(staff["caseworker"])
+    assert report.pdf is not None
+    digest = report.sha256
+
+    erase_case(
+        db.session.get_one(Beneficiary, busy_appeal.beneficiary_id),
+        actor=staff["admin"],
+        reason_code="person_asked",
+    )
+    db.session.commit()
+    db.session.expire_all()
+
+    erased = db.session.get_one(Report, report.id)
+    assert erased.pdf is None and erased.data is None
+    assert erased.sha256 == digest
+    login(client, staff["caseworker"])
+    assert client.get(f"/staff/reports/{report.id}/report.pdf").status_code == 404

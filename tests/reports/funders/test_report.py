@@ -258,3 +258,26 @@ def test_a_failed_render_is_shown_to_the_admin_and_can_be_tried_again(
     again = db.session.get_one(PortfolioDelivery, delivery.id)
     assert again.report.status == "done"
     assert [m["To"] for m in sent_mail(app)] == [contact_user.email]
+
+
+def test_erasing_a_case_erases_the_portfolio_reports_that_hold_its_appeal(
+    appeal, subscription, staff
+):
+    from ngo.cases.rights import erase_case
+    from ngo.reports.models import Report
+
+    delivery = _send_now(subscription, staff)
+    report_id, digest = delivery.report.id, delivery.report.sha256
+    assert delivery.report.pdf is not None
+
+    erase_case(
+        db.session.get_one(Beneficiary, appeal.beneficiary_id),
+        actor=staff["admin"],
+        reason_code="person_asked",
+    )
+    db.session.commit()
+    db.session.expire_all()
+
+    erased = db.session.get_one(Report, report_id)
+    assert erased.pdf is None and erased.data is None
+    assert erased.sha256 == digest

@@ -1,0 +1,65 @@
+"""Receipts: a numbered PDF for every confirmed gift, a cancellation note for every refund or
+chargeback, and an annual consolidated receipt per donor and year; rendered, stored and
+e-mailed by the worker, downloadable again from the donor's signed link and by the treasurer.
+
+The donations domain asks for them through the outbox (`donations.receipt`,
+`donations.refunded`) without knowing this package: its handlers, and the lookup that shows
+receipt numbers on the treasurer's pages, are registered here."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from flask import Flask, url_for
+from sqlalchemy import select
+
+from ngo import outbox, signals
+from ngo.donations import receipt_links
+from ngo.donations.confirmation import RECEIPT_KIND, REFUNDED_KIND
+from ngo.extensions import db
+
+# An IN list per query at most this long (SQLite allows some 32,000 parameters).
+_LOOKUP_CHUNK = 1000
+
+
+def init_app(app: Flask) -> None:
+    from ngo.reports.receipts import annual, delivery, erasure, models, views
+
+    del models, annual  # imported for their tables and task names
+    refused = delivery.record_refused_mail
+    outbox.register_handler(app, RECEIPT_KIND, delivery.send_receipt, on_permanent_failure=refused)
+    outbox.register_handler(
+        app, REFUNDED_KIND, delivery.send_cancellation, on_permanent_failure=refused
+    )
+    outbox.register_handler(app, delivery.ANNUAL_KIND, delivery.send_annual_receipt)
+    receipt_links.register_receipt_lookup(app, documents_of_gifts)
+    signals.donor_erased.connect(erasure.forget_donor_in_receipts)
+    app.register_blueprint(views.bp)
+
+
+def documents_of_gifts(donation_ids: Collection[int]) -> dict[int, list[receipt_links.ReceiptRef]]:
+    from ngo.reports.receipts.models import Receipt, ReceiptKind
+
+    ids = sorted(donation_ids)
+    found: dict[int, list[receipt_links.ReceiptRef]] = {}
+    for start in range(0, len(ids), _LOOKUP_CHUNK):
+        rows = db.session.execute(
+            select(
+                Receipt.donation_id,
+                Receipt.kind,
+                Receipt.number,
+                Receipt.public_id,
+                Receipt.pdf_sha256,
+            )
+            .where(
+                Receipt.donation_id.in_(ids[start : start + _LOOKUP_CHUNK]),
+                Receipt.kind.in_([ReceiptKind.RECEIPT.value, ReceiptKind.CANCELLATION.value]),
+            )
+            .order_by(Receipt.donation_id, Receipt.kind.desc(), Receipt.id)
+        )
+        for donation_id, kind, number, public_id, sha in rows:
+            if donation_id is None:  # the query names gifts: never, but the column may be
+                continue
+            url = url_for("receipts.staff_download", receipt_id=public_id) if sha else None
+            found.setdefault(donation_id, []).append(receipt_links.ReceiptRef(kind, number, url))
+    return found

@@ -1,0 +1,173 @@
+"""The worker's side of receipts: the outbox handlers that issue a receipt (its number
+committed first), render and store its PDF, and e-mail it to the donor in their language.
+
+Three steps, each its own commit, so that no step holds the organisation's counter lock while
+WeasyPrint works (two workers would otherwise render one after the other):
+
+1. the number, with everything the PDF and the e-mail say read in the same transaction
+   (the receipt's HTML, the mail's text), so that nothing is read twice;
+2. the PDF, stored with its SHA-256 (kept whatever becomes of the e-mail);
+3. the e-mail: marked sent, then sent, and the mark committed with the outbox's record of the
+   sent mail (ngo/mail.py), so a failed send leaves it unmarked for the retry, and a second
+   delivery at the same moment waits on the receipt's row and finds it sent.
+
+A step already done is not done again, so a message delivered twice sends one e-mail with
+one number (only a crash in the milliseconds between the SMTP server's acceptance and the
+commit can send it twice, as for every mail).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import joinedload
+
+from ngo import mail, outbox
+from ngo.donations.models import Donation, Donor, LedgerTransaction
+from ngo.extensions import db
+from ngo.reports.receipts import document, issuing
+from ngo.reports.receipts.mails import ReceiptMail, receipt_mail
+from ngo.reports.receipts.models import Receipt
+from ngo.timeutil import utcnow
+from ngo.unit_of_work import transaction
+
+ANNUAL_KIND = "reports.annual_receipt"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the steps after the number need, read while the receipt's records were loaded."""
+
+    receipt_id: int
+    html: str | None  # None: the PDF was stored before
+    mail: ReceiptMail | None  # None: no address, or sent before
+
+
+def prepare(receipt: Receipt) -> Prepared:
+    """In the transaction that issued (or found) the receipt."""
+    donor = db.session.get(Donor, receipt.donor_id) if receipt.donor_id else None
+    wants_mail = receipt.emailed_at is None and donor is not None and bool(donor.email)
+    return Prepared(
+        receipt.id,
+        None if receipt.pdf_sha256 is not None else document.receipt_html(receipt),
+        receipt_mail(receipt, donor.email) if wants_mail and donor and donor.email else None,
+    )
+
+
+def send_receipt(payload: dict[str, Any]) -> None:
+    """Outbox `donations.receipt`: a gift was confirmed."""
+    # With its donor: one round trip fewer for each of the many receipts.
+    donation = db.session.get(
+        Donation, payload["donation_id"], options=[joinedload(Donation.donor)]
+    )
+    if donation is None:
+        return
+    with transaction():
+        receipt = issuing.issue_receipt(donation)
+        prepared = prepare(receipt) if receipt is not None else None
+    if prepared is not None:
+        finish(prepared)
+
+
+def send_cancellation(payload: dict[str, Any]) -> None:
+    """Outbox `donations.refunded`: part or all of a gift went back (refund, chargeback)."""
+    donation = db.session.get(Donation, payload["donation_id"])
+    reversal = db.session.get(LedgerTransaction, payload["reversal_id"])
+    if donation is None or reversal is None:
+        return
+    with transaction():
+        note = issuing.issue_cancellation(donation, reversal)
+        original = db.session.get_one(Receipt, note.cancels_id)
+        # Issued just now if the worker had not come to it: stored too, for the donor's
+        # page, though the donor learns of it from the note.
+        original_html = document.receipt_html(original) if original.pdf_sha256 is None else None
+        prepared = prepare(note)
+    if original_html is not None:
+        finish(Prepared(original.id, original_html, None))
+    finish(prepared)
+
+
+def send_annual_receipt(payload: dict[str, Any]) -> None:
+    """Outbox `reports.annual_receipt`: a donor's consolidated receipt for a past year."""
+    donor = db.session.get(Donor, payload["donor_id"])
+    if donor is None or donor.erased_at is not None:
+        return
+    with transaction():
+        receipt = issuing.issue_annual(donor, int(payload["year"]))
+        prepared = prepare(receipt) if receipt is not None else None
+    if prepared is not None:
+        finish(prepared)
+
+
+def _digest(pdf: bytes) -> str:
+    return hashlib.sha256(pdf).hexdigest()
+
+
+def store_pdf(receipt: Receipt) -> None:
+    """Render the receipt's PDF into the caller's transaction, unless it was stored before."""
+    if receipt.pdf_sha256 is not None:
+        return
+    pdf = document.render_receipt(receipt)
+    receipt.pdf = pdf
+    receipt.pdf_sha256 = _digest(pdf)
+    db.session.flush()
+
+
+def _store_rendered(receipt_id: int, pdf: bytes) -> bytes:
+    """Store a PDF rendered outside a transaction; the one stored already if another
+    delivery was first (each render differs in its creation date: the stored one is sent)."""
+    stored = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Receipt)
+            .where(Receipt.id == receipt_id, Receipt.pdf_sha256.is_(None))
+            .values(pdf=pdf, pdf_sha256=_digest(pdf))
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if stored.rowcount == 1:
+        return pdf
+    first = db.session.scalar(select(Receipt.pdf).where(Receipt.id == receipt_id))
+    assert first is not None  # its sha256 is set only with it
+    return first
+
+
+def _claim_mail(receipt_id: int) -> bool:
+    """Mark the e-mail sent before sending it, in the handler's transaction, which commits it
+    only with the sent mail's record (or rolls it back if sending fails). The UPDATE takes the
+    receipt's row lock: a second delivery at the same moment waits, then finds it sent."""
+    result = db.session.execute(
+        update(Receipt)
+        .where(Receipt.id == receipt_id, Receipt.emailed_at.is_(None))
+        .values(emailed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount == 1
+
+
+def finish(prepared: Prepared) -> None:
+    """Steps 2 and 3: render and store the PDF, then send it."""
+    pdf = None if prepared.html is None else document.render_html(prepared.html)
+    if pdf is not None:
+        with transaction():
+            pdf = _store_rendered(prepared.receipt_id, pdf)
+    if prepared.mail is None or not _claim_mail(prepared.receipt_id):
+        return  # no address, or sent before
+    if pdf is None:
+        pdf = db.session.scalar(select(Receipt.pdf).where(Receipt.id == prepared.receipt_id))
+    assert pdf is not None  # stored in step 2, or before
+    # Inside an outbox delivery the mail's step commits the claim above with it.
+    mail.deliver(prepared.mail.with_pdf(pdf))
+
+
+def record_refused_mail(payload: dict[str, Any], failure: outbox.PermanentError) -> None:
+    """The donor's mail server refused a gift's receipt or note for good: noted on the gift,
+    where the treasurer sees it (the outbox marks the message dead in the same commit). The
+    receipt itself stays, numbered and stored, for staff to print."""
+    donation = db.session.get(Donation, payload.get("donation_id"))
+    if donation is not None:
+        donation.mail_failed_at = utcnow()
+        donation.mail_failure = failure.safe_message[:200]
