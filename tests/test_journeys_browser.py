@@ -366,3 +366,29 @@ def test_a_funder_opens_the_portal_and_a_report(journey):
     assert response.body().startswith(b"%PDF")
     walk.check_menus()
     _passes(walk)
+
+
+def test_the_staff_menu_opens_without_javascript(browser, demo):
+    context = browser.new_context(locale="en-GB", viewport=PHONE, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(demo.base + demo.urls["login"])
+        page.get_by_label("E-mail").fill(f"{Role.ADMIN.value}@{DEMO_DOMAIN}")
+        page.get_by_label("Password").fill(f"{Role.ADMIN.value}-demo-password")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**" + demo.urls["dashboard"])
+        assert page.get_by_role("link", name="Users and invitations").count() == 0  # folded
+        page.get_by_text("Menu", exact=True).click()
+        menu = page.get_by_role("navigation", name="Main")
+        menu.get_by_text("Administration", exact=True).click()
+        menu.get_by_role("link", name="Users and invitations").click()
+        page.wait_for_url("**" + demo.urls["users"])
+
+        page.set_viewport_size(DESKTOP)
+        menu = page.get_by_role("navigation", name="Main")
+        menu.get_by_text("Money", exact=True).click()
+        menu.get_by_role("link", name="Donations").click()
+        page.wait_for_url("**" + demo.urls["donations"])
+        assert page.get_by_role("heading", level=1).inner_text() == "Donations"
+    finally:
+        context.close()
