@@ -314,6 +314,7 @@ def generate(appeal_count: int, seed: int = 7) -> str:
                 published_at=published,
                 last_update_at=last_update,
                 raised_minor=raised,
+                donations_count=raised // 2_500,
                 goal_minor=goal,
                 essential_minor=sum(amounts[:2]),
                 listed=True,

@@ -183,3 +183,15 @@ def country_names(locale: str) -> dict[str, str]:
         for code, name in territories.items()
         if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
     }
+
+
+@lru_cache(maxsize=64)
+def language_display_name(code: str, locale: str) -> str:
+    """A language's name as a reader of `locale` says it mid-sentence (CLDR: "Belarusian"
+    in English, "białoruski" in Polish), for "this appeal is written in ..."; the code
+    itself if CLDR does not know it."""
+    try:
+        name = Locale.parse(code).get_display_name(locale)
+    except (ValueError, LookupError):
+        return code
+    return name or code

@@ -53,6 +53,8 @@ __all__ = ["alexander", "sample_documents_once", "staff"]  # fixtures used by na
 # context of a finding, which this appeal has none of.
 AUDITED_READS = frozenset(
     {
+        # The dashboard names the cases of its lists (caseworker's and verifier's work).
+        "dashboard.home",
         "cases.case_list",
         "cases.profile",
         "cases.household",
@@ -66,6 +68,8 @@ AUDITED_READS = frozenset(
         "cases.story_version",
         "cases.story_diff",
         "appeals.appeal",
+        # A new appeal's title is suggested from the person's verified story.
+        "appeals.new_appeal",
         "appeals.cover_image",
         "appeals.update_photo",
         "concerns.queue",

@@ -6,6 +6,7 @@ from wtforms import (
     EmailField,
     Field,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectField,
     StringField,
@@ -13,7 +14,15 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in its stubs
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from ngo.accounts import organisation_details as details
 from ngo.accounts.models import Role
@@ -250,3 +259,23 @@ class ConfirmForm(FlaskForm):
     """A button that changes state: it needs a CSRF token like any other form."""
 
     submit = SubmitField(_l("Confirm"))
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters, sent in the query string (they name no person's data: a
+    member, a case's reference, a kind of action)."""
+
+    class Meta:
+        csrf = False
+
+    person = SelectField(_l("Person"), choices=[], default="")
+    case = StringField(_l("Case reference"), validators=[Optional(), Length(max=16)])
+    action = SelectField(_l("Kind of action"), choices=[], default="")
+    page = IntegerField(
+        _l("Page"),
+        default=1,
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=10_000, message=_l("Choose a page between 1 and 10000.")),
+        ],
+    )

@@ -111,8 +111,9 @@ LangParameter = Annotated[
     OneOf(LANGUAGE_CODES),
     Refusal(_l("Unknown language.")),
     Field(
-        description="Which translation to return; by default the appeal's own language. An "
-        "appeal not written in it is returned in its own language (see `language`)."
+        description="Which translation to return. An appeal not written in it (or, without "
+        "`lang`, every appeal) is returned in English if written in English, else in its own "
+        "language (see `language`)."
     ),
 ]
 

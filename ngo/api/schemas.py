@@ -91,6 +91,14 @@ class AppealSummary(Answer):
     goal_minor: Minor
     essential_minor: Minor
     raised_minor: Minor
+    donations_count: Annotated[
+        int,
+        Field(
+            ge=0,
+            description="How many gifts to the appeal are confirmed (a gift refunded in full "
+            "or disputed is not counted). Donors' names are never part of the API.",
+        ),
+    ]
     funded_minor: Annotated[
         int, Field(ge=0, description="Allocated to budget lines, in minor units.")
     ]

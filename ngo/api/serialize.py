@@ -64,6 +64,7 @@ def _summary_fields(card: Card, funded_minor: int, spent_minor: int) -> dict[str
         "goal_minor": card.goal.amount_minor,
         "essential_minor": card.essential.amount_minor,
         "raised_minor": card.raised.amount_minor,
+        "donations_count": card.donations,
         "funded_minor": funded_minor,
         "spent_minor": spent_minor,
         "cover_image_url": image_url(card.cover_token),
@@ -71,8 +72,8 @@ def _summary_fields(card: Card, funded_minor: int, spent_minor: int) -> dict[str
 
 
 def summary(listing: Listing) -> schemas.AppealSummary:
-    """What a list shows of one appeal (its card: the text in the asked language, else the
-    appeal's fallback language)."""
+    """What a list shows of one appeal (its card: the text in the asked language, else
+    English, else the appeal's own language)."""
     return schemas.AppealSummary(
         **_summary_fields(listing.card, listing.funded_minor, listing.spent_minor)
     )
@@ -112,10 +113,10 @@ def detail(
     updates: Sequence[AppealUpdate],
 ) -> schemas.Appeal:
     """One appeal in full; `lines` are its budget lines in their order."""
-    language = lang or appeal.fallback_language
+    language = lang or ""
     text = translation_for(appeal, language)
     # Budget lines follow the text's language where they are written in it.
-    lines_language = text.language if text else language
+    lines_language = text.language if text else appeal.fallback_language
     budget_lines = []
     for line in lines:
         label, description = line_text(line, lines_language, appeal.fallback_language)

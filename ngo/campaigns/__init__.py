@@ -9,7 +9,18 @@ from ngo import outbox, signals
 
 
 def init_app(app: Flask) -> None:
-    from ngo.campaigns import cli, erasure, notifications, search, views, visibility
+    from ngo import audit_reading
+    from ngo.campaigns import (
+        audit_names,
+        cli,
+        erasure,
+        notifications,
+        search,
+        story_checks,
+        views,
+        visibility,
+    )
+    from ngo.cases.story_checks import register_story_checker
 
     search.init_app(app)
     visibility.init_app()
@@ -21,6 +32,10 @@ def init_app(app: Flask) -> None:
             handler,
             on_permanent_failure=notifications.ON_PERMANENT_FAILURE.get(kind),
         )
+    audit_reading.register_object_type(
+        app, audit_reading.ObjectType("appeal", names=audit_names.appeal_titles)
+    )
+    register_story_checker(app, story_checks.check_story)
     app.register_blueprint(views.bp)
     app.register_blueprint(views.concerns_bp)
     cli.register(app)

@@ -19,7 +19,8 @@ from ngo.campaigns.models import (
     BudgetLine,
     BudgetLineLabel,
 )
-from ngo.cases.models import Beneficiary, EvidenceItem
+from ngo.cases.consent import consented_items
+from ngo.cases.models import Beneficiary, ConsentAudience, ConsentItem, EvidenceItem
 from ngo.cases.stories import current_verified_version
 from ngo.config import LANGUAGES
 from ngo.extensions import db
@@ -27,6 +28,8 @@ from ngo.money import Money, MoneyError, sum_money
 
 EDITABLE = frozenset({AppealStatus.DRAFT, AppealStatus.IN_REVIEW})
 VISIBLE = frozenset({AppealStatus.PUBLISHED, AppealStatus.FUNDED})
+# The column's length (AppealTranslation.display_name).
+DISPLAY_NAME_MAX = 120
 
 
 def refuse_unless_editable(appeal: Appeal) -> None:
@@ -53,7 +56,8 @@ def begin_edit(appeal: Appeal, actor: User) -> None:
 def create_appeal(
     beneficiary: Beneficiary, *, currency: str, language: str, title: str, actor: User
 ) -> Appeal:
-    """A draft appeal whose public story starts as the person's verified story."""
+    """A draft appeal whose public story starts as the person's verified story, shown under
+    the public name the person agreed to publish (often a pseudonym; none without consent)."""
     if beneficiary.erased_at is not None:
         raise AppealError(_l("This case was erased."))
     if language not in LANGUAGES:
@@ -83,11 +87,21 @@ def create_appeal(
         title=title,
         summary="",
         story_markdown=verified.body_markdown or "",
-        display_name="",
+        display_name=consented_public_name(beneficiary),
         actor=actor,
     )
     audit.record_change(appeal, actor, "appeal.created")
     return appeal
+
+
+def consented_public_name(beneficiary: Beneficiary) -> str:
+    """The name the person agreed to be shown under on the public page, or "" without that
+    consent: the appeal's card then names a person, not only a need, and never by a name
+    nobody consented to (the publication gate checks the consent again)."""
+    consented = consented_items(beneficiary.id, ConsentAudience.PUBLIC_PAGE)
+    if ConsentItem.PUBLIC_NAME not in consented:
+        return ""
+    return " ".join((beneficiary.public_name or "").split())[:DISPLAY_NAME_MAX]
 
 
 def set_translation(

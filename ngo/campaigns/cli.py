@@ -83,9 +83,12 @@ def rescan_command() -> None:
 
 @click.command("reconcile-listings")
 def reconcile_listings_command() -> None:
-    """Recompute which appeals the public site lists (the worker also does it hourly)."""
+    """Recompute which appeals the public site lists (the worker also does it hourly), and
+    rewrite the search documents that an upgrade's folding would make differently."""
     count = visibility.reconcile_listings_task()
     click.echo(f"Checked {count} appeal listing(s).")
+    reindexed = visibility.reindex_search_documents()
+    click.echo(f"Rewrote {reindexed} search document(s).")
 
 
 def register(app: Flask) -> None:

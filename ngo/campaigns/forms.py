@@ -17,6 +17,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in its stubs
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ngo.campaigns.labels import ALLOCATION_RULE_LABELS, OVERFUNDING_POLICY_LABELS
 from ngo.config import LANGUAGES
@@ -97,7 +98,13 @@ class AppealDetailsForm(FlaskForm):
     """Categories, country, deadline and update promise; choices are set per request (the
     country names are in the reader's language)."""
 
-    categories = SelectMultipleField(_l("Categories"), choices=[], validate_choice=False)
+    categories = SelectMultipleField(
+        _l("Categories"),
+        choices=[],
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
     country = SelectField(_l("Country where the person lives now"), choices=[])
     deadline = DateField(_l("Deadline (optional)"), validators=[Optional()])
     update_interval_days = IntegerField(

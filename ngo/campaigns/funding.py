@@ -1,6 +1,7 @@
-"""An appeal's money counters (raised; funded and spent per budget line): the one place that
-changes them. The donations domain calls these in the transaction that posts the movement to
-its ledger, so a public page never sums donation tables and never shows a figure the journal
+"""An appeal's money counters (raised and its confirmed gifts; funded and spent per budget
+line): the one place that
+changes them. The donations domain calls these in the transaction that posts the movement
+to its ledger, so a public page never sums donation tables and never shows a figure the journal
 does not hold."""
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from ngo.extensions import db
 
 @dataclass
 class Figures:
-    """Raised per appeal, funded and spent per line, in minor units of the appeal's currency."""
+    """Raised per appeal, funded and spent per line, in minor units of the appeal's currency;
+    and the number of confirmed gifts per appeal."""
 
     raised: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
+    donations: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
     funded: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
     spent: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
 
@@ -45,7 +48,10 @@ _APPEALS, _LINES = _table(Appeal), _table(BudgetLine)
 _ADD_RAISED = (
     _APPEALS.update()
     .where(_APPEALS.c.id == bindparam("of_appeal"))
-    .values(raised_minor=_APPEALS.c.raised_minor + bindparam("delta"))
+    .values(
+        raised_minor=_APPEALS.c.raised_minor + bindparam("delta"),
+        donations_count=_APPEALS.c.donations_count + bindparam("donations_delta"),
+    )
 )
 _ADD_TO_LINE = {
     column: _LINES.update()
@@ -87,14 +93,20 @@ def move_counters(
     appeal: Appeal,
     *,
     raised_minor: int = 0,
+    donations: int = 0,
     funded: Mapping[int, int] | None = None,
     spent: Mapping[int, int] | None = None,
     session: Session | None = None,
 ) -> None:
-    """Add the deltas to the counters, as SQL increments (never read-modify-write)."""
+    """Add the deltas to the counters, as SQL increments (never read-modify-write).
+    `donations` is the change in the number of confirmed gifts (1 when one is confirmed, -1
+    when a confirmed one is refunded in full or disputed)."""
     session = session or db.session()
-    if raised_minor:
-        session.execute(_ADD_RAISED, {"of_appeal": appeal.id, "delta": raised_minor})
+    if raised_minor or donations:
+        session.execute(
+            _ADD_RAISED,
+            {"of_appeal": appeal.id, "delta": raised_minor, "donations_delta": donations},
+        )
     for column, deltas in (("funded_minor", funded or {}), ("spent_minor", spent or {})):
         rows = [
             {"of_line": line_id, "of_appeal": appeal.id, "delta": delta}
@@ -103,7 +115,7 @@ def move_counters(
         ]
         if rows:
             session.execute(_ADD_TO_LINE[column], rows)
-    session.expire(appeal, ["raised_minor"])
+    session.expire(appeal, ["raised_minor", "donations_count"])
     for line in appeal.budget_lines:
         session.expire(line, ["funded_minor", "spent_minor"])
 
@@ -112,11 +124,17 @@ def compare_counters(journal: Figures, session: Session | None = None) -> list[s
     """Every difference between the stored counters and `journal`, one sentence each."""
     session = session or db.session()
     differences = []
-    for appeal_id, raised in session.execute(select(Appeal.id, Appeal.raised_minor)):
+    counters = select(Appeal.id, Appeal.raised_minor, Appeal.donations_count)
+    for appeal_id, raised, donations in session.execute(counters):
         if raised != journal.raised.get(appeal_id, 0):
             differences.append(
                 f"appeal {appeal_id}: raised is {raised}, the journal holds "
                 f"{journal.raised.get(appeal_id, 0)}"
+            )
+        if donations != journal.donations.get(appeal_id, 0):
+            differences.append(
+                f"appeal {appeal_id}: {donations} confirmed gifts counted, "
+                f"{journal.donations.get(appeal_id, 0)} confirmed"
             )
     rows = session.execute(
         select(BudgetLine.id, BudgetLine.appeal_id, BudgetLine.funded_minor, BudgetLine.spent_minor)

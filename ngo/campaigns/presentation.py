@@ -35,16 +35,30 @@ class PublicText(Protocol):
 T = TypeVar("T", bound=PublicText)
 
 
+# The language most readers of another language can follow: a Polish reader of an appeal
+# written in Belarusian and English gets the English text rather than the Belarusian.
+SHARED_LANGUAGE = "en"
+
+
+def reading_order(locale: str, fallback: str) -> tuple[str, ...]:
+    """The one rule every reader's text follows: the reader's language, else English, else
+    the language the appeal was written in (its fallback language). An empty `locale` (an
+    API client that asked for no language) starts at English."""
+    return tuple(dict.fromkeys(code for code in (locale, SHARED_LANGUAGE, fallback) if code))
+
+
 def pick_text(texts: Sequence[T], locale: str, fallback: str) -> T | None:
-    """The text in the reader's language, else in the fallback language, else the first
-    (texts ordered by language): of an appeal's translations, or of rows holding the same
-    columns."""
+    """Of an appeal's translations (or rows holding the same columns, ordered by language),
+    the one `reading_order` picks, else the first."""
     by_language = {t.language: t for t in texts}
-    return by_language.get(locale) or by_language.get(fallback) or (texts[0] if texts else None)
+    for language in reading_order(locale, fallback):
+        if language in by_language:
+            return by_language[language]
+    return texts[0] if texts else None
 
 
 def translation_for(appeal: Appeal, locale: str) -> AppealTranslation | None:
-    """The text in the reader's language, else in the appeal's fallback language."""
+    """The appeal's text for a reader of `locale`, by `reading_order`."""
     return pick_text(appeal.translations, locale, appeal.fallback_language)
 
 
@@ -65,12 +79,13 @@ class LabelledLine(Protocol):
 
 
 def line_text(line: LabelledLine, locale: str, fallback: str) -> tuple[str, str]:
-    """A budget line's label and description in the reader's language if written."""
+    """A budget line's label and description in the language `reading_order` picks (pages
+    pass the language of the appeal's text shown, so that the budget reads the same)."""
     by_language = {label.language: label for label in line.labels}
-    label = by_language.get(locale) or by_language.get(fallback)
-    if label is None and line.labels:
-        label = line.labels[0]
-    return (label.label, label.description) if label else ("", "")
+    for language in reading_order(locale, fallback):
+        if language in by_language:
+            return by_language[language].label, by_language[language].description
+    return (line.labels[0].label, line.labels[0].description) if line.labels else ("", "")
 
 
 @dataclass

@@ -5,6 +5,16 @@ transliterated, Polish and other diacritics removed, spelling variants merged), 
 stored document and in the query. So "Мінск", "Minsk" and "minsk" find each other, and a query
 never reaches the search engine as syntax: it becomes a list of quoted prefix terms.
 
+Folding alone leaves the vowels that transliterations disagree on: Аляксандр (aliaksandr),
+Александр (aleksandr) and Alexander (aleksander) stay apart. So the document also holds the
+name search's skeleton (`cases.names.skeleton`: consonants after the first letter) of each
+capitalised word, the names of people and places, and each query word also matches a skeleton
+equal to its own. Skeletons are that project-wide rule rather than a library's transliteration
+(`unidecode` gives Aliaksandr for Аляксандр, still not Alexander), and only of capitalised words
+and only as whole words, because a skeleton is loose: "bird" and "bread" share one. Skeleton
+words start with "q", a letter no folded word has (folding spells q as k): a query's prefix
+terms never reach them, only its skeletons do.
+
 SQLite uses an FTS5 table over `appeal_search_documents`; PostgreSQL a GIN index over
 `to_tsvector('simple', document)`. Both are created by `install_search_index`, on `create_all`
 and in the migration, and are left out of the metadata comparison (`init_app`).
@@ -14,13 +24,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from flask import Flask
 from sqlalchemy import ColumnElement, Integer, Subquery, select, text
 from sqlalchemy.engine import Connection
 
 from ngo.campaigns.models import Appeal, AppealSearchDocument
-from ngo.cases.names import fold_to_latin
+from ngo.cases.names import fold_to_latin, skeleton
 from ngo.extensions import db, leave_out_of_migrations, listen
 
 FTS_TABLE = "appeal_fts"
@@ -35,35 +46,79 @@ class SearchQueryError(ValueError):
     """The search text cannot be used; the message says why, for the reader."""
 
 
+# Starts every skeleton word of a document; see the module's docstring.
+SKELETON_MARK = "q"
+
+
+# Texts repeat their words: a story of 500 words has about 250 different ones, and a site's
+# appeals share most of theirs. Folding a word costs 20 string passes; a cache lookup one.
+@lru_cache(maxsize=65_536)
 def _fold(word: str) -> str:
-    return word if word.isdigit() else fold_to_latin(word)
+    # NFKD turns a few letters (fullwidth q, U+FF51) into q after folding spelled q as k.
+    return word if word.isdigit() else fold_to_latin(word).replace(SKELETON_MARK, "k")
+
+
+# Shorter skeletons ("m" of My and Mia, "an" of Anna and Ino) say too little to match on.
+MIN_SKELETON = 3
+
+
+@lru_cache(maxsize=65_536)
+def _skeleton_word(word: str) -> str:
+    """The word's skeleton as the document stores it, or "" for a number or a skeleton too
+    short to tell names apart."""
+    if word.isdigit():
+        return ""
+    bare = skeleton(word).replace(SKELETON_MARK, "k")
+    return SKELETON_MARK + bare if len(bare) >= MIN_SKELETON else ""
 
 
 def fold_words(text_: str) -> list[str]:
     return [w for w in (_fold(word) for word in _WORD.findall(text_ or "")) if w]
 
 
+def _document_words(text_: str) -> Iterable[str]:
+    for word in _WORD.findall(text_ or ""):
+        folded = _fold(word)
+        if folded:
+            yield folded
+        if word[0].isupper() and (bare := _skeleton_word(word)):
+            yield bare
+
+
 def document_for(texts: Iterable[str]) -> str:
-    return " ".join(word for t in texts for word in fold_words(t))
+    return " ".join(word for t in texts for word in _document_words(t))
 
 
 def query_terms(query: str) -> list[str]:
-    """The folded words of a reader's query. Raises SearchQueryError when there is nothing to
-    search for or the query is too long; punctuation and operators are simply not words."""
+    """The words of a reader's query, each as "folded" or "folded skeleton" (a number has no
+    skeleton). Raises SearchQueryError when there is nothing to search for or the query is
+    too long; punctuation and operators are simply not words."""
     if len(query) > MAX_QUERY_LENGTH:
         raise SearchQueryError(f"Search text is limited to {MAX_QUERY_LENGTH} characters.")
-    terms = list(dict.fromkeys(fold_words(query)))
+    terms: dict[str, None] = {}
+    for word in _WORD.findall(query):
+        folded = _fold(word)
+        if folded:
+            terms[" ".join(filter(None, (folded, _skeleton_word(word))))] = None
     if not terms:
         raise SearchQueryError("Type at least one word or number to search for.")
-    return terms[:MAX_TERMS]
+    return list(terms)[:MAX_TERMS]
 
 
 def query_parameter(terms: list[str]) -> str:
-    """The value of `:search_query` in `matching_ids` for these terms."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return " & ".join(f"{term}:*" for term in terms)
-    # Terms are letters and digits only, so quoting them makes each a plain FTS5 string.
-    return " ".join(f'"{term}"*' for term in terms)
+    """The value of `:search_query` in `matching_ids` for these terms: every term must
+    match, as a word prefix of its folded form or as its whole skeleton."""
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    clauses = []
+    for term in terms:
+        folded, *bare = term.split(" ")
+        # Terms are letters and digits only, so quoting them makes each a plain FTS5 string.
+        either = [f"{folded}:*" if postgresql else f'"{folded}"*']
+        either += [word if postgresql else f'"{word}"' for word in bare]
+        joined = (" | " if postgresql else " OR ").join(either)
+        clauses.append(f"({joined})" if bare else joined)
+    # FTS5 reads juxtaposed phrases as AND, but a parenthesised group needs the operator.
+    return (" & " if postgresql else " AND ").join(clauses)
 
 
 def matching_ids(terms: list[str] | None = None) -> Subquery:

@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from celery import shared_task
 from sqlalchemy import ColumnElement, CursorResult, Table, and_, func, inspect, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ngo import signals
 from ngo.accounts.models import Organisation
@@ -29,6 +29,7 @@ from ngo.campaigns import search
 from ngo.campaigns.appeals import VISIBLE
 from ngo.campaigns.models import (
     Appeal,
+    AppealSearchDocument,
     AppealTranslation,
     AppealUpdate,
     BudgetLine,
@@ -130,7 +131,15 @@ def refresh_appeals_of(beneficiary_ids: set[int], appeal_ids: set[int]) -> None:
 # Changes of these alone never change what the gate decides (money counters move with every
 # donation; the listing fields are what this module writes).
 _APPEAL_FIELDS_OUTSIDE_THE_GATE = frozenset(
-    {"raised_minor", "goal_minor", "essential_minor", "listed", "listed_until", "last_update_at"}
+    {
+        "raised_minor",
+        "donations_count",
+        "goal_minor",
+        "essential_minor",
+        "listed",
+        "listed_until",
+        "last_update_at",
+    }
 )
 
 
@@ -321,3 +330,52 @@ def reconcile_listings_task() -> int:
     for appeal in stale:
         refresh_public_state(appeal)
     return len(stale)
+
+
+REINDEX_BATCH = 500
+
+
+@transactional
+def reindex_search_documents() -> int:
+    """Rewrite the search document of each listed appeal whose stored one is not what the
+    current folding makes of its texts: after an upgrade that changed the folding (such as
+    the skeletons of names), without a migration that would have to freeze today's folding.
+    Run by `flask reconcile-listings`; rewrites nothing the second time. Returns how many
+    documents were rewritten."""
+    session = db.session()
+    # Appeals loaded here are let go batch by batch (memory), those the caller holds kept.
+    held = {obj.id for obj in session.identity_map.values() if isinstance(obj, Appeal)}
+    rewritten, after = 0, 0
+    while True:
+        appeals = session.scalars(
+            select(Appeal)
+            .where(Appeal.listed.is_(True), Appeal.id > after)
+            .order_by(Appeal.id)
+            .limit(REINDEX_BATCH)
+            .options(
+                selectinload(Appeal.translations),
+                selectinload(Appeal.budget_lines).selectinload(BudgetLine.labels),
+            )
+        ).all()
+        if not appeals:
+            break
+        rows = session.execute(
+            select(AppealSearchDocument.appeal_id, AppealSearchDocument.document).where(
+                AppealSearchDocument.appeal_id.in_([a.id for a in appeals])
+            )
+        )
+        stored = {appeal_id: document for appeal_id, document in rows}
+        for appeal in appeals:
+            texts = _searchable_texts(appeal)
+            if stored.get(appeal.id) != search.document_for(texts):
+                search.set_document(appeal, texts)
+                rewritten += 1
+        after = appeals[-1].id
+        session.flush()
+        for appeal in appeals:
+            if appeal.id not in held:
+                session.expunge(appeal)
+    if rewritten:
+        # Cached search results were made from the old documents.
+        session.info[_PUBLIC_CHANGED] = True
+    return rewritten

@@ -12,7 +12,8 @@ from ngo.extensions import listen
 def init_app(app: Flask) -> None:
     from sqlalchemy.orm import Session
 
-    from ngo.cases import changes, cli, evidence, images, views
+    from ngo import audit_reading
+    from ngo.cases import audit_names, changes, cli, evidence, images, views
 
     # The modules of routes on views.bp.
     from ngo.cases.views import cases, consent, rights, stories  # noqa: F401
@@ -21,5 +22,9 @@ def init_app(app: Flask) -> None:
     images.init_app(app)
     evidence.init_app()
     listen(Session, "after_flush", changes.announce_changes)
+    audit_reading.register_object_type(
+        app,
+        audit_reading.ObjectType("case", names=audit_names.case_names, find=audit_names.find_case),
+    )
     app.register_blueprint(views.bp)
     cli.register(app)

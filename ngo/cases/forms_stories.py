@@ -10,13 +10,14 @@ from wtforms import (
     BooleanField,
     Form,
     FormField,
-    SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in its stubs
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ngo.cases.models import CheckKind, EvidenceItem, EvidenceKind, VersionStatus
 from ngo.cases.stories import MAX_BODY_LENGTH, MAX_TITLE_LENGTH
@@ -56,6 +57,8 @@ class StoryForm(FlaskForm):
     )
     body = TextAreaField(
         _l("Story (Markdown: **bold**, *italic*, lists, links)"),
+        # Tall enough to read a life story while writing it; the stylesheet lets it grow.
+        render_kw={"rows": 25, "class": "story-editor"},
         validators=[
             DataRequired(message=_l("Write the story.")),
             Length(
@@ -68,13 +71,23 @@ class StoryForm(FlaskForm):
         ],
     )
     submit = SubmitField(_l("Save"))
+    # Shows the text as the public page will and what the safety check finds; saves nothing.
+    preview = SubmitField(_l("Preview"))
 
 
 class CheckForm(Form):
     """One of the four checks; a subform, so the outer form carries the CSRF token."""
 
     passed = BooleanField(_l("Passed"))
-    evidence = SelectField(_l("Evidence"), choices=[], validate_choice=True)
+    # Several documents may support one check: checkboxes, not a Ctrl-click list.
+    evidence = SelectMultipleField(
+        _l("Evidence"),
+        choices=[],
+        coerce=int,
+        validate_choice=True,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
     note = StringField(_l("Note"), validators=[Optional(), Length(max=MAX_NOTE_LENGTH)])
 
 
@@ -94,9 +107,7 @@ class VerifyForm(FlaskForm):
         return [(kind, self[kind.value]) for kind in CheckKind]
 
     def set_evidence_choices(self, items: Iterable[EvidenceItem]) -> None:
-        choices = [SelectChoice("", _l("No evidence"))] + [
-            SelectChoice(str(item.id), _evidence_label(item)) for item in items
-        ]
+        choices = [SelectChoice(item.id, _evidence_label(item)) for item in items]
         for _kind, subform in self.check_fields():
             subform.form.evidence.choices = list(choices)
 

@@ -1,13 +1,21 @@
-"""Reading cases in bulk: the case list with its filters and search by name (blind index), the
-caseworker's own tasks, and the counts the dashboard shows. Reads only, but for the audit
-event that records who was shown which page of the list."""
+"""Reading cases in bulk: the case list with its filters, sorting and search by name (blind
+index), the caseworker's own tasks, and the counts the dashboard shows. Reads only, but for the
+audit event that records who was shown which page of the list.
+
+The list is not sorted by name: names are encrypted (the database holds only ciphertext and
+keyed hashes of words, neither in alphabetical order), so sorting by name would mean decrypting
+every case of the organisation for each page. Sorting one page of 50 by name in Python would
+look like a sorted list but mix names from different pages; finding a person is the name
+search's job."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, exists, func, select
 from sqlalchemy.orm import selectinload
 
 from ngo import audit
@@ -22,14 +30,39 @@ from ngo.extensions import db
 PAGE_SIZE = 50
 
 
+class CaseSort(StrEnum):
+    """The orders the case list offers; each has its natural direction."""
+
+    REGISTERED = "registered"  # newest first
+    REFERENCE = "reference"
+    NEXT_TASK = "next_task"  # soonest first, cases with no open task last
+    STATUS = "status"  # intake, assessment, active, closed
+    RISK = "risk"  # critical first
+
+
 @dataclass(frozen=True)
 class CaseFilters:
     status: CaseStatus | None = None
     caseworker_id: int | None = None
     risk_level: RiskLevel | None = None
     has_unverified_story: bool = False
+    # Only cases assigned to this user (the "mine" filter: the viewer's own id).
+    assigned_to_id: int | None = None
+    # Only cases with an open task past its due date.
+    overdue: bool = False
     name: str = ""
+    sort: CaseSort = CaseSort.REGISTERED
     page: int = 1
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case: Beneficiary
+    next_task_due: date | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.next_task_due is not None and self.next_task_due < date.today()
 
 
 def matching_ids_by_name(organisation_id: int, name: str) -> Select[int]:
@@ -47,31 +80,86 @@ def matching_ids_by_name(organisation_id: int, name: str) -> Select[int]:
     )
 
 
-def list_cases(organisation_id: int, filters: CaseFilters) -> tuple[list[Beneficiary], int]:
-    """A page of the organisation's cases and the total count: three queries (the page's
-    caseworkers are loaded in one more), whatever the page size."""
+def _next_task_due() -> Any:
+    """The due date of the case's soonest open task (None if it has none)."""
+    return (
+        select(func.min(CaseTask.due_date))
+        .where(CaseTask.beneficiary_id == Beneficiary.id, CaseTask.done_at.is_(None))
+        .correlate(Beneficiary)
+        .scalar_subquery()
+    )
+
+
+def _ordering(sort: CaseSort, next_due: Any) -> list[Any]:
+    status_rank = case(
+        {s.value: n for n, s in enumerate(CaseStatus)}, value=Beneficiary.status, else_=99
+    )
+    risk_rank = case(
+        {r.value: n for n, r in enumerate(RiskLevel)}, value=Beneficiary.risk_level, else_=-1
+    )
+    newest = [Beneficiary.created_at.desc(), Beneficiary.id.desc()]
+    orders: dict[CaseSort, list[Any]] = {
+        CaseSort.REGISTERED: newest,
+        CaseSort.REFERENCE: [Beneficiary.reference, Beneficiary.id],
+        CaseSort.NEXT_TASK: [next_due.is_(None), next_due, *newest],
+        CaseSort.STATUS: [status_rank, *newest],
+        CaseSort.RISK: [risk_rank.desc(), *newest],
+    }
+    return orders[sort]
+
+
+def case_page(organisation_id: int, filters: CaseFilters) -> tuple[list[CaseRow], int]:
+    """A page of the organisation's cases, each with its next task's due date, and the total
+    count: three queries (the page's caseworkers are loaded in one), whatever the page size
+    and the number of cases. Only the page's rows are loaded, so only their names are
+    decrypted."""
     stmt = select(Beneficiary).where(Beneficiary.organisation_id == organisation_id)
     if filters.status is not None:
         stmt = stmt.where(Beneficiary.status == filters.status.value)
     if filters.caseworker_id is not None:
         stmt = stmt.where(Beneficiary.assigned_caseworker_id == filters.caseworker_id)
+    if filters.assigned_to_id is not None:
+        stmt = stmt.where(Beneficiary.assigned_caseworker_id == filters.assigned_to_id)
     if filters.risk_level is not None:
         stmt = stmt.where(Beneficiary.risk_level == filters.risk_level.value)
     if filters.has_unverified_story:
         stmt = stmt.where(Beneficiary.id.in_(beneficiaries_with_unverified_story(organisation_id)))
+    if filters.overdue:
+        stmt = stmt.where(
+            exists(
+                select(CaseTask.id).where(
+                    CaseTask.beneficiary_id == Beneficiary.id,
+                    CaseTask.done_at.is_(None),
+                    CaseTask.due_date < date.today(),
+                )
+            )
+        )
     if filters.name.strip():
         if not name_tokens(filters.name):
             return [], 0
         stmt = stmt.where(Beneficiary.id.in_(matching_ids_by_name(organisation_id, filters.name)))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = max(1, filters.page)
-    rows = db.session.scalars(
-        stmt.options(selectinload(Beneficiary.assigned_caseworker))
-        .order_by(Beneficiary.created_at.desc(), Beneficiary.id.desc())
+    next_due = _next_task_due()
+    rows = db.session.execute(
+        stmt.add_columns(next_due)
+        .options(selectinload(Beneficiary.assigned_caseworker))
+        .order_by(*_ordering(filters.sort, next_due))
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
-    return list(rows), int(total or 0)
+    return [CaseRow(beneficiary, due) for beneficiary, due in rows], int(total or 0)
+
+
+def list_cases(organisation_id: int, filters: CaseFilters) -> tuple[list[Beneficiary], int]:
+    """The cases alone of `case_page` (search, the rights and rotation checks)."""
+    rows, total = case_page(organisation_id, filters)
+    return [row.case for row in rows], total
+
+
+def page_count(total: int) -> int:
+    """How many pages `total` cases fill (one, even when there is none)."""
+    return max(1, -(-total // PAGE_SIZE))
 
 
 @dataclass(frozen=True)
@@ -117,7 +205,7 @@ def open_tasks_of(user: User, organisation_id: int) -> list[CaseTask]:
 
 
 def record_case_list_view(
-    rows: list[Beneficiary], *, actor: User, organisation_id: int, filters: CaseFilters
+    rows: list[CaseRow], *, actor: User, organisation_id: int, filters: CaseFilters
 ) -> None:
     """The case list shows names too: one event per page shown, naming the cases on it by
     their ids. One event rather than one per case keeps each case's History tab readable.
@@ -128,7 +216,7 @@ def record_case_list_view(
         organisation_id=organisation_id,
         details={
             "part": "list",
-            "cases": [row.id for row in rows],
+            "cases": [row.case.id for row in rows],
             "page": filters.page,
             "name_search": bool(filters.name.strip()),
         },

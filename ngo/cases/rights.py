@@ -307,6 +307,7 @@ def _story_payload(beneficiary: Beneficiary, number_of: dict[int, int]) -> list[
                             "passed": check.passed,
                             "note": check.note,
                             "document": number_of.get(check.evidence_item_id or 0),
+                            "documents": [number_of.get(i) for i in check.evidence_ids],
                         }
                         for check in ver.checks
                     ],

@@ -22,6 +22,7 @@ from ngo.cases.models import (
     StoryVersion,
     Verification,
     VerificationCheck,
+    VerificationCheckEvidence,
     VersionStatus,
 )
 from ngo.cases.stories import approval_of, beneficiary_of, latest_version
@@ -40,6 +41,14 @@ class CheckResult:
     passed: bool
     evidence_item_id: int | None = None
     note: str | None = None
+    # More items the check rests on, besides (or instead of) evidence_item_id.
+    evidence_item_ids: tuple[int, ...] = ()
+
+    @property
+    def cited(self) -> list[int]:
+        """Every item cited, once each, evidence_item_id first."""
+        first = [] if self.evidence_item_id is None else [self.evidence_item_id]
+        return list(dict.fromkeys([*first, *self.evidence_item_ids]))
 
 
 def _authors_under_review(version: StoryVersion) -> set[int | None]:
@@ -113,10 +122,10 @@ def verify_version(
         if check.note is not None and len(check.note) > MAX_NOTE_LENGTH:
             raise CaseError(_l("A note is too long."), field=f"{kind.value}-note")
         by_kind[kind] = check
-    cited = {c.evidence_item_id for c in by_kind.values() if c.evidence_item_id is not None}
+    cited = {item for c in by_kind.values() for item in c.cited}
     valid = _checked_evidence(beneficiary, cited)
     for kind, check in by_kind.items():
-        if check.evidence_item_id is not None and check.evidence_item_id not in valid:
+        if any(item not in valid for item in check.cited):
             raise CaseError(
                 _l("Choose evidence of this case that has not been destroyed."),
                 field=f"{kind.value}-evidence",
@@ -129,7 +138,7 @@ def verify_version(
                 raise CaseError(
                     _l("To approve, every check must be passed."), field=f"{kind.value}-passed"
                 )
-            if found.evidence_item_id is None:
+            if not found.cited:
                 raise CaseError(
                     _l("To approve, link each check to the evidence that supports it."),
                     field=f"{kind.value}-evidence",
@@ -153,12 +162,14 @@ def verify_version(
         given = by_kind.get(kind)
         if given is None:
             continue
+        items = given.cited
         verification.checks.append(
             VerificationCheck(
                 check=kind.value,
                 passed=bool(given.passed),
-                evidence_item_id=given.evidence_item_id,
+                evidence_item_id=items[0] if items else None,
                 note=(given.note or "").strip() or None,
+                cited=[VerificationCheckEvidence(evidence_item_id=item) for item in items],
             )
         )
     version.verifications.append(verification)

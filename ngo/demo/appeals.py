@@ -37,6 +37,13 @@ SEED_BUDGET = [
     ("Food, household expenses for the first time, school supplies", 70_000, True),
     ("Retraining and the code 95 exam to work as an international driver", 60_000, False),
 ]
+# The seed appeal's summary on cards and in link previews: only what the person consented to
+# publish (no city, no family names).
+SEED_SUMMARY = (
+    "A former political prisoner from Belarus, now safe in Poland with his wife and son, asks "
+    "for help with rent, clothes and food for the first months, until he may work as an "
+    "international driver again."
+)
 # What the five demo gifts add up to (_seed_gifts), the figure of the real appeal.
 SEED_RAISED_MINOR = 23_100
 
@@ -68,6 +75,16 @@ def _seed_alexander(organisation: Organisation) -> Appeal | None:
         return None
     appeal = services.create_appeal(
         alexander, currency="EUR", language="en", title=STORY_TITLE, actor=caseworker
+    )
+    text = appeal.translations[0]
+    services.set_translation(
+        appeal,
+        "en",
+        title=text.title,
+        summary=SEED_SUMMARY,
+        story_markdown=text.story_markdown,
+        display_name=text.display_name,
+        actor=caseworker,
     )
     appeal.category_list = [Category.POLITICAL_PRISONERS, Category.FAMILIES, Category.RELOCATION]
     appeal.country = "PL"

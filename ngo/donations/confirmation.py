@@ -119,7 +119,9 @@ def confirm_donation(
         occurred_at=moment,
         session=session,
     )
-    funding.move_counters(appeal, raised_minor=gross, funded=allocation.lines, session=session)
+    funding.move_counters(
+        appeal, raised_minor=gross, donations=1, funded=allocation.lines, session=session
+    )
     code = receipt_codes.new_code()
     donation.status = DonationStatus.CONFIRMED.value
     donation.fee_minor = fee_minor
@@ -258,13 +260,19 @@ def reverse_donation(
         occurred_at=occurred_at,
         session=session,
     )
-    funding.move_counters(appeal, raised_minor=-back, funded=funded, session=session)
-    donation.reversed_minor = reversed_after
-    donation.status = (
-        DonationStatus.DISPUTED.value if kind == "chargeback" else DonationStatus.REFUNDED.value
-    )
+    status = DonationStatus.DISPUTED if kind == "chargeback" else DonationStatus.REFUNDED
     if kind == "refund" and reversed_after < donation.amount_minor:
-        donation.status = DonationStatus.CONFIRMED.value
+        status = DonationStatus.CONFIRMED
+    # The appeal counts its confirmed gifts: one leaves the count when it stops being confirmed
+    # (and comes back when a part-refund of a disputed gift confirms it again).
+    counted = int(status == DonationStatus.CONFIRMED) - int(
+        donation.status == DonationStatus.CONFIRMED
+    )
+    funding.move_counters(
+        appeal, raised_minor=-back, donations=counted, funded=funded, session=session
+    )
+    donation.reversed_minor = reversed_after
+    donation.status = status.value
     session.flush()
     outbox.enqueue(
         REFUNDED_KIND, {"donation_id": donation.id, "reversal_id": reversal.id}, session=session

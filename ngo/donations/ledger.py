@@ -25,7 +25,13 @@ from ngo.campaigns.funding import Figures
 from ngo.chain import ChainReport, Checkpoint
 from ngo.chained_log import ChainedLog
 from ngo.donations import chart
-from ngo.donations.models import JournalLine, LedgerCheckpoint, LedgerTransaction
+from ngo.donations.models import (
+    Donation,
+    DonationStatus,
+    JournalLine,
+    LedgerCheckpoint,
+    LedgerTransaction,
+)
 from ngo.donations.models.ledger import LEDGER_CHAIN
 from ngo.extensions import db, listen
 from ngo.timeutil import utcnow
@@ -164,7 +170,8 @@ def unbalanced_transactions(session: Session) -> list[int]:
 
 def verify(session: Session | None = None, *, external: Checkpoint | None = None) -> LedgerReport:
     """The chain against its checkpoints, every transaction balanced, and every appeal's public
-    counters (raised, and funded and spent per line) equal to the journal's sums."""
+    counters (raised, and funded and spent per line) equal to the journal's sums, and its count
+    of confirmed gifts equal to the gifts' table."""
     session = session or db.session()
     chain_report = LEDGER_LOG.verify(session, external=external)
     journal = _journal_figures(session)
@@ -188,4 +195,11 @@ def _journal_figures(session: Session) -> Figures:
             figures.funded[line_id] += -total
         if line_id is not None and account == chart.line_spent(line_id):
             figures.spent[line_id] += total
+    confirmed = (
+        select(Donation.appeal_id, func.count())
+        .where(Donation.status == DonationStatus.CONFIRMED.value)
+        .group_by(Donation.appeal_id)
+    )
+    for appeal_id, count in session.execute(confirmed):
+        figures.donations[appeal_id] = int(count)
     return figures

@@ -22,6 +22,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ngo.campaigns.models import Appeal, BudgetLine
+from ngo.campaigns.presentation import line_text
 from ngo.campaigns.visibility import is_listed
 from ngo.donations import chart, receipt_codes
 from ngo.donations.display_names import public_donor_name
@@ -68,8 +69,8 @@ def listed_appeal(slug: str) -> Appeal:
 
 
 def line_label(line: BudgetLine, language: str, fallback: str) -> str:
-    labels = {label.language: label.label for label in line.labels}
-    return labels.get(language) or labels.get(fallback) or next(iter(labels.values()), "")
+    """The line's label for a reader of `language`, by the public pages' one rule."""
+    return line_text(line, language, fallback)[0]
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ ALLOWED: dict[Action, set[str]] = {
     Action.APPROVE_GIFT: {A, T},
     Action.VIEW_DONATIONS: {A, T},
     Action.EXPORT_DONATIONS: {A, T},
+    Action.DOWNLOAD_RECEIPT: {A, T},
     Action.REALLOCATE_FUNDS: {A, T},
     Action.EXPORT_DONOR: {A},
     Action.ERASE_DONOR: {A},

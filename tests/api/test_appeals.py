@@ -125,7 +125,10 @@ def test_lang_chooses_the_translation(get, template):
     assert body["budget_lines"][0]["label"] == "Line 1 pl"
     _, body = get(f"{LIST}/{english.slug}?lang=uk")  # not written in Ukrainian
     assert body["language"] == "en"
+    # Without `lang`, English before the appeal's own language (Polish here).
     _, body = get(f"{LIST}/{polish_own.slug}")
+    assert body["language"] == "en" and body["budget_lines"][0]["label"] == "Line 1 en"
+    _, body = get(f"{LIST}/{polish_own.slug}?lang=pl")
     assert body["language"] == "pl" and body["budget_lines"][0]["label"] == "Line 1 pl"
     _, body = get(f"{LIST}?lang=pl&limit=100")
     assert {item["language"] for item in body["data"]} == {"en", "pl"}

@@ -37,7 +37,7 @@ def _retitle(appeal, title, actor):
         title=title,
         summary="",
         story_markdown=_story(appeal),
-        display_name="",
+        display_name=next(t.display_name for t in appeal.translations if t.language == "en"),
         actor=actor,
     )
 

@@ -238,7 +238,13 @@ def test_export_holds_every_decrypted_field_and_the_documents(full_case, admin):
     assert decision["approved"] is False
     assert decision["comments"] == OTHER_VALUES["comments"]
     assert decision["checks"] == [
-        {"check": "identity", "passed": True, "note": OTHER_VALUES["check_note"], "document": 1}
+        {
+            "check": "identity",
+            "passed": True,
+            "note": OTHER_VALUES["check_note"],
+            "document": 1,
+            "documents": [1],
+        }
     ]
     # Dates are ISO 8601 strings.
     assert date.fromisoformat(exported["exported_at"][:10])

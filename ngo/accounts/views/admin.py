@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ngo import audit
-from ngo.accounts import invitations, organisation_details, policy, services, signin
+from ngo import audit, audit_reading
+from ngo.accounts import audit_names, invitations, organisation_details, policy, services, signin
 from ngo.accounts.access import (
     acting_membership,
     load_in_organisation,
@@ -18,6 +18,7 @@ from ngo.accounts.access import (
 )
 from ngo.accounts.forms import (
     ROLE_LABELS,
+    AuditFilterForm,
     ConfirmForm,
     InviteForm,
     NewOrganisationForm,
@@ -27,9 +28,8 @@ from ngo.accounts.forms import (
 from ngo.accounts.models import Invitation, Membership, Organisation, Role, User
 from ngo.accounts.policy import Action
 from ngo.accounts.views import admin_bp
-from ngo.audit import AuditEvent
 from ngo.extensions import db
-from ngo.forms import given
+from ngo.forms import add_error, given
 from ngo.timeutil import utcnow
 from ngo.unit_of_work import attempt
 
@@ -235,37 +235,77 @@ def _save_organisation(org: Organisation, form: OrganisationDetailsForm) -> None
     )
 
 
-def _latest_audit_events() -> list[AuditEvent]:
-    return list(
-        db.session.scalars(
-            policy.scope(
-                select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200),
-                acting_membership(),
-                AuditEvent.organisation_id,
+def _audit_filters(organisation_id: int) -> AuditFilterForm:
+    form = AuditFilterForm(request.args)
+    form.person.choices = [("", _("Everyone")), *audit_names.member_choices(organisation_id)]
+    form.action.choices = [
+        ("", _("All kinds")),
+        *((group, str(label)) for group, label in audit_reading.ACTION_GROUPS.items()),
+    ]
+    return form
+
+
+def _render_audit_log(chain: audit.ChainReport | None) -> tuple[str, int]:
+    """The organisation's log as sentences, filtered by person, case and kind of action.
+    A filter that names nothing (a case reference of no case here) is shown at its field."""
+    organisation_id = acting_membership().organisation_id
+    form = _audit_filters(organisation_id)
+    events: list[audit_reading.ReadableEvent] = []
+    total = 0
+    page = 1
+    if form.validate():
+        page = form.page.data or 1
+        case_id = None
+        if form.case.data:
+            case_id = audit_reading.find_object("case", form.case.data, organisation_id)
+            if case_id is None:
+                add_error(form.case, _("No case of this organisation has this reference."))
+        if not form.case.errors:
+            rows, total = audit_reading.page_of_events(
+                organisation_id,
+                actor_id=int(form.person.data) if form.person.data else None,
+                object_type="case" if case_id else None,
+                object_id=case_id,
+                group=form.action.data or None,
+                page=page,
             )
+            events = audit_reading.readable_events(rows, organisation_id)
+    status = 400 if form.errors else 200
+    filters = {
+        name: value
+        for name, value in (
+            ("person", form.person.data),
+            ("case", form.case.data),
+            ("action", form.action.data),
         )
-    )
+        if value
+    }
+    return render_template(
+        "admin/audit.html",
+        events=events,
+        total=total,
+        page=page,
+        page_size=audit_reading.PAGE_SIZE,
+        filters=filters,
+        form=form,
+        chain=chain,
+        confirm_form=ConfirmForm(),
+    ), status
 
 
 @admin_bp.get("/audit")
 @staff_required(Action.VIEW_AUDIT_LOG)
-def audit_log() -> str:
-    events = _latest_audit_events()
-    return render_template(
-        "admin/audit.html", events=events, chain=None, confirm_form=ConfirmForm()
-    )
+def audit_log() -> tuple[str, int]:
+    return _render_audit_log(None)
 
 
 @admin_bp.post("/audit/verify")
 @staff_required(Action.VIEW_AUDIT_LOG)
-def verify_audit_log() -> str:
+def verify_audit_log() -> tuple[str, int]:
     """Walks the whole chain, so it runs on request rather than on every page view."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    events = _latest_audit_events()
-    return render_template(
-        "admin/audit.html", events=events, chain=audit.verify_chain(), confirm_form=ConfirmForm()
-    )
+    return _render_audit_log(audit.verify_chain())
 
 
 @admin_bp.route("/organisations", methods=["GET", "POST"])

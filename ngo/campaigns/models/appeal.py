@@ -103,6 +103,9 @@ class Appeal(Model):
     # Money counters, in minor units of `currency`, updated in the same transaction as the
     # money movement (donations issue), so public pages never sum donation tables.
     raised_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    # How many gifts to the appeal are confirmed (a gift refunded in full or disputed no
+    # longer counts), moved with `raised_minor`: cards show it without counting donations.
+    donations_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # How gifts are shared among the lines, and what happens after the essential ones are
     # funded (donations.allocation applies them).
     allocation_rule: Mapped[str] = mapped_column(

@@ -49,6 +49,7 @@ from ngo.campaigns.models import (
 from ngo.campaigns.views.sections import appeal_panels, details_section, updates_section
 from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
+from ngo.cases.stories import verified_version
 from ngo.config import LANGUAGES
 from ngo.extensions import db
 from ngo.forms import given
@@ -176,6 +177,7 @@ def render_appeal(
     return render_template(
         "campaigns/staff_appeal.html",
         appeal=appeal,
+        appeal_title=(t.title if (t := fallback_translation(appeal)) else ""),
         case=case,
         totals=services.totals(appeal),
         problems=problems,
@@ -241,6 +243,13 @@ def new_appeal(case_reference: str) -> Response | tuple[str, int]:
     form = NewAppealForm()
     if not form.is_submitted():
         form.language.data = str(request.accept_languages.best_match(LANGUAGES) or "en")
+        verified = verified_version(case)
+        if verified is not None and verified.title:
+            # The appeal starts as the verified story, so its title is the first suggestion;
+            # showing the story's title is a look at the case's story, recorded as one.
+            form.title.data = verified.title
+            with audited_read():
+                record_personal_data_view(case, actor=current_user, part="story")
     if form.validate_on_submit():
         drafted = attempt(
             form,

@@ -17,6 +17,7 @@ from ngo.cases.models.stories import (
     StoryVersion,
     Verification,
     VerificationCheck,
+    VerificationCheckEvidence,
     VersionStatus,
 )
 
@@ -39,5 +40,6 @@ __all__ = [
     "StoryVersion",
     "Verification",
     "VerificationCheck",
+    "VerificationCheckEvidence",
     "VersionStatus",
 ]

@@ -106,3 +106,29 @@ class VerificationCheck(Model):
     note: Mapped[str | None] = mapped_column(EncryptedText)
 
     verification: Mapped[Verification] = relationship(back_populates="checks")
+    # Every item the check cites (a verdict and a release certificate for one persecution);
+    # evidence_item_id above is the first of them, kept for what reads one item.
+    cited: Mapped[list[VerificationCheckEvidence]] = relationship(
+        cascade="all, delete-orphan", order_by="VerificationCheckEvidence.evidence_item_id"
+    )
+
+    @property
+    def evidence_ids(self) -> list[int]:
+        """The ids of every item cited, the first one too (older checks cite only it)."""
+        ids = [link.evidence_item_id for link in self.cited]
+        if self.evidence_item_id is not None and self.evidence_item_id not in ids:
+            ids.insert(0, self.evidence_item_id)
+        return ids
+
+
+class VerificationCheckEvidence(Model):
+    """One item of evidence cited by a check."""
+
+    __tablename__ = "verification_check_evidence"
+
+    check_id: Mapped[int] = mapped_column(
+        ForeignKey("verification_checks.id", ondelete="CASCADE"), primary_key=True
+    )
+    evidence_item_id: Mapped[int] = mapped_column(
+        ForeignKey("evidence_items.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

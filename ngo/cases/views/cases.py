@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from ngo import audit_reading
 from ngo.accounts.access import acting_membership, load_in_organisation, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.models import Membership, Role, User
 from ngo.accounts.policy import Action
-from ngo.audit import AuditEvent
 from ngo.cases import listing, services
 from ngo.cases.forms import (
+    CONSENT_AUDIENCE_LABELS,
+    CONSENT_ITEM_LABELS,
     RISK_LABELS,
     STATUS_LABELS,
     BeneficiaryForm,
@@ -25,8 +30,16 @@ from ngo.cases.forms import (
     StatusForm,
     TaskForm,
 )
-from ngo.cases.listing import CaseFilters
-from ngo.cases.models import Beneficiary, CaseStatus, CaseTask, HouseholdMember, RiskLevel
+from ngo.cases.listing import CaseFilters, CaseSort
+from ngo.cases.models import (
+    Beneficiary,
+    CaseStatus,
+    CaseTask,
+    ConsentAudience,
+    ConsentItem,
+    HouseholdMember,
+    RiskLevel,
+)
 from ngo.cases.services import BeneficiaryData
 from ngo.cases.views import bp, record_view, render_case_tab
 from ngo.extensions import db
@@ -41,6 +54,8 @@ def _case_labels() -> dict[str, object]:
     return {
         "status_label": lambda s: str(STATUS_LABELS[CaseStatus(s)]),
         "risk_label": lambda r: str(RISK_LABELS[RiskLevel(r)]),
+        "consent_item_label": lambda i: str(CONSENT_ITEM_LABELS[ConsentItem(i)]),
+        "consent_audience_label": lambda a: str(CONSENT_AUDIENCE_LABELS[ConsentAudience(a)]),
     }
 
 
@@ -61,51 +76,126 @@ def _caseworker_choices(organisation_id: int) -> list[tuple[str, str]]:
     return _staff_choices(organisation_id, {Role.CASEWORKER, Role.ADMIN})
 
 
-def _parse_filters() -> CaseFilters:
-    """Filters of the case list; anything unknown is a 400, not a silent default.
+SORT_LABELS = {
+    CaseSort.REGISTERED: _l("Newest first"),
+    CaseSort.REFERENCE: _l("Reference"),
+    CaseSort.NEXT_TASK: _l("Next task due"),
+    CaseSort.STATUS: _l("Status"),
+    CaseSort.RISK: _l("Highest risk first"),
+}
+
+
+def _parse_filters() -> tuple[CaseFilters, list[str]]:
+    """Filters of the case list, and what was wrong with them: an unknown value is left out
+    and said so on the page (answered 400), never silently replaced.
 
     A name is only accepted in a POST body: in a query string it would stay in browser
     history, proxy and access logs."""
-    if request.method == "GET" and request.args.get("q"):
-        abort(400, description=_("Search by name with the form on the page."))
     args = request.values
-    try:
-        status = CaseStatus(args["status"]) if args.get("status") else None
-        risk = RiskLevel(args["risk"]) if args.get("risk") else None
-        caseworker = int(args["caseworker"]) if args.get("caseworker") else None
-        page = int(args.get("page", "1"))
-    except ValueError:
-        abort(400, description=_("Unknown filter value."))
-    if not 1 <= page <= MAX_PAGE:
-        abort(400)
+    problems: list[str] = []
+
+    def choice(key: str, kind: Any) -> Any:
+        value = args.get(key, "")
+        if not value:
+            return None
+        try:
+            return kind(value)
+        except ValueError:
+            problems.append(_("Unknown value for “%(filter)s”: it was left out.", filter=key))
+            return None
+
     name = args.get("q", "")
+    if request.method == "GET" and name:
+        # Refused outright rather than listed unfiltered: the page must not answer a name.
+        abort(400, description=_("Search by name with the form on the page."))
     if len(name) > 200:
-        abort(400)
+        problems.append(_("The name is too long to search for: keep it under 200 characters."))
+        name = ""
+    page = choice("page", int)
+    if page is None:
+        page = 1
+    elif not 1 <= page <= MAX_PAGE:
+        problems.append(_("There is no such page: here is the first one."))
+        page = 1
     return CaseFilters(
-        status=status,
-        caseworker_id=caseworker,
-        risk_level=risk,
+        status=choice("status", CaseStatus),
+        caseworker_id=choice("caseworker", int),
+        risk_level=choice("risk", RiskLevel),
         has_unverified_story=args.get("unverified") == "1",
+        assigned_to_id=current_user.id if args.get("mine") == "1" else None,
+        overdue=args.get("overdue") == "1",
         name=name,
+        sort=choice("sort", CaseSort) or CaseSort.REGISTERED,
         page=page,
-    )
+    ), problems
+
+
+def list_query(filters: CaseFilters, **changes: Any) -> dict[str, str]:
+    """The filters as query arguments (never the name: see _parse_filters), for the page and
+    sort links and the hidden fields of the page buttons."""
+    values = {
+        "status": filters.status.value if filters.status else "",
+        "risk": filters.risk_level.value if filters.risk_level else "",
+        "caseworker": str(filters.caseworker_id or ""),
+        "mine": "1" if filters.assigned_to_id else "",
+        "overdue": "1" if filters.overdue else "",
+        "unverified": "1" if filters.has_unverified_story else "",
+        "sort": filters.sort.value if filters.sort is not CaseSort.REGISTERED else "",
+        "page": str(filters.page) if filters.page > 1 else "",
+    }
+    values.update({key: str(value) for key, value in changes.items()})
+    return {
+        key: value
+        for key, value in values.items()
+        if value and not (key == "page" and value == "1")
+    }
+
+
+def page_numbers(current: int, last: int) -> list[int | None]:
+    """The page links to show: the first, the last and two either side of the current one,
+    None where pages are left out."""
+    wanted = {1, last, *range(current - 2, current + 3)}
+    shown: list[int | None] = []
+    previous = 0
+    for number in sorted(n for n in wanted if 1 <= n <= last):
+        if number - previous > 1:
+            shown.append(None)
+        shown.append(number)
+        previous = number
+    return shown
 
 
 @bp.route("/", methods=["GET", "POST"])
 @staff_required(Action.VIEW_CASES)
-def case_list() -> str:
+def case_list() -> tuple[str, int]:
     membership = acting_membership()
-    filters = _parse_filters()
-    rows, total = listing.list_cases(membership.organisation_id, filters)
+    filters, problems = _parse_filters()
+    rows, total = listing.case_page(membership.organisation_id, filters)
+    last_page = listing.page_count(total)
+    status = 400 if problems else 200
+    if filters.page > last_page:
+        problems.append(
+            ngettext(
+                "There is no page %(page)d: the list has %(num)d page.",
+                "There is no page %(page)d: the list has %(num)d pages.",
+                last_page,
+                page=filters.page,
+            )
+        )
+        status = 404
     page = render_template(
         "cases/list.html",
         rows=rows,
         total=total,
         filters=filters,
-        page_size=listing.PAGE_SIZE,
+        problems=problems,
+        last_page=last_page,
+        page_numbers=page_numbers(min(filters.page, last_page), last_page),
+        list_query=list_query,
         caseworkers=_caseworker_choices(membership.organisation_id)[1:],
         status_labels=STATUS_LABELS,
         risk_labels=RISK_LABELS,
+        sort_labels=SORT_LABELS,
     )
     # Recorded once the page is rendered (a commit first would expire the loaded rows and
     # reload each one), committed before it leaves.
@@ -113,7 +203,7 @@ def case_list() -> str:
         listing.record_case_list_view(
             rows, actor=current_user, organisation_id=membership.organisation_id, filters=filters
         )
-    return page
+    return page, status
 
 
 def _beneficiary_data(form: BeneficiaryForm) -> BeneficiaryData:
@@ -309,23 +399,20 @@ def my_tasks() -> str:
 @staff_required(Action.VIEW_CASES)
 def history(reference: str) -> tuple[str, int]:
     case = load_in_organisation(Beneficiary, reference, Action.VIEW_CASES)
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.organisation_id == case.organisation_id,
-            AuditEvent.object_type == "case",
-            AuditEvent.object_id == str(case.id),
-        )
-        .order_by(AuditEvent.seq.desc())
-        .limit(500)
-    ).all()
-    actors = {
-        u.id: u.display_name
-        for u in db.session.scalars(
-            select(User).where(User.id.in_({e.actor_id for e in events if e.actor_id}))
-        )
-    }
-    page = render_case_tab("cases/history.html", case, events=events, actors=actors)
+    page = request.args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+        abort(400, description=_("Unknown page."))
+    rows, total = audit_reading.page_of_events(
+        case.organisation_id, object_type="case", object_id=str(case.id), page=int(page)
+    )
+    page_html = render_case_tab(
+        "cases/history.html",
+        case,
+        events=audit_reading.readable_events(rows, case.organisation_id),
+        total=total,
+        page=int(page),
+        page_size=audit_reading.PAGE_SIZE,
+    )
     # As in the case list: recorded once the page is rendered, committed before it leaves.
     record_view(case, "history")
-    return page
+    return page_html

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from ngo.accounts.access import current_membership, load_in_organisation, staff_required
 from ngo.accounts.forms import ConfirmForm
 from ngo.accounts.policy import Action, may
-from ngo.cases import stories, verification
+from ngo.cases import stories, story_checks, verification
 from ngo.cases import story_diff as diffs
 from ngo.cases.forms_stories import (
     CHECK_HINTS,
@@ -67,8 +67,10 @@ def _render_story(
     *,
     story_form: StoryForm | None = None,
     verify_form: VerifyForm | None = None,
+    preview: tuple[str, str] | None = None,
 ) -> tuple[str, int]:
-    """The story tab. Also used to show a refused form again, with its errors and a 400."""
+    """The story tab. Also used to show a refused form again, with its errors and a 400, and
+    a `preview` (title, text) of what is being written, which is not saved."""
     record_view(case, "story")
     story = stories.story_of(case)
     latest = stories.latest_version(story) if story else None
@@ -88,10 +90,22 @@ def _render_story(
     show_verify_form = may_verify and awaiting and not conflict
     if show_verify_form and verify_form is None:
         verify_form = _verify_form(case)
+    # While the story is being written (a preview, or a draft or returned version), the
+    # writer sees what the publication check will find, not only when an appeal is published.
+    checked = preview
+    if checked is None and may_write and latest is not None and latest.status in _BEING_WRITTEN:
+        checked = (latest.title or "", latest.body_markdown or "")
     return render_case_tab(
         "cases/story.html",
         case,
         status,
+        preview_title=preview[0] if preview else None,
+        preview_html=render_markdown(preview[1]) if preview else None,
+        safety_findings=(
+            story_checks.story_findings(case, title=checked[0], body=checked[1])
+            if checked
+            else None
+        ),
         story=story,
         latest=latest,
         latest_html=render_markdown(latest.body_markdown) if latest else None,
@@ -106,12 +120,15 @@ def _render_story(
         story_form=story_form,
         verify_form=verify_form,
         show_verify_form=show_verify_form,
-        has_evidence=bool(
-            verify_form and len(verify_form.identity.form.evidence.choices or ()) > 1
-        ),
+        # Approving needs evidence for every check: without any, the form offers only
+        # returning the story instead of an Approve button that would then refuse.
+        has_evidence=bool(verify_form and verify_form.identity.form.evidence.choices),
         confirm_form=ConfirmForm(),
         **_labels(),
     )
+
+
+_BEING_WRITTEN = (VersionStatus.DRAFT.value, VersionStatus.RETURNED.value)
 
 
 def _labels() -> dict[str, Any]:
@@ -150,6 +167,10 @@ def save_story(reference: str) -> Response | tuple[str, int]:
     form = StoryForm()
     if not form.validate_on_submit():
         return _render_story(case, 400, story_form=form)
+    if form.preview.data:
+        return _render_story(
+            case, story_form=form, preview=(given(form.title.data), given(form.body.data))
+        )
     saved = attempt(
         form,
         lambda: stories.start_story(
@@ -214,7 +235,7 @@ def verify_story(reference: str, number: int) -> Response | tuple[str, int]:
         verification.CheckResult(
             kind=kind,
             passed=bool(sub.form.passed.data),
-            evidence_item_id=int(sub.form.evidence.data) if sub.form.evidence.data else None,
+            evidence_item_ids=tuple(sub.form.evidence.data or ()),
             note=sub.form.note.data,
         )
         for kind, sub in form.check_fields()

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from ngo.accounts.models import Organisation
 from ngo.campaigns.models import Appeal
+from ngo.campaigns.presentation import translation_for
 from ngo.donations import public_ledger
 from ngo.donations.forms_disbursements import FindGiftForm
 from ngo.donations.models import LedgerCheckpoint
@@ -70,10 +71,9 @@ def _page_number() -> int:
 
 
 def _title(appeal: Appeal) -> str:
-    for translation in appeal.translations:
-        if translation.language == appeal.fallback_language:
-            return translation.title
-    return appeal.translations[0].title if appeal.translations else ""
+    """The title in the reader's language, else English, else the appeal's own."""
+    text = translation_for(appeal, str(get_locale()))
+    return text.title if text else ""
 
 
 def _render(

@@ -58,6 +58,8 @@ class Organiser:
     name: str
     slug: str
     contact_email: str | None
+    legal_name: str | None = None
+    registration_number: str | None = None
 
 
 @dataclass
@@ -112,6 +114,8 @@ def _by_slug(with_page_columns: bool) -> Select[*tuple[Any, ...]]:
             Organisation.name,
             Organisation.slug,
             Organisation.contact_email,
+            Organisation.legal_name,
+            Organisation.registration_number,
         )
         .join(Organisation, Organisation.id == Appeal.organisation_id)
         .where(Appeal.slug == bindparam("slug"))
@@ -171,20 +175,25 @@ def _listed(slug: str, with_page_columns: bool = False) -> Row[*tuple[Any, ...]]
     if row is None:
         raise LookupError(slug)
     if not is_listed(row[0]):
+        # Only an appeal the public could once see is "gone": a 410 for a draft that was
+        # never published would tell anyone guessing addresses that it exists.
+        if row[0].published_at is None:
+            raise LookupError(slug)
         raise AppealGoneError(slug)
     return row
 
 
 def find_listed(slug: str) -> Appeal:
-    """The listed appeal with this slug. LookupError if no appeal ever had it,
-    AppealGoneError if it is not on the public site (any more): neither says why."""
+    """The listed appeal with this slug. LookupError if no appeal ever had it or it was
+    never published, AppealGoneError if it was on the public site and is not any more:
+    neither says why."""
     appeal: Appeal = _listed(slug)[0]
     return appeal
 
 
 def public_appeal(slug: str, locale: str) -> PublicAppeal:
     """Everything the appeal page and the API's detail show, in four queries."""
-    appeal, cover_token, organisation, organisation_slug, contact = _listed(
+    appeal, cover_token, organisation, organisation_slug, *public_details = _listed(
         slug, with_page_columns=True
     )
     lines = _lines(appeal.id)
@@ -197,7 +206,7 @@ def public_appeal(slug: str, locale: str) -> PublicAppeal:
         lines=lines,
         updates=updates,
         badge=verification_badge(appeal, organisation),
-        organiser=Organiser(organisation, organisation_slug, contact),
+        organiser=Organiser(organisation, organisation_slug, *public_details),
         funded=Money(sum(line.funded_minor for line in lines), currency),
         spent=Money(sum(line.spent_minor for line in lines), currency),
         alternates=sorted(t.language for t in appeal.translations),

@@ -48,6 +48,8 @@ class Card:
     essential: Money
     raised: Money
     percent: int
+    # Confirmed gifts (the appeal's counter, moved with `raised`).
+    donations: int = 0
     cover_token: str | None = None
 
     @property
@@ -73,6 +75,7 @@ CARD_COLUMNS = (
     Appeal.goal_minor,
     Appeal.essential_minor,
     Appeal.raised_minor,
+    Appeal.donations_count,
 )
 TEXT_COLUMNS = (
     AppealTranslation.appeal_id,
@@ -100,6 +103,7 @@ class CardRow(NamedTuple):
     goal_minor: int
     essential_minor: int
     raised_minor: int
+    donations_count: int
 
 
 class TextRow(NamedTuple):
@@ -149,6 +153,7 @@ def _card(appeal: Any, texts: Sequence[PublicText], locale: str, cover_token: st
         essential=Money(appeal.essential_minor, appeal.currency),
         raised=raised,
         percent=percent_of(raised, goal) if appeal.goal_minor else 0,
+        donations=appeal.donations_count,
         cover_token=cover_token,
     )
 

@@ -44,7 +44,8 @@ from ngo.markdown import render_published_markdown, visible_text
 from ngo.money import Money
 from ngo.public import browse
 from ngo.public.browse import AppealGoneError, Band, BrowseError, Sort
-from ngo.public.views.home import current_locale, refuse_long_query_string
+from ngo.public.sharing import share_links
+from ngo.public.views.home import absolute_url, current_locale, refuse_long_query_string
 
 bp = Blueprint("public_appeals", __name__)
 
@@ -135,20 +136,39 @@ def _filter_choices(filters: browse.Filters) -> dict[str, list[tuple[str, str]]]
     }
 
 
+def _list_without_refused(
+    args: Mapping[str, str],
+) -> tuple[browse.Filters, browse.Page, list[BrowseError]]:
+    """The list the reader asked for, leaving out each parameter it cannot use (a status
+    that is not public, a page past the last, an unknown sort or category...), with what
+    was refused. Each refusal drops a parameter the address has, so this ends."""
+    kept = {name: args[name] for name in args}
+    refused: list[BrowseError] = []
+    while True:
+        try:
+            filters = browse.parse_filters(kept)
+            number = browse.parse_positive_int(
+                kept.get("page"), "page", default=1, maximum=browse.MAX_PAGE
+            )
+            return filters, browse.list_page(filters, number, current_locale()), refused
+        except BrowseError as error:
+            if error.field not in kept:
+                raise
+            refused.append(error)
+            del kept[error.field]
+
+
 @bp.get("/appeals")
 @cacheable()
-def appeal_list() -> str:
-    try:
-        filters = browse.parse_filters(request.args)
-        number = browse.parse_positive_int(
-            request.args.get("page"), "page", default=1, maximum=browse.MAX_PAGE
-        )
-        page = browse.list_page(filters, number, current_locale())
-    except BrowseError as error:
-        abort(400, description=error.message)
+def appeal_list() -> tuple[str, int]:
+    """The list. A hand-edited address it cannot use is answered 400 (so that caches and
+    search engines keep no page for it) with the list itself, without what was refused, a
+    message saying what and a link to every appeal: a reader is never left on an error page
+    for a filter the form would not have offered."""
+    filters, page, refused = _list_without_refused(request.args)
     selected = filters.as_args()
     selected.setdefault("sort", Sort.NEWEST.value)
-    return render_template(
+    page_html = render_template(
         "campaigns/appeal_list.html",
         filters=filters,
         args=filters.as_args(),
@@ -156,7 +176,9 @@ def appeal_list() -> str:
         page=page,
         choices=_filter_choices(filters),
         filtered=bool(set(filters.as_args()) - {"sort"}),
+        refused=[error.message for error in refused],
     )
+    return page_html, 400 if refused else 200
 
 
 # One appeal -------------------------------------------------------------------------------
@@ -229,10 +251,45 @@ def _cover(token: str | None) -> Any:
     if token is None:
         return None
     return db.session.execute(
-        select(PublicImage.token, PublicImage.alt_text, PublicImage.width, PublicImage.height)
+        select(
+            PublicImage.token,
+            PublicImage.alt_text,
+            PublicImage.width,
+            PublicImage.height,
+            PublicImage.content_type,
+        )
         .where(PublicImage.token == token, PublicImage.approved_at.is_not(None))
         .limit(1)
     ).first()
+
+
+@dataclass(frozen=True)
+class ShareImage:
+    """The picture link previews show (og:image): the cover, else the site's own image."""
+
+    url: str
+    content_type: str
+    width: int
+    height: int
+    alt: str
+
+
+# The site's preview picture for an appeal without a cover (ngo/static/img/og-default.png):
+# the size networks ask for (1.91:1), so that the preview is the large one either way.
+DEFAULT_SHARE_IMAGE = ("img/og-default.png", "image/png", 1200, 630)
+
+
+def _share_image(cover: Any) -> ShareImage:
+    if cover is not None:
+        return ShareImage(
+            absolute_url("public_appeals.media", token=cover.token),
+            cover.content_type,
+            cover.width,
+            cover.height,
+            cover.alt_text or "",
+        )
+    filename, content_type, width, height = DEFAULT_SHARE_IMAGE
+    return ShareImage(absolute_url("static", filename=filename), content_type, width, height, "")
 
 
 @bp.get("/appeals/<slug>")
@@ -249,16 +306,25 @@ def appeal(slug: str) -> str:
     checks = public.badge.checks if public.badge else []
     text = public.text
     description = (text.summary or _shorten(visible_text(text.story_markdown))) if text else ""
+    cover = _cover(public.card.cover_token)
+    title = text.title if text else ""
+    lang_param = requested if requested in public.alternates else None
+    # What readers share: the page's canonical address, with no tracking parameter.
+    address = absolute_url("public_appeals.appeal", slug=public.card.slug, lang=lang_param)
     return render_template(
         "campaigns/appeal_detail.html",
         public=public,
         card=public.card,
         text=public.text,
         language=language,
-        lang_param=requested if requested in public.alternates else None,
+        lang_param=lang_param,
         essential_rows=[r for r in rows if r.essential],
         stretch_rows=[r for r in rows if not r.essential],
-        cover=_cover(public.card.cover_token),
+        cover=cover,
+        share_image=_share_image(cover),
+        share_links=share_links(
+            address, title, _("E-mail"), description or _("An appeal you may want to read.")
+        ),
         check_labels=[str(CHECK_LABELS.get(c, c)) for c in checks],
         description=description,
         giving_rules=giving_rules(public.appeal),

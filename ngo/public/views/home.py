@@ -17,6 +17,7 @@ from flask import (
     current_app,
     jsonify,
     make_response,
+    redirect,
     render_template,
     request,
     url_for,
@@ -27,8 +28,9 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from ngo.config import LANGUAGES
-from ngo.extensions import db
+from ngo.extensions import csrf, db
 from ngo.http_cache import cacheable, public_limit
+from ngo.i18n import language_display_name, remember_language
 from ngo.money import format_money_short
 from ngo.public import browse
 from ngo.urls import safe_redirect_target
@@ -69,6 +71,8 @@ def _public_helpers() -> dict[str, object]:
     return {
         "money_short": lambda money: format_money_short(money, locale),
         "language_name": lambda code: LANGUAGES.get(code, code),
+        # Mid-sentence, in the reader's language: "written in Belarusian", "po białorusku".
+        "language_display_name": lambda code: language_display_name(code, str(locale)),
         "absolute_url": absolute_url,
         "og_locale": og_locale,
     }
@@ -82,17 +86,50 @@ def home() -> str:
     return render_template("public/home.html", urgent=urgent, newest=newest)
 
 
+def _return_target(raw: str | None) -> str:
+    if raw is None or len(raw) > MAX_QUERY_STRING:
+        raw = ""
+    return safe_redirect_target(raw, url_for("public.home"))
+
+
 @bp.get("/choose-language")
 @public_limit
 def choose_language() -> Response:
-    """The language form, on its own page: it sets a cookie, which public pages must not."""
-    target = request.args.get("next", "")
-    if len(target) > MAX_QUERY_STRING:
-        target = ""
-    target = safe_redirect_target(target, url_for("public.home"))
+    """The language choice, on its own page. Showing it sets no cookie: a reader's form
+    carries no CSRF token (which would need a session) and posts back here. A signed-in
+    user, who has a session already, gets the account's form, which also saves the choice
+    to their account."""
+    target = _return_target(request.args.get("next"))
     response = make_response(render_template("public/choose_language.html", next=target))
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _from_another_site() -> bool:
+    """A form posted by another site's page: browsers say so in Sec-Fetch-Site, and older
+    ones send an Origin that is not this site's."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    return origin is not None and origin.rstrip("/") != request.host_url.rstrip("/")
+
+
+@bp.post("/choose-language")
+@csrf.exempt
+@public_limit
+def remember_chosen_language() -> Response:
+    """The reader's choice, kept in the language cookie (the only cookie a reader gets).
+    Without a session there is no CSRF token to check; the worst a forged post could do is
+    change the language, and posts from other sites are refused all the same."""
+    if _from_another_site():
+        abort(403)
+    language = request.form.get("language", "")
+    if language not in LANGUAGES:
+        abort(400, description=_("Unknown language."))
+    response = redirect(_return_target(request.form.get("next")))
+    remember_language(response, language)
     return response
 
 
