@@ -8,6 +8,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from ngo.dashboard import navigation
     from ngo.dashboard.views import bp
 
     app.register_blueprint(bp)
+    navigation.init_app(app)
