@@ -67,7 +67,22 @@ def new_public_slug() -> str:
     return secrets.token_urlsafe(8).lower().replace("_", "x").replace("-", "y")
 
 
-class Appeal(Model):
+class CategorisedMixin:
+    """Categories stored comma-joined in a `categories` column (",a,b," matches ",a," in SQL),
+    read and written as a list: appeals, and the grants that fund appeals by category."""
+
+    categories: Mapped[str]
+
+    @property
+    def category_list(self) -> list[Category]:
+        return [Category(c) for c in self.categories.split(",") if c]
+
+    @category_list.setter
+    def category_list(self, values: list[Category]) -> None:
+        self.categories = ",".join(sorted({Category(v).value for v in values}))
+
+
+class Appeal(CategorisedMixin, Model):
     __tablename__ = "appeals"
     # Staff URLs name an appeal by its slug (accounts.access.load_in_organisation).
     lookup_key = "slug"
@@ -142,14 +157,6 @@ class Appeal(Model):
     def audit_object(self) -> tuple[str, int]:
         """What audit events about it are filed under (ngo.audit.record_change)."""
         return ("appeal", self.id)
-
-    @property
-    def category_list(self) -> list[Category]:
-        return [Category(c) for c in self.categories.split(",") if c]
-
-    @category_list.setter
-    def category_list(self, values: list[Category]) -> None:
-        self.categories = ",".join(sorted({Category(v).value for v in values}))
 
 
 class AppealTranslation(Model):

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ngo.accounts.models import User
-from ngo.campaigns.models import Appeal, Category
+from ngo.campaigns.models import Appeal, CategorisedMixin
 from ngo.crypto import EncryptedText
 from ngo.extensions import Model
 from ngo.reports.funders.periods import Frequency
@@ -95,7 +95,7 @@ grant_appeals = Table(
 )
 
 
-class Grant(Model):
+class Grant(CategorisedMixin, Model):
     """Money a funder gives for some appeals: named ones, and every appeal of the named
     categories. The amount is what the funder granted, in its currency; it is not a donation
     and moves no ledger entry."""
@@ -124,14 +124,6 @@ class Grant(Model):
     @property
     def audit_object(self) -> tuple[str, int]:
         return ("grant", self.id)
-
-    @property
-    def category_list(self) -> list[Category]:
-        return [Category(c) for c in self.categories.split(",") if c]
-
-    @category_list.setter
-    def category_list(self, values: list[Category]) -> None:
-        self.categories = ",".join(sorted({Category(v).value for v in values}))
 
 
 subscription_recipients = Table(
