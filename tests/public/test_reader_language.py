@@ -63,7 +63,7 @@ def test_the_page_says_which_language_the_appeal_is_written_in(client, owner):
     _polish(client)
     page = get_text(client, f"/appeals/{only_belarusian}")
     # Babel's name of the language, as a Polish reader says it.
-    assert _notice(page) == "This appeal is written in białoruski."
+    assert _notice(page) == "Ta zbiórka została napisana w języku: białoruski."
     assert '<header class="appeal-header" lang="be">' in page
     client.delete_cookie(LANGUAGE_COOKIE)
     english = get_text(client, f"/appeals/{only_belarusian}")
@@ -75,7 +75,7 @@ def test_the_page_says_the_readers_language_is_missing_and_links_to_the_others(c
     _polish(client)
     page = get_text(client, f"/appeals/{slug}")
     assert _notice(page) == (
-        "This appeal is not written in polski; you are reading it in angielski."
+        "Ta zbiórka nie została napisana w języku: polski; czytasz ją w języku: angielski."
     )
     assert '<span lang="en" aria-current="true">English</span>' in page
     for code, name in (("be", "Беларуская"), ("ru", "Русский")):
