@@ -153,7 +153,9 @@ def _existing_content_stays_public():
         sa.column("created_at", sa.DateTime),
         sa.column("posted_at", sa.DateTime),
     )
-    bind.execute(updates.update().values(state="published", created_at=updates.c.posted_at))
+    bind.execute(
+        updates.update().values(state="published", created_at=updates.c.posted_at)
+    )
     images = sa.table(
         "public_images",
         sa.column("id", sa.Integer),
