@@ -50,12 +50,25 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     hops = int(os.environ.get("NGO_PROXY_HOPS", "0") or 0)
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    _configure_logging(app)
+    return app
+
+
+# Libraries that log routine progress at INFO: WeasyPrint seven lines a PDF (its steps, under
+# `weasyprint.progress`), fontTools a line a pruned font table when it subsets (without
+# HarfBuzz), stripe two an API call (ids and paths, on every webhook). Their warnings and
+# errors still show; what fails reaches ngo as an exception, which ngo logs itself.
+QUIET_LOGGERS = ("weasyprint", "fontTools", "stripe")
+
+
+def _configure_logging(app: Flask) -> None:
+    """Production logs at INFO (a Celery worker sets its own handlers and level); in every
+    mode the chatty libraries above are held to warnings, so that a worker's log says what the
+    worker did."""
     if app.config["NGO_ENV"] == "production":
         logging.basicConfig(level=logging.INFO)
-        # The stripe library logs every API call at INFO, two lines each: ids and paths, on
-        # every webhook. Its errors reach ngo as exceptions, which ngo logs itself.
-        logging.getLogger("stripe").setLevel(logging.WARNING)
-    return app
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _private_folder(path: str) -> None:

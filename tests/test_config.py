@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -275,3 +277,31 @@ def test_worker_settings_that_contradict_each_other_are_refused(
         worker_env.setenv(name, value)
     with pytest.raises(ConfigurationError, match=message):
         load_config(str(tmp_path))
+
+
+@pytest.fixture
+def unset_library_log_levels():
+    """As in a fresh process: the libraries' loggers without a level of their own."""
+    from ngo import QUIET_LOGGERS
+
+    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    saved = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.NOTSET)
+    yield
+    for logger, level in zip(loggers, saved, strict=True):
+        logger.setLevel(level)
+
+
+def test_the_worker_log_holds_no_pdf_progress_lines(
+    clean_env, tmp_path, caplog, unset_library_log_levels
+):
+    from ngo.reports.pdf import render_pdf
+
+    create_app({**production_keys(), "CELERY_BROKER_URL": "memory://"})
+    caplog.set_level(logging.INFO)  # as a worker started with --loglevel INFO logs
+    render_pdf("<h1>Квитанція 2026-000001</h1><p>Zażółć gęślą jaźń</p>")
+    logging.getLogger("ngo.reports").info("a receipt was sent")
+    assert [record.name for record in caplog.records] == ["ngo.reports"]
+    logging.getLogger("weasyprint").warning("a broken stylesheet")  # warnings still show
+    assert caplog.records[-1].name == "weasyprint"
