@@ -14,7 +14,10 @@ sent     done
 Delivery claims a message before running its handler, so two deliveries of one message run it
 once. A handler that does several outward things in a row (one mail per follower) records each
 as a *step* (`step_done`/`record_step`, which ngo.mail does for every mail it sends inside a
-delivery): a retry after a failure half-way skips what already left.
+delivery): a retry after a failure half-way skips what already left. A step is committed at the
+first of: the check before the next step (so it is on record before anything else leaves), the
+commit that marks the message sent (one commit for the handler's last mail and the mark), or
+the commit that records the handler's failure.
 
 A handler that knows a failure is final raises `PermanentError` (ngo.mail raises its
 subclass `PermanentDeliveryError` for a 5xx refusal); `register_handler(...,
@@ -30,12 +33,13 @@ import hmac
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from celery import Task, shared_task
 from flask import Flask, current_app
-from sqlalchemy import CursorResult, func, inspect, or_, select, update
+from sqlalchemy import CursorResult, Row, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from ngo.extensions import db, listen
@@ -94,6 +98,7 @@ def init_app(app: Flask) -> None:
     app.extensions.setdefault(_HANDLERS, {})
     app.extensions.setdefault(_ON_PERMANENT, {})
     listen(Session, "after_commit", _dispatch_after_commit)
+    listen(Session, "after_commit", _forget_committed_steps)
     listen(Session, "after_rollback", _forget_after_rollback)
 
 
@@ -158,8 +163,38 @@ def _forget_after_rollback(session: Session) -> None:
 
 # Steps ------------------------------------------------------------------------------------
 
-# The message whose handler runs in this context.
-_current_message: ContextVar[int | None] = ContextVar("outbox_current_message", default=None)
+
+@dataclass
+class _Delivery:
+    """The message whose handler runs in this context, and the steps its attempt did."""
+
+    message_id: int
+    # Nothing can be on record from before (see _Claim.first): no need to look.
+    first_attempt: bool = False
+    done: set[str] = field(default_factory=set)
+    # Done, and in the session but not committed yet: the next commit takes them along.
+    uncommitted: dict[str, OutboxStep] = field(default_factory=dict)
+
+    def keep_in_session(self) -> None:
+        """Put back what a rollback took out of the session (steps stay done)."""
+        for key, step in list(self.uncommitted.items()):
+            if step not in db.session:
+                self.uncommitted[key] = _add_step(self.message_id, key)
+
+
+_current_delivery: ContextVar[_Delivery | None] = ContextVar("outbox_delivery", default=None)
+
+
+def _add_step(message_id: int, key: str) -> OutboxStep:
+    step = OutboxStep(message_id=message_id, key=key)
+    db.session.add(step)
+    return step
+
+
+def _forget_committed_steps(session: Session) -> None:
+    delivery = _current_delivery.get()
+    if delivery is not None and delivery.uncommitted and session is db.session():
+        delivery.uncommitted.clear()
 
 
 def step_key(kind: str, value: str) -> str:
@@ -170,26 +205,35 @@ def step_key(kind: str, value: str) -> str:
 
 
 def step_done(key: str) -> bool:
-    """Did an earlier attempt of the message being delivered already do this step? Outside a
-    delivery there is nothing to remember: False."""
-    message_id = _current_message.get()
-    if message_id is None:
+    """Did this or an earlier attempt of the message being delivered already do this step?
+    Outside a delivery there is nothing to remember: False."""
+    delivery = _current_delivery.get()
+    if delivery is None:
         return False
+    if key in delivery.done:
+        return True
+    if delivery.first_attempt:
+        return False
+    delivery.keep_in_session()
     found = db.session.scalar(
-        select(OutboxStep.id).where(OutboxStep.message_id == message_id, OutboxStep.key == key)
+        select(OutboxStep.id).where(
+            OutboxStep.message_id == delivery.message_id, OutboxStep.key == key
+        )
     )
     return found is not None
 
 
 def record_step(key: str) -> None:
-    """Note that the step happened and commit at once, with whatever the handler did before
-    it: if the handler fails after this point, its retry skips the step. (Only a crash between
-    the step and this commit, a few milliseconds, can repeat it.)"""
-    message_id = _current_message.get()
-    if message_id is None:
+    """Note that the step happened, in the handler's transaction: it commits with the
+    handler's next commit (a handler that commits each mail with its own record), at the
+    latest with the mark that the message was sent, or, if the handler fails first, with the
+    record of the failure. A retry skips it. (Only a crash between the step and that commit,
+    the moment the handler runs on, can repeat it.)"""
+    delivery = _current_delivery.get()
+    if delivery is None:
         return
-    db.session.add(OutboxStep(message_id=message_id, key=key))
-    db.session.commit()
+    delivery.done.add(key)
+    delivery.uncommitted[key] = _add_step(delivery.message_id, key)
 
 
 # Delivery ---------------------------------------------------------------------------------
@@ -205,38 +249,71 @@ class RetryLaterError(Exception):
         self.error = error
 
 
-def _claim(message_id: int) -> bool:
+@dataclass(frozen=True)
+class _Claim:
+    kind: str
+    payload: dict[str, Any]
+    # No attempt before this one (never failed, never lost): it can have no steps on record.
+    first: bool
+
+
+def _claim(message_id: int) -> _Claim | None:
+    """The message, if this delivery may run it: the row is claimed and committed."""
     now = utcnow()
     # Committed on its own, before the handler runs: a second delivery must see the claim.
     with transaction():
+        claimed = _take(message_id, now)
         # A claim whose lease ran out is an attempt that never finished: its worker died
-        # (SIGKILL, the hard time limit, a lost machine). Said so on the admin page.
-        db.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == message_id,
-                OutboxMessage.sent_at.is_(None),
-                OutboxMessage.claimed_at < now - lease(),
-            )
-            .values(
-                claimed_at=None,
-                failed_at=OutboxMessage.claimed_at,
-                last_error="WorkerLost",
-                last_error_detail="the attempt did not finish: its worker stopped",
-            )
+        # (SIGKILL, the hard time limit, a lost machine). Said so on the admin page, and then
+        # the message may be taken. (Looked for only when the claim failed: one statement
+        # for the usual delivery.)
+        if claimed is None and _release_lost_claim(message_id, now):
+            claimed = _take(message_id, now)
+    if claimed is None:
+        return None
+    return _Claim(claimed.kind, claimed.payload, claimed.attempts == 1 and not claimed.failed_at)
+
+
+def _take(message_id: int, now: datetime) -> Row[Any] | None:
+    return db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.dead_at.is_(None),
+            OutboxMessage.attempts < max_attempts(),
+            or_(OutboxMessage.due_at.is_(None), OutboxMessage.due_at <= now),
+            OutboxMessage.claimed_at.is_(None),
         )
-        result = db.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == message_id,
-                OutboxMessage.sent_at.is_(None),
-                OutboxMessage.dead_at.is_(None),
-                OutboxMessage.attempts < max_attempts(),
-                or_(OutboxMessage.due_at.is_(None), OutboxMessage.due_at <= now),
-                OutboxMessage.claimed_at.is_(None),
-            )
-            .values(claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        .values(claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        # What the handler needs, without reading the row again (RETURNING: PostgreSQL, and
+        # SQLite from 3.35).
+        .returning(
+            OutboxMessage.kind,
+            OutboxMessage.payload,
+            OutboxMessage.attempts,
+            OutboxMessage.failed_at,
         )
+        .execution_options(synchronize_session=False)
+    ).first()
+
+
+def _release_lost_claim(message_id: int, now: datetime) -> bool:
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.claimed_at < now - lease(),
+        )
+        .values(
+            claimed_at=None,
+            failed_at=OutboxMessage.claimed_at,
+            last_error="WorkerLost",
+            last_error_detail="the attempt did not finish: its worker stopped",
+        )
+        .execution_options(synchronize_session=False)
+    )
     # Session.execute is typed as returning a Result; for an UPDATE it is a CursorResult.
     return cast(CursorResult[Any], result).rowcount == 1
 
@@ -267,42 +344,48 @@ def deliver(message_id: int) -> bool:
     permanent one, or the last attempt, marks the message dead and returns False.
 
     Units of work: the claim; the handler's work with the mark that it was sent (and each
-    recorded step, which commits); and, if the handler fails, the failure's record."""
-    if not _claim(message_id):
+    recorded step, which commits with the next step or with that mark); and, if the handler
+    fails, the failure's record (with the steps it did)."""
+    claimed = _claim(message_id)
+    if claimed is None:
         later = _unclaimed_reason(message_id)
         if later is not None:
             raise later
         return False
     failure: Exception | None = None
-    token = _current_message.set(message_id)
+    delivery = _Delivery(message_id, first_attempt=claimed.first)
+    token = _current_delivery.set(delivery)
     try:
         with transaction():
-            # The claim just updated the row: only a concurrent delete could make it vanish.
-            message = db.session.get_one(OutboxMessage, message_id)
-            handler = _handlers().get(message.kind)
+            handler = _handlers().get(claimed.kind)
             if handler is None:
-                raise PermanentError(f"no handler for {message.kind}"[:200])
-            handler(dict(message.payload))
-            message = db.session.get_one(OutboxMessage, message_id)
-            message.sent_at = utcnow()
-            message.claimed_at = None
+                raise PermanentError(f"no handler for {claimed.kind}"[:200])
+            handler(dict(claimed.payload))
+            delivery.keep_in_session()
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id)
+                .values(sent_at=utcnow(), claimed_at=None)
+                .execution_options(synchronize_session=False)
+            )
     except Exception as exc:
         failure = exc
     finally:
-        _current_message.reset(token)
+        _current_delivery.reset(token)
     if failure is None:
         return True
     # Outside the `except`: what is raised from here must not carry the handler's exception
     # (its text can hold an address) along as its context.
-    return _record_failure(message_id, failure)
+    return _record_failure(message_id, failure, list(delivery.uncommitted))
 
 
-def _record_failure(message_id: int, exc: Exception) -> bool:
+def _record_failure(message_id: int, exc: Exception, steps: list[str]) -> bool:
     error, detail = describe_error(exc)
     permanent = isinstance(exc, PermanentError)
     now = utcnow()
     with transaction():
         message = db.session.get_one(OutboxMessage, message_id)
+        _record_steps_after_failure(message_id, steps)
         message.claimed_at = None
         message.failed_at = now
         message.last_error, message.last_error_detail = error, detail
@@ -324,6 +407,25 @@ def _record_failure(message_id: int, exc: Exception) -> bool:
         *(message_id, kind, attempts, error, detail, delay),
     )
     raise RetryLaterError(seconds=delay, error=f"{error} {detail}".strip())
+
+
+def _record_steps_after_failure(message_id: int, steps: list[str]) -> None:
+    """The steps the failed attempt did that no commit took along (the rollback dropped
+    them); one that raised only after the database had committed may have: not written twice."""
+    if not steps:
+        return
+    recorded = set(
+        db.session.scalars(
+            select(OutboxStep.key).where(
+                OutboxStep.message_id == message_id, OutboxStep.key.in_(steps)
+            )
+        )
+    )
+    db.session.add_all(
+        OutboxStep(message_id=message_id, key=key)
+        for key in dict.fromkeys(steps)
+        if key not in recorded
+    )
 
 
 def retry_message(message_id: int) -> OutboxMessage:

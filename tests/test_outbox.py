@@ -15,6 +15,7 @@ from ngo import mail, outbox
 from ngo.extensions import db
 from ngo.outbox import OutboxMessage, WorkStatus
 from ngo.timeutil import utcnow
+from ngo.unit_of_work import transaction
 from tests.conftest import sent_mail
 
 calls: list[dict[str, Any]] = []
@@ -44,12 +45,43 @@ def _mails_then_fails_once(payload: dict[str, Any]) -> None:
         raise RuntimeError("failed after the mail went out")
 
 
+def _one_mail(payload: dict[str, Any]) -> None:
+    mail.send_mail("donor@example.org", "Thank you", "Your gift is confirmed")
+
+
+def _three_mails_the_last_fails_once(payload: dict[str, Any]) -> None:
+    """As a handler that commits each mail with its own record (the updates to followers)."""
+    calls.append(payload)
+    for address in ("a@example.org", "b@example.org"):
+        with transaction():
+            mail.send_mail(address, "News", "An update")
+    if len(calls) == 1:
+        raise ConnectionError("the third mail's server is down")
+    mail.send_mail("c@example.org", "News", "An update")
+
+
+def _mails_in_a_unit_it_rolls_back(payload: dict[str, Any]) -> None:
+    """The mail leaves inside a unit of work that the handler itself rolls back and goes on."""
+    calls.append(payload)
+    try:
+        with transaction():
+            mail.send_mail("donor@example.org", "Thank you", "Your gift is confirmed")
+            raise ValueError("a record after the mail was refused")
+    except ValueError:
+        pass
+    if len(calls) == 1:
+        raise RuntimeError("failed later")
+
+
 @pytest.fixture(autouse=True)
 def _handlers(app):
     outbox.register_handler(app, "test.record_call", _record_call)
     outbox.register_handler(app, "test.always_fails", _always_fails)
     outbox.register_handler(app, "test.refused", _refused, on_permanent_failure=_note_refusal)
     outbox.register_handler(app, "test.mails_then_fails_once", _mails_then_fails_once)
+    outbox.register_handler(app, "test.one_mail", _one_mail)
+    outbox.register_handler(app, "test.three_mails", _three_mails_the_last_fails_once)
+    outbox.register_handler(app, "test.rolled_back_mail", _mails_in_a_unit_it_rolls_back)
     calls.clear()
     refusals.clear()
 
@@ -154,6 +186,59 @@ def test_a_mail_sent_before_the_handler_failed_is_not_sent_again(app):
     assert len(sent_mail(app)) == 1  # ... and the donor has one mail
     steps = db.session.scalars(select(outbox.OutboxStep.key)).all()
     assert len(steps) == 1 and "donor" not in steps[0]  # a keyed hash, not the address
+
+
+def _recipients(app) -> list[str]:
+    return sorted(str(message["To"]) for message in sent_mail(app))
+
+
+def test_the_last_mail_commits_with_the_mark_that_the_message_was_sent(app):
+    """Two commits: the claim, then the handler's work with its mail's step and the mark."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    message = outbox.enqueue("test.one_mail", {"n": 1})
+    db.session.flush()
+    db.session.info.pop("outbox_committed")  # delivered by hand below, not on commit
+    db.session.commit()
+    commits: list[Session] = []
+
+    def count(session: Session) -> None:
+        commits.append(session)
+
+    event.listen(Session, "after_commit", count)
+    try:
+        assert outbox.deliver(message.id) is True
+    finally:
+        event.remove(Session, "after_commit", count)
+    assert len(commits) == 2
+    db.session.refresh(message)
+    assert outbox.status_of(message) == WorkStatus.SENT
+    assert _recipients(app) == ["donor@example.org"]
+    assert len(db.session.scalars(select(outbox.OutboxStep.id)).all()) == 1
+
+
+def test_mails_a_handler_committed_are_skipped_by_the_retry_after_a_later_failure(app):
+    message = outbox.enqueue("test.three_mails", {"n": 1})
+    db.session.commit()  # first attempt: a and b leave, then the handler fails
+    db.session.refresh(message)
+    assert outbox.status_of(message) == WorkStatus.FAILED
+    assert _recipients(app) == ["a@example.org", "b@example.org"]
+    _make_due(message)
+    assert outbox.deliver(message.id) is True
+    assert _recipients(app) == ["a@example.org", "b@example.org", "c@example.org"]
+    assert len(db.session.scalars(select(outbox.OutboxStep.id)).all()) == 3
+
+
+def test_a_mail_in_a_unit_the_handler_rolled_back_is_still_on_record(app):
+    message = outbox.enqueue("test.rolled_back_mail", {"n": 1})
+    db.session.commit()  # first attempt: the mail leaves, its unit rolls back, then a failure
+    db.session.refresh(message)
+    assert outbox.status_of(message) == WorkStatus.FAILED
+    _make_due(message)
+    assert outbox.deliver(message.id) is True
+    assert len(calls) == 2
+    assert _recipients(app) == ["donor@example.org"]  # one mail, not two
 
 
 def test_a_live_lease_defers_and_an_expired_one_is_taken_over(app):
