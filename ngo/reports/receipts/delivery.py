@@ -8,8 +8,9 @@ WeasyPrint works (two workers would otherwise render one after the other):
    (the receipt's HTML, the mail's text), so that nothing is read twice;
 2. the PDF, stored with its SHA-256 (kept whatever becomes of the e-mail);
 3. the e-mail: marked sent, then sent, and the mark committed with the outbox's record of the
-   sent mail (ngo/mail.py), so a failed send leaves it unmarked for the retry, and a second
-   delivery at the same moment waits on the receipt's row and finds it sent.
+   sent mail (ngo/mail.py) and its mark that the message is done, in one commit, so a failed
+   send leaves it unmarked for the retry, and a second delivery at the same moment waits on
+   the receipt's row and finds it sent.
 
 A step already done is not done again, so a message delivered twice sends one e-mail with
 one number (only a crash in the milliseconds between the SMTP server's acceptance and the
@@ -26,6 +27,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import joinedload
 
 from ngo import mail, outbox
+from ngo.campaigns.models import Appeal
 from ngo.donations.models import Donation, Donor, LedgerTransaction
 from ngo.extensions import db
 from ngo.reports.receipts import document, issuing
@@ -49,12 +51,25 @@ class Prepared:
 def prepare(receipt: Receipt) -> Prepared:
     """In the transaction that issued (or found) the receipt."""
     donor = db.session.get(Donor, receipt.donor_id) if receipt.donor_id else None
+    # The PDF and the mail both name the gift's appeal: held here, it is read once for both
+    # (the session's identity map keeps an object only while something refers to it).
+    appeal = _appeal_of(receipt)
     wants_mail = receipt.emailed_at is None and donor is not None and bool(donor.email)
-    return Prepared(
+    prepared = Prepared(
         receipt.id,
         None if receipt.pdf_sha256 is not None else document.receipt_html(receipt),
         receipt_mail(receipt, donor.email) if wants_mail and donor and donor.email else None,
     )
+    del appeal
+    return prepared
+
+
+def _appeal_of(receipt: Receipt) -> Appeal | None:
+    if receipt.donation_id is None:
+        return None  # an annual receipt: its gifts' appeals are read once each as it is
+    donation = db.session.get_one(Donation, receipt.donation_id)
+    # With its texts, which both print the title from: one round trip.
+    return db.session.get_one(Appeal, donation.appeal_id, options=[joinedload(Appeal.translations)])
 
 
 def send_receipt(payload: dict[str, Any]) -> None:
@@ -154,13 +169,18 @@ def finish(prepared: Prepared) -> None:
     if pdf is not None:
         with transaction():
             pdf = _store_rendered(prepared.receipt_id, pdf)
-    if prepared.mail is None or not _claim_mail(prepared.receipt_id):
+    if prepared.mail is None:
         return  # no address, or sent before
     if pdf is None:
         pdf = db.session.scalar(select(Receipt.pdf).where(Receipt.id == prepared.receipt_id))
     assert pdf is not None  # stored in step 2, or before
-    # Inside an outbox delivery the mail's step commits the claim above with it.
-    mail.deliver(prepared.mail.with_pdf(pdf))
+    # Composed before the claim: the claim's lock (SQLite's, the whole database's) is held
+    # only while the mail is sent.
+    message = prepared.mail.with_pdf(pdf)
+    if not _claim_mail(prepared.receipt_id):
+        return  # sent before
+    # Inside an outbox delivery the claim commits with the record of the sent mail.
+    mail.deliver(message)
 
 
 def record_refused_mail(payload: dict[str, Any], failure: outbox.PermanentError) -> None:
