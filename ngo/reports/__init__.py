@@ -11,7 +11,7 @@ def init_app(app: Flask) -> None:
     """Registers the reports domain's blueprints, outbox handlers, commands and hooks; each part
     (receipts, appeal reports, funders) adds its own line here."""
     from ngo import signals
-    from ngo.campaigns.views.sections import register_appeal_panel
+    from ngo.campaigns.panels import register_appeal_panel
     from ngo.reports import (
         appeal_reports,
         erasure,
