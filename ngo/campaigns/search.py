@@ -69,7 +69,19 @@ SKELETON_MARK = "q"
 
 # Bump whenever a text folds to another document than before (this module, cases.names): the
 # next `flask reconcile-listings` then rewrites every stored document.
-FOLDING_VERSION = 1
+FOLDING_VERSION = 2  # 2: letters without a decomposition (ß, æ, ø...) spelled out
+
+# Latin letters that Unicode does not decompose, so stripping accents would drop them
+# ("Straße" became "strae", "Ærø" "r"): spelled as German, Danish and Norwegian, French and
+# Icelandic readers type them without the letter. Ł is folded by cases.names already. No
+# well-kept library folds only these (Unidecode also transliterates the Cyrillic that
+# cases.names folds its own way), and names.fold_to_latin feeds blind indexes that a change
+# there would orphan: the search folds them on its side.
+_UNDECOMPOSED = str.maketrans(
+    {"ß": "ss", "ẞ": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "œ": "oe", "Œ": "oe",
+     "đ": "d", "Đ": "d", "þ": "th", "Þ": "th", "ð": "d", "Ð": "d", "ħ": "h", "Ħ": "h",
+     "\u0131": "i"}  # dotless i
+)  # fmt: skip
 
 
 # Texts repeat their words: a story of 500 words has about 250 different ones, and a site's
@@ -77,7 +89,9 @@ FOLDING_VERSION = 1
 @lru_cache(maxsize=65_536)
 def _fold(word: str) -> str:
     # NFKD turns a few letters (fullwidth q, U+FF51) into q after folding spelled q as k.
-    return word if word.isdigit() else fold_to_latin(word).replace(SKELETON_MARK, "k")
+    if word.isdigit():
+        return word
+    return fold_to_latin(word.translate(_UNDECOMPOSED)).replace(SKELETON_MARK, "k")
 
 
 # Shorter skeletons ("m" of My and Mia, "an" of Anna and Ino) say too little to match on.
@@ -90,7 +104,7 @@ def _skeleton_word(word: str) -> str:
     short to tell names apart."""
     if word.isdigit():
         return ""
-    bare = skeleton(word).replace(SKELETON_MARK, "k")
+    bare = skeleton(word.translate(_UNDECOMPOSED)).replace(SKELETON_MARK, "k")
     return SKELETON_MARK + bare if len(bare) >= MIN_SKELETON else ""
 
 

@@ -115,7 +115,21 @@ FOLDED_SAMPLE = {
     "qldz hdansk qhdnsk vroclav qvrclv strae qstr okonom qoknm r cafe naive kuick qkck kuiz "
     "2026 ks 5 siam ia natalli qntl natalia qntl natallia qntl iulia iuliia o brien qbrn ir elka "
     "qelk ezh uladzimir quldzmr",
+    2: "miane zavuc aliaksandr qalksndr ia z minska qmnsk menia zovut aleksandr qalksndr kiiv "
+    "harkiv qhrkv izhak qizhk hanok shchastia shchuchin qshchchn zazholc qzhlc hesla iazn lodz "
+    "qldz hdansk qhdnsk vroclav qvrclv strasse qstrs okonom qoknm aero cafe naive kuick qkck "
+    "kuiz 2026 ks 5 siam ia natalli qntl natalia qntl natallia qntl iulia iuliia o brien qbrn ir "
+    "elka qelk ezh uladzimir quldzmr",
 }
+
+
+@pytest.mark.parametrize(
+    ("written", "typed"),
+    [("Straße", "Strasse"), ("Ærø", "Aero"), ("Søren", "Soren"), ("Œuvre", "oeuvre")],
+)
+def test_letters_without_a_decomposition_are_found_as_readers_type_them(written, typed):
+    assert search.fold_words(written) == search.fold_words(typed)
+    assert search.query_terms(typed)
 
 
 def test_the_folding_of_a_sample_is_the_one_recorded_for_its_version():
