@@ -1,6 +1,7 @@
 """What the dashboard lists of casework, as plain data: a caseworker's cases with their next
 task, their overdue tasks, the stories returned to them and the consents about to expire; a
-verifier's stories waiting for a second person. Reads only, scoped to one organisation, and a
+verifier's stories waiting for a second person; for the administrators, the consents about to
+expire on cases no caseworker is assigned to. Reads only, scoped to one organisation, and a
 fixed number of queries however many cases there are (each list is cut at LIST_LIMIT, its
 total counted in SQL).
 
@@ -223,10 +224,34 @@ def _returned_stories(user: User, organisation_id: int) -> Listed[ReturnedStory]
     return Listed([ReturnedStory(_ref(case), number) for number, case in rows], _count(returned))
 
 
+def _unassigned_open_cases(organisation_id: int) -> Select[int]:
+    return select(Beneficiary.id).where(
+        Beneficiary.organisation_id == organisation_id,
+        Beneficiary.assigned_caseworker_id.is_(None),
+        Beneficiary.status != CaseStatus.CLOSED.value,
+        Beneficiary.erased_at.is_(None),
+    )
+
+
 def _expiring_consents(user: User, organisation_id: int, today: date) -> Listed[ExpiringConsent]:
     """Consents in force on the user's open cases that end within CONSENT_WARNING_DAYS."""
+    return _expiring_on(_my_open_cases(user, organisation_id), today)
+
+
+def unassigned_expiring_consents(
+    organisation_id: int, today: date | None = None
+) -> Listed[ExpiringConsent]:
+    """Consents in force that end within CONSENT_WARNING_DAYS on the organisation's open
+    cases no caseworker is assigned to: nobody's own list shows them, so the administrators'
+    dashboard does (three queries, whatever the caseload)."""
+    return _expiring_on(_unassigned_open_cases(organisation_id), today or date.today())
+
+
+def _expiring_on(cases: Select[int], today: date) -> Listed[ExpiringConsent]:
+    """Consents in force on these cases that end within CONSENT_WARNING_DAYS, the soonest
+    first: the first LIST_LIMIT and how many in all."""
     expiring = select(Consent.id).where(
-        Consent.beneficiary_id.in_(_my_open_cases(user, organisation_id)),
+        Consent.beneficiary_id.in_(cases),
         Consent.withdrawn_at.is_(None),
         Consent.given_on <= today,
         Consent.expires_on >= today,

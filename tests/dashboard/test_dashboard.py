@@ -398,3 +398,76 @@ def test_the_verifier_list_and_the_story_page_apply_the_same_four_eyes(organisat
         item.case.beneficiary_id
         for item in worklist.verifier_work(first_writer, organisation.id).stories.items
     } == {theirs.story.beneficiary_id}
+
+
+# Consents running out where no caseworker looks ---------------------------------------------
+
+
+def _consent(case, actor, item, days: int) -> None:
+    factories.ConsentFactory(
+        beneficiary=case,
+        actor=actor,
+        items=[item],
+        audiences=[ConsentAudience.PUBLIC_PAGE],
+        expires_on=date.today() + timedelta(days=days),
+    )
+
+
+def test_an_admin_sees_consents_expiring_on_cases_without_a_caseworker(
+    client, organisation, make_user
+):
+    admin, caseworker = make_user("admin"), make_user("caseworker")
+    nobodys = _case(organisation, None, "Nadia Nobody")
+    _consent(nobodys, admin, ConsentItem.PHOTO, 12)
+    _consent(nobodys, admin, ConsentItem.CITY, 90)  # not within 30 days
+    assigned = _case(organisation, caseworker, "Ivan Assigned")
+    _consent(assigned, caseworker, ConsentItem.PHOTO, 5)  # on the caseworker's own list
+    closed = _case(organisation, None, "Closed Nobody", status="closed")
+    _consent(closed, admin, ConsentItem.PHOTO, 5)
+    elsewhere = factories.OrganisationFactory()
+    outsider = factories.UserFactory(role="admin", organisation=elsewhere)
+    _consent(_case(elsewhere, None, "Foreign Nobody"), outsider, ConsentItem.PHOTO, 5)
+    db.session.commit()
+
+    page = _dashboard(client, admin)
+    section = page[page.index("Consents expiring within 30 days on cases without a caseworker") :]
+    section = section[: section.index("</ul>")]
+    assert (
+        f"/cases/{nobodys.reference}/consent" in section and "Photo, Public appeal page" in section
+    )
+    assert "City" not in section
+    for hidden in ("Ivan Assigned", "Closed Nobody", "Foreign Nobody"):
+        assert hidden not in section
+    assert "Foreign Nobody" not in page
+    # Showing it names the case: recorded like every dashboard that names people.
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "case.personal_data_viewed")
+    ).one()
+    assert nobodys.id in event.details["cases"]
+
+    # Nobody else's dashboard has the list; the caseworker's own has only their case.
+    for role in ("caseworker", "verifier", "treasurer"):
+        other = _dashboard(client.application.test_client(), make_user(role))
+        assert "on cases without a caseworker" not in other and "Nadia Nobody" not in other
+    own = _dashboard(client.application.test_client(), caseworker)
+    assert "Ivan Assigned" in own
+
+
+def test_the_unassigned_consents_cost_the_same_queries_for_any_caseload(organisation, make_user):
+    admin = make_user("admin")
+
+    def statements() -> int:
+        with counted_statements() as seen:
+            worklist.unassigned_expiring_consents(organisation.id)
+        return len(seen)
+
+    for n in range(2):
+        _consent(_case(organisation, None, f"Few{n} Nobody"), admin, ConsentItem.PHOTO, 3)
+    db.session.flush()
+    few = statements()
+    for n in range(15):
+        _consent(_case(organisation, None, f"Many{n} Nobody"), admin, ConsentItem.PHOTO, 3)
+    db.session.flush()
+    assert statements() == few
+    listed = worklist.unassigned_expiring_consents(organisation.id)
+    assert listed.total == 17 and len(listed.items) == worklist.LIST_LIMIT
