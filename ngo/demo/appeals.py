@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from ngo.accounts.models import Organisation, Role, User
-from ngo.campaigns import services, visibility
+from ngo.campaigns import cover, services, visibility
 from ngo.campaigns.models import (
     Appeal,
     Category,
@@ -19,6 +19,7 @@ from ngo.campaigns.models import (
 from ngo.cases.models import (
     Beneficiary,
 )
+from ngo.demo import cover_art
 from ngo.demo.cases import STORY_TITLE
 from ngo.demo.documents import tiny_pdf
 from ngo.demo.gifts import demo_gift, pending_transfer
@@ -101,6 +102,9 @@ def _seed_alexander(organisation: Organisation) -> Appeal | None:
                 actor=caseworker,
             )
         )
+    cover.set_cover_photo(
+        appeal, image_bytes=cover_art.cover_jpeg(), alt_text=cover_art.ALT_TEXT, actor=caseworker
+    )
     digest = services.submit_for_review(appeal, actor=caseworker)
     services.approve_and_publish(appeal, approver=verifier, digest=digest)
     _seed_gifts(appeal, staff[Role.TREASURER.value])

@@ -191,6 +191,8 @@ def seed_person(
             ConsentItem.STORY,
             ConsentItem.IMPRISONMENT_HISTORY,
             ConsentItem.FAMILY_DETAILS,
+            # for the demo cover, a drawing (demo.cover_art): a real one would be his photo
+            ConsentItem.PHOTO,
         ],
         audiences=list(ConsentAudience),
         given_on=date.today() - timedelta(days=7),

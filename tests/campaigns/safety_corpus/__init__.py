@@ -49,7 +49,7 @@ ALEXANDER: dict[str, Any] = {
         {"relationship": "wife", "first_name": "Volha", "age": 41},
         {"relationship": "son", "first_name": "Mikita", "age": 11},
     ],
-    "consent": ["public_name", "story", "imprisonment_history", "family_details"],
+    "consent": ["public_name", "story", "imprisonment_history", "family_details", "photo"],
 }
 _PERSON_FIELDS = (
     "legal_name",
