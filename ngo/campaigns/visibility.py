@@ -17,7 +17,7 @@ campaigns.init_app) registers the session hooks and connects the receivers.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from celery import shared_task
 from sqlalchemy import ColumnElement, CursorResult, Table, and_, func, inspect, or_, select
@@ -62,7 +62,17 @@ def publicly_listed(now: datetime | ColumnElement[datetime] | None = None) -> Co
     return (Appeal.listed.is_(True)) & or_(Appeal.listed_until.is_(None), Appeal.listed_until > now)
 
 
-def is_listed(appeal: Appeal, now: datetime | None = None) -> bool:
+class ListingState(Protocol):
+    """What `is_listed` reads: an Appeal, or a row of a list's columns."""
+
+    @property
+    def listed(self) -> bool: ...
+    @property
+    def listed_until(self) -> datetime | None: ...
+
+
+def is_listed(appeal: ListingState, now: datetime | None = None) -> bool:
+    """The Python side of `publicly_listed`."""
     now = now or utcnow()
     return appeal.listed and (appeal.listed_until is None or appeal.listed_until > now)
 
