@@ -19,7 +19,7 @@ UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --
 	--custom-compile-command 'make lock'
 
 .PHONY: run test test-services lint typecheck format translations extract-messages lock \
-	lock-upgrade clean
+	lock-upgrade record-migrations clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,11 @@ typecheck: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# After adding a migration: append its SHA-256 to migrations/landed.sha256 (commit both). A
+# recorded line is never rewritten: `make test` fails when a landed migration is edited.
+record-migrations: | $(BIN)/activate
+	$(BIN)/python -m tests.landed_migrations
 
 # After changing UI text: extract, merge into every catalogue, then translate the new entries.
 extract-messages: $(VENV)/.installed

@@ -13,6 +13,7 @@ inserts to the baseline route. Every answer must be a 200. Afterwards each gift 
 confirmed with exactly one ledger transaction and `flask --app ngo ledger verify` must exit 0.
 
     .venv/bin/python bench/donation_webhooks.py [--donations 1200] [--rounds 3] [--clients 4]
+        [--database-url postgresql://postgres@127.0.0.1:5432/ngo_bench]  # production's database
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gifts import (  # bench/ is not a package
     WEBHOOK_PATH,
     WEBHOOK_SECRET,
+    add_database_option,
     add_redis_option,
     check_confirmed,
     empty_redis,
+    fresh_database,
     ledger_problems,
     make_pending,
     stripe_env,
@@ -105,12 +108,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=4)
     add_redis_option(parser)
+    add_database_option(parser)
     args = parser.parse_args(argv)
     per_round = args.donations // args.rounds
     load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="ngo-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="ngo-bench-") as tmp,
+        fresh_database(args.database_url) as database,
+    ):
         workdir = Path(tmp)
-        env = _production_like_env(workdir / "instance")
+        env = {**_production_like_env(workdir / "instance"), **database}
         prepare_instance(env)
         seeded = ledger_problems(env)
         os.environ.update(env)
@@ -164,7 +171,8 @@ def report(
 ) -> None:
     ratios = [w / b for w, b in zip(rates["webhook"], rates["baseline"], strict=True)]
     print(
-        f"\nngo donation webhooks: {os.cpu_count()} CPUs, SQLite, gunicorn 2 sync workers, "
+        f"\nngo donation webhooks: {os.cpu_count()} CPUs, "
+        f"{'PostgreSQL' if args.database_url else 'SQLite'}, gunicorn 2 sync workers, "
         f"{args.clients} clients, {args.rounds} rounds x {per_round} requests per side, "
         f"1-min load before {load_before:.2f}, after {os.getloadavg()[0]:.2f}"
     )

@@ -125,6 +125,39 @@ def add_redis_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="a PostgreSQL database the run CREATES and DROPS (it must not exist), e.g. "
+        "postgresql://postgres@127.0.0.1:5432/ngo_bench; default: SQLite in a temporary folder",
+    )
+
+
+@contextmanager
+def fresh_database(url: str) -> Iterator[dict[str, str]]:
+    """With a PostgreSQL URL, a new database of that name for the run, dropped afterwards;
+    yields the variables that point the instance at it ({} for the SQLite default)."""
+    if not url:
+        yield {}
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    if not name or not name.replace("_", "").isalnum():
+        raise SystemExit(f"--database-url needs a plain database name, not {name!r}")
+    admin = make_url(url).set(drivername="postgresql", database="postgres")
+    admin_dsn = admin.render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield {"DATABASE_URL": url}
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def empty_redis(url: str) -> None:
     if url != "off":
         import redis

@@ -58,6 +58,50 @@ def _count_statements(app: Any, show: bool) -> list[int]:
     return counter
 
 
+PHASES = (
+    ("stripe", "Webhook", "construct_event"),
+    ("ngo.donations.stripe_events", None, "handle_event"),
+    ("ngo.donations.stripe_api", None, "retrieve_payment_intent"),
+    ("ngo.donations.stripe_settle", None, "confirm_donation"),
+    ("ngo.donations.confirmation", "funding", "lock_for_money"),
+    ("ngo.donations.confirmation", "ledger", "post"),
+    ("ngo.donations.confirmation", "funding", "move_counters"),
+    ("ngo.donations.confirmation", "outbox", "enqueue"),
+    ("ngo.donations.stripe_settle", None, "record_payment"),
+    ("ngo.outbox", "deliver_outbox_message_task", "delay"),
+    ("sqlalchemy.orm", "Session", "commit"),
+    ("sqlalchemy.orm", "Session", "flush"),
+)
+
+
+def _time_phases() -> dict[str, list[float]]:
+    """Wrap each step in a timer; where it is called as `module.attribute.name`, the wrapper
+    goes on that attribute, else on the caller's own binding of `name`."""
+    import functools
+    import importlib
+
+    spent: dict[str, list[float]] = {}
+    for module_name, attribute, name in PHASES:
+        module = importlib.import_module(module_name)
+        owner = getattr(module, attribute) if attribute else module
+        original = getattr(owner, name, None)
+        if original is None:
+            continue
+        label = f"{attribute or module_name.rsplit('.', 1)[-1]}.{name}"
+        times = spent.setdefault(label, [])
+
+        @functools.wraps(original)
+        def timed(*args: Any, _original: Any = original, _times: Any = times, **kw: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return _original(*args, **kw)
+            finally:
+                _times.append(time.perf_counter() - started)
+
+        setattr(owner, name, timed)
+    return spent
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--donations", type=int, default=300)
@@ -65,6 +109,9 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=40, help="rows of the cProfile listing")
     parser.add_argument("--dump", type=Path, help="with cprofile: also write the stats here")
     parser.add_argument("--show-sql", action="store_true", help="print every statement")
+    parser.add_argument(
+        "--phases", action="store_true", help="median milliseconds of each step of the path"
+    )
     add_redis_option(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ngo-profile-") as tmp:
@@ -78,6 +125,7 @@ def main() -> None:
 
             client = app.test_client()
             statements = _count_statements(app, args.show_sql)
+            phases = _time_phases() if args.phases else {}
             json_headers = {"Content-Type": "application/json"}
             for _ in range(20):  # warm: imports, templates, the first connections
                 client.post(BASELINE_PATH, data=b"{}", headers=json_headers)
@@ -114,6 +162,8 @@ def main() -> None:
     print(f"baseline {base:.2f} ms (SQL {sorted(sql['baseline'])})")
     print(f"webhook  {hook:.2f} ms (SQL {sorted(sql['webhook'])})")
     print(f"ratio baseline / webhook time: {base / hook:.2f}")
+    for name, spent in phases.items():
+        print(f"  {name:<40} {statistics.median(spent[20:] or spent) * 1000:.2f} ms")
     if args.profile == "cprofile":
         if args.dump:
             profiler.dump_stats(args.dump)

@@ -9,8 +9,10 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ngo import sqlite_writers
 from ngo.config import check_production_safety, load_config
 from ngo.keyfiles import resolve_keys
 from ngo.requests import InMemoryUploadRequest
@@ -101,6 +103,8 @@ def _init_core(app: Flask) -> None:
     from ngo.i18n import select_locale
 
     listen(Engine, "connect", _sqlite_pragmas)
+    listen(Pool, "checkin", sqlite_writers.release)
+    listen(Pool, "close", sqlite_writers.close)
     db.init_app(app)
     # The first request hooks, so that the request's commit runs after every other after_request.
     unit_of_work.init_app(app, audit_records=(audit.AuditEvent,))

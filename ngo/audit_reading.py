@@ -46,9 +46,15 @@ _EXTENSION = "audit_object_types"
 
 @dataclass(frozen=True)
 class ObjectType:
+    """How the records of one object type read in a sentence: `names` looks up each record's
+    name ("a €50 gift to Alexander's appeal", "receipt 2026-0003"), `label` is what a record
+    it does not find (erased, or named by nothing) is called ("a gift"), instead of the
+    stored "donation 12". Either may be missing: a donor is only ever "a donor"."""
+
     kind: str
-    names: NameLookup
+    names: NameLookup | None = None
     find: FindLookup | None = None
+    label: LazyString | None = None
 
 
 def register_object_type(app: Flask, object_type: ObjectType) -> None:
@@ -81,9 +87,9 @@ _SENTENCES: dict[str, LazyString] = {
     "user.password_changed": _l("%(actor)s changed their password"),
     "user.password_reset": _l("The password of %(object)s was reset"),
     "password_reset.requested": _l("A password reset was requested for %(object)s"),
-    "invitation.sent": _l("%(actor)s sent an invitation"),
-    "invitation.accepted": _l("%(actor)s accepted an invitation"),
-    "invitation.revoked": _l("%(actor)s revoked an invitation"),
+    "invitation.sent": _l("%(actor)s sent %(object)s"),
+    "invitation.accepted": _l("%(actor)s accepted %(object)s"),
+    "invitation.revoked": _l("%(actor)s revoked %(object)s"),
     "membership.role_changed": _l("%(actor)s changed the role of %(object)s"),
     "membership.suspended": _l("%(actor)s suspended %(object)s"),
     "membership.reinstated": _l("%(actor)s reinstated %(object)s"),
@@ -147,43 +153,44 @@ _SENTENCES: dict[str, LazyString] = {
     "appeal.update_returned": _l("%(actor)s returned an update of the appeal %(object)s"),
     "appeal.update_withdrawn": _l("%(actor)s withdrew an update of the appeal %(object)s"),
     "appeal.update_discarded": _l("%(actor)s discarded an update of the appeal %(object)s"),
-    "donation.approved": _l("%(actor)s approved a gift"),
-    "donation.recorded": _l("%(actor)s recorded a gift"),
-    "donation.rejected": _l("%(actor)s rejected a gift"),
-    "donation.message_viewed": _l("%(actor)s read a donor's message"),
-    "receipt.downloaded": _l("%(actor)s downloaded a receipt"),
-    "donation.note_viewed": _l("%(actor)s read a donor's message"),
+    "donation.approved": _l("%(actor)s approved %(object)s"),
+    "donation.recorded": _l("%(actor)s recorded %(object)s"),
+    "donation.rejected": _l("%(actor)s rejected %(object)s"),
+    "donation.message_viewed": _l("%(actor)s read the donor's message with %(object)s"),
+    "receipt.downloaded": _l("%(actor)s downloaded %(object)s"),
+    "donation.note_viewed": _l("%(actor)s read the note on %(object)s"),
     "donations.exported": _l("%(actor)s exported the donations"),
     "donor.looked_up": _l("%(actor)s looked up a donor"),
     "donor.exported": _l("%(actor)s exported a donor's data"),
     "donor.erased": _l("%(actor)s erased a donor"),
-    "disbursement.approved": _l("%(actor)s approved a payment"),
-    "disbursement.recorded": _l("%(actor)s recorded a payment"),
-    "disbursement.withdrawn": _l("%(actor)s withdrew a payment"),
-    "disbursement.rejected": _l("%(actor)s rejected a payment"),
-    "disbursement.overspend_override": _l("%(actor)s allowed a payment over its budget line"),
-    "bank_account.added": _l("%(actor)s added a bank account"),
-    "bank_account.changed": _l("%(actor)s changed a bank account"),
-    "bank_account.retired": _l("%(actor)s retired a bank account"),
-    "statement_line.unrelated": _l("%(actor)s marked a statement line as not a gift"),
-    "statement_line.assigned": _l("%(actor)s assigned a statement line to an appeal"),
-    "statement.imported": _l("%(actor)s imported a bank statement"),
-    "exchange_rate.entered": _l("%(actor)s entered an exchange rate"),
-    "exchange_rate.corrected": _l("%(actor)s corrected an exchange rate"),
+    "disbursement.approved": _l("%(actor)s approved %(object)s"),
+    "disbursement.recorded": _l("%(actor)s recorded %(object)s"),
+    "disbursement.withdrawn": _l("%(actor)s withdrew %(object)s"),
+    "disbursement.rejected": _l("%(actor)s rejected %(object)s"),
+    "disbursement.overspend_override": _l("%(actor)s allowed %(object)s over its budget line"),
+    "bank_account.added": _l("%(actor)s added %(object)s"),
+    "bank_account.changed": _l("%(actor)s changed %(object)s"),
+    "bank_account.retired": _l("%(actor)s retired %(object)s"),
+    "statement_line.unrelated": _l("%(actor)s marked %(object)s as not a gift"),
+    "statement_line.assigned": _l("%(actor)s assigned %(object)s to an appeal"),
+    "statement.imported": _l("%(actor)s imported %(object)s"),
+    "exchange_rate.entered": _l("%(actor)s entered %(object)s"),
+    "exchange_rate.corrected": _l("%(actor)s corrected %(object)s"),
     "statement_queue.viewed": _l("%(actor)s read the unmatched statement lines"),
-    "funder.created": _l("%(actor)s added a funder"),
-    "funder.changed": _l("%(actor)s changed a funder"),
-    "funder.contact_invited": _l("%(actor)s invited a funder's contact"),
-    "funder.contact_linked": _l("%(actor)s linked a funder's contact"),
-    "funder.contact_removed": _l("%(actor)s removed a funder's contact"),
-    "grant.created": _l("%(actor)s added a grant"),
-    "grant.changed": _l("%(actor)s changed a grant"),
-    "report.requested": _l("%(actor)s asked for a report"),
-    "report.retried": _l("%(actor)s retried a report"),
+    "funder.created": _l("%(actor)s added the funder %(object)s"),
+    "funder.changed": _l("%(actor)s changed the funder %(object)s"),
+    "funder.contact_invited": _l("%(actor)s invited a contact of the funder %(object)s"),
+    "funder.contact_linked": _l("%(actor)s linked a contact of the funder %(object)s"),
+    "funder.contact_removed": _l("%(actor)s removed a contact of the funder %(object)s"),
+    "grant.created": _l("%(actor)s added %(object)s"),
+    "grant.changed": _l("%(actor)s changed %(object)s"),
+    "report.requested": _l("%(actor)s asked for %(object)s"),
+    "report.retried": _l("%(actor)s retried %(object)s"),
     "report.signing_key_uploaded": _l("%(actor)s uploaded a report signing key"),
-    "report_subscription.created": _l("%(actor)s subscribed a funder to reports"),
-    "report_subscription.changed": _l("%(actor)s changed a report subscription"),
-    "report_subscription.sent_now": _l("%(actor)s sent a subscribed report now"),
+    "report_subscription.created": _l("%(actor)s set up %(object)s"),
+    "report_subscription.changed": _l("%(actor)s changed %(object)s"),
+    "receipts.tax_notes_changed": _l("%(actor)s changed the tax notes printed on receipts"),
+    "report_subscription.sent_now": _l("%(actor)s sent the report of %(object)s now"),
 }  # fmt: skip
 
 # case.personal_data_viewed, by the part of the case that was shown.
@@ -224,6 +231,7 @@ ACTION_GROUPS: dict[str, LazyString] = {
     "statement": _l("Bank statement imports"),
     "exchange_rate": _l("Exchange rates"),
     "receipt": _l("Receipts"),
+    "receipts": _l("Receipt settings"),
     "funder": _l("Funders"),
     "grant": _l("Grants"),
     "report": _l("Reports"),
@@ -252,8 +260,9 @@ def _names(wanted: dict[str, set[str]], organisation_id: int) -> dict[tuple[str,
     types = _object_types()
     found: dict[tuple[str, str], str] = {}
     for kind, ids in wanted.items():
-        if kind in types and ids:
-            for object_id, name in types[kind].names(ids, organisation_id).items():
+        lookup = types[kind].names if kind in types else None
+        if lookup is not None and ids:
+            for object_id, name in lookup(ids, organisation_id).items():
                 found[(kind, object_id)] = name
     return found
 
@@ -276,15 +285,25 @@ def readable_events(events: Sequence[AuditEvent], organisation_id: int) -> list[
     return [_readable(event, names) for event in events]
 
 
+def _object_text(kind: str, object_id: str, names: Mapping[tuple[str, str], str]) -> str:
+    """The record's name, else its type's label, else (a type no domain describes) its
+    stored type and id."""
+    name = names.get((kind, object_id))
+    if name:
+        return name
+    object_type = _object_types().get(kind)
+    if object_type is not None and object_type.label is not None:
+        return str(object_type.label)
+    return f"{_humanised(kind)} {object_id}"
+
+
 def _readable(event: AuditEvent, names: Mapping[tuple[str, str], str]) -> ReadableEvent:
     if event.actor_id is None:
         actor = _("The system")
     else:
         actor = names.get(("user", str(event.actor_id))) or _("User %(id)s", id=event.actor_id)
     if event.object_type and event.object_id:
-        thing = names.get((event.object_type, event.object_id)) or (
-            f"{_humanised(event.object_type)} {event.object_id}"
-        )
+        thing = _object_text(event.object_type, event.object_id, names)
     else:
         thing = ""
     sentence = str(action_sentence(event)) % {

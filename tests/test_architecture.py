@@ -9,7 +9,7 @@ from pathlib import Path
 
 import grimp
 import pytest
-from importlinter.application.use_cases import lint_imports
+from importlinter import cli as importlinter_cli
 
 from tests.conftest import TEST_KEYS
 
@@ -32,12 +32,37 @@ def graph() -> grimp.ImportGraph:
     return grimp.build_graph("ngo", cache_dir=None)
 
 
+def _lint(config: Path) -> int:
+    # The CLI's own entry: it configures import-linter first (called bare, the use case fails
+    # on its missing settings and answers False, which once read as a pass). Debug mode lets
+    # an error raise instead of reading as a broken contract.
+    return importlinter_cli.lint_imports(
+        config_filename=str(config), no_cache=True, is_debug_mode=True
+    )
+
+
 def test_the_import_contracts_of_pyproject_hold(capsys):
     """Layers (demo > dashboard > reports > donations > api > public > campaigns > cases >
     accounts), core modules import no domain, public and api no case, no domain imports
     another's views, ngo never imports worker, no circle between sibling packages."""
-    status = lint_imports(config_filename=str(ROOT / "pyproject.toml"), cache_dir=None)
-    assert status == 0, capsys.readouterr().out
+    status = _lint(ROOT / "pyproject.toml")
+    assert status == importlinter_cli.EXIT_STATUS_SUCCESS, capsys.readouterr().out
+
+
+def test_a_broken_contract_fails_the_lint(tmp_path, capsys, monkeypatch):
+    """The check above can fail: a contract that main breaks (campaigns uses extensions)."""
+    monkeypatch.chdir(ROOT)
+    config = tmp_path / "broken.toml"
+    config.write_text(
+        '[tool.importlinter]\nroot_package = "ngo"\n\n'
+        "[[tool.importlinter.contracts]]\n"
+        'name = "campaigns may not use extensions (false, on purpose)"\n'
+        'type = "forbidden"\nsource_modules = ["ngo.campaigns"]\n'
+        'forbidden_modules = ["ngo.extensions"]\n',
+        encoding="utf-8",
+    )
+    assert _lint(config) == importlinter_cli.EXIT_STATUS_ERROR
+    assert "BROKEN" in capsys.readouterr().out
 
 
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:

@@ -184,3 +184,29 @@ def test_the_budget_table_reads_on_a_phone(reader, live_server, demo_with_spendi
     assert reader.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert "Deposit for the flat" in reader.locator("table.ledger").inner_text()
     assert serious_accessibility_problems(reader) == []
+
+
+def test_cards_name_their_organisation_and_fit_a_phone(reader, live_server, demo):  # noqa: F811
+    """390 px wide, with an organisation name longer than the card is wide: the name wraps
+    inside each card, the page does not scroll sideways, and the give button stays a full
+    tap target."""
+    from ngo.accounts.models import Organisation
+
+    organisation = db.session.get(Organisation, demo.organisation_id)
+    organisation.name = "Stowarzyszenie" + "Solidarnosci" * 6 + " Bialoruskiej"
+    db.session.commit()
+    reader.set_viewport_size(PHONE)
+    for path in ("/", "/appeals", "/appeals?q=Alexander"):
+        reader.goto(f"{live_server}{path}")
+        assert reader.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+        card = reader.locator(".appeal-card", has_text=SEED_TITLE).first
+        runner = card.locator(".card-organiser a")
+        assert _plain(runner.inner_text()) == organisation.name
+        assert runner.get_attribute("href") == f"/organisations/{organisation.slug}"
+        card_box, runner_box = card.bounding_box(), runner.bounding_box()
+        assert card_box and runner_box
+        assert runner_box["x"] + runner_box["width"] <= card_box["x"] + card_box["width"] + 1
+        give = card.locator(".card-give")
+        give_box = give.bounding_box()
+        assert give_box and give_box["height"] >= 44 and give_box["width"] >= 44
+    assert serious_accessibility_problems(reader) == []

@@ -10,7 +10,6 @@ from ngo.extensions import login_manager
 
 
 def init_app(app: Flask) -> None:
-    from ngo import audit_reading
     from ngo.accounts import access, audit_names, cli, notifications, policy, sessions, views
     from ngo.accounts.forms import ROLE_LABELS
     from ngo.accounts.models import Role
@@ -23,9 +22,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
     # Flask-Login has no public setting for this; its default trusts X-Forwarded-For blindly.
     login_manager._session_identifier_generator = sessions.session_identifier
-    audit_reading.register_object_type(
-        app, audit_reading.ObjectType("user", names=audit_names.user_names)
-    )
+    audit_names.register(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(views.admin_bp)
     cli.register(app)

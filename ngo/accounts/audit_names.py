@@ -1,13 +1,20 @@
-"""How the audit log names people (ngo/audit_reading.py): the staff user's display name."""
+"""How the audit log names people and the accounts domain's records (ngo/audit_reading.py):
+the staff user's display name, the organisation's name, an invitation by the role it offers
+(never the invitee's address)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask import Flask
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ngo.accounts.models import Membership, User
-from ngo.audit_reading import numeric_ids
+from ngo import audit_reading
+from ngo.accounts.forms import ROLE_LABELS
+from ngo.accounts.models import Invitation, Membership, Organisation, Role, User
+from ngo.audit_reading import ObjectType, numeric_ids
 from ngo.extensions import db
 
 
@@ -19,6 +26,39 @@ def user_names(ids: set[str], organisation_id: int) -> Mapping[str, str]:
         select(User.id, User.display_name).where(User.id.in_(numeric_ids(ids)))
     ).all()
     return {str(user_id): name for user_id, name in rows if name}
+
+
+def organisation_names(ids: set[str], organisation_id: int) -> Mapping[str, str]:
+    """Only the organisation itself: its log never names another."""
+    name = db.session.scalar(select(Organisation.name).where(Organisation.id == organisation_id))
+    return {str(organisation_id): name} if name and str(organisation_id) in ids else {}
+
+
+def invitation_names(ids: set[str], organisation_id: int) -> Mapping[str, str]:
+    rows = db.session.execute(
+        select(Invitation.id, Invitation.role).where(
+            Invitation.organisation_id == organisation_id, Invitation.id.in_(numeric_ids(ids))
+        )
+    )
+    return {
+        str(invitation_id): _(
+            "an invitation to join as %(role)s", role=ROLE_LABELS.get(Role(role), role)
+        )
+        for invitation_id, role in rows
+    }
+
+
+OBJECT_TYPES = (
+    ObjectType("user", names=user_names),
+    ObjectType("organisation", names=organisation_names, label=_l("the organisation")),
+    ObjectType("invitation", names=invitation_names, label=_l("an invitation")),
+    ObjectType("outbox_message", label=_l("a piece of background work")),
+)
+
+
+def register(app: Flask) -> None:
+    for object_type in OBJECT_TYPES:
+        audit_reading.register_object_type(app, object_type)
 
 
 def member_choices(organisation_id: int) -> list[tuple[str, str]]:

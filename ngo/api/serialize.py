@@ -20,7 +20,6 @@ from ngo.public.browse import (
     Card,
     Listing,
     PublicLine,
-    card_of,
     line_text,
     translation_for,
 )
@@ -107,7 +106,7 @@ def detail(
     appeal: Appeal,
     lang: str | None,
     *,
-    cover_token: str | None,
+    card: Card,
     badge: Badge | None,
     lines: Sequence[PublicLine],
     updates: Sequence[AppealUpdate],
@@ -133,7 +132,7 @@ def detail(
         )
     return schemas.Appeal(
         **_summary_fields(
-            card_of(appeal, lang or "", cover_token),
+            card,
             sum(line.funded_minor for line in lines),
             sum(line.spent_minor for line in lines),
         ),

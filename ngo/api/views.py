@@ -162,7 +162,7 @@ def appeal_detail(slug: str) -> Response:
         serialize.detail(
             public.appeal,
             query.lang,
-            cover_token=public.card.cover_token,
+            card=public.card,
             badge=public.badge,
             lines=public.lines,
             updates=public.updates,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
+from ngo import sqlite_writers
 from ngo.campaigns.models import Appeal, BudgetLine
 from ngo.extensions import db
 
@@ -84,8 +85,10 @@ def _take_sqlite_write_lock(session: Session) -> None:
     connection = session.connection()
     if connection.dialect.name != "sqlite":
         return
-    driver = connection.connection.dbapi_connection
+    fairy = connection.connection
+    driver = fairy.dbapi_connection
     if driver is not None and not driver.in_transaction:
+        sqlite_writers.take(driver, fairy.info, connection.engine.url.database)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

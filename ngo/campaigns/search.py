@@ -15,6 +15,14 @@ and only as whole words, because a skeleton is loose: "bird" and "bread" share o
 words start with "q", a letter no folded word has (folding spells q as k): a query's prefix
 terms never reach them, only its skeletons do.
 
+Each stored document keeps the SHA-256 of what it was folded from (`source_digest`): the texts,
+`FOLDING_VERSION` and the Unicode version of the running Python (accents are stripped through
+its decompositions). Writing the same texts again folds nothing, and `flask reconcile-listings`
+folds again only the documents whose digest is not the current one. So a change to what a word
+folds to (here or in `cases.names`) bumps `FOLDING_VERSION`: the next reconcile rewrites every
+document (`tests/public/test_search_scripts.py` holds the folding of a sample to a recorded
+value, and fails until the version is bumped).
+
 SQLite uses an FTS5 table over `appeal_search_documents`; PostgreSQL a GIN index over
 `to_tsvector('simple', document)`. Both are created by `install_search_index`, on `create_all`
 and in the migration, and are left out of the metadata comparison (`init_app`).
@@ -22,15 +30,25 @@ and in the migration, and are left out of the metadata comparison (`init_app`).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from flask import Flask
 from sqlalchemy import ColumnElement, Integer, Subquery, select, text
 from sqlalchemy.engine import Connection
 
-from ngo.campaigns.models import Appeal, AppealSearchDocument
+from ngo.campaigns.models import (
+    Appeal,
+    AppealSearchDocument,
+    AppealTranslation,
+    BudgetLine,
+    BudgetLineLabel,
+)
 from ngo.cases.names import fold_to_latin, skeleton
 from ngo.extensions import db, leave_out_of_migrations, listen
 
@@ -49,13 +67,31 @@ class SearchQueryError(ValueError):
 # Starts every skeleton word of a document; see the module's docstring.
 SKELETON_MARK = "q"
 
+# Bump whenever a text folds to another document than before (this module, cases.names): the
+# next `flask reconcile-listings` then rewrites every stored document.
+FOLDING_VERSION = 2  # 2: letters without a decomposition (ß, æ, ø...) spelled out
+
+# Latin letters that Unicode does not decompose, so stripping accents would drop them
+# ("Straße" became "strae", "Ærø" "r"): spelled as German, Danish and Norwegian, French and
+# Icelandic readers type them without the letter. Ł is folded by cases.names already. No
+# well-kept library folds only these (Unidecode also transliterates the Cyrillic that
+# cases.names folds its own way), and names.fold_to_latin feeds blind indexes that a change
+# there would orphan: the search folds them on its side.
+_UNDECOMPOSED = str.maketrans(
+    {"ß": "ss", "ẞ": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o", "œ": "oe", "Œ": "oe",
+     "đ": "d", "Đ": "d", "þ": "th", "Þ": "th", "ð": "d", "Ð": "d", "ħ": "h", "Ħ": "h",
+     "\u0131": "i"}  # dotless i
+)  # fmt: skip
+
 
 # Texts repeat their words: a story of 500 words has about 250 different ones, and a site's
 # appeals share most of theirs. Folding a word costs 20 string passes; a cache lookup one.
 @lru_cache(maxsize=65_536)
 def _fold(word: str) -> str:
     # NFKD turns a few letters (fullwidth q, U+FF51) into q after folding spelled q as k.
-    return word if word.isdigit() else fold_to_latin(word).replace(SKELETON_MARK, "k")
+    if word.isdigit():
+        return word
+    return fold_to_latin(word.translate(_UNDECOMPOSED)).replace(SKELETON_MARK, "k")
 
 
 # Shorter skeletons ("m" of My and Mia, "an" of Anna and Ino) say too little to match on.
@@ -68,7 +104,7 @@ def _skeleton_word(word: str) -> str:
     short to tell names apart."""
     if word.isdigit():
         return ""
-    bare = skeleton(word).replace(SKELETON_MARK, "k")
+    bare = skeleton(word.translate(_UNDECOMPOSED)).replace(SKELETON_MARK, "k")
     return SKELETON_MARK + bare if len(bare) >= MIN_SKELETON else ""
 
 
@@ -87,6 +123,13 @@ def _document_words(text_: str) -> Iterable[str]:
 
 def document_for(texts: Iterable[str]) -> str:
     return " ".join(word for t in texts for word in _document_words(t))
+
+
+def source_digest(texts: Sequence[str]) -> str:
+    """What a document is folded from, as the stored `source_digest`: the same for the same
+    texts folded by the same rules, on any database."""
+    source = [FOLDING_VERSION, unicodedata.unidata_version, list(texts)]
+    return hashlib.sha256(json.dumps(source, ensure_ascii=False).encode()).hexdigest()
 
 
 def query_terms(query: str) -> list[str]:
@@ -146,18 +189,106 @@ def matching(terms: list[str] | None = None) -> ColumnElement[bool]:
     return Appeal.id.in_(select(matching_ids(terms).c.id))
 
 
-def set_document(appeal: Appeal, texts: Iterable[str] | None) -> None:
-    """Store the appeal's folded public text, or remove it (None) when it leaves the site."""
-    existing = db.session.get(AppealSearchDocument, appeal.id)
+# What a document is folded from: the appeal's public texts, in one order -----------------
+
+# (language, title, summary, story, display name) and ((priority, line id, label id), label,
+# description): the rows of either path below.
+_TranslationRow = tuple[str, str, str, str, str]
+_LabelRow = tuple[tuple[int, int, int], str, str]
+
+
+def _ordered_texts(
+    translations: Iterable[_TranslationRow], labels: Iterable[_LabelRow]
+) -> list[str]:
+    texts: list[str] = []
+    for _language, *fields in sorted(translations, key=lambda row: row[0]):
+        texts += fields
+    for _order, label, description in sorted(labels, key=lambda row: row[0]):
+        texts.append(f"{label} {description}")
+    return texts
+
+
+def searchable_texts(appeal: Appeal) -> list[str]:
+    """The appeal's public texts from its loaded collections (flushed: the ids order them),
+    in the order `texts_of` reads them whatever order they were appended in."""
+    return _ordered_texts(
+        (
+            (t.language, t.title, t.summary, t.story_markdown, t.display_name)
+            for t in appeal.translations
+        ),
+        (
+            ((line.priority, line.id or 0, label.id or 0), label.label, label.description)
+            for line in appeal.budget_lines
+            for label in line.labels
+        ),
+    )
+
+
+def texts_of(appeal_ids: Sequence[int]) -> dict[int, list[str]]:
+    """`searchable_texts` of each appeal, read in two queries without loading an ORM object:
+    the reconcile's path over every listed appeal."""
+    translations: dict[int, list[_TranslationRow]] = defaultdict(list)
+    labels: dict[int, list[_LabelRow]] = defaultdict(list)
+    for appeal_id, *translation in db.session.execute(
+        select(
+            AppealTranslation.appeal_id,
+            AppealTranslation.language,
+            AppealTranslation.title,
+            AppealTranslation.summary,
+            AppealTranslation.story_markdown,
+            AppealTranslation.display_name,
+        ).where(AppealTranslation.appeal_id.in_(appeal_ids))
+    ):
+        translations[appeal_id].append(tuple(translation))  # type: ignore[arg-type]
+    for appeal_id, priority, line_id, label_id, label, description in db.session.execute(
+        select(
+            BudgetLine.appeal_id,
+            BudgetLine.priority,
+            BudgetLine.id,
+            BudgetLineLabel.id,
+            BudgetLineLabel.label,
+            BudgetLineLabel.description,
+        )
+        .join(BudgetLineLabel, BudgetLineLabel.budget_line_id == BudgetLine.id)
+        .where(BudgetLine.appeal_id.in_(appeal_ids))
+    ):
+        labels[appeal_id].append(((priority, line_id, label_id), label, description))
+    return {id_: _ordered_texts(translations[id_], labels[id_]) for id_ in appeal_ids}
+
+
+def stored_digests(appeal_ids: Sequence[int]) -> dict[int, str | None]:
+    """The source digest of each stored document of these appeals (an appeal without one is
+    missing)."""
+    rows = db.session.execute(
+        select(AppealSearchDocument.appeal_id, AppealSearchDocument.source_digest).where(
+            AppealSearchDocument.appeal_id.in_(appeal_ids)
+        )
+    )
+    return {appeal_id: digest for appeal_id, digest in rows}
+
+
+def set_document(appeal_id: int, texts: Sequence[str] | None) -> bool:
+    """Store the appeal's folded public text, or remove it (None) when it leaves the site.
+    Texts the stored document was folded from (by the same rules) are not folded again.
+    Returns whether the document was written or removed."""
+    existing = db.session.get(AppealSearchDocument, appeal_id)
     if texts is None:
         if existing is not None:
             db.session.delete(existing)
-        return
+        return existing is not None
+    digest = source_digest(texts)
+    if existing is not None and existing.source_digest == digest:
+        return False
     document = document_for(texts)
     if existing is None:
-        db.session.add(AppealSearchDocument(appeal_id=appeal.id, document=document))
-    elif existing.document != document:
+        db.session.add(
+            AppealSearchDocument(appeal_id=appeal_id, document=document, source_digest=digest)
+        )
+        return True
+    if existing.document != document:
         existing.document = document
+    existing.source_digest = digest
+    return True
 
 
 SQLITE_DDL = [

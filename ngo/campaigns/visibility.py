@@ -17,11 +17,11 @@ campaigns.init_app) registers the session hooks and connects the receivers.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from celery import shared_task
 from sqlalchemy import ColumnElement, CursorResult, Table, and_, func, inspect, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ngo import signals
 from ngo.accounts.models import Organisation
@@ -62,7 +62,17 @@ def publicly_listed(now: datetime | ColumnElement[datetime] | None = None) -> Co
     return (Appeal.listed.is_(True)) & or_(Appeal.listed_until.is_(None), Appeal.listed_until > now)
 
 
-def is_listed(appeal: Appeal, now: datetime | None = None) -> bool:
+class ListingState(Protocol):
+    """What `is_listed` reads: an Appeal, or a row of a list's columns."""
+
+    @property
+    def listed(self) -> bool: ...
+    @property
+    def listed_until(self) -> datetime | None: ...
+
+
+def is_listed(appeal: ListingState, now: datetime | None = None) -> bool:
+    """The Python side of `publicly_listed`."""
     now = now or utcnow()
     return appeal.listed and (appeal.listed_until is None or appeal.listed_until > now)
 
@@ -101,16 +111,7 @@ def refresh_public_state(appeal: Appeal) -> None:
         appeal.listed = listed
     if appeal.listed_until != until:
         appeal.listed_until = until
-    search.set_document(appeal, _searchable_texts(appeal) if listed else None)
-
-
-def _searchable_texts(appeal: Appeal) -> list[str]:
-    texts: list[str] = []
-    for t in appeal.translations:
-        texts += [t.title, t.summary, t.story_markdown, t.display_name]
-    for line in appeal.budget_lines:
-        texts += [f"{label.label} {label.description}" for label in line.labels]
-    return texts
+    search.set_document(appeal.id, search.searchable_texts(appeal) if listed else None)
 
 
 def refresh_appeals_of(beneficiary_ids: set[int], appeal_ids: set[int]) -> None:
@@ -337,44 +338,41 @@ REINDEX_BATCH = 500
 
 @transactional
 def reindex_search_documents() -> int:
-    """Rewrite the search document of each listed appeal whose stored one is not what the
-    current folding makes of its texts: after an upgrade that changed the folding (such as
-    the skeletons of names), without a migration that would have to freeze today's folding.
-    Run by `flask reconcile-listings`; rewrites nothing the second time. Returns how many
-    documents were rewritten."""
+    """Rewrite the search document of each listed appeal whose stored one was not folded from
+    its current texts by the current folding (`search.source_digest`): after an upgrade that
+    changed the folding (`search.FOLDING_VERSION`), or texts changed outside the ORM, without
+    a migration that would have to freeze today's folding. Texts are read without ORM objects
+    and only the changed ones are folded, so a run that finds nothing costs a few queries per
+    batch and a hash per appeal. Run by `flask reconcile-listings`; rewrites nothing the
+    second time. Returns how many documents were rewritten."""
     session = db.session()
-    # Appeals loaded here are let go batch by batch (memory), those the caller holds kept.
-    held = {obj.id for obj in session.identity_map.values() if isinstance(obj, Appeal)}
     rewritten, after = 0, 0
     while True:
-        appeals = session.scalars(
-            select(Appeal)
-            .where(Appeal.listed.is_(True), Appeal.id > after)
-            .order_by(Appeal.id)
-            .limit(REINDEX_BATCH)
-            .options(
-                selectinload(Appeal.translations),
-                selectinload(Appeal.budget_lines).selectinload(BudgetLine.labels),
-            )
-        ).all()
-        if not appeals:
-            break
-        rows = session.execute(
-            select(AppealSearchDocument.appeal_id, AppealSearchDocument.document).where(
-                AppealSearchDocument.appeal_id.in_([a.id for a in appeals])
+        ids = list(
+            session.scalars(
+                select(Appeal.id)
+                .where(Appeal.listed.is_(True), Appeal.id > after)
+                .order_by(Appeal.id)
+                .limit(REINDEX_BATCH)
             )
         )
-        stored = {appeal_id: document for appeal_id, document in rows}
-        for appeal in appeals:
-            texts = _searchable_texts(appeal)
-            if stored.get(appeal.id) != search.document_for(texts):
-                search.set_document(appeal, texts)
-                rewritten += 1
-        after = appeals[-1].id
+        if not ids:
+            break
+        stored = search.stored_digests(ids)
+        changed = {
+            appeal_id: texts
+            for appeal_id, texts in search.texts_of(ids).items()
+            if stored.get(appeal_id) != search.source_digest(texts)
+        }
+        # Loaded in one query, held for set_document to find in the identity map.
+        documents = session.scalars(
+            select(AppealSearchDocument).where(AppealSearchDocument.appeal_id.in_(changed))
+        ).all()
+        for appeal_id, texts in changed.items():
+            rewritten += search.set_document(appeal_id, texts)
+        after = ids[-1]
         session.flush()
-        for appeal in appeals:
-            if appeal.id not in held:
-                session.expunge(appeal)
+        del documents
     if rewritten:
         # Cached search results were made from the old documents.
         session.info[_PUBLIC_CHANGED] = True

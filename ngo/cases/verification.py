@@ -1,6 +1,10 @@
 """Verifying a version of a story: a second person approves it, with four checks each backed
 by evidence, or returns it with comments (the rules are listed in cases/stories.py). Flushes;
-the caller commits."""
+the caller commits.
+
+Which decisions are possible is asked once, here (`decision_refusals`): the story tab offers
+only those, the dashboard lists only the stories a verifier may decide (the same four-eyes
+rule, as SQL: `written_under_review`), and `verify_version` refuses by the same answers."""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, exists, func, select
+from sqlalchemy.orm import aliased
 
 from ngo import audit
 from ngo.accounts.models import User
@@ -25,7 +30,7 @@ from ngo.cases.models import (
     VerificationCheckEvidence,
     VersionStatus,
 )
-from ngo.cases.stories import approval_of, beneficiary_of, latest_version
+from ngo.cases.stories import beneficiary_of, latest_version
 from ngo.extensions import db
 from ngo.timeutil import utcnow
 
@@ -51,27 +56,103 @@ class CheckResult:
         return list(dict.fromkeys([*first, *self.evidence_item_ids]))
 
 
-def _authors_under_review(version: StoryVersion) -> set[int | None]:
-    """Authors whose text the verifier would confirm: this version back to, and including,
-    the last approved version (or every version if none was ever approved)."""
-    authors: set[int | None] = set()
-    for earlier in reversed(version.story.versions):
-        if earlier.number > version.number:
-            continue
-        authors.add(earlier.author_id)
-        if earlier.number < version.number and approval_of(earlier) is not None:
-            break
-    return authors
+def authors_under_review(version_id: int | SQLColumnExpression[int]) -> Select[int | None]:
+    """The authors whose text a verifier of the version would confirm: of this version back
+    to, and including, the last approved one before it (every version if none ever was).
+    `version_id` may be a column of an enclosing query (the dashboard's list), which this
+    then correlates to."""
+    version, earlier, written = (aliased(StoryVersion) for _ in range(3))
+    approved = exists().where(
+        Verification.story_version_id == earlier.id, Verification.approved.is_(True)
+    )
+    last_approved = (
+        select(func.max(earlier.number))
+        .where(earlier.story_id == version.story_id, earlier.number < version.number, approved)
+        .scalar_subquery()
+    )
+    return (
+        select(written.author_id)
+        .join(
+            version,
+            and_(
+                written.story_id == version.story_id,
+                written.number <= version.number,
+                written.number >= func.coalesce(last_approved, 0),
+            ),
+        )
+        .where(version.id == version_id)
+    )
+
+
+def written_under_review(
+    version_id: int | SQLColumnExpression[int], user_id: int
+) -> ColumnElement[bool]:
+    """Whether the user wrote any of the text a verifier of the version would confirm: the
+    SQL of `verification_refusal`'s four eyes, for lists."""
+    authors = authors_under_review(version_id)
+    return exists(authors.where(authors.selected_columns[0] == user_id))
 
 
 def verification_refusal(version: StoryVersion, verifier: User) -> str | None:
     """Why `verifier` may not verify this version (they wrote some of the text), or None."""
-    return four_eyes_refusal(verifier.id, authors=_authors_under_review(version))
+    authors = set(db.session.scalars(authors_under_review(version.id)))
+    return four_eyes_refusal(verifier.id, authors=authors)
 
 
 def four_eyes_conflict(version: StoryVersion, verifier: User) -> bool:
     """True if `verifier` wrote any of the text they would be verifying."""
     return verification_refusal(version, verifier) is not None
+
+
+@dataclass(frozen=True)
+class Refusals:
+    """Why each decision on a version is impossible for a verifier; None where it is possible."""
+
+    approve: str | None
+    send_back: str | None
+
+
+def decision_refusals(version: StoryVersion, verifier: User) -> Refusals:
+    """Which decisions `verify_version` would take from `verifier` on this version: both are
+    refused on an erased case, for anything but the latest version once submitted, and by
+    four eyes; approving also needs evidence of the case to cite (each check must cite some,
+    and pass, which only the form's answers can tell)."""
+    story = version.story
+    beneficiary = beneficiary_of(story)
+    refusal: str | None = None
+    if beneficiary.erased_at is not None:
+        refusal = str(_l("This case was erased; it cannot be changed."))
+    elif version.status != VersionStatus.SUBMITTED.value or version is not latest_version(story):
+        refusal = str(_l("Only the latest version, once submitted, can be verified."))
+    else:
+        refusal = verification_refusal(version, verifier)
+    if refusal is not None:
+        return Refusals(approve=refusal, send_back=refusal)
+    if not _has_live_evidence(beneficiary):
+        return Refusals(
+            approve=str(
+                _l(
+                    "This case has no evidence yet, so the story can only be returned. "
+                    "Evidence is added on the Evidence tab."
+                )
+            ),
+            send_back=None,
+        )
+    return Refusals(approve=None, send_back=None)
+
+
+def _has_live_evidence(beneficiary: Beneficiary) -> bool:
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    EvidenceItem.beneficiary_id == beneficiary.id,
+                    EvidenceItem.organisation_id == beneficiary.organisation_id,
+                    EvidenceItem.destroyed_at.is_(None),
+                )
+            )
+        )
+    )
 
 
 def _checked_evidence(beneficiary: Beneficiary, evidence_ids: set[int]) -> set[int]:
@@ -105,9 +186,8 @@ def verify_version(
     story = version.story
     beneficiary = beneficiary_of(story)
     refuse_erased(beneficiary)
-    if version.status != VersionStatus.SUBMITTED.value or version is not latest_version(story):
-        raise CaseError(_l("Only the latest version, once submitted, can be verified."))
-    refusal = verification_refusal(version, verifier)
+    refusals = decision_refusals(version, verifier)
+    refusal = refusals.approve if approved else refusals.send_back
     if refusal is not None:
         raise CaseError(refusal)
     comments = (comments or "").strip() or None

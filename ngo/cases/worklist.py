@@ -1,6 +1,7 @@
 """What the dashboard lists of casework, as plain data: a caseworker's cases with their next
 task, their overdue tasks, the stories returned to them and the consents about to expire; a
-verifier's stories waiting for a second person. Reads only, scoped to one organisation, and a
+verifier's stories waiting for a second person; for the administrators, the consents about to
+expire on cases no caseworker is assigned to. Reads only, scoped to one organisation, and a
 fixed number of queries however many cases there are (each list is cut at LIST_LIMIT, its
 total counted in SQL).
 
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Generic, TypeVar
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ScalarSelect, Select, and_, func, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import selectinload
 
 from ngo import audit
@@ -29,7 +31,7 @@ from ngo.cases.models import (
     StoryVersion,
     VersionStatus,
 )
-from ngo.cases.verification import four_eyes_conflict
+from ngo.cases.verification import written_under_review
 from ngo.extensions import db
 
 # How many items each list of the dashboard shows; the rest is a link to the full list.
@@ -222,10 +224,34 @@ def _returned_stories(user: User, organisation_id: int) -> Listed[ReturnedStory]
     return Listed([ReturnedStory(_ref(case), number) for number, case in rows], _count(returned))
 
 
+def _unassigned_open_cases(organisation_id: int) -> Select[int]:
+    return select(Beneficiary.id).where(
+        Beneficiary.organisation_id == organisation_id,
+        Beneficiary.assigned_caseworker_id.is_(None),
+        Beneficiary.status != CaseStatus.CLOSED.value,
+        Beneficiary.erased_at.is_(None),
+    )
+
+
 def _expiring_consents(user: User, organisation_id: int, today: date) -> Listed[ExpiringConsent]:
     """Consents in force on the user's open cases that end within CONSENT_WARNING_DAYS."""
+    return _expiring_on(_my_open_cases(user, organisation_id), today)
+
+
+def unassigned_expiring_consents(
+    organisation_id: int, today: date | None = None
+) -> Listed[ExpiringConsent]:
+    """Consents in force that end within CONSENT_WARNING_DAYS on the organisation's open
+    cases no caseworker is assigned to: nobody's own list shows them, so the administrators'
+    dashboard does (three queries, whatever the caseload)."""
+    return _expiring_on(_unassigned_open_cases(organisation_id), today or date.today())
+
+
+def _expiring_on(cases: Select[int], today: date) -> Listed[ExpiringConsent]:
+    """Consents in force on these cases that end within CONSENT_WARNING_DAYS, the soonest
+    first: the first LIST_LIMIT and how many in all."""
     expiring = select(Consent.id).where(
-        Consent.beneficiary_id.in_(_my_open_cases(user, organisation_id)),
+        Consent.beneficiary_id.in_(cases),
         Consent.withdrawn_at.is_(None),
         Consent.given_on <= today,
         Consent.expires_on >= today,
@@ -272,43 +298,61 @@ def evidence_counts(beneficiary_ids: Sequence[int]) -> dict[int, int]:
     return {beneficiary_id: int(count) for beneficiary_id, count in rows}
 
 
+def _waiting_versions(organisation_id: int) -> Select[int]:
+    """Ids of each story's latest version once submitted, of the organisation's cases that
+    were not erased: what a second person may verify (`verification.decision_refusals`)."""
+    return _latest_versions().where(
+        Story.organisation_id == organisation_id,
+        StoryVersion.status == VersionStatus.SUBMITTED.value,
+        Story.beneficiary_id.in_(
+            select(Beneficiary.id).where(
+                Beneficiary.organisation_id == organisation_id, Beneficiary.erased_at.is_(None)
+            )
+        ),
+    )
+
+
+def _live_evidence_count() -> ScalarSelect[int]:
+    """The case's documents not destroyed, for each row of a query of cases."""
+    return (
+        select(func.count(EvidenceItem.id))
+        .where(
+            EvidenceItem.beneficiary_id == Beneficiary.id,
+            EvidenceItem.organisation_id == Beneficiary.organisation_id,
+            EvidenceItem.destroyed_at.is_(None),
+        )
+        .correlate(Beneficiary)
+        .scalar_subquery()
+    )
+
+
 def verifier_work(user: User, organisation_id: int) -> VerifierWork:
     """Stories waiting for a second person that this user may verify (four eyes: never text
-    they wrote, `cases.verification.four_eyes_conflict`), the longest waiting first, each with
-    the case's evidence count. The authors are loaded with every waiting version, so the rule
-    is decided in Python on a fixed number of queries."""
-    waiting = db.session.scalars(
-        select(StoryVersion)
+    they wrote, `cases.verification.written_under_review`, the rule the verification itself
+    applies), the longest waiting first, each with the case's evidence count. Two queries
+    in SQL whatever the number of stories: the page, and both counts."""
+    waiting = _waiting_versions(organisation_id).subquery()
+    theirs = written_under_review(StoryVersion.id, user.id)
+    rows = db.session.execute(
+        select(StoryVersion.number, Beneficiary, _live_evidence_count())
         .join(Story, StoryVersion.story_id == Story.id)
-        .where(
-            Story.organisation_id == organisation_id,
-            StoryVersion.status == VersionStatus.SUBMITTED.value,
-        )
-        .options(
-            selectinload(StoryVersion.story)
-            .selectinload(Story.versions)
-            .selectinload(StoryVersion.verifications)
-        )
+        .join(Beneficiary, Beneficiary.id == Story.beneficiary_id)
+        .where(StoryVersion.id.in_(select(waiting.c.id)), ~theirs)
         .order_by(StoryVersion.submitted_at, StoryVersion.id)
+        .limit(LIST_LIMIT)
     ).all()
-    allowed = [v for v in waiting if not four_eyes_conflict(v, user)]
-    shown = allowed[:LIST_LIMIT]
-    cases = {
-        case.id: case
-        for case in db.session.scalars(
-            select(Beneficiary).where(Beneficiary.id.in_([v.story.beneficiary_id for v in shown]))
-        )
-    }
-    counts = evidence_counts(list(cases))
+    counts = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(sql_case((theirs, 1), else_=0)), 0))
+        .select_from(StoryVersion)
+        .where(StoryVersion.id.in_(select(waiting.c.id)))
+    ).one()
+    waiting_total, written_by_you = int(counts[0]), int(counts[1])
     items = [
-        StoryAwaiting(
-            _ref(cases[v.story.beneficiary_id]),
-            v.number,
-            counts.get(v.story.beneficiary_id, 0),
-        )
-        for v in shown
+        StoryAwaiting(_ref(person), number, int(evidence)) for number, person, evidence in rows
     ]
-    return VerifierWork(Listed(items, len(allowed)), written_by_you=len(waiting) - len(allowed))
+    return VerifierWork(
+        Listed(items, waiting_total - written_by_you), written_by_you=written_by_you
+    )
 
 
 def record_dashboard_view(case_ids: set[int], *, actor: User, organisation_id: int) -> None:

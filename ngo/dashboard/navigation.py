@@ -9,7 +9,7 @@ wide screen, and inside one <details> "Menu" on a phone; neither needs JavaScrip
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import Flask, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -57,47 +57,42 @@ class Group:
 
 MenuEntry = Link | Group
 
+
+def _group(key: str, label: str, *links: Link) -> Group:
+    return Group(key, label, links)
+
+
 # The order is the order on the screen. Labels are distinct: "Organisation settings" is the
 # acting organisation's own page, "All organisations" the platform admin's list.
 _MENU: tuple[MenuEntry, ...] = (
     Link(_l("Dashboard"), "dashboard.home", Action.VIEW_DASHBOARD),
-    Group(
+    _group(
         "casework",
         _l("Casework"),
-        (
-            Link(_l("Cases"), "cases.case_list", Action.VIEW_CASES),
-            Link(_l("My tasks"), "cases.my_tasks", Action.VIEW_CASES),
-            Link(_l("Appeals"), "appeals.appeal_list", Action.VIEW_CASES),
-            Link(_l("Concerns"), "concerns.queue", Action.HANDLE_CONCERNS),
-        ),
+        Link(_l("Cases"), "cases.case_list", Action.VIEW_CASES),
+        Link(_l("My tasks"), "cases.my_tasks", Action.VIEW_CASES),
+        Link(_l("Appeals"), "appeals.appeal_list", Action.VIEW_CASES),
+        Link(_l("Concerns"), "concerns.queue", Action.HANDLE_CONCERNS),
     ),
-    Group(
+    _group(
         "money",
         _l("Money"),
-        (
-            Link(_l("Donations"), "donations.donation_list", Action.VIEW_DONATIONS),
-            Link(_l("Appeals' money"), "donations.appeal_index", Action.VIEW_DONATIONS),
-            Link(_l("Payments out"), "disbursements.index", Action.RECORD_DISBURSEMENT),
-            Link(_l("Bank statements"), "donations_treasury.statements", Action.IMPORT_STATEMENTS),
-            Link(_l("Donors"), "donors.find_page", Action.EXPORT_DONOR),
-            Link(
-                _l("Exchange rates"),
-                "donations_admin.exchange_rates",
-                Action.MANAGE_EXCHANGE_RATES,
-            ),
-        ),
+        Link(_l("Donations"), "donations.donation_list", Action.VIEW_DONATIONS),
+        Link(_l("Appeals' money"), "donations.appeal_index", Action.VIEW_DONATIONS),
+        Link(_l("Payments out"), "disbursements.index", Action.RECORD_DISBURSEMENT),
+        Link(_l("Bank statements"), "donations_treasury.statements", Action.IMPORT_STATEMENTS),
+        Link(_l("Donors"), "donors.find_page", Action.EXPORT_DONOR),
+        Link(_l("Exchange rates"), "donations_admin.exchange_rates", Action.MANAGE_EXCHANGE_RATES),
     ),
-    Group(
+    _group(
         "administration",
         _l("Administration"),
-        (
-            Link(_l("Users and invitations"), "admin.users", Action.MANAGE_USERS),
-            Link(_l("Organisation settings"), "admin.organisation", Action.EDIT_ORGANISATION),
-            Link(_l("Funders"), "funders_admin.funder_list", Action.MANAGE_FUNDERS),
-            Link(_l("Audit log"), "admin.audit_log", Action.VIEW_AUDIT_LOG),
-            Link(_l("Background work"), "admin.work", Action.MANAGE_WORK),
-            Link(_l("All organisations"), "admin.organisations", Action.MANAGE_ORGANISATIONS),
-        ),
+        Link(_l("Users and invitations"), "admin.users", Action.MANAGE_USERS),
+        Link(_l("Organisation settings"), "admin.organisation", Action.EDIT_ORGANISATION),
+        Link(_l("Funders"), "funders_admin.funder_list", Action.MANAGE_FUNDERS),
+        Link(_l("Audit log"), "admin.audit_log", Action.VIEW_AUDIT_LOG),
+        Link(_l("Background work"), "admin.work", Action.MANAGE_WORK),
+        Link(_l("All organisations"), "admin.organisations", Action.MANAGE_ORGANISATIONS),
     ),
     Link(_l("Funder portal"), "funder_portal.home", Action.VIEW_FUNDER_PORTAL),
 )
@@ -115,15 +110,12 @@ def menu_for(membership: Membership | None) -> list[MenuEntry]:
             continue
         links = tuple(link for link in entry.links if may(membership, link.action))
         if links:
-            entries.append(Group(entry.key, entry.label, links))
+            entries.append(replace(entry, links=links))
     for key in _FOLD_ORDER:
         if _top_level(entries) <= MOST_TOP_LEVEL:
             break
         entries = [
-            Group(e.key, e.label, e.links, folded=True)
-            if isinstance(e, Group) and e.key == key
-            else e
-            for e in entries
+            replace(e, folded=True) if isinstance(e, Group) and e.key == key else e for e in entries
         ]
     return entries
 

@@ -42,6 +42,14 @@ def home() -> str:
         if may(membership, Action.VERIFY_STORY)
         else None
     )
+    administration = admin_attention(membership) if may(membership, Action.MANAGE_USERS) else None
+    # Consents running out on cases nobody is assigned to: whoever runs the organisation's
+    # staff sees them (and may open the cases).
+    unassigned_consents = (
+        worklist.unassigned_expiring_consents(organisation_id)
+        if administration is not None and may(membership, Action.MANAGE_CONSENT)
+        else None
+    )
     page = render_template(
         "dashboard/home.html",
         membership=membership,
@@ -58,9 +66,8 @@ def home() -> str:
         treasury=treasury_summary(organisation_id, current_user.id)
         if may(membership, Action.VIEW_DONATIONS)
         else None,
-        administration=admin_attention(membership)
-        if may(membership, Action.MANAGE_USERS)
-        else None,
+        administration=administration,
+        unassigned_consents=unassigned_consents,
         # A funder's contact has no staff work: their dashboard leads to the portal.
         funder=funder_of_user(current_user.id, organisation_id)
         if may(membership, Action.VIEW_FUNDER_PORTAL)
@@ -68,8 +75,14 @@ def home() -> str:
         funder_portal=may(membership, Action.VIEW_FUNDER_PORTAL),
         confirm_form=ConfirmForm(),
     )
-    shown = (casework.case_ids() if casework else set()) | (
-        verification.case_ids() if verification else set()
+    shown = (
+        (casework.case_ids() if casework else set())
+        | (verification.case_ids() if verification else set())
+        | (
+            {item.case.beneficiary_id for item in unassigned_consents.items}
+            if unassigned_consents
+            else set()
+        )
     )
     if shown:
         with audited_read():

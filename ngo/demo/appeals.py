@@ -11,14 +11,21 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from ngo.accounts.models import Organisation, Role, User
-from ngo.campaigns import services, visibility
+from ngo.campaigns import cover, services, visibility
 from ngo.campaigns.models import (
     Appeal,
     Category,
 )
+from ngo.cases import consent
 from ngo.cases.models import (
     Beneficiary,
+    ConsentAudience,
+    ConsentItem,
+    ConsentMethod,
+    EvidenceItem,
+    EvidenceKind,
 )
+from ngo.demo import cover_art
 from ngo.demo.cases import STORY_TITLE
 from ngo.demo.documents import tiny_pdf
 from ngo.demo.gifts import demo_gift, pending_transfer
@@ -101,6 +108,29 @@ def _seed_alexander(organisation: Organisation) -> Appeal | None:
                 actor=caseworker,
             )
         )
+    # The cover is a drawing (demo.cover_art); a real one would be the person's photo, which
+    # needs its own consent to the public page, recorded when the caseworker adds it.
+    consent.record_consent(
+        alexander,
+        items=[ConsentItem.PHOTO],
+        audiences=[ConsentAudience.PUBLIC_PAGE],
+        given_on=date.today() - timedelta(days=6),
+        expires_on=None,
+        method=ConsentMethod.SIGNED_FORM,
+        witness_name=None,
+        form_evidence_id=db.session.scalar(
+            select(EvidenceItem.id)
+            .where(
+                EvidenceItem.beneficiary_id == alexander.id,
+                EvidenceItem.kind == EvidenceKind.CONSENT_FORM.value,
+            )
+            .limit(1)
+        ),
+        actor=caseworker,
+    )
+    cover.set_cover_photo(
+        appeal, image_bytes=cover_art.cover_jpeg(), alt_text=cover_art.ALT_TEXT, actor=caseworker
+    )
     digest = services.submit_for_review(appeal, actor=caseworker)
     services.approve_and_publish(appeal, approver=verifier, digest=digest)
     _seed_gifts(appeal, staff[Role.TREASURER.value])

@@ -14,6 +14,7 @@ from ngo import signals
 def init_app(app: Flask) -> None:
     from ngo.accounts import organisation_details
     from ngo.donations import (
+        audit_names,
         cli,
         erasure,
         fees,
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
     fees.parse_fee_rule(str(app.config.get("FEE_RULE") or fees.DEFAULT_FEE_RULE))
     giving.parse_max_donation(str(app.config.get("MAX_DONATION_MINOR") or "1000000"))
     ledger.init_app(app)
+    audit_names.register(app)
     signals.case_erased.connect(erasure.erase_payment_notes)
     app.register_blueprint(public.bp)
     app.register_blueprint(webhooks.bp)

@@ -1,5 +1,7 @@
 """Sharing a gift among an appeal's budget lines. Pure functions over integers: the rules tests
-call directly, the same ones the donate form uses to say what a gift would fund."""
+call directly, the same ones the donate form uses to say what a gift would fund. Which lines
+a gift may fund, tier by tier, and whether the appeal accepts gifts at all, are campaigns'
+rule (`ngo.campaigns.giving`), which the public pages share."""
 
 from __future__ import annotations
 
@@ -7,22 +9,19 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from ngo.campaigns.giving import LineState, accepting_gifts, tiers
 from ngo.campaigns.models import AllocationRule, OverfundingPolicy
 
+__all__ = [
+    "Allocation",
+    "LineState",
+    "accepting_gifts",
+    "allocate",
+    "share_back",
+    "tiers",
+]
+
 K = TypeVar("K", bound=Hashable)
-
-
-@dataclass(frozen=True)
-class LineState:
-    id: int
-    amount_minor: int
-    funded_minor: int
-    essential: bool
-    priority: int = 1
-
-    @property
-    def need_minor(self) -> int:
-        return max(self.amount_minor - self.funded_minor, 0)
 
 
 @dataclass(frozen=True)
@@ -35,25 +34,6 @@ class Allocation:
     @property
     def total_minor(self) -> int:
         return sum(self.lines.values()) + self.reserve_minor + self.general_fund_minor
-
-
-def tiers(lines: Sequence[LineState], policy: OverfundingPolicy) -> list[list[LineState]]:
-    """The lines a gift for the whole appeal may fund, tier by tier, in priority order."""
-    ordered = sorted(lines, key=lambda line: (line.priority, line.id))
-    essential = [line for line in ordered if line.essential]
-    stretch = [line for line in ordered if not line.essential]
-    if policy is OverfundingPolicy.STOP:
-        return [essential]
-    return [essential, stretch]
-
-
-def open_need_minor(lines: Sequence[LineState], policy: OverfundingPolicy) -> int:
-    return sum(line.need_minor for tier in tiers(lines, policy) for line in tier)
-
-
-def accepting_gifts(lines: Sequence[LineState], policy: OverfundingPolicy) -> bool:
-    """Whether the appeal still asks for money under its over-funding policy."""
-    return policy is OverfundingPolicy.GENERAL_FUND or open_need_minor(lines, policy) > 0
 
 
 def allocate(

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from ngo import outbox, signals
 from ngo.campaigns import funding
+from ngo.campaigns.giving import line_states
 from ngo.campaigns.models import AllocationRule, Appeal, OverfundingPolicy
 from ngo.donations import chart, ledger, rates, receipt_codes
-from ngo.donations.allocation import Allocation, LineState, allocate, share_back
+from ngo.donations.allocation import Allocation, allocate, share_back
 from ngo.donations.ledger import Posting
 from ngo.donations.models import Donation, DonationStatus, JournalLine, LedgerTransaction
 from ngo.extensions import db
@@ -35,13 +36,6 @@ REFUNDED_KIND = "donations.refunded"
 
 class DonationStateError(RuleError):
     pass
-
-
-def line_states(appeal: Appeal) -> list[LineState]:
-    return [
-        LineState(line.id, line.amount_minor, line.funded_minor, line.essential, line.priority)
-        for line in appeal.budget_lines
-    ]
 
 
 def _in_appeal_currency(

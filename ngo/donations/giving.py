@@ -17,13 +17,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ngo.campaigns.models import Appeal, BudgetLine, OverfundingPolicy
-from ngo.campaigns.visibility import is_listed
+from ngo.campaigns.giving import appeal_open_for_gifts
+from ngo.campaigns.models import Appeal, BudgetLine
 from ngo.config import ConfigurationError
 from ngo.donations import donation_texts, references
-from ngo.donations.allocation import accepting_gifts
 from ngo.donations.bank_accounts import bank_account_for
-from ngo.donations.confirmation import line_states
 from ngo.donations.display_names import checked_display_name
 from ngo.donations.fees import fee_to_cover
 from ngo.donations.models import Donation, Donor, Frequency, PaymentMethod
@@ -133,10 +131,9 @@ def parse_amount(text: str, currency: str) -> int:
 
 
 def open_for_gifts(appeal: Appeal) -> bool:
-    """Listed on the public site, and still asking for money under its over-funding policy."""
-    return is_listed(appeal) and accepting_gifts(
-        line_states(appeal), OverfundingPolicy(appeal.overfunding_policy)
-    )
+    """Listed on the public site, and still asking for money under its over-funding policy:
+    campaigns' rule, which the appeal page and the cards show their call to give by."""
+    return appeal_open_for_gifts(appeal)
 
 
 def existing_gift(idempotency_key: str) -> Donation | None:

@@ -25,24 +25,36 @@ class OrganisationTextError(RuleError):
     The message names the part only, never what was found."""
 
 
-def check_organisation_texts(organisation: Organisation, texts: Mapping[str, str]) -> None:
+def first_finding(
+    organisation: Organisation, texts: Mapping[str, str], audience: ConsentAudience
+) -> safety.Finding | None:
+    """The first private value of any person the organisation helps (erased ones aside) found
+    in `texts` (field name -> text), each person's values that they agreed to show `audience`
+    allowed; None when there is none. The finding's context repeats the value: a refusal names
+    its field only. Also the check of the receipts' tax notes (donors read them)."""
     if not any(text.strip() for text in texts.values()):
-        return
+        return None
     people = db.session.scalars(
         select(Beneficiary).where(
             Beneficiary.organisation_id == organisation.id, Beneficiary.erased_at.is_(None)
         )
     )
     for person in people:
-        consented = consented_items(person.id, ConsentAudience.PUBLIC_PAGE)
+        consented = consented_items(person.id, audience)
         findings = safety.scan_texts(texts, safety.private_values_of(person, consented))
         if findings:
-            field = findings[0].field
-            raise OrganisationTextError(
-                _l(
-                    "Private information about a person you help was found in this text "
-                    "(%(part)s). Remove it and save again.",
-                    part=PART_LABELS.get(field, field),
-                ),
-                field=field,
-            )
+            return findings[0]
+    return None
+
+
+def check_organisation_texts(organisation: Organisation, texts: Mapping[str, str]) -> None:
+    finding = first_finding(organisation, texts, ConsentAudience.PUBLIC_PAGE)
+    if finding is not None:
+        raise OrganisationTextError(
+            _l(
+                "Private information about a person you help was found in this text "
+                "(%(part)s). Remove it and save again.",
+                part=PART_LABELS.get(finding.field, finding.field),
+            ),
+            field=finding.field,
+        )

@@ -8,6 +8,13 @@ symbols (`_Layout`), and a call only groups the digits of an int the way Babel's
 `NumberPattern` does (2 us). Patterns outside that plain shape (an exponent, significant
 digits, the currency's name in words) go to Babel itself. `tests/test_money.py` holds the
 text to `format_currency`'s for our languages and a few with other groupings and scripts.
+
+Which one a page uses: `format_money_short` (templates: `money_short`) wherever people read
+an amount, on public and staff pages alike (cards, appeal pages, donate and gift pages, the
+donations list and a gift's page, dashboards): "€50", "€12.50". `format_money` keeps every
+decimal where amounts are compared figure by figure with a bank or the ledger (the lines and
+reserve money is moved between, payments out, bank statement lines) and on documents
+(receipts, reports). Neither ever rounds.
 """
 
 from __future__ import annotations

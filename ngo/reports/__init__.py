@@ -11,9 +11,10 @@ def init_app(app: Flask) -> None:
     """Registers the reports domain's blueprints, outbox handlers, commands and hooks; each part
     (receipts, appeal reports, funders) adds its own line here."""
     from ngo import signals
-    from ngo.campaigns.views.sections import register_appeal_panel
+    from ngo.campaigns.panels import register_appeal_panel
     from ngo.reports import (
         appeal_reports,
+        audit_names,
         erasure,
         funders,
         models,
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     del models  # imported for its tables (the report archive, the signing keys)
     # The archive's worker side: one outbox kind for every report, a renderer per kind.
     runner.init_app(app)
+    audit_names.register(app)
     runner.register_renderer(app, ReportKind.APPEAL, appeal_reports.render_appeal_report)
     app.register_blueprint(views.bp)
     app.register_blueprint(views_signing.bp)

@@ -203,3 +203,22 @@ def test_the_demo_figures_are_the_ledger_s(appeals):
     assert any(g.display_name is None and g.donor is None for g in gifts)  # anonymous
     lines = db.session.scalars(select(StatementLine)).all()
     assert sorted(line.status for line in lines) == ["matched", "queued"]
+
+
+def test_the_seed_appeal_has_a_drawn_cover_on_its_card_page_and_link_preview(appeals, client):
+    """`make run` shows what a cover looks like: a drawing (no real person or place), approved
+    with the appeal, without metadata."""
+    from ngo.demo.cover_art import ALT_TEXT
+
+    seed = appeals[0]
+    page = client.get(f"/appeals/{seed.slug}").get_data(as_text=True)
+    assert f'alt="{ALT_TEXT}"' in page
+    assert 'property="og:image:alt"' in page and ALT_TEXT in page
+    start = page.index("/media/")
+    media = page[start : page.index('"', start)]
+    # On a card the picture is decoration (alt=""): the card's title names the appeal.
+    assert media in client.get("/appeals").get_data(as_text=True)
+    picture = client.get(media)
+    assert picture.status_code == 200
+    assert picture.mimetype == "image/jpeg"
+    assert b"Exif" not in picture.data[:200]

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from ngo.accounts.models import Role
 from ngo.audit import AuditEvent
 from ngo.campaigns import services as appeals
-from ngo.cases import services, stories, verification
+from ngo.cases import services, stories, verification, worklist
 from ngo.cases.models import (
     Beneficiary,
     CheckKind,
@@ -310,3 +310,164 @@ def test_the_dashboard_queries_do_not_grow_with_the_caseload(client, organisatio
     small = statements()
     _caseload(organisation, caseworker, verifier, 25)
     assert statements() == small
+
+
+# The verifier's list, in SQL -----------------------------------------------------------------
+
+
+def _submit(case, author):
+    version = factories.StoryVersionFactory(beneficiary=case, actor=author)
+    stories.submit_for_verification(version, actor=author)
+    return version
+
+
+def test_the_verifier_list_is_each_storys_latest_submitted_version_in_two_queries(
+    organisation, make_user
+):
+    caseworker, verifier = make_user("caseworker"), make_user("verifier")
+    # Returned once, written again and sent back: only version 2 waits.
+    again = _case(organisation, caseworker, "Ivan Again")
+    _returned_story(again, caseworker, verifier)
+    second = stories.edit_story(
+        stories.story_of(again), title="Story", body="Written again.", actor=caseworker
+    )
+    stories.submit_for_verification(second, actor=caseworker)
+    # Two documents, one of them destroyed: one counts.
+    documented = _case(organisation, caseworker, "Olga Documents")
+    factories.EvidenceFactory(beneficiary=documented, actor=caseworker)
+    gone = factories.EvidenceFactory(beneficiary=documented, actor=caseworker)
+    gone.destroyed_at = utcnow()
+    _submit(documented, caseworker)
+    # An erased case waits for nobody.
+    erased = _case(organisation, caseworker, "Erased Person")
+    _submit(erased, caseworker)
+    erased.erased_at = utcnow()
+    db.session.flush()
+
+    with counted_statements() as seen:
+        work = worklist.verifier_work(verifier, organisation.id)
+    assert len(seen) == 2, seen
+    listed = {item.case.beneficiary_id: item for item in work.stories.items}
+    assert set(listed) == {again.id, documented.id}
+    assert listed[again.id].version == 2
+    assert listed[documented.id].evidence_count == 1
+    assert work.stories.total == 2 and work.written_by_you == 0
+
+
+def test_the_verifier_list_and_the_story_page_apply_the_same_four_eyes(organisation, make_user):
+    """Whoever `verification.decision_refusals` lets decide a version finds it on their
+    dashboard, and nobody else does; the count of the others says how many they wrote."""
+    first_writer, caseworker, verifier = (
+        make_user("admin"),
+        make_user("caseworker"),
+        make_user("verifier"),
+    )
+    # Built on text the admin wrote and a verifier approved: the admin may not verify it.
+    built_on = _case(organisation, caseworker, "Built On")
+    first = _submit(built_on, first_writer)
+    factories.EvidenceFactory(beneficiary=built_on, actor=caseworker)
+    evidence = db.session.scalars(
+        select(EvidenceItem.id).where(EvidenceItem.beneficiary_id == built_on.id)
+    ).first()
+    verification.verify_version(
+        first,
+        verifier=verifier,
+        approved=True,
+        checks=[verification.CheckResult(kind, True, evidence) for kind in CheckKind],
+        comments=None,
+    )
+    edited = stories.edit_story(first.story, title="Story", body="Edited.", actor=caseworker)
+    stories.submit_for_verification(edited, actor=caseworker)
+    # Written by the admin alone, and by the caseworker alone.
+    own = _submit(_case(organisation, caseworker, "Admins Own"), first_writer)
+    theirs = _submit(_case(organisation, caseworker, "Caseworkers Own"), caseworker)
+    db.session.flush()
+
+    versions = [edited, own, theirs]
+    for user in (first_writer, caseworker, verifier):
+        work = worklist.verifier_work(user, organisation.id)
+        listed = {item.case.beneficiary_id for item in work.stories.items}
+        allowed = {
+            v.story.beneficiary_id
+            for v in versions
+            if verification.decision_refusals(v, user).send_back is None
+        }
+        assert listed == allowed, user.display_name
+        assert work.written_by_you == len(versions) - len(allowed)
+    assert {
+        item.case.beneficiary_id
+        for item in worklist.verifier_work(first_writer, organisation.id).stories.items
+    } == {theirs.story.beneficiary_id}
+
+
+# Consents running out where no caseworker looks ---------------------------------------------
+
+
+def _consent(case, actor, item, days: int) -> None:
+    factories.ConsentFactory(
+        beneficiary=case,
+        actor=actor,
+        items=[item],
+        audiences=[ConsentAudience.PUBLIC_PAGE],
+        expires_on=date.today() + timedelta(days=days),
+    )
+
+
+def test_an_admin_sees_consents_expiring_on_cases_without_a_caseworker(
+    client, organisation, make_user
+):
+    admin, caseworker = make_user("admin"), make_user("caseworker")
+    nobodys = _case(organisation, None, "Nadia Nobody")
+    _consent(nobodys, admin, ConsentItem.PHOTO, 12)
+    _consent(nobodys, admin, ConsentItem.CITY, 90)  # not within 30 days
+    assigned = _case(organisation, caseworker, "Ivan Assigned")
+    _consent(assigned, caseworker, ConsentItem.PHOTO, 5)  # on the caseworker's own list
+    closed = _case(organisation, None, "Closed Nobody", status="closed")
+    _consent(closed, admin, ConsentItem.PHOTO, 5)
+    elsewhere = factories.OrganisationFactory()
+    outsider = factories.UserFactory(role="admin", organisation=elsewhere)
+    _consent(_case(elsewhere, None, "Foreign Nobody"), outsider, ConsentItem.PHOTO, 5)
+    db.session.commit()
+
+    page = _dashboard(client, admin)
+    section = page[page.index("Consents expiring within 30 days on cases without a caseworker") :]
+    section = section[: section.index("</ul>")]
+    assert (
+        f"/cases/{nobodys.reference}/consent" in section and "Photo, Public appeal page" in section
+    )
+    assert "City" not in section
+    for hidden in ("Ivan Assigned", "Closed Nobody", "Foreign Nobody"):
+        assert hidden not in section
+    assert "Foreign Nobody" not in page
+    # Showing it names the case: recorded like every dashboard that names people.
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "case.personal_data_viewed")
+    ).one()
+    assert nobodys.id in event.details["cases"]
+
+    # Nobody else's dashboard has the list; the caseworker's own has only their case.
+    for role in ("caseworker", "verifier", "treasurer"):
+        other = _dashboard(client.application.test_client(), make_user(role))
+        assert "on cases without a caseworker" not in other and "Nadia Nobody" not in other
+    own = _dashboard(client.application.test_client(), caseworker)
+    assert "Ivan Assigned" in own
+
+
+def test_the_unassigned_consents_cost_the_same_queries_for_any_caseload(organisation, make_user):
+    admin = make_user("admin")
+
+    def statements() -> int:
+        with counted_statements() as seen:
+            worklist.unassigned_expiring_consents(organisation.id)
+        return len(seen)
+
+    for n in range(2):
+        _consent(_case(organisation, None, f"Few{n} Nobody"), admin, ConsentItem.PHOTO, 3)
+    db.session.flush()
+    few = statements()
+    for n in range(15):
+        _consent(_case(organisation, None, f"Many{n} Nobody"), admin, ConsentItem.PHOTO, 3)
+    db.session.flush()
+    assert statements() == few
+    listed = worklist.unassigned_expiring_consents(organisation.id)
+    assert listed.total == 17 and len(listed.items) == worklist.LIST_LIMIT

@@ -210,3 +210,7 @@ class AppealSearchDocument(Model):
         ForeignKey("appeals.id", ondelete="CASCADE"), primary_key=True
     )
     document: Mapped[str] = mapped_column(Text, default="")
+    # SHA-256 of what `document` was folded from: the texts and the folding's version
+    # (campaigns.search.source_digest). `flask reconcile-listings` folds again only the
+    # documents whose digest differs from the current one; NULL for documents of before it.
+    source_digest: Mapped[str | None] = mapped_column(String(64))

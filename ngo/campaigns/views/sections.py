@@ -4,13 +4,11 @@ re-render the appeal page through it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from flask import Flask, current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 
 from ngo.campaigns import cover, subscriptions, updates
 from ngo.campaigns.appeals import VISIBLE
@@ -21,11 +19,6 @@ from ngo.campaigns.models import Appeal, AppealUpdate, BudgetLine
 from ngo.campaigns.safety import Finding
 from ngo.config import LANGUAGES
 from ngo.i18n import country_names
-
-# Sections that higher domains add to the page (reports: the accountability report), each a
-# function of the appeal returning its HTML (empty when the reader may not see it).
-_PANELS = "ngo.campaigns.appeal_panels"
-Panel = Callable[[Appeal], Markup]
 
 # Room for the multipart framing and the other fields around the photo.
 UPLOAD_OVERHEAD = 64 * 1024
@@ -114,15 +107,3 @@ def updates_section(
         "update_state_label": state_label,
         "followers": subscriptions.follower_counts(appeal),
     }
-
-
-def register_appeal_panel(app: Flask, panel: Panel) -> None:
-    """Add a section to the staff appeal page, from a higher domain's init_app: campaigns
-    knows no domain above it, so they come to it."""
-    panels: list[Panel] = app.extensions.setdefault(_PANELS, [])
-    if panel not in panels:
-        panels.append(panel)
-
-
-def appeal_panels(appeal: Appeal) -> list[Markup]:
-    return [panel(appeal) for panel in current_app.extensions.get(_PANELS, [])]

@@ -46,7 +46,8 @@ from ngo.campaigns.models import (
     BudgetLine,
     OverfundingPolicy,
 )
-from ngo.campaigns.views.sections import appeal_panels, details_section, updates_section
+from ngo.campaigns.panels import appeal_panels
+from ngo.campaigns.views.sections import details_section, updates_section
 from ngo.cases.models import Beneficiary
 from ngo.cases.services import record_personal_data_view
 from ngo.cases.stories import verified_version

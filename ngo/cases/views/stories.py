@@ -79,11 +79,14 @@ def _render_story(
     may_write = may(membership, Action.WRITE_STORY, case) and case.erased_at is None
     may_verify = may(membership, Action.VERIFY_STORY, case) and case.erased_at is None
     awaiting = latest is not None and latest.status == VersionStatus.SUBMITTED.value
-    refusal = (
-        verification.verification_refusal(latest, current_user)
-        if awaiting and latest is not None
+    # Only the decisions verify_version would take are offered: none to the story's author
+    # (four eyes), and no Approve while the case has no evidence to cite.
+    refusals = (
+        verification.decision_refusals(latest, current_user)
+        if awaiting and may_verify and latest is not None
         else None
     )
+    refusal = refusals.send_back if refusals else None
     conflict = refusal is not None
     if may_write and story_form is None:
         story_form = _story_form(latest)
@@ -120,9 +123,7 @@ def _render_story(
         story_form=story_form,
         verify_form=verify_form,
         show_verify_form=show_verify_form,
-        # Approving needs evidence for every check: without any, the form offers only
-        # returning the story instead of an Approve button that would then refuse.
-        has_evidence=bool(verify_form and verify_form.identity.form.evidence.choices),
+        approve_refusal=refusals.approve if refusals else None,
         confirm_form=ConfirmForm(),
         **_labels(),
     )

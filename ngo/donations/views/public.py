@@ -31,7 +31,7 @@ from ngo.donations.models import BankAccount, Donation, DonationStatus, Frequenc
 from ngo.donations.stripe_settle import record_payment
 from ngo.donations.suggestions import suggested_amounts
 from ngo.extensions import db, limiter
-from ngo.money import Money, format_money, format_plain
+from ngo.money import Money, format_money_short, format_plain
 from ngo.security import CROSS_SITE_MESSAGE, comes_from_another_site
 from ngo.unit_of_work import attempt, retry_on_conflict
 from ngo.urls import external_url
@@ -58,11 +58,8 @@ def _never_cache(response: Response) -> Response:
 
 @bp.context_processor
 def _money_helpers() -> dict[str, object]:
-    locale = _locale()
-    return {
-        "format_money": lambda money: format_money(money, locale),
-        "format_plain": format_plain,
-    }
+    # Amounts themselves are `money_short` (ngo.public), as on every public page.
+    return {"format_plain": format_plain}
 
 
 def _listed_appeal(slug: str) -> Appeal:
@@ -137,7 +134,7 @@ def _fee_rules() -> list[str]:
                 _(
                     "%(percent)s%% + %(fixed)s",
                     percent=format_decimal(Decimal(fee.basis_points) / 100, locale=_locale()),
-                    fixed=format_money(Money(fee.fixed_minor, currency), _locale()),
+                    fixed=format_money_short(Money(fee.fixed_minor, currency), _locale()),
                 )
             )
     return texts

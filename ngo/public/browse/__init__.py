@@ -19,8 +19,6 @@ from ngo.public.browse.appeal import (
 from ngo.public.browse.cards import (
     Card,
     Listing,
-    card_of,
-    cards_for,
     cover_tokens,
 )
 from ngo.public.browse.filters import (
@@ -71,8 +69,6 @@ __all__ = [
     "PublicLine",
     "PublicLineLabel",
     "Sort",
-    "card_of",
-    "cards_for",
     "country_names",
     "cover_tokens",
     "cursor_page",

@@ -10,6 +10,7 @@ from sqlalchemy import Row, ScalarSelect, Select, bindparam, select
 from sqlalchemy.orm import joinedload, raiseload
 
 from ngo.accounts.models import Organisation
+from ngo.campaigns.giving import LineState
 from ngo.campaigns.models import (
     Appeal,
     AppealTranslation,
@@ -22,7 +23,7 @@ from ngo.campaigns.presentation import Badge, translation_for, verification_badg
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import db
 from ngo.money import Money
-from ngo.public.browse.cards import Card, _card
+from ngo.public.browse.cards import Card, card_for
 
 
 class AppealGoneError(Exception):
@@ -199,9 +200,20 @@ def public_appeal(slug: str, locale: str) -> PublicAppeal:
     lines = _lines(appeal.id)
     updates = list(db.session.scalars(_shown_updates(), {"appeal_id": appeal.id}))
     currency = appeal.currency
+    states = [
+        LineState(line.id, line.amount_minor, line.funded_minor, line.essential, line.priority)
+        for line in lines
+    ]
     return PublicAppeal(
         appeal=appeal,
-        card=_card(appeal, appeal.translations, locale, cover_token),
+        card=card_for(
+            appeal,
+            appeal.translations,
+            locale,
+            cover_token,
+            organisation=(organisation, organisation_slug),
+            lines=states,
+        ),
         text=translation_for(appeal, locale),
         lines=lines,
         updates=updates,

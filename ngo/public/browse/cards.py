@@ -9,12 +9,13 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, select
 
+from ngo.accounts.models import Organisation
+from ngo.campaigns.giving import LineState, lines_of, open_for_gifts
 from ngo.campaigns.models import (
     Appeal,
     AppealTranslation,
-    BudgetLine,
     Category,
     PublicImage,
 )
@@ -49,13 +50,32 @@ class Card:
     raised: Money
     percent: int
     # Confirmed gifts (the appeal's counter, moved with `raised`).
-    donations: int = 0
-    cover_token: str | None = None
+    donations: int
+    cover_token: str | None
+    # Who runs the appeal: the organisation's public name and the slug of its public page.
+    organisation_name: str
+    organisation_slug: str
+    # Whether the donate form would take a gift now (`campaigns.giving.open_for_gifts`): the
+    # card and the page show their call to give by it.
+    open_for_gifts: bool
 
     @property
     def bar_value(self) -> int:
         """What a <progress> bar up to the goal shows: the amount raised, at most the goal."""
         return min(self.raised.amount_minor, self.goal.amount_minor)
+
+
+def _organisation_column(column: Any, name: str) -> Any:
+    """A column of the organisation running the appeal, as a correlated scalar subquery: a
+    list's statements stay selects of appeals (their counts, filters and sorting unchanged),
+    and each row looks its organisation up by primary key."""
+    return (
+        select(column)
+        .where(Organisation.id == Appeal.organisation_id)
+        .correlate(Appeal)
+        .scalar_subquery()
+        .label(name)
+    )
 
 
 # What a card reads of an appeal and of its texts. Lists select these columns as plain rows:
@@ -76,6 +96,11 @@ CARD_COLUMNS = (
     Appeal.essential_minor,
     Appeal.raised_minor,
     Appeal.donations_count,
+    Appeal.listed,
+    Appeal.listed_until,
+    Appeal.overfunding_policy,
+    _organisation_column(Organisation.name, "organisation_name"),
+    _organisation_column(Organisation.slug, "organisation_slug"),
 )
 TEXT_COLUMNS = (
     AppealTranslation.appeal_id,
@@ -104,6 +129,11 @@ class CardRow(NamedTuple):
     essential_minor: int
     raised_minor: int
     donations_count: int
+    listed: bool
+    listed_until: datetime | None
+    overfunding_policy: str
+    organisation_name: str
+    organisation_slug: str
 
 
 class TextRow(NamedTuple):
@@ -131,8 +161,18 @@ def read_rows(stmt: Select[*tuple[Any, ...]], parameters: dict[str, Any] | None 
 _CATEGORIES = {category.value: category for category in Category}
 
 
-def _card(appeal: Any, texts: Sequence[PublicText], locale: str, cover_token: str | None) -> Card:
-    """`appeal` is an Appeal or a row of CARD_COLUMNS; `texts` its translations by language."""
+def card_for(
+    appeal: Any,
+    texts: Sequence[PublicText],
+    locale: str,
+    cover_token: str | None,
+    *,
+    organisation: tuple[str, str],
+    lines: Sequence[LineState],
+) -> Card:
+    """`appeal` is an Appeal or a row of CARD_COLUMNS; `texts` its translations by language,
+    `organisation` the (name, slug) of the organisation running it, `lines` the states of
+    its budget lines."""
     text = pick_text(texts, locale, appeal.fallback_language)
     goal = Money(appeal.goal_minor, appeal.currency)
     raised = Money(appeal.raised_minor, appeal.currency)
@@ -155,6 +195,9 @@ def _card(appeal: Any, texts: Sequence[PublicText], locale: str, cover_token: st
         percent=percent_of(raised, goal) if appeal.goal_minor else 0,
         donations=appeal.donations_count,
         cover_token=cover_token,
+        organisation_name=organisation[0],
+        organisation_slug=organisation[1],
+        open_for_gifts=open_for_gifts(appeal, lines),
     )
 
 
@@ -203,16 +246,10 @@ def cards_from(
     stmt: Select[*tuple[Any, ...]], locale: str, parameters: dict[str, Any] | None = None
 ) -> list[Card]:
     """The cards of the appeals `stmt` selects (CARD_COLUMNS of appeals, filtered, ordered
-    and limited), in three queries: the appeals' card columns, their texts and their covers."""
+    and limited), in four queries: the appeals' card columns, their texts, their covers and
+    their budget lines (whether each takes gifts)."""
     found = [CardRow._make(row) for row in read_rows(stmt, parameters)]
-    ids = [row.id for row in found]
-    texts, covers = card_texts(ids), cover_tokens(ids)
-    return [_card(row, texts.get(row.id, []), locale, covers.get(row.id)) for row in found]
-
-
-def card_of(appeal: Appeal, locale: str, cover_token: str | None) -> Card:
-    """The card of a loaded appeal (its translations are read)."""
-    return _card(appeal, appeal.translations, locale, cover_token)
+    return [listing.card for listing in listings_for(found, locale)]
 
 
 @dataclass
@@ -226,42 +263,24 @@ class Listing:
     spent_minor: int
 
 
-@cache
-def _budget_sums_statement() -> Select[int, int, int]:
-    return (
-        select(
-            BudgetLine.appeal_id,
-            func.coalesce(func.sum(BudgetLine.funded_minor), 0),
-            func.coalesce(func.sum(BudgetLine.spent_minor), 0),
-        )
-        .where(BudgetLine.appeal_id.in_(bindparam("ids", expanding=True)))
-        .group_by(BudgetLine.appeal_id)
-    )
-
-
 def listings_for(rows: Sequence[CardRow], locale: str) -> list[Listing]:
-    """Listings of rows of CARD_COLUMNS, in three queries: texts, covers, budget sums."""
+    """Listings of rows of CARD_COLUMNS, in three queries: texts, covers, budget lines."""
     ids = [row.id for row in rows]
-    texts, covers = card_texts(ids), cover_tokens(ids)
-    sums: dict[int, tuple[int, int]] = {}
-    if ids:
-        totals = read_rows(_budget_sums_statement(), {"ids": ids})
-        sums = {appeal_id: (int(funded), int(spent)) for appeal_id, funded, spent in totals}
-    return [
-        Listing(
-            row.id,
-            _card(row, texts.get(row.id, []), locale, covers.get(row.id)),
-            *sums.get(row.id, (0, 0)),
+    texts, covers, lines = card_texts(ids), cover_tokens(ids), lines_of(ids)
+    listings = []
+    for row in rows:
+        own = lines.get(row.id, [])
+        card = card_for(
+            row,
+            texts.get(row.id, []),
+            locale,
+            covers.get(row.id),
+            organisation=(row.organisation_name, row.organisation_slug),
+            lines=[line.state for line in own],
         )
-        for row in rows
-    ]
-
-
-def cards_for(appeals: list[Appeal] | Any, locale: str) -> list[Card]:
-    """Cards of loaded appeals (their translations are read)."""
-    appeals = list(appeals)
-    covers = cover_tokens([a.id for a in appeals])
-    return [_card(a, a.translations, locale, covers.get(a.id)) for a in appeals]
+        funded = sum(line.state.funded_minor for line in own)
+        listings.append(Listing(row.id, card, funded, sum(line.spent_minor for line in own)))
+    return listings
 
 
 # One appeal -------------------------------------------------------------------------------

@@ -81,6 +81,33 @@ def _new(
     return receipt
 
 
+def _new_for_gift(
+    session: Session,
+    donation: Donation,
+    *,
+    kind: ReceiptKind,
+    subject_key: str,
+    amount_minor: int,
+    language: str,
+    **values: object,
+) -> Receipt:
+    """A receipt or cancellation note of one gift, issued now: the gift's organisation, donor
+    and currency."""
+    return _new(
+        session,
+        organisation_id=donation.organisation_id,
+        kind=kind,
+        subject_key=subject_key,
+        now=utcnow(),
+        donation_id=donation.id,
+        donor_id=donation.donor_id,
+        amount_minor=amount_minor,
+        currency=donation.currency,
+        language=language,
+        **values,
+    )
+
+
 def issue_receipt(donation: Donation, session: Session | None = None) -> Receipt | None:
     """The receipt of a confirmed gift (issued now if it had none); None if the gift was
     never confirmed."""
@@ -90,16 +117,12 @@ def issue_receipt(donation: Donation, session: Session | None = None) -> Receipt
         return existing
     if donation.status not in RECEIPTED_STATUSES or donation.confirmed_at is None:
         return None
-    return _new(
+    return _new_for_gift(
         session,
-        organisation_id=donation.organisation_id,
+        donation,
         kind=ReceiptKind.RECEIPT,
         subject_key=donation_key(donation.id),
-        now=utcnow(),
-        donation_id=donation.id,
-        donor_id=donation.donor_id,
         amount_minor=donation.amount_minor,
-        currency=donation.currency,
         language=receipt_language(donation.donor),
     )
 
@@ -126,19 +149,15 @@ def issue_cancellation(
         if line.currency == donation.currency
         and line.account in (chart.clearing(donation.method), chart.fees(donation.method))
     )
-    return _new(
+    return _new_for_gift(
         session,
-        organisation_id=donation.organisation_id,
+        donation,
         kind=ReceiptKind.CANCELLATION,
         subject_key=reversal_key(reversal.id),
-        now=utcnow(),
-        donation_id=donation.id,
-        donor_id=donation.donor_id,
+        amount_minor=taken_back,
+        language=original.language,
         reversal_id=reversal.id,
         cancels_id=original.id,
-        amount_minor=taken_back,
-        currency=donation.currency,
-        language=original.language,
     )
 
 

@@ -13,10 +13,9 @@ from sqlalchemy import select
 
 from ngo import audit
 from ngo.accounts.models import Organisation, User
-from ngo.campaigns import safety
-from ngo.cases.consent import consented_items
-from ngo.cases.models import Beneficiary, ConsentAudience
+from ngo.cases.models import ConsentAudience
 from ngo.config import LANGUAGES
+from ngo.donations import organisation_texts
 from ngo.extensions import db
 from ngo.reports.receipts.models import ReceiptTaxNote
 from ngo.rules import RuleError
@@ -47,24 +46,15 @@ def _tidy(text: str) -> str:
 
 
 def _check_safety(organisation: Organisation, texts: Mapping[str, str]) -> None:
-    if not any(texts.values()):
-        return
-    people = db.session.scalars(
-        select(Beneficiary).where(
-            Beneficiary.organisation_id == organisation.id, Beneficiary.erased_at.is_(None)
+    finding = organisation_texts.first_finding(organisation, texts, ConsentAudience.DONOR_EMAILS)
+    if finding is not None:
+        raise TaxNoteError(
+            _l(
+                "Private information about a person you help was found in this note. "
+                "Remove it and save again."
+            ),
+            field=finding.field,
         )
-    )
-    for person in people:
-        consented = consented_items(person.id, ConsentAudience.DONOR_EMAILS)
-        findings = safety.scan_texts(texts, safety.private_values_of(person, consented))
-        if findings:
-            raise TaxNoteError(
-                _l(
-                    "Private information about a person you help was found in this note. "
-                    "Remove it and save again."
-                ),
-                field=findings[0].field,
-            )
 
 
 def set_tax_notes(

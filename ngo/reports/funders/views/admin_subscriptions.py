@@ -3,6 +3,8 @@ the organisation's members) and report subscriptions, with "send now"."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -175,44 +177,52 @@ def _load_subscription(funder: Funder, subscription_id: int) -> ReportSubscripti
     )
 
 
+def _subscription_form_view(
+    funder_id: int,
+    subscription_id: int | None,
+    save: Callable[[Funder, ReportSubscription | None, SubscriptionForm], object],
+    saved_message: str,
+) -> Response | tuple[str, int]:
+    """The form of a new subscription (no id) or of a stored one: `save` (a service call) and
+    back to the funder, or the form again with the refusal (the funder and the subscription
+    reloaded: the refusal rolled the request back)."""
+    record = load_funder(funder_id)
+    stored = None if subscription_id is None else _load_subscription(record, subscription_id)
+    form = _subscription_form(record, stored)
+    if form.validate_on_submit():
+        if attempt(form, lambda: save(record, stored, form), field="recipients"):
+            flash(saved_message, "success")
+            return redirect(url_for("funders_admin.funder", funder_id=funder_id))
+        record = load_funder(funder_id)
+        if subscription_id is not None:
+            stored = _load_subscription(record, subscription_id)
+    return _subscription_page(record, stored, form)
+
+
 @admin_bp.route("/<int:funder_id>/subscriptions/new", methods=["GET", "POST"])
 @staff_required(Action.MANAGE_FUNDERS)
 def new_subscription(funder_id: int) -> Response | tuple[str, int]:
-    record = load_funder(funder_id)
-    form = _subscription_form(record, None)
-    if form.validate_on_submit():
-        if attempt(
-            form,
-            lambda: services.create_subscription(
-                record, _subscription_details(form, new=True), actor=current_user
-            ),
-            field="recipients",
-        ):
-            flash(_("The report subscription was added."), "success")
-            return redirect(url_for("funders_admin.funder", funder_id=funder_id))
-        record = load_funder(funder_id)
-    return _subscription_page(record, None, form)
+    return _subscription_form_view(
+        funder_id,
+        None,
+        lambda funder, _new, form: services.create_subscription(
+            funder, _subscription_details(form, new=True), actor=current_user
+        ),
+        _("The report subscription was added."),
+    )
 
 
 @admin_bp.route("/<int:funder_id>/subscriptions/<int:subscription_id>", methods=["GET", "POST"])
 @staff_required(Action.MANAGE_FUNDERS)
 def subscription(funder_id: int, subscription_id: int) -> Response | tuple[str, int]:
-    record = load_funder(funder_id)
-    stored = _load_subscription(record, subscription_id)
-    form = _subscription_form(record, stored)
-    if form.validate_on_submit():
-        if attempt(
-            form,
-            lambda: services.update_subscription(
-                stored, _subscription_details(form, new=False), actor=current_user
-            ),
-            field="recipients",
-        ):
-            flash(_("Saved."), "success")
-            return redirect(url_for("funders_admin.funder", funder_id=funder_id))
-        record = load_funder(funder_id)
-        stored = _load_subscription(record, subscription_id)
-    return _subscription_page(record, stored, form)
+    return _subscription_form_view(
+        funder_id,
+        subscription_id,
+        lambda _funder, stored, form: services.update_subscription(
+            given(stored), _subscription_details(form, new=False), actor=current_user
+        ),
+        _("Saved."),
+    )
 
 
 @admin_bp.post("/<int:funder_id>/subscriptions/<int:subscription_id>/send-now")
