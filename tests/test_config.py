@@ -288,6 +288,9 @@ def unset_library_log_levels():
     saved = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.NOTSET)
+        # As in a fresh process: not disabled by a logging configuration applied earlier in
+        # this worker process (dictConfig disables the loggers it does not name).
+        logger.disabled = False
     yield
     for logger, level in zip(loggers, saved, strict=True):
         logger.setLevel(level)

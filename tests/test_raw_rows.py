@@ -111,6 +111,10 @@ def case_created(app: Flask, admin: User, caplog: pytest.LogCaptureFixture) -> s
     # Statement logging on, as an operator debugging production might turn it on.
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
+    # A logging configuration applied earlier in this worker process (dictConfig disables
+    # the loggers it does not name) must not silence the statements this test reads.
+    for name in ("sqlalchemy", "sqlalchemy.engine", "sqlalchemy.engine.Engine"):
+        logging.getLogger(name).disabled = False
     _create_case(admin.memberships[0].organisation_id, admin)
     return caplog.text
 
