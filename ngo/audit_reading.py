@@ -61,6 +61,12 @@ def register_object_type(app: Flask, object_type: ObjectType) -> None:
     app.extensions.setdefault(_EXTENSION, {})[object_type.kind] = object_type
 
 
+def register_object_types(app: Flask, object_types: Iterable[ObjectType]) -> None:
+    """A domain's record types at once, from its init_app."""
+    for object_type in object_types:
+        register_object_type(app, object_type)
+
+
 def _object_types() -> dict[str, ObjectType]:
     types: dict[str, ObjectType] = current_app.extensions.get(_EXTENSION, {})
     return types

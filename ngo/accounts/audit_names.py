@@ -57,8 +57,7 @@ OBJECT_TYPES = (
 
 
 def register(app: Flask) -> None:
-    for object_type in OBJECT_TYPES:
-        audit_reading.register_object_type(app, object_type)
+    audit_reading.register_object_types(app, OBJECT_TYPES)
 
 
 def member_choices(organisation_id: int) -> list[tuple[str, str]]:

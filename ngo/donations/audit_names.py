@@ -170,5 +170,4 @@ OBJECT_TYPES = (
 
 
 def register(app: Flask) -> None:
-    for object_type in OBJECT_TYPES:
-        audit_reading.register_object_type(app, object_type)
+    audit_reading.register_object_types(app, OBJECT_TYPES)
