@@ -29,6 +29,7 @@ import contextvars
 import email
 import email.policy
 import functools
+import logging
 import os
 import re
 import time
@@ -509,3 +510,14 @@ def admin(make_user) -> User:
 def admin_client(client: FlaskClient, admin: User) -> FlaskClient:
     login(client, admin)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _loggers_enabled() -> None:
+    """Every test starts with every logger enabled, as in a fresh process: a logging
+    configuration applied earlier in the same xdist worker (dictConfig and fileConfig disable
+    the loggers they do not name; Celery's and gunicorn's set-ups call them) silenced loggers
+    that later tests read through caplog, which then saw nothing."""
+    for logger in logging.root.manager.loggerDict.values():
+        if isinstance(logger, logging.Logger) and logger.disabled:
+            logger.disabled = False
