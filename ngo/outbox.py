@@ -212,6 +212,12 @@ def step_done(key: str) -> bool:
         return False
     if key in delivery.done:
         return True
+    if delivery.uncommitted:
+        # Another mail is about to leave: the ones before it go on record first, so that a
+        # worker lost from here on does not send them again (one mail alone commits with the
+        # mark that the message was sent).
+        delivery.keep_in_session()
+        db.session.commit()
     if delivery.first_attempt:
         return False
     delivery.keep_in_session()

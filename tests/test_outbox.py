@@ -60,6 +60,13 @@ def _three_mails_the_last_fails_once(payload: dict[str, Any]) -> None:
     mail.send_mail("c@example.org", "News", "An update")
 
 
+def _two_mails_in_one_unit(payload: dict[str, Any]) -> None:
+    """As a handler that sends several mails without committing between them."""
+    calls.append(payload)
+    mail.send_mail("a@example.org", "News", "An update")
+    mail.send_mail("b@example.org", "News", "An update")
+
+
 def _mails_in_a_unit_it_rolls_back(payload: dict[str, Any]) -> None:
     """The mail leaves inside a unit of work that the handler itself rolls back and goes on."""
     calls.append(payload)
@@ -82,6 +89,7 @@ def _handlers(app):
     outbox.register_handler(app, "test.one_mail", _one_mail)
     outbox.register_handler(app, "test.three_mails", _three_mails_the_last_fails_once)
     outbox.register_handler(app, "test.rolled_back_mail", _mails_in_a_unit_it_rolls_back)
+    outbox.register_handler(app, "test.two_mails", _two_mails_in_one_unit)
     calls.clear()
     refusals.clear()
 
@@ -216,6 +224,44 @@ def test_the_last_mail_commits_with_the_mark_that_the_message_was_sent(app):
     assert outbox.status_of(message) == WorkStatus.SENT
     assert _recipients(app) == ["donor@example.org"]
     assert len(db.session.scalars(select(outbox.OutboxStep.id)).all()) == 1
+
+
+def test_a_mail_is_on_record_before_the_next_one_leaves(app, monkeypatch):
+    """A handler that sends two mails in one unit: the first one's step commits before the
+    second leaves (a worker lost while sending it must not send the first again)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    message = outbox.enqueue("test.two_mails", {"n": 1})
+    db.session.flush()
+    db.session.info.pop("outbox_committed")  # delivered by hand below, not on commit
+    db.session.commit()
+    commits: list[str] = []
+    write = mail._write_to_folder
+
+    def write_noting_commits(folder: Any, mail_message: Any) -> None:
+        commits.append(f"{mail_message['To']} leaves")
+        write(folder, mail_message)
+
+    def count(_session: Session) -> None:
+        commits.append("commit")
+
+    monkeypatch.setattr(mail, "_write_to_folder", write_noting_commits)
+    event.listen(Session, "after_commit", count)
+    try:
+        assert outbox.deliver(message.id) is True
+    finally:
+        event.remove(Session, "after_commit", count)
+    # the claim; a's mail; a's step on record; b's mail; b's step with the mark of sent
+    assert commits == [
+        "commit",
+        "a@example.org leaves",
+        "commit",
+        "b@example.org leaves",
+        "commit",
+    ]
+    assert _recipients(app) == ["a@example.org", "b@example.org"]
+    assert len(db.session.scalars(select(outbox.OutboxStep.id)).all()) == 2
 
 
 def test_mails_a_handler_committed_are_skipped_by_the_retry_after_a_later_failure(app):
