@@ -29,7 +29,7 @@ WAIT_STEP_SECONDS = 0.0002
 WAIT_LIMIT_SECONDS = 10.0  # the connection's busy_timeout: after it, SQLite's lock decides
 
 
-def take(dbapi_connection: Any, connection_info: dict[str, Any], database: str | None) -> bool:
+def take(connection_info: dict[str, Any], database: str | None) -> bool:
     """Take the writers' lock for this connection; False where there is none to take (an
     in-memory database, no fcntl) or it stayed busy past the limit."""
     if fcntl is None or not database or database == ":memory:":

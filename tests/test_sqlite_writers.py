@@ -25,7 +25,7 @@ def _engine(path: Path):
 
 def _take(connection) -> bool:
     fairy = connection.connection
-    return sqlite_writers.take(fairy.dbapi_connection, fairy.info, connection.engine.url.database)
+    return sqlite_writers.take(fairy.info, connection.engine.url.database)
 
 
 def test_a_second_writer_waits_until_the_first_connection_is_checked_in(tmp_path: Path) -> None:

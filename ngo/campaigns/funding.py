@@ -88,7 +88,7 @@ def _take_sqlite_write_lock(session: Session) -> None:
     fairy = connection.connection
     driver = fairy.dbapi_connection
     if driver is not None and not driver.in_transaction:
-        sqlite_writers.take(driver, fairy.info, connection.engine.url.database)
+        sqlite_writers.take(fairy.info, connection.engine.url.database)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
