@@ -63,11 +63,12 @@ PHASES = (
     ("ngo.donations.stripe_events", None, "handle_event"),
     ("ngo.donations.stripe_api", None, "retrieve_payment_intent"),
     ("ngo.donations.stripe_settle", None, "confirm_donation"),
-    ("ngo.donations.confirmation", "funding", "lock_for_money"),
-    ("ngo.donations.confirmation", "ledger", "post"),
-    ("ngo.donations.confirmation", "funding", "move_counters"),
-    ("ngo.donations.confirmation", "outbox", "enqueue"),
-    ("ngo.donations.stripe_settle", None, "record_payment"),
+    ("ngo.donations.confirmation", "funding", "lock_appeal_row"),
+    ("ngo.donations.confirmation", None, "_claim"),
+    ("ngo.donations.confirmation", "ledger", "post_rows"),
+    ("ngo.donations.confirmation", "funding", "move_counters_of"),
+    ("ngo.donations.confirmation", "outbox", "enqueue_row"),
+    ("ngo.donations.stripe_settle", None, "record_payment_row"),
     ("ngo.outbox", "deliver_outbox_message_task", "delay"),
     ("sqlalchemy.orm", "Session", "commit"),
     ("sqlalchemy.orm", "Session", "flush"),
@@ -130,6 +131,7 @@ def main() -> None:
             for _ in range(20):  # warm: imports, templates, the first connections
                 client.post(BASELINE_PATH, data=b"{}", headers=json_headers)
             times: dict[str, list[float]] = {"baseline": [], "webhook": []}
+            cpu: dict[str, list[float]] = {"baseline": [], "webhook": []}
             sql: dict[str, set[int]] = {"baseline": set(), "webhook": set()}
             profiler: Any = None
             if args.profile == "cprofile":
@@ -149,9 +151,10 @@ def main() -> None:
                     before = statements[0]
                     if side == "webhook" and profiler is not None:
                         profiler.enable() if args.profile == "cprofile" else profiler.start()
-                    started = time.perf_counter()
+                    started, started_cpu = time.perf_counter(), time.process_time()
                     response = client.post(path, data=data, headers=sent)
                     times[side].append(time.perf_counter() - started)
+                    cpu[side].append(time.process_time() - started_cpu)
                     if side == "webhook" and profiler is not None:
                         profiler.disable() if args.profile == "cprofile" else profiler.stop()
                     if response.status_code != 200:
@@ -159,10 +162,13 @@ def main() -> None:
                     sql[side].add(statements[0] - before)
         empty_redis(args.redis)
     base, hook = (statistics.median(times[s]) * 1000 for s in ("baseline", "webhook"))
-    print(f"baseline {base:.2f} ms (SQL {sorted(sql['baseline'])})")
-    print(f"webhook  {hook:.2f} ms (SQL {sorted(sql['webhook'])})")
-    print(f"ratio baseline / webhook time: {base / hook:.2f}")
+    base_cpu, hook_cpu = (statistics.mean(cpu[s]) * 1000 for s in ("baseline", "webhook"))
+    print(f"baseline {base:.2f} ms, CPU {base_cpu:.2f} ms (SQL {sorted(sql['baseline'])})")
+    print(f"webhook  {hook:.2f} ms, CPU {hook_cpu:.2f} ms (SQL {sorted(sql['webhook'])})")
+    print(f"ratio baseline / webhook time: {base / hook:.2f}, CPU: {base_cpu / hook_cpu:.2f}")
     for name, spent in phases.items():
+        if not spent:
+            continue
         print(f"  {name:<40} {statistics.median(spent[20:] or spent) * 1000:.2f} ms")
     if args.profile == "cprofile":
         if args.dump:

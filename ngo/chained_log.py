@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
-from sqlalchemy import BigInteger, Select, String, select, text
+from sqlalchemy import BigInteger, Connection, Select, String, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 
 from ngo import chain
@@ -35,6 +35,7 @@ class ChainError(RuntimeError):
         self.report = report
 
 
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 # Built once per log (every append runs it), keyed by the entry model.
 _HEAD_STATEMENTS: dict[type[Any], Select[Any]] = {}
 
@@ -112,12 +113,20 @@ class ChainedLog:
     # Appending -------------------------------------------------------------------------------
 
     def lock(self, session: Session) -> None:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": self.lock_key})
+        self.lock_on(session.connection())
+
+    def lock_on(self, connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            connection.execute(_ADVISORY_LOCK, {"key": self.lock_key})
         # SQLite serialises writers itself; the unique seq catches a lost race anywhere else.
 
     def head(self, session: Session) -> tuple[int, str]:
-        last = session.execute(_head_statement(self.entry)).first()
+        return self.head_on(session.connection())
+
+    def head_on(self, connection: Connection) -> tuple[int, str]:
+        """The newest entry's seq and hash. Read on the connection, without the ORM: every
+        append asks it (an append flushes its entry, so none is ever pending)."""
+        last = connection.execute(_head_statement(self.entry)).first()
         return (int(last[0]), str(last[1])) if last else (0, GENESIS_HASH)
 
     def append(self, session: Session, entry: Any) -> Any:

@@ -12,7 +12,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, event
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names, so that Alembic migrations are the same on SQLite and PostgreSQL.
@@ -87,3 +87,11 @@ def listen(target: Any, identifier: str, fn: Callable[..., Any], **kw: Any) -> N
     worker's app and a CLI's), so a hook already in place is not added twice."""
     if not event.contains(target, identifier, fn):
         event.listen(target, identifier, fn, **kw)
+
+
+def table_of(model: type) -> Table:
+    """A mapped class's table, for Core statements on it (typed as any FromClause by the
+    declarative base; a mapped class has a Table)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table

@@ -140,6 +140,17 @@ def _note_statement(state: ORMExecuteState) -> None:
         state.session.info[_WROTE] = True
 
 
+def note_write(session: Session) -> None:
+    """Before a write run on the session's connection (Core, which the session's hooks do
+    not see): refused in a read-only request as a flush would be, and remembered for
+    `has_uncommitted_work`."""
+    if _is_guarded(session):
+        raise ReadOnlyRequestError(
+            f"{request.method} {request.url_rule} ran an INSERT or UPDATE: reads never write"
+        )
+    session.info[_WROTE] = True
+
+
 def _forget_writes(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_WROTE, None)

@@ -10,12 +10,14 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.util import identity_key
 
-from ngo import sqlite_writers
+from ngo import sqlite_writers, unit_of_work
+from ngo.campaigns.giving import LineState
 from ngo.campaigns.models import Appeal, BudgetLine
-from ngo.extensions import db
+from ngo.extensions import db, table_of
 
 
 @dataclass
@@ -29,12 +31,6 @@ class Figures:
     spent: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
 
 
-def _table(model: type) -> Table:
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)  # typed as any FromClause; a mapped class has a Table
-    return table
-
-
 # Built once: a gift moves these counters, and building the statements again each time cost
 # more than running them. The counters are plain columns, so Core statements on the tables
 # do (the session expires what it holds of them afterwards).
@@ -45,7 +41,7 @@ _LOCK_APPEAL = (
     .with_for_update(of=Appeal)
     .execution_options(populate_existing=True)
 )
-_APPEALS, _LINES = _table(Appeal), _table(BudgetLine)
+_APPEALS, _LINES = table_of(Appeal), table_of(BudgetLine)
 _ADD_RAISED = (
     _APPEALS.update()
     .where(_APPEALS.c.id == bindparam("of_appeal"))
@@ -60,6 +56,62 @@ _ADD_TO_LINE = {
     .values({column: _LINES.c[column] + bindparam("delta")})
     for column in ("funded_minor", "spent_minor")
 }
+
+
+@dataclass(frozen=True)
+class LockedAppeal:
+    """What confirming a gift needs of its appeal, read under the appeal's lock as plain
+    values (no models built, nothing for the session to track)."""
+
+    id: int
+    organisation_id: int
+    currency: str
+    allocation_rule: str
+    overfunding_policy: str
+    lines: list[LineState]
+
+
+_LOCK_APPEAL_ROW = (
+    select(
+        _APPEALS.c.id,
+        _APPEALS.c.organisation_id,
+        _APPEALS.c.currency,
+        _APPEALS.c.allocation_rule,
+        _APPEALS.c.overfunding_policy,
+    )
+    .where(_APPEALS.c.id == bindparam("appeal_id"))
+    .with_for_update()
+)
+# In the order of Appeal.budget_lines, which allocation sees through line_states.
+_LINE_STATES = (
+    select(
+        _LINES.c.id,
+        _LINES.c.amount_minor,
+        _LINES.c.funded_minor,
+        _LINES.c.essential,
+        _LINES.c.priority,
+    )
+    .where(_LINES.c.appeal_id == bindparam("appeal_id"))
+    .order_by(_LINES.c.priority, _LINES.c.id)
+)
+
+
+def lock_appeal_row(appeal_id: int, session: Session | None = None) -> LockedAppeal:
+    """`lock_for_money` for the hot path of confirming a gift: the same lock and the same
+    two reads (the row under the lock, then its lines after it), as values on the session's
+    connection. Whatever the session holds of the appeal was flushed before (the caller's
+    flush), so the rows read are current."""
+    session = session or db.session()
+    _take_sqlite_write_lock(session)
+    connection = session.connection()
+    row = connection.execute(_LOCK_APPEAL_ROW, {"appeal_id": appeal_id}).one()
+    lines = [
+        LineState(id_, amount, funded, bool(essential), priority)
+        for id_, amount, funded, essential, priority in connection.execute(
+            _LINE_STATES, {"appeal_id": appeal_id}
+        )
+    ]
+    return LockedAppeal(row[0], row[1], row[2], row[3], row[4], lines)
 
 
 def lock_for_money(appeal_id: int, session: Session | None = None) -> Appeal:
@@ -105,22 +157,57 @@ def move_counters(
     `donations` is the change in the number of confirmed gifts (1 when one is confirmed, -1
     when a confirmed one is refunded in full or disputed)."""
     session = session or db.session()
+    _move(session, appeal.id, raised_minor, donations, funded or {}, spent or {})
+    session.expire(appeal, ["raised_minor", "donations_count"])
+    for line in appeal.budget_lines:
+        session.expire(line, ["funded_minor", "spent_minor"])
+
+
+def move_counters_of(
+    appeal_id: int,
+    *,
+    raised_minor: int = 0,
+    donations: int = 0,
+    funded: Mapping[int, int] | None = None,
+    session: Session | None = None,
+) -> None:
+    """`move_counters` by the appeal's id (after `lock_appeal_row`): what the session holds
+    of the appeal and its lines, if anything, is expired, so it is read again when used."""
+    session = session or db.session()
+    _move(session, appeal_id, raised_minor, donations, funded or {}, {})
+    held = session.identity_map.get(identity_key(Appeal, appeal_id))
+    if held is not None:
+        session.expire(held, ["raised_minor", "donations_count"])
+    for line_id in funded or {}:
+        line = session.identity_map.get(identity_key(BudgetLine, line_id))
+        if line is not None:
+            session.expire(line, ["funded_minor", "spent_minor"])
+
+
+def _move(
+    session: Session,
+    appeal_id: int,
+    raised_minor: int,
+    donations: int,
+    funded: Mapping[int, int],
+    spent: Mapping[int, int],
+) -> None:
+    # On the connection: plain statements need none of the ORM's execution.
+    unit_of_work.note_write(session)
+    connection = session.connection()
     if raised_minor or donations:
-        session.execute(
+        connection.execute(
             _ADD_RAISED,
-            {"of_appeal": appeal.id, "delta": raised_minor, "donations_delta": donations},
+            {"of_appeal": appeal_id, "delta": raised_minor, "donations_delta": donations},
         )
-    for column, deltas in (("funded_minor", funded or {}), ("spent_minor", spent or {})):
+    for column, deltas in (("funded_minor", funded), ("spent_minor", spent)):
         rows = [
-            {"of_line": line_id, "of_appeal": appeal.id, "delta": delta}
+            {"of_line": line_id, "of_appeal": appeal_id, "delta": delta}
             for line_id, delta in deltas.items()
             if delta
         ]
         if rows:
-            session.execute(_ADD_TO_LINE[column], rows)
-    session.expire(appeal, ["raised_minor", "donations_count"])
-    for line in appeal.budget_lines:
-        session.expire(line, ["funded_minor", "spent_minor"])
+            connection.execute(_ADD_TO_LINE[column], rows)
 
 
 def compare_counters(journal: Figures, session: Session | None = None) -> list[str]:

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, Integer, bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from ngo import outbox, signals
+from ngo import outbox, signals, unit_of_work
 from ngo.campaigns import funding
-from ngo.campaigns.giving import line_states
+from ngo.campaigns.funding import LockedAppeal
 from ngo.campaigns.models import AllocationRule, Appeal, OverfundingPolicy
 from ngo.donations import chart, ledger, rates, receipt_codes
 from ngo.donations.allocation import Allocation, allocate, share_back
 from ngo.donations.ledger import Posting
 from ngo.donations.models import Donation, DonationStatus, JournalLine, LedgerTransaction
-from ngo.extensions import db
+from ngo.extensions import db, table_of
 from ngo.rules import RuleError
 from ngo.timeutil import utcnow
 
@@ -39,12 +41,12 @@ class DonationStateError(RuleError):
 
 
 def _in_appeal_currency(
-    donation: Donation, appeal: Appeal, amount_minor: int, on: date
+    donation: Donation, currency: str, organisation_id: int, amount_minor: int, on: date
 ) -> tuple[int, str | None, date | None, str | None]:
-    if donation.currency == appeal.currency:
+    if donation.currency == currency:
         return amount_minor, None, None, None
     conversion = rates.convert(
-        amount_minor, donation.currency, appeal.currency, on, organisation_id=appeal.organisation_id
+        amount_minor, donation.currency, currency, on, organisation_id=organisation_id
     )
     return (
         conversion.amount_minor,
@@ -52,6 +54,45 @@ def _in_appeal_currency(
         conversion.rate_date,
         conversion.source,
     )
+
+
+_DONATIONS = table_of(Donation)
+_COLUMN = _DONATIONS.c
+_CONFIRMABLE = (DonationStatus.PENDING.value, DonationStatus.AWAITING_APPROVAL.value)
+# The claim: the gift becomes confirmed only if it is still confirmable and still what was
+# read (amount, currency, method, line), in the statement that writes its confirmation, so
+# two deliveries of one webhook cannot both confirm it. Built once, its values typed by
+# their columns (the receipt code is encrypted by its column's type).
+_SET = {
+    name: bindparam(f"new_{name}", type_=_COLUMN[name].type)
+    for name in (
+        "status",
+        "fee_minor",
+        "appeal_amount_minor",
+        "rate",
+        "rate_date",
+        "rate_source",
+        "confirmed_at",
+        "receipt_code",
+        "receipt_code_lookup",
+        "receipt_code_hash",
+    )
+}
+_CLAIM = (
+    _DONATIONS.update()
+    .where(
+        _COLUMN.id == bindparam("of_donation"),
+        _COLUMN.status.in_(_CONFIRMABLE),
+        _COLUMN.amount_minor == bindparam("read_amount"),
+        _COLUMN.currency == bindparam("read_currency"),
+        _COLUMN.method == bindparam("read_method"),
+        _COLUMN.budget_line_id.is_not_distinct_from(bindparam("read_line", type_=Integer)),
+    )
+    .values(
+        **_SET,
+        approved_by_id=func.coalesce(_COLUMN.approved_by_id, bindparam("actor", type_=Integer)),
+    )
+)
 
 
 def confirm_donation(
@@ -64,30 +105,38 @@ def confirm_donation(
 ) -> bool:
     """Confirm a pending gift; False, changing nothing, if it was confirmed before (a webhook
     replayed, a statement imported twice). `fee_minor` is what the provider kept, in the gift's
-    currency."""
+    currency.
+
+    Every payment method's gifts come here, a webhook's many times a second: the writes are
+    plain statements on the session's connection (the claim of the gift, the ledger's
+    transaction and its lines, the counters, the receipt's outbox row), and the gift's model
+    is given the values written."""
     session = session or db.session()
-    # What the caller set on the gift (an approver, a payment) is kept: flushed, then re-read
-    # under the lock, so two deliveries of one webhook cannot both confirm it.
+    # What the caller set on the gift (an approver, a payment) is kept: flushed, then claimed
+    # under the appeal's lock.
     session.flush()
-    appeal = funding.lock_for_money(donation.appeal_id, session)
-    session.refresh(donation, with_for_update=True)
-    if donation.status == DonationStatus.CONFIRMED:
-        return False
-    if donation.status not in (DonationStatus.PENDING, DonationStatus.AWAITING_APPROVAL):
-        raise DonationStateError(f"a {donation.status} donation cannot be confirmed")
-    if not 0 <= fee_minor <= donation.amount_minor:
+    appeal = funding.lock_appeal_row(donation.appeal_id, session)
+    if donation.status != DonationStatus.CONFIRMED and not 0 <= fee_minor <= donation.amount_minor:
         raise DonationStateError("the fee is more than the gift")
     moment = occurred_at or utcnow()
-    gross, rate, rate_date, rate_source = _in_appeal_currency(
-        donation, appeal, donation.amount_minor, moment.date()
-    )
-    net, *_ = _in_appeal_currency(
-        donation, appeal, donation.amount_minor - fee_minor, moment.date()
-    )
-    fee_in_appeal = gross - net
+    for _ in range(2):
+        confirmed = _claim(donation, appeal, fee_minor, moment, actor_id, session)
+        if confirmed is not None:
+            break
+        # Not claimed: confirmed meanwhile, not confirmable, or changed since it was read.
+        session.refresh(donation, with_for_update=True)
+        if donation.status == DonationStatus.CONFIRMED:
+            return False
+        if donation.status not in _CONFIRMABLE:
+            raise DonationStateError(f"a {donation.status} donation cannot be confirmed")
+        if not 0 <= fee_minor <= donation.amount_minor:
+            raise DonationStateError("the fee is more than the gift")
+    else:
+        raise RuntimeError("the gift could not be claimed though it reads as confirmable")
+    gross, net = confirmed
     allocation = allocate(
         net,
-        line_states(appeal),
+        appeal.lines,
         rule=AllocationRule(appeal.allocation_rule),
         policy=OverfundingPolicy(appeal.overfunding_policy),
         designated_line_id=donation.budget_line_id,
@@ -102,8 +151,8 @@ def confirm_donation(
             Posting(chart.FX, -donation.amount_minor, donation.currency),
             Posting(chart.FX, gross, appeal.currency),
         ]
-    postings += _fund_postings(appeal, fee_in_appeal, allocation)
-    ledger.post(
+    postings += _fund_postings(appeal, gross - net, allocation)
+    ledger.post_rows(
         organisation_id=donation.organisation_id,
         kind="donation",
         postings=postings,
@@ -113,31 +162,76 @@ def confirm_donation(
         occurred_at=moment,
         session=session,
     )
-    funding.move_counters(
-        appeal, raised_minor=gross, donations=1, funded=allocation.lines, session=session
+    funding.move_counters_of(
+        appeal.id, raised_minor=gross, donations=1, funded=allocation.lines, session=session
     )
-    code = receipt_codes.new_code()
-    donation.status = DonationStatus.CONFIRMED.value
-    donation.fee_minor = fee_minor
-    donation.appeal_amount_minor = gross
-    donation.rate, donation.rate_date, donation.rate_source = rate, rate_date, rate_source
-    donation.confirmed_at = moment
-    donation.approved_by_id = donation.approved_by_id or actor_id
-    donation.receipt_code = code
-    donation.receipt_code_lookup = receipt_codes.lookup_key(code)
-    donation.receipt_code_hash = receipt_codes.public_hash(donation.public_id, code)
-    outbox.enqueue(
+    outbox.enqueue_row(
         RECEIPT_KIND,
         {"donation_id": donation.id},
         session=session,
         organisation_id=donation.organisation_id,
     )
-    session.flush()
     signals.donation_confirmed.send(donation, actor_id=actor_id)
     return True
 
 
-def _fund_postings(appeal: Appeal, fee_in_appeal: int, allocation: Allocation) -> list[Posting]:
+def _claim(
+    donation: Donation,
+    appeal: LockedAppeal,
+    fee_minor: int,
+    moment: datetime,
+    actor_id: int | None,
+    session: Session,
+) -> tuple[int, int] | None:
+    """Write the gift's confirmation if it is still confirmable as read; (gross, net) in the
+    appeal's currency, or None if nothing was written."""
+    gross, rate, rate_date, rate_source = _in_appeal_currency(
+        donation, appeal.currency, appeal.organisation_id, donation.amount_minor, moment.date()
+    )
+    net, *_ = _in_appeal_currency(
+        donation,
+        appeal.currency,
+        appeal.organisation_id,
+        donation.amount_minor - fee_minor,
+        moment.date(),
+    )
+    code = receipt_codes.new_code()
+    values = {
+        "status": DonationStatus.CONFIRMED.value,
+        "fee_minor": fee_minor,
+        "appeal_amount_minor": gross,
+        "rate": rate,
+        "rate_date": rate_date,
+        "rate_source": rate_source,
+        "confirmed_at": moment,
+        "receipt_code": code,
+        "receipt_code_lookup": receipt_codes.lookup_key(code),
+        "receipt_code_hash": receipt_codes.public_hash(donation.public_id, code),
+    }
+    unit_of_work.note_write(session)
+    result = session.connection().execute(
+        _CLAIM,
+        {
+            **{f"new_{name}": value for name, value in values.items()},
+            "actor": actor_id,
+            "of_donation": donation.id,
+            "read_amount": donation.amount_minor,
+            "read_currency": donation.currency,
+            "read_method": donation.method,
+            "read_line": donation.budget_line_id,
+        },
+    )
+    if cast(CursorResult[Any], result).rowcount != 1:
+        return None
+    values["approved_by_id"] = donation.approved_by_id or actor_id
+    for name, value in values.items():
+        set_committed_value(donation, name, value)
+    return gross, net
+
+
+def _fund_postings(
+    appeal: LockedAppeal, fee_in_appeal: int, allocation: Allocation
+) -> list[Posting]:
     currency = appeal.currency
     postings = [Posting(chart.appeal_fees(appeal.id), -fee_in_appeal, currency, appeal.id)]
     postings += [

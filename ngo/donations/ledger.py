@@ -20,6 +20,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ngo import chain, unit_of_work
 from ngo.campaigns import funding
 from ngo.campaigns.funding import Figures
 from ngo.chain import ChainReport, Checkpoint
@@ -32,8 +33,8 @@ from ngo.donations.models import (
     LedgerCheckpoint,
     LedgerTransaction,
 )
-from ngo.donations.models.ledger import LEDGER_CHAIN
-from ngo.extensions import db, listen
+from ngo.donations.models.ledger import LEDGER_CHAIN, hashed_fields
+from ngo.extensions import db, listen, table_of
 from ngo.timeutil import utcnow
 
 # Any constant distinct from the audit log's: the lock that orders appends to the chain.
@@ -130,6 +131,71 @@ def post(
         ],
     )
     return LEDGER_LOG.append(session, transaction)
+
+
+_TRANSACTIONS = table_of(LedgerTransaction)
+_INSERT_TRANSACTION = _TRANSACTIONS.insert().returning(_TRANSACTIONS.c.id)
+_INSERT_LINES = table_of(JournalLine).insert()
+
+
+def post_rows(
+    *,
+    organisation_id: int,
+    kind: str,
+    postings: Iterable[Posting],
+    memo: str,
+    appeal_id: int | None = None,
+    donation_id: int | None = None,
+    occurred_at: datetime | None = None,
+    session: Session | None = None,
+) -> int:
+    """`post` for the hot path of confirming a gift: the same transaction, chained and hashed
+    the same way, written as two statements (the transaction, then its lines as one
+    executemany) on the session's connection, without building models and flushing them;
+    returns its id. Nothing is left in the session to flush."""
+    session = session or db.session()
+    lines = [p for p in postings if p.amount_minor != 0]
+    _check_balanced(lines)
+    unit_of_work.note_write(session)
+    connection = session.connection()
+    now = utcnow()
+    moment = occurred_at or now
+    LEDGER_LOG.lock_on(connection)
+    seq, prev = LEDGER_LOG.head_on(connection)
+    rows = [(p.account, p.amount_minor, p.currency, p.appeal_id, p.budget_line_id) for p in lines]
+    fields = hashed_fields(
+        seq + 1, organisation_id, kind, appeal_id, donation_id, None, None, moment, memo, rows
+    )
+    transaction_id: int = connection.execute(
+        _INSERT_TRANSACTION,
+        {
+            "seq": seq + 1,
+            "organisation_id": organisation_id,
+            "kind": kind,
+            "appeal_id": appeal_id,
+            "donation_id": donation_id,
+            "occurred_at": moment,
+            "recorded_at": now,
+            "memo": memo,
+            "prev_hash": prev,
+            "hash": chain.entry_hash(LEDGER_LOG.key(), fields, prev),
+        },
+    ).scalar_one()
+    connection.execute(
+        _INSERT_LINES,
+        [
+            {
+                "transaction_id": transaction_id,
+                "account": account,
+                "amount_minor": amount,
+                "currency": currency,
+                "appeal_id": line_appeal,
+                "budget_line_id": line_id,
+            }
+            for account, amount, currency, line_appeal, line_id in rows
+        ],
+    )
+    return transaction_id
 
 
 # Reading -------------------------------------------------------------------------------------

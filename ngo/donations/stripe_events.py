@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
+from ngo import unit_of_work
 from ngo.donations import stripe_api
 from ngo.donations.confirmation import reverse_donation
 from ngo.donations.models import Donation, DonationStatus, Payment, ProviderEvent, RecurringPlan
@@ -46,7 +47,8 @@ from ngo.donations.stripe_settle import (
     record_payment,
     renewal,
 )
-from ngo.extensions import db
+from ngo.extensions import db, table_of
+from ngo.timeutil import utcnow
 
 __all__ = ["EventError", "RetryLater", "handle_event"]
 
@@ -64,8 +66,12 @@ def handle_event(event: dict[str, Any]) -> str:
     obj = (event.get("data") or {}).get("object") or {}
     try:
         outcome = handler(obj) if handler is not None else "ignored"
-        db.session.add(ProviderEvent(provider=PROVIDER, event_id=event_id, type=kind[:64]))
-        db.session.flush()
+        db.session.flush()  # what the handler left to flush collides here, not at the commit
+        unit_of_work.note_write(db.session())
+        db.session.connection().execute(
+            _RECORD,
+            {"provider": PROVIDER, "event_id": event_id, "type": kind[:64], "at": utcnow()},
+        )
     except IntegrityError as exc:
         # Another delivery of this event (or of one about the same payment) committed while
         # this one was applied: this one is refused whole (the request rolls back), and
@@ -74,13 +80,22 @@ def handle_event(event: dict[str, Any]) -> str:
     return outcome
 
 
-_SEEN = select(ProviderEvent.id).where(
-    ProviderEvent.provider == PROVIDER, ProviderEvent.event_id == bindparam("event_id")
+# Built once, run on the connection: every event asks the first and writes the second.
+_EVENTS = table_of(ProviderEvent)
+_SEEN = select(_EVENTS.c.id).where(
+    _EVENTS.c.provider == PROVIDER,
+    _EVENTS.c.event_id == bindparam("event_id"),
+)
+_RECORD = _EVENTS.insert().values(
+    provider=bindparam("provider"),
+    event_id=bindparam("event_id"),
+    type=bindparam("type"),
+    received_at=bindparam("at"),
 )
 
 
 def _seen(event_id: str) -> bool:
-    return db.session.scalar(_SEEN, {"event_id": event_id}) is not None
+    return db.session.connection().scalar(_SEEN, {"event_id": event_id}) is not None
 
 
 # Checkout ----------------------------------------------------------------------------------

@@ -14,7 +14,10 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ngo import unit_of_work
 from ngo.donations import rates, stripe_api
 from ngo.donations.confirmation import confirm_donation
 from ngo.donations.models import (
@@ -25,7 +28,7 @@ from ngo.donations.models import (
     PaymentMethod,
     RecurringPlan,
 )
-from ngo.extensions import db
+from ngo.extensions import db, table_of
 from ngo.money import minor_units
 from ngo.timeutil import utcnow
 
@@ -52,6 +55,7 @@ def object_id(value: Any) -> str | None:
 
 # Built once: every webhook runs them, and building them cost more than running them.
 _DONATION_BY_PUBLIC_ID = select(Donation).where(Donation.public_id == bindparam("public_id"))
+_PAYMENTS = table_of(Payment)
 _PAYMENT = select(Payment).where(
     Payment.provider == PROVIDER,
     Payment.kind == bindparam("kind"),
@@ -70,12 +74,28 @@ def payment(kind: str, external_id: str) -> Payment | None:
     return db.session.scalars(_PAYMENT, {"kind": kind, "external_id": external_id}).first()
 
 
+_PAYMENT_ID = select(_PAYMENTS.c.id).where(
+    _PAYMENTS.c.provider == PROVIDER,
+    _PAYMENTS.c.kind == bindparam("kind"),
+    _PAYMENTS.c.external_id == bindparam("external_id"),
+)
+# A payment is recorded once per Stripe object (unique by provider and id): a second record
+# of it changes nothing, in the one statement.
+_INSERT_PAYMENT = {
+    "sqlite": sqlite_insert(_PAYMENTS).on_conflict_do_nothing(
+        index_elements=["provider", "external_id"]
+    ),
+    "postgresql": postgresql_insert(_PAYMENTS).on_conflict_do_nothing(
+        index_elements=["provider", "external_id"]
+    ),
+}
+
+
 def record_payment(
     donation: Donation, kind: str, external_id: str, amount_minor: int, fee_minor: int = 0
-) -> Payment:
-    found = payment(kind, external_id)
-    if found is not None:
-        return found
+) -> None:
+    if db.session.connection().scalar(_PAYMENT_ID, {"kind": kind, "external_id": external_id}):
+        return
     row = Payment(
         donation_id=donation.id,
         provider=PROVIDER,
@@ -87,7 +107,28 @@ def record_payment(
     )
     db.session.add(row)
     db.session.flush()
-    return row
+
+
+def record_payment_row(
+    donation: Donation, kind: str, external_id: str, amount_minor: int, fee_minor: int
+) -> None:
+    """`record_payment` as one statement on the session's connection, for confirming a gift
+    (its payment intent, once the gift is claimed)."""
+    unit_of_work.note_write(db.session())
+    connection = db.session.connection()
+    connection.execute(
+        _INSERT_PAYMENT[connection.dialect.name],
+        {
+            "donation_id": donation.id,
+            "provider": PROVIDER,
+            "kind": kind,
+            "external_id": external_id,
+            "amount_minor": amount_minor,
+            "currency": donation.currency,
+            "fee_minor": fee_minor,
+            "created_at": utcnow(),
+        },
+    )
 
 
 def donation_by_intent(payment_intent_id: str | None) -> Donation | None:
@@ -169,13 +210,12 @@ def confirm_with_intent(donation: Donation, payment_intent_id: str | None) -> st
         charge = charge or {}
         donation.method = _method(charge)
         fee = min(fee_of(charge.get("balance_transaction"), donation), received)
-    db.session.flush()  # confirm_donation reloads the gift under its lock
     if not confirm_donation(donation, fee_minor=fee):
         return "already confirmed"  # by another delivery while this one asked Stripe
     if payment_intent_id:
-        # Recorded once the gift is locked: the transaction's first write starts its hold on
+        # Recorded once the gift is claimed: the transaction's first write starts its hold on
         # the database (all of it, on SQLite), so it comes as late as it can.
-        record_payment(donation, "payment_intent", payment_intent_id, received, fee)
+        record_payment_row(donation, "payment_intent", payment_intent_id, received, fee)
     return "confirmed"
 
 

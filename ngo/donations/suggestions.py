@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ngo.campaigns.giving import line_states
 from ngo.campaigns.models import Appeal, OverfundingPolicy
 from ngo.donations.allocation import tiers
-from ngo.donations.confirmation import line_states
 from ngo.money import Money, minor_units
 
 FRACTIONS = (20, 10, 4)

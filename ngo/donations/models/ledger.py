@@ -7,6 +7,7 @@ belong to an appeal carry its id, so an appeal's figures are sums over its lines
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String
@@ -43,7 +44,7 @@ class LedgerTransaction(Model):
     )
 
     def hashed_fields(self) -> list[object]:
-        return [
+        return hashed_fields(
             self.seq,
             self.organisation_id,
             self.kind,
@@ -51,22 +52,44 @@ class LedgerTransaction(Model):
             self.donation_id,
             self.disbursement_id,
             self.corrects_id,
-            self.occurred_at.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+            self.occurred_at,
             self.memo,
-            sorted(
-                [
-                    line.account,
-                    line.amount_minor,
-                    line.currency,
-                    line.appeal_id,
-                    line.budget_line_id,
-                ]
-                for line in self.lines
-            ),
-        ]
+            [
+                (j.account, j.amount_minor, j.currency, j.appeal_id, j.budget_line_id)
+                for j in self.lines
+            ],
+        )
 
     def compute_hash(self, key: bytes) -> str:
         return chain.entry_hash(key, self.hashed_fields(), self.prev_hash)
+
+
+def hashed_fields(
+    seq: int,
+    organisation_id: int,
+    kind: str,
+    appeal_id: int | None,
+    donation_id: int | None,
+    disbursement_id: int | None,
+    corrects_id: int | None,
+    occurred_at: datetime,
+    memo: str,
+    lines: Iterable[tuple[str, int, str, int | None, int | None]],
+) -> list[object]:
+    """What a transaction's keyed hash covers, from its values: the same for a transaction
+    loaded as a model (verify) and one written as rows (ledger.post_rows)."""
+    return [
+        seq,
+        organisation_id,
+        kind,
+        appeal_id,
+        donation_id,
+        disbursement_id,
+        corrects_id,
+        occurred_at.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        memo,
+        sorted(list(line) for line in lines),
+    ]
 
 
 class JournalLine(Model):
