@@ -59,7 +59,7 @@ def _count_statements(app: Any, show: bool) -> list[int]:
 
 
 PHASES = (
-    ("stripe", "Webhook", "construct_event"),
+    ("stripe", "WebhookSignature", "verify_header"),
     ("ngo.donations.stripe_events", None, "handle_event"),
     ("ngo.donations.stripe_api", None, "retrieve_payment_intent"),
     ("ngo.donations.stripe_settle", None, "confirm_donation"),

@@ -40,7 +40,7 @@ from typing import Any, cast
 from celery import Task, shared_task
 from flask import Flask, current_app
 from sqlalchemy import CursorResult, Row, func, inspect, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from ngo.extensions import db, listen, table_of
 from ngo.outbox_state import (
@@ -90,6 +90,8 @@ PermanentErrorHandler = Callable[[dict[str, Any], "PermanentError"], None]
 _HANDLERS = "ngo.outbox_handlers"
 # In session.info: the messages the transaction wrote, handed to the broker after its commit.
 _ENQUEUED = "outbox_committed"
+# In session.info: the ids of those committed, handed over once the transaction has ended.
+_COMMITTED = "outbox_to_hand_over"
 _ON_PERMANENT = "ngo.outbox_permanent_failure_handlers"
 
 
@@ -99,6 +101,7 @@ def init_app(app: Flask) -> None:
     app.extensions.setdefault(_HANDLERS, {})
     app.extensions.setdefault(_ON_PERMANENT, {})
     listen(Session, "after_commit", _dispatch_after_commit)
+    listen(Session, "after_transaction_end", _dispatch_after_transaction_end)
     listen(Session, "after_commit", _forget_committed_steps)
     listen(Session, "after_rollback", _forget_after_rollback)
 
@@ -181,12 +184,21 @@ def _dispatch_after_commit(session: Session) -> None:
     # A message whose savepoint was rolled back has none, and was never written. (A row
     # inserted by enqueue_row is its id; one rolled back with a savepoint is found missing
     # by `deliver`, which then does nothing.)
-    ids = []
+    ids = session.info.setdefault(_COMMITTED, [])
     for message in messages:
         if isinstance(message, int):
             ids.append(message)
         elif (identity := inspect(message).identity) is not None:
             ids.append(identity[0])
+
+
+def _dispatch_after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    """Hand what the commit wrote to the broker once the transaction is over and its
+    connection is back in the pool: on SQLite the writers' lock (ngo.sqlite_writers) goes
+    with the connection, and the next gift's writer need not wait for a broker's answer."""
+    if transaction.parent is not None:
+        return
+    ids: list[int] = session.info.pop(_COMMITTED, [])
     for message_id in ids:
         try:
             deliver_outbox_message_task.delay(message_id)

@@ -16,6 +16,7 @@ import threading
 from typing import Any
 from urllib.parse import quote
 
+import requests
 import stripe
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -44,29 +45,45 @@ def configured() -> bool:
     return bool(config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET"))
 
 
-# One client per process and configuration: its HTTP session (one per thread, inside the
-# library) keeps its connection to Stripe open between webhooks instead of opening a new one,
-# TLS handshake included, for every call. Keyed by the process id too, so that a client made
-# before gunicorn forks is never shared by two workers.
-_clients: dict[tuple[int, str, str], stripe.StripeClient] = {}
+# One client per process, thread and configuration: its HTTP session keeps its connection to
+# Stripe open between webhooks instead of opening a new one, TLS handshake included, for
+# every call. Keyed by the process id too, so that a client made before gunicorn forks is
+# never shared by two workers, and by the thread, since a requests session is one thread's.
+_clients: dict[tuple[int, int, str, str], stripe.StripeClient] = {}
 _clients_lock = threading.Lock()
+DEFAULT_API_BASE = "https://api.stripe.com"
 
 
 def client() -> stripe.StripeClient:
     config = current_app.config
     secret = str(config["STRIPE_SECRET_KEY"])
     base = str(config.get("STRIPE_API_BASE") or "")
-    key = (os.getpid(), secret, base)
+    key = (os.getpid(), threading.get_ident(), secret, base)
     found = _clients.get(key)
     if found is None:
         with _clients_lock:
             found = _clients.get(key)
             if found is None:
                 found = stripe.StripeClient(
-                    secret, base_addresses={"api": base} if base else None, max_network_retries=2
+                    secret,
+                    base_addresses={"api": base} if base else None,
+                    max_network_retries=2,
+                    http_client=_http_client(base or DEFAULT_API_BASE),
                 )
                 _clients[key] = found
     return found
+
+
+def _http_client(base: str) -> stripe.HTTPClient:
+    """The library's own requests client, told once which proxy (if any) the environment
+    names for Stripe's address, as requests would work it out (HTTPS_PROXY, NO_PROXY) on
+    every call: left to requests, each call read the whole environment twice and looked
+    for a .netrc file, a fifth of a webhook's Stripe call. The CA bundle is the library's
+    either way."""
+    session = requests.Session()
+    session.trust_env = False
+    proxy = requests.utils.select_proxy(base, requests.utils.get_environ_proxies(base))
+    return stripe.RequestsClient(session=session, proxy=proxy)
 
 
 def as_dict(value: Any) -> dict[str, Any]:
