@@ -75,13 +75,13 @@ PHASES = (
 )
 
 
-def _time_phases() -> dict[str, list[float]]:
+def _time_phases() -> dict[str, list[tuple[float, float]]]:
     """Wrap each step in a timer; where it is called as `module.attribute.name`, the wrapper
     goes on that attribute, else on the caller's own binding of `name`."""
     import functools
     import importlib
 
-    spent: dict[str, list[float]] = {}
+    spent: dict[str, list[tuple[float, float]]] = {}
     for module_name, attribute, name in PHASES:
         module = importlib.import_module(module_name)
         owner = getattr(module, attribute) if attribute else module
@@ -93,11 +93,11 @@ def _time_phases() -> dict[str, list[float]]:
 
         @functools.wraps(original)
         def timed(*args: Any, _original: Any = original, _times: Any = times, **kw: Any) -> Any:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             try:
                 return _original(*args, **kw)
             finally:
-                _times.append(time.perf_counter() - started)
+                _times.append((time.perf_counter() - started, time.process_time() - started_cpu))
 
         setattr(owner, name, timed)
     return spent
@@ -111,7 +111,9 @@ def main() -> None:
     parser.add_argument("--dump", type=Path, help="with cprofile: also write the stats here")
     parser.add_argument("--show-sql", action="store_true", help="print every statement")
     parser.add_argument(
-        "--phases", action="store_true", help="median milliseconds of each step of the path"
+        "--phases",
+        action="store_true",
+        help="median milliseconds of each step of the path, and its mean CPU milliseconds",
     )
     add_redis_option(parser)
     args = parser.parse_args()
@@ -169,7 +171,10 @@ def main() -> None:
     for name, spent in phases.items():
         if not spent:
             continue
-        print(f"  {name:<40} {statistics.median(spent[20:] or spent) * 1000:.2f} ms")
+        kept = spent[20:] or spent
+        wall = statistics.median(w for w, _ in kept) * 1000
+        used = statistics.mean(c for _, c in kept) * 1000
+        print(f"  {name:<40} {wall:6.2f} ms, CPU {used:5.2f} ms")
     if args.profile == "cprofile":
         if args.dump:
             profiler.dump_stats(args.dump)

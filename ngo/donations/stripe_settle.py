@@ -208,7 +208,11 @@ def confirm_with_intent(donation: Donation, payment_intent_id: str | None) -> st
             )
             charge = stripe_api.as_dict(charge)
         charge = charge or {}
-        donation.method = _method(charge)
+        method = _method(charge)
+        if donation.method != method:
+            # Set only when it differs: an unchanged gift leaves the session clean, and each
+            # of the request's flushes (confirming, the event's row, the commit) costs nothing.
+            donation.method = method
         fee = min(fee_of(charge.get("balance_transaction"), donation), received)
     if not confirm_donation(donation, fee_minor=fee):
         return "already confirmed"  # by another delivery while this one asked Stripe
