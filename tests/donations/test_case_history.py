@@ -74,21 +74,7 @@ def _payment(appeal, treasurer, approver, amount_minor: int = 60_000):
 
 
 def _receipt(donation) -> Receipt:
-    receipt = Receipt(
-        organisation_id=donation.organisation_id,
-        kind="receipt",
-        subject_key=f"gift:{donation.id}",
-        year=2026,
-        sequence=3,
-        number="2026-0003",
-        donation_id=donation.id,
-        donor_id=donation.donor_id,
-        amount_minor=donation.amount_minor,
-        currency=donation.currency,
-        language="en",
-    )
-    db.session.add(receipt)
-    db.session.flush()
+    receipt: Receipt = factories.ReceiptFactory(donation=donation, language="en")
     return receipt
 
 
