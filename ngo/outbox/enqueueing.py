@@ -1,0 +1,124 @@
+"""Writing a message with the business change, and handing it to Celery once that commits.
+
+After the commit, once the transaction has ended, the message is handed to Celery at once;
+the beat relay (ngo/outbox/relay.py) re-sends whatever has waited longer than
+OUTBOX_SWEEP_AFTER_SECONDS (broker down, a lost task, a worker that died).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session, SessionTransaction
+
+from ngo.extensions import db, table_of
+from ngo.outbox.registry import handlers
+from ngo.outbox.relay import deliver_outbox_message_task
+from ngo.outbox.state import OutboxMessage
+from ngo.unit_of_work import note_write
+
+log = logging.getLogger(__name__)
+
+# In session.info: the messages the transaction wrote, handed to the broker after its commit.
+_ENQUEUED = "outbox_committed"
+# In session.info: the ids of those committed, handed over once the transaction has ended.
+_COMMITTED = "outbox_to_hand_over"
+
+
+def enqueue(
+    kind: str,
+    payload: dict[str, Any],
+    session: Session | None = None,
+    *,
+    organisation_id: int | None = None,
+) -> OutboxMessage:
+    """Add a message to the caller's transaction; payloads carry ids, never personal values.
+    `organisation_id` puts the work on that organisation's admin page."""
+    if kind not in handlers():
+        raise ValueError(f"no outbox handler for {kind!r}")
+    session = session or db.session()
+    message = OutboxMessage(kind=kind, payload=payload, organisation_id=organisation_id)
+    session.add(message)
+    # Not flushed here: the row goes with the transaction's next flush (at the latest, its
+    # commit's), one round fewer for a money movement that writes it last.
+    session.info.setdefault(_ENQUEUED, []).append(message)
+    return message
+
+
+def retry_message(message_id: int) -> OutboxMessage:
+    """An admin's Retry: a failed or dead message becomes due now with its attempts counted
+    afresh. The caller commits; the commit hands it to the broker."""
+    message = db.session.get_one(OutboxMessage, message_id)
+    message.dead_at = None
+    message.due_at = None
+    message.attempts = 0
+    db.session.flush()
+    db.session.info.setdefault(_ENQUEUED, []).append(message)
+    return message
+
+
+_MESSAGES = table_of(OutboxMessage)
+_INSERT_MESSAGE = _MESSAGES.insert().returning(_MESSAGES.c.id)
+
+
+def enqueue_row(
+    kind: str,
+    payload: dict[str, Any],
+    session: Session | None = None,
+    *,
+    organisation_id: int | None = None,
+) -> int:
+    """`enqueue` as one INSERT on the session's connection, for a hot path that builds no
+    models (confirming a gift); returns the message's id. Handed to the broker after the
+    commit like any other."""
+    if kind not in handlers():
+        raise ValueError(f"no outbox handler for {kind!r}")
+    session = session or db.session()
+    note_write(session)
+    message_id: int = (
+        session.connection()
+        .execute(
+            _INSERT_MESSAGE,
+            {"kind": kind, "payload": payload, "organisation_id": organisation_id},
+        )
+        .scalar_one()
+    )
+    session.info.setdefault(_ENQUEUED, []).append(message_id)
+    return message_id
+
+
+def dispatch_after_commit(session: Session) -> None:
+    """Session hook: the committed transaction's messages are noted for the broker."""
+    messages: list[OutboxMessage | int] = session.info.pop(_ENQUEUED, [])
+    # The ids without a query: a committed object keeps its identity though it is expired.
+    # A message whose savepoint was rolled back has none, and was never written. (A row
+    # inserted by enqueue_row is its id; one rolled back with a savepoint is found missing
+    # by `deliver`, which then does nothing.)
+    ids = session.info.setdefault(_COMMITTED, [])
+    for message in messages:
+        if isinstance(message, int):
+            ids.append(message)
+        elif (identity := inspect(message).identity) is not None:
+            ids.append(identity[0])
+
+
+def dispatch_after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    """Session hook: what the commit wrote goes to the broker once the transaction is over
+    and its connection is back in the pool. On SQLite the writers' lock
+    (ngo.sqlite_writers) goes with the connection, so the next gift's writer need not wait
+    for the broker's answer."""
+    if transaction.parent is not None:
+        return
+    ids: list[int] = session.info.pop(_COMMITTED, [])
+    for message_id in ids:
+        try:
+            deliver_outbox_message_task.delay(message_id)
+        except Exception:  # the beat relay picks it up later
+            log.warning("outbox message %s not handed to the broker; relay will retry", message_id)
+
+
+def forget_after_rollback(session: Session) -> None:
+    """Session hook: a rolled-back transaction wrote no message."""
+    session.info.pop(_ENQUEUED, None)
