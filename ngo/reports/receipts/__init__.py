@@ -14,6 +14,7 @@ from flask import Flask, url_for
 from sqlalchemy import select
 
 from ngo import outbox, signals
+from ngo.celery_app import register_warm_up
 from ngo.donations import receipt_links
 from ngo.donations.confirmation import RECEIPT_KIND, REFUNDED_KIND
 from ngo.extensions import db
@@ -23,7 +24,7 @@ _LOOKUP_CHUNK = 1000
 
 
 def init_app(app: Flask) -> None:
-    from ngo.reports.receipts import annual, delivery, erasure, models, views
+    from ngo.reports.receipts import annual, delivery, document, erasure, models, views
 
     del models, annual  # imported for their tables and task names
     refused = delivery.record_refused_mail
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
     )
     outbox.register_handler(app, delivery.ANNUAL_KIND, delivery.send_annual_receipt)
     receipt_links.register_receipt_lookup(app, documents_of_gifts)
+    register_warm_up(app, document.warm_up)
     signals.donor_erased.connect(erasure.forget_donor_in_receipts)
     app.register_blueprint(views.bp)
 
