@@ -33,7 +33,7 @@ def init_app(app: Flask) -> None:
     for kind, handler, on_refusal in (
         (RECEIPT_KIND, delivery.send_receipt, refused),
         (REFUNDED_KIND, delivery.send_cancellation, refused),
-        (delivery.ANNUAL_KIND, delivery.send_annual_receipt, None),
+        (delivery.ANNUAL_KIND, delivery.send_annual_receipt, delivery.record_refused_annual),
     ):
         outbox.register_handler(
             app, kind, handler, on_permanent_failure=on_refusal, claim_with_first_commit=True
@@ -69,4 +69,41 @@ def documents_of_gifts(donation_ids: Collection[int]) -> dict[int, list[receipt_
                 continue
             url = url_for("receipts.staff_download", receipt_id=public_id) if sha else None
             found.setdefault(donation_id, []).append(receipt_links.ReceiptRef(kind, number, url))
+        for donation_id, ref in _refused_annual_receipts(ids[start : start + _LOOKUP_CHUNK]):
+            found.setdefault(donation_id, []).append(ref)
     return found
+
+
+def _refused_annual_receipts(
+    donation_ids: list[int],
+) -> list[tuple[int, receipt_links.ReceiptRef]]:
+    """The annual receipts whose e-mail was refused, beside each gift of their year: the
+    treasurer then knows the donor did not get it (rare: the query finds almost nothing)."""
+    from ngo.donations.models import Donation
+    from ngo.reports.receipts.document import annual_year
+    from ngo.reports.receipts.models import Receipt, ReceiptKind
+
+    rows = db.session.execute(
+        select(Donation.id, Donation.confirmed_at, Receipt)
+        .join(Receipt, Receipt.donor_id == Donation.donor_id)
+        .where(
+            Donation.id.in_(donation_ids),
+            Receipt.kind == ReceiptKind.ANNUAL.value,
+            Receipt.mail_failed_at.is_not(None),
+        )
+        .order_by(Donation.id, Receipt.id)
+    )
+    refs = []
+    for donation_id, confirmed_at, receipt in rows:
+        if confirmed_at is None or confirmed_at.year != annual_year(receipt):
+            continue
+        url = url_for("receipts.staff_download", receipt_id=receipt.public_id)
+        ref = receipt_links.ReceiptRef(
+            receipt.kind,
+            receipt.number,
+            url if receipt.pdf_sha256 else None,
+            mail_failed_at=receipt.mail_failed_at,
+            mail_failure=receipt.mail_failure,
+        )
+        refs.append((donation_id, ref))
+    return refs

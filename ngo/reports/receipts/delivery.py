@@ -209,3 +209,14 @@ def record_refused_mail(payload: dict[str, Any], failure: outbox.PermanentError)
     if donation is not None:
         donation.mail_failed_at = utcnow()
         donation.mail_failure = failure.safe_message[:200]
+
+
+def record_refused_annual(payload: dict[str, Any], failure: outbox.PermanentError) -> None:
+    """The donor's mail server refused their annual receipt for good: noted on the receipt,
+    which the treasurer sees beside each gift of its year (the gifts' own receipts may have
+    gone through). The receipt stays, numbered and stored, for staff to print."""
+    key = issuing.annual_key(int(payload["donor_id"]), int(payload["year"]))
+    receipt = issuing.find_receipt(key)
+    if receipt is not None:
+        receipt.mail_failed_at = utcnow()
+        receipt.mail_failure = failure.safe_message[:200]
