@@ -12,10 +12,8 @@ dead     a permanent failure (`PermanentError`), or the attempts ran out: never 
 sent     done
 
 Delivery claims a message before running its handler, so two deliveries of one message run it
-once (the claim commits on its own, or, for a handler registered with
-`claim_with_first_commit`, with the handler's first unit of work, holding the row until then).
-A handler that does several outward things in a row (one mail per follower) records each as a
-*step* (`step_done`/`record_step`, which ngo.mail does for every mail it sends inside a
+once. A handler that does several outward things in a row (one mail per follower) records each
+as a *step* (`step_done`/`record_step`, which ngo.mail does for every mail it sends inside a
 delivery): a retry after a failure half-way skips what already left. A step is committed at the
 first of: the check before the next step (so it is on record before anything else leaves), the
 commit that marks the message sent (one commit for the handler's last mail and the mark), or
@@ -36,15 +34,14 @@ import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from celery import Task, shared_task
 from flask import Flask, current_app
-from sqlalchemy import func, inspect, or_, select, update
+from sqlalchemy import CursorResult, Row, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
-from ngo import outbox_claims as claims
 from ngo.extensions import db, listen
 from ngo.outbox_state import (
     OutboxMessage,
@@ -93,7 +90,6 @@ _HANDLERS = "ngo.outbox_handlers"
 # In session.info: the messages the transaction wrote, handed to the broker after its commit.
 _ENQUEUED = "outbox_committed"
 _ON_PERMANENT = "ngo.outbox_permanent_failure_handlers"
-_JOINING_CLAIMS = "ngo.outbox_claims_with_first_commit"
 
 
 def init_app(app: Flask) -> None:
@@ -101,7 +97,6 @@ def init_app(app: Flask) -> None:
     that hand committed messages to the broker."""
     app.extensions.setdefault(_HANDLERS, {})
     app.extensions.setdefault(_ON_PERMANENT, {})
-    app.extensions.setdefault(_JOINING_CLAIMS, set())
     listen(Session, "after_commit", _dispatch_after_commit)
     listen(Session, "after_commit", _forget_committed_steps)
     listen(Session, "after_rollback", _forget_after_rollback)
@@ -113,37 +108,20 @@ def register_handler(
     handler: Handler,
     *,
     on_permanent_failure: PermanentErrorHandler | None = None,
-    claim_with_first_commit: bool = False,
 ) -> None:
     """Name the function the worker runs for messages of `kind`; a domain calls it from its
     init_app for each kind it enqueues. `on_permanent_failure(payload, failure)` runs in the
-    commit that marks such a message dead: the place to note a refused address.
-
-    `claim_with_first_commit`: the claim is committed with the handler's first unit of work
-    instead of on its own (one commit fewer), for a handler whose first commit comes soon,
-    before anything leaves and before any slow work (the receipts: the number, before the
-    render), since the claim holds the message's row lock, on SQLite the write lock, until
-    then. A failure before that commit is recorded with its attempt counted, as any other; a
-    worker lost before it leaves the message unclaimed, and the broker's redelivery runs it."""
+    commit that marks such a message dead: the place to note a refused address."""
     handlers: dict[str, Handler] = app.extensions.setdefault(_HANDLERS, {})
     if handlers.get(kind, handler) is not handler:
         raise ValueError(f"outbox kind {kind!r} already has another handler")
     handlers[kind] = handler
-    joining: set[str] = app.extensions.setdefault(_JOINING_CLAIMS, set())
-    if claim_with_first_commit:
-        joining.add(kind)
-    else:
-        joining.discard(kind)
     if on_permanent_failure is not None:
         app.extensions.setdefault(_ON_PERMANENT, {})[kind] = on_permanent_failure
 
 
 def _handlers() -> dict[str, Handler]:
     return current_app.extensions.get(_HANDLERS, {})
-
-
-def _joining_claims() -> set[str]:
-    return current_app.extensions.get(_JOINING_CLAIMS, set())
 
 
 def enqueue(
@@ -193,8 +171,6 @@ class _Delivery:
     message_id: int
     # Nothing can be on record from before (see _Claim.first): no need to look.
     first_attempt: bool = False
-    # False while a claim left to the handler's first commit waits for it.
-    claim_committed: bool = True
     done: set[str] = field(default_factory=set)
     # Done, and in the session but not committed yet: the next commit takes them along.
     uncommitted: dict[str, OutboxStep] = field(default_factory=dict)
@@ -217,9 +193,8 @@ def _add_step(message_id: int, key: str) -> OutboxStep:
 
 def _forget_committed_steps(session: Session) -> None:
     delivery = _current_delivery.get()
-    if delivery is not None and session is db.session():
+    if delivery is not None and delivery.uncommitted and session is db.session():
         delivery.uncommitted.clear()
-        delivery.claim_committed = True
 
 
 def step_key(kind: str, value: str) -> str:
@@ -286,39 +261,67 @@ class _Claim:
     payload: dict[str, Any]
     # No attempt before this one (never failed, never lost): it can have no steps on record.
     first: bool
-    attempts: int
-    # Left to commit with the handler's first unit of work (register_handler's
-    # claim_with_first_commit).
-    joined: bool
 
 
 def _claim(message_id: int) -> _Claim | None:
-    """The message, if this delivery may run it: the row is claimed, and committed unless
-    its handler commits it with its first unit of work."""
+    """The message, if this delivery may run it: the row is claimed and committed."""
     now = utcnow()
-    session = db.session()
-    try:
-        claimed = claims.take(message_id, now)
+    # Committed on its own, before the handler runs: a second delivery must see the claim.
+    with transaction():
+        claimed = _take(message_id, now)
         # A claim whose lease ran out is an attempt that never finished: its worker died
         # (SIGKILL, the hard time limit, a lost machine). Said so on the admin page, and then
         # the message may be taken. (Looked for only when the claim failed: one statement
         # for the usual delivery.)
-        released = claimed is None and claims.release_lost_claim(message_id, now)
-        if released:
-            claimed = claims.take(message_id, now)
-        joined = claimed is not None and not released and claimed.kind in _joining_claims()
-        # Otherwise committed on its own, before the handler runs: a second delivery must see
-        # the claim. A joined one holds the row's lock (SQLite's write lock) until the
-        # handler's first commit: a second delivery waits for it, then sees the claim.
-        if not joined:
-            session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        if claimed is None and _release_lost_claim(message_id, now):
+            claimed = _take(message_id, now)
     if claimed is None:
         return None
-    first = claimed.attempts == 1 and not claimed.failed_at
-    return _Claim(claimed.kind, claimed.payload, first, claimed.attempts, joined)
+    return _Claim(claimed.kind, claimed.payload, claimed.attempts == 1 and not claimed.failed_at)
+
+
+def _take(message_id: int, now: datetime) -> Row[Any] | None:
+    return db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.dead_at.is_(None),
+            OutboxMessage.attempts < max_attempts(),
+            or_(OutboxMessage.due_at.is_(None), OutboxMessage.due_at <= now),
+            OutboxMessage.claimed_at.is_(None),
+        )
+        .values(claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        # What the handler needs, without reading the row again (RETURNING: PostgreSQL, and
+        # SQLite from 3.35).
+        .returning(
+            OutboxMessage.kind,
+            OutboxMessage.payload,
+            OutboxMessage.attempts,
+            OutboxMessage.failed_at,
+        )
+        .execution_options(synchronize_session=False)
+    ).first()
+
+
+def _release_lost_claim(message_id: int, now: datetime) -> bool:
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.claimed_at < now - lease(),
+        )
+        .values(
+            claimed_at=None,
+            failed_at=OutboxMessage.claimed_at,
+            last_error="WorkerLost",
+            last_error_detail="the attempt did not finish: its worker stopped",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    # Session.execute is typed as returning a Result; for an UPDATE it is a CursorResult.
+    return cast(CursorResult[Any], result).rowcount == 1
 
 
 def _unclaimed_reason(message_id: int) -> RetryLaterError | None:
@@ -356,9 +359,7 @@ def deliver(message_id: int) -> bool:
             raise later
         return False
     failure: Exception | None = None
-    delivery = _Delivery(
-        message_id, first_attempt=claimed.first, claim_committed=not claimed.joined
-    )
+    delivery = _Delivery(message_id, first_attempt=claimed.first)
     token = _current_delivery.set(delivery)
     try:
         with transaction():
@@ -381,18 +382,7 @@ def deliver(message_id: int) -> bool:
         return True
     # Outside the `except`: what is raised from here must not carry the handler's exception
     # (its text can hold an address) along as its context.
-    if not delivery.claim_committed and not _take_back(message_id, claimed.attempts):
-        return False
     return _record_failure(message_id, failure, list(delivery.uncommitted))
-
-
-def _take_back(message_id: int, attempts: int) -> bool:
-    """The handler failed before its first commit, and its rollback took the claim along."""
-    with transaction():
-        taken = claims.take_back(message_id, attempts, utcnow())
-    if not taken:
-        log.warning("outbox message %s failed before its claim committed; taken over", message_id)
-    return taken
 
 
 def _record_failure(message_id: int, exc: Exception, steps: list[str]) -> bool:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from ngo import mail, outbox
 from ngo.extensions import db
@@ -80,23 +80,8 @@ def _mails_in_a_unit_it_rolls_back(payload: dict[str, Any]) -> None:
         raise RuntimeError("failed later")
 
 
-def _fails_before_committing(payload: dict[str, Any]) -> None:
-    calls.append(payload)
-    raise ConnectionError("the database went away before the handler's first commit")
-
-
-def _commits_then_returns(payload: dict[str, Any]) -> None:
-    with transaction():
-        calls.append(payload)
-
-
 @pytest.fixture(autouse=True)
 def _handlers(app):
-    for kind, handler in (
-        ("test.joined_fails", _fails_before_committing),
-        ("test.joined_commits", _commits_then_returns),
-    ):
-        outbox.register_handler(app, kind, handler, claim_with_first_commit=True)
     outbox.register_handler(app, "test.record_call", _record_call)
     outbox.register_handler(app, "test.always_fails", _always_fails)
     outbox.register_handler(app, "test.refused", _refused, on_permanent_failure=_note_refusal)
@@ -361,63 +346,3 @@ def test_retry_makes_a_dead_message_due_with_fresh_attempts(app, monkeypatch):
 )
 def test_errors_are_described_without_their_text(error, described):
     assert outbox.describe_error(error) == (type(error).__name__, described)
-
-
-def _commits_of(app, call) -> int:
-    commits = []
-
-    def count(session) -> None:
-        commits.append(session)
-
-    session = db.session()
-    event.listen(session, "after_commit", count)
-    try:
-        call()
-    finally:
-        event.remove(session, "after_commit", count)
-    return len(commits)
-
-
-def test_a_claim_can_commit_with_the_handlers_first_unit_of_work(app):
-    joined = outbox.enqueue("test.joined_commits", {"n": 1})
-    alone = OutboxMessage(kind="test.record_call", payload={"n": 2})
-    db.session.add(alone)
-    app.config["CELERY_TASK_ALWAYS_EAGER"] = False
-    db.session.info.pop("outbox_committed", None)
-    db.session.commit()
-    # The claim, the handler's own unit, the mark that it was sent: one commit fewer.
-    assert _commits_of(app, lambda: outbox.deliver(joined.id)) == 2
-    assert _commits_of(app, lambda: outbox.deliver(alone.id)) == 2  # claim, handler with mark
-    db.session.refresh(joined)
-    assert outbox.status_of(joined) == WorkStatus.SENT and joined.attempts == 1
-    assert calls == [{"n": 1}, {"n": 2}]
-
-
-def test_a_failure_before_a_joined_claim_committed_counts_its_attempt(app):
-    app.config["OUTBOX_MAX_ATTEMPTS"] = 2
-    message = outbox.enqueue("test.joined_fails", {})
-    db.session.commit()  # the first attempt fails, and its rollback takes the claim along
-    db.session.refresh(message)
-    assert outbox.status_of(message) == WorkStatus.FAILED
-    assert (message.attempts, message.last_error) == (1, "ConnectionError")
-    assert message.due_at is not None
-    _make_due(message)
-    assert outbox.deliver(message.id) is False  # the last attempt
-    db.session.refresh(message)
-    assert outbox.status_of(message) == WorkStatus.DEAD and message.attempts == 2
-    assert len(calls) == 2
-
-
-def test_a_rolled_back_claim_is_not_taken_back_from_another_delivery(app):
-    from ngo import outbox_claims
-
-    message = OutboxMessage(kind="test.record_call", payload={}, attempts=1, claimed_at=utcnow())
-    db.session.add(message)
-    db.session.commit()  # another delivery claimed it after the rollback
-    assert outbox_claims.take_back(message.id, 1, utcnow()) is False
-    message.claimed_at = None
-    message.attempts = 0
-    db.session.commit()
-    assert outbox_claims.take_back(message.id, 1, utcnow()) is True
-    db.session.refresh(message)
-    assert message.attempts == 1 and message.claimed_at is not None

@@ -28,16 +28,16 @@ def init_app(app: Flask) -> None:
 
     del models, annual  # imported for their tables and task names
     refused = delivery.record_refused_mail
-    # Each handler's first commit is the number's, before the render and the mail: the claim
-    # goes with it (see delivery.py).
-    for kind, handler, on_refusal in (
-        (RECEIPT_KIND, delivery.send_receipt, refused),
-        (REFUNDED_KIND, delivery.send_cancellation, refused),
-        (delivery.ANNUAL_KIND, delivery.send_annual_receipt, delivery.record_refused_annual),
-    ):
-        outbox.register_handler(
-            app, kind, handler, on_permanent_failure=on_refusal, claim_with_first_commit=True
-        )
+    outbox.register_handler(app, RECEIPT_KIND, delivery.send_receipt, on_permanent_failure=refused)
+    outbox.register_handler(
+        app, REFUNDED_KIND, delivery.send_cancellation, on_permanent_failure=refused
+    )
+    outbox.register_handler(
+        app,
+        delivery.ANNUAL_KIND,
+        delivery.send_annual_receipt,
+        on_permanent_failure=delivery.record_refused_annual,
+    )
     receipt_links.register_receipt_lookup(app, documents_of_gifts)
     register_warm_up(app, document.warm_up)
     signals.donor_erased.connect(erasure.forget_donor_in_receipts)

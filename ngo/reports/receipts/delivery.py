@@ -5,8 +5,7 @@ Two commits, so that no step holds the organisation's counter lock while WeasyPr
 workers would otherwise render one after the other):
 
 1. the number, with everything the PDF and the e-mail say read in the same transaction
-   (the receipt's HTML, the mail's text), so that nothing is read twice, and with the outbox's
-   claim of the message (`claim_with_first_commit`: nothing leaves before this commit);
+   (the receipt's HTML, the mail's text), so that nothing is read twice;
 2. the PDF rendered outside any transaction, then stored with its SHA-256 and the e-mail
    marked sent and sent, committed with the outbox's record of the sent mail (ngo/mail.py)
    and its mark that the message is done: a failed send leaves the e-mail unmarked for the
