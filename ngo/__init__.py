@@ -136,8 +136,10 @@ def _init_template_globals(app: Flask) -> None:
 
     from ngo.config import LANGUAGES
     from ngo.i18n import bound_translations
+    from ngo.urls import init_cached_url_for
 
     app.context_processor(bound_translations)
+    init_cached_url_for(app)
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES,
         current_locale=lambda: str(get_locale()),

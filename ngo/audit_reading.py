@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ngo.audit import AuditEvent
+from ngo.audit_related import filed_under
 from ngo.extensions import db
 
 __all__ = [
@@ -334,17 +335,23 @@ def page_of_events(
     actor_id: int | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
+    with_related: bool = False,
     group: str | None = None,
     page: int = 1,
 ) -> tuple[list[AuditEvent], int]:
-    """One page of the organisation's events, newest first, and how many match in all."""
+    """One page of the organisation's events, newest first, and how many match in all.
+    `with_related`: also the events of the records that belong to the object (a case's
+    appeals, gifts, payments; ngo/audit_related.py)."""
     conditions = [AuditEvent.organisation_id == organisation_id]
     if actor_id is not None:
         conditions.append(AuditEvent.actor_id == actor_id)
-    if object_type is not None:
-        conditions.append(AuditEvent.object_type == object_type)
-    if object_id is not None:
-        conditions.append(AuditEvent.object_id == object_id)
+    if with_related and object_type is not None and object_id is not None:
+        conditions.append(filed_under(object_type, object_id, organisation_id))
+    else:
+        if object_type is not None:
+            conditions.append(AuditEvent.object_type == object_type)
+        if object_id is not None:
+            conditions.append(AuditEvent.object_id == object_id)
     if group is not None:
         conditions.append(AuditEvent.action.startswith(f"{group}.", autoescape=True))
     total = db.session.scalar(select(func.count(AuditEvent.id)).where(*conditions)) or 0

@@ -6,7 +6,7 @@
                                     send without it
 - smtps://user:password@host:port   SMTP over TLS from the first byte (port 465 by default)
 
-Failures are sorted for the outbox (ngo/outbox.py):
+Failures are sorted for the outbox (ngo/outbox/):
 
 - `PermanentDeliveryError` (an `outbox.PermanentError`): the recipient's server refused the
   address or the message with a 5xx code. Trying again cannot help: the outbox marks the message

@@ -81,7 +81,12 @@ def _begin_request() -> None:
 
 
 def _finish_request(response: Response) -> Response:
-    if request.method in READ_ONLY_METHODS or response.status_code >= 400:
+    if request.method in READ_ONLY_METHODS:
+        # Nothing was written: closing ends the transaction as a rollback would, without
+        # expiring every object read first (a rollback's cost, a tenth of a fresh page's).
+        # This hook runs last, so nothing reads those objects afterwards.
+        db.session.close()
+    elif response.status_code >= 400:
         db.session.rollback()
     else:
         # An error here (a constraint, a lost serialisation race) becomes a 500, and this hook

@@ -30,6 +30,7 @@ from ngo.demo import cases as demo
 from ngo.donations.models import Donation, Donor
 from ngo.donations.models.donors import email_index as donor_email_index
 from ngo.extensions import db
+from ngo.reports.receipts.models import Receipt
 from ngo.timeutil import utcnow
 
 PASSWORD = "correct horse battery staple"
@@ -377,3 +378,25 @@ class DonationFactory(_Base):
     amount_minor = 5_000
     currency = factory.LazyAttribute(lambda d: d.appeal.currency)
     method = "bank_transfer"
+
+
+class ReceiptFactory(_Base):
+    """`ReceiptFactory(donation=gift)`: receipt 2026-0003 for a gift, as issuing numbers it
+    (the number is given, not drawn from the counter: tests of how a receipt reads)."""
+
+    class Meta:
+        model = Receipt
+
+    class Params:
+        donation = None
+
+    organisation_id = factory.LazyAttribute(lambda r: r.donation.organisation_id)
+    kind = "receipt"
+    subject_key = factory.LazyAttribute(lambda r: f"gift:{r.donation.id}")
+    year = 2026
+    sequence = 3
+    number = "2026-0003"
+    donation_id = factory.LazyAttribute(lambda r: r.donation.id)
+    donor_id = factory.LazyAttribute(lambda r: r.donation.donor_id)
+    amount_minor = factory.LazyAttribute(lambda r: r.donation.amount_minor)
+    currency = factory.LazyAttribute(lambda r: r.donation.currency)

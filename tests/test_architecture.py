@@ -186,7 +186,7 @@ def test_importing_ngo_registers_nothing_until_create_app(tmp_path):
     assert before == "([], False, False, [])"
     assert "ngo.campaigns.visibility._refresh_before_commit" in after
     assert "ngo.cases.changes.announce_changes" in after
-    assert "ngo.outbox._dispatch_after_commit" in after
+    assert "ngo.outbox.enqueueing.dispatch_after_commit" in after
     assert ", True, True, [" in after
     assert "'case-erased'" in after and "'consent-withdrawn'" in after
     assert "'campaigns.update_email'" in handlers and "'accounts.invitation_email'" in handlers

@@ -24,7 +24,7 @@ class Action(StrEnum):
     MANAGE_USERS = "manage_users"
     EDIT_ORGANISATION = "edit_organisation"
     VIEW_AUDIT_LOG = "view_audit_log"
-    # The worker's queued, failed and dead work (ngo/outbox.py), and retrying it.
+    # The worker's queued, failed and dead work (ngo/outbox/), and retrying it.
     MANAGE_WORK = "manage_work"
     # Cases: viewing a case's personal fields and downloading documents are audited.
     VIEW_CASES = "view_cases"

@@ -1,4 +1,4 @@
-"""Which outbox work an admin sees (ngo/outbox.py holds the rows and their states): their
+"""Which outbox work an admin sees (ngo/outbox/state.py holds the rows and their states): their
 organisation's, and for a platform admin also the account mail that belongs to no
 organisation (password resets and sign-in pauses of users who may work for several)."""
 

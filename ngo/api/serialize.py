@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app, url_for
 
 from ngo.api import schemas
-from ngo.campaigns.models import Appeal, AppealUpdate
+from ngo.campaigns.models import Appeal
 from ngo.donations import public_ledger
 from ngo.donations.models import LedgerCheckpoint
 from ngo.public.browse import (
@@ -20,6 +20,7 @@ from ngo.public.browse import (
     Card,
     Listing,
     PublicLine,
+    PublicUpdate,
     line_text,
     translation_for,
 )
@@ -89,7 +90,7 @@ def _verification(badge: Badge | None) -> schemas.Verification | None:
     )
 
 
-def _update(update: AppealUpdate) -> schemas.AppealUpdate:
+def _update(update: PublicUpdate) -> schemas.AppealUpdate:
     if update.posted_at is None:  # browse gives posted updates only: a bug, never an answer
         raise ValueError("an unposted update reached the public API")
     return schemas.AppealUpdate(
@@ -109,7 +110,7 @@ def detail(
     card: Card,
     badge: Badge | None,
     lines: Sequence[PublicLine],
-    updates: Sequence[AppealUpdate],
+    updates: Sequence[PublicUpdate],
 ) -> schemas.Appeal:
     """One appeal in full; `lines` are its budget lines in their order."""
     language = lang or ""

@@ -9,7 +9,7 @@ from ngo import outbox, signals
 
 
 def init_app(app: Flask) -> None:
-    from ngo import audit_reading
+    from ngo import audit_reading, audit_related
     from ngo.campaigns import (
         audit_names,
         cli,
@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
     audit_reading.register_object_type(
         app, audit_reading.ObjectType("appeal", names=audit_names.appeal_titles)
     )
+    audit_related.register_related_objects(app, "case", audit_names.case_appeals)
     register_story_checker(app, story_checks.check_story)
     app.register_blueprint(views.bp)
     app.register_blueprint(views.concerns_bp)

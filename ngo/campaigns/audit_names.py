@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from ngo.audit_reading import numeric_ids
 from ngo.campaigns.models import Appeal, AppealTranslation
@@ -72,3 +72,13 @@ def appeal_titles(ids: set[str], organisation_id: int) -> Mapping[str, str]:
     ).all()
     texts = best_texts((str(row[0]), *row[1:]) for row in rows)
     return {appeal_id: text.title for appeal_id, text in texts.items()}
+
+
+def case_appeals(case_id: int, organisation_id: int) -> Mapping[str, Select[Any]]:
+    """The case's appeals, for its History tab (ngo/audit_related.py): events about their
+    budget lines, updates, covers and concerns are filed under the appeal."""
+    return {
+        "appeal": select(Appeal.id).where(
+            Appeal.beneficiary_id == case_id, Appeal.organisation_id == organisation_id
+        )
+    }

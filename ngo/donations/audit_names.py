@@ -14,9 +14,9 @@ from flask import Flask
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 
-from ngo import audit_reading
+from ngo import audit_reading, audit_related
 from ngo.audit_reading import ObjectType, numeric_ids
 from ngo.campaigns.audit_names import TEXT_COLUMNS, AppealText, appeal_phrase, best_texts
 from ngo.campaigns.models import Appeal, AppealTranslation
@@ -156,6 +156,17 @@ def rate_names(ids: set[str], organisation_id: int) -> Mapping[str, str]:
     }
 
 
+def case_gifts_and_payments(case_id: int, organisation_id: int) -> Mapping[str, Select[Any]]:
+    """The gifts to the case's appeals and the payments out of them, for its History tab
+    (ngo/audit_related.py); their names above say nothing of a donor."""
+    return {
+        kind: select(model.id)
+        .join(Appeal, Appeal.id == model.appeal_id)
+        .where(Appeal.beneficiary_id == case_id, model.organisation_id == organisation_id)
+        for kind, model in (("donation", Donation), ("disbursement", Disbursement))
+    }
+
+
 OBJECT_TYPES = (
     ObjectType("donation", names=gift_names, label=_l("a gift")),
     ObjectType("disbursement", names=payment_names, label=_l("a payment")),
@@ -171,3 +182,4 @@ OBJECT_TYPES = (
 
 def register(app: Flask) -> None:
     audit_reading.register_object_types(app, OBJECT_TYPES)
+    audit_related.register_related_objects(app, "case", case_gifts_and_payments)

@@ -359,37 +359,3 @@ def proof_of(disbursement: Disbursement) -> EvidenceItem | None:
     if disbursement.proof_evidence_id is None:
         return None
     return db.session.get(EvidenceItem, disbursement.proof_evidence_id)
-
-
-@dataclass(frozen=True)
-class PublicSpending:
-    """What the public page shows of one approved payment: nothing about the payee."""
-
-    budget_line_id: int
-    paid_on: date
-    amount: Money
-    description: str
-
-
-def public_spending(appeal_id: int) -> dict[int, list[PublicSpending]]:
-    """Approved payments per budget line, oldest first."""
-    rows = db.session.execute(
-        select(
-            Disbursement.budget_line_id,
-            Disbursement.paid_on,
-            Disbursement.amount_minor,
-            Disbursement.currency,
-            Disbursement.public_description,
-        )
-        .where(
-            Disbursement.appeal_id == appeal_id,
-            Disbursement.status == DisbursementStatus.APPROVED.value,
-        )
-        .order_by(Disbursement.paid_on, Disbursement.id)
-    )
-    spending: dict[int, list[PublicSpending]] = {}
-    for line_id, paid_on, amount, currency, description in rows:
-        spending.setdefault(line_id, []).append(
-            PublicSpending(line_id, paid_on, Money(amount, currency), description)
-        )
-    return spending

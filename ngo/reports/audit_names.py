@@ -7,17 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from flask import Flask
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
-from ngo import audit_reading
+from ngo import audit_reading, audit_related
 from ngo.audit_reading import ObjectType, numeric_ids
 from ngo.campaigns.audit_names import TEXT_COLUMNS, appeal_phrase, best_texts
 from ngo.campaigns.models import Appeal, AppealTranslation
+from ngo.donations.models import Donation
 from ngo.extensions import db
 from ngo.reports.funders.models import Funder, Grant, ReportSubscription
 from ngo.reports.models import Report, ReportKind
@@ -115,6 +117,21 @@ def subscription_names(ids: set[str], organisation_id: int) -> Mapping[str, str]
     }
 
 
+def case_receipts_and_reports(case_id: int, organisation_id: int) -> Mapping[str, Select[Any]]:
+    """The receipts of gifts to the case's appeals and the appeals' accountability reports,
+    for its History tab (ngo/audit_related.py). An annual receipt covers a donor's year
+    across appeals: it belongs to no case."""
+    return {
+        "receipt": select(Receipt.id)
+        .join(Donation, Donation.id == Receipt.donation_id)
+        .join(Appeal, Appeal.id == Donation.appeal_id)
+        .where(Appeal.beneficiary_id == case_id, Receipt.organisation_id == organisation_id),
+        "report": select(Report.id)
+        .join(Appeal, Appeal.id == Report.appeal_id)
+        .where(Appeal.beneficiary_id == case_id, Report.organisation_id == organisation_id),
+    }
+
+
 OBJECT_TYPES = (
     ObjectType("receipt", names=receipt_names, label=_l("a receipt")),
     ObjectType("report", names=report_names, label=_l("a report")),
@@ -127,3 +144,4 @@ OBJECT_TYPES = (
 
 def register(app: Flask) -> None:
     audit_reading.register_object_types(app, OBJECT_TYPES)
+    audit_related.register_related_objects(app, "case", case_receipts_and_reports)

@@ -29,7 +29,6 @@ from ngo.reports.funders.services import (
     create_grant,
 )
 from ngo.reports.models import Report, ReportKind
-from ngo.reports.receipts.models import Receipt
 from ngo.reports.runner import queue_report
 from tests import factories
 from tests.conftest import login
@@ -128,20 +127,7 @@ def test_receipts_reports_funders_grants_and_invitations_read_in_words(client, s
             organisation_id=organisation.id, name=DONOR_NAME, email=DONOR_EMAIL
         ),
     )
-    receipt = Receipt(
-        organisation_id=organisation.id,
-        kind="receipt",
-        subject_key=f"gift:{donation.id}",
-        year=2026,
-        sequence=3,
-        number="2026-0003",
-        donation_id=donation.id,
-        donor_id=donation.donor_id,
-        amount_minor=5_000,
-        currency="EUR",
-    )
-    db.session.add(receipt)
-    db.session.flush()
+    receipt = factories.ReceiptFactory(donation=donation, amount_minor=5_000, currency="EUR")
     audit.record_change(receipt, staff["treasurer"], "receipt.downloaded", kind="receipt")
     funder = create_funder(
         organisation, FunderDetails(name="Open Hands Fund"), actor=staff["admin"]

@@ -1,7 +1,7 @@
 """The worker's work for an admin: queued, running, failed and dead outbox messages of the
 acting organisation, with the last error and a Retry for what failed or died.
 
-The outbox rows are the source of truth (ngo/outbox.py); accounts/work.py says which an admin
+The outbox rows are the source of truth (ngo/outbox/); accounts/work.py says which an admin
 sees. Errors are shown as stored: the class name
 and a safe message, never an exception's own text.
 """

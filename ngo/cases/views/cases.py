@@ -402,8 +402,14 @@ def history(reference: str) -> tuple[str, int]:
     page = request.args.get("page", "1")
     if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
         abort(400, description=_("Unknown page."))
+    # With the events of its appeals, their gifts, payments and receipts (registered by the
+    # domains above cases, ngo/audit_related.py).
     rows, total = audit_reading.page_of_events(
-        case.organisation_id, object_type="case", object_id=str(case.id), page=int(page)
+        case.organisation_id,
+        object_type="case",
+        object_id=str(case.id),
+        with_related=True,
+        page=int(page),
     )
     page_html = render_case_tab(
         "cases/history.html",

@@ -11,8 +11,11 @@ from ngo.i18n import NOT_COUNTRIES, country_names
 from ngo.public.browse.appeal import (
     AppealGoneError,
     PublicAppeal,
+    PublicCover,
     PublicLine,
     PublicLineLabel,
+    PublicUpdate,
+    PublicUpdateImage,
     find_listed,
     public_appeal,
 )
@@ -66,8 +69,11 @@ __all__ = [
     "Listing",
     "Page",
     "PublicAppeal",
+    "PublicCover",
     "PublicLine",
     "PublicLineLabel",
+    "PublicUpdate",
+    "PublicUpdateImage",
     "Sort",
     "country_names",
     "cover_tokens",

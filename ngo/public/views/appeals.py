@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select
@@ -37,7 +37,7 @@ from ngo.campaigns.models import (
 )
 from ngo.campaigns.visibility import publicly_listed
 from ngo.config import LANGUAGES
-from ngo.donations.disbursements import PublicSpending, public_spending
+from ngo.donations.public_spending import PublicSpending, public_spending
 from ngo.extensions import db
 from ngo.http_cache import cacheable
 from ngo.markdown import render_published_markdown, visible_text
@@ -247,22 +247,6 @@ def _load(slug: str, language: str) -> browse.PublicAppeal:
         abort(404)
 
 
-def _cover(token: str | None) -> Any:
-    if token is None:
-        return None
-    return db.session.execute(
-        select(
-            PublicImage.token,
-            PublicImage.alt_text,
-            PublicImage.width,
-            PublicImage.height,
-            PublicImage.content_type,
-        )
-        .where(PublicImage.token == token, PublicImage.approved_at.is_not(None))
-        .limit(1)
-    ).first()
-
-
 @dataclass(frozen=True)
 class ShareImage:
     """The picture link previews show (og:image): the cover, else the site's own image."""
@@ -279,7 +263,7 @@ class ShareImage:
 DEFAULT_SHARE_IMAGE = ("img/og-default.png", "image/png", 1200, 630)
 
 
-def _share_image(cover: Any) -> ShareImage:
+def _share_image(cover: browse.PublicCover | None) -> ShareImage:
     if cover is not None:
         return ShareImage(
             absolute_url("public_appeals.media", token=cover.token),
@@ -290,6 +274,28 @@ def _share_image(cover: Any) -> ShareImage:
         )
     filename, content_type, width, height = DEFAULT_SHARE_IMAGE
     return ShareImage(absolute_url("static", filename=filename), content_type, width, height, "")
+
+
+@dataclass(frozen=True)
+class AppealLinks:
+    """The appeal page's addresses of itself: relative (`path`) and on the public address
+    (`url`), and the same per language of its text. Built from one `url_for`: the page links
+    to itself nine times, and each `url_for` cost as much as a database query."""
+
+    path: str
+    url: str
+    by_language: dict[str, tuple[str, str]]
+
+    def canonical(self, language: str | None) -> str:
+        return self.by_language[language][1] if language else self.url
+
+
+def _appeal_links(slug: str, languages: list[str]) -> AppealLinks:
+    url = absolute_url("public_appeals.appeal", slug=slug)
+    path = url_for("public_appeals.appeal", slug=slug)
+    # Language codes are ours (LANGUAGES): letters only, nothing to quote.
+    by_language = {code: (f"{path}?lang={code}", f"{url}?lang={code}") for code in languages}
+    return AppealLinks(path, url, by_language)
 
 
 @bp.get("/appeals/<slug>")
@@ -306,11 +312,12 @@ def appeal(slug: str) -> str:
     checks = public.badge.checks if public.badge else []
     text = public.text
     description = (text.summary or _shorten(visible_text(text.story_markdown))) if text else ""
-    cover = _cover(public.card.cover_token)
+    cover = public.cover
     title = text.title if text else ""
     lang_param = requested if requested in public.alternates else None
+    links = _appeal_links(public.card.slug, public.alternates)
     # What readers share: the page's canonical address, with no tracking parameter.
-    address = absolute_url("public_appeals.appeal", slug=public.card.slug, lang=lang_param)
+    address = links.canonical(lang_param)
     return render_template(
         "campaigns/appeal_detail.html",
         public=public,
@@ -318,6 +325,7 @@ def appeal(slug: str) -> str:
         text=public.text,
         language=language,
         lang_param=lang_param,
+        links=links,
         essential_rows=[r for r in rows if r.essential],
         stretch_rows=[r for r in rows if not r.essential],
         cover=cover,

@@ -1,4 +1,4 @@
-"""The outbox's rows and the state of the work they hold (see ngo/outbox.py for delivery):
+"""The outbox's rows and the state of the work they hold (see ngo/outbox/ for delivery):
 queued, running, failed, dead or sent, computed from the row's times the same way in Python
 (`status_of`) and in SQL (`status_filter`); the settings that shape retries; and the safe
 description of an error that staff see."""
