@@ -1,14 +1,39 @@
 """The Celery app lives beside the Flask app so the web process can enqueue tasks.
 
-`worker/` only boots it; every task runs inside an application context.
+`worker/` only boots it; every task runs inside an application context. A domain can ask for
+work done once when a worker process starts (`register_warm_up`), instead of in its first tasks.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 from celery import Celery, Task
+from celery.signals import worker_init, worker_process_init
 from flask import Flask
+
+_WARM_UPS = "ngo.worker_warm_ups"
+# The app the worker's tasks run in: the last one made in this process (worker/ makes one).
+_worker_app: weakref.ref[Flask] | None = None
+
+
+def register_warm_up(app: Flask, warm_up: Callable[[], None]) -> None:
+    """Run `warm_up` in an application context when a worker process starts (Celery's
+    worker_process_init in each prefork child, worker_init for the other pools)."""
+    app.extensions.setdefault(_WARM_UPS, []).append(warm_up)
+
+
+@worker_init.connect
+@worker_process_init.connect
+def warm_up_worker(**_signal: object) -> None:
+    app = _worker_app() if _worker_app is not None else None
+    if app is None:
+        return
+    with app.app_context():
+        for warm_up in app.extensions.get(_WARM_UPS, []):
+            warm_up()
 
 
 def celery_init_app(app: Flask) -> Celery[Task[Any, Any]]:
@@ -50,6 +75,8 @@ def celery_init_app(app: Flask) -> Celery[Task[Any, Any]]:
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app
+    global _worker_app
+    _worker_app = weakref.ref(app)
     return celery_app
 
 

@@ -7,19 +7,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import Flask, current_app
 
 
 @dataclass(frozen=True)
 class ReceiptRef:
-    kind: str  # "receipt" or "cancellation"
+    kind: str  # "receipt", "cancellation", or "annual" (one whose e-mail was refused)
     number: str
     # The staff download, or None while the PDF is still being rendered.
     download_url: str | None
+    # An annual receipt's e-mail refused for good, and the safe reason ("SMTP 550").
+    mail_failed_at: datetime | None = None
+    mail_failure: str | None = None
 
 
-# donation ids -> each gift's documents, its receipt first, then its cancellation notes.
+# donation ids -> each gift's documents, its receipt first, then its cancellation notes, then
+# its year's annual receipt if the donor's mail server refused it.
 ReceiptLookup = Callable[[Collection[int]], dict[int, list[ReceiptRef]]]
 _LOOKUP = "ngo.donations.receipt_lookup"
 

@@ -10,13 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from ngo.extensions import db
-from ngo.outbox import OutboxMessage
+from ngo.outbox import OutboxMessage, WorkStatus, status_of
 from ngo.reports.receipts import annual, delivery, issuing, links
 from ngo.reports.receipts.models import ReceiptTaxNote
 from ngo.timeutil import utcnow
 from tests import factories
 from tests.conftest import login, mail_text, sent_mail
+from tests.helpers import page_text
 from tests.reports.receipt_helpers import attached_pdf, pdf_text, receipts
+from tests.smtp_server import Inbox, smtp_server
 
 LAST_YEAR = utcnow().year - 1
 
@@ -200,3 +202,35 @@ def test_beat_asks_for_annual_receipts_every_january_morning_from_the_second(app
     assert schedule.month_of_year == {1}
     assert schedule.day_of_month == set(range(2, 32))
     assert (schedule.hour, schedule.minute) == ({6}, {0})
+
+
+def test_a_refused_annual_receipt_is_noted_and_shown_to_the_treasurer(
+    app, client, give, organisation, staff
+):
+    gone = factories.DonorFactory(organisation_id=organisation.id, email="gone@example.org")
+    gift = _gift_last_year(give, gone, 5_000)
+    this_year = give(2_000, donor=gone)
+    db.session.commit()  # the gifts' own receipts went through
+    refusal = "550 5.1.1 <gone@example.org>: user unknown"
+    with smtp_server(Inbox(refuse={"gone@example.org": refusal})) as (inbox, port):
+        app.config["MAIL_URL"] = f"smtp://127.0.0.1:{port}"
+        assert annual.send_annual_receipts_task.apply().get() == 1
+    assert inbox.messages == []
+    message = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == delivery.ANNUAL_KIND)
+    ).one()
+    assert status_of(message) == WorkStatus.DEAD  # never retried
+    (receipt,) = receipts(kind="annual")
+    assert receipt.mail_failed_at is not None and receipt.emailed_at is None
+    assert receipt.mail_failure == "SMTP 550 recipient refused"
+    assert receipt.pdf is not None  # numbered and stored, for staff to print
+    db.session.refresh(gift)
+    assert gift.mail_failed_at is None  # the gift's own receipt was delivered
+
+    login(client, staff["treasurer"])
+    page = page_text(client.get(f"/treasury/donations/gifts/{gift.public_id}"))
+    assert "Annual receipt" in page and receipt.number in page
+    assert "Refused for good by the donor's mail server" in page
+    assert "SMTP 550" in page and "gone@example.org" not in page
+    other_year = page_text(client.get(f"/treasury/donations/gifts/{this_year.public_id}"))
+    assert receipt.number not in other_year

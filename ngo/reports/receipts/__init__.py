@@ -14,6 +14,7 @@ from flask import Flask, url_for
 from sqlalchemy import select
 
 from ngo import outbox, signals
+from ngo.celery_app import register_warm_up
 from ngo.donations import receipt_links
 from ngo.donations.confirmation import RECEIPT_KIND, REFUNDED_KIND
 from ngo.extensions import db
@@ -23,7 +24,7 @@ _LOOKUP_CHUNK = 1000
 
 
 def init_app(app: Flask) -> None:
-    from ngo.reports.receipts import annual, delivery, erasure, models, views
+    from ngo.reports.receipts import annual, delivery, document, erasure, models, views
 
     del models, annual  # imported for their tables and task names
     refused = delivery.record_refused_mail
@@ -31,8 +32,14 @@ def init_app(app: Flask) -> None:
     outbox.register_handler(
         app, REFUNDED_KIND, delivery.send_cancellation, on_permanent_failure=refused
     )
-    outbox.register_handler(app, delivery.ANNUAL_KIND, delivery.send_annual_receipt)
+    outbox.register_handler(
+        app,
+        delivery.ANNUAL_KIND,
+        delivery.send_annual_receipt,
+        on_permanent_failure=delivery.record_refused_annual,
+    )
     receipt_links.register_receipt_lookup(app, documents_of_gifts)
+    register_warm_up(app, document.warm_up)
     signals.donor_erased.connect(erasure.forget_donor_in_receipts)
     app.register_blueprint(views.bp)
 
@@ -62,4 +69,41 @@ def documents_of_gifts(donation_ids: Collection[int]) -> dict[int, list[receipt_
                 continue
             url = url_for("receipts.staff_download", receipt_id=public_id) if sha else None
             found.setdefault(donation_id, []).append(receipt_links.ReceiptRef(kind, number, url))
+        for donation_id, ref in _refused_annual_receipts(ids[start : start + _LOOKUP_CHUNK]):
+            found.setdefault(donation_id, []).append(ref)
     return found
+
+
+def _refused_annual_receipts(
+    donation_ids: list[int],
+) -> list[tuple[int, receipt_links.ReceiptRef]]:
+    """The annual receipts whose e-mail was refused, beside each gift of their year: the
+    treasurer then knows the donor did not get it (rare: the query finds almost nothing)."""
+    from ngo.donations.models import Donation
+    from ngo.reports.receipts.document import annual_year
+    from ngo.reports.receipts.models import Receipt, ReceiptKind
+
+    rows = db.session.execute(
+        select(Donation.id, Donation.confirmed_at, Receipt)
+        .join(Receipt, Receipt.donor_id == Donation.donor_id)
+        .where(
+            Donation.id.in_(donation_ids),
+            Receipt.kind == ReceiptKind.ANNUAL.value,
+            Receipt.mail_failed_at.is_not(None),
+        )
+        .order_by(Donation.id, Receipt.id)
+    )
+    refs = []
+    for donation_id, confirmed_at, receipt in rows:
+        if confirmed_at is None or confirmed_at.year != annual_year(receipt):
+            continue
+        url = url_for("receipts.staff_download", receipt_id=receipt.public_id)
+        ref = receipt_links.ReceiptRef(
+            receipt.kind,
+            receipt.number,
+            url if receipt.pdf_sha256 else None,
+            mail_failed_at=receipt.mail_failed_at,
+            mail_failure=receipt.mail_failure,
+        )
+        refs.append((donation_id, ref))
+    return refs

@@ -1,20 +1,21 @@
 """The worker's side of receipts: the outbox handlers that issue a receipt (its number
 committed first), render and store its PDF, and e-mail it to the donor in their language.
 
-Three steps, each its own commit, so that no step holds the organisation's counter lock while
-WeasyPrint works (two workers would otherwise render one after the other):
+Two commits, so that no step holds the organisation's counter lock while WeasyPrint works (two
+workers would otherwise render one after the other):
 
 1. the number, with everything the PDF and the e-mail say read in the same transaction
    (the receipt's HTML, the mail's text), so that nothing is read twice;
-2. the PDF, stored with its SHA-256 (kept whatever becomes of the e-mail);
-3. the e-mail: marked sent, then sent, and the mark committed with the outbox's record of the
-   sent mail (ngo/mail.py) and its mark that the message is done, in one commit, so a failed
-   send leaves it unmarked for the retry, and a second delivery at the same moment waits on
-   the receipt's row and finds it sent.
+2. the PDF rendered outside any transaction, then stored with its SHA-256 and the e-mail
+   marked sent and sent, committed with the outbox's record of the sent mail (ngo/mail.py)
+   and its mark that the message is done: a failed send leaves the e-mail unmarked for the
+   retry (the PDF is then committed on its own: it is kept whatever becomes of the e-mail),
+   and a second delivery at the same moment waits on the receipt's row and finds it sent.
 
 A step already done is not done again, so a message delivered twice sends one e-mail with
 one number (only a crash in the milliseconds between the SMTP server's acceptance and the
-commit can send it twice, as for every mail).
+commit can send it twice, as for every mail; the PDF of a receipt's records renders to the
+same bytes each time, so the retry stores what the lost attempt sent).
 """
 
 from __future__ import annotations
@@ -133,7 +134,8 @@ def store_pdf(receipt: Receipt) -> None:
 
 def _store_rendered(receipt_id: int, pdf: bytes) -> bytes:
     """Store a PDF rendered outside a transaction; the one stored already if another
-    delivery was first (each render differs in its creation date: the stored one is sent)."""
+    delivery was first (rendered from records that may have changed since: the stored one is
+    sent)."""
     stored = cast(
         CursorResult[Any],
         db.session.execute(
@@ -164,23 +166,38 @@ def _claim_mail(receipt_id: int) -> bool:
 
 
 def finish(prepared: Prepared) -> None:
-    """Steps 2 and 3: render and store the PDF, then send it."""
-    pdf = None if prepared.html is None else document.render_html(prepared.html)
-    if pdf is not None:
-        with transaction():
-            pdf = _store_rendered(prepared.receipt_id, pdf)
-    if prepared.mail is None:
-        return  # no address, or sent before
+    """Steps 2 and 3: render the PDF, then store it and send it in one commit (the handler's
+    last, with the outbox's mark that the message was sent)."""
+    rendered = None if prepared.html is None else document.render_html(prepared.html)
+    if prepared.mail is None:  # no address, or sent before
+        if rendered is not None:
+            with transaction():
+                _store_rendered(prepared.receipt_id, rendered)
+        return
+    pdf = rendered
     if pdf is None:
         pdf = db.session.scalar(select(Receipt.pdf).where(Receipt.id == prepared.receipt_id))
-    assert pdf is not None  # stored in step 2, or before
-    # Composed before the claim: the claim's lock (SQLite's, the whole database's) is held
-    # only while the mail is sent.
+    assert pdf is not None  # rendered now, or stored before
+    # Composed before the first write: SQLite's lock (the whole database's) is then held only
+    # while the mail is sent.
     message = prepared.mail.with_pdf(pdf)
-    if not _claim_mail(prepared.receipt_id):
-        return  # sent before
-    # Inside an outbox delivery the claim commits with the record of the sent mail.
-    mail.deliver(message)
+    if rendered is not None:
+        stored = _store_rendered(prepared.receipt_id, rendered)
+        if stored is not rendered:
+            message = prepared.mail.with_pdf(stored)  # another delivery stored first
+    try:
+        if not _claim_mail(prepared.receipt_id):
+            return  # sent before
+        # Inside an outbox delivery the claim commits with the record of the sent mail.
+        mail.deliver(message)
+    except Exception:
+        if rendered is not None:
+            # The mail failed (a refusal, a lost connection): the PDF is kept all the same,
+            # for the retry and for staff to print.
+            db.session.rollback()
+            with transaction():
+                _store_rendered(prepared.receipt_id, rendered)
+        raise
 
 
 def record_refused_mail(payload: dict[str, Any], failure: outbox.PermanentError) -> None:
@@ -191,3 +208,14 @@ def record_refused_mail(payload: dict[str, Any], failure: outbox.PermanentError)
     if donation is not None:
         donation.mail_failed_at = utcnow()
         donation.mail_failure = failure.safe_message[:200]
+
+
+def record_refused_annual(payload: dict[str, Any], failure: outbox.PermanentError) -> None:
+    """The donor's mail server refused their annual receipt for good: noted on the receipt,
+    which the treasurer sees beside each gift of its year (the gifts' own receipts may have
+    gone through). The receipt stays, numbered and stored, for staff to print."""
+    key = issuing.annual_key(int(payload["donor_id"]), int(payload["year"]))
+    receipt = issuing.find_receipt(key)
+    if receipt is not None:
+        receipt.mail_failed_at = utcnow()
+        receipt.mail_failure = failure.safe_message[:200]

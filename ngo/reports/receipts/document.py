@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -22,9 +22,11 @@ from ngo.accounts.models import Organisation
 from ngo.campaigns.models import Appeal, BudgetLine
 from ngo.campaigns.notifications import public_title
 from ngo.campaigns.presentation import line_text
+from ngo.config import LANGUAGES
 from ngo.donations.forms import METHOD_LABELS
 from ngo.donations.models import Donation, Donor, LedgerTransaction, PaymentMethod
 from ngo.extensions import db
+from ngo.i18n import bound_translations
 from ngo.money import Money, format_money
 from ngo.reports.pdf import render_pdf
 from ngo.reports.receipts import issuing
@@ -174,6 +176,28 @@ def _receipt_numbers(donation_ids: list[int]) -> dict[int, str]:
         )
     )
     return {donation_id: number for donation_id, number in rows if donation_id is not None}
+
+
+# What a receipt and its e-mail are rendered from (reports/email/: ngo.reports.receipts.mails).
+TEMPLATES = (
+    "reports/receipt.html",
+    "reports/email/receipt.txt",
+    "reports/email/cancellation.txt",
+    "reports/email/annual.txt",
+)
+
+
+def warm_up() -> None:
+    """Once per worker process, at its start (ngo.celery_app): compile the receipts' templates
+    and load each language's translations and Babel data, which the first receipts of a
+    process would otherwise do (some 30 ms of compiling, 15 to 20 ms a language)."""
+    for name in TEMPLATES:
+        current_app.jinja_env.get_template(name)
+    today = date.today()
+    for language in LANGUAGES:
+        with force_locale(language):
+            bound_translations()["format_date"](today)
+            format_money(Money(100, "EUR"), language)
 
 
 def render_html(html: str) -> bytes:

@@ -80,6 +80,10 @@ class Receipt(Model):
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     # Committed with the record of the sent mail (see delivery.py).
     emailed_at: Mapped[datetime | None]
+    # An annual receipt's e-mail refused for good (its safe reason, "SMTP 550"): it belongs to
+    # no single gift, whose own record notes the refusal of its receipt (Donation.mail_failed_at).
+    mail_failed_at: Mapped[datetime | None]
+    mail_failure: Mapped[str | None] = mapped_column(String(200))
 
     @property
     def audit_object(self) -> tuple[str, int]:
