@@ -32,3 +32,37 @@ def test_templates_build_their_links_through_it(app: Flask) -> None:
         rendered = render_template_string("{{ url_for('static', filename='css/ngo.css') }}")
     assert rendered == "/mounted/static/css/ngo.css"
     assert app.jinja_env.globals["url_for"] is cached_url_for
+
+
+def test_a_link_with_one_verbatim_value_is_the_one_url_for_builds(app: Flask) -> None:
+    cases = [
+        ("public_appeals.appeal", {"slug": "aw330pbqbwk"}),
+        ("public_appeals.appeal", {"slug": "another-one_2"}),
+        ("public_appeals.media", {"token": "Tok3n"}),
+        ("public_appeals.appeal_list", {"q": "bialystok"}),
+        # Not verbatim: quoted by url_for itself, never pasted in as they are.
+        ("public_appeals.appeal", {"slug": "a b/c?d"}),
+        ("public_appeals.appeal_list", {"q": "Białystok & more"}),
+        ("public_appeals.appeal_list", {"page": 2}),
+        ("public_appeals.appeal", {"slug": "x", "_anchor": "update-1"}),
+    ]
+    for root in ("", "/mounted"):
+        with app.test_request_context("/", base_url=f"http://localhost{root}"):
+            for _ in range(2):
+                for endpoint, values in cases:
+                    assert cached_url_for(endpoint, **values) == url_for(endpoint, **values)
+
+
+def test_a_converter_that_refuses_the_marker_builds_each_time(app: Flask) -> None:
+    # /cases/<int:...>-style routes cannot be built with a word in place of the number.
+    numeric = next(
+        rule
+        for rule in app.url_map.iter_rules()
+        if "<int:" in rule.rule and len(rule.arguments) == 1 and "GET" in (rule.methods or ())
+    )
+    (name,) = numeric.arguments
+    with app.test_request_context("/"):
+        for _ in range(2):
+            assert cached_url_for(numeric.endpoint, **{name: "12"}) == url_for(
+                numeric.endpoint, **{name: "12"}
+            )
