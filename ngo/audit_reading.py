@@ -217,6 +217,7 @@ _VIEWED: dict[str, LazyString] = {
     "tasks": _l("%(actor)s viewed the tasks of %(object)s"),
     "history": _l("%(actor)s viewed the history of %(object)s"),
     "list": _l("%(actor)s viewed a page of the case list"),
+    "dashboard": _l("%(actor)s viewed cases on their dashboard"),
     "cover_photo": _l("%(actor)s viewed a cover photo of %(object)s"),
     "update_photo": _l("%(actor)s viewed an update's photo of %(object)s"),
     "appeal_publication_check": _l("%(actor)s checked the appeal of %(object)s against the case"),
@@ -224,6 +225,7 @@ _VIEWED: dict[str, LazyString] = {
     "disbursement_check": _l("%(actor)s checked a payment for %(object)s against the case"),
 }  # fmt: skip
 _VIEWED_ANYTHING = _l("%(actor)s viewed the data of %(object)s")
+_VIEWED_SOME = _l("%(actor)s viewed people's data")  # an event of no one case
 # A gift's money as its payment provider reported it (details "via"): the webhook is the
 # actor, and says who told us.
 _BY_PROVIDER: dict[tuple[str, str], LazyString] = {
@@ -262,7 +264,8 @@ ACTION_GROUPS: dict[str, LazyString] = {
 def action_sentence(event: AuditEvent) -> LazyString:
     if event.action == "case.personal_data_viewed":
         part = (event.details or {}).get("part")
-        return _VIEWED.get(part, _VIEWED_ANYTHING) if isinstance(part, str) else _VIEWED_ANYTHING
+        anything = _VIEWED_ANYTHING if event.object_id else _VIEWED_SOME
+        return _VIEWED.get(part, anything) if isinstance(part, str) else anything
     via = (event.details or {}).get("via")
     if isinstance(via, str) and (event.action, via) in _BY_PROVIDER:
         return _BY_PROVIDER[(event.action, via)]
