@@ -6,10 +6,18 @@ updates) and never joins a case's personal fields. Each function issues a fixed 
 queries whatever the number of appeals, so a page costs the same on a small or a big site.
 """
 
-from ngo.campaigns.presentation import Badge, line_text, translation_for, verification_badge
+from ngo.campaigns.presentation import (
+    Badge,
+    line_text,
+    pick_text,
+    translation_for,
+    verification_badge,
+)
 from ngo.i18n import NOT_COUNTRIES, country_names
 from ngo.public.browse.appeal import (
     AppealGoneError,
+    PageAppeal,
+    PageText,
     PublicAppeal,
     PublicCover,
     PublicLine,
@@ -68,6 +76,8 @@ __all__ = [
     "Filters",
     "Listing",
     "Page",
+    "PageAppeal",
+    "PageText",
     "PublicAppeal",
     "PublicCover",
     "PublicLine",
@@ -87,6 +97,7 @@ __all__ = [
     "newest_and_urgent",
     "parse_filters",
     "parse_positive_int",
+    "pick_text",
     "public_appeal",
     "translation_for",
     "verification_badge",
