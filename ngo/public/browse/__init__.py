@@ -30,7 +30,6 @@ from ngo.public.browse.appeal import (
 from ngo.public.browse.cards import (
     Card,
     Listing,
-    cover_tokens,
 )
 from ngo.public.browse.filters import (
     BAND_RANGES,
@@ -86,7 +85,6 @@ __all__ = [
     "PublicUpdateImage",
     "Sort",
     "country_names",
-    "cover_tokens",
     "cursor_page",
     "find_listed",
     "funded_permyriad",

@@ -24,7 +24,7 @@ from ngo.campaigns.presentation import Badge, pick_text, verification_badge
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import db
 from ngo.money import Money
-from ngo.public.browse.cards import Card, card_for
+from ngo.public.browse.cards import Card, card_for, newest_cover
 
 
 class AppealGoneError(Exception):
@@ -151,18 +151,9 @@ class PublicAppeal:
 
 
 def _cover_id() -> ScalarSelect[int]:
-    """The appeal's cover: its newest approved cover image, as `cover_tokens` picks it."""
-    return (
-        select(PublicImage.id)
-        .where(
-            PublicImage.appeal_id == Appeal.id,
-            PublicImage.purpose == "cover",
-            PublicImage.approved_at.is_not(None),
-        )
-        .order_by(PublicImage.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    """The appeal's cover: its newest approved cover image, as the cards pick it."""
+    cover_id: ScalarSelect[int] = newest_cover(PublicImage.id)
+    return cover_id
 
 
 # The appeal page's statements are built once and run with the slug or id: building them and
