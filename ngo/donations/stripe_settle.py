@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ngo import unit_of_work
+from ngo import audit, unit_of_work
 from ngo.donations import rates, stripe_api
 from ngo.donations.confirmation import confirm_donation
 from ngo.donations.models import (
@@ -220,6 +220,10 @@ def confirm_with_intent(donation: Donation, payment_intent_id: str | None) -> st
         # Recorded once the gift is claimed: the transaction's first write starts its hold on
         # the database (all of it, on SQLite), so it comes as late as it can.
         record_payment_row(donation, "payment_intent", payment_intent_id, received, fee)
+    # By Stripe, not by a person: one INSERT after the chain's head, as the claim is written.
+    audit.record_change_row(
+        donation, None, "donation.confirmed", via=PROVIDER, method=donation.method
+    )
     return "confirmed"
 
 
