@@ -142,8 +142,18 @@ def _settle_checkout(donation: Donation, session: dict[str, Any]) -> str:
         intent = _invoice_intent(stripe_api.retrieve_invoice(invoice_id)) if invoice_id else None
         if invoice_id:
             record_payment(donation, "invoice", invoice_id, donation.amount_minor)
-        return confirm_with_intent(donation, intent)
-    return confirm_with_intent(donation, object_id(session.get("payment_intent")))
+        return confirm_with_intent(donation, intent, **_paid(session, "amount_total"))
+    return confirm_with_intent(
+        donation, object_id(session.get("payment_intent")), **_paid(session, "amount_total")
+    )
+
+
+def _paid(obj: dict[str, Any], field: str) -> dict[str, Any]:
+    """What a signed session or invoice says was paid, if it says."""
+    amount, currency = obj.get(field), obj.get("currency")
+    if amount is None or not currency:
+        return {}
+    return {"paid_minor": int(amount), "paid_currency": str(currency)}
 
 
 def async_payment_succeeded(session: dict[str, Any]) -> str:
@@ -214,7 +224,7 @@ def invoice_paid(invoice: dict[str, Any]) -> str:
     record_payment(donation, "invoice", invoice_id, donation.amount_minor)
     if int(invoice.get("amount_paid") or 0) != donation.amount_minor:
         raise EventError("the amount paid is not the gift's amount")
-    return confirm_with_intent(donation, _invoice_intent(invoice))
+    return confirm_with_intent(donation, _invoice_intent(invoice), **_paid(invoice, "amount_paid"))
 
 
 def subscription_deleted(subscription: dict[str, Any]) -> str:
