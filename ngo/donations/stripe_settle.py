@@ -11,6 +11,7 @@ arrives.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -112,25 +113,32 @@ def record_payment(
     db.session.flush()
 
 
-def record_payment_row(
-    donation: Donation, kind: str, external_id: str, amount_minor: int, fee_minor: int
+def record_payment_rows(
+    donation: Donation, rows: Sequence[tuple[str, str, int]], fee_minor: int = 0
 ) -> None:
-    """`record_payment` as one statement on the session's connection, for confirming a gift
-    (its payment intent, once the gift is claimed)."""
+    """`record_payment` of each (kind, external id, amount) as one statement on the session's
+    connection, for confirming a gift (its Checkout session and payment intent, once the gift
+    is claimed)."""
+    if not rows:
+        return
     unit_of_work.note_write(db.session())
     connection = db.session.connection()
+    now = utcnow()
     connection.execute(
         _INSERT_PAYMENT[connection.dialect.name],
-        {
-            "donation_id": donation.id,
-            "provider": PROVIDER,
-            "kind": kind,
-            "external_id": external_id,
-            "amount_minor": amount_minor,
-            "currency": donation.currency,
-            "fee_minor": fee_minor,
-            "created_at": utcnow(),
-        },
+        [
+            {
+                "donation_id": donation.id,
+                "provider": PROVIDER,
+                "kind": kind,
+                "external_id": external_id,
+                "amount_minor": amount_minor,
+                "currency": donation.currency,
+                "fee_minor": fee_minor,
+                "created_at": now,
+            }
+            for kind, external_id, amount_minor in rows
+        ],
     )
 
 
@@ -197,6 +205,7 @@ def confirm_with_intent(
     *,
     paid_minor: int | None = None,
     paid_currency: str | None = None,
+    also_record: Sequence[tuple[str, str, int]] = (),
 ) -> str:
     """Confirm a pending gift paid through a payment intent. `paid_minor` and `paid_currency`
     are what the signed event says was paid (a Checkout session's `amount_total`, an invoice's
@@ -204,10 +213,13 @@ def confirm_with_intent(
     charged and the method the donor used are the worker's to read afterwards (FEE_KIND, in
     this transaction's outbox), and until then the gift holds back the fee the rule expects
     (`donations.fee_settlement`). Only an event that does not say what was paid makes the
-    webhook ask Stripe for the intent."""
+    webhook ask Stripe for the intent. `also_record`: payment rows (kind, Stripe's id, amount)
+    written with the payment intent's, in its statement."""
     if donation.status == DonationStatus.CONFIRMED:
+        record_payment_rows(donation, also_record)
         return "already confirmed"
     if donation.status != DonationStatus.PENDING:
+        record_payment_rows(donation, also_record)
         return f"ignored: the donation is {donation.status}"
     received = held = 0
     if payment_intent_id:
@@ -223,11 +235,15 @@ def confirm_with_intent(
             received,
         )
     if not confirm_donation(donation, held_fee_minor=held):
+        record_payment_rows(donation, also_record)
         return "already confirmed"  # by another delivery at the same time
+    # Recorded once the gift is claimed: the transaction's first write starts its hold on the
+    # database (all of it, on SQLite), so it comes as late as it can.
+    rows = [*also_record]
     if payment_intent_id:
-        # Recorded once the gift is claimed: the transaction's first write starts its hold on
-        # the database (all of it, on SQLite), so it comes as late as it can.
-        record_payment_row(donation, "payment_intent", payment_intent_id, received, 0)
+        rows.append(("payment_intent", payment_intent_id, received))
+    record_payment_rows(donation, rows)
+    if payment_intent_id:
         outbox.enqueue_row(
             FEE_KIND,
             {"donation_id": donation.id, "payment_intent": payment_intent_id},
