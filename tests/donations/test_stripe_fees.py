@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from ngo import outbox
 from ngo.campaigns.models import Appeal, BudgetLine
-from ngo.donations import chart, fee_settlement, fees, ledger, stripe_settle
+from ngo.donations import chart, fee_settlement, fees, ledger, public_ledger, stripe_settle
 from ngo.donations.models import Donation, DonationStatus, JournalLine, LedgerTransaction
 from ngo.extensions import db
 from ngo.outbox import OutboxMessage, WorkStatus, status_of
@@ -283,3 +283,17 @@ def test_a_payment_stripe_does_not_have_is_dead_work_on_the_admin_page(
     text = page_text(page)
     assert "Dead: will not be tried again unless retried (1)" in text
     assert "<code>PermanentError</code> Stripe refused the request (resource_missing)" in text
+
+
+def test_the_public_ledger_shows_the_fee_as_its_own_movement(client, appeal, stripe_stub):
+    donation = gift(appeal)
+    confirm(client, donation, stripe_stub, fee=163)
+    entries = public_ledger.page(db.session.get(Appeal, appeal.id)).entries
+    by_kind = {entry.kind: entry for entry in entries}
+    assert set(by_kind) == {"donation", "fee"}
+    assert by_kind["donation"].amount.amount_minor == 5_000  # the whole gift, raised
+    assert by_kind["donation"].fee.amount_minor == 163
+    assert by_kind["fee"].amount.amount_minor == 163
+    assert by_kind["fee"].gift_id == donation.public_id
+    text = page_text(client.get(f"/appeals/{appeal.slug}/ledger"))
+    assert "Payment fee" in text
