@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from ngo.audit import AuditEvent
 from ngo.audit_related import filed_under
 from ngo.extensions import db
+from ngo.money import Money, MoneyError, format_money_short
 
 __all__ = [
     "ACTION_GROUPS",
@@ -161,6 +162,11 @@ _SENTENCES: dict[str, LazyString] = {
     "appeal.update_withdrawn": _l("%(actor)s withdrew an update of the appeal %(object)s"),
     "appeal.update_discarded": _l("%(actor)s discarded an update of the appeal %(object)s"),
     "donation.approved": _l("%(actor)s approved %(object)s"),
+    "donation.confirmed": _l("%(actor)s confirmed %(object)s"),
+    "donation.matched": _l("%(actor)s confirmed %(object)s from a bank statement"),
+    "donation.refunded": _l("%(actor)s refunded %(amount)s of %(object)s"),
+    "donation.disputed": _l("%(actor)s recorded a dispute over %(amount)s of %(object)s"),
+    "donation.failed": _l("The payment of %(object)s failed"),
     "donation.recorded": _l("%(actor)s recorded %(object)s"),
     "donation.rejected": _l("%(actor)s rejected %(object)s"),
     "donation.message_viewed": _l("%(actor)s read the donor's message with %(object)s"),
@@ -211,6 +217,7 @@ _VIEWED: dict[str, LazyString] = {
     "tasks": _l("%(actor)s viewed the tasks of %(object)s"),
     "history": _l("%(actor)s viewed the history of %(object)s"),
     "list": _l("%(actor)s viewed a page of the case list"),
+    "dashboard": _l("%(actor)s viewed cases on their dashboard"),
     "cover_photo": _l("%(actor)s viewed a cover photo of %(object)s"),
     "update_photo": _l("%(actor)s viewed an update's photo of %(object)s"),
     "appeal_publication_check": _l("%(actor)s checked the appeal of %(object)s against the case"),
@@ -218,6 +225,15 @@ _VIEWED: dict[str, LazyString] = {
     "disbursement_check": _l("%(actor)s checked a payment for %(object)s against the case"),
 }  # fmt: skip
 _VIEWED_ANYTHING = _l("%(actor)s viewed the data of %(object)s")
+_VIEWED_SOME = _l("%(actor)s viewed people's data")  # an event of no one case
+# A gift's money as its payment provider reported it (details "via"): the webhook is the
+# actor, and says who told us.
+_BY_PROVIDER: dict[tuple[str, str], LazyString] = {
+    ("donation.confirmed", "stripe"): _l("Stripe confirmed the payment of %(object)s"),
+    ("donation.refunded", "stripe"): _l("Stripe refunded %(amount)s of %(object)s"),
+    ("donation.disputed", "stripe"): _l("Stripe reported a dispute over %(amount)s of %(object)s"),
+    ("donation.failed", "stripe"): _l("Stripe reported that the payment of %(object)s failed"),
+}  # fmt: skip
 _UNKNOWN = _l("%(actor)s: %(action)s (%(object)s)")
 
 # The action filter: the first part of an action's name, and what it is about.
@@ -248,7 +264,11 @@ ACTION_GROUPS: dict[str, LazyString] = {
 def action_sentence(event: AuditEvent) -> LazyString:
     if event.action == "case.personal_data_viewed":
         part = (event.details or {}).get("part")
-        return _VIEWED.get(part, _VIEWED_ANYTHING) if isinstance(part, str) else _VIEWED_ANYTHING
+        anything = _VIEWED_ANYTHING if event.object_id else _VIEWED_SOME
+        return _VIEWED.get(part, anything) if isinstance(part, str) else anything
+    via = (event.details or {}).get("via")
+    if isinstance(via, str) and (event.action, via) in _BY_PROVIDER:
+        return _BY_PROVIDER[(event.action, via)]
     return _SENTENCES.get(event.action, _UNKNOWN)
 
 
@@ -304,6 +324,15 @@ def _object_text(kind: str, object_id: str, names: Mapping[tuple[str, str], str]
     return f"{_humanised(kind)} {object_id}"
 
 
+def _amount_text(details: Mapping[str, object]) -> str:
+    """The sum an event moved (a refund's), from its details, in the viewer's locale."""
+    try:
+        money = Money(details.get("amount_minor"), details.get("currency"))  # type: ignore[arg-type]
+    except (MoneyError, TypeError, ValueError):
+        return _("an amount")
+    return format_money_short(money)
+
+
 def _readable(event: AuditEvent, names: Mapping[tuple[str, str], str]) -> ReadableEvent:
     if event.actor_id is None:
         actor = _("The system")
@@ -313,10 +342,12 @@ def _readable(event: AuditEvent, names: Mapping[tuple[str, str], str]) -> Readab
         thing = _object_text(event.object_type, event.object_id, names)
     else:
         thing = ""
+    details = event.details or {}
     sentence = str(action_sentence(event)) % {
         "actor": actor,
         "object": thing,
         "action": _humanised(event.action),
+        "amount": _amount_text(details) if "amount_minor" in details else "",
     }
     return ReadableEvent(event=event, sentence=sentence, when=when_text(event.occurred_at))
 

@@ -1,6 +1,7 @@
 """Which records' events belong to a record's history: a case's History tab also shows the
 events of its appeals, their gifts, payments out, receipts and reports, though those are
-filed under their own object types (ngo/audit.py stores one object per event).
+filed under their own object types (ngo/audit.py stores one object per event). The audit
+log's case filter asks the same providers, so the two always show the same events.
 
 The domain that owns the related records says how to find them, in its init_app
 (`register_related_objects`): cases sits below campaigns and donations and imports neither,

@@ -81,11 +81,11 @@ def bound_translations() -> dict[str, Any]:
     @pass_eval_context
     def gettext(context: EvalContext, string: str, /, **variables: Any) -> str:
         if variables:
-            return _formatted(context, ugettext(string), variables)
+            return formatted(context, ugettext(string), variables)
         key = (string, context.autoescape)
         text = done.get(key)
         if text is None:
-            text = done[key] = _formatted(context, ugettext(string), variables)
+            text = done[key] = formatted(context, ugettext(string), variables)
         return text
 
     @pass_eval_context
@@ -93,12 +93,12 @@ def bound_translations() -> dict[str, Any]:
         context: EvalContext, singular: str, plural: str, n: int, /, **variables: Any
     ) -> str:
         variables.setdefault("num", n)
-        return _formatted(context, ungettext(singular, plural, n), variables)
+        return formatted(context, ungettext(singular, plural, n), variables)
 
     @pass_eval_context
     def pgettext(context: EvalContext, msgctxt: str, string: str, /, **variables: Any) -> str:
         variables.setdefault("context", msgctxt)
-        return _formatted(context, upgettext(msgctxt, string), variables)
+        return formatted(context, upgettext(msgctxt, string), variables)
 
     @pass_eval_context
     def npgettext(
@@ -106,7 +106,7 @@ def bound_translations() -> dict[str, Any]:
     ) -> str:
         variables.setdefault("context", msgctxt)
         variables.setdefault("num", n)
-        return _formatted(context, unpgettext(msgctxt, singular, plural, n), variables)
+        return formatted(context, unpgettext(msgctxt, singular, plural, n), variables)
 
     return {
         "_": gettext,
@@ -119,7 +119,8 @@ def bound_translations() -> dict[str, Any]:
     }
 
 
-def _formatted(context: EvalContext, text: str, variables: dict[str, Any]) -> str:
+def formatted(context: EvalContext, text: str, variables: dict[str, Any]) -> str:
+    """A translation with its variables, as the templates' `_` gives it."""
     # The catalogs are ours, so a translation is markup, as Jinja's i18n extension treats it;
     # the values put into it are escaped by Markup's %.
     return (Markup(text) if context.autoescape else text) % variables  # noqa: S704

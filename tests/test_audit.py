@@ -361,3 +361,34 @@ def test_checkpoint_line_round_trips_and_signs_the_chain_name():
     assert again.signature_valid(key.public_key())
     ledger = Checkpoint("ledger", 7, "c" * 64, checkpoint.created_at, checkpoint.signature)
     assert not ledger.signature_valid(key.public_key())
+
+
+def test_an_event_written_as_a_row_chains_and_hashes_as_one_written_as_a_model(app):
+    audit.record("test.model", actor_id=1, organisation_id=1, object_type="thing", object_id=1)
+    seq = audit.record_row(
+        "test.row",
+        actor_id=None,
+        organisation_id=1,
+        object_type="thing",
+        object_id=2,
+        details={"via": "stripe", "amount_minor": 2_500},
+    )
+    audit.record("test.model", actor_id=1, organisation_id=1, object_type="thing", object_id=3)
+    db.session.commit()
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+    assert [(e.seq, e.action, e.object_id) for e in events] == [
+        (1, "test.model", "1"),
+        (2, "test.row", "2"),
+        (3, "test.model", "3"),
+    ]
+    row = events[1]
+    assert seq == 2 and row.actor_id is None
+    assert row.details == {"via": "stripe", "amount_minor": 2_500}
+    assert row.prev_hash == events[0].hash and events[2].prev_hash == row.hash
+    assert row.hash == row.compute_hash()
+    assert audit.verify_chain().ok
+    # Altered afterwards, it is caught as any event is.
+    db.session.execute(text("UPDATE audit_events SET object_id = '9' WHERE seq = 2"))
+    db.session.commit()
+    report = audit.verify_chain()
+    assert not report.ok and report.broken_at_seq == 2

@@ -190,3 +190,19 @@ def test_dates_follow_the_viewers_locale(app):
             polish = audit_reading.when_text(moment)
     assert "2026" in english and "Dec" in english
     assert "gru" in polish and english != polish
+
+
+def test_views_of_several_cases_read_without_a_missing_name(admin_client, organisation, caseworker):
+    case = _alexander(organisation)
+    for part in ("dashboard", "a part no sentence names"):
+        audit.record(
+            "case.personal_data_viewed",
+            actor_id=caseworker.id,
+            organisation_id=organisation.id,
+            details={"part": part, "cases": [case.id]},
+        )
+    db.session.commit()
+    page = _page(admin_client, f"/admin/audit?person={caseworker.id}")
+    assert "Demo caseworker viewed cases on their dashboard" in page
+    assert "Demo caseworker viewed people&#39;s data" in page
+    assert not re.search(r"viewed the data of\s*<", page)

@@ -1,9 +1,10 @@
 """Each role's main journey in a real browser, on the demo data, at 1280 and 390 pixels wide.
 
 A reader gives by bank transfer, follows an appeal and reports a concern; a caseworker goes
-from the dashboard to a case, its story and its appeal; a verifier opens a story waiting for
-them; a treasurer walks donations, the statement queue and payments out; an admin users,
-the organisation's settings and the background work; a funder the portal and a report.
+from the dashboard to a case, its story, its history and its appeal; a verifier opens a
+story waiting for them; a treasurer walks donations, the statement queue and payments out;
+an admin users, the organisation's settings, the background work and the audit log; a
+funder the portal and a report.
 
 On every page, at both widths: no serious or critical axe-core violation, no console error
 (the strict Content-Security-Policy stays on: axe is added as an init script, which CSP does
@@ -92,6 +93,7 @@ def _urls(app: Flask) -> dict[str, str]:
             "cases": url_for("cases.case_list"),
             "case": url_for("cases.profile", reference=cases["Alexander"].reference),
             "story": url_for("cases.story", reference=cases["Alexander"].reference),
+            "history": url_for("cases.history", reference=cases["Alexander"].reference),
             "staff_appeal": url_for("appeals.appeal", slug=appeal.slug),
             "waiting_story": url_for("cases.story", reference=cases["Ihar"].reference),
             "donations": url_for("donations.donation_list"),
@@ -100,6 +102,7 @@ def _urls(app: Flask) -> dict[str, str]:
             "users": url_for("admin.users"),
             "organisation": url_for("admin.organisation"),
             "work": url_for("admin.work"),
+            "audit": url_for("admin.audit_log"),
             "portal": url_for("funder_portal.home"),
         }
 
@@ -315,13 +318,15 @@ def test_a_reader_gives_by_bank_transfer_follows_and_reports_a_concern(journey):
     _passes(walk)
 
 
-def test_a_caseworker_goes_from_the_dashboard_to_a_case_its_story_and_appeal(journey):
+def test_a_caseworker_goes_from_the_dashboard_to_a_case_its_story_history_and_appeal(journey):
     walk = journey(Role.CASEWORKER.value)
     walk.sign_in()
     walk.open("cases")
     walk.open("case")
     walk.open("story", check="story-editor")
     assert walk.page.locator("main textarea").count() >= 1
+    walk.open("history")
+    assert walk.page.get_by_text("registered the case Alexander").count() >= 1
     walk.open("staff_appeal")
     walk.check_menus()
     _passes(walk)
@@ -348,12 +353,14 @@ def test_a_treasurer_walks_donations_statements_and_payments_out(journey):
     _passes(walk)
 
 
-def test_an_admin_walks_users_settings_and_background_work(journey):
+def test_an_admin_walks_users_settings_background_work_and_the_audit_log(journey):
     walk = journey(Role.ADMIN.value)
     walk.sign_in()
     walk.open("users")
     walk.open("organisation")
     walk.open("work")
+    walk.open("audit")
+    assert walk.page.get_by_text("signed in").count() >= 1  # sentences, not stored names
     walk.check_menus()
     _passes(walk)
 

@@ -19,10 +19,11 @@ from ngo.public.browse import (
     Badge,
     Card,
     Listing,
+    PageAppeal,
     PublicLine,
     PublicUpdate,
     line_text,
-    translation_for,
+    pick_text,
 )
 
 # The public site's pages: the appeal page, and its images (served under their random token
@@ -104,7 +105,7 @@ def _update(update: PublicUpdate) -> schemas.AppealUpdate:
 
 
 def detail(
-    appeal: Appeal,
+    appeal: PageAppeal,
     lang: str | None,
     *,
     card: Card,
@@ -114,7 +115,7 @@ def detail(
 ) -> schemas.Appeal:
     """One appeal in full; `lines` are its budget lines in their order."""
     language = lang or ""
-    text = translation_for(appeal, language)
+    text = pick_text(appeal.translations, language, appeal.fallback_language)
     # Budget lines follow the text's language where they are written in it.
     lines_language = text.language if text else appeal.fallback_language
     budget_lines = []

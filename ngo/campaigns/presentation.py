@@ -124,7 +124,16 @@ def _badge_statement() -> Select[*tuple[Any, ...]]:
     )
 
 
-def verification_badge(appeal: Appeal, organisation: str | None = None) -> Badge | None:
+class VerifiedAppeal(Protocol):
+    """What the badge reads of an appeal: an Appeal, or the appeal page's row of it."""
+
+    @property
+    def story_version_id(self) -> int | None: ...
+    @property
+    def organisation_id(self) -> int: ...
+
+
+def verification_badge(appeal: VerifiedAppeal, organisation: str | None = None) -> Badge | None:
     """The approval of the appeal's story version decided last, with its passed checks, in
     one query (two when the organisation's name is not given). Only dates and check names
     are read: the verifier's comments stay encrypted in the database."""

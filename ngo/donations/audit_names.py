@@ -157,14 +157,22 @@ def rate_names(ids: set[str], organisation_id: int) -> Mapping[str, str]:
 
 
 def case_gifts_and_payments(case_id: int, organisation_id: int) -> Mapping[str, Select[Any]]:
-    """The gifts to the case's appeals and the payments out of them, for its History tab
-    (ngo/audit_related.py); their names above say nothing of a donor."""
-    return {
+    """The gifts to the case's appeals, the payments out of them and the statement lines
+    that became its gifts (a treasurer assigned them), for its History tab and the audit
+    log's case filter (ngo/audit_related.py); their names above say nothing of a donor."""
+    found: dict[str, Select[Any]] = {
         kind: select(model.id)
         .join(Appeal, Appeal.id == model.appeal_id)
         .where(Appeal.beneficiary_id == case_id, model.organisation_id == organisation_id)
         for kind, model in (("donation", Donation), ("disbursement", Disbursement))
     }
+    found["statement_line"] = (
+        select(StatementLine.id)
+        .join(Donation, Donation.id == StatementLine.donation_id)
+        .join(Appeal, Appeal.id == Donation.appeal_id)
+        .where(Appeal.beneficiary_id == case_id, StatementLine.organisation_id == organisation_id)
+    )
+    return found
 
 
 OBJECT_TYPES = (

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ngo.accounts.models import Organisation, User
-from ngo.audit import record_change
+from ngo.audit import record_change, record_row
 from ngo.donations import bank_accounts
 from ngo.donations.confirmation import confirm_donation
 from ngo.donations.models import (
@@ -267,6 +267,17 @@ def _match(
             donation,
             occurred_at=datetime.combine(line.booking_date, time()),
             actor_id=actor.id if actor is not None else None,
+            session=session,
+        )
+        # On the gift, so that its case's History tab shows it; the line is named by its ids
+        # only (its payer and remittance text are the donor's).
+        record_row(
+            "donation.matched",
+            actor_id=actor.id if actor is not None else None,
+            organisation_id=donation.organisation_id,
+            object_type="donation",
+            object_id=donation.id,
+            details={"statement_import_id": line.import_id, "statement_line_id": line.id},
             session=session,
         )
         line.status = LineStatus.MATCHED.value

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
-from ngo import unit_of_work
+from ngo import audit, unit_of_work
 from ngo.donations import stripe_api
 from ngo.donations.confirmation import reverse_donation
 from ngo.donations.models import Donation, DonationStatus, Payment, ProviderEvent, RecurringPlan
@@ -187,6 +187,7 @@ def async_payment_failed(session: dict[str, Any]) -> str:
         return f"ignored: the donation is {donation.status}"
     donation.status = DonationStatus.FAILED.value
     db.session.flush()
+    audit.record_change_row(donation, None, "donation.failed", via=PROVIDER)
     return "failed"
 
 
@@ -310,7 +311,8 @@ def charge_refunded(charge: dict[str, Any]) -> str:
         return "already refunded"
     # The total refunded so far names the step: the same event twice is one refund.
     record_payment(donation, "refund", f"{charge['id']}:{refunded_total}", amount)
-    reverse_donation(donation, amount, kind="refund")
+    if reverse_donation(donation, amount, kind="refund"):
+        _record_taken_back(donation, "donation.refunded", amount)
     return "refunded"
 
 
@@ -327,8 +329,24 @@ def dispute_created(dispute: dict[str, Any]) -> str:
     fee = sum(fee_of(bt, donation) for bt in dispute.get("balance_transactions") or [])
     amount = int(dispute.get("amount") or 0)
     record_payment(donation, "dispute", str(dispute["id"]), amount, fee)
-    reverse_donation(donation, amount, kind="chargeback", extra_fee_minor=fee)
+    if reverse_donation(donation, amount, kind="chargeback", extra_fee_minor=fee):
+        _record_taken_back(donation, "donation.disputed", amount, fee_minor=fee)
     return "disputed"
+
+
+def _record_taken_back(donation: Donation, action: str, amount_minor: int, **more: int) -> None:
+    """The audit event of money Stripe took back: its amount and what the gift is now, never
+    who gave it."""
+    audit.record_change_row(
+        donation,
+        None,
+        action,
+        via=PROVIDER,
+        amount_minor=amount_minor,
+        currency=donation.currency,
+        status=donation.status,
+        **more,
+    )
 
 
 HANDLERS: dict[str, Handler] = {

@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ngo import outbox, unit_of_work
+from ngo import audit, outbox, unit_of_work
 from ngo.donations import fee_settlement, fees, rates, stripe_api
 from ngo.donations.confirmation import confirm_donation
 from ngo.donations.models import (
@@ -243,6 +243,12 @@ def confirm_with_intent(
     if payment_intent_id:
         rows.append(("payment_intent", payment_intent_id, received))
     record_payment_rows(donation, rows)
+    # By Stripe, not by a person: one INSERT after the chain's head, as the claim is written.
+    # (The method is the one the gift was confirmed with; the charge's, if it differs, comes
+    # with the fee.)
+    audit.record_change_row(
+        donation, None, "donation.confirmed", via=PROVIDER, method=donation.method
+    )
     if payment_intent_id:
         outbox.enqueue_row(
             FEE_KIND,

@@ -188,3 +188,53 @@ def test_the_history_reads_its_events_in_two_queries_however_many_there_are(
     many = statements_of_a_view()
     assert few == many
     assert few[1] == 2
+
+
+def test_the_audit_logs_case_filter_shows_the_related_events_as_the_history_does(
+    client, staff, appeal, make_user
+):
+    organisation = db.session.get(Organisation, appeal.organisation_id)
+    second = make_user("treasurer", display_name="Second treasurer")
+    treasurer = staff["treasurer"]
+    _gift(appeal, treasurer, second)
+    _payment(appeal, treasurer, second)
+    # Another case's appeal and gift, which the filter leaves out.
+    other_case = factories.seed_case(organisation, staff["caseworker"], staff["verifier"])
+    other_appeal = factories.AppealFactory(
+        beneficiary=other_case,
+        actor=staff["caseworker"],
+        title="Winter coats for a family",
+        lines=SEED_LINES,
+        published_by=staff["admin"],
+    )
+    _gift(other_appeal, treasurer, second, amount_minor=7_700)
+    db.session.commit()
+    case = db.session.get(Beneficiary, appeal.beneficiary_id)
+    history = _history(client, staff["admin"], case)
+    response = client.get(f"/admin/audit?case={case.reference}")
+    assert response.status_code == 200
+    log = response.get_data(as_text=True).replace("&#39;", "'").replace("&amp;", "&")
+    gift, payment = "a €1,000 gift to Alexander's appeal", "a €600 payment from Alexander's appeal"
+    sentences = [
+        f"Second treasurer approved {payment}",
+        f"{treasurer.display_name} recorded {payment}",
+        f"Second treasurer approved {gift}",
+        f"{treasurer.display_name} recorded {gift}",
+        f"{staff['admin'].display_name} published the appeal",
+        f"{staff['caseworker'].display_name} registered the case Alexander",
+    ]
+    for page in (history, log):
+        places = [page.find(sentence) for sentence in sentences]
+        assert -1 not in places, [s for s, p in zip(sentences, places, strict=True) if p == -1]
+        assert places == sorted(places)
+        assert "€77" not in page and "Winter coats" not in page
+        assert "Marta" not in page and DONOR_EMAIL not in page
+    # The other filters narrow it as before: the gifts' events only, or one person's.
+    gifts_only = client.get(f"/admin/audit?case={case.reference}&action=donation")
+    text = gifts_only.get_data(as_text=True).replace("&#39;", "'")
+    assert f"Second treasurer approved {gift}" in text
+    assert f"approved {payment}" not in text and "published the appeal" not in text
+    by_second = client.get(f"/admin/audit?case={case.reference}&person={second.id}")
+    text = by_second.get_data(as_text=True).replace("&#39;", "'")
+    assert f"Second treasurer approved {payment}" in text
+    assert "registered the case" not in text and "€77" not in text

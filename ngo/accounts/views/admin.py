@@ -266,6 +266,8 @@ def _render_audit_log(chain: audit.ChainReport | None) -> tuple[str, int]:
                 actor_id=int(form.person.data) if form.person.data else None,
                 object_type="case" if case_id else None,
                 object_id=case_id,
+                # As on the case's History tab: its appeals', gifts', payments' events too.
+                with_related=True,
                 group=form.action.data or None,
                 page=page,
             )

@@ -6,10 +6,18 @@ updates) and never joins a case's personal fields. Each function issues a fixed 
 queries whatever the number of appeals, so a page costs the same on a small or a big site.
 """
 
-from ngo.campaigns.presentation import Badge, line_text, translation_for, verification_badge
+from ngo.campaigns.presentation import (
+    Badge,
+    line_text,
+    pick_text,
+    translation_for,
+    verification_badge,
+)
 from ngo.i18n import NOT_COUNTRIES, country_names
 from ngo.public.browse.appeal import (
     AppealGoneError,
+    PageAppeal,
+    PageText,
     PublicAppeal,
     PublicCover,
     PublicLine,
@@ -22,7 +30,6 @@ from ngo.public.browse.appeal import (
 from ngo.public.browse.cards import (
     Card,
     Listing,
-    cover_tokens,
 )
 from ngo.public.browse.filters import (
     BAND_RANGES,
@@ -68,6 +75,8 @@ __all__ = [
     "Filters",
     "Listing",
     "Page",
+    "PageAppeal",
+    "PageText",
     "PublicAppeal",
     "PublicCover",
     "PublicLine",
@@ -76,7 +85,6 @@ __all__ = [
     "PublicUpdateImage",
     "Sort",
     "country_names",
-    "cover_tokens",
     "cursor_page",
     "find_listed",
     "funded_permyriad",
@@ -87,6 +95,7 @@ __all__ = [
     "newest_and_urgent",
     "parse_filters",
     "parse_positive_int",
+    "pick_text",
     "public_appeal",
     "translation_for",
     "verification_badge",

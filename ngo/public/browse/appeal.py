@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, ScalarSelect, Select, bindparam, select
-from sqlalchemy.orm import aliased, joinedload, raiseload
+from sqlalchemy import ScalarSelect, Select, bindparam, select
+from sqlalchemy.orm import aliased, joinedload
 
 from ngo.accounts.models import Organisation
 from ngo.campaigns.giving import LineState
@@ -20,11 +20,11 @@ from ngo.campaigns.models import (
     BudgetLineLabel,
     PublicImage,
 )
-from ngo.campaigns.presentation import Badge, translation_for, verification_badge
+from ngo.campaigns.presentation import Badge, pick_text, verification_badge
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import db
 from ngo.money import Money
-from ngo.public.browse.cards import Card, card_for
+from ngo.public.browse.cards import Card, card_for, newest_cover
 
 
 class AppealGoneError(Exception):
@@ -96,11 +96,50 @@ class PublicUpdate:
     image: PublicUpdateImage | None
 
 
+class PageText(NamedTuple):
+    """An appeal's text in one language, as its page and the API's detail show it."""
+
+    language: str
+    title: str
+    summary: str
+    display_name: str
+    story_markdown: str
+
+
+class PageAppeal(NamedTuple):
+    """What the appeal page and the API's detail read of an appeal (a card's columns and the
+    few the page adds), with its texts ordered by language as `Appeal.translations` is. Read
+    as one row per text: the appeal and its texts as ORM objects were a fifth of the page."""
+
+    id: int
+    slug: str
+    status: str
+    currency: str
+    fallback_language: str
+    country: str | None
+    categories: str
+    deadline: date | None
+    published_at: datetime | None
+    last_update_at: datetime | None
+    goal_minor: int
+    essential_minor: int
+    raised_minor: int
+    donations_count: int
+    listed: bool
+    listed_until: datetime | None
+    overfunding_policy: str
+    allocation_rule: str
+    story_version_id: int | None
+    organisation_id: int
+    update_interval_days: int
+    translations: tuple[PageText, ...]
+
+
 @dataclass
 class PublicAppeal:
-    appeal: Appeal
+    appeal: PageAppeal
     card: Card
-    text: AppealTranslation | None
+    text: PageText | None
     lines: list[PublicLine]
     updates: list[PublicUpdate]
     badge: Badge | None
@@ -112,18 +151,9 @@ class PublicAppeal:
 
 
 def _cover_id() -> ScalarSelect[int]:
-    """The appeal's cover: its newest approved cover image, as `cover_tokens` picks it."""
-    return (
-        select(PublicImage.id)
-        .where(
-            PublicImage.appeal_id == Appeal.id,
-            PublicImage.purpose == "cover",
-            PublicImage.approved_at.is_not(None),
-        )
-        .order_by(PublicImage.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    """The appeal's cover: its newest approved cover image, as the cards pick it."""
+    cover_id: ScalarSelect[int] = newest_cover(PublicImage.id)
+    return cover_id
 
 
 # The appeal page's statements are built once and run with the slug or id: building them and
@@ -131,22 +161,65 @@ def _cover_id() -> ScalarSelect[int]:
 
 
 @cache
-def _by_slug(with_page_columns: bool) -> Select[*tuple[Any, ...]]:
-    """The appeal with a slug and its texts joined; for the page also its cover token and
-    the public name, page and contact of the organisation running it. The page reads the
-    budget lines apart (`_lines`): their ORM collection then refuses to load, so that no page
-    or answer reads it by mistake. The cover is joined in by its id: reading its token here
-    and its picture's details in a query of their own cost a statement per page."""
-    if not with_page_columns:
-        return (
-            select(Appeal)
-            .where(Appeal.slug == bindparam("slug"))
-            .options(joinedload(Appeal.translations))
-        )
+def _by_slug() -> Select[Appeal]:
+    """The appeal with a slug, as an ORM object with its texts (for the pages that change
+    or read more of it than the appeal page: the donate form, the public ledger)."""
+    return (
+        select(Appeal)
+        .where(Appeal.slug == bindparam("slug"))
+        .options(joinedload(Appeal.translations))
+    )
+
+
+_PAGE_APPEAL_COLUMNS = (
+    Appeal.id,
+    Appeal.slug,
+    Appeal.status,
+    Appeal.currency,
+    Appeal.fallback_language,
+    Appeal.country,
+    Appeal.categories,
+    Appeal.deadline,
+    Appeal.published_at,
+    Appeal.last_update_at,
+    Appeal.goal_minor,
+    Appeal.essential_minor,
+    Appeal.raised_minor,
+    Appeal.donations_count,
+    Appeal.listed,
+    Appeal.listed_until,
+    Appeal.overfunding_policy,
+    Appeal.allocation_rule,
+    Appeal.story_version_id,
+    Appeal.organisation_id,
+    Appeal.update_interval_days,
+)
+_PAGE_TEXT_COLUMNS = (
+    AppealTranslation.language,
+    AppealTranslation.title,
+    AppealTranslation.summary,
+    AppealTranslation.display_name,
+    AppealTranslation.story_markdown,
+)
+if PageAppeal._fields[:-1] != tuple(
+    c.key for c in _PAGE_APPEAL_COLUMNS
+) or PageText._fields != tuple(c.key for c in _PAGE_TEXT_COLUMNS):
+    raise RuntimeError("PageAppeal and PageText do not name their columns in their order")
+_APPEAL_END = len(_PAGE_APPEAL_COLUMNS)
+_COVER_END = _APPEAL_END + 5
+_ORGANISATION_END = _COVER_END + 5
+
+
+@cache
+def _page_by_slug() -> Select[*tuple[Any, ...]]:
+    """The appeal with a slug, one row per text (ordered by language), each with the cover
+    and the public name, page and contact of the organisation running it. The cover is
+    joined in by its id: reading its token here and its picture's details in a query of
+    their own cost a statement per page."""
     cover = aliased(PublicImage)
     return (
         select(
-            Appeal,
+            *_PAGE_APPEAL_COLUMNS,
             cover.token,
             cover.alt_text,
             cover.width,
@@ -157,11 +230,13 @@ def _by_slug(with_page_columns: bool) -> Select[*tuple[Any, ...]]:
             Organisation.contact_email,
             Organisation.legal_name,
             Organisation.registration_number,
+            *_PAGE_TEXT_COLUMNS,
         )
         .join(Organisation, Organisation.id == Appeal.organisation_id)
         .outerjoin(cover, cover.id == _cover_id())
+        .outerjoin(AppealTranslation, AppealTranslation.appeal_id == Appeal.id)
         .where(Appeal.slug == bindparam("slug"))
-        .options(joinedload(Appeal.translations), raiseload(Appeal.budget_lines))
+        .order_by(AppealTranslation.language)
     )
 
 
@@ -235,35 +310,51 @@ def _updates(appeal_id: int) -> list[PublicUpdate]:
     ]
 
 
-def _listed(slug: str, with_page_columns: bool = False) -> Row[*tuple[Any, ...]]:
-    if not slug or len(slug) > 24 or not slug.isascii():
-        raise LookupError(slug)
-    row = db.session.execute(_by_slug(with_page_columns), {"slug": slug}).unique().first()
-    if row is None:
-        raise LookupError(slug)
-    if not is_listed(row[0]):
+def _refuse_unlisted(appeal: Appeal | PageAppeal, slug: str) -> None:
+    if not is_listed(appeal):
         # Only an appeal the public could once see is "gone": a 410 for a draft that was
         # never published would tell anyone guessing addresses that it exists.
-        if row[0].published_at is None:
+        if appeal.published_at is None:
             raise LookupError(slug)
         raise AppealGoneError(slug)
-    return row
+
+
+def _check_slug(slug: str) -> None:
+    if not slug or len(slug) > 24 or not slug.isascii():
+        raise LookupError(slug)
 
 
 def find_listed(slug: str) -> Appeal:
     """The listed appeal with this slug. LookupError if no appeal ever had it or it was
     never published, AppealGoneError if it was on the public site and is not any more:
     neither says why."""
-    appeal: Appeal = _listed(slug)[0]
+    _check_slug(slug)
+    appeal = db.session.execute(_by_slug(), {"slug": slug}).unique().scalar()
+    if appeal is None:
+        raise LookupError(slug)
+    _refuse_unlisted(appeal, slug)
     return appeal
+
+
+def _page_appeal(slug: str) -> tuple[PageAppeal, PublicCover | None, Organiser]:
+    _check_slug(slug)
+    rows = db.session.connection().execute(_page_by_slug(), {"slug": slug}).all()
+    if not rows:
+        raise LookupError(slug)
+    first = rows[0]
+    texts = tuple(
+        PageText(*row[_ORGANISATION_END:]) for row in rows if row[_ORGANISATION_END] is not None
+    )
+    appeal = PageAppeal(*first[:_APPEAL_END], texts)  # type: ignore[call-arg]  # unpacked row
+    _refuse_unlisted(appeal, slug)
+    cover_token, *cover_details = first[_APPEAL_END:_COVER_END]
+    cover = PublicCover(cover_token, *cover_details) if cover_token is not None else None
+    return appeal, cover, Organiser(*first[_COVER_END:_ORGANISATION_END])
 
 
 def public_appeal(slug: str, locale: str) -> PublicAppeal:
     """Everything the appeal page and the API's detail show, in four queries."""
-    row = _listed(slug, with_page_columns=True)
-    appeal, cover_token, *cover_details = row[:6]
-    organisation, organisation_slug, *public_details = row[6:]
-    cover = PublicCover(cover_token, *cover_details) if cover_token is not None else None
+    appeal, cover, organiser = _page_appeal(slug)
     lines = _lines(appeal.id)
     updates = _updates(appeal.id)
     currency = appeal.currency
@@ -277,15 +368,15 @@ def public_appeal(slug: str, locale: str) -> PublicAppeal:
             appeal,
             appeal.translations,
             locale,
-            cover_token,
-            organisation=(organisation, organisation_slug),
+            cover.token if cover else None,
+            organisation=(organiser.name, organiser.slug),
             lines=states,
         ),
-        text=translation_for(appeal, locale),
+        text=pick_text(appeal.translations, locale, appeal.fallback_language),
         lines=lines,
         updates=updates,
-        badge=verification_badge(appeal, organisation),
-        organiser=Organiser(organisation, organisation_slug, *public_details),
+        badge=verification_badge(appeal, organiser.name),
+        organiser=organiser,
         funded=Money(sum(line.funded_minor for line in lines), currency),
         spent=Money(sum(line.spent_minor for line in lines), currency),
         alternates=sorted(t.language for t in appeal.translations),

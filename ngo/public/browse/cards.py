@@ -78,6 +78,23 @@ def _organisation_column(column: Any, name: str) -> Any:
     )
 
 
+def newest_cover(column: Any) -> Any:
+    """A column of the appeal's cover, its newest approved cover image, as a correlated
+    scalar subquery (by the index on the images' appeal)."""
+    return (
+        select(column)
+        .where(
+            PublicImage.appeal_id == Appeal.id,
+            PublicImage.purpose == "cover",
+            PublicImage.approved_at.is_not(None),
+        )
+        .order_by(PublicImage.id.desc())
+        .limit(1)
+        .correlate(Appeal)
+        .scalar_subquery()
+    )
+
+
 # What a card reads of an appeal and of its texts. Lists select these columns as plain rows:
 # building twenty ORM objects and their forty translations cost more than the rest of the
 # page's queries together.
@@ -101,6 +118,8 @@ CARD_COLUMNS = (
     Appeal.overfunding_policy,
     _organisation_column(Organisation.name, "organisation_name"),
     _organisation_column(Organisation.slug, "organisation_slug"),
+    # In a query of its own, the covers cost a statement per list.
+    newest_cover(PublicImage.token).label("cover_token"),
 )
 TEXT_COLUMNS = (
     AppealTranslation.appeal_id,
@@ -134,6 +153,7 @@ class CardRow(NamedTuple):
     overfunding_policy: str
     organisation_name: str
     organisation_slug: str
+    cover_token: str | None
 
 
 class TextRow(NamedTuple):
@@ -202,28 +222,6 @@ def card_for(
 
 
 @cache
-def _covers_statement() -> Select[int, str]:
-    return (
-        select(PublicImage.appeal_id, PublicImage.token)
-        .where(
-            PublicImage.appeal_id.in_(bindparam("ids", expanding=True)),
-            PublicImage.purpose == "cover",
-            PublicImage.approved_at.is_not(None),
-        )
-        .order_by(PublicImage.id)
-    )
-
-
-def cover_tokens(appeal_ids: list[int]) -> dict[int, str]:
-    """Each appeal's newest approved cover."""
-    if not appeal_ids:
-        return {}
-    return {
-        appeal_id: token for appeal_id, token in read_rows(_covers_statement(), {"ids": appeal_ids})
-    }
-
-
-@cache
 def _texts_statement() -> Select[*tuple[Any, ...]]:
     return (
         select(*TEXT_COLUMNS)
@@ -246,7 +244,7 @@ def cards_from(
     stmt: Select[*tuple[Any, ...]], locale: str, parameters: dict[str, Any] | None = None
 ) -> list[Card]:
     """The cards of the appeals `stmt` selects (CARD_COLUMNS of appeals, filtered, ordered
-    and limited), in four queries: the appeals' card columns, their texts, their covers and
+    and limited), in three queries: the appeals' card columns (with their covers), their texts and
     their budget lines (whether each takes gifts)."""
     found = [CardRow._make(row) for row in read_rows(stmt, parameters)]
     return [listing.card for listing in listings_for(found, locale)]
@@ -264,9 +262,9 @@ class Listing:
 
 
 def listings_for(rows: Sequence[CardRow], locale: str) -> list[Listing]:
-    """Listings of rows of CARD_COLUMNS, in three queries: texts, covers, budget lines."""
+    """Listings of rows of CARD_COLUMNS, in two queries: texts, budget lines."""
     ids = [row.id for row in rows]
-    texts, covers, lines = card_texts(ids), cover_tokens(ids), lines_of(ids)
+    texts, lines = card_texts(ids), lines_of(ids)
     listings = []
     for row in rows:
         own = lines.get(row.id, [])
@@ -274,7 +272,7 @@ def listings_for(rows: Sequence[CardRow], locale: str) -> list[Listing]:
             row,
             texts.get(row.id, []),
             locale,
-            covers.get(row.id),
+            row.cover_token,
             organisation=(row.organisation_name, row.organisation_slug),
             lines=[line.state for line in own],
         )

@@ -223,7 +223,7 @@ def _line_rows(public: browse.PublicAppeal, language: str) -> list[LineRow]:
     return rows
 
 
-def giving_rules(appeal: Appeal) -> list[str]:
+def giving_rules(appeal: Appeal | browse.PageAppeal) -> list[str]:
     """Where a gift goes, in plain words: the appeal's allocation rule and over-funding
     policy (approved with the rest of its public content)."""
     return [

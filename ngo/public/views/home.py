@@ -33,6 +33,7 @@ from ngo.http_cache import cacheable, public_limit
 from ngo.i18n import language_display_name, remember_language
 from ngo.money import format_money_short
 from ngo.public import browse
+from ngo.public.views.card_texts import card_texts
 from ngo.urls import safe_redirect_target
 
 bp = Blueprint("public", __name__)
@@ -75,6 +76,7 @@ def _public_helpers() -> dict[str, object]:
         "language_display_name": lambda code: language_display_name(code, str(locale)),
         "absolute_url": absolute_url,
         "og_locale": og_locale,
+        "card_texts": card_texts,
     }
 
 
