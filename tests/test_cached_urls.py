@@ -66,3 +66,24 @@ def test_a_converter_that_refuses_the_marker_builds_each_time(app: Flask) -> Non
             assert cached_url_for(numeric.endpoint, **{name: "12"}) == url_for(
                 numeric.endpoint, **{name: "12"}
             )
+
+
+def test_links_for_mails_are_the_ones_a_request_to_the_base_url_builds(app: Flask) -> None:
+    # external_url keeps the URL adapter of that request per base URL: a new base URL (or a
+    # mount point under it) must not get the links of the old one.
+    from ngo.urls import external_url
+
+    cases = [
+        ("public_appeals.appeal", {"slug": "zażółć żółw", "q": "a b&c"}),
+        ("receipts.donor_receipts", {"receipt_token": "eyJ.x-y_z"}),
+        ("public.home", {}),
+        ("public.home", {"_anchor": "top"}),
+    ]
+    with app.app_context():
+        for base_url in ("http://ngo.test", "https://ngo.example/sub/", "http://ngo.test"):
+            app.config["NGO_BASE_URL"] = base_url
+            for endpoint, values in cases:
+                with app.test_request_context("/", base_url=base_url):
+                    expected = url_for(endpoint, _external=True, **values)
+                assert external_url(endpoint, **values) == expected
+            assert external_url("public.home").startswith(base_url.rstrip("/") + "/")

@@ -12,10 +12,9 @@ asks the same question as the donate form does of one loaded appeal.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Select, bindparam, select
 
@@ -24,8 +23,10 @@ from ngo.campaigns.visibility import ListingState, is_listed
 from ngo.extensions import db
 
 
-@dataclass(frozen=True)
-class LineState:
+class LineState(NamedTuple):
+    """A budget line's figures as the giving rules read them. A named tuple: a list page
+    makes eighty of them, and a frozen dataclass cost three times as much to make."""
+
     id: int
     amount_minor: int
     funded_minor: int
@@ -85,8 +86,7 @@ def appeal_open_for_gifts(appeal: Appeal) -> bool:
     return open_for_gifts(appeal, line_states(appeal))
 
 
-@dataclass(frozen=True)
-class LineRow:
+class LineRow(NamedTuple):
     """A budget line as lists read it: its state, and the appeal's spending from it."""
 
     appeal_id: int

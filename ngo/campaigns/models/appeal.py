@@ -91,6 +91,8 @@ class Appeal(CategorisedMixin, Model):
     __table_args__ = (
         Index("ix_appeals_listed_published_at", "listed", "published_at", "listed_until"),
         Index("ix_appeals_listed_country", "listed", "country", "listed_until"),
+        # The public list's count (public.browse.queries._list_statements).
+        Index("ix_appeals_listed_until", "listed", "listed_until"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

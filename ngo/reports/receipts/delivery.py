@@ -7,10 +7,11 @@ workers would otherwise render one after the other):
 1. the number, with everything the PDF and the e-mail say read in the same transaction
    (the receipt's HTML, the mail's text), so that nothing is read twice;
 2. the PDF rendered outside any transaction, then stored with its SHA-256 and the e-mail
-   marked sent and sent, committed with the outbox's record of the sent mail (ngo/mail.py)
-   and its mark that the message is done: a failed send leaves the e-mail unmarked for the
-   retry (the PDF is then committed on its own: it is kept whatever becomes of the e-mail),
-   and a second delivery at the same moment waits on the receipt's row and finds it sent.
+   marked sent (one UPDATE when neither was done before) and sent, committed with the
+   outbox's record of the sent mail (ngo/mail.py) and its mark that the message is done: a
+   failed send leaves the e-mail unmarked for the retry (the PDF is then committed on its
+   own: it is kept whatever becomes of the e-mail), and a second delivery at the same moment
+   waits on the receipt's row and finds it sent.
 
 A step already done is not done again, so a message delivered twice sends one e-mail with
 one number (only a crash in the milliseconds between the SMTP server's acceptance and the
@@ -165,6 +166,23 @@ def _claim_mail(receipt_id: int) -> bool:
     return cast(CursorResult[Any], result).rowcount == 1
 
 
+def _store_rendered_and_claim_mail(receipt_id: int, pdf: bytes) -> bool:
+    """The usual first delivery in one statement: the PDF stored and the e-mail marked sent
+    (as `_store_rendered` and `_claim_mail` do them), if neither was done before; False, with
+    nothing changed, if one was (then they go one by one)."""
+    result = db.session.execute(
+        update(Receipt)
+        .where(
+            Receipt.id == receipt_id,
+            Receipt.pdf_sha256.is_(None),
+            Receipt.emailed_at.is_(None),
+        )
+        .values(pdf=pdf, pdf_sha256=_digest(pdf), emailed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount == 1
+
+
 def finish(prepared: Prepared) -> None:
     """Steps 2 and 3: render the PDF, then store it and send it in one commit (the handler's
     last, with the outbox's mark that the message was sent)."""
@@ -181,12 +199,13 @@ def finish(prepared: Prepared) -> None:
     # Composed before the first write: SQLite's lock (the whole database's) is then held only
     # while the mail is sent.
     message = prepared.mail.with_pdf(pdf)
-    if rendered is not None:
+    claimed = rendered is not None and _store_rendered_and_claim_mail(prepared.receipt_id, rendered)
+    if rendered is not None and not claimed:
         stored = _store_rendered(prepared.receipt_id, rendered)
         if stored is not rendered:
             message = prepared.mail.with_pdf(stored)  # another delivery stored first
     try:
-        if not _claim_mail(prepared.receipt_id):
+        if not claimed and not _claim_mail(prepared.receipt_id):
             return  # sent before
         # Inside an outbox delivery the claim commits with the record of the sent mail.
         mail.deliver(message)
