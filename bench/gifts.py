@@ -7,7 +7,9 @@ recorded as the view records it) on the seed appeal; a local Stripe stub
 generator) holds each gift's payment intent, charge and balance transaction; each event is
 `checkout.session.completed` signed with `stripe.WebhookSignature` and the instance's secret
 when it is sent. Afterwards every gift must be confirmed with one ledger transaction and one
-payment, and `flask --app ngo ledger verify` must find nothing it did not find before.
+payment, and `flask --app ngo ledger verify` must find nothing it did not find before; then
+the fees are settled as the worker settles them (the webhook no longer asks Stripe) and
+both are checked again.
 """
 
 from __future__ import annotations
@@ -291,7 +293,54 @@ def check_confirmed(
 ) -> list[str]:
     """Each gift confirmed, with one ledger transaction and one payment intent; the ledger
     verified by its own command, which must find nothing it did not find in the freshly
-    seeded instance. Returns the problems found."""
+    seeded instance. Then each gift's fee settled as the worker settles it (its outbox
+    message delivered here, against a Stripe stub holding the gifts' balance transactions:
+    the benchmarks run no Celery worker), one fee transaction per gift, the fee the balance
+    transaction's, and the ledger verified again. Returns the problems found."""
+    problems = _check_gifts(gifts, fees_settled=False)
+    problems += _ledger_news(env, seeded, "before the fees")
+    with stripe_stub(gifts) as stub_url:
+        started = time.perf_counter()
+        settled = settle_fees(stub_url)
+        seconds = time.perf_counter() - started
+        print(f"settled {settled} fees in the worker's way in {seconds:.1f} s")
+    problems += _check_gifts(gifts, fees_settled=True)
+    problems += _ledger_news(env, seeded, "after the fees")
+    return problems
+
+
+def settle_fees(stub_url: str) -> int:
+    """Deliver every fee message not sent yet, as the Celery worker would."""
+    from sqlalchemy import select
+
+    from ngo import create_app, outbox
+    from ngo.donations.stripe_settle import FEE_KIND
+    from ngo.extensions import db
+    from ngo.outbox import OutboxMessage
+
+    config = {"STRIPE_SECRET_KEY": "sk_test_bench", "STRIPE_API_BASE": stub_url}
+    with create_app(config).app_context():
+        ids = list(
+            db.session.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.kind == FEE_KIND, OutboxMessage.sent_at.is_(None)
+                )
+            )
+        )
+        db.session.rollback()
+        return sum(1 for message_id in ids if outbox.deliver(message_id))
+
+
+def _ledger_news(env: dict[str, str], seeded: tuple[int, set[str]], when: str) -> list[str]:
+    code, found = ledger_problems(env)
+    if code != 0 and (seeded[0] == 0 or found - seeded[1]):
+        return [f"{when}: {line}" for line in sorted(found - seeded[1])[:10]] or [
+            f"{when}: ledger verify exited {code}"
+        ]
+    return []
+
+
+def _check_gifts(gifts: Sequence[Gift], *, fees_settled: bool) -> list[str]:
     from sqlalchemy import func, select
 
     from ngo import create_app
@@ -312,12 +361,20 @@ def check_confirmed(
         not_confirmed = [r.public_id for r in rows if r.status != "confirmed"]
         if len(rows) != len(ids) or not_confirmed:
             problems.append(f"{len(not_confirmed)} of {len(ids)} gifts not confirmed")
-        if any(r.fee_minor != FEE_MINOR for r in rows):
-            problems.append("a gift's fee is not the balance transaction's")
-        for model, extra in (
-            (LedgerTransaction, LedgerTransaction.kind == "donation"),
-            (Payment, Payment.kind == "payment_intent"),
-        ):
+        fee = FEE_MINOR if fees_settled else 0
+        if any(r.fee_minor != fee for r in rows):
+            problems.append(
+                "a gift's fee is not the balance transaction's"
+                if fees_settled
+                else "a gift's fee was known before the worker asked Stripe"
+            )
+        one_each = [
+            ("gift transaction", LedgerTransaction, LedgerTransaction.kind == "donation"),
+            ("payment intent", Payment, Payment.kind == "payment_intent"),
+        ]
+        if fees_settled:
+            one_each.append(("fee transaction", LedgerTransaction, LedgerTransaction.kind == "fee"))
+        for label, model, extra in one_each:
             counts = dict(
                 session.execute(
                     select(model.donation_id, func.count())
@@ -326,10 +383,7 @@ def check_confirmed(
                 ).all()
             )
             if set(counts) != set(by_id) or set(counts.values()) != {1}:
-                problems.append(f"{model.__tablename__}: not exactly one per gift")
-    code, found = ledger_problems(env)
-    if code != 0 and (seeded[0] == 0 or found - seeded[1]):
-        problems += sorted(found - seeded[1])[:10] or [f"ledger verify exited {code}"]
+                problems.append(f"{label}: not exactly one per gift")
     return problems
 
 

@@ -68,9 +68,11 @@ PHASES = (
     ("ngo.donations.confirmation", "ledger", "post_rows"),
     ("ngo.donations.confirmation", "funding", "move_counters_of"),
     ("ngo.donations.confirmation", "outbox", "enqueue_row"),
+    ("ngo.donations.stripe_settle", None, "record_payment_rows"),
     ("ngo.donations.stripe_settle", None, "record_payment_row"),
     ("ngo.donations.stripe_settle", "audit", "record_change_row"),
     ("ngo.outbox", "deliver_outbox_message_task", "delay"),
+    ("ngo.outbox", "deliver_outbox_messages_task", "delay"),
     ("sqlalchemy.orm", "Session", "commit"),
     ("sqlalchemy.orm", "Session", "flush"),
 )

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from celery.signals import task_prerun
 from sqlalchemy import select
 
 from ngo import mail, outbox
@@ -110,6 +111,37 @@ def test_message_is_delivered_after_commit_and_only_once(app):
     assert message.organisation_id == 7
     assert outbox.deliver(message.id) is False  # a second delivery does nothing
     assert calls == [{"n": 1}]
+
+
+def test_the_messages_of_one_commit_go_as_one_task_and_a_failure_stops_no_other(app):
+    started: list[str] = []
+
+    def note(sender: Any = None, **_: Any) -> None:
+        started.append(sender.name)
+
+    task_prerun.connect(note, weak=False)
+    try:
+        failing = outbox.enqueue("test.always_fails", {"n": 1})
+        after = outbox.enqueue("test.record_call", {"n": 2})
+        db.session.commit()
+    finally:
+        task_prerun.disconnect(note)
+    assert started == ["outbox.deliver_many"]  # one hand-over, one publish
+    assert calls == [{"n": 2}]  # ran though the message before it failed
+    db.session.refresh(failing)
+    db.session.refresh(after)
+    assert outbox.status_of(failing) == WorkStatus.FAILED and failing.due_at is not None
+    assert outbox.status_of(after) == WorkStatus.SENT
+
+    started.clear()
+    task_prerun.connect(note, weak=False)
+    try:
+        outbox.enqueue("test.record_call", {"n": 3})
+        db.session.commit()
+    finally:
+        task_prerun.disconnect(note)
+    assert started == ["outbox.deliver"]
+    assert calls == [{"n": 2}, {"n": 3}]
 
 
 def test_rolled_back_change_sends_nothing(app):

@@ -168,7 +168,8 @@ class LedgerEntry(Answer):
     kind: Annotated[
         str,
         Field(
-            description="donation, refund, chargeback, disbursement, reallocation, "
+            description="donation, fee (a gift's payment fee, posted once the provider "
+            "said what it charged), refund, chargeback, disbursement, reallocation, "
             "general_fund or another kind of movement."
         ),
     ]

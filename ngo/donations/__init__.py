@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ngo import signals
+from ngo import outbox, signals
 
 
 def init_app(app: Flask) -> None:
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
         ledger,
         models,
         organisation_texts,
+        stripe_settle,
         tasks,
     )
     from ngo.donations.views import (
@@ -42,6 +43,8 @@ def init_app(app: Flask) -> None:
     fees.parse_fee_rule(str(app.config.get("FEE_RULE") or fees.DEFAULT_FEE_RULE))
     giving.parse_max_donation(str(app.config.get("MAX_DONATION_MINOR") or "1000000"))
     ledger.init_app(app)
+    # The fee Stripe charged for a gift, read by the worker after the webhook confirmed it.
+    outbox.register_handler(app, stripe_settle.FEE_KIND, stripe_settle.settle_stripe_fee)
     audit_names.register(app)
     signals.case_erased.connect(erasure.erase_payment_notes)
     app.register_blueprint(public.bp)

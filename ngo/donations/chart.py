@@ -2,8 +2,8 @@
 
 Debits are positive, credits negative. Assets and expenses (clearing, fees, spent, payouts)
 carry debit balances; the funds (an appeal's lines, its reserve, the part of its gifts that paid
-fees, the general fund) carry credit balances. Lines on an appeal's fund accounts carry the
-appeal's id, so that
+fees or is held back for a fee not known yet, the general fund) carry credit balances. Lines on
+an appeal's fund accounts carry the appeal's id, so that
 
     raised(appeal)  = -(sum of its fund lines)
     funded(line)    = -(sum of "line:<id>")
@@ -43,6 +43,12 @@ def appeal_reserve(appeal_id: int) -> str:
 def appeal_fees(appeal_id: int) -> str:
     """The part of the appeal's gifts that went to payment fees."""
     return f"appeal:{appeal_id}:fees"
+
+
+def appeal_fee_pending(appeal_id: int) -> str:
+    """Held back from a gift's lines for a payment fee not known yet (an online gift is
+    confirmed before Stripe is asked what it charged): emptied when the fee is settled."""
+    return f"appeal:{appeal_id}:fee-pending"
 
 
 def is_fund(account: str) -> bool:

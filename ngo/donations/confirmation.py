@@ -99,13 +99,17 @@ def confirm_donation(
     donation: Donation,
     *,
     fee_minor: int = 0,
+    held_fee_minor: int = 0,
     occurred_at: datetime | None = None,
     actor_id: int | None = None,
     session: Session | None = None,
 ) -> bool:
     """Confirm a pending gift; False, changing nothing, if it was confirmed before (a webhook
     replayed, a statement imported twice). `fee_minor` is what the provider kept, in the gift's
-    currency.
+    currency, when it is known now. `held_fee_minor` is held back from the lines, on the
+    appeal's fee-pending fund, for a fee that is not known yet (an online gift: a worker asks
+    Stripe afterwards, `donations.fee_settlement.settle_fee`); it counts as raised, as the fee
+    itself does, and funds no line until the fee is settled.
 
     Every payment method's gifts come here, a webhook's many times a second: the writes are
     plain statements on the session's connection (the claim of the gift, the ledger's
@@ -116,11 +120,14 @@ def confirm_donation(
     # under the appeal's lock.
     session.flush()
     appeal = funding.lock_appeal_row(donation.appeal_id, session)
-    if donation.status != DonationStatus.CONFIRMED and not 0 <= fee_minor <= donation.amount_minor:
+    kept = fee_minor + held_fee_minor
+    if donation.status != DonationStatus.CONFIRMED and not (
+        fee_minor >= 0 and held_fee_minor >= 0 and kept <= donation.amount_minor
+    ):
         raise DonationStateError("the fee is more than the gift")
     moment = occurred_at or utcnow()
     for _ in range(2):
-        confirmed = _claim(donation, appeal, fee_minor, moment, actor_id, session)
+        confirmed = _claim(donation, appeal, fee_minor, held_fee_minor, moment, actor_id, session)
         if confirmed is not None:
             break
         # Not claimed: confirmed meanwhile, not confirmable, or changed since it was read.
@@ -129,11 +136,11 @@ def confirm_donation(
             return False
         if donation.status not in _CONFIRMABLE:
             raise DonationStateError(f"a {donation.status} donation cannot be confirmed")
-        if not 0 <= fee_minor <= donation.amount_minor:
+        if not kept <= donation.amount_minor:
             raise DonationStateError("the fee is more than the gift")
     else:
         raise RuntimeError("the gift could not be claimed though it reads as confirmable")
-    gross, net = confirmed
+    gross, after_fee, net = confirmed
     allocation = allocate(
         net,
         appeal.lines,
@@ -151,7 +158,7 @@ def confirm_donation(
             Posting(chart.FX, -donation.amount_minor, donation.currency),
             Posting(chart.FX, gross, appeal.currency),
         ]
-    postings += _fund_postings(appeal, gross - net, allocation)
+    postings += _fund_postings(appeal, gross - after_fee, after_fee - net, allocation)
     ledger.post_rows(
         organisation_id=donation.organisation_id,
         kind="donation",
@@ -179,22 +186,32 @@ def _claim(
     donation: Donation,
     appeal: LockedAppeal,
     fee_minor: int,
+    held_fee_minor: int,
     moment: datetime,
     actor_id: int | None,
     session: Session,
-) -> tuple[int, int] | None:
-    """Write the gift's confirmation if it is still confirmable as read; (gross, net) in the
-    appeal's currency, or None if nothing was written."""
+) -> tuple[int, int, int] | None:
+    """Write the gift's confirmation if it is still confirmable as read; (gross, after the
+    fee, net of the fee and what is held for it) in the appeal's currency, or None if nothing
+    was written."""
+    on = moment.date()
     gross, rate, rate_date, rate_source = _in_appeal_currency(
-        donation, appeal.currency, appeal.organisation_id, donation.amount_minor, moment.date()
+        donation, appeal.currency, appeal.organisation_id, donation.amount_minor, on
     )
-    net, *_ = _in_appeal_currency(
-        donation,
-        appeal.currency,
-        appeal.organisation_id,
-        donation.amount_minor - fee_minor,
-        moment.date(),
-    )
+    after_fee = gross
+    if fee_minor:
+        after_fee, *_ = _in_appeal_currency(
+            donation, appeal.currency, appeal.organisation_id, donation.amount_minor - fee_minor, on
+        )
+    net = after_fee
+    if held_fee_minor:
+        net, *_ = _in_appeal_currency(
+            donation,
+            appeal.currency,
+            appeal.organisation_id,
+            donation.amount_minor - fee_minor - held_fee_minor,
+            on,
+        )
     code = receipt_codes.new_code()
     values = {
         "status": DonationStatus.CONFIRMED.value,
@@ -226,14 +243,17 @@ def _claim(
     values["approved_by_id"] = donation.approved_by_id or actor_id
     for name, value in values.items():
         set_committed_value(donation, name, value)
-    return gross, net
+    return gross, after_fee, net
 
 
 def _fund_postings(
-    appeal: LockedAppeal, fee_in_appeal: int, allocation: Allocation
+    appeal: LockedAppeal, fee_in_appeal: int, held_in_appeal: int, allocation: Allocation
 ) -> list[Posting]:
     currency = appeal.currency
-    postings = [Posting(chart.appeal_fees(appeal.id), -fee_in_appeal, currency, appeal.id)]
+    postings = [
+        Posting(chart.appeal_fees(appeal.id), -fee_in_appeal, currency, appeal.id),
+        Posting(chart.appeal_fee_pending(appeal.id), -held_in_appeal, currency, appeal.id),
+    ]
     postings += [
         Posting(chart.line_fund(line_id), -amount, currency, appeal.id, line_id)
         for line_id, amount in allocation.lines.items()
@@ -247,7 +267,7 @@ def _fund_postings(
     return postings
 
 
-def _held_for(donation: Donation, session: Session) -> dict[tuple[str, int | None], int]:
+def held_for(donation: Donation, session: Session) -> dict[tuple[str, int | None], int]:
     """What the gift still holds on each fund account: its confirmation less what was taken
     back before."""
     rows = session.execute(
@@ -262,7 +282,7 @@ def _held_for(donation: Donation, session: Session) -> dict[tuple[str, int | Non
     return {key: amount for key, amount in held.items() if amount > 0}
 
 
-def _within_what_lines_hold(
+def within_what_lines_hold(
     shares: dict[tuple[str, int | None], int], appeal: Appeal
 ) -> dict[tuple[str, int | None], int]:
     """A line gives back at most what it holds now: a treasurer may have moved the gift's money
@@ -320,8 +340,8 @@ def reverse_donation(
     back_total = gross * reversed_after // donation.amount_minor
     back_before = gross * donation.reversed_minor // donation.amount_minor
     back = back_total - back_before
-    held = _held_for(donation, session)
-    shares = _within_what_lines_hold(share_back(back, held), appeal)
+    held = held_for(donation, session)
+    shares = within_what_lines_hold(share_back(back, held), appeal)
     postings = [Posting(chart.clearing(donation.method), -amount_minor, donation.currency)]
     if donation.currency != appeal.currency:
         postings += [

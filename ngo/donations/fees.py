@@ -3,12 +3,15 @@ and the amount that, added to a gift, leaves the gift whole after the fee.
 
 The rule is a percentage in basis points plus a fixed amount in minor units, per currency
 (`NGO_FEE_RULE`, e.g. ``EUR=150+25,PLN=150+100``: 1.5 % + €0.25, 1.5 % + 1.00 zł). It is an
-estimate shown to the donor before paying; the fee Stripe actually charged is read from the
-payment's balance transaction when the gift is confirmed and recorded as the gift's fee.
+estimate shown to the donor before paying, and what a gift confirmed through Stripe holds back
+from its lines until the fee Stripe actually charged is known: a worker reads that from the
+payment's balance transaction after the confirmation and records it as the gift's fee
+(`donations.stripe_fees`).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -35,6 +38,12 @@ class Fee:
         total = -(-numerator // denominator)
         return total - amount_minor
 
+    def charged_on(self, amount_minor: int) -> int:
+        """The fee on a payment of `amount_minor`, rounded up; never more than the payment."""
+        if amount_minor <= 0:
+            return 0
+        return min(amount_minor, -(-amount_minor * self.basis_points // 10_000) + self.fixed_minor)
+
 
 def parse_fee_rule(text: str) -> dict[str, Fee]:
     """``EUR=150+25,PLN=150+100`` -> {currency: Fee}; ConfigurationError if malformed."""
@@ -52,8 +61,13 @@ def parse_fee_rule(text: str) -> dict[str, Fee]:
     return rule
 
 
+@functools.lru_cache(maxsize=8)
+def _parsed(text: str) -> dict[str, Fee]:
+    return parse_fee_rule(text)
+
+
 def fee_rule() -> dict[str, Fee]:
-    return parse_fee_rule(str(current_app.config.get("FEE_RULE") or DEFAULT_FEE_RULE))
+    return _parsed(str(current_app.config.get("FEE_RULE") or DEFAULT_FEE_RULE))
 
 
 def fee_to_cover(amount_minor: int, currency: str) -> int:
@@ -61,3 +75,10 @@ def fee_to_cover(amount_minor: int, currency: str) -> int:
     currency the rule does not name."""
     fee = fee_rule().get(currency)
     return fee.covering(amount_minor) if fee is not None else 0
+
+
+def estimated_fee(amount_minor: int, currency: str) -> int:
+    """The fee the rule expects on a payment of `amount_minor` (a gift with the fee covered
+    included): what a gift holds back for its fee until Stripe says what it charged."""
+    fee = fee_rule().get(currency)
+    return fee.charged_on(amount_minor) if fee is not None else 0

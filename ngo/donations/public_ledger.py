@@ -41,6 +41,8 @@ MAX_LIMIT = 100
 MAX_PAGE = 10_000
 GIFT_KINDS = frozenset({"donation"})
 REVERSAL_KINDS = frozenset({"refund", "chargeback"})
+# A gift's payment fee, posted once the provider said what it charged (fee_settlement).
+FEE_KINDS = frozenset({"fee"})
 
 
 class AppealNotListed(LookupError):  # noqa: N818  (a state, as public.browse's AppealGoneError)
@@ -176,6 +178,16 @@ def _entry(
             **base,
             amount=Money(back, currency),
             budget_line_ids=designated,
+            gift_id=donation.public_id,
+        )
+    if transaction.kind in FEE_KINDS and donation is not None:
+        # What the gift's fee took from the appeal's funds: the credit of its fees fund.
+        fees_fund = chart.appeal_fees(appeal.id)
+        paid = -sum(line.amount_minor for line in ours if line.account == fees_fund)
+        return Entry(
+            **base,
+            amount=Money(paid, currency),
+            budget_line_ids=touched,
             gift_id=donation.public_id,
         )
     if transaction.disbursement_id is not None:

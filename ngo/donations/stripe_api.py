@@ -164,8 +164,11 @@ def _retrieve(collection: str, object_id: str, **params: Any) -> dict[str, Any]:
     return dict(client().raw_request("get", path, **params).data)
 
 
-def retrieve_payment_intent(payment_intent_id: str) -> dict[str, Any]:
-    """The payment intent with its latest charge and that charge's balance transaction."""
+def retrieve_payment_intent(payment_intent_id: str, *, with_charge: bool = True) -> dict[str, Any]:
+    """The payment intent with its latest charge and that charge's balance transaction (or
+    without them: the amount and the metadata)."""
+    if not with_charge:
+        return _retrieve("payment_intents", payment_intent_id)
     return _retrieve(
         "payment_intents", payment_intent_id, expand=["latest_charge.balance_transaction"]
     )

@@ -101,10 +101,13 @@ def _seen(event_id: str) -> bool:
 # Checkout ----------------------------------------------------------------------------------
 
 
-def _checkout_donation(session: dict[str, Any]) -> Donation | None:
+def _checkout_donation(session: dict[str, Any], *, record: bool = True) -> Donation | None:
+    """The gift a Checkout session paid for, its session recorded (unless the caller records
+    it with the confirmation, `record=False`), and its monthly plan made."""
     donation = donation_by_metadata(session.get("metadata"))
-    if donation is not None:
+    if donation is not None and record:
         record_payment(donation, "checkout_session", str(session["id"]), donation.amount_minor)
+    if donation is not None:
         subscription_id = object_id(session.get("subscription"))
         if subscription_id:
             ensure_plan(donation, subscription_id)
@@ -127,11 +130,20 @@ def _invoice_intent(invoice: dict[str, Any]) -> str | None:
     return None
 
 
+def _paid_now(session: dict[str, Any]) -> bool:
+    return session.get("payment_status") in ("paid", "no_payment_required")
+
+
+def _one_off(session: dict[str, Any]) -> bool:
+    """A paid one-off gift's session is recorded with its confirmation, in one statement."""
+    return session.get("mode") != "subscription" and _paid_now(session)
+
+
 def checkout_completed(session: dict[str, Any]) -> str:
-    donation = _checkout_donation(session)
+    donation = _checkout_donation(session, record=not _one_off(session))
     if donation is None:
         return "ignored: not a gift"
-    if session.get("payment_status") not in ("paid", "no_payment_required"):
+    if not _paid_now(session):
         return "pending"  # SEPA Direct Debit: the async_payment events follow
     return _settle_checkout(donation, session)
 
@@ -142,12 +154,26 @@ def _settle_checkout(donation: Donation, session: dict[str, Any]) -> str:
         intent = _invoice_intent(stripe_api.retrieve_invoice(invoice_id)) if invoice_id else None
         if invoice_id:
             record_payment(donation, "invoice", invoice_id, donation.amount_minor)
-        return confirm_with_intent(donation, intent)
-    return confirm_with_intent(donation, object_id(session.get("payment_intent")))
+        return confirm_with_intent(donation, intent, **_paid(session, "amount_total"))
+    recorded = [("checkout_session", str(session["id"]), donation.amount_minor)]
+    return confirm_with_intent(
+        donation,
+        object_id(session.get("payment_intent")),
+        **_paid(session, "amount_total"),
+        also_record=recorded if _one_off(session) else (),
+    )
+
+
+def _paid(obj: dict[str, Any], field: str) -> dict[str, Any]:
+    """What a signed session or invoice says was paid, if it says."""
+    amount, currency = obj.get(field), obj.get("currency")
+    if amount is None or not currency:
+        return {}
+    return {"paid_minor": int(amount), "paid_currency": str(currency)}
 
 
 def async_payment_succeeded(session: dict[str, Any]) -> str:
-    donation = _checkout_donation(session)
+    donation = _checkout_donation(session, record=not _one_off(session))
     if donation is None:
         return "ignored: not a gift"
     return _settle_checkout(donation, session)
@@ -215,7 +241,7 @@ def invoice_paid(invoice: dict[str, Any]) -> str:
     record_payment(donation, "invoice", invoice_id, donation.amount_minor)
     if int(invoice.get("amount_paid") or 0) != donation.amount_minor:
         raise EventError("the amount paid is not the gift's amount")
-    return confirm_with_intent(donation, _invoice_intent(invoice))
+    return confirm_with_intent(donation, _invoice_intent(invoice), **_paid(invoice, "amount_paid"))
 
 
 def subscription_deleted(subscription: dict[str, Any]) -> str:

@@ -1,24 +1,28 @@
 """Settling a Stripe payment into a confirmed gift: which donation an object of Stripe's belongs
 to, what the payment cost (the fee Stripe charged, from its balance transaction, in the gift's
-currency), the monthly plan behind a subscription, and each renewal as its own donation.
+currency: read by the worker after the confirmation, `settle_stripe_fee`), the monthly plan
+behind a subscription, and each renewal as its own donation.
 
-Everything Stripe is asked is asked before `confirm_donation` takes the appeal's lock, so no
-lock is held over the network. Payment rows record each Stripe object by its id (unique per
-provider), which is what makes a renewal invoice one donation however often it arrives.
+Everything Stripe is asked is asked before a lock is taken (`confirm_donation`'s, or the
+fee's), so no lock is held over the network. Payment rows record each Stripe object by its id
+(unique per provider), which is what makes a renewal invoice one donation however often it
+arrives.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
+import stripe
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ngo import audit, unit_of_work
-from ngo.donations import rates, stripe_api
+from ngo import audit, outbox, unit_of_work
+from ngo.donations import fee_settlement, fees, rates, stripe_api
 from ngo.donations.confirmation import confirm_donation
 from ngo.donations.models import (
     Donation,
@@ -109,25 +113,32 @@ def record_payment(
     db.session.flush()
 
 
-def record_payment_row(
-    donation: Donation, kind: str, external_id: str, amount_minor: int, fee_minor: int
+def record_payment_rows(
+    donation: Donation, rows: Sequence[tuple[str, str, int]], fee_minor: int = 0
 ) -> None:
-    """`record_payment` as one statement on the session's connection, for confirming a gift
-    (its payment intent, once the gift is claimed)."""
+    """`record_payment` of each (kind, external id, amount) as one statement on the session's
+    connection, for confirming a gift (its Checkout session and payment intent, once the gift
+    is claimed)."""
+    if not rows:
+        return
     unit_of_work.note_write(db.session())
     connection = db.session.connection()
+    now = utcnow()
     connection.execute(
         _INSERT_PAYMENT[connection.dialect.name],
-        {
-            "donation_id": donation.id,
-            "provider": PROVIDER,
-            "kind": kind,
-            "external_id": external_id,
-            "amount_minor": amount_minor,
-            "currency": donation.currency,
-            "fee_minor": fee_minor,
-            "created_at": utcnow(),
-        },
+        [
+            {
+                "donation_id": donation.id,
+                "provider": PROVIDER,
+                "kind": kind,
+                "external_id": external_id,
+                "amount_minor": amount_minor,
+                "currency": donation.currency,
+                "fee_minor": fee_minor,
+                "created_at": now,
+            }
+            for kind, external_id, amount_minor in rows
+        ],
     )
 
 
@@ -184,47 +195,132 @@ def _method(charge: dict[str, Any]) -> str:
 
 # Confirming --------------------------------------------------------------------------------
 
+# The outbox kind that asks the worker for a confirmed gift's fee (donations.tasks).
+FEE_KIND = "donations.stripe_fee"
 
-def confirm_with_intent(donation: Donation, payment_intent_id: str | None) -> str:
-    """Confirm a pending gift from its payment intent: the method the donor used, the amount
-    Stripe received (it must be the gift's), the fee charged."""
+
+def confirm_with_intent(
+    donation: Donation,
+    payment_intent_id: str | None,
+    *,
+    paid_minor: int | None = None,
+    paid_currency: str | None = None,
+    also_record: Sequence[tuple[str, str, int]] = (),
+) -> str:
+    """Confirm a pending gift paid through a payment intent. `paid_minor` and `paid_currency`
+    are what the signed event says was paid (a Checkout session's `amount_total`, an invoice's
+    `amount_paid`): they must be the gift's. Stripe is not asked anything here: the fee it
+    charged and the method the donor used are the worker's to read afterwards (FEE_KIND, in
+    this transaction's outbox), and until then the gift holds back the fee the rule expects
+    (`donations.fee_settlement`). Only an event that does not say what was paid makes the
+    webhook ask Stripe for the intent. `also_record`: payment rows (kind, Stripe's id, amount)
+    written with the payment intent's, in its statement."""
     if donation.status == DonationStatus.CONFIRMED:
+        record_payment_rows(donation, also_record)
         return "already confirmed"
     if donation.status != DonationStatus.PENDING:
+        record_payment_rows(donation, also_record)
         return f"ignored: the donation is {donation.status}"
-    fee = received = 0
+    received = held = 0
     if payment_intent_id:
-        intent = stripe_api.retrieve_payment_intent(payment_intent_id)
-        received = int(intent.get("amount_received") or intent.get("amount") or 0)
-        if (
-            received != donation.amount_minor
-            or str(intent.get("currency", "")).upper() != donation.currency
-        ):
+        if paid_minor is None or not paid_currency:
+            intent = stripe_api.retrieve_payment_intent(payment_intent_id, with_charge=False)
+            paid_minor = int(intent.get("amount_received") or intent.get("amount") or 0)
+            paid_currency = str(intent.get("currency") or "")
+        received = int(paid_minor)
+        if received != donation.amount_minor or paid_currency.upper() != donation.currency:
             raise EventError("the amount paid is not the gift's amount")
-        charge = intent.get("latest_charge")
-        if isinstance(charge, str):
-            charge = stripe_api.client().v1.charges.retrieve(
-                charge, {"expand": ["balance_transaction"]}
-            )
-            charge = stripe_api.as_dict(charge)
-        charge = charge or {}
-        method = _method(charge)
-        if donation.method != method:
-            # Set only when it differs: an unchanged gift leaves the session clean, and each
-            # of the request's flushes (confirming, the event's row, the commit) costs nothing.
-            donation.method = method
-        fee = min(fee_of(charge.get("balance_transaction"), donation), received)
-    if not confirm_donation(donation, fee_minor=fee):
-        return "already confirmed"  # by another delivery while this one asked Stripe
+        held = min(
+            donation.fee_covered_minor or fees.estimated_fee(received, donation.currency),
+            received,
+        )
+    if not confirm_donation(donation, held_fee_minor=held):
+        record_payment_rows(donation, also_record)
+        return "already confirmed"  # by another delivery at the same time
+    # Recorded once the gift is claimed: the transaction's first write starts its hold on the
+    # database (all of it, on SQLite), so it comes as late as it can.
+    rows = [*also_record]
     if payment_intent_id:
-        # Recorded once the gift is claimed: the transaction's first write starts its hold on
-        # the database (all of it, on SQLite), so it comes as late as it can.
-        record_payment_row(donation, "payment_intent", payment_intent_id, received, fee)
+        rows.append(("payment_intent", payment_intent_id, received))
+    record_payment_rows(donation, rows)
     # By Stripe, not by a person: one INSERT after the chain's head, as the claim is written.
+    # (The method is the one the gift was confirmed with; the charge's, if it differs, comes
+    # with the fee.)
     audit.record_change_row(
         donation, None, "donation.confirmed", via=PROVIDER, method=donation.method
     )
+    if payment_intent_id:
+        outbox.enqueue_row(
+            FEE_KIND,
+            {"donation_id": donation.id, "payment_intent": payment_intent_id},
+            organisation_id=donation.organisation_id,
+        )
     return "confirmed"
+
+
+# The fee, in the worker --------------------------------------------------------------------
+
+
+class StripeUnavailableError(Exception):
+    """Stripe could not be asked now (no connection, its error, a rate limit): the outbox
+    tries again with its backoff. `safe_message` names the library's error class only."""
+
+    def __init__(self, safe_message: str) -> None:
+        super().__init__(safe_message)
+        self.safe_message = safe_message
+
+
+def _paid_charge(payment_intent_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The payment intent and its latest charge with that charge's balance transaction."""
+    try:
+        intent = stripe_api.retrieve_payment_intent(payment_intent_id)
+        charge = intent.get("latest_charge")
+        if isinstance(charge, str):
+            charge = stripe_api.as_dict(
+                stripe_api.client().v1.charges.retrieve(charge, {"expand": ["balance_transaction"]})
+            )
+        return intent, charge or {}
+    except stripe.InvalidRequestError as exc:
+        # Stripe has no such payment (a key of another account): trying again cannot help.
+        raise outbox.PermanentError(
+            f"Stripe refused the request ({exc.code or 'invalid'})"[:200]
+        ) from None
+    except stripe.StripeError as exc:
+        raise StripeUnavailableError(f"Stripe {type(exc).__name__}") from None
+
+
+def settle_stripe_fee(payload: dict[str, Any]) -> None:
+    """The outbox handler of FEE_KIND: read the fee Stripe charged for a confirmed gift (and
+    the method the donor used) and post it (`fee_settlement.settle_fee`, once per gift: a
+    second run finds it posted and asks Stripe nothing). A refund or chargeback that came
+    first is taken into account there."""
+    donation = db.session.get(Donation, int(payload["donation_id"]))
+    if donation is None:
+        raise outbox.PermanentError("the gift is not there")
+    if fee_settlement.fee_settled(donation.id):
+        return
+    intent_id = str(payload["payment_intent"])
+    intent, charge = _paid_charge(intent_id)
+    received = int(intent.get("amount_received") or intent.get("amount") or 0)
+    if received != donation.amount_minor or str(intent.get("currency", "")).upper() != (
+        donation.currency
+    ):
+        raise outbox.PermanentError("the amount Stripe received is not the gift's")
+    try:
+        fee = min(fee_of(charge.get("balance_transaction"), donation), received)
+    except stripe.StripeError as exc:
+        raise StripeUnavailableError(f"Stripe {type(exc).__name__}") from None
+    if fee_settlement.settle_fee(donation, fee, method=_method(charge)):
+        db.session.execute(
+            update(Payment)
+            .where(
+                Payment.provider == PROVIDER,
+                Payment.kind == "payment_intent",
+                Payment.external_id == intent_id,
+            )
+            .values(fee_minor=fee)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def ensure_plan(donation: Donation, subscription_id: str) -> RecurringPlan:

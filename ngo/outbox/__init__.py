@@ -18,7 +18,8 @@ enqueueing  a message goes with the caller's commit and to the broker after it (
 claims      a message is claimed under a lease, so two deliveries run it once
 steps       what a handler did outward is on record, so a retry does not do it again
 delivery    one attempt: claim, handler, sent or the failure's record (`deliver`)
-relay       the Celery task per message and beat's relay of what waited too long
+relay       the Celery tasks (one message, or one commit's messages) and beat's relay of
+            what waited too long
 
 Callers use the names below from `ngo.outbox`.
 """
@@ -40,7 +41,12 @@ from ngo.outbox.enqueueing import (
     retry_message,
 )
 from ngo.outbox.registry import Handler, PermanentErrorHandler, register_handler
-from ngo.outbox.relay import deliver_outbox_message_task, pending_message_ids, relay_outbox_task
+from ngo.outbox.relay import (
+    deliver_outbox_message_task,
+    deliver_outbox_messages_task,
+    pending_message_ids,
+    relay_outbox_task,
+)
 from ngo.outbox.state import (
     OutboxMessage,
     OutboxStep,
@@ -66,6 +72,7 @@ __all__ = [
     "WorkStatus",
     "deliver",
     "deliver_outbox_message_task",
+    "deliver_outbox_messages_task",
     "describe_error",
     "enqueue",
     "enqueue_row",

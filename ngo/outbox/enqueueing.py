@@ -1,6 +1,7 @@
 """Writing a message with the business change, and handing it to Celery once that commits.
 
-After the commit, once the transaction has ended, the message is handed to Celery at once;
+After the commit, once the transaction has ended, the message is handed to Celery at once (the
+messages of one commit as one task);
 the beat relay (ngo/outbox/relay.py) re-sends whatever has waited longer than
 OUTBOX_SWEEP_AFTER_SECONDS (broker down, a lost task, a worker that died).
 """
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from ngo.extensions import db, table_of
 from ngo.outbox.registry import handlers
-from ngo.outbox.relay import deliver_outbox_message_task
+from ngo.outbox.relay import deliver_outbox_message_task, deliver_outbox_messages_task
 from ngo.outbox.state import OutboxMessage
 from ngo.unit_of_work import note_write
 
@@ -112,11 +113,17 @@ def dispatch_after_transaction_end(session: Session, transaction: SessionTransac
     if transaction.parent is not None:
         return
     ids: list[int] = session.info.pop(_COMMITTED, [])
-    for message_id in ids:
-        try:
-            deliver_outbox_message_task.delay(message_id)
-        except Exception:  # the beat relay picks it up later
-            log.warning("outbox message %s not handed to the broker; relay will retry", message_id)
+    if not ids:
+        return
+    try:
+        # One publish for the commit's messages: each costs a broker round trip, paid by the
+        # request that committed them.
+        if len(ids) == 1:
+            deliver_outbox_message_task.delay(ids[0])
+        else:
+            deliver_outbox_messages_task.delay(ids)
+    except Exception:  # the beat relay picks them up later
+        log.warning("outbox messages %s not handed to the broker; relay will retry", ids)
 
 
 def forget_after_rollback(session: Session) -> None:

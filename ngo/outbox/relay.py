@@ -1,6 +1,6 @@
-"""The Celery side: the task that runs one message, and beat's relay that hands over again
-what has waited longer than OUTBOX_SWEEP_AFTER_SECONDS (broker down, a lost task, a worker
-that died)."""
+"""The Celery side: the task that runs one message, the task that runs the messages of one
+commit (one publish for all of them), and beat's relay that hands over again what has waited
+longer than OUTBOX_SWEEP_AFTER_SECONDS (broker down, a lost task, a worker that died)."""
 
 from __future__ import annotations
 
@@ -56,6 +56,34 @@ def deliver_outbox_message_task(self: Task[Any, Any], message_id: int) -> bool:
             raise self.retry(countdown=later.seconds, exc=RuntimeError(later.error))
         except self.MaxRetriesExceededError:  # pragma: no cover - max_retries is None
             return False
+
+
+@shared_task(
+    name="outbox.deliver_many",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def deliver_outbox_messages_task(self: Task[Any, Any], message_ids: list[int]) -> int:
+    """The messages one commit wrote (a confirmed gift's receipt and its fee), handed to the
+    broker as one task: a publish costs as much as a small handler, and a web request pays
+    for each one. Each message runs as `deliver_outbox_message_task` would run it, in order;
+    one that must wait (its retry, another worker's lease) is handed over on its own with its
+    countdown. One that raises past `deliver` (the database gone) does not stop the others;
+    the task then fails and the relay hands the unsent ones over again. Returns how many ran."""
+    ran = 0
+    unexpected: Exception | None = None
+    for message_id in message_ids:
+        try:
+            ran += deliver(message_id)
+        except RetryLaterError as later:
+            if not self.request.is_eager:
+                deliver_outbox_message_task.apply_async((message_id,), countdown=later.seconds)
+        except Exception as exc:  # the others still run; raised below
+            unexpected = unexpected or exc
+    if unexpected is not None:
+        raise unexpected
+    return ran
 
 
 @shared_task(name="outbox.relay")

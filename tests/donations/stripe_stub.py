@@ -144,6 +144,10 @@ def start(stub: StripeStub) -> ThreadingHTTPServer:
             status, payload = stub.answer(self.command, split.path, params, key)
             data = json.dumps(payload).encode()
             self.send_response(status)
+            if any(split.path.startswith(prefix) for prefix in stub.failures):
+                # A failure the test set is answered once, not retried by the library (its
+                # retries would only sleep): Stripe sends this header too.
+                self.send_header("Stripe-Should-Retry", "false")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Request-Id", f"req_stub_{len(stub.requests)}")

@@ -1,6 +1,7 @@
 """Stripe's webhook, with payloads signed by the library's own scheme and the library's API calls
 answered by the local stub: forged, unsigned, expired and replayed events; payments paid at
-once and later (SEPA); the fee from the balance transaction; monthly plans and their
+once and later (SEPA); the fee from the balance transaction (read by the worker after the
+confirmation: tests/donations/test_stripe_fees.py has the time between); monthly plans and their
 renewals; refunds and disputes in any order; and the ledger agreeing after all of it."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import stripe
 from sqlalchemy import func, select
 
 from ngo.campaigns.models import Appeal
-from ngo.donations import ledger
+from ngo.donations import ledger, stripe_settle
 from ngo.donations.models import (
     Donation,
     DonationStatus,
@@ -26,6 +27,7 @@ from ngo.donations.models import (
     RecurringPlan,
 )
 from ngo.extensions import db
+from ngo.outbox import OutboxMessage, WorkStatus, status_of
 from tests import factories
 from tests.conftest import mail_text, sent_mail
 from tests.donations.stripe_fixtures import (
@@ -115,6 +117,13 @@ def test_a_paid_checkout_confirms_the_gift_with_the_fee_stripe_charged(
     response = signed_post(client, completed)
     assert response.status_code == 200
     assert response.get_json() == {"received": True, "outcome": "confirmed"}
+    # The fee is the worker's: its outbox message, run after the request's commit (the
+    # tests' Celery is eager).
+    fee_message = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == stripe_settle.FEE_KIND)
+    ).one()
+    assert status_of(fee_message) == WorkStatus.SENT
+    assert fee_message.payload == {"donation_id": donation.id, "payment_intent": intent["id"]}
     donation = reload(donation)
     assert donation.status == DonationStatus.CONFIRMED
     assert donation.fee_minor == 163

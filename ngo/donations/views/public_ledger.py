@@ -39,6 +39,7 @@ def kind_label(kind: str) -> str:
         "donation": _("Gift"),
         "refund": _("Refund"),
         "chargeback": _("Chargeback"),
+        "fee": _("Payment fee"),
         "disbursement": _("Paid out"),
         "reallocation": _("Moved between lines"),
         "general_fund": _("To the organisation's general fund"),

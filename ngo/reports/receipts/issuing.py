@@ -147,7 +147,9 @@ def issue_cancellation(
         line.amount_minor
         for line in reversal.lines
         if line.currency == donation.currency
-        and line.account in (chart.clearing(donation.method), chart.fees(donation.method))
+        # Any method's: the gift's method may have been learnt after this reversal (an online
+        # gift's is read from its charge with its fee), and a reversal has only one.
+        and line.account.startswith((chart.clearing(""), chart.fees("")))
     )
     return _new_for_gift(
         session,
