@@ -189,8 +189,8 @@ def _fund_side(
         if owed > take:
             reserve = (chart.appeal_reserve(appeal.id), None)
             shares[reserve] = shares.get(reserve, 0) + owed - take
-        for (account, line_id), share in shares.items():
-            postings.append(Posting(account, share, currency, appeal.id, line_id))
-            if line_id is not None:
-                funded[line_id] = funded.get(line_id, 0) - share
+        for (account, from_line), share in shares.items():
+            postings.append(Posting(account, share, currency, appeal.id, from_line))
+            if from_line is not None:
+                funded[from_line] = funded.get(from_line, 0) - share
     return funded
