@@ -167,6 +167,11 @@ def empty_redis(url: str) -> None:
         redis.Redis.from_url(url).flushdb()
 
 
+def limiter_url(redis_url: str) -> str:
+    """The rate limiter's storage as deployed (README): Redis, public reading in batches."""
+    return redis_url.replace("redis://", "ngo+redis://", 1)
+
+
 def stripe_env(env: dict[str, str], redis_url: str = "off") -> dict[str, str]:
     """What the web servers need for online giving; the webhook's rate limit lifted (one
     client sends every event). With Redis, the broker that takes the receipt's outbox message
@@ -174,7 +179,7 @@ def stripe_env(env: dict[str, str], redis_url: str = "off") -> dict[str, str]:
     empty_redis(redis_url)
     services = {}
     if redis_url != "off":
-        services = {"CELERY_BROKER_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url}
+        services = {"CELERY_BROKER_URL": redis_url, "RATELIMIT_STORAGE_URI": limiter_url(redis_url)}
     return {
         **env,
         **services,

@@ -43,6 +43,7 @@ from gifts import (  # bench/ is not a package
     check_confirmed,
     empty_redis,
     ledger_problems,
+    limiter_url,
     make_pending,
     public_site_version,
     stripe_env,
@@ -389,11 +390,13 @@ def main() -> None:
             "appeal page": f"/appeals/{slug}",
             "API list": "/api/v1/appeals",
         }
-        # As deployed: the rate limiter counts in Redis (its in-memory store starts a timer
-        # thread every few requests), and the broker is Redis too.
+        # As deployed: the rate limiter counts in Redis, public reading in batches
+        # (ngo+redis://; its in-memory store starts a timer thread every few requests), and
+        # the broker is Redis too.
         empty_redis(args.redis)
         if args.redis != "off":
-            env = {**env, "RATELIMIT_STORAGE_URI": args.redis, "CELERY_BROKER_URL": args.redis}
+            env = {**env, "RATELIMIT_STORAGE_URI": limiter_url(args.redis)}
+            env["CELERY_BROKER_URL"] = args.redis
         ngo_env = env
         uncached_env = {**env, "NGO_PUBLIC_PAGE_CACHE": "0"}
         runs = [("baseline", "base", "/")]

@@ -12,7 +12,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ngo import sqlite_writers
+# limits finds a storage by the scheme its class declares: defining BatchedRedisStorage
+# (ngo.rate_limits) is what makes RATELIMIT_STORAGE_URI=ngo+redis://... known to the limiter.
+from ngo import (
+    rate_limits,  # noqa: F401
+    sqlite_writers,
+)
 from ngo.config import check_production_safety, load_config
 from ngo.keyfiles import resolve_keys
 from ngo.requests import InMemoryUploadRequest

@@ -44,7 +44,9 @@ NGO_MAX_IMAGE_PIXELS   largest uploaded image, width times height, read from the
 NGO_VERIFICATION_VALID_DAYS  how long a story verification holds (default 365)
 NGO_DISBURSEMENT_APPROVAL_MINOR  a disbursement above this many minor units of the appeal's
                        currency needs a second person's approval (default 50000: 500.00)
-RATELIMIT_STORAGE_URI  default memory://; production: redis://... shared by all web workers
+RATELIMIT_STORAGE_URI  default memory://; production: ngo+redis://host:6379/1, shared by all web
+                       workers (redis:// with the public reading budget counted in batches:
+                       ngo/rate_limits.py); redis://... counts every request in Redis
 NGO_PORT               port `make run` serves on (default 8000)
 NGO_BASE_URL           base of the links the app writes (e-mails, canonical and og:url), default
                        http://127.0.0.1:${NGO_PORT:-8000}

@@ -155,7 +155,7 @@ def test_app_services_run_production_against_compose_services(name: str) -> None
     for variable, schemes in {
         "DATABASE_URL": ("postgresql",),
         "CELERY_BROKER_URL": ("redis",),
-        "RATELIMIT_STORAGE_URI": ("redis",),
+        "RATELIMIT_STORAGE_URI": ("ngo+redis",),
         "MAIL_URL": ("smtp", "smtps"),
     }.items():
         # The ${VAR:-default} form lets operators override; the default must be a service here.
