@@ -53,8 +53,12 @@ def open_need_minor(lines: Sequence[LineState], policy: OverfundingPolicy) -> in
 
 
 def accepting_gifts(lines: Sequence[LineState], policy: OverfundingPolicy) -> bool:
-    """Whether the appeal still asks for money under its over-funding policy."""
-    return policy is OverfundingPolicy.GENERAL_FUND or open_need_minor(lines, policy) > 0
+    """Whether the appeal still asks for money under its over-funding policy: a line of its
+    `tiers` still needs some (asked without ordering the tiers: every card asks it)."""
+    if policy is OverfundingPolicy.GENERAL_FUND:
+        return True
+    stop = policy is OverfundingPolicy.STOP
+    return any(line.need_minor > 0 for line in lines if line.essential or not stop)
 
 
 class GivingState(ListingState, Protocol):
