@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ngo import mail
+from ngo import mail, smtp
 from tests.smtp_server import Inbox, password_check, smtp_server
 
 
@@ -83,7 +83,7 @@ def test_a_kept_connection_found_dead_as_the_mail_begins_sends_it_once_afresh(ap
         app.config["MAIL_URL"] = f"smtp://127.0.0.1:{port}"
         _send(subject="first")
     # The server's close arrives just as the next mail begins: not seen before MAIL FROM.
-    monkeypatch.setattr(mail, "_still_open", lambda client: client.sock is not None)
+    monkeypatch.setattr(smtp, "_still_open", lambda client: client.sock is not None)
     with smtp_server(second, port=port):
         _send(subject="second")
     assert [m["Subject"] for m in second.messages] == ["second"]  # once, over a new connection
@@ -128,7 +128,7 @@ def test_refusals_on_a_kept_connection_are_sorted_as_on_a_new_one(app):
 
 
 def test_an_idle_connection_is_not_used_again(app, monkeypatch):
-    monkeypatch.setattr(mail, "SMTP_REUSE_SECONDS", 0)
+    monkeypatch.setattr(smtp, "SMTP_REUSE_SECONDS", 0)
     inbox = CountingInbox()
     with smtp_server(inbox) as (_inbox, port):
         app.config["MAIL_URL"] = f"smtp://127.0.0.1:{port}"
