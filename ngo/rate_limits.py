@@ -64,17 +64,30 @@ class BatchedRedisStorage(RedisStorage):
             ):
                 window.unsent += amount
                 return window.shared + window.unsent
-            unsent = amount + (window.unsent if window is not None else 0)
-        shared = super().incr(key, expiry, unsent)
+            sending = amount
+            if window is not None:
+                # Taken out under the lock: another thread's requests meanwhile are its own.
+                sending += window.unsent
+                window.unsent = 0
+                window.sent_at = now
+        shared = super().incr(key, expiry, sending)
+        if window is not None:
+            ends = window.ends
+        elif shared == sending:
+            ends = now + expiry  # this count started the window in Redis just now
+        else:
+            ends = now + max(self.get_expiry(key) - time.time(), 0)
         with self._lock:
-            # A count equal to what was sent started the window in Redis just now.
-            ends = now + expiry if shared == unsent or window is None else window.ends
-            if window is None and shared != unsent:
-                ends = now + max(self.get_expiry(key) - time.time(), 0)
-            self._windows[key] = _Window(shared, 0, ends, now)
+            current = self._windows.get(key)
+            if current is window and current is not None:
+                current.shared = max(current.shared, shared)
+                unsent = current.unsent
+            else:
+                unsent = 0
+                self._windows[key] = _Window(shared, 0, ends, now)
             if len(self._windows) > 10_000:
                 self._forget_ended(now)
-        return shared
+        return shared + unsent
 
     def get(self, key: str) -> int:
         with self._lock:

@@ -125,3 +125,20 @@ def test_against_real_redis() -> None:
     key = budget.key_for(reader, PUBLIC)
     assert storage.get(key) == 30
     storage.clear(key)
+
+
+def test_a_reader_slower_than_a_batch_is_counted_in_redis_every_second(
+    redis: FakeRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limiter = FixedWindowRateLimiter(_storage())
+    budget = parse("1000 per minute")
+    clock = [rate_limits.time.monotonic()]
+    monkeypatch.setattr(rate_limits.time, "monotonic", lambda: clock[0])
+    assert limiter.hit(budget, "203.0.113.9", PUBLIC)
+    clock[0] += 0.5
+    assert limiter.hit(budget, "203.0.113.9", PUBLIC)
+    assert redis.calls == 1
+    clock[0] += 0.6
+    assert limiter.hit(budget, "203.0.113.9", PUBLIC)
+    assert redis.calls == 2
+    assert sum(redis.counts.values()) == 3
