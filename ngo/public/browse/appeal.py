@@ -24,7 +24,7 @@ from ngo.campaigns.presentation import Badge, pick_text, verification_badge
 from ngo.campaigns.visibility import is_listed
 from ngo.extensions import db
 from ngo.money import Money
-from ngo.public.browse.cards import Card, card_for, newest_cover
+from ngo.public.browse.cards import CARD_APPEAL_COLUMNS, Card, card_for, newest_cover
 
 
 class AppealGoneError(Exception):
@@ -172,23 +172,7 @@ def _by_slug() -> Select[Appeal]:
 
 
 _PAGE_APPEAL_COLUMNS = (
-    Appeal.id,
-    Appeal.slug,
-    Appeal.status,
-    Appeal.currency,
-    Appeal.fallback_language,
-    Appeal.country,
-    Appeal.categories,
-    Appeal.deadline,
-    Appeal.published_at,
-    Appeal.last_update_at,
-    Appeal.goal_minor,
-    Appeal.essential_minor,
-    Appeal.raised_minor,
-    Appeal.donations_count,
-    Appeal.listed,
-    Appeal.listed_until,
-    Appeal.overfunding_policy,
+    *CARD_APPEAL_COLUMNS,
     Appeal.allocation_rule,
     Appeal.story_version_id,
     Appeal.organisation_id,

@@ -98,7 +98,8 @@ def newest_cover(column: Any) -> Any:
 # What a card reads of an appeal and of its texts. Lists select these columns as plain rows:
 # building twenty ORM objects and their forty translations cost more than the rest of the
 # page's queries together.
-CARD_COLUMNS = (
+# The appeal's own columns of a card (the appeal page reads them too, with a few more).
+CARD_APPEAL_COLUMNS = (
     Appeal.id,
     Appeal.slug,
     Appeal.status,
@@ -116,6 +117,9 @@ CARD_COLUMNS = (
     Appeal.listed,
     Appeal.listed_until,
     Appeal.overfunding_policy,
+)
+CARD_COLUMNS = (
+    *CARD_APPEAL_COLUMNS,
     _organisation_column(Organisation.name, "organisation_name"),
     _organisation_column(Organisation.slug, "organisation_slug"),
     # In a query of its own, the covers cost a statement per list.
