@@ -199,7 +199,9 @@ def test_status_workflow(cw_client, organisation):
     db.session.refresh(case)
     assert case.closed_reason is None
     transitions = db.session.scalars(
-        select(AuditEvent.details).where(AuditEvent.action == "case.status_changed")
+        select(AuditEvent.details)
+        .where(AuditEvent.action == "case.status_changed")
+        .order_by(AuditEvent.seq)
     ).all()
     assert [t["to"] for t in transitions] == ["assessment", "active", "closed", "active"]
 

@@ -206,7 +206,9 @@ def test_entering_the_same_day_again_corrects_it_and_is_audited(app, make_user):
     again = rates.enter_rate(organisation, "UAH", "43.2", DAY, actor=admin, today=DAY)
     assert first.id == again.id and again.rate == Decimal("43.2")
     actions = db.session.scalars(
-        select(AuditEvent.action).where(AuditEvent.object_type == "exchange_rate")
+        select(AuditEvent.action)
+        .where(AuditEvent.object_type == "exchange_rate")
+        .order_by(AuditEvent.seq)
     ).all()
     assert actions == ["exchange_rate.entered", "exchange_rate.corrected"]
 
