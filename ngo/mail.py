@@ -30,12 +30,10 @@ from __future__ import annotations
 import email.policy
 import logging
 import os
-import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from functools import cache
@@ -45,7 +43,8 @@ from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 
-from ngo import outbox, smtp
+from ngo import mail_parts, outbox, smtp
+from ngo.mail_parts import SharedHeaders
 from ngo.smtp import (
     MailConfigurationError,
     PermanentDeliveryError,
@@ -80,26 +79,9 @@ class Attachment:
     data: bytes
 
 
-class _HeaderClasses(HeaderRegistry):
-    """The default policy's header classes, each made once. `HeaderRegistry` makes a new class
-    (`type(...)`) every time a header is set, parsed or copied: some 17 times a receipt's
-    mail, two thirds of the time spent composing it. The classes hold no state (the header
-    objects do), so one of each serves every message."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._made: dict[str, type[BaseHeader]] = {}
-
-    def __getitem__(self, name: str) -> type[BaseHeader]:
-        key = name.lower()
-        made = self._made.get(key)
-        if made is None:
-            made = self._made[key] = super().__getitem__(name)
-        return made
-
-
-# email.policy.default but for its header factory: the same headers, parsed and folded alike.
-POLICY = email.policy.default.clone(header_factory=_HeaderClasses())
+# email.policy.default but for its header factory (ngo.mail_parts.SharedHeaders): the same
+# headers, parsed and folded alike.
+POLICY = email.policy.default.clone(header_factory=SharedHeaders())
 # A long link has no space to fold at; the default 78 columns would turn it into an encoded
 # word, which mail programs do not read as a link. RFC 5322 allows 998.
 BULK_POLICY = POLICY.clone(max_line_length=998)
@@ -134,41 +116,21 @@ def compose(
     List-Unsubscribe-Post (RFC 8058), so that mail programs offer their own one-click button,
     which POSTs to that address."""
     message = EmailMessage(policy=BULK_POLICY if unsubscribe_url else POLICY)
+    # The addresses through the email package (parsed, checked, encoded as needed); the
+    # rest written as text where the package would write it alike (ngo.mail_parts).
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=sender_domain())
+    mail_parts.set_subject(message, subject)
+    mail_parts.set_plain(message, "Date", formatdate(localtime=False))
+    mail_parts.set_plain(message, "Message-ID", make_msgid(domain=sender_domain()))
     if unsubscribe_url:  # with BULK_POLICY's long lines
-        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(text_body)
-    if html_body is not None:
-        message.add_alternative(html_body, subtype="html")
-    for attachment in attachments:
-        maintype, _slash, subtype = attachment.content_type.partition("/")
-        message.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
-        )
-    _set_boundaries(message)
-    if language:  # last: setting and adding parts moves Content-* headers into the parts
-        message["Content-Language"] = language
+        mail_parts.set_plain(message, "List-Unsubscribe", f"<{unsubscribe_url}>")
+        mail_parts.set_plain(message, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+    message.set_raw("MIME-Version", "1.0")
+    mail_parts.fill_body(message, text_body, html_body, attachments)
+    if language:
+        mail_parts.set_plain(message, "Content-Language", language)
     return message
-
-
-def _set_boundaries(message: EmailMessage) -> None:
-    """A random boundary for each multipart part (the message; its text and HTML inside the
-    attachments' mixed part). Left to the generator, each one would join all the text below
-    it and search it with a new regular expression for a boundary of 64 random bits, which
-    must not occur in it: a third of flattening a receipt's mail. 128 random bits behind "=_"
-    (never in base64 or quoted-printable, and no text can know them beforehand) need no
-    search."""
-    if not message.is_multipart():
-        return
-    message.set_boundary(f"=_{secrets.token_hex(16)}")
-    for part in message.iter_parts():
-        if part.is_multipart():
-            part.set_boundary(f"=_{secrets.token_hex(16)}")
 
 
 def _write_to_folder(folder: Path, message: EmailMessage) -> None:

@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 from email.generator import BytesGenerator
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -218,10 +218,37 @@ def _envelope(message: EmailMessage) -> tuple[str, list[str]] | None:
     return addresses[0], recipients
 
 
+class _Flattener(BytesGenerator):
+    """`BytesGenerator` as `send_message` makes it (mangling "From " at a line's start, as for
+    mbox), writing the same bytes with less work on long bodies: a part's line ends turned
+    into CRLF with `str.replace` instead of a line at a time, and the mangling's search of
+    the whole payload left out when "From " is nowhere in it (never in base64). A receipt's
+    mail is some 300 lines of base64; these were half the time of flattening it."""
+
+    def _write_lines(self, lines: str) -> None:
+        if lines:
+            if "\r" in lines:
+                lines = lines.replace("\r\n", "\n").replace("\r", "\n")
+            self.write(lines.replace("\n", self._NL))  # type: ignore[attr-defined]
+
+    def _handle_text(self, msg: Message) -> None:
+        mangle = self._mangle_from_  # type: ignore[has-type]
+        payload = msg._payload  # type: ignore[attr-defined]
+        if mangle and isinstance(payload, str) and "From " not in payload:
+            self._mangle_from_ = False  # nothing to mangle
+        try:
+            super()._handle_text(msg)  # type: ignore[misc]
+        finally:
+            self._mangle_from_ = mangle
+
+    # BytesGenerator binds its own _handle_text here: the body of a part not text/*.
+    _writeBody = _handle_text  # noqa: N815 (the name BytesGenerator dispatches to)
+
+
 def _flattened(message: EmailMessage) -> bytes:
     """The message as `send_message` flattens it (its own policy, CRLF line ends)."""
     with io.BytesIO() as buffer:
-        BytesGenerator(buffer).flatten(message, linesep="\r\n")
+        _Flattener(buffer).flatten(message, linesep="\r\n")
         return buffer.getvalue()
 
 
