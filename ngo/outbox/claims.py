@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Row, or_, update
+from sqlalchemy import CursorResult, Integer, Row, bindparam, or_, update
 
 from ngo.extensions import db
 from ngo.outbox.state import OutboxMessage, lease, max_attempts
@@ -45,27 +45,35 @@ def claim(message_id: int) -> Claim | None:
     return Claim(claimed.kind, claimed.payload, claimed.attempts == 1 and not claimed.failed_at)
 
 
+_NOW = bindparam("now", type_=OutboxMessage.claimed_at.type)
+# Built once: every delivery runs it, and building it (with its cache key) cost a quarter of
+# a millisecond, about what running it costs.
+_TAKE = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id == bindparam("message_id"),
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.dead_at.is_(None),
+        OutboxMessage.attempts < bindparam("max_attempts", type_=Integer),
+        or_(OutboxMessage.due_at.is_(None), OutboxMessage.due_at <= _NOW),
+        OutboxMessage.claimed_at.is_(None),
+    )
+    .values(claimed_at=_NOW, attempts=OutboxMessage.attempts + 1)
+    # What the handler needs, without reading the row again (RETURNING: PostgreSQL, and
+    # SQLite from 3.35).
+    .returning(
+        OutboxMessage.kind,
+        OutboxMessage.payload,
+        OutboxMessage.attempts,
+        OutboxMessage.failed_at,
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
 def _take(message_id: int, now: datetime) -> Row[Any] | None:
     return db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.sent_at.is_(None),
-            OutboxMessage.dead_at.is_(None),
-            OutboxMessage.attempts < max_attempts(),
-            or_(OutboxMessage.due_at.is_(None), OutboxMessage.due_at <= now),
-            OutboxMessage.claimed_at.is_(None),
-        )
-        .values(claimed_at=now, attempts=OutboxMessage.attempts + 1)
-        # What the handler needs, without reading the row again (RETURNING: PostgreSQL, and
-        # SQLite from 3.35).
-        .returning(
-            OutboxMessage.kind,
-            OutboxMessage.payload,
-            OutboxMessage.attempts,
-            OutboxMessage.failed_at,
-        )
-        .execution_options(synchronize_session=False)
+        _TAKE, {"message_id": message_id, "max_attempts": max_attempts(), "now": now}
     ).first()
 
 

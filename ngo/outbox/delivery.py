@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 from typing import cast
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from ngo.extensions import db
 from ngo.outbox.claims import claim
@@ -41,6 +41,15 @@ class RetryLaterError(Exception):
         self.error = error
 
 
+# Built once, as the claim is (ngo/outbox/claims.py).
+_MARK_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("message_id"))
+    .values(sent_at=bindparam("now", type_=OutboxMessage.sent_at.type), claimed_at=None)
+    .execution_options(synchronize_session=False)
+)
+
+
 def deliver(message_id: int) -> bool:
     """Run the handler of one message unless it was sent, is being sent or is not due. True
     if it ran. On a transient failure raises RetryLaterError (after recording the failure); on a
@@ -65,12 +74,7 @@ def deliver(message_id: int) -> bool:
                 raise PermanentError(f"no handler for {claimed.kind}"[:200])
             handler(dict(claimed.payload))
             delivery.keep_in_session()
-            db.session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message_id)
-                .values(sent_at=utcnow(), claimed_at=None)
-                .execution_options(synchronize_session=False)
-            )
+            db.session.execute(_MARK_SENT, {"message_id": message_id, "now": utcnow()})
     except Exception as exc:
         failure = exc
     finally:

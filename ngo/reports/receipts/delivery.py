@@ -25,10 +25,11 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from ngo import mail, outbox
+from ngo.accounts.models import Organisation
 from ngo.campaigns.models import Appeal
 from ngo.donations.models import Donation, Donor, LedgerTransaction
 from ngo.extensions import db
@@ -55,31 +56,44 @@ def prepare(receipt: Receipt) -> Prepared:
     donor = db.session.get(Donor, receipt.donor_id) if receipt.donor_id else None
     # The PDF and the mail both name the gift's appeal: held here, it is read once for both
     # (the session's identity map keeps an object only while something refers to it).
-    appeal = _appeal_of(receipt)
+    held = _appeal_and_organisation(receipt)
     wants_mail = receipt.emailed_at is None and donor is not None and bool(donor.email)
     prepared = Prepared(
         receipt.id,
         None if receipt.pdf_sha256 is not None else document.receipt_html(receipt),
         receipt_mail(receipt, donor.email) if wants_mail and donor and donor.email else None,
     )
-    del appeal
+    del held
     return prepared
 
 
-def _appeal_of(receipt: Receipt) -> Appeal | None:
+# Built once (a statement's construction and cache key cost about what running it does).
+# The appeal with its texts, which the PDF and the mail both print the title from, and the
+# receipt's organisation, which the PDF prints: one round trip for the three.
+_APPEAL_AND_ORGANISATION = (
+    select(Appeal, Organisation)
+    # One row each: joined (rather than listed) so that no cartesian product is warned of.
+    .join(Organisation, Organisation.id == bindparam("organisation_id"))
+    .where(Appeal.id == bindparam("appeal_id"))
+    .options(joinedload(Appeal.translations))
+)
+_WITH_DONOR = (joinedload(Donation.donor),)
+
+
+def _appeal_and_organisation(receipt: Receipt) -> object:
+    """Loaded into the session for the receipt's HTML and mail; the caller holds the result
+    while they are written."""
     if receipt.donation_id is None:
         return None  # an annual receipt: its gifts' appeals are read once each as it is
     donation = db.session.get_one(Donation, receipt.donation_id)
-    # With its texts, which both print the title from: one round trip.
-    return db.session.get_one(Appeal, donation.appeal_id, options=[joinedload(Appeal.translations)])
+    params = {"appeal_id": donation.appeal_id, "organisation_id": receipt.organisation_id}
+    return db.session.execute(_APPEAL_AND_ORGANISATION, params).unique().first()
 
 
 def send_receipt(payload: dict[str, Any]) -> None:
     """Outbox `donations.receipt`: a gift was confirmed."""
     # With its donor: one round trip fewer for each of the many receipts.
-    donation = db.session.get(
-        Donation, payload["donation_id"], options=[joinedload(Donation.donor)]
-    )
+    donation = db.session.get(Donation, payload["donation_id"], options=_WITH_DONOR)
     if donation is None:
         return
     with transaction():
@@ -166,20 +180,34 @@ def _claim_mail(receipt_id: int) -> bool:
     return cast(CursorResult[Any], result).rowcount == 1
 
 
+# Built once, as the usual first delivery runs it for every receipt.
+_STORE_AND_CLAIM_MAIL = (
+    update(Receipt)
+    .where(
+        Receipt.id == bindparam("receipt_id"),
+        Receipt.pdf_sha256.is_(None),
+        Receipt.emailed_at.is_(None),
+    )
+    .values(
+        pdf=bindparam("new_pdf", type_=Receipt.pdf.type),
+        pdf_sha256=bindparam("new_pdf_sha256", type_=Receipt.pdf_sha256.type),
+        emailed_at=bindparam("new_emailed_at", type_=Receipt.emailed_at.type),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
 def _store_rendered_and_claim_mail(receipt_id: int, pdf: bytes) -> bool:
     """The usual first delivery in one statement: the PDF stored and the e-mail marked sent
     (as `_store_rendered` and `_claim_mail` do them), if neither was done before; False, with
     nothing changed, if one was (then they go one by one)."""
-    result = db.session.execute(
-        update(Receipt)
-        .where(
-            Receipt.id == receipt_id,
-            Receipt.pdf_sha256.is_(None),
-            Receipt.emailed_at.is_(None),
-        )
-        .values(pdf=pdf, pdf_sha256=_digest(pdf), emailed_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    params = {
+        "receipt_id": receipt_id,
+        "new_pdf": pdf,
+        "new_pdf_sha256": _digest(pdf),
+        "new_emailed_at": utcnow(),
+    }
+    result = db.session.execute(_STORE_AND_CLAIM_MAIL, params)
     return cast(CursorResult[Any], result).rowcount == 1
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import bindparam, select
 
 from ngo.accounts.models import Organisation
 from ngo.campaigns.models import Appeal, BudgetLine
@@ -62,14 +63,16 @@ def appeal_title(appeal: Appeal, language: str) -> str:
     return public_title(appeal, language) or public_title(appeal, appeal.fallback_language)
 
 
+# Built once: every receipt reads them.
+_TAX_NOTES = select(ReceiptTaxNote.language, ReceiptTaxNote.text).where(
+    ReceiptTaxNote.organisation_id == bindparam("organisation_id")
+)
+
+
 def tax_note(organisation_id: int, language: str) -> str:
     """The organisation's note in the receipt's language, else its English one, else none."""
-    notes = {
-        note.language: note.text
-        for note in db.session.scalars(
-            db.select(ReceiptTaxNote).where(ReceiptTaxNote.organisation_id == organisation_id)
-        )
-    }
+    rows = db.session.execute(_TAX_NOTES, {"organisation_id": organisation_id})
+    notes = {note_language: text for note_language, text in rows}
     return notes.get(language) or notes.get("en") or ""
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ngo.config import LANGUAGES
@@ -45,9 +45,13 @@ def annual_key(donor_id: int, year: int) -> str:
     return f"annual:{donor_id}:{year}"
 
 
+# Built once: every receipt's issue looks for an earlier one first.
+_BY_SUBJECT = select(Receipt).where(Receipt.subject_key == bindparam("subject_key"))
+
+
 def find_receipt(subject_key: str, session: Session | None = None) -> Receipt | None:
     session = session or db.session()
-    return session.scalars(select(Receipt).where(Receipt.subject_key == subject_key)).first()
+    return session.scalars(_BY_SUBJECT, {"subject_key": subject_key}).first()
 
 
 def receipt_language(donor: Donor | None) -> str:

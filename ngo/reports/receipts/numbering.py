@@ -11,7 +11,7 @@ number belongs to its receipt for good, whatever happens to the e-mail afterward
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,20 +24,27 @@ def format_number(year: int, sequence: int) -> str:
     return f"{year}-{sequence:0{SEQUENCE_DIGITS}d}"
 
 
+# Built once (its construction cost about what running it does); the names are not the
+# columns' (those are reserved for the SET clause).
+_NEXT_SEQUENCE = (
+    update(ReceiptCounter)
+    .where(
+        ReceiptCounter.organisation_id == bindparam("of_organisation"),
+        ReceiptCounter.year == bindparam("of_year"),
+    )
+    .values(last_sequence=ReceiptCounter.last_sequence + 1)
+    .returning(ReceiptCounter.last_sequence)
+    .execution_options(synchronize_session=False)
+)
+
+
 def take_number(session: Session, organisation_id: int, year: int) -> tuple[int, str]:
     """The next sequence of the organisation's year and its printed number."""
     for _attempt in range(3):
         # One round trip: the increment and the value it made (RETURNING, on PostgreSQL and
         # on SQLite from 3.35).
         sequence = session.scalar(
-            update(ReceiptCounter)
-            .where(
-                ReceiptCounter.organisation_id == organisation_id,
-                ReceiptCounter.year == year,
-            )
-            .values(last_sequence=ReceiptCounter.last_sequence + 1)
-            .returning(ReceiptCounter.last_sequence)
-            .execution_options(synchronize_session=False)
+            _NEXT_SEQUENCE, {"of_organisation": organisation_id, "of_year": year}
         )
         if sequence is not None:
             return sequence, format_number(year, sequence)
