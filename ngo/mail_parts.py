@@ -164,7 +164,9 @@ def _base64_lines(data: bytes, max_line_length: int) -> str:
     `max_line_length // 4 * 4` characters, each ending in a newline."""
     encoded = binascii.b2a_base64(data, newline=False).decode("ascii")
     width = max_line_length // 4 * 4
-    return "".join(encoded[i : i + width] + "\n" for i in range(0, len(encoded), width))
+    if not encoded:
+        return ""
+    return "\n".join([encoded[i : i + width] for i in range(0, len(encoded), width)]) + "\n"
 
 
 def _encoded_text(text: str, policy: Policy) -> tuple[str, str]:
@@ -174,7 +176,7 @@ def _encoded_text(text: str, policy: Policy) -> tuple[str, str]:
     max_line = _max_line(policy)
     lines = text.encode("utf-8").splitlines()
     normal = b"\n".join(lines) + b"\n"
-    if max((len(line) for line in lines), default=0) <= max_line:
+    if max(map(len, lines), default=0) <= max_line:
         if normal.isascii():
             return "7bit", normal.decode("ascii")
         if policy.cte_type == "8bit":

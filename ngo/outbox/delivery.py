@@ -11,9 +11,9 @@ import logging
 from datetime import timedelta
 from typing import cast
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam
 
-from ngo.extensions import db
+from ngo.extensions import db, table_of
 from ngo.outbox.claims import claim
 from ngo.outbox.registry import handlers, permanent_failure_handler
 from ngo.outbox.state import (
@@ -26,7 +26,7 @@ from ngo.outbox.state import (
 )
 from ngo.outbox.steps import DeliverySteps, current_delivery, record_steps_after_failure
 from ngo.timeutil import utcnow
-from ngo.unit_of_work import transaction
+from ngo.unit_of_work import note_write, transaction
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +41,12 @@ class RetryLaterError(Exception):
         self.error = error
 
 
-# Built once, as the claim is (ngo/outbox/claims.py).
+# Built once, in Core, as the claim is (ngo/outbox/claims.py).
+_MESSAGES = table_of(OutboxMessage)
 _MARK_SENT = (
-    update(OutboxMessage)
-    .where(OutboxMessage.id == bindparam("message_id"))
-    .values(sent_at=bindparam("now", type_=OutboxMessage.sent_at.type), claimed_at=None)
-    .execution_options(synchronize_session=False)
+    _MESSAGES.update()
+    .where(_MESSAGES.c.id == bindparam("message_id"))
+    .values(sent_at=bindparam("now", type_=_MESSAGES.c.sent_at.type), claimed_at=None)
 )
 
 
@@ -74,7 +74,8 @@ def deliver(message_id: int) -> bool:
                 raise PermanentError(f"no handler for {claimed.kind}"[:200])
             handler(dict(claimed.payload))
             delivery.keep_in_session()
-            db.session.execute(_MARK_SENT, {"message_id": message_id, "now": utcnow()})
+            note_write(db.session())
+            db.session.connection().execute(_MARK_SENT, {"message_id": message_id, "now": utcnow()})
     except Exception as exc:
         failure = exc
     finally:

@@ -11,11 +11,13 @@ number belongs to its receipt for good, whatever happens to the e-mail afterward
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ngo.extensions import table_of
 from ngo.reports.receipts.models import ReceiptCounter
+from ngo.unit_of_work import note_write
 
 SEQUENCE_DIGITS = 6
 
@@ -24,17 +26,18 @@ def format_number(year: int, sequence: int) -> str:
     return f"{year}-{sequence:0{SEQUENCE_DIGITS}d}"
 
 
-# Built once (its construction cost about what running it does); the names are not the
-# columns' (those are reserved for the SET clause).
+# Built once, in Core, and run on the session's connection (building it cost about what
+# running it does, the ORM's handling of an UPDATE about as much again); the names are not
+# the columns' (those are reserved for the SET clause).
+_COUNTERS = table_of(ReceiptCounter)
 _NEXT_SEQUENCE = (
-    update(ReceiptCounter)
+    _COUNTERS.update()
     .where(
-        ReceiptCounter.organisation_id == bindparam("of_organisation"),
-        ReceiptCounter.year == bindparam("of_year"),
+        _COUNTERS.c.organisation_id == bindparam("of_organisation"),
+        _COUNTERS.c.year == bindparam("of_year"),
     )
-    .values(last_sequence=ReceiptCounter.last_sequence + 1)
-    .returning(ReceiptCounter.last_sequence)
-    .execution_options(synchronize_session=False)
+    .values(last_sequence=_COUNTERS.c.last_sequence + 1)
+    .returning(_COUNTERS.c.last_sequence)
 )
 
 
@@ -43,7 +46,9 @@ def take_number(session: Session, organisation_id: int, year: int) -> tuple[int,
     for _attempt in range(3):
         # One round trip: the increment and the value it made (RETURNING, on PostgreSQL and
         # on SQLite from 3.35).
-        sequence = session.scalar(
+        session.flush()  # as the ORM's UPDATE did first
+        note_write(session)
+        sequence = session.connection().scalar(
             _NEXT_SEQUENCE, {"of_organisation": organisation_id, "of_year": year}
         )
         if sequence is not None:
