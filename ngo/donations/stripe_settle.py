@@ -376,9 +376,15 @@ def renewal(plan: RecurringPlan, amount_minor: int) -> Donation:
     return donation
 
 
-def cancel_plan(plan: RecurringPlan) -> bool:
+def cancel_plan(plan: RecurringPlan, *, via: str = PROVIDER) -> bool:
+    """End a monthly plan here; False if it had ended. The audit log files it under the
+    plan's first gift (a plan names no donor there either); `via` says who ended it: Stripe
+    (the subscription was deleted there) or the donor (the link in a receipt)."""
     if plan.cancelled_at is not None:
         return False
     plan.cancelled_at = utcnow()
     db.session.flush()
+    gift = first_gift(plan)
+    if gift is not None:
+        audit.record_change(gift, None, "donation.monthly_cancelled", via=via)
     return True
