@@ -10,6 +10,8 @@ where the webhook's time goes.
 
     .venv/bin/python bench/profile_webhooks.py --donations 300
     .venv/bin/python bench/profile_webhooks.py --donations 300 --profile cprofile
+    .venv/bin/python bench/profile_webhooks.py --show-sql \
+        --database-url postgresql://postgres@127.0.0.1:5432/ngo_bench  # production's database
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gifts import (
     WEBHOOK_PATH,
     WEBHOOK_SECRET,
+    add_database_option,
     add_redis_option,
     empty_redis,
+    fresh_database,
     make_pending,
     stripe_env,
     stripe_stub,
@@ -119,10 +123,14 @@ def main() -> None:
         action="store_true",
         help="median milliseconds of each step of the path, and its mean CPU milliseconds",
     )
+    add_database_option(parser)
     add_redis_option(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="ngo-profile-") as tmp:
-        env = _production_like_env(Path(tmp) / "instance")
+    with (
+        tempfile.TemporaryDirectory(prefix="ngo-profile-") as tmp,
+        fresh_database(args.database_url) as database,
+    ):
+        env = {**_production_like_env(Path(tmp) / "instance"), **database}
         prepare_instance(env)
         os.environ.update(env)
         gifts = make_pending(args.donations)

@@ -167,6 +167,7 @@ _SENTENCES: dict[str, LazyString] = {
     "donation.refunded": _l("%(actor)s refunded %(amount)s of %(object)s"),
     "donation.disputed": _l("%(actor)s recorded a dispute over %(amount)s of %(object)s"),
     "donation.failed": _l("The payment of %(object)s failed"),
+    "donation.monthly_cancelled": _l("%(actor)s ended the monthly gift of %(object)s"),
     "donation.recorded": _l("%(actor)s recorded %(object)s"),
     "donation.rejected": _l("%(actor)s rejected %(object)s"),
     "donation.message_viewed": _l("%(actor)s read the donor's message with %(object)s"),
@@ -233,6 +234,12 @@ _BY_PROVIDER: dict[tuple[str, str], LazyString] = {
     ("donation.refunded", "stripe"): _l("Stripe refunded %(amount)s of %(object)s"),
     ("donation.disputed", "stripe"): _l("Stripe reported a dispute over %(amount)s of %(object)s"),
     ("donation.failed", "stripe"): _l("Stripe reported that the payment of %(object)s failed"),
+    ("donation.monthly_cancelled", "stripe"): _l(
+        "Stripe reported that the monthly gift of %(object)s ended"
+    ),
+    ("donation.monthly_cancelled", "donor"): _l(
+        "The donor ended the monthly gift of %(object)s with the link in a receipt"
+    ),
 }  # fmt: skip
 _UNKNOWN = _l("%(actor)s: %(action)s (%(object)s)")
 

@@ -14,6 +14,8 @@ from celery import Celery, Task
 from celery.signals import worker_init, worker_process_init
 from flask import Flask
 
+from ngo import broker
+
 _WARM_UPS = "ngo.worker_warm_ups"
 # The app the worker's tasks run in: the last one made in this process (worker/ makes one).
 _worker_app: weakref.ref[Flask] | None = None
@@ -46,6 +48,7 @@ def celery_init_app(app: Flask) -> Celery[Task[Any, Any]]:
     broker_url = str(app.config["CELERY_BROKER_URL"])
     celery_app.conf.update(
         broker_url=broker_url,
+        broker_transport=_transport(broker_url),
         broker_transport_options=_transport_options(app, broker_url),
         task_ignore_result=True,
         task_always_eager=app.config["CELERY_TASK_ALWAYS_EAGER"],
@@ -80,8 +83,17 @@ def celery_init_app(app: Flask) -> Celery[Task[Any, Any]]:
     return celery_app
 
 
+def _redis(broker_url: str) -> bool:
+    return broker_url.startswith(("redis://", "rediss://"))
+
+
+def _transport(broker_url: str) -> str | None:
+    """kombu's transport for the URL's scheme, but Redis's with one client per channel."""
+    return broker.TRANSPORT if _redis(broker_url) else None
+
+
 def _transport_options(app: Flask, broker_url: str) -> dict[str, object]:
-    if not broker_url.startswith(("redis://", "rediss://")):
+    if not _redis(broker_url):
         return {}
     return {
         # A task taken and never acknowledged (its worker died) is handed out again after this.

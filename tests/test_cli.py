@@ -108,3 +108,29 @@ def test_reconcile_listings_lists_published_appeals_from_before_the_flag(app):
     assert "Checked" in result.output
     db.session.expire_all()
     assert any(a.listed for a in db.session.scalars(select(Appeal)))
+
+
+def test_every_demo_gift_has_its_confirmation_in_the_audit_log(app):
+    from ngo.audit import AuditEvent
+    from ngo.demo import seed_demo
+    from ngo.donations.models import Donation, DonationStatus, PaymentMethod
+
+    seed_demo()
+    db.session.commit()
+    confirmed = db.session.scalars(
+        select(Donation).where(Donation.status == DonationStatus.CONFIRMED.value)
+    ).all()
+    events = {
+        event.object_id: event
+        for event in db.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.object_type == "donation",
+                AuditEvent.action.in_(["donation.confirmed", "donation.matched"]),
+            )
+        )
+    }
+    assert confirmed and {str(gift.id) for gift in confirmed} <= set(events)
+    online = [g for g in confirmed if g.method in (PaymentMethod.CARD, PaymentMethod.BLIK)]
+    assert online
+    for gift in online:
+        assert events[str(gift.id)].details == {"via": "stripe", "method": gift.method}

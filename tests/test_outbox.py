@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from celery.signals import task_prerun
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ngo import mail, outbox
 from ngo.extensions import db
@@ -111,6 +111,28 @@ def test_message_is_delivered_after_commit_and_only_once(app):
     assert message.organisation_id == 7
     assert outbox.deliver(message.id) is False  # a second delivery does nothing
     assert calls == [{"n": 1}]
+
+
+def test_rows_enqueued_in_one_statement_keep_their_order_and_are_delivered_after_commit(app):
+    first, second = outbox.enqueue_rows(
+        [("test.record_call", {"n": 1}), ("test.record_call", {"n": 2})], organisation_id=7
+    )
+    assert second > first and calls == []
+    db.session.commit()
+    assert calls == [{"n": 1}, {"n": 2}]
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_([first, second]))
+    ).all()
+    assert {row.organisation_id for row in rows} == {7}
+    assert all(row.sent_at is not None for row in rows)
+
+
+def test_a_kind_without_a_handler_enqueues_nothing(app):
+    with pytest.raises(ValueError, match="no outbox handler"):
+        outbox.enqueue_rows([("test.record_call", {"n": 1}), ("test.nobody_handles", {})])
+    db.session.commit()
+    assert calls == []
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
 def test_the_messages_of_one_commit_go_as_one_task_and_a_failure_stops_no_other(app):

@@ -7,7 +7,7 @@ does not hold."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, select
@@ -127,6 +127,28 @@ def lock_for_money(appeal_id: int, session: Session | None = None) -> Appeal:
     session = session or db.session()
     _take_sqlite_write_lock(session)
     return session.execute(_LOCK_APPEAL, {"appeal_id": appeal_id}).scalar_one()
+
+
+_LOCK_APPEALS = (
+    select(_APPEALS.c.id)
+    .where(_APPEALS.c.id.in_(bindparam("appeal_ids", expanding=True)))
+    .order_by(_APPEALS.c.id)
+    .with_for_update()
+)
+
+
+def lock_appeals(appeal_ids: Iterable[int], session: Session | None = None) -> None:
+    """Lock several appeals for money at once, in the order of their ids, before a movement
+    on any of them. One transaction that moves the money of several appeals (a statement's
+    lines) must not take a second appeal's lock after the ledger's: a gift to that appeal,
+    holding its lock and waiting for the ledger's, would deadlock with it. The rows are
+    locked as the sorted scan returns them, so two such transactions queue instead."""
+    wanted = sorted(set(appeal_ids))
+    if not wanted:
+        return
+    session = session or db.session()
+    _take_sqlite_write_lock(session)
+    session.connection().execute(_LOCK_APPEALS, {"appeal_ids": wanted}).all()
 
 
 def _take_sqlite_write_lock(session: Session) -> None:

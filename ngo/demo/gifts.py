@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from ngo import audit
 from ngo.campaigns.models import Appeal, BudgetLine
 from ngo.donations import references
 from ngo.donations.confirmation import confirm_donation
@@ -76,7 +77,15 @@ def demo_gift(
     db.session.add(donation)
     db.session.flush()
     set_display_name(donation, display_name, donor_email=donor_email)
-    confirm_donation(
-        donation, fee_minor=fee_minor, occurred_at=utcnow() - timedelta(days=days_ago, hours=1)
-    )
+    moment = utcnow() - timedelta(days=days_ago, hours=1)
+    confirm_donation(donation, fee_minor=fee_minor, occurred_at=moment)
+    # The audit log tells the story as production would: Stripe confirmed an online gift;
+    # a transfer given here without its statement, the system.
+    via = {"via": "stripe", "method": method.value} if method in _ONLINE else {}
+    audit.record_change(donation, None, "donation.confirmed", **via)
     return donation
+
+
+_ONLINE = frozenset(
+    {PaymentMethod.CARD, PaymentMethod.BLIK, PaymentMethod.P24, PaymentMethod.SEPA_DEBIT}
+)

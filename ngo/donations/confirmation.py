@@ -10,6 +10,7 @@ for the cancellation note of each refund or chargeback the same way.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -102,6 +103,7 @@ def confirm_donation(
     held_fee_minor: int = 0,
     occurred_at: datetime | None = None,
     actor_id: int | None = None,
+    also_enqueue: Sequence[tuple[str, dict[str, Any]]] = (),
     session: Session | None = None,
 ) -> bool:
     """Confirm a pending gift; False, changing nothing, if it was confirmed before (a webhook
@@ -109,7 +111,9 @@ def confirm_donation(
     currency, when it is known now. `held_fee_minor` is held back from the lines, on the
     appeal's fee-pending fund, for a fee that is not known yet (an online gift: a worker asks
     Stripe afterwards, `donations.fee_settlement.settle_fee`); it counts as raised, as the fee
-    itself does, and funds no line until the fee is settled.
+    itself does, and funds no line until the fee is settled. `also_enqueue`: outbox messages
+    (kind, payload) for the gift's organisation written with its receipt's, in one statement,
+    only if it is confirmed now.
 
     Every payment method's gifts come here, a webhook's many times a second: the writes are
     plain statements on the session's connection (the claim of the gift, the ledger's
@@ -172,9 +176,8 @@ def confirm_donation(
     funding.move_counters_of(
         appeal.id, raised_minor=gross, donations=1, funded=allocation.lines, session=session
     )
-    outbox.enqueue_row(
-        RECEIPT_KIND,
-        {"donation_id": donation.id},
+    outbox.enqueue_rows(
+        [(RECEIPT_KIND, {"donation_id": donation.id}), *also_enqueue],
         session=session,
         organisation_id=donation.organisation_id,
     )

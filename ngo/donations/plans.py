@@ -68,4 +68,4 @@ def cancel_monthly_gift(plan: RecurringPlan) -> bool:
         return False
     if plan.provider == stripe_api.PROVIDER and plan.external_id:
         stripe_api.cancel_subscription(plan.external_id)
-    return cancel_plan(plan)
+    return cancel_plan(plan, via="donor")

@@ -15,6 +15,7 @@ or a refusal (`StatementImportError`) leaves nothing of it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ngo.accounts.models import Organisation, User
 from ngo.audit import record_change, record_row
+from ngo.campaigns import funding
 from ngo.donations import bank_accounts
 from ngo.donations.confirmation import confirm_donation
 from ngo.donations.models import (
@@ -177,6 +179,8 @@ def _import_one(
     session.add(record)
     session.flush()
     credits = statement.credits
+    # The appeals its lines may pay, locked before the first gift's ledger entry: lock order.
+    funding.lock_appeals(_appeals_awaiting(credits, organisation, session), session)
     known = set(
         session.scalars(
             select(StatementLine.identity).where(
@@ -213,6 +217,28 @@ def _import_one(
         debits=record.debit_count,
     )
     session.flush()
+
+
+def _appeals_awaiting(
+    credits: Sequence[ParsedLine], organisation: Organisation, session: Session
+) -> list[int]:
+    """The appeals of the pending bank-transfer gifts whose codes the lines' texts hold."""
+    codes = {code for line in credits for code in find_references(line.remittance_text)}
+    if not codes:
+        return []
+    codes |= {code.replace("-", "") for code in codes}
+    return list(
+        session.scalars(
+            select(Donation.appeal_id)
+            .where(
+                Donation.organisation_id == organisation.id,
+                Donation.method == PaymentMethod.BANK_TRANSFER.value,
+                Donation.status == DonationStatus.PENDING.value,
+                Donation.reference_code.in_(sorted(codes)),
+            )
+            .distinct()
+        )
+    )
 
 
 def _store(parsed: ParsedLine, record: StatementImport) -> StatementLine:

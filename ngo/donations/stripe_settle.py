@@ -234,7 +234,12 @@ def confirm_with_intent(
             donation.fee_covered_minor or fees.estimated_fee(received, donation.currency),
             received,
         )
-    if not confirm_donation(donation, held_fee_minor=held):
+    # The worker asks Stripe for the fee and the method afterwards: its message goes with
+    # the receipt's, in the confirmation's one outbox statement.
+    settle_fee = [(FEE_KIND, {"donation_id": donation.id, "payment_intent": payment_intent_id})]
+    if not confirm_donation(
+        donation, held_fee_minor=held, also_enqueue=settle_fee if payment_intent_id else ()
+    ):
         record_payment_rows(donation, also_record)
         return "already confirmed"  # by another delivery at the same time
     # Recorded once the gift is claimed: the transaction's first write starts its hold on the
@@ -249,12 +254,6 @@ def confirm_with_intent(
     audit.record_change_row(
         donation, None, "donation.confirmed", via=PROVIDER, method=donation.method
     )
-    if payment_intent_id:
-        outbox.enqueue_row(
-            FEE_KIND,
-            {"donation_id": donation.id, "payment_intent": payment_intent_id},
-            organisation_id=donation.organisation_id,
-        )
     return "confirmed"
 
 
@@ -377,9 +376,15 @@ def renewal(plan: RecurringPlan, amount_minor: int) -> Donation:
     return donation
 
 
-def cancel_plan(plan: RecurringPlan) -> bool:
+def cancel_plan(plan: RecurringPlan, *, via: str = PROVIDER) -> bool:
+    """End a monthly plan here; False if it had ended. The audit log files it under the
+    plan's first gift (a plan names no donor there either); `via` says who ended it: Stripe
+    (the subscription was deleted there) or the donor (the link in a receipt)."""
     if plan.cancelled_at is not None:
         return False
     plan.cancelled_at = utcnow()
     db.session.flush()
+    gift = first_gift(plan)
+    if gift is not None:
+        audit.record_change(gift, None, "donation.monthly_cancelled", via=via)
     return True

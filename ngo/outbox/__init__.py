@@ -37,6 +37,7 @@ from ngo.outbox.enqueueing import (
     dispatch_after_transaction_end,
     enqueue,
     enqueue_row,
+    enqueue_rows,
     forget_after_rollback,
     retry_message,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "describe_error",
     "enqueue",
     "enqueue_row",
+    "enqueue_rows",
     "init_app",
     "lease",
     "max_attempts",

@@ -89,7 +89,9 @@ def test_viewing_personal_data_is_audited(cw_client, organisation, caseworker):
     cw_client.get(f"/cases/{case.reference}")
     cw_client.get(f"/cases/{case.reference}/household")
     events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "case.personal_data_viewed")
+        select(AuditEvent)
+        .where(AuditEvent.action == "case.personal_data_viewed")
+        .order_by(AuditEvent.seq)
     ).all()
     assert [(e.actor_id, e.object_id, e.details["part"]) for e in events] == [
         (caseworker.id, str(case.id), "profile"),

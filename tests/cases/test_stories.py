@@ -454,7 +454,8 @@ def test_audit_details_never_hold_story_text(case, caseworker, verifier, evidenc
     verify_version(first, verifier=verifier, approved=False, checks=[], comments=SECRET_COMMENT)
     stories.submit_for_verification(first, actor=caseworker)
     _approve(first, verifier, evidence.id)
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("story.%")).order_by(AuditEvent.seq)
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action.like("story.%")).order_by(AuditEvent.seq)
     ).all()
     actions = [e.action for e in events]
     assert actions == [

@@ -118,9 +118,7 @@ def test_editing_changes_only_holder_bic_and_bank_and_is_audited_without_values(
     )
     assert changed == ["account_holder", "bic"]
     events = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.object_type == "bank_account")
-        .order_by(AuditEvent.seq)
+        select(AuditEvent).where(AuditEvent.object_type == "bank_account").order_by(AuditEvent.seq)
     ).all()
     assert [e.action for e in events] == ["bank_account.added", "bank_account.changed"]
     assert events[1].details == {"fields": ["account_holder", "bic"]}

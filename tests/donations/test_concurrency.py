@@ -107,3 +107,114 @@ def test_concurrent_gifts_to_one_appeal_keep_the_counters_equal_to_the_ledger(
         f"\n{GIFTS} gifts confirmed by {THREADS} threads in {seconds:.2f} s "
         f"({GIFTS / seconds:.0f} per second); ledger verify ok"
     )
+
+
+def test_a_statement_paying_two_appeals_and_a_gift_to_the_second_do_not_deadlock(
+    app, organisation, staff, monkeypatch
+):
+    """A statement whose lines pay gifts to appeals A and B, imported while a card gift to B
+    holds B's lock: the import locks both appeals before its first ledger entry, so it waits
+    for the gift instead of holding the ledger's lock the gift waits for (PostgreSQL would
+    report a deadlock after a second and fail one of them)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the lock order test needs PostgreSQL")
+    from ngo.campaigns import funding
+    from ngo.donations.bank_accounts import BankAccountDetails, add_bank_account
+    from ngo.donations.statement_import import import_statement
+    from tests.donations.statements.helpers import FIXTURES
+
+    add_bank_account(
+        organisation,
+        currency="EUR",
+        iban="DE89 3704 0044 0532 0130 00",
+        details=BankAccountDetails(account_holder="Hilfsverein e.V.", bic="COBADEFFXXX"),
+        actor=staff["admin"],
+    )
+    appeals = []
+    for _ in range(2):
+        person = factories.seed_case(organisation, staff["caseworker"], staff["verifier"])
+        appeals.append(
+            factories.AppealFactory(
+                beneficiary=person,
+                actor=staff["caseworker"],
+                lines=SEED_LINES,
+                published_by=staff["admin"],
+            )
+        )
+    first, second = appeals
+    # The statement's first credit is 50.00 EUR with 392R-VV4T, its second 100.00 with M8Q3-WQFW.
+    by_transfer = [
+        factories.DonationFactory(
+            appeal=first, reference_code="392R-VV4T", amount_minor=5_000, method="bank_transfer"
+        ),
+        factories.DonationFactory(
+            appeal=second, reference_code="M8Q3-WQFW", amount_minor=10_000, method="bank_transfer"
+        ),
+    ]
+    by_card = factories.DonationFactory(appeal=second, amount_minor=2_500, method="card")
+    db.session.commit()
+    card_id, second_id = by_card.id, second.id
+    transfer_ids = [gift.id for gift in by_transfer]
+    statement = (FIXTURES / "camt053_v02_sparkasse.xml").read_bytes()
+    treasurer_id = staff["treasurer"].id
+
+    holding = threading.Event()
+    release = threading.Event()
+    locked_appeal_row = funding.lock_appeal_row
+
+    def lock_then_wait(appeal_id, session=None):
+        locked = locked_appeal_row(appeal_id, session)
+        if threading.current_thread().name == "card-gift":
+            holding.set()
+            release.wait(timeout=30)
+        return locked
+
+    monkeypatch.setattr(funding, "lock_appeal_row", lock_then_wait)
+    errors: list[BaseException] = []
+
+    def card_gift() -> None:
+        with app.app_context():
+            try:
+                with transaction():
+                    assert confirm_donation(db.session.get(Donation, card_id))
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    def import_it() -> None:
+        with app.app_context():
+            try:
+                with transaction():
+                    from ngo.accounts.models import User
+
+                    treasurer = db.session.get(User, treasurer_id)
+                    result = import_statement(statement, "statement.xml", actor=treasurer)
+                    assert result.matched == 2
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    gift_thread = threading.Thread(target=card_gift, name="card-gift")
+    gift_thread.start()
+    assert holding.wait(timeout=30)  # the gift holds the second appeal's lock
+    import_thread = threading.Thread(target=import_it, name="import")
+    import_thread.start()
+    time.sleep(1.5)  # the import goes as far as it can: to the second appeal's lock
+    release.set()
+    gift_thread.join(timeout=60)
+    import_thread.join(timeout=60)
+    assert not errors, [f"{type(e).__name__}: {e}" for e in errors]
+
+    db.session.expire_all()
+    statuses = {
+        gift.id: gift.status
+        for gift in db.session.scalars(
+            select(Donation).where(Donation.id.in_([card_id, *transfer_ids]))
+        )
+    }
+    assert set(statuses.values()) == {DonationStatus.CONFIRMED}
+    assert db.session.get(Appeal, second_id).raised_minor == 12_500
+    report = ledger.verify()
+    assert report.ok, (report.chain.problem, report.counter_differences)

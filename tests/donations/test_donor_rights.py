@@ -59,7 +59,9 @@ def test_erasure_removes_the_person_and_keeps_the_gifts(donor, staff, appeal):
     stored = db.session.get(Donor, donor.id)
     assert (stored.name, stored.email, stored.email_index) == (None, None, None)
     assert stored.erased_at is not None
-    gifts = db.session.scalars(select(Donation).where(Donation.donor_id == donor.id)).all()
+    gifts = db.session.scalars(
+        select(Donation).where(Donation.donor_id == donor.id).order_by(Donation.id)
+    ).all()
     assert [g.amount_minor for g in gifts] == [5_000, 2_500]
     assert all(g.display_name is None and g.message is None for g in gifts)
     assert all(g.status == "confirmed" and g.receipt_code_hash for g in gifts)

@@ -66,7 +66,9 @@ def test_a_gift_above_the_threshold_waits_for_a_second_person(app, appeal, staff
     with pytest.raises(GiftError, match="not waiting"):
         approve_manual_gift(donation, actor=staff["admin"])
     actions = db.session.scalars(
-        select(AuditEvent.action).where(AuditEvent.object_type == "donation")
+        select(AuditEvent.action)
+        .where(AuditEvent.object_type == "donation")
+        .order_by(AuditEvent.seq)
     ).all()
     assert actions == ["donation.recorded", "donation.approved"]
 

@@ -16,6 +16,8 @@ import pytest
 import stripe
 from sqlalchemy import func, select
 
+from ngo import audit_reading
+from ngo.audit import AuditEvent
 from ngo.campaigns.models import Appeal
 from ngo.donations import ledger, stripe_settle
 from ngo.donations.models import (
@@ -386,7 +388,26 @@ def test_monthly_gift_renewals_cancellation_and_the_receipts_link(
     deleted = signed_post(client, event("customer.subscription.deleted", sub))
     assert deleted.get_json()["outcome"] == "already cancelled"
     assert "was cancelled before" in browser().get(path).text
+    # Once in the audit log, under the plan's first gift, by the donor's link.
+    assert _plan_endings(app, donation) == [
+        "The donor ended the monthly gift of a €20 gift to Alexander's appeal with the link "
+        "in a receipt"
+    ]
     assert_ledger_agrees()
+
+
+def _plan_endings(app, donation) -> list[str]:
+    ended = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "donation.monthly_cancelled")
+        .order_by(AuditEvent.seq)
+    ).all()
+    assert {(e.object_type, e.object_id, e.actor_id) for e in ended} <= {
+        ("donation", str(donation.id), None)
+    }
+    with app.test_request_context():
+        rows = audit_reading.readable_events(ended, donation.organisation_id)
+    return [row.sentence for row in rows]
 
 
 def test_a_first_invoice_before_the_checkout_event_confirms_one_gift(
@@ -410,7 +431,7 @@ def test_a_first_invoice_before_the_checkout_event_confirms_one_gift(
     assert_ledger_agrees()
 
 
-def test_a_subscription_ended_by_stripe_cancels_the_plan(client, pending, stripe_stub):
+def test_a_subscription_ended_by_stripe_cancels_the_plan(app, client, pending, stripe_stub):
     donation = pending(amount_minor=2_000, frequency="monthly")
     sub = subscription(stripe_stub, donation, "sub_test_end")
     early = signed_post(client, event("customer.subscription.deleted", sub))
@@ -426,6 +447,9 @@ def test_a_subscription_ended_by_stripe_cancels_the_plan(client, pending, stripe
         "outcome": "cancelled",
     }
     assert not db.session.scalars(select(RecurringPlan)).one().active
+    assert _plan_endings(app, donation) == [
+        "Stripe reported that the monthly gift of a €20 gift to Alexander's appeal ended"
+    ]
 
 
 def test_no_ip_address_user_agent_or_card_detail_is_stored(client, pending, stripe_stub):
