@@ -6,6 +6,7 @@ work done once when a worker process starts (`register_warm_up`), instead of in 
 
 from __future__ import annotations
 
+import gc
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,10 @@ def warm_up_worker(**_signal: object) -> None:
     with app.app_context():
         for warm_up in app.extensions.get(_WARM_UPS, []):
             warm_up()
+    # What the process has made by now (the app, its models and statements, the templates,
+    # every language's translations) lives as long as the process: out of the collector's
+    # generations, a full collection during a task no longer walks it all.
+    gc.freeze()
 
 
 def celery_init_app(app: Flask) -> Celery[Task[Any, Any]]:

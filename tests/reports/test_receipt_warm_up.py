@@ -3,6 +3,7 @@ starts (Celery's worker_process_init), not in its first receipts."""
 
 from __future__ import annotations
 
+import gc
 import weakref
 
 import pytest
@@ -18,7 +19,15 @@ from ngo.reports.receipts import document
 def worker_app(app, monkeypatch):
     # The app a worker process made (the test's, whatever other tests created since).
     monkeypatch.setattr(celery_app, "_worker_app", weakref.ref(app))
-    return app
+    yield app
+    gc.unfreeze()  # the warm-up froze this test process's objects; a worker's stay frozen
+
+
+def test_a_started_worker_keeps_what_it_made_out_of_the_collectors_generations(worker_app):
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    worker_process_init.send(sender=None)
+    assert gc.get_freeze_count() > 0
 
 
 def test_a_starting_worker_process_runs_the_warm_ups_in_the_app(worker_app, monkeypatch):
