@@ -62,8 +62,10 @@ def retry_message(message_id: int) -> OutboxMessage:
 
 
 _MESSAGES = table_of(OutboxMessage)
-# In the order of the rows given (one INSERT for them all: SQLAlchemy's "insertmanyvalues").
-_INSERT_MESSAGES = _MESSAGES.insert().returning(_MESSAGES.c.id, sort_by_parameter_order=True)
+# One INSERT for them all (SQLAlchemy's "insertmanyvalues"). Its RETURNING rows come in no
+# promised order (SQLite's), so none is asked for: SQLAlchemy would then insert row by row.
+# One statement numbers its rows in the order of its VALUES, so sorted ids are that order.
+_INSERT_MESSAGES = _MESSAGES.insert().returning(_MESSAGES.c.id)
 
 
 def enqueue_row(
@@ -97,7 +99,7 @@ def enqueue_rows(
         {"kind": kind, "payload": payload, "organisation_id": organisation_id}
         for kind, payload in messages
     ]
-    message_ids = list(session.connection().execute(_INSERT_MESSAGES, rows).scalars())
+    message_ids = sorted(session.connection().execute(_INSERT_MESSAGES, rows).scalars())
     session.info.setdefault(_ENQUEUED, []).extend(message_ids)
     return message_ids
 
