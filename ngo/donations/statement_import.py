@@ -15,7 +15,7 @@ or a refusal (`StatementImportError`) leaves nothing of it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -226,7 +226,6 @@ def _appeals_awaiting(
     codes = {code for line in credits for code in find_references(line.remittance_text)}
     if not codes:
         return []
-    codes |= {code.replace("-", "") for code in codes}
     return list(
         session.scalars(
             select(Donation.appeal_id)
@@ -234,11 +233,17 @@ def _appeals_awaiting(
                 Donation.organisation_id == organisation.id,
                 Donation.method == PaymentMethod.BANK_TRANSFER.value,
                 Donation.status == DonationStatus.PENDING.value,
-                Donation.reference_code.in_(sorted(codes)),
+                Donation.reference_code.in_(_as_stored(codes)),
             )
             .distinct()
         )
     )
+
+
+def _as_stored(codes: Iterable[str]) -> list[str]:
+    """A reference code as a gift may hold it: with its dash or without."""
+    found = set(codes)
+    return sorted(found | {code.replace("-", "") for code in found})
 
 
 def _store(parsed: ParsedLine, record: StatementImport) -> StatementLine:
@@ -266,12 +271,11 @@ def _match(
     if not codes:
         line.queue_reason = QueueReason.NO_REFERENCE.value
         return False
-    compact = [code.replace("-", "") for code in codes]
     candidates = session.scalars(
         select(Donation).where(
             Donation.organisation_id == organisation.id,
             Donation.method == PaymentMethod.BANK_TRANSFER.value,
-            Donation.reference_code.in_(codes + compact),
+            Donation.reference_code.in_(_as_stored(codes)),
         )
     ).all()
     pending = [d for d in candidates if d.status == DonationStatus.PENDING]
