@@ -3,11 +3,15 @@ safe when they arrive out of order.
 
 Each event is recorded (ProviderEvent: provider, id, type, when) in the transaction that
 applies it, so a replayed event finds its row and changes nothing, and of two deliveries of
-one event at once only one commits (they collide on the unique id). The row is written last,
-after what the event changed: the questions asked of Stripe then come before the
-transaction's first write, so no database lock is held over the network (SQLite's lock is
-the whole database's). No savepoint either: pysqlite (Python < 3.12) opens no transaction
-before a SAVEPOINT, so releasing one would commit the event's row on its own.
+one event at once only one commits (they collide on the unique id). On SQLite the row is
+written last, after what the event changed: the questions asked of Stripe then come before
+the transaction's first write, so the database's one write lock is not held over the
+network. On PostgreSQL it is written first, by `INSERT ... ON CONFLICT DO NOTHING RETURNING`:
+one statement instead of a lookup and an insert, and not inside the appeal's lock, which
+every gift to the appeal waits for. Its only lock is on the event's own id: a second delivery
+of the event waits for the first to end, then finds it recorded ("duplicate"), or records it
+itself if the first was rolled back. No savepoint either: pysqlite (Python < 3.12) opens no
+transaction before a SAVEPOINT, so releasing one would commit the event's row on its own.
 
 An event that cannot be applied yet raises RetryLater (the view answers 409, the transaction
 rolls back with its ProviderEvent row, and Stripe delivers it again with its backoff, for up
@@ -25,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import IntegrityError
 
 from ngo import audit, unit_of_work
@@ -60,18 +65,23 @@ def handle_event(event: dict[str, Any]) -> str:
     event_id, kind = str(event.get("id") or ""), str(event.get("type") or "")
     if not event_id or not kind:
         raise EventError("an event has an id and a type")
-    if _seen(event_id):
+    record = {"provider": PROVIDER, "event_id": event_id, "type": kind[:64], "at": utcnow()}
+    connection = db.session.connection()
+    record_first = connection.dialect.name == "postgresql"
+    if record_first:
+        unit_of_work.note_write(db.session())
+        if connection.scalar(_RECORD_UNLESS_SEEN, record) is None:
+            return "duplicate"
+    elif _seen(event_id):
         return "duplicate"
     handler = HANDLERS.get(kind)
     obj = (event.get("data") or {}).get("object") or {}
     try:
         outcome = handler(obj) if handler is not None else "ignored"
         db.session.flush()  # what the handler left to flush collides here, not at the commit
-        unit_of_work.note_write(db.session())
-        db.session.connection().execute(
-            _RECORD,
-            {"provider": PROVIDER, "event_id": event_id, "type": kind[:64], "at": utcnow()},
-        )
+        if not record_first:
+            unit_of_work.note_write(db.session())
+            db.session.connection().execute(_RECORD, record)
     except IntegrityError as exc:
         # Another delivery of this event (or of one about the same payment) committed while
         # this one was applied: this one is refused whole (the request rolls back), and
@@ -91,6 +101,20 @@ _RECORD = _EVENTS.insert().values(
     event_id=bindparam("event_id"),
     type=bindparam("type"),
     received_at=bindparam("at"),
+)
+
+
+# PostgreSQL's: the event recorded unless it was before, its id returned if recorded now.
+_RECORD_UNLESS_SEEN = (
+    postgresql_insert(_EVENTS)
+    .values(
+        provider=bindparam("provider"),
+        event_id=bindparam("event_id"),
+        type=bindparam("type"),
+        received_at=bindparam("at"),
+    )
+    .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+    .returning(_EVENTS.c.id)
 )
 
 

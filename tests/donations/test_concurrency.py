@@ -16,13 +16,15 @@ import pytest
 from sqlalchemy import func, select
 
 from ngo.campaigns.models import Appeal, BudgetLine
-from ngo.donations import ledger
+from ngo.donations import ledger, stripe_events
 from ngo.donations.confirmation import confirm_donation
-from ngo.donations.models import Donation, DonationStatus, LedgerTransaction
+from ngo.donations.models import Donation, DonationStatus, LedgerTransaction, ProviderEvent
 from ngo.extensions import db
 from ngo.unit_of_work import transaction
 from tests import factories
 from tests.donations.conftest import SEED_LINES
+from tests.donations.stripe_fixtures import checkout_session
+from tests.donations.stripe_stub import event
 
 pytestmark = pytest.mark.integration
 
@@ -218,3 +220,57 @@ def test_a_statement_paying_two_appeals_and_a_gift_to_the_second_do_not_deadlock
     assert db.session.get(Appeal, second_id).raised_minor == 12_500
     report = ledger.verify()
     assert report.ok, (report.chain.problem, report.counter_differences)
+
+
+DELIVERIES = 6
+
+
+def test_deliveries_of_one_event_at_once_confirm_its_gift_once(app, organisation, staff):
+    """Stripe may deliver one event to several workers at once. On PostgreSQL the event is
+    recorded first: the other deliveries wait on its id and then answer "duplicate"; none is
+    refused, and the gift is confirmed once."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the concurrency test needs PostgreSQL")
+    person = factories.seed_case(organisation, staff["caseworker"], staff["verifier"])
+    appeal = factories.AppealFactory(
+        beneficiary=person,
+        actor=staff["caseworker"],
+        lines=SEED_LINES,
+        published_by=staff["admin"],
+    )
+    donation = factories.DonationFactory(appeal=appeal, amount_minor=5_000, method="card")
+    completed = event(
+        "checkout.session.completed",
+        checkout_session(donation, intent={"id": f"pi_test_once_{donation.public_id}"}),
+    )
+    db.session.commit()
+    donation_id, appeal_id = donation.id, appeal.id
+    start = threading.Barrier(DELIVERIES)
+
+    def deliver(_: int) -> str:
+        with app.app_context():
+            start.wait(timeout=30)
+            try:
+                with transaction():
+                    return stripe_events.handle_event(completed)
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=DELIVERIES) as pool:
+        outcomes = sorted(pool.map(deliver, range(DELIVERIES)))
+    assert outcomes == ["confirmed"] + ["duplicate"] * (DELIVERIES - 1)
+    db.session.expire_all()
+    assert db.session.get(Donation, donation_id).status == DonationStatus.CONFIRMED
+    assert db.session.get(Appeal, appeal_id).raised_minor == 5_000
+    recorded = db.session.scalar(
+        select(func.count())
+        .select_from(ProviderEvent)
+        .where(ProviderEvent.event_id == completed["id"])
+    )
+    assert recorded == 1
+    transactions = db.session.scalar(
+        select(func.count())
+        .select_from(LedgerTransaction)
+        .where(LedgerTransaction.donation_id == donation_id, LedgerTransaction.kind == "donation")
+    )
+    assert transactions == 1
