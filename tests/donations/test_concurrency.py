@@ -32,18 +32,24 @@ GIFTS = 200
 THREADS = 12
 
 
-def test_concurrent_gifts_to_one_appeal_keep_the_counters_equal_to_the_ledger(
-    app, organisation, staff
-):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the concurrency test needs PostgreSQL")
+def _published_appeal(organisation, staff) -> Appeal:
+    """The seed person's appeal with the seed budget, published (committed by the caller:
+    each thread reads it on its own connection)."""
     person = factories.seed_case(organisation, staff["caseworker"], staff["verifier"])
-    appeal = factories.AppealFactory(
+    return factories.AppealFactory(
         beneficiary=person,
         actor=staff["caseworker"],
         lines=SEED_LINES,
         published_by=staff["admin"],
     )
+
+
+def test_concurrent_gifts_to_one_appeal_keep_the_counters_equal_to_the_ledger(
+    app, organisation, staff
+):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the concurrency test needs PostgreSQL")
+    appeal = _published_appeal(organisation, staff)
     amounts = [1_000 + (n * 37) % 5_000 for n in range(GIFTS)]
     ids = []
     for n, amount in enumerate(amounts):
@@ -231,13 +237,7 @@ def test_deliveries_of_one_event_at_once_confirm_its_gift_once(app, organisation
     refused, and the gift is confirmed once."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the concurrency test needs PostgreSQL")
-    person = factories.seed_case(organisation, staff["caseworker"], staff["verifier"])
-    appeal = factories.AppealFactory(
-        beneficiary=person,
-        actor=staff["caseworker"],
-        lines=SEED_LINES,
-        published_by=staff["admin"],
-    )
+    appeal = _published_appeal(organisation, staff)
     donation = factories.DonationFactory(appeal=appeal, amount_minor=5_000, method="card")
     completed = event(
         "checkout.session.completed",
