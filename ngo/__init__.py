@@ -92,7 +92,7 @@ def _private_folder(path: str) -> None:
 def _init_core(app: Flask) -> None:
     """What belongs to no domain: extensions, the outbox, security headers, error pages,
     template helpers and the core commands."""
-    from ngo import audit, cli, errors, outbox, security, unit_of_work
+    from ngo import audit, cli, deferred_writes, errors, outbox, security, unit_of_work
     from ngo.celery_app import celery_init_app
     from ngo.extensions import (
         babel,
@@ -110,6 +110,7 @@ def _init_core(app: Flask) -> None:
     listen(Engine, "connect", _sqlite_pragmas)
     listen(Pool, "checkin", sqlite_writers.release)
     listen(Pool, "close", sqlite_writers.close)
+    deferred_writes.init_app()
     db.init_app(app)
     # The first request hooks, so that the request's commit runs after every other after_request.
     unit_of_work.init_app(app, audit_records=(audit.AuditEvent,))

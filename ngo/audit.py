@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import JSON, BigInteger, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ngo import chain, unit_of_work
+from ngo import chain, deferred_writes, unit_of_work
 from ngo.chain import GENESIS_HASH, ChainReport, Checkpoint
 from ngo.chained_log import ChainedLog, ChainError, CheckpointColumns
 from ngo.extensions import Model, db, table_of
@@ -32,8 +32,6 @@ __all__ = ["GENESIS_HASH", "AuditChainError", "AuditCheckpoint", "AuditEvent", "
 log = logging.getLogger(__name__)
 
 CHAIN_NAME = "audit"
-# Any constant works; it only has to be the same in every process taking the chain lock.
-_CHAIN_LOCK_KEY = 7_331_001
 
 
 AuditChainError = ChainError
@@ -113,9 +111,7 @@ class AuditCheckpoint(CheckpointColumns, Model):
     CHAIN = CHAIN_NAME
 
 
-AUDIT_LOG = ChainedLog(
-    CHAIN_NAME, AuditEvent, AuditCheckpoint, lock_key=_CHAIN_LOCK_KEY, derive_key=False
-)
+AUDIT_LOG = ChainedLog(CHAIN_NAME, AuditEvent, AuditCheckpoint, derive_key=False)
 
 
 def record(
@@ -156,14 +152,13 @@ def record_row(
     session: Session | None = None,
 ) -> int:
     """`record` for a hot path (a webhook confirming a gift): the same event, chained and
-    hashed the same way, written as one INSERT on the session's connection after the chain's
-    lock (PostgreSQL) and its head, without building a model and flushing it; returns its
-    seq. Nothing is left in the session to flush. `details` must hold no personal values."""
+    hashed the same way, without building a model and flushing it; returns its seq. The
+    event and the chain's new head are deferred writes (ngo.deferred_writes), sent with
+    whatever the caller runs next or with the commit. Nothing is left in the session to
+    flush. `details` must hold no personal values."""
     session = session or db.session()
     unit_of_work.note_write(session)
-    connection = session.connection()
-    AUDIT_LOG.lock_on(connection)
-    seq, prev = AUDIT_LOG.head_on(connection)
+    seq, prev = AUDIT_LOG.take_head(session.connection())
     values: dict[str, Any] = {
         "seq": seq + 1,
         "occurred_at": utcnow(),
@@ -175,10 +170,9 @@ def record_row(
         "details": details or {},
     }
     fields = hashed_fields(**values)
-    connection.execute(
-        _INSERT_EVENT,
-        {**values, "prev_hash": prev, "hash": chain.entry_hash(AUDIT_LOG.key(), fields, prev)},
-    )
+    entry_hash = chain.entry_hash(AUDIT_LOG.key(), fields, prev)
+    deferred_writes.defer(session, _INSERT_EVENT, {**values, "prev_hash": prev, "hash": entry_hash})
+    AUDIT_LOG.advance_head(session, seq + 1, entry_hash)
     return seq + 1
 
 
@@ -226,10 +220,6 @@ def record_change_row(subject: Subject, actor: Actor | None, action: str, **deta
         object_id=object_id,
         details=dict(details),
     )
-
-
-def _head(session: Session) -> tuple[int, str]:
-    return AUDIT_LOG.head(session)
 
 
 def verify_chain(

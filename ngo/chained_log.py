@@ -1,16 +1,24 @@
 """An append-only log stored in the database as a keyed hash chain with signed checkpoints: the
 storage side of ngo/chain.py, shared by the audit log and the donations ledger.
 
-A log names its entry and checkpoint models, the settings that hold its keys, and the advisory
-lock that serialises appends on PostgreSQL. Each log has its own HMAC key, derived from the
-configured one under the log's name, so that an audit entry can never pass for a ledger entry.
+A log names its entry and checkpoint models and the settings that hold its keys. Each log has
+its own HMAC key, derived from the configured one under the log's name, so that an audit entry
+can never pass for a ledger entry.
+
+Appends are serialised by the log's row in `chain_heads` (its newest seq and hash), read with
+SELECT ... FOR UPDATE: one statement both waits for the append before and, once that append
+has committed, returns the head it wrote (PostgreSQL hands a waiting locker the newest version
+of the row). An advisory lock and a read of the newest entry took two statements, both inside
+the appeal's lock while a gift is confirmed. The head's update after the append is a deferred
+write (ngo.deferred_writes), sent with the rest of the append. On SQLite the database's one
+writer serialises appends the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
@@ -18,12 +26,13 @@ from typing import Any, ClassVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
-from sqlalchemy import BigInteger, Connection, Select, String, select, text
+from sqlalchemy import BigInteger, Connection, Select, String, bindparam, case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 
-from ngo import chain
+from ngo import chain, deferred_writes
 from ngo.chain import GENESIS_HASH, ChainReport, Checkpoint
-from ngo.extensions import db
+from ngo.extensions import Model, db, table_of
 from ngo.timeutil import utcnow
 
 
@@ -35,9 +44,33 @@ class ChainError(RuntimeError):
         self.report = report
 
 
-_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
-# Built once per log (every append runs it), keyed by the entry model.
+class ChainHead(Model):
+    """Each log's newest entry, written by every append in the append's transaction."""
+
+    __tablename__ = "chain_heads"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+_HEADS = table_of(ChainHead)
+_ADVANCE_HEAD = (
+    _HEADS.update()
+    .where(_HEADS.c.name == bindparam("of_log"))
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+_NEW_HEAD = {
+    "postgresql": postgresql.insert(_HEADS).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(_HEADS).on_conflict_do_nothing(),
+}
+# In the transaction's state (ngo.deferred_writes): the heads this transaction has locked, as
+# its own appends have left them, so that a second append asks the database nothing.
+_HELD = "ngo.chain_heads_held"
+# Built once per log (every append runs them), keyed by the entry model.
 _HEAD_STATEMENTS: dict[type[Any], Select[Any]] = {}
+# Keyed by dialect, the logs' names in locking order, and the table whose next id is wanted.
+_TAKE_HEADS: dict[tuple[str, tuple[str, ...], str | None], Select[Any]] = {}
 
 
 def _head_statement(entry: type[Any]) -> Select[Any]:
@@ -46,6 +79,63 @@ def _head_statement(entry: type[Any]) -> Select[Any]:
         seq: InstrumentedAttribute[int] = entry.seq
         found = _HEAD_STATEMENTS[entry] = select(seq, entry.hash).order_by(seq.desc()).limit(1)
     return found
+
+
+def _take_heads_statement(dialect: str, names: tuple[str, ...], id_of: str | None) -> Select[Any]:
+    found = _TAKE_HEADS.get((dialect, names, id_of))
+    if found is None:
+        heads: Select[Any] = select(_HEADS.c.name, _HEADS.c.seq, _HEADS.c.hash)
+        found = heads.where(_HEADS.c.name.in_(names))
+        if dialect == "postgresql":
+            # Locked in the order the rows come back: the order asked for.
+            order = case({name: index for index, name in enumerate(names)}, value=_HEADS.c.name)
+            found = found.order_by(order).with_for_update()
+            if id_of is not None:
+                # The id the entry will have, from its table's sequence: the entry and the rows
+                # that refer to it can then all be deferred writes. Evaluated once (a scalar
+                # subquery), whatever the number of heads.
+                next_id = func.nextval(func.pg_get_serial_sequence(id_of, "id"))
+                found = found.add_columns(select(next_id).scalar_subquery())
+        _TAKE_HEADS[(dialect, names, id_of)] = found
+    return found
+
+
+def take_heads(
+    connection: Connection, logs: Sequence[ChainedLog], *, next_id_of: ChainedLog | None = None
+) -> int | None:
+    """Lock the heads of `logs`, in that order, in one statement, for the rest of the
+    transaction (`ChainedLog.take_head` then asks nothing more); the lock order of the logs is
+    the ledger's before the audit log's. With `next_id_of`, on PostgreSQL, returns the id the
+    next entry of that log will have (None on SQLite, where the entry's INSERT returns it)."""
+    held: dict[str, tuple[int, str]] = deferred_writes.transaction_state(connection).setdefault(
+        _HELD, {}
+    )
+    names = tuple(log.name for log in logs if log.name not in held)
+    dialect = connection.dialect.name
+    id_of = None
+    if next_id_of is not None and dialect == "postgresql":
+        id_of = table_of(next_id_of.entry).name
+        if not names:  # the heads are held already: the id alone
+            names = (next_id_of.name,)
+    if not names:
+        return None
+    statement = _take_heads_statement(dialect, names, id_of)
+    rows = connection.execute(statement).all()
+    if len(rows) < len(names):
+        # A log's first append in a database whose head was never written (a schema made
+        # from the models): its head is its newest entry, if any. Two first appends at once
+        # both insert it; the second's insert does nothing, and its lock then waits.
+        missing = set(names) - {row[0] for row in rows}
+        for log in logs:
+            if log.name in missing:
+                seq, head_hash = log.head_on(connection)
+                connection.execute(
+                    _NEW_HEAD[dialect], {"name": log.name, "seq": seq, "hash": head_hash}
+                )
+        rows = connection.execute(statement).all()
+    for row in rows:
+        held.setdefault(str(row[0]), (int(row[1]), str(row[2])))
+    return int(rows[0][3]) if id_of is not None else None
 
 
 class CheckpointColumns:
@@ -91,7 +181,6 @@ class ChainedLog:
     name: str
     entry: type[Any]
     checkpoint: type[Any]
-    lock_key: int
     # The audit log was keyed with the setting itself before other logs existed; the others
     # derive their key from it under their own name.
     derive_key: bool = True
@@ -112,13 +201,30 @@ class ChainedLog:
 
     # Appending -------------------------------------------------------------------------------
 
-    def lock(self, session: Session) -> None:
-        self.lock_on(session.connection())
+    def take_head(self, connection: Connection) -> tuple[int, str]:
+        """The newest entry's seq and hash, locked until the transaction ends: the append
+        that follows is the only one. The next entry takes seq + 1 after the hash."""
+        held = deferred_writes.transaction_state(connection).get(_HELD, {})
+        if self.name not in held:
+            take_heads(connection, [self])
+            held = deferred_writes.transaction_state(connection)[_HELD]
+        seq, head_hash = held[self.name]
+        return seq, head_hash
 
-    def lock_on(self, connection: Connection) -> None:
-        if connection.dialect.name == "postgresql":
-            connection.execute(_ADVISORY_LOCK, {"key": self.lock_key})
-        # SQLite serialises writers itself; the unique seq catches a lost race anywhere else.
+    def advance_head(self, session: Session, seq: int, entry_hash: str) -> None:
+        """Record the appended entry as the head: a deferred write, sent with the entry's."""
+        deferred_writes.transaction_state(session.connection())[_HELD][self.name] = (
+            seq,
+            entry_hash,
+        )
+        deferred_writes.defer(
+            session,
+            _ADVANCE_HEAD,
+            {"of_log": self.name, "new_seq": seq, "new_hash": entry_hash},
+            target=(ChainHead, self.name),
+            # Where the entry may be written, its head may: an audit event in an audited read.
+            with_audit_record=True,
+        )
 
     def head(self, session: Session) -> tuple[int, str]:
         return self.head_on(session.connection())
@@ -130,15 +236,15 @@ class ChainedLog:
         return (int(last[0]), str(last[1])) if last else (0, GENESIS_HASH)
 
     def append(self, session: Session, entry: Any) -> Any:
-        """Give `entry` the next seq and its hash under the lock, and add it to the session.
-        The caller has set every hashed field except seq and prev_hash."""
-        self.lock(session)
-        seq, prev = self.head(session)
+        """Give `entry` the next seq and its hash under the head's lock, and add it to the
+        session. The caller has set every hashed field except seq and prev_hash."""
+        seq, prev = self.take_head(session.connection())
         entry.seq = seq + 1
         entry.prev_hash = prev
         session.add(entry)
         entry.hash = entry.compute_hash(self.key())
         session.flush()
+        self.advance_head(session, entry.seq, entry.hash)
         return entry
 
     # Checking --------------------------------------------------------------------------------

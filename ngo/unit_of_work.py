@@ -145,11 +145,13 @@ def _note_statement(state: ORMExecuteState) -> None:
         state.session.info[_WROTE] = True
 
 
-def note_write(session: Session) -> None:
+def note_write(session: Session, *, with_audit_record: bool = False) -> None:
     """Before a write run on the session's connection (Core, which the session's hooks do
     not see): refused in a read-only request as a flush would be, and remembered for
-    `has_uncommitted_work`."""
-    if _is_guarded(session):
+    `has_uncommitted_work`. `with_audit_record`: the write goes with an audit event added in
+    the same transaction (the audit chain's head), and is allowed where that event is, in an
+    audited read."""
+    if _is_guarded(session) and not (with_audit_record and g.get(_AUDITED_READ)):
         raise ReadOnlyRequestError(
             f"{request.method} {request.url_rule} ran an INSERT or UPDATE: reads never write"
         )

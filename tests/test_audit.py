@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select, text
 
-from ngo import audit, chain
+from ngo import audit, chain, deferred_writes
 from ngo.audit import AuditEvent
 from ngo.chain import Checkpoint
 from ngo.cli import audit_checkpoint_command, audit_public_key_command, audit_verify_command
@@ -392,3 +392,18 @@ def test_an_event_written_as_a_row_chains_and_hashes_as_one_written_as_a_model(a
     db.session.commit()
     report = audit.verify_chain()
     assert not report.ok and report.broken_at_seq == 2
+
+
+def test_an_append_in_a_database_without_the_head_row_goes_on_from_the_newest_event(app):
+    # A schema made from the models (or a head row lost) has no head: the newest event is it.
+    _write_events(3)
+    db.session.execute(text("DELETE FROM chain_heads"))
+    db.session.commit()
+    # What the transaction remembers of the heads it locked goes with a real commit; the
+    # tests' commit releases a savepoint of the test's transaction.
+    deferred_writes.transaction_state(db.session.connection()).clear()
+    _write_events(1)
+    assert db.session.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)).all() == [1, 2, 3, 4]
+    assert audit.verify_chain().ok
+    head = db.session.execute(text("SELECT seq FROM chain_heads WHERE name = 'audit'")).scalar()
+    assert head == 4

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.util import identity_key
 
-from ngo import sqlite_writers, unit_of_work
+from ngo import deferred_writes, sqlite_writers
 from ngo.campaigns.giving import LineState
 from ngo.campaigns.models import Appeal, BudgetLine
 from ngo.extensions import db, table_of
@@ -214,22 +214,27 @@ def _move(
     funded: Mapping[int, int],
     spent: Mapping[int, int],
 ) -> None:
-    # On the connection: plain statements need none of the ORM's execution.
-    unit_of_work.note_write(session)
-    connection = session.connection()
+    # Deferred writes on the connection (ngo.deferred_writes): nothing in the movement reads
+    # the counters back, and on PostgreSQL they go with the ledger's rows in one statement.
+    # Whatever reads them next (a page, the next gift's lock) finds them written.
     if raised_minor or donations:
-        connection.execute(
+        deferred_writes.defer(
+            session,
             _ADD_RAISED,
             {"of_appeal": appeal_id, "delta": raised_minor, "donations_delta": donations},
+            target=(Appeal, appeal_id),
         )
     for column, deltas in (("funded_minor", funded), ("spent_minor", spent)):
-        rows = [
-            {"of_line": line_id, "of_appeal": appeal_id, "delta": delta}
-            for line_id, delta in deltas.items()
-            if delta
-        ]
-        if rows:
-            connection.execute(_ADD_TO_LINE[column], rows)
+        moved = [(line_id, delta) for line_id, delta in deltas.items() if delta]
+        deferred_writes.defer_rows(
+            session,
+            _ADD_TO_LINE[column],
+            [
+                {"of_line": line_id, "of_appeal": appeal_id, "delta": delta}
+                for line_id, delta in moved
+            ],
+            targets=[(BudgetLine, line_id) for line_id, _ in moved],
+        )
 
 
 def compare_counters(journal: Figures, session: Session | None = None) -> list[str]:

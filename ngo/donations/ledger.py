@@ -5,13 +5,14 @@ keyed chain under its lock. Nothing in the ledger is ever updated or deleted (a 
 fails); a correction is a new transaction naming the one it corrects.
 
 Lock order, to keep concurrent money movements free of deadlocks: the appeal row first
-(campaigns.funding.lock_for_money), then the ledger chain (post), then the audit chain.
+(campaigns.funding.lock_for_money), then the ledger chain's head (post), then the audit
+chain's head (a gift's confirmation takes both heads in one statement, in that order).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,11 +21,11 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ngo import chain, unit_of_work
+from ngo import chain, deferred_writes, unit_of_work
 from ngo.campaigns import funding
 from ngo.campaigns.funding import Figures
 from ngo.chain import ChainReport, Checkpoint
-from ngo.chained_log import ChainedLog
+from ngo.chained_log import ChainedLog, take_heads
 from ngo.donations import chart
 from ngo.donations.models import (
     Donation,
@@ -37,12 +38,7 @@ from ngo.donations.models.ledger import LEDGER_CHAIN, hashed_fields
 from ngo.extensions import db, listen, table_of
 from ngo.timeutil import utcnow
 
-# Any constant distinct from the audit log's: the lock that orders appends to the chain.
-_LEDGER_LOCK_KEY = 7_331_002
-
-LEDGER_LOG = ChainedLog(
-    LEDGER_CHAIN, LedgerTransaction, LedgerCheckpoint, lock_key=_LEDGER_LOCK_KEY
-)
+LEDGER_LOG = ChainedLog(LEDGER_CHAIN, LedgerTransaction, LedgerCheckpoint)
 
 
 class LedgerError(ValueError):
@@ -134,8 +130,9 @@ def post(
 
 
 _TRANSACTIONS = table_of(LedgerTransaction)
-_INSERT_TRANSACTION = _TRANSACTIONS.insert().returning(_TRANSACTIONS.c.id)
-_INSERT_LINES = table_of(JournalLine).insert()
+_INSERT_TRANSACTION = _TRANSACTIONS.insert()
+_INSERT_TRANSACTION_RETURNING_ID = _TRANSACTIONS.insert().returning(_TRANSACTIONS.c.id)
+_INSERT_LINE = table_of(JournalLine).insert()
 
 
 def post_rows(
@@ -147,12 +144,16 @@ def post_rows(
     appeal_id: int | None = None,
     donation_id: int | None = None,
     occurred_at: datetime | None = None,
+    lock_also: Sequence[ChainedLog] = (),
     session: Session | None = None,
 ) -> int:
     """`post` for the hot path of confirming a gift: the same transaction, chained and hashed
-    the same way, written as two statements (the transaction, then its lines as one
-    executemany) on the session's connection, without building models and flushing them;
-    returns its id. Nothing is left in the session to flush."""
+    the same way, written by Core statements on the session's connection without building
+    models; returns its id. On PostgreSQL the chain's head gives the id with its lock, and the
+    transaction, its lines and the new head are deferred writes (ngo.deferred_writes): one
+    statement, sent before whatever the caller runs next. `lock_also`: logs the caller appends
+    to afterwards in this transaction (the audit log), whose heads are locked with the
+    ledger's, after it, in the same statement. Nothing is left in the session to flush."""
     session = session or db.session()
     lines = [p for p in postings if p.amount_minor != 0]
     _check_balanced(lines)
@@ -160,29 +161,32 @@ def post_rows(
     connection = session.connection()
     now = utcnow()
     moment = occurred_at or now
-    LEDGER_LOG.lock_on(connection)
-    seq, prev = LEDGER_LOG.head_on(connection)
+    transaction_id = take_heads(connection, [LEDGER_LOG, *lock_also], next_id_of=LEDGER_LOG)
+    seq, prev = LEDGER_LOG.take_head(connection)
     rows = [(p.account, p.amount_minor, p.currency, p.appeal_id, p.budget_line_id) for p in lines]
     fields = hashed_fields(
         seq + 1, organisation_id, kind, appeal_id, donation_id, None, None, moment, memo, rows
     )
-    transaction_id: int = connection.execute(
-        _INSERT_TRANSACTION,
-        {
-            "seq": seq + 1,
-            "organisation_id": organisation_id,
-            "kind": kind,
-            "appeal_id": appeal_id,
-            "donation_id": donation_id,
-            "occurred_at": moment,
-            "recorded_at": now,
-            "memo": memo,
-            "prev_hash": prev,
-            "hash": chain.entry_hash(LEDGER_LOG.key(), fields, prev),
-        },
-    ).scalar_one()
-    connection.execute(
-        _INSERT_LINES,
+    entry_hash = chain.entry_hash(LEDGER_LOG.key(), fields, prev)
+    values = {
+        "seq": seq + 1,
+        "organisation_id": organisation_id,
+        "kind": kind,
+        "appeal_id": appeal_id,
+        "donation_id": donation_id,
+        "occurred_at": moment,
+        "recorded_at": now,
+        "memo": memo,
+        "prev_hash": prev,
+        "hash": entry_hash,
+    }
+    if transaction_id is None:
+        transaction_id = connection.execute(_INSERT_TRANSACTION_RETURNING_ID, values).scalar_one()
+    else:
+        deferred_writes.defer(session, _INSERT_TRANSACTION, {"id": transaction_id, **values})
+    deferred_writes.defer_rows(
+        session,
+        _INSERT_LINE,
         [
             {
                 "transaction_id": transaction_id,
@@ -195,6 +199,7 @@ def post_rows(
             for account, amount, currency, line_appeal, line_id in rows
         ],
     )
+    LEDGER_LOG.advance_head(session, seq + 1, entry_hash)
     return transaction_id
 
 

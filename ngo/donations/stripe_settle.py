@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ngo import audit, outbox, unit_of_work
+from ngo import audit, deferred_writes, outbox
 from ngo.donations import fee_settlement, fees, rates, stripe_api
 from ngo.donations.confirmation import confirm_donation
 from ngo.donations.models import (
@@ -121,11 +121,13 @@ def record_payment_rows(
     is claimed)."""
     if not rows:
         return
-    unit_of_work.note_write(db.session())
-    connection = db.session.connection()
+    session = db.session()
     now = utcnow()
-    connection.execute(
-        _INSERT_PAYMENT[connection.dialect.name],
+    # Deferred writes: nothing reads them back in the gift's transaction (on PostgreSQL they go
+    # with the ledger's rows or the audit event's, in one statement).
+    deferred_writes.defer_rows(
+        session,
+        _INSERT_PAYMENT[session.connection().dialect.name],
         [
             {
                 "donation_id": donation.id,
