@@ -12,10 +12,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ngo.extensions import db, table_of
+from ngo.outbox.publisher import publisher_for
 from ngo.outbox.registry import handlers
 from ngo.outbox.relay import deliver_outbox_message_task, deliver_outbox_messages_task
 from ngo.outbox.state import OutboxMessage
@@ -129,17 +131,27 @@ def dispatch_after_transaction_end(session: Session, transaction: SessionTransac
     ids: list[int] = session.info.pop(_COMMITTED, [])
     if not ids:
         return
+    window_ms = current_app.config.get("OUTBOX_PUBLISH_WINDOW_MS", 0) if has_app_context() else 0
+    if window_ms and not current_app.config.get("CELERY_TASK_ALWAYS_EAGER"):
+        # A thread of the process publishes the messages of the commits of the next few
+        # milliseconds as one task (ngo.outbox.publisher): the request goes on at once.
+        publisher_for(publish, window_ms / 1000).hand_over(ids)
+        return
     try:
-        # One publish for the commit's messages: each costs a broker round trip, paid by the
-        # request that committed them. The arguments are ids: their repr is the message's
-        # `argsrepr` as it is, which Celery would otherwise build with its generic saferepr
-        # (a tenth of the publish's CPU).
-        args: tuple[int] | tuple[list[int]] = (ids[0],) if len(ids) == 1 else (ids,)
-        task = deliver_outbox_message_task if len(ids) == 1 else deliver_outbox_messages_task
-        # (Celery passes both on to the message; celery-types does not list them)
-        task.apply_async(args, argsrepr=repr(args), kwargsrepr="{}")  # type: ignore[call-arg]
+        publish(ids)
     except Exception:  # the beat relay picks them up later
         log.warning("outbox messages %s not handed to the broker; relay will retry", ids)
+
+
+def publish(ids: list[int]) -> None:
+    """Hand the messages to Celery as one task."""
+    # One publish for the messages: each costs a broker round trip. The arguments are ids:
+    # their repr is the message's `argsrepr` as it is, which Celery would otherwise build with
+    # its generic saferepr (a tenth of the publish's CPU).
+    args: tuple[int] | tuple[list[int]] = (ids[0],) if len(ids) == 1 else (ids,)
+    task = deliver_outbox_message_task if len(ids) == 1 else deliver_outbox_messages_task
+    # (Celery passes both on to the message; celery-types does not list them)
+    task.apply_async(args, argsrepr=repr(args), kwargsrepr="{}")  # type: ignore[call-arg]
 
 
 def forget_after_rollback(session: Session) -> None:
