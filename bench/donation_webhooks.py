@@ -4,7 +4,8 @@ A throw-away SQLite instance in production mode (as bench/gunicorn_workers.py ma
 `--donations` pending online gifts to the seed appeal, made by the donate form's own service
 (`giving.start_gift`, with the Checkout session recorded as the view records it). A local
 Stripe stub (tests/donations/stripe_stub.py, in a child process) holds each gift's payment
-intent, charge and balance transaction. One gunicorn server, 2 sync workers, serves
+intent, charge and balance transaction. One gunicorn server (`--server`: as deployed, gthread
+with 2 workers x 4 threads, the default since 2026-12-03; or 2 sync workers) serves
 `bench/webhook_app.py`: ngo plus a bench-only `POST /bench/insert-one` that inserts one
 `provider_events` row. `--clients` threads with keep-alive http.client post, in alternating
 rounds, one `checkout.session.completed` event per gift (signed with `stripe.WebhookSignature`
@@ -13,6 +14,7 @@ inserts to the baseline route. Every answer must be a 200. Afterwards each gift 
 confirmed with exactly one ledger transaction and `flask --app ngo ledger verify` must exit 0.
 
     .venv/bin/python bench/donation_webhooks.py [--donations 1200] [--rounds 3] [--clients 4]
+        [--server deployed|sync]
         [--database-url postgresql://postgres@127.0.0.1:5432/ngo_bench]  # production's database
 """
 
@@ -56,7 +58,15 @@ from gunicorn_workers import (
 REPO = Path(__file__).resolve().parents[1]
 TARGET = 0.5
 BASELINE_PATH = "/bench/insert-one"
-TWO_SYNC_WORKERS = WorkerConfig("sync, 2 workers", ("--workers", "2", "--worker-class", "sync"))
+SERVERS = {
+    # As the Dockerfile and docker-compose.yml run it (bench/gunicorn_workers.py chose it).
+    "deployed": WorkerConfig(
+        "gthread, 2 workers x 4 threads",
+        ("--workers", "2", "--worker-class", "gthread", "--threads", "4"),
+    ),
+    # As the runs until 2026-12-03 measured, and as the Procfile of `make run` serves.
+    "sync": WorkerConfig("sync, 2 workers", ("--workers", "2", "--worker-class", "sync")),
+}
 
 
 def post_all(port: int, requests: Sequence[tuple[str, bytes, dict[str, str]]], clients: int):
@@ -107,6 +117,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--donations", type=int, default=1200, help="gifts, over all rounds")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument(
+        "--server",
+        choices=sorted(SERVERS),
+        default="deployed",
+        help="gunicorn's workers, for both routes: as deployed (gthread, 2 x 4 threads; "
+        "default) or 2 sync workers",
+    )
     add_redis_option(parser)
     add_database_option(parser)
     args = parser.parse_args(argv)
@@ -129,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with stripe_stub(gifts) as stub_url:
             server_env = {**stripe_env(env, args.redis), "STRIPE_API_BASE": stub_url}
             with running_gunicorn(
-                TWO_SYNC_WORKERS, server_env, workdir, "webhook_app:app", REPO / "bench", "/"
+                SERVERS[args.server], server_env, workdir, "webhook_app:app", REPO / "bench", "/"
             ) as port:
                 warm = [(BASELINE_PATH, b"{}", {"Content-Type": "application/json"})] * 20
                 post_all(port, warm, args.clients)
@@ -172,7 +189,7 @@ def report(
     ratios = [w / b for w, b in zip(rates["webhook"], rates["baseline"], strict=True)]
     print(
         f"\nngo donation webhooks: {os.cpu_count()} CPUs, "
-        f"{'PostgreSQL' if args.database_url else 'SQLite'}, gunicorn 2 sync workers, "
+        f"{'PostgreSQL' if args.database_url else 'SQLite'}, gunicorn {SERVERS[args.server].name}, "
         f"{args.clients} clients, {args.rounds} rounds x {per_round} requests per side, "
         f"1-min load before {load_before:.2f}, after {os.getloadavg()[0]:.2f}"
     )

@@ -24,7 +24,7 @@ NGO_OUTBOX_SWEEP_AFTER_SECONDS  beat's relay hands the broker again every messag
                        longer than this and not running (default 60)
 NGO_OUTBOX_PUBLISH_WINDOW_MS  a thread of each process hands the broker the messages of the
                        commits of this many milliseconds as one task, so that a request does
-                       not wait for the broker; 0 publishes in the request (default 5)
+                       not wait for the broker; 0 publishes in the request (default 50)
 NGO_BROKER_VISIBILITY_TIMEOUT  Redis: seconds after which a task a worker took but never
                        acknowledged (it died) is handed out again; must exceed
                        NGO_OUTBOX_RETRY_MAX_SECONDS, since a retry waits in the worker
@@ -205,7 +205,7 @@ def _worker_settings() -> dict[str, object]:
         "OUTBOX_RETRY_BASE_SECONDS": _seconds("NGO_OUTBOX_RETRY_BASE_SECONDS", "30"),
         "OUTBOX_RETRY_MAX_SECONDS": retry_max,
         "OUTBOX_SWEEP_AFTER_SECONDS": _seconds("NGO_OUTBOX_SWEEP_AFTER_SECONDS", "60"),
-        "OUTBOX_PUBLISH_WINDOW_MS": _non_negative_int("NGO_OUTBOX_PUBLISH_WINDOW_MS", "5"),
+        "OUTBOX_PUBLISH_WINDOW_MS": _non_negative_int("NGO_OUTBOX_PUBLISH_WINDOW_MS", "50"),
         "BROKER_VISIBILITY_TIMEOUT": visibility,
     }
 

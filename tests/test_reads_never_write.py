@@ -8,6 +8,7 @@ record that look in the audit log, as the threat model requires, through
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -232,6 +233,13 @@ def _get_routes(app: Flask, values: dict[str, object]) -> list[tuple[str, str]]:
     return sorted(routes)
 
 
+# A write's verb and table; not FOR UPDATE (a lock) or ON CONFLICT DO UPDATE (an insert's).
+_WRITE = re.compile(
+    r"(?<!FOR )(?<!DO )\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO|MERGE\s+INTO)\s+(\w+)",
+    re.IGNORECASE,
+)
+
+
 @contextmanager
 def recorded_writes() -> Iterator[tuple[list[str], list[set[str]]]]:
     """Every INSERT, UPDATE or DELETE sent to the database, and what each flush wrote."""
@@ -239,9 +247,11 @@ def recorded_writes() -> Iterator[tuple[list[str], list[set[str]]]]:
     flushes: list[set[str]] = []
 
     def on_statement(_conn, _cursor, statement, _parameters, _context, _many) -> None:
-        words = statement.split(None, 3)
-        if words and words[0].upper() in ("INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE"):
-            statements.append(" ".join(words[:3]))
+        # Each write, also those inside a statement of deferred writes (WITH w0 AS (INSERT
+        # ...), PostgreSQL), named as its first three words ("UPDATE chain_heads SET").
+        for verb, table in _WRITE.findall(statement):
+            verb = " ".join(verb.upper().split())
+            statements.append(f"{verb} {table} SET" if verb == "UPDATE" else f"{verb} {table}")
 
     def on_flush(session: Session, _context: object) -> None:
         written = (*session.new, *session.dirty, *session.deleted)
@@ -273,7 +283,13 @@ def test_no_get_route_writes_but_the_audited_personal_data_views(app, browser, s
                 status = client.get(url).status_code
             answered.setdefault(endpoint, set()).add(status)
             if endpoint in AUDITED_READS:
-                statements = [s for s in statements if s != "INSERT INTO audit_events"]
+                # The event, and its log's head written with it (made on the log's first).
+                event_writes = {
+                    "INSERT INTO audit_events",
+                    "UPDATE chain_heads SET",
+                    "INSERT INTO chain_heads",
+                }
+                statements = [s for s in statements if s not in event_writes]
                 flushes = [f for f in flushes if f != {"AuditEvent"}]
             if statements or flushes:
                 wrong.append(f"{who} GET {url} ({status}): {statements or flushes}")
