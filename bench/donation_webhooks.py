@@ -69,6 +69,47 @@ SERVERS = {
 }
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+# Whose CPU a request costs: the web server's, the database's, the broker's (and the limiter's)
+# and this process's, the clients.
+_GROUPS = ("gunicorn", "postgres", "redis", "clients")
+
+
+def _group_of(pid: str) -> str | None:
+    if pid == str(os.getpid()):
+        return "clients"
+    try:
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+        if comm == "postgres":
+            return "postgres"
+        if comm.startswith("redis-server"):
+            return "redis"
+        if b"gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return "gunicorn"
+    except OSError:
+        pass
+    return None
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds (user and system) used so far by each group's processes, from /proc (Linux;
+    empty elsewhere). A process that ended between two readings is missed: PostgreSQL's
+    backends of the server's pool and gunicorn's workers live through the run."""
+    totals = dict.fromkeys(_GROUPS, 0.0)
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or (group := _group_of(entry.name)) is None:
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        totals[group] += (int(fields[11]) + int(fields[12])) / _TICKS
+    return totals
+
+
 def post_all(port: int, requests: Sequence[tuple[str, bytes, dict[str, str]]], clients: int):
     """`clients` threads post the requests back to back; (200 answers, other answers with
     their first statuses and bodies, seconds)."""
@@ -142,6 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         gifts = make_pending(per_round * args.rounds)
         print(f"made {len(gifts)} pending gifts in {time.perf_counter() - started:.1f} s")
         rates: dict[str, list[float]] = {"baseline": [], "webhook": []}
+        cpu: dict[str, dict[str, list[float]]] = {
+            side: {group: [] for group in _GROUPS} for side in rates
+        }
         failures: list[str] = []
         with stripe_stub(gifts) as stub_url:
             server_env = {**stripe_env(env, args.redis), "STRIPE_API_BASE": stub_url}
@@ -164,18 +208,37 @@ def main(argv: Sequence[str] | None = None) -> int:
                             requests = [
                                 (BASELINE_PATH, b"{}", {"Content-Type": "application/json"})
                             ] * len(batch)
+                        before = cpu_seconds()
                         ok, bad, seconds = post_all(port, requests, args.clients)
+                        after = cpu_seconds()
                         rates[side].append(ok / seconds)
+                        for group in before:
+                            cpu[side][group].append((after[group] - before[group]) / len(batch))
                         failures += bad
         problems = check_confirmed(gifts, env, seeded)
         empty_redis(args.redis)
     report(args, per_round, rates, failures, problems, load_before)
+    report_cpu(cpu)
     if seeded[0] != 0:
         print(
             f"(ledger verify exits {seeded[0]} on the freshly seeded demo instance already, "
             f"{len(seeded[1])} differences of seed-demo's own; the run added none)"
         )
     return 1 if failures or problems else 0
+
+
+def report_cpu(cpu: dict[str, dict[str, list[float]]]) -> None:
+    """Milliseconds of CPU per request of each group, median over the rounds."""
+    if not any(cpu["baseline"][group] for group in _GROUPS):
+        return
+    print(
+        "\nCPU per request, ms (median of the rounds; gunicorn's workers, PostgreSQL, Redis, "
+        "the clients):"
+    )
+    for side in ("baseline", "webhook"):
+        cells = [f"{group} {statistics.median(cpu[side][group]) * 1000:5.2f}" for group in _GROUPS]
+        total = sum(statistics.median(cpu[side][group]) for group in _GROUPS) * 1000
+        print(f"  {side:<9} {', '.join(cells)}; all {total:5.2f}")
 
 
 def report(
