@@ -5,13 +5,14 @@ A log names its entry and checkpoint models and the settings that hold its keys.
 its own HMAC key, derived from the configured one under the log's name, so that an audit entry
 can never pass for a ledger entry.
 
-Appends are serialised by the log's row in `chain_heads` (its newest seq and hash), read with
-SELECT ... FOR UPDATE: one statement both waits for the append before and, once that append
-has committed, returns the head it wrote (PostgreSQL hands a waiting locker the newest version
-of the row). An advisory lock and a read of the newest entry took two statements, both inside
-the appeal's lock while a gift is confirmed. The head's update after the append is a deferred
-write (ngo.deferred_writes), sent with the rest of the append. On SQLite the database's one
-writer serialises appends the same way.
+On PostgreSQL appends are serialised by the log's row in `chain_heads` (its newest seq and
+hash), read with SELECT ... FOR UPDATE: one statement both waits for the append before and,
+once that append has committed, returns the head it wrote (PostgreSQL hands a waiting locker
+the newest version of the row). An advisory lock and a read of the newest entry took two
+statements, both inside the appeal's lock while a gift is confirmed. The head's update after
+the append is a deferred write (ngo.deferred_writes), sent with the rest of the append. On
+SQLite the database's one writer serialises appends, and the head is read from the newest
+entry, as before the head rows (one statement, where keeping the row would take two).
 """
 
 from __future__ import annotations
@@ -112,8 +113,16 @@ def take_heads(
     )
     names = tuple(log.name for log in logs if log.name not in held)
     dialect = connection.dialect.name
+    if dialect != "postgresql":
+        # SQLite's one writer serialises the appends already, and every append is written at
+        # once: the newest entry is the head, one statement as before the head rows, which
+        # are neither read nor written here.
+        for log in logs:
+            if log.name in names:
+                held[log.name] = log.head_on(connection)
+        return None
     id_of = None
-    if next_id_of is not None and dialect == "postgresql":
+    if next_id_of is not None:
         id_of = table_of(next_id_of.entry).name
         if not names:  # the heads are held already: the id alone
             names = (next_id_of.name,)
@@ -212,11 +221,12 @@ class ChainedLog:
         return seq, head_hash
 
     def advance_head(self, session: Session, seq: int, entry_hash: str) -> None:
-        """Record the appended entry as the head: a deferred write, sent with the entry's."""
-        deferred_writes.transaction_state(session.connection())[_HELD][self.name] = (
-            seq,
-            entry_hash,
-        )
+        """Record the appended entry as the head: a deferred write, sent with the entry's (on
+        PostgreSQL; SQLite reads the head from the entries)."""
+        connection = session.connection()
+        deferred_writes.transaction_state(connection)[_HELD][self.name] = (seq, entry_hash)
+        if connection.dialect.name != "postgresql":
+            return
         deferred_writes.defer(
             session,
             _ADVANCE_HEAD,

@@ -405,5 +405,6 @@ def test_an_append_in_a_database_without_the_head_row_goes_on_from_the_newest_ev
     _write_events(1)
     assert db.session.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)).all() == [1, 2, 3, 4]
     assert audit.verify_chain().ok
-    head = db.session.execute(text("SELECT seq FROM chain_heads WHERE name = 'audit'")).scalar()
-    assert head == 4
+    if db.engine.dialect.name == "postgresql":  # SQLite reads the head from the entries
+        head = db.session.execute(text("SELECT seq FROM chain_heads WHERE name = 'audit'"))
+        assert head.scalar() == 4

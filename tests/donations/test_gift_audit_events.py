@@ -180,13 +180,18 @@ def test_the_webhook_writes_its_audit_event_as_one_insert(client, appeal, pendin
     # One INSERT (on PostgreSQL a CTE of the statement that sends the deferred writes).
     audit_writes = [s for s in statements if "INSERT INTO audit_events" in s]
     assert len(audit_writes) == 1
-    # No model was built and flushed for it, and no entry is read for the head: the ledger's
-    # and the audit log's head rows are locked together, in one statement.
-    heads = [s for s in statements if "FROM chain_heads" in s]
-    assert len(heads) == 1
+    # No model was built and flushed for it. On PostgreSQL no entry is read for the head: the
+    # ledger's and the audit log's head rows are locked together, in one statement; SQLite
+    # reads each log's head from its newest entry, once.
     if db.engine.dialect.name == "postgresql":
-        assert all("FOR UPDATE" in s for s in heads)
-    assert not [s for s in statements if "FROM audit_events" in s]
+        heads = [s for s in statements if "FROM chain_heads" in s]
+        assert len(heads) == 1
+        assert "FOR UPDATE" in heads[0]
+        assert not [s for s in statements if "FROM audit_events" in s]
+    else:
+        assert not [s for s in statements if "chain_heads" in s]
+        heads = [s for s in statements if "FROM audit_events ORDER BY" in s]
+        assert len(heads) == 1
     assert [e.action for e in _gift_events(donation)] == ["donation.confirmed"]
 
 
