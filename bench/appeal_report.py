@@ -69,6 +69,7 @@ def top_up(appeal_id: int, target: int) -> int:
 
     from ngo.campaigns.models import Appeal, BudgetLine
     from ngo.chain import Checkpoint
+    from ngo.chained_log import ChainHead
     from ngo.donations import chart, ledger
     from ngo.donations.models import Donation, JournalLine, LedgerCheckpoint, LedgerTransaction
     from ngo.donations.models.donations import new_public_id
@@ -182,6 +183,12 @@ def top_up(appeal_id: int, target: int) -> int:
             .where(BudgetLine.id == line_id)
             .values(funded_minor=BudgetLine.funded_minor + amount)
         )
+    # The ledger's head row (PostgreSQL's appends lock and read it), as an append leaves it.
+    session.execute(
+        update(ChainHead)
+        .where(ChainHead.name == ledger.LEDGER_LOG.name)
+        .values(seq=seq, hash=prev_hash)
+    )
     # Beat's checkpoint over the new head (built by construction, so not walked again here).
     signed = Checkpoint(ledger.LEDGER_LOG.name, seq, prev_hash, utcnow()).signed(
         ledger.LEDGER_LOG.signing_key()
