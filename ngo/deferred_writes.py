@@ -9,6 +9,10 @@ that connection (a read, a flush, a savepoint) and before the commit. Whatever r
 therefore finds the rows as if they had been written one by one; only an error in a queued
 write is raised by the statement that sends the queue, in the same transaction.
 
+A write may ask for what its RETURNING clause returns (the id of a row it inserts, needed
+only after the commit): the statement that sends the queue returns it, and the write's
+`returned` is called with it then.
+
 On SQLite, which has no data-modifying CTEs and no round trips, `defer` executes at once.
 
 The writes of one statement all see the database as it was before it, and PostgreSQL applies
@@ -22,7 +26,7 @@ A core module: it knows the session and SQLAlchemy's events, and no domain.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,10 +59,16 @@ _COMBINED_LIMIT = 512
 Write = Insert | Update
 
 
+# Given what a write's RETURNING clause returned (its one row's first column), once it is sent.
+Returned = Callable[[Any], None]
+
+
 @dataclass
 class _Queue:
     writes: list[tuple[Write, dict[str, Any]]] = field(default_factory=list)
     targets: set[Hashable] = field(default_factory=set)
+    # By the write's place in `writes`: who is given what it returned.
+    returned: dict[int, Returned] = field(default_factory=dict)
 
 
 def init_app() -> None:
@@ -102,16 +112,21 @@ def defer(
     *,
     target: Hashable | None = None,
     with_audit_record: bool = False,
+    returned: Returned | None = None,
 ) -> None:
     """Write `statement` with `params` before anything else is asked of the database in this
     transaction (at once on SQLite). `statement` is a module-level INSERT or UPDATE whose
     values are bind parameters (an INSERT: the columns named by `params`); `target` names the
     row it changes or makes, if another write may touch it (see above). `with_audit_record`:
-    see `unit_of_work.note_write`."""
+    see `unit_of_work.note_write`. `returned`: for a statement with a RETURNING clause that
+    writes one row (an id the caller needs only after the commit), called with that row's
+    first value once the write is sent, never if it is dropped."""
     unit_of_work.note_write(session, with_audit_record=with_audit_record)
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        connection.execute(statement, dict(params))
+        result = connection.execute(statement, dict(params))
+        if returned is not None:
+            returned(result.scalar_one())
         return
     queue = connection.info.get(_QUEUE)
     if queue is None:
@@ -119,6 +134,8 @@ def defer(
     elif target is not None and target in queue.targets:
         send_queued(connection)
         queue = connection.info[_QUEUE] = _Queue()
+    if returned is not None:
+        queue.returned[len(queue.writes)] = returned
     queue.writes.append((statement, dict(params)))
     if target is not None:
         queue.targets.add(target)
@@ -149,7 +166,10 @@ def send_queued(connection: Connection) -> None:
     queue: _Queue | None = connection.info.pop(_QUEUE, None)
     if queue is None or not queue.writes:
         return
-    shape = tuple((statement, tuple(params)) for statement, params in queue.writes)
+    shape: tuple[Any, ...] = (
+        *((statement, tuple(params)) for statement, params in queue.writes),
+        tuple(sorted(queue.returned)),
+    )
     combined = _COMBINED.get(shape)
     if combined is None:
         combined = _combine(shape)
@@ -161,7 +181,9 @@ def send_queued(connection: Connection) -> None:
         for slot, (_statement, params) in enumerate(queue.writes)
         for name, value in params.items()
     }
-    connection.execute(combined, values)
+    row = connection.execute(combined, values).one()
+    for column, slot in enumerate(sorted(queue.returned), start=1):
+        queue.returned[slot](row[column])
 
 
 def queued(connection: Connection) -> int:
@@ -170,16 +192,19 @@ def queued(connection: Connection) -> int:
     return len(queue.writes) if queue else 0
 
 
-def _combine(shape: tuple[tuple[Write, tuple[str, ...]], ...]) -> Select[Any]:
+def _combine(shape: tuple[Any, ...]) -> Select[Any]:
+    *writes, returning = shape
     ctes = []
-    for slot, (statement, names) in enumerate(shape):
+    for slot, (statement, names) in enumerate(writes):
         if isinstance(statement, Insert):
             columns = statement.table.c
             statement = statement.values(
                 {name: bindparam(name, type_=columns[name].type) for name in names}
             )
         ctes.append(_with_prefixed_binds(statement, f"w{slot}_").cte(f"w{slot}"))
-    return select(literal_column("1")).add_cte(*ctes)
+    # What the writes that return something returned, a column each, after a first "1".
+    returned = [select(next(iter(ctes[slot].c))).scalar_subquery() for slot in returning]
+    return select(literal_column("1"), *returned).add_cte(*ctes)
 
 
 def _with_prefixed_binds(statement: Write, prefix: str) -> Any:

@@ -112,3 +112,28 @@ def test_a_failing_write_fails_the_statement_that_sends_it_and_leaves_nothing(ap
         _seqs()
     db.session.rollback()
     assert _seqs() == {"taken": 0}
+
+
+def test_a_write_that_returns_gives_its_value_once_sent_and_never_if_dropped(app):
+    returning = _INSERT.returning(_HEADS.c.seq)
+    given: list[int] = []
+    deferred_writes.defer(
+        db.session(), returning, {"name": "kept", "seq": 3, "hash": "0" * 64}, returned=given.append
+    )
+    deferred_writes.defer(
+        db.session(), returning, {"name": "also", "seq": 4, "hash": "0" * 64}, returned=given.append
+    )
+    # Sent with the queue on PostgreSQL (here by the next read), at once on SQLite.
+    assert given == ([] if _on_postgresql() else [3, 4])
+    assert _seqs() == {"kept": 3, "also": 4}
+    assert given == [3, 4]
+    db.session.commit()
+    deferred_writes.defer(
+        db.session(),
+        returning,
+        {"name": "dropped", "seq": 5, "hash": "0" * 64},
+        returned=given.append,
+    )
+    db.session.rollback()
+    assert given == ([3, 4] if _on_postgresql() else [3, 4, 5])
+    assert _seqs() == {"kept": 3, "also": 4}

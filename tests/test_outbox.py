@@ -127,6 +127,28 @@ def test_rows_enqueued_in_one_statement_keep_their_order_and_are_delivered_after
     assert all(row.sent_at is not None for row in rows)
 
 
+def test_rows_enqueued_as_deferred_writes_are_delivered_after_commit_in_order(app):
+    outbox.enqueue_rows_deferred(
+        [("test.record_call", {"n": 1}), ("test.record_call", {"n": 2})], organisation_id=7
+    )
+    assert calls == []
+    db.session.commit()
+    assert calls == [{"n": 1}, {"n": 2}]
+    rows = db.session.scalars(select(OutboxMessage)).all()
+    assert {row.organisation_id for row in rows} == {7}
+    assert all(row.sent_at is not None for row in rows)
+
+
+def test_rows_enqueued_as_deferred_writes_and_rolled_back_are_never_delivered(app):
+    outbox.enqueue_rows_deferred([("test.record_call", {"n": 1})])
+    db.session.rollback()
+    db.session.commit()
+    assert calls == []
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    with pytest.raises(ValueError, match="no outbox handler"):
+        outbox.enqueue_rows_deferred([("test.nobody_handles", {})])
+
+
 def test_a_kind_without_a_handler_enqueues_nothing(app):
     with pytest.raises(ValueError, match="no outbox handler"):
         outbox.enqueue_rows([("test.record_call", {"n": 1}), ("test.nobody_handles", {})])

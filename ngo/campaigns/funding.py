@@ -7,10 +7,11 @@ does not hold."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import CTE, Select, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.util import identity_key
 
@@ -83,35 +84,64 @@ _LOCK_APPEAL_ROW = (
     .with_for_update()
 )
 # In the order of Appeal.budget_lines, which allocation sees through line_states.
+_LINE_COLUMNS = (
+    _LINES.c.id,
+    _LINES.c.amount_minor,
+    _LINES.c.funded_minor,
+    _LINES.c.essential,
+    _LINES.c.priority,
+)
+_LINE_ORDER = (_LINES.c.priority, _LINES.c.id)
 _LINE_STATES = (
-    select(
-        _LINES.c.id,
-        _LINES.c.amount_minor,
-        _LINES.c.funded_minor,
-        _LINES.c.essential,
-        _LINES.c.priority,
-    )
+    select(*_LINE_COLUMNS)
     .where(_LINES.c.appeal_id == bindparam("appeal_id"))
-    .order_by(_LINES.c.priority, _LINES.c.id)
+    .order_by(*_LINE_ORDER)
 )
 
 
-def lock_appeal_row(appeal_id: int, session: Session | None = None) -> LockedAppeal:
+def lock_appeal_row(
+    appeal_id: int, session: Session | None = None, *, with_lines: bool = True
+) -> LockedAppeal:
     """`lock_for_money` for the hot path of confirming a gift: the same lock and the same
     two reads (the row under the lock, then its lines after it), as values on the session's
     connection. Whatever the session holds of the appeal was flushed before (the caller's
-    flush), so the rows read are current."""
+    flush), so the rows read are current. `with_lines=False` leaves the lines to the caller,
+    who reads them in a statement of its own after this one (`lines_read_with`)."""
     session = session or db.session()
     _take_sqlite_write_lock(session)
     connection = session.connection()
     row = connection.execute(_LOCK_APPEAL_ROW, {"appeal_id": appeal_id}).one()
-    lines = [
-        LineState(id_, amount, funded, bool(essential), priority)
-        for id_, amount, funded, essential, priority in connection.execute(
-            _LINE_STATES, {"appeal_id": appeal_id}
-        )
-    ]
+    lines = []
+    if with_lines:
+        lines = line_states(connection.execute(_LINE_STATES, {"appeal_id": appeal_id}))
     return LockedAppeal(row[0], row[1], row[2], row[3], row[4], lines)
+
+
+def lines_read_with(write: CTE) -> Select[Any]:
+    """The lines of the appeal `lines_of_appeal` (a bind parameter named so that no column of
+    an UPDATE in `write` takes it for a value to set), as `lock_appeal_row` reads them,
+    in one statement with `write` (PostgreSQL's data-modifying CTE, whose rows the statement
+    cannot see): each row is the number of rows `write` returned, then a line's five values
+    (None when the appeal has no line, in a single row). Run after the appeal's lock, so
+    the statement sees the lines as the lock's holders left them."""
+    one_row = select(literal_column("1").label("one")).subquery("one_row")
+    written = select(func.count()).select_from(write).scalar_subquery()
+    return (
+        select(written, *_LINE_COLUMNS)
+        .select_from(one_row.outerjoin(_LINES, _LINES.c.appeal_id == bindparam("lines_of_appeal")))
+        .order_by(*_LINE_ORDER)
+        .add_cte(write)
+    )
+
+
+def line_states(rows: Iterable[Sequence[Any]]) -> list[LineState]:
+    """The lines read by `_LINE_STATES` or (each row's values after the first) by
+    `lines_read_with`, as the giving rules read them."""
+    return [
+        LineState(id_, amount, funded, bool(essential), priority)
+        for id_, amount, funded, essential, priority in rows
+        if id_ is not None
+    ]
 
 
 def lock_for_money(appeal_id: int, session: Session | None = None) -> Appeal:

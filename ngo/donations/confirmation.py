@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ngo import audit, outbox, signals, unit_of_work
 from ngo.campaigns import funding
 from ngo.campaigns.funding import LockedAppeal
+from ngo.campaigns.giving import LineState
 from ngo.campaigns.models import AllocationRule, Appeal, OverfundingPolicy
 from ngo.donations import chart, ledger, rates, receipt_codes
 from ngo.donations.allocation import Allocation, allocate, share_back
@@ -83,7 +84,8 @@ _CLAIM = (
     _DONATIONS.update()
     .where(
         _COLUMN.id == bindparam("of_donation"),
-        _COLUMN.status.in_(_CONFIRMABLE),
+        # Named: an anonymous parameter of an UPDATE inside a CTE is not given its value.
+        _COLUMN.status.in_(bindparam("confirmable", expanding=True)),
         _COLUMN.amount_minor == bindparam("read_amount"),
         _COLUMN.currency == bindparam("read_currency"),
         _COLUMN.method == bindparam("read_method"),
@@ -94,6 +96,9 @@ _CLAIM = (
         approved_by_id=func.coalesce(_COLUMN.approved_by_id, bindparam("actor", type_=Integer)),
     )
 )
+# PostgreSQL's: the claim and the appeal's lines in one statement, after the appeal's lock (the
+# lines are changed only under it, so the statement's snapshot holds them as they are).
+_CLAIM_WITH_LINES = funding.lines_read_with(_CLAIM.returning(_COLUMN.id).cte("claim"))
 
 
 def confirm_donation(
@@ -126,7 +131,8 @@ def confirm_donation(
     # What the caller set on the gift (an approver, a payment) is kept: flushed, then claimed
     # under the appeal's lock.
     session.flush()
-    appeal = funding.lock_appeal_row(donation.appeal_id, session)
+    lines_with_claim = session.connection().dialect.name == "postgresql"
+    appeal = funding.lock_appeal_row(donation.appeal_id, session, with_lines=not lines_with_claim)
     kept = fee_minor + held_fee_minor
     if donation.status != DonationStatus.CONFIRMED and not (
         fee_minor >= 0 and held_fee_minor >= 0 and kept <= donation.amount_minor
@@ -147,18 +153,10 @@ def confirm_donation(
             raise DonationStateError("the fee is more than the gift")
     else:
         raise RuntimeError("the gift could not be claimed though it reads as confirmable")
-    gross, after_fee, net = confirmed
-    # Before the ledger's rows: the outbox's INSERT returns the messages' ids, so it is sent
-    # at once, and the ledger's, the counters' and the caller's rows after it are deferred
-    # writes that then go together (ngo.deferred_writes).
-    outbox.enqueue_rows(
-        [(RECEIPT_KIND, {"donation_id": donation.id}), *also_enqueue],
-        session=session,
-        organisation_id=donation.organisation_id,
-    )
+    gross, after_fee, net, lines = confirmed
     allocation = allocate(
         net,
-        appeal.lines,
+        lines,
         rule=AllocationRule(appeal.allocation_rule),
         policy=OverfundingPolicy(appeal.overfunding_policy),
         designated_line_id=donation.budget_line_id,
@@ -186,6 +184,14 @@ def confirm_donation(
         lock_also=(audit.AUDIT_LOG,),
         session=session,
     )
+    # Deferred writes, as the ledger's, the counters' and the caller's rows: they go together
+    # (ngo.deferred_writes), and the messages' ids come back with them. After the ledger has
+    # taken its heads: queued before, they would be sent on their own before that statement.
+    outbox.enqueue_rows_deferred(
+        [(RECEIPT_KIND, {"donation_id": donation.id}), *also_enqueue],
+        session=session,
+        organisation_id=donation.organisation_id,
+    )
     funding.move_counters_of(
         appeal.id, raised_minor=gross, donations=1, funded=allocation.lines, session=session
     )
@@ -201,10 +207,11 @@ def _claim(
     moment: datetime,
     actor_id: int | None,
     session: Session,
-) -> tuple[int, int, int] | None:
+) -> tuple[int, int, int, list[LineState]] | None:
     """Write the gift's confirmation if it is still confirmable as read; (gross, after the
-    fee, net of the fee and what is held for it) in the appeal's currency, or None if nothing
-    was written."""
+    fee, net of the fee and what is held for it) in the appeal's currency and the appeal's
+    lines, or None if nothing was written. On PostgreSQL the lines are read in the claim's
+    statement (the appeal was locked without them), elsewhere they are the lock's."""
     on = moment.date()
     gross, rate, rate_date, rate_source = _in_appeal_currency(
         donation, appeal.currency, appeal.organisation_id, donation.amount_minor, on
@@ -237,24 +244,30 @@ def _claim(
         "receipt_code_hash": receipt_codes.public_hash(donation.public_id, code),
     }
     unit_of_work.note_write(session)
-    result = session.connection().execute(
-        _CLAIM,
-        {
-            **{f"new_{name}": value for name, value in values.items()},
-            "actor": actor_id,
-            "of_donation": donation.id,
-            "read_amount": donation.amount_minor,
-            "read_currency": donation.currency,
-            "read_method": donation.method,
-            "read_line": donation.budget_line_id,
-        },
-    )
-    if cast(CursorResult[Any], result).rowcount != 1:
+    params = {
+        **{f"new_{name}": value for name, value in values.items()},
+        "actor": actor_id,
+        "confirmable": list(_CONFIRMABLE),
+        "of_donation": donation.id,
+        "read_amount": donation.amount_minor,
+        "read_currency": donation.currency,
+        "read_method": donation.method,
+        "read_line": donation.budget_line_id,
+    }
+    connection = session.connection()
+    lines = appeal.lines
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(_CLAIM_WITH_LINES, {**params, "lines_of_appeal": appeal.id}).all()
+        claimed = rows[0][0]
+        lines = funding.line_states(row[1:] for row in rows)
+    else:
+        claimed = cast(CursorResult[Any], connection.execute(_CLAIM, params)).rowcount
+    if claimed != 1:
         return None
     values["approved_by_id"] = donation.approved_by_id or actor_id
     for name, value in values.items():
         set_committed_value(donation, name, value)
-    return gross, after_fee, net
+    return gross, after_fee, net, lines
 
 
 def _fund_postings(

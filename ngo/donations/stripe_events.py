@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -47,8 +47,11 @@ from ngo.donations.stripe_settle import (
     ensure_plan,
     fee_of,
     first_gift,
+    forget_read_with_event,
+    metadata_public_id,
     object_id,
     payment,
+    read_with_event,
     record_payment,
     renewal,
 )
@@ -68,14 +71,16 @@ def handle_event(event: dict[str, Any]) -> str:
     record = {"provider": PROVIDER, "event_id": event_id, "type": kind[:64], "at": utcnow()}
     connection = db.session.connection()
     record_first = connection.dialect.name == "postgresql"
+    handler = HANDLERS.get(kind)
+    obj = (event.get("data") or {}).get("object") or {}
+    if not isinstance(obj, dict):
+        raise EventError("an event's data holds an object")
     if record_first:
         unit_of_work.note_write(db.session())
-        if connection.scalar(_RECORD_UNLESS_SEEN, record) is None:
+        if not _record_unless_seen(record, kind, obj):
             return "duplicate"
     elif _seen(event_id):
         return "duplicate"
-    handler = HANDLERS.get(kind)
-    obj = (event.get("data") or {}).get("object") or {}
     try:
         outcome = handler(obj) if handler is not None else "ignored"
         db.session.flush()  # what the handler left to flush collides here, not at the commit
@@ -87,7 +92,24 @@ def handle_event(event: dict[str, Any]) -> str:
         # this one was applied: this one is refused whole (the request rolls back), and
         # Stripe's retry finds what the other one did.
         raise RetryLater("applied by another delivery at the same time") from exc
+    finally:
+        forget_read_with_event()
     return outcome
+
+
+def _record_unless_seen(record: dict[str, Any], kind: str, obj: dict[str, Any]) -> bool:
+    """PostgreSQL's record of the event; False if it was recorded before. A Checkout
+    session's event reads its gift in the same statement (the handler's first question)."""
+    public_id = metadata_public_id(obj.get("metadata")) if kind in _CHECKOUT_KINDS else None
+    if public_id is None:
+        return db.session.connection().scalar(_RECORD_UNLESS_SEEN, record) is not None
+    recorded, donation = db.session.execute(
+        _RECORD_READING_GIFT, {**record, "public_id": public_id}
+    ).one()
+    if recorded is None:
+        return False
+    read_with_event(public_id, donation)
+    return True
 
 
 # Built once, run on the connection: every event asks the first and writes the second.
@@ -115,6 +137,26 @@ _RECORD_UNLESS_SEEN = (
     )
     .on_conflict_do_nothing(index_elements=["provider", "event_id"])
     .returning(_EVENTS.c.id)
+)
+
+
+# With a Checkout session's event: the gift its metadata names, read in the same statement
+# (outer-joined to one row, so that a session that is not a gift's still says whether the
+# event was recorded). The gift is read as it was before the statement: if it waited for
+# another delivery of the event, that one committed first and this one is a duplicate.
+_CHECKOUT_KINDS = frozenset(
+    {
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "checkout.session.async_payment_failed",
+    }
+)
+_RECORDED = _RECORD_UNLESS_SEEN.cte("recorded")
+_ONE_ROW = select(literal_column("1").label("one")).subquery("one_row")
+_RECORD_READING_GIFT = (
+    select(select(_RECORDED.c.id).scalar_subquery().label("recorded"), Donation)
+    .select_from(_ONE_ROW.outerjoin(Donation, Donation.public_id == bindparam("public_id")))
+    .add_cte(_RECORDED)
 )
 
 

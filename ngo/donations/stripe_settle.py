@@ -67,11 +67,35 @@ _PAYMENT = select(Payment).where(
 )
 
 
-def donation_by_metadata(metadata: dict[str, Any] | None) -> Donation | None:
+# In session.info: gifts read by public id with the event's record (`read_with_event`), so the
+# handler's own lookup asks the database nothing more.
+_READ_WITH_EVENT = "ngo.donations.read_with_event"
+
+
+def metadata_public_id(metadata: dict[str, Any] | None) -> str | None:
+    """The gift's public id that a Checkout session's metadata names, if any."""
     public_id = (metadata or {}).get(stripe_api.METADATA_KEY)
+    return str(public_id) if public_id else None
+
+
+def donation_by_metadata(metadata: dict[str, Any] | None) -> Donation | None:
+    public_id = metadata_public_id(metadata)
     if not public_id:
         return None
+    read: dict[str, Donation | None] = db.session.info.get(_READ_WITH_EVENT, {})
+    if public_id in read:
+        return read[public_id]
     return db.session.scalars(_DONATION_BY_PUBLIC_ID, {"public_id": public_id}).first()
+
+
+def read_with_event(public_id: str, donation: Donation | None) -> None:
+    """What the statement that recorded the event read of the gift `public_id`, for
+    `donation_by_metadata` until `forget_read_with_event`."""
+    db.session.info.setdefault(_READ_WITH_EVENT, {})[public_id] = donation
+
+
+def forget_read_with_event() -> None:
+    db.session.info.pop(_READ_WITH_EVENT, None)
 
 
 def payment(kind: str, external_id: str) -> Payment | None:

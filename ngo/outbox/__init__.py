@@ -38,6 +38,7 @@ from ngo.outbox.enqueueing import (
     enqueue,
     enqueue_row,
     enqueue_rows,
+    enqueue_rows_deferred,
     forget_after_rollback,
     retry_message,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "enqueue",
     "enqueue_row",
     "enqueue_rows",
+    "enqueue_rows_deferred",
     "init_app",
     "lease",
     "max_attempts",

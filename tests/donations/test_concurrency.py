@@ -170,8 +170,8 @@ def test_a_statement_paying_two_appeals_and_a_gift_to_the_second_do_not_deadlock
     release = threading.Event()
     locked_appeal_row = funding.lock_appeal_row
 
-    def lock_then_wait(appeal_id, session=None):
-        locked = locked_appeal_row(appeal_id, session)
+    def lock_then_wait(appeal_id, session=None, **options):
+        locked = locked_appeal_row(appeal_id, session, **options)
         if threading.current_thread().name == "card-gift":
             holding.set()
             release.wait(timeout=30)

@@ -70,6 +70,37 @@ def test_a_designated_gift_funds_its_line(appeal, give):
     assert lines_of(appeal)[1].funded_minor == 0
 
 
+def test_on_postgresql_a_gift_takes_three_statements_and_its_writes_go_with_the_next(appeal, give):
+    """The appeal's lock, the claim with the lines, the chains' heads; the outbox row, the
+    ledger's rows and the counters wait for the next statement (here the commit's)."""
+    from ngo import deferred_writes
+    from tests.helpers import counted_statements
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes each at once")
+    give(1_000)  # the ledger's first entry: its head row is made (a schema from the models)
+    db.session.commit()
+    donation = factories.DonationFactory(appeal=appeal, amount_minor=5_000, method="card")
+    db.session.commit()
+    db.session.refresh(donation)  # as a webhook holds it, read
+    with counted_statements() as statements:
+        assert confirm_donation(donation)
+    assert len(statements) == 3, statements
+    assert statements[1].lstrip().startswith("WITH claim AS")
+    assert deferred_writes.queued(db.session.connection()) >= 4
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Appeal, appeal.id).raised_minor == 6_000
+    messages = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.kind == RECEIPT_KIND)
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    assert [message.payload for message in messages] == [{"donation_id": donation.id}]
+    assert_ledger_agrees()
+
+
 def test_confirming_twice_changes_nothing(appeal, give):
     donation = give(5_000)
     assert confirm_donation(donation) is False

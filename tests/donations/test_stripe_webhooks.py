@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from ngo import audit_reading
 from ngo.audit import AuditEvent
 from ngo.campaigns.models import Appeal
-from ngo.donations import ledger, stripe_settle
+from ngo.donations import ledger, stripe_api, stripe_settle
 from ngo.donations.models import (
     Donation,
     DonationStatus,
@@ -217,6 +217,25 @@ def test_events_about_other_payments_are_acknowledged_and_ignored(client, stripe
     assert response.get_json()["outcome"] == "ignored: not a gift"
     response = signed_post(client, event("payout.paid", {"id": "po_1"}))
     assert response.get_json()["outcome"] == "ignored"
+
+
+def test_a_checkout_event_naming_no_gift_is_recorded_once(client, stripe_stub):
+    # On PostgreSQL the event's record reads the gift its metadata names in one statement:
+    # when it names none, the event is still recorded, and its replay is a duplicate.
+    unknown = {
+        "id": "cs_test_unknown",
+        "object": "checkout.session",
+        "metadata": {stripe_api.METADATA_KEY: "no-such-gift"},
+        "payment_status": "paid",
+    }
+    completed = event("checkout.session.completed", unknown)
+    first, again = signed_post(client, completed), signed_post(client, completed)
+    assert first.get_json()["outcome"] == "ignored: not a gift"
+    assert again.get_json()["outcome"] == "duplicate"
+    assert count(ProviderEvent) == 1
+    not_an_object = signed_post(client, event("checkout.session.completed", "cs_test_x"))
+    assert not_an_object.status_code == 422
+    assert count(ProviderEvent) == 1
 
 
 # Refunds and disputes ----------------------------------------------------------------------
