@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Integer, bindparam, func, select
+from sqlalchemy import CursorResult, Integer, LargeBinary, bindparam, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ngo import audit, outbox, signals, unit_of_work
+from ngo import audit, crypto, outbox, signals, unit_of_work
 from ngo.campaigns import funding
 from ngo.campaigns.funding import LockedAppeal
 from ngo.campaigns.giving import LineState
@@ -75,11 +76,12 @@ _SET = {
         "rate_date",
         "rate_source",
         "confirmed_at",
-        "receipt_code",
         "receipt_code_lookup",
         "receipt_code_hash",
     )
 }
+# Encrypted before the appeal's lock is taken (`_receipt_code`): bound as the ciphertext.
+_SET["receipt_code"] = bindparam("new_receipt_code", type_=LargeBinary())
 _CLAIM = (
     _DONATIONS.update()
     .where(
@@ -131,6 +133,8 @@ def confirm_donation(
     # What the caller set on the gift (an approver, a payment) is kept: flushed, then claimed
     # under the appeal's lock.
     session.flush()
+    # Its encryption and keyed hashes are the claim's costliest values and need no lock.
+    receipt_code = _receipt_code(donation)
     lines_with_claim = session.connection().dialect.name == "postgresql"
     appeal = funding.lock_appeal_row(donation.appeal_id, session, with_lines=not lines_with_claim)
     kept = fee_minor + held_fee_minor
@@ -140,7 +144,9 @@ def confirm_donation(
         raise DonationStateError("the fee is more than the gift")
     moment = occurred_at or utcnow()
     for _ in range(2):
-        confirmed = _claim(donation, appeal, fee_minor, held_fee_minor, moment, actor_id, session)
+        confirmed = _claim(
+            donation, appeal, receipt_code, fee_minor, held_fee_minor, moment, actor_id, session
+        )
         if confirmed is not None:
             break
         # Not claimed: confirmed meanwhile, not confirmable, or changed since it was read.
@@ -199,9 +205,29 @@ def confirm_donation(
     return True
 
 
+@dataclass(frozen=True)
+class _ReceiptCode:
+    code: str
+    encrypted: bytes
+    lookup: str
+    public_hash: str
+
+
+def _receipt_code(donation: Donation) -> _ReceiptCode:
+    """A new private code for the gift's receipt, as the claim writes it."""
+    code = receipt_codes.new_code()
+    return _ReceiptCode(
+        code,
+        crypto.encrypt(code),
+        receipt_codes.lookup_key(code),
+        receipt_codes.public_hash(donation.public_id, code),
+    )
+
+
 def _claim(
     donation: Donation,
     appeal: LockedAppeal,
+    receipt_code: _ReceiptCode,
     fee_minor: int,
     held_fee_minor: int,
     moment: datetime,
@@ -230,8 +256,7 @@ def _claim(
             donation.amount_minor - fee_minor - held_fee_minor,
             on,
         )
-    code = receipt_codes.new_code()
-    values = {
+    values: dict[str, Any] = {
         "status": DonationStatus.CONFIRMED.value,
         "fee_minor": fee_minor,
         "appeal_amount_minor": gross,
@@ -239,9 +264,9 @@ def _claim(
         "rate_date": rate_date,
         "rate_source": rate_source,
         "confirmed_at": moment,
-        "receipt_code": code,
-        "receipt_code_lookup": receipt_codes.lookup_key(code),
-        "receipt_code_hash": receipt_codes.public_hash(donation.public_id, code),
+        "receipt_code": receipt_code.encrypted,
+        "receipt_code_lookup": receipt_code.lookup,
+        "receipt_code_hash": receipt_code.public_hash,
     }
     unit_of_work.note_write(session)
     params = {
@@ -265,6 +290,7 @@ def _claim(
     if claimed != 1:
         return None
     values["approved_by_id"] = donation.approved_by_id or actor_id
+    values["receipt_code"] = receipt_code.code  # the model holds the plain value
     for name, value in values.items():
         set_committed_value(donation, name, value)
     return gross, after_fee, net, lines

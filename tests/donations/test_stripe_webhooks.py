@@ -151,6 +151,31 @@ def test_a_paid_checkout_confirms_the_gift_with_the_fee_stripe_charged(
     assert_ledger_agrees()
 
 
+def test_on_postgresql_a_paid_checkout_takes_three_statements_before_its_commit(
+    client, pending, stripe_stub
+):
+    """The event's record with its gift and the lock of its appeal, the claim with the lines,
+    the chains' heads; the rest goes with the commit (tests/test_deferred_writes.py)."""
+    from ngo.donations import stripe_events
+    from tests.helpers import counted_statements
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite records the event last and writes each row at once")
+    confirm(client, pending(), stripe_stub)  # the chains' head rows are made
+    donation = pending()
+    db.session.commit()
+    intent = paid_intent(stripe_stub, 5_000, "EUR")
+    completed = event("checkout.session.completed", checkout_session(donation, intent=intent))
+    with counted_statements() as statements:
+        assert stripe_events.handle_event(completed) == "confirmed"
+    assert len(statements) == 3, statements
+    assert statements[0].lstrip().startswith("WITH recorded AS")
+    assert "FOR UPDATE" in statements[0]
+    db.session.commit()
+    assert reload(donation).status == DonationStatus.CONFIRMED
+    assert_ledger_agrees()
+
+
 def test_a_fee_in_another_currency_is_converted_to_the_gifts(client, pending, stripe_stub):
     # The ECB's rate: 1 EUR = 4.25 PLN; Stripe settles the PLN gift in EUR.
     db.session.add(
