@@ -11,10 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import CTE, ColumnElement, Select, bindparam, func, literal_column, select
+from sqlalchemy import CTE, Select, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.util import identity_key
-from sqlalchemy.sql.selectable import LateralFromClause
 
 from ngo import deferred_writes, sqlite_writers
 from ngo.campaigns.giving import LineState
@@ -73,19 +72,17 @@ class LockedAppeal:
     lines: list[LineState]
 
 
-_LOCKED_COLUMNS = (
-    _APPEALS.c.id,
-    _APPEALS.c.organisation_id,
-    _APPEALS.c.currency,
-    _APPEALS.c.allocation_rule,
-    _APPEALS.c.overfunding_policy,
-)
 _LOCK_APPEAL_ROW = (
-    select(*_LOCKED_COLUMNS).where(_APPEALS.c.id == bindparam("appeal_id")).with_for_update()
+    select(
+        _APPEALS.c.id,
+        _APPEALS.c.organisation_id,
+        _APPEALS.c.currency,
+        _APPEALS.c.allocation_rule,
+        _APPEALS.c.overfunding_policy,
+    )
+    .where(_APPEALS.c.id == bindparam("appeal_id"))
+    .with_for_update()
 )
-# In the transaction's state (ngo.deferred_writes): appeals a statement of the caller's locked
-# as `lock_appeal_row` would (`appeal_locked_by`), so that it asks nothing more of them.
-_HELD = "ngo.campaigns.appeals_locked"
 # In the order of Appeal.budget_lines, which allocation sees through line_states.
 _LINE_COLUMNS = (
     _LINES.c.id,
@@ -113,34 +110,11 @@ def lock_appeal_row(
     session = session or db.session()
     _take_sqlite_write_lock(session)
     connection = session.connection()
-    if not with_lines:
-        held = deferred_writes.transaction_state(connection).get(_HELD, {}).get(appeal_id)
-        if held is not None:
-            return held
     row = connection.execute(_LOCK_APPEAL_ROW, {"appeal_id": appeal_id}).one()
     lines = []
     if with_lines:
         lines = line_states(connection.execute(_LINE_STATES, {"appeal_id": appeal_id}))
     return LockedAppeal(row[0], row[1], row[2], row[3], row[4], lines)
-
-
-def appeal_locked_by(appeal_id: ColumnElement[int]) -> LateralFromClause:
-    """For PostgreSQL: a LATERAL subquery that locks the appeal `appeal_id` names (a column of
-    the statement it is joined to, on true) as `lock_appeal_row` does and returns the locked
-    row's values, as the holder before left them, for `held_by_statement`. The caller's
-    statement then takes the lock in its own round trip: it must be one after which nothing
-    is asked over the network."""
-    return select(*_LOCKED_COLUMNS).where(_APPEALS.c.id == appeal_id).with_for_update().lateral()
-
-
-def held_by_statement(session: Session, values: Sequence[Any]) -> None:
-    """The row `appeal_locked_by` returned: the appeal is locked for the rest of the
-    transaction, and `lock_appeal_row` without lines returns it without a statement."""
-    if values[0] is None:
-        return
-    locked = LockedAppeal(values[0], values[1], values[2], values[3], values[4], [])
-    state = deferred_writes.transaction_state(session.connection())
-    state.setdefault(_HELD, {})[locked.id] = locked
 
 
 def lines_read_with(write: CTE) -> Select[Any]:

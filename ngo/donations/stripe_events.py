@@ -28,12 +28,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal_column, select, true
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import IntegrityError
 
 from ngo import audit, unit_of_work
-from ngo.campaigns import funding
 from ngo.donations import stripe_api
 from ngo.donations.confirmation import reverse_donation
 from ngo.donations.models import Donation, DonationStatus, Payment, ProviderEvent, RecurringPlan
@@ -104,14 +103,9 @@ def _record_unless_seen(record: dict[str, Any], kind: str, obj: dict[str, Any]) 
     public_id = metadata_public_id(obj.get("metadata")) if kind in _CHECKOUT_KINDS else None
     if public_id is None:
         return db.session.connection().scalar(_RECORD_UNLESS_SEEN, record) is not None
-    params = {**record, "public_id": public_id}
-    if not (_one_off(obj) and _paid(obj, "amount_total")):
-        recorded, donation = db.session.execute(_RECORD_READING_GIFT, params).one()
-    else:
-        # Confirmed without asking Stripe anything: the gift's appeal is locked here too.
-        recorded, donation, *appeal = db.session.execute(_RECORD_READING_GIFT_LOCKING, params).one()
-        if recorded is not None:
-            funding.held_by_statement(db.session(), appeal)
+    recorded, donation = db.session.execute(
+        _RECORD_READING_GIFT, {**record, "public_id": public_id}
+    ).one()
     if recorded is None:
         return False
     read_with_event(public_id, donation)
@@ -163,14 +157,6 @@ _RECORD_READING_GIFT = (
     select(select(_RECORDED.c.id).scalar_subquery().label("recorded"), Donation)
     .select_from(_ONE_ROW.outerjoin(Donation, Donation.public_id == bindparam("public_id")))
     .add_cte(_RECORDED)
-)
-# And, for a paid one-off session, the lock of the gift's appeal that its confirmation takes
-# first (the lock order is the same: the event's row, then the appeal). Locked after the
-# statement's snapshot was taken, so the gift may read as it was before a holder confirmed
-# it: the claim, which writes only a gift still confirmable as read, then finds that.
-_APPEAL_LOCKED = funding.appeal_locked_by(table_of(Donation).c.appeal_id)
-_RECORD_READING_GIFT_LOCKING = _RECORD_READING_GIFT.add_columns(*_APPEAL_LOCKED.c).outerjoin(
-    _APPEAL_LOCKED, true()
 )
 
 
