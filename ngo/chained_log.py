@@ -27,7 +27,19 @@ from typing import Any, ClassVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
-from sqlalchemy import BigInteger, Connection, Select, String, bindparam, case, func, select
+from sqlalchemy import (
+    CTE,
+    BigInteger,
+    Connection,
+    Select,
+    String,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 
@@ -101,6 +113,51 @@ def _take_heads_statement(dialect: str, names: tuple[str, ...], id_of: str | Non
     return found
 
 
+# In the transaction's state: the id a statement of the caller's took for a log's next entry
+# (`heads_taken_with`), which `take_heads` then returns without asking.
+_RESERVED = "ngo.chain_next_ids"
+
+
+def heads_taken_with(
+    condition: CTE, logs: Sequence[ChainedLog], *, next_id_of: ChainedLog
+) -> tuple[CTE, list[Any]]:
+    """For PostgreSQL, `take_heads` as part of a caller's statement that holds `condition`, a
+    data-modifying CTE (the claim of a gift): the heads of `logs` are locked, in that order,
+    only if `condition` returned a row, and only after it ran (its one-time filter runs
+    first), so the lock order of the caller's statements is kept. Returns the CTE to add to
+    the statement and its two columns: the heads (JSON) and the next entry's id of
+    `next_id_of`, for `note_heads_taken`. The names are bound as `head_names`."""
+    ran = exists(select(literal_column("1")).select_from(condition))
+    order = case({log.name: index for index, log in enumerate(logs)}, value=_HEADS.c.name)
+    heads = (
+        select(_HEADS.c.name, _HEADS.c.seq, _HEADS.c.hash)
+        .where(_HEADS.c.name.in_(bindparam("head_names", expanding=True)), ran)
+        .order_by(order)
+        .with_for_update()
+        .cte("heads")
+    )
+    taken = select(func.json_agg(func.json_build_array(heads.c.name, heads.c.seq, heads.c.hash)))
+    table = table_of(next_id_of.entry).name
+    next_id = select(func.nextval(func.pg_get_serial_sequence(table, "id"))).where(ran)
+    return heads, [taken.scalar_subquery(), next_id.scalar_subquery()]
+
+
+def note_heads_taken(
+    connection: Connection, taken: Any, next_id: int | None, *, next_id_of: ChainedLog
+) -> None:
+    """What the columns of `heads_taken_with` returned: the heads are held for the rest of the
+    transaction, and `take_heads` for `next_id_of` returns `next_id` without a statement. A
+    head not returned (never written, in a schema made from the models) is left to
+    `take_heads`, which makes it."""
+    if not taken or next_id is None:
+        return
+    state = deferred_writes.transaction_state(connection)
+    held: dict[str, tuple[int, str]] = state.setdefault(_HELD, {})
+    for name, seq, head_hash in taken:
+        held.setdefault(str(name), (int(seq), str(head_hash)))
+    state.setdefault(_RESERVED, {})[next_id_of.name] = int(next_id)
+
+
 def take_heads(
     connection: Connection, logs: Sequence[ChainedLog], *, next_id_of: ChainedLog | None = None
 ) -> int | None:
@@ -123,6 +180,9 @@ def take_heads(
         return None
     id_of = None
     if next_id_of is not None:
+        reserved = deferred_writes.transaction_state(connection).get(_RESERVED, {})
+        if not names and next_id_of.name in reserved:
+            return int(reserved.pop(next_id_of.name))
         id_of = table_of(next_id_of.entry).name
         if not names:  # the heads are held already: the id alone
             names = (next_id_of.name,)

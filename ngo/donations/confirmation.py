@@ -19,7 +19,7 @@ from sqlalchemy import CursorResult, Integer, LargeBinary, bindparam, func, sele
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ngo import audit, crypto, outbox, signals, unit_of_work
+from ngo import audit, chained_log, crypto, outbox, signals, unit_of_work
 from ngo.campaigns import funding
 from ngo.campaigns.funding import LockedAppeal
 from ngo.campaigns.giving import LineState
@@ -100,7 +100,15 @@ _CLAIM = (
 )
 # PostgreSQL's: the claim and the appeal's lines in one statement, after the appeal's lock (the
 # lines are changed only under it, so the statement's snapshot holds them as they are).
-_CLAIM_WITH_LINES = funding.lines_read_with(_CLAIM.returning(_COLUMN.id).cte("claim"))
+_CLAIMED = _CLAIM.returning(_COLUMN.id).cte("claim")
+# And, once claimed, the heads of the ledger and of the audit log that the confirmation appends
+# to, locked after the claim (the lock order: the appeal, the gift, the ledger's head, the
+# audit log's), with the ledger entry's id: one round trip fewer under the appeal's lock.
+_HEADS_LOCKED = (ledger.LEDGER_LOG, audit.AUDIT_LOG)
+_HEADS, _HEAD_COLUMNS = chained_log.heads_taken_with(
+    _CLAIMED, _HEADS_LOCKED, next_id_of=ledger.LEDGER_LOG
+)
+_CLAIM_WITH_LINES = funding.lines_read_with(_CLAIMED).add_cte(_HEADS).add_columns(*_HEAD_COLUMNS)
 
 
 def confirm_donation(
@@ -282,9 +290,17 @@ def _claim(
     connection = session.connection()
     lines = appeal.lines
     if connection.dialect.name == "postgresql":
-        rows = connection.execute(_CLAIM_WITH_LINES, {**params, "lines_of_appeal": appeal.id}).all()
-        claimed = rows[0][0]
-        lines = funding.line_states(row[1:] for row in rows)
+        rows = connection.execute(
+            _CLAIM_WITH_LINES,
+            {
+                **params,
+                "lines_of_appeal": appeal.id,
+                "head_names": [log.name for log in _HEADS_LOCKED],
+            },
+        ).all()
+        claimed, *_line, taken, next_id = rows[0]
+        lines = funding.line_states(row[1:6] for row in rows)
+        chained_log.note_heads_taken(connection, taken, next_id, next_id_of=ledger.LEDGER_LOG)
     else:
         claimed = cast(CursorResult[Any], connection.execute(_CLAIM, params)).rowcount
     if claimed != 1:

@@ -151,10 +151,10 @@ def test_a_paid_checkout_confirms_the_gift_with_the_fee_stripe_charged(
     assert_ledger_agrees()
 
 
-def test_on_postgresql_a_paid_checkout_takes_four_statements_before_its_commit(
+def test_on_postgresql_a_paid_checkout_takes_three_statements_before_its_commit(
     client, pending, stripe_stub
 ):
-    """The event's record with its gift, the lock of its appeal, the claim with the lines,
+    """The event's record with its gift, the lock of its appeal, the claim with the lines and
     the chains' heads; the rest goes with the commit (tests/test_deferred_writes.py)."""
     from ngo.donations import stripe_events
     from tests.helpers import counted_statements
@@ -168,7 +168,7 @@ def test_on_postgresql_a_paid_checkout_takes_four_statements_before_its_commit(
     completed = event("checkout.session.completed", checkout_session(donation, intent=intent))
     with counted_statements() as statements:
         assert stripe_events.handle_event(completed) == "confirmed"
-    assert len(statements) == 4, statements
+    assert len(statements) == 3, statements
     assert statements[0].lstrip().startswith("WITH recorded AS")
     assert "FOR UPDATE" in statements[1]
     db.session.commit()
