@@ -194,44 +194,17 @@ def queued(connection: Connection) -> int:
 
 def _combine(shape: tuple[Any, ...]) -> Select[Any]:
     *writes, returning = shape
-    ctes: dict[int, Any] = {}
-    for group in _rows_of_one_insert(writes, set(returning)):
-        statement, names = writes[group[0]]
+    ctes = []
+    for slot, (statement, names) in enumerate(writes):
         if isinstance(statement, Insert):
             columns = statement.table.c
-            # Each row's values as w<slot>_<name>, the names `send_queued` gives them.
-            rows = [
-                {name: bindparam(f"{slot}_{name}", type_=columns[name].type) for name in names}
-                for slot in group
-            ]
-            statement = statement.values(rows if len(rows) > 1 else rows[0])
-            ctes[group[0]] = _with_prefixed_binds(statement, "w").cte(f"w{group[0]}")
-        else:
-            ctes[group[0]] = _with_prefixed_binds(statement, f"w{group[0]}_").cte(f"w{group[0]}")
+            statement = statement.values(
+                {name: bindparam(name, type_=columns[name].type) for name in names}
+            )
+        ctes.append(_with_prefixed_binds(statement, f"w{slot}_").cte(f"w{slot}"))
     # What the writes that return something returned, a column each, after a first "1".
     returned = [select(next(iter(ctes[slot].c))).scalar_subquery() for slot in returning]
-    return select(literal_column("1"), *returned).add_cte(*ctes.values())
-
-
-def _rows_of_one_insert(
-    writes: list[tuple[Write, tuple[str, ...]]], returning: set[int]
-) -> list[list[int]]:
-    """The writes' places, those in a row that insert with one statement and the same columns
-    (a transaction's journal lines) together: one INSERT of several rows is one step of
-    PostgreSQL's plan instead of one a row. A write that returns something stands alone."""
-    groups: list[list[int]] = []
-    for slot, write in enumerate(writes):
-        if (
-            groups
-            and isinstance(write[0], Insert)
-            and slot not in returning
-            and groups[-1][-1] not in returning
-            and writes[groups[-1][-1]] == write
-        ):
-            groups[-1].append(slot)
-        else:
-            groups.append([slot])
-    return groups
+    return select(literal_column("1"), *returned).add_cte(*ctes)
 
 
 def _with_prefixed_binds(statement: Write, prefix: str) -> Any:

@@ -137,19 +137,3 @@ def test_a_write_that_returns_gives_its_value_once_sent_and_never_if_dropped(app
     db.session.rollback()
     assert given == ([3, 4] if _on_postgresql() else [3, 4, 5])
     assert _seqs() == {"kept": 3, "also": 4}
-
-
-def test_rows_of_one_insert_go_as_one_insert_of_several_rows(app):
-    with counted_statements() as statements:
-        for name in ("a", "b", "c"):
-            _insert(name)
-        _bump("b", 2)  # a row of the queue: the queue goes first
-        _insert("d")
-        found = _seqs()
-    assert found == {"a": 0, "b": 2, "c": 0, "d": 0}
-    if _on_postgresql():
-        assert len(statements) == 3
-        rows, update_then_insert = statements[0], statements[1]
-        assert rows.count("INSERT INTO") == 1 and "w2_name" in rows
-        assert update_then_insert.count("UPDATE") == 1
-        assert update_then_insert.count("INSERT INTO") == 1
