@@ -71,7 +71,9 @@ PHASES = (
     ("ngo.donations.confirmation", None, "_claim"),
     ("ngo.donations.confirmation", "ledger", "post_rows"),
     ("ngo.donations.confirmation", "funding", "move_counters_of"),
-    ("ngo.donations.confirmation", "outbox", "enqueue_row"),
+    ("ngo.donations.confirmation", "outbox", "enqueue_row"),  # until 2026-12-03
+    ("ngo.donations.confirmation", "outbox", "enqueue_rows_deferred"),
+    ("ngo.donations.stripe_events", None, "_record_unless_seen"),
     ("ngo.donations.stripe_settle", None, "record_payment_rows"),
     ("ngo.donations.stripe_settle", None, "record_payment_row"),
     ("ngo.donations.stripe_settle", "audit", "record_change_row"),

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy import BindParameter, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -118,23 +118,19 @@ _SEEN = select(_EVENTS.c.id).where(
     _EVENTS.c.provider == PROVIDER,
     _EVENTS.c.event_id == bindparam("event_id"),
 )
-_RECORD = _EVENTS.insert().values(
-    provider=bindparam("provider"),
-    event_id=bindparam("event_id"),
-    type=bindparam("type"),
-    received_at=bindparam("at"),
-)
+_RECORDED_VALUES: dict[str, BindParameter[Any]] = {
+    "provider": bindparam("provider"),
+    "event_id": bindparam("event_id"),
+    "type": bindparam("type"),
+    "received_at": bindparam("at"),
+}
+_RECORD = _EVENTS.insert().values(_RECORDED_VALUES)
 
 
 # PostgreSQL's: the event recorded unless it was before, its id returned if recorded now.
 _RECORD_UNLESS_SEEN = (
     postgresql_insert(_EVENTS)
-    .values(
-        provider=bindparam("provider"),
-        event_id=bindparam("event_id"),
-        type=bindparam("type"),
-        received_at=bindparam("at"),
-    )
+    .values(_RECORDED_VALUES)
     .on_conflict_do_nothing(index_elements=["provider", "event_id"])
     .returning(_EVENTS.c.id)
 )
