@@ -234,7 +234,14 @@ def test_links_lead_from_lists_to_pages_and_appeals(api_schema, checks, template
             checks.validate(case, response, transport_kwargs=kwargs or None, recorder=self.recorder)
 
     Workflow.run(
-        settings=settings(FUZZ_SETTINGS, max_examples=STATEFUL_EXAMPLES, stateful_step_count=8)
+        # Derandomised: a random run of 40 chains now and then sent no cursor back with its
+        # sort (once in some runs of the suite), and the assertion below failed for the dice.
+        settings=settings(
+            FUZZ_SETTINGS,
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=8,
+            derandomize=True,
+        )
     )
     assert all(followed.values()), followed
     assert checks.cursors_accepted, "no issued cursor was sent back with its sort"
